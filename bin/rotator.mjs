@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// Runs the compiled CLI when a build exists (the container image), else the TypeScript source
+// directly through Node's type stripping (Node 22.18+ / 24).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const built = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
+await import(existsSync(built) ? built : new URL('../src/cli.ts', import.meta.url).href);

@@ -1,0 +1,190 @@
+/**
+ * `npm run demo`: the whole worker on local stand-ins. Starts Redis, the Secrets Manager emulator
+ * and the provider fakes; seeds demo secrets; runs `rotator worker` as its own process on a demo
+ * inventory; triggers a check of every credential; prints what happened; stops everything.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { formatTable } from '../src/cli/table.ts';
+import { QUEUE_NAME } from '../src/queue/names.ts';
+import { createQueue, enqueue } from '../src/queue/producer.ts';
+import { createSecretStore, createSecretsManagerClient } from '../src/secrets/secret-store.ts';
+import { startCredlyFake } from '../test/fakes/credly.fake.ts';
+import { startDegreedFake } from '../test/fakes/degreed.fake.ts';
+import { startLearnlinkFake } from '../test/fakes/learnlink.fake.ts';
+import { spawnRotator } from '../test/support/worker-process.ts';
+import { emulatorAwsEnv, startLocalServices } from './local-services.ts';
+
+const DAY = 86_400_000;
+const step = (text: string) => console.log(`\n▸ ${text}`);
+
+async function main(): Promise<number> {
+  const run = randomUUID().slice(0, 8);
+  const dir = mkdtempSync(join(tmpdir(), 'rotator-demo-'));
+  const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  };
+  try {
+    step('starting local stand-ins: Redis, Secrets Manager emulator, Credly / Degreed / Learn.link fakes');
+    const services = await startLocalServices();
+    cleanups.push(() => services.stop());
+    const awsEnv = emulatorAwsEnv(services.secretsManagerEndpoint);
+    Object.assign(process.env, awsEnv);
+    const [credly, degreed, learnlink] = await Promise.all([startCredlyFake(), startDegreedFake(), startLearnlinkFake()]);
+    cleanups.push(() => credly.close(), () => degreed.close(), () => learnlink.close());
+    console.log(`  redis ${services.redisUrl}  secrets manager ${services.secretsManagerEndpoint}`);
+    console.log(`  credly ${credly.apiBase}  degreed ${degreed.tokenUrl}  learn.link ${learnlink.publicBase}`);
+
+    step('seeding the providers and Secrets Manager');
+    const org = credly.state.addOrganization('Demo Academy');
+    const token = credly.state.addToken(org, { description: 'LMS badge issuing', createdAt: new Date(Date.now() - 160 * DAY) });
+    const app = credly.state.addApplication(org, { name: 'LMS badge sync', scopes: ['issued_badges', 'badge_templates'] });
+    const degreedClient = degreed.state.addClient({ scopes: ['users:read', 'content:read'] });
+    const tenant = learnlink.state.addTenant({ scopes: ['api/read'] });
+    const store = createSecretStore(createSecretsManagerClient());
+    const secrets = {
+      token: `demo/${run}/credly-main`,
+      app: `demo/${run}/credly-badge-sync`,
+      degreed: `demo/${run}/degreed-us`,
+      learnlink: `demo/${run}/thrive-api`,
+      broken: `demo/${run}/degreed-broken`,
+    };
+    await store.putCurrent(secrets.token, JSON.stringify({ token: token.token, tokenId: token.id, organizationId: org }));
+    await store.putCurrent(secrets.app, JSON.stringify({ clientId: app.uid, clientSecret: app.secret, applicationId: app.id }));
+    await store.putCurrent(secrets.degreed, JSON.stringify(degreedClient));
+    await store.putCurrent(secrets.learnlink, JSON.stringify({ clientSecret: tenant.clientSecret }));
+    // A secret someone saved by hand without its clientSecret: the check must say so, clearly.
+    await store.putCurrent(secrets.broken, JSON.stringify({ clientId: degreedClient.clientId }));
+    const daysLeft = Math.round((token.expiresAt.getTime() - Date.now()) / DAY);
+    console.log(`  Credly token ${token.id} expires in ${daysLeft} days; 5 secrets under demo/${run}/`);
+
+    const inventoryPath = join(dir, 'inventory.yaml');
+    writeFileSync(
+      inventoryPath,
+      `version: 1
+defaults:
+  schedule: "0 3 * * *"
+  rotateWhenExpiresWithin: 30d
+credentials:
+  - id: credly-main
+    kind: credly-authorization-token
+    secretId: ${secrets.token}
+    organizationId: ${org}
+    environment: sandbox
+    endpoints: { apiBase: "${credly.apiBase}" }
+  - id: credly-badge-sync
+    kind: credly-oauth-application
+    secretId: ${secrets.app}
+    organizationId: ${org}
+    environment: sandbox
+    managedBy: credly-main
+    applicationName: LMS badge sync
+    scopes: [issued_badges, badge_templates]
+    endpoints: { apiBase: "${credly.apiBase}", tokenUrl: "${credly.tokenUrl}" }
+  - id: degreed-us
+    kind: degreed-client-credentials
+    secretId: ${secrets.degreed}
+    environment: betatest
+    dataCenter: US
+    scopes: [users:read]
+    endpoints: { tokenUrl: "${degreed.tokenUrl}", apiBase: "${degreed.apiBase}" }
+  - id: thrive-api
+    kind: learnlink-client-credentials
+    secretId: ${secrets.learnlink}
+    tenantId: ${tenant.tenantId}
+    environment: staging
+    audience: api
+    scopes: [api/read]
+    endpoints: { tokenUrl: "${learnlink.tokenUrl.api}", apiBase: "${learnlink.apiBase}" }
+  - id: degreed-broken
+    kind: degreed-client-credentials
+    secretId: ${secrets.broken}
+    environment: betatest
+    dataCenter: EU
+    scopes: [users:read]
+    endpoints: { tokenUrl: "${degreed.tokenUrl}", apiBase: "${degreed.apiBase}" }
+`,
+    );
+    const prefix = `{demo-${run}}`;
+    const env = { ...awsEnv, REDIS_URL: services.redisUrl, ROTATOR_CONFIG: inventoryPath, ROTATOR_QUEUE_PREFIX: prefix };
+
+    step('rotator check --config-only');
+    const check = spawnRotator(['check', '--config-only'], env);
+    await check.exited;
+    console.log(`  ${check.output()}`);
+
+    step('starting `rotator worker` (its own process)');
+    const worker = spawnRotator(['worker'], env);
+    cleanups.push(async () => {
+      if (worker.child.exitCode === null) {
+        worker.child.kill('SIGTERM');
+        await worker.exited;
+      }
+    });
+    await worker.waitForLog('worker: started', 30_000);
+    console.log(`  worker pid ${worker.child.pid} is up`);
+
+    step('triggering a check of every credential');
+    const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: null });
+    const queue = createQueue(redis, prefix);
+    const events = new QueueEvents(QUEUE_NAME, { connection: redis.duplicate(), prefix });
+    cleanups.push(async () => {
+      await events.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      redis.disconnect();
+    });
+    await events.waitUntilReady();
+    const ids = ['credly-main', 'credly-badge-sync', 'degreed-us', 'thrive-api', 'degreed-broken'];
+    const rows: string[][] = [];
+    for (const credentialId of ids) {
+      // Bad input fails at once: a retry cannot make a stored secret well-formed.
+      const job = await enqueue(queue, 'check-credential', { credentialId, trigger: 'manual' }, { attempts: 3, backoff: { type: 'fixed', delay: 200 } });
+      try {
+        const outcome = (await job.waitUntilFinished(events, 30_000)) as { status: string; summary: string };
+        rows.push([credentialId, outcome.status, outcome.summary]);
+      } catch (error) {
+        rows.push([credentialId, 'FAILED', (error as Error).message]);
+      }
+    }
+    console.log(formatTable(['CREDENTIAL', 'RESULT', 'DETAIL'], rows).replace(/^/gm, '  '));
+
+    step('stopping the worker (SIGTERM: active jobs finish first)');
+    worker.child.kill('SIGTERM');
+    const exit = await worker.exited;
+    console.log(`  worker exited with code ${exit.code}`);
+
+    const values = [token.token, app.secret, degreedClient.clientSecret, tenant.clientSecret];
+    const log = worker.output();
+    const leaked = values.filter((v) => log.includes(v)).length;
+    const keys = await redis.keys(`${prefix}*`);
+    let inRedis = 0;
+    for (const key of keys) {
+      const type = await redis.type(key);
+      const dump = type === 'hash' ? JSON.stringify(await redis.hgetall(key)) : type === 'string' ? ((await redis.get(key)) ?? '') : '';
+      inRedis += values.filter((v) => dump.includes(v)).length;
+    }
+    step('summary');
+    const ok = rows.filter((r) => r[1] === 'success').length;
+    console.log(`  ${ok} of ${rows.length} credentials checked successfully, ${rows.length - ok} failed with a clear reason`);
+    console.log(`  secret values found in the worker's log: ${leaked}; in Redis: ${inRedis}`);
+    console.log('  (provider-side rotation and validation build on this worker; see README)');
+    const expected = ok === 4 && rows[4]?.[1] === 'FAILED' && leaked === 0 && inRedis === 0 && exit.code === 0;
+    if (!expected) console.error('\ndemo: the outcome was not the expected one (see above)');
+    return expected ? 0 : 1;
+  } finally {
+    step('stopping everything the demo started');
+    await cleanup();
+    console.log('  done');
+  }
+}
+
+process.exitCode = await main().catch((error: unknown) => {
+  console.error(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return 1;
+});

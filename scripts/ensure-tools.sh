@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the tests and the demo need on a fresh machine, and says what to install where it
+# cannot: npm dependencies (including the project's Node LTS), redis-server (apt), and the moto
+# Secrets Manager emulator (Python). A service given by REDIS_URL / AWS_ENDPOINT_URL_SECRETS_MANAGER
+# is not needed locally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x node_modules/.bin/vitest ] || [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "== installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+if [ -z "${REDIS_URL:-}" ] && ! command -v "${ROTATOR_REDIS_SERVER:-redis-server}" >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing redis-server (apt)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "redis-server is missing: install it (apt-get install -y redis-server, brew install redis) or set REDIS_URL" >&2
+    exit 1
+  fi
+fi
+
+if [ -z "${AWS_ENDPOINT_URL_SECRETS_MANAGER:-}" ] && ! "${ROTATOR_PYTHON:-python3}" -c 'import moto.server' >/dev/null 2>&1; then
+  echo "the Secrets Manager emulator is missing: pip install \"moto[server]\" (for ${ROTATOR_PYTHON:-python3}) or set AWS_ENDPOINT_URL_SECRETS_MANAGER" >&2
+  exit 1
+fi

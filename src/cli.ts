@@ -1,0 +1,64 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config/index.ts';
+import { checkCommand } from './cli/check.command.ts';
+import { EXIT, UsageError } from './cli/exit-codes.ts';
+import { workerCommand } from './cli/worker.command.ts';
+
+const USAGE = `usage: rotator <command> [options]
+
+commands:
+  worker                         run the worker until SIGTERM/SIGINT
+  check [<credential-id>…]       read-only preflight: configuration, Redis, each secret
+      --config-only              validate the configuration only (touches nothing)
+
+options:
+  --config <path>                inventory file (default: $ROTATOR_CONFIG)
+  --json                         machine-readable output
+  -h, --help                     this help
+
+exit codes: 0 success, 1 failure, 2 bad usage or configuration`;
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'config-only': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return values.help ? EXIT.ok : EXIT.usage;
+  }
+  switch (command) {
+    case 'worker':
+      if (rest.length) throw new UsageError(`worker takes no arguments (got ${rest.join(' ')})`);
+      return workerCommand({ configPath: values.config });
+    case 'check':
+      return checkCommand({ configPath: values.config, ids: rest, configOnly: values['config-only'], json: values.json });
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+function report(error: unknown, json: boolean): number {
+  if (error instanceof ConfigError) {
+    if (json) console.log(JSON.stringify({ ok: false, problems: error.problems }));
+    else console.error(error.format());
+    return EXIT.usage;
+  }
+  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    console.error(`rotator: ${error.message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  console.error(`rotator: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+  return EXIT.failure;
+}
+
+const json = process.argv.includes('--json');
+process.exitCode = await run(process.argv.slice(2)).catch((error: unknown) => report(error, json));

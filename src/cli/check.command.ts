@@ -1,0 +1,83 @@
+import type { CredentialConfig, Inventory } from '../config/index.ts';
+import { createRedisConnection, describeRedisUrl } from '../queue/redis.ts';
+import { parseSecretValue } from '../secrets/secret-values.ts';
+import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../secrets/secret-store.ts';
+import { EXIT, UsageError } from './exit-codes.ts';
+import { loadConfiguration } from './load-config.ts';
+import { printTable } from './table.ts';
+
+export interface CheckOptions {
+  configPath?: string | undefined;
+  ids: string[];
+  configOnly: boolean;
+  json: boolean;
+}
+
+export interface CredentialCheck {
+  id: string;
+  kind: string;
+  secretId: string;
+  ok: boolean;
+  detail: string;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+export async function checkSecret(store: Pick<SecretStore, 'readCurrent'>, credential: CredentialConfig): Promise<CredentialCheck> {
+  const row = { id: credential.id, kind: credential.kind, secretId: credential.secretId };
+  try {
+    const stored = await store.readCurrent(credential.secretId);
+    parseSecretValue(credential.kind, stored.secretString);
+    return { ...row, ok: true, detail: 'secret readable and well-formed' };
+  } catch (error) {
+    return { ...row, ok: false, detail: errorText(error) };
+  }
+}
+
+function select(inventory: Inventory, ids: string[]): CredentialConfig[] {
+  if (ids.length === 0) return inventory.credentials;
+  const unknown = ids.filter((id) => !inventory.credentials.some((c) => c.id === id));
+  if (unknown.length) throw new UsageError(`unknown credential id(s): ${unknown.join(', ')}`);
+  return inventory.credentials.filter((c) => ids.includes(c.id));
+}
+
+async function pingRedis(url: string): Promise<{ ok: boolean; detail: string }> {
+  const redis = createRedisConnection(url, 'producer');
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+    return { ok: true, detail: `reachable at ${describeRedisUrl(url)}` };
+  } catch (error) {
+    return { ok: false, detail: `unreachable at ${describeRedisUrl(url)}: ${errorText(error)}` };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** `rotator check`: read-only preflight. Touches nothing; exit 1 when any check fails. */
+export async function checkCommand(options: CheckOptions): Promise<number> {
+  const { env, inventory } = loadConfiguration(options);
+  const credentials = select(inventory, options.ids);
+  if (options.configOnly) {
+    if (options.json) console.log(JSON.stringify({ ok: true, credentials: credentials.length, alerts: inventory.alerts.length }));
+    else console.log(`configuration valid: ${credentials.length} credential(s), ${inventory.alerts.length} alert sink(s)`);
+    return EXIT.ok;
+  }
+  const redis = await pingRedis(env.redisUrl);
+  const store = createSecretStore(createSecretsManagerClient());
+  const rows = await Promise.all(credentials.map((c) => checkSecret(store, c)));
+  const ok = redis.ok && rows.every((r) => r.ok);
+  if (options.json) {
+    console.log(JSON.stringify({ ok, redis, credentials: rows }, null, 2));
+  } else {
+    console.log(`redis: ${redis.ok ? 'ok' : 'FAILED'} — ${redis.detail}`);
+    printTable(
+      ['CREDENTIAL', 'KIND', 'SECRET', 'RESULT', 'DETAIL'],
+      rows.map((r) => [r.id, r.kind, r.secretId, r.ok ? 'ok' : 'FAILED', r.detail]),
+    );
+  }
+  return ok ? EXIT.ok : EXIT.failure;
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { DEFAULT_QUEUE_PREFIX } from '../queue/names.ts';
+import { ConfigError, type ConfigProblem } from './errors.ts';
+import { parseDuration } from './duration.ts';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The process environment the rotator reads, parsed once at start. */
+export interface Env {
+  /** ROTATOR_CONFIG: the inventory path. Optional here; the commands that read the inventory require it. */
+  configPath?: string;
+  /** REDIS_URL, default `redis://127.0.0.1:6379`; `redis://` or `rediss://` (TLS), may carry user and password. */
+  redisUrl: string;
+  /** ROTATOR_QUEUE_PREFIX, default `{rotator}` (a Redis Cluster hash tag). */
+  queuePrefix: string;
+  /** LOG_LEVEL, default info. */
+  logLevel: LogLevel;
+  /** ROTATOR_HTTP_PORT, default 8080: the ops server (health, metrics); 0 picks a free port. */
+  httpPort: number;
+  /** ROTATOR_SHUTDOWN_GRACE, default 30s: how long SIGTERM waits for active jobs. */
+  shutdownGraceMs: number;
+}
+
+const schema = z.object({
+  ROTATOR_CONFIG: z.string().min(1).optional(),
+  // No message repeats the value: it may hold a password.
+  REDIS_URL: z
+    .string()
+    .default('redis://127.0.0.1:6379')
+    .refine((v) => {
+      try {
+        return ['redis:', 'rediss:'].includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, 'must be a redis:// or rediss:// URL'),
+  ROTATOR_QUEUE_PREFIX: z.string().regex(/^[^\s:]+$/, 'must be non-empty without spaces or ":"').default(DEFAULT_QUEUE_PREFIX),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: () => `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  ROTATOR_HTTP_PORT: z
+    .string()
+    .default('8080')
+    .refine((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65535, 'must be a port number from 0 to 65535 (0 picks a free port)')
+    .transform(Number),
+  ROTATOR_SHUTDOWN_GRACE: z
+    .string()
+    .default('30s')
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration like 30s, 2m or 1m30s' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+});
+
+/** Reads the environment once; every problem is reported with the variable's name as its path. */
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  // Empty variables count as unset (common in container specs).
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    const problems: ConfigProblem[] = result.error.issues.map((i) => ({ path: String(i.path[0] ?? '(environment)'), message: i.message }));
+    throw new ConfigError('environment', problems);
+  }
+  const v = result.data;
+  return {
+    ...(v.ROTATOR_CONFIG ? { configPath: v.ROTATOR_CONFIG } : {}),
+    redisUrl: v.REDIS_URL,
+    queuePrefix: v.ROTATOR_QUEUE_PREFIX,
+    logLevel: v.LOG_LEVEL,
+    httpPort: v.ROTATOR_HTTP_PORT,
+    shutdownGraceMs: v.ROTATOR_SHUTDOWN_GRACE,
+  };
+}

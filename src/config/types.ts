@@ -1,0 +1,118 @@
+import type { CredentialKind } from '../credential-kinds.ts';
+import type {
+  CredlyEndpoints,
+  CredlyEnvironment,
+  DegreedDataCenter,
+  DegreedEndpoints,
+  DegreedEnvironment,
+  LearnlinkAudience,
+  LearnlinkEndpoints,
+  LearnlinkEnvironment,
+} from './endpoints.ts';
+import type { SecretRef } from './fields.ts';
+
+/** Fields every credential has once defaults are applied. Durations are in milliseconds. */
+interface CredentialBase {
+  /** Unique; safe in job ids and Redis keys (no ":"). */
+  id: string;
+  kind: CredentialKind;
+  /** Secrets Manager name or ARN; unique across the inventory. */
+  secretId: string;
+  /** Cron (5 fields, or 6 with seconds first), UTC. Default `defaults.schedule`, itself default `0 3 * * *`. */
+  schedule: string;
+}
+
+export interface CredlyTokenConfig extends CredentialBase {
+  kind: 'credly-authorization-token';
+  /** Lower-case UUID. */
+  organizationId: string;
+  environment: CredlyEnvironment;
+  /** Rotate once the token expires within this. Default `defaults.rotateWhenExpiresWithin`, itself default 30d. */
+  rotateWhenExpiresWithinMs: number;
+  /** Overlap before the previous token is revoked. Default `defaults.revokePreviousAfter`, itself default 0. */
+  revokePreviousAfterMs: number;
+  /** Use Credly's rotate endpoint, which kills the calling token at once. Default false. */
+  useRotateEndpoint: boolean;
+  /** Revoke old tokens with DELETE (an unconfirmed endpoint); false leaves them to expire. Default true. */
+  deleteSupported: boolean;
+  endpoints: CredlyEndpoints;
+}
+
+export interface CredlyOAuthAppConfig extends CredentialBase {
+  kind: 'credly-oauth-application';
+  /** Lower-case UUID. */
+  organizationId: string;
+  environment: CredlyEnvironment;
+  /** Id of the credly-authorization-token (same organization and environment) that makes the management calls. */
+  managedBy: string;
+  /** Name given when (re)creating the application. */
+  applicationName: string;
+  /** Credly scopes, at least one (CREDLY_SCOPES). */
+  scopes: string[];
+  /** Recreate on this interval even while the secret works. Default: only when the secret is lost or refused. */
+  recreateEveryMs?: number;
+  /** Overlap before the previous application is deleted. Default `defaults.revokePreviousAfter`, itself default 0. */
+  revokePreviousAfterMs: number;
+  endpoints: CredlyEndpoints;
+}
+
+export interface DegreedConfig extends CredentialBase {
+  kind: 'degreed-client-credentials';
+  environment: DegreedEnvironment;
+  dataCenter: DegreedDataCenter;
+  /** `name:access` scopes, at least one; sent comma-separated. */
+  scopes: string[];
+  /** Also do the cheap read `GET /api/v2/users?limit=1`. Default false. */
+  probe: boolean;
+  /** `logoutUrl` is set only when a logout path or URL is configured. */
+  endpoints: DegreedEndpoints;
+}
+
+export interface LearnlinkConfig extends CredentialBase {
+  kind: 'learnlink-client-credentials';
+  /** Cognito-style tenant id; unset when the secret holds it. */
+  tenantId?: string;
+  environment: LearnlinkEnvironment;
+  audience: LearnlinkAudience;
+  /** Scopes allowed for the audience (LEARNLINK_SCOPES); may be empty. Default []. */
+  scopes: string[];
+  /** Send the credentials as HTTP Basic or as form fields. Default `basic`. */
+  credentialsIn: 'basic' | 'body';
+  /** Also do the cheap read `GET /rest/v1/users?page=1&perPage=1`. Default false. */
+  probe: boolean;
+  /** `tokenUrl` contains `{tenantId}`: fill it with learnlinkTokenUrl(). */
+  endpoints: LearnlinkEndpoints;
+}
+
+export type CredentialConfig = CredlyTokenConfig | CredlyOAuthAppConfig | DegreedConfig | LearnlinkConfig;
+
+interface SinkBase {
+  id: string;
+  /** Only these credentials alert through the sink; undefined = all. */
+  credentials?: string[];
+}
+export interface SlackSinkConfig extends SinkBase {
+  kind: 'slack';
+  webhookUrl: SecretRef;
+}
+export interface PagerDutySinkConfig extends SinkBase {
+  kind: 'pagerduty';
+  routingKey: SecretRef;
+  /** Default `error`. */
+  severity: 'critical' | 'error' | 'warning' | 'info';
+}
+export interface WebhookSinkConfig extends SinkBase {
+  kind: 'webhook';
+  /** https, or http to a loopback host. */
+  url: string;
+  signingSecret: SecretRef;
+}
+export type AlertSinkConfig = SlackSinkConfig | PagerDutySinkConfig | WebhookSinkConfig;
+
+export interface Inventory {
+  version: 1;
+  credentials: CredentialConfig[];
+  alerts: AlertSinkConfig[];
+}
+
+export type { SecretRef };

@@ -1,0 +1,36 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { jobRegistry, type JobName } from '../../jobs/index.ts';
+import { RotatorError } from '../errors/rotator-error.ts';
+import { QUEUE_NAME } from './names.ts';
+import { describeIssues } from './payload.ts';
+
+export class InvalidJobPayloadError extends RotatorError {
+  constructor(name: string, detail: string) {
+    super(`refused to enqueue ${name}: ${detail}`, { permanent: true });
+  }
+}
+
+/**
+ * Retries for transient failures: exponential backoff from 5 s. Finished jobs are trimmed so
+ * Redis does not grow over years of schedules.
+ */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: { count: 1000, age: 30 * 24 * 3600 },
+  removeOnFail: { count: 5000, age: 90 * 24 * 3600 },
+};
+
+export function createQueue(connection: Redis, prefix: string): Queue {
+  return new Queue(QUEUE_NAME, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+}
+
+/** Validates the payload against its job's schema before it reaches Redis. */
+export async function enqueue(queue: Queue, name: JobName, payload: unknown, options: JobsOptions = {}) {
+  const parsed = jobRegistry[name].schema.safeParse(payload);
+  if (!parsed.success) {
+    throw new InvalidJobPayloadError(name, describeIssues(parsed.error.issues));
+  }
+  return queue.add(name, parsed.data, options);
+}

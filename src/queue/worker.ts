@@ -1,0 +1,59 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { isJobName, jobRegistry, type JobDependencies, type JobOutcome } from '../../jobs/index.ts';
+import { isPermanent } from '../errors/rotator-error.ts';
+import type { Logger } from '../log/logger.ts';
+import { QUEUE_NAME } from './names.ts';
+import { describeIssues } from './payload.ts';
+
+export interface RotatorWorkerOptions {
+  connection: Redis;
+  /** BullMQ key prefix; default `{rotator}`. */
+  prefix: string;
+  deps: JobDependencies;
+  logger: Logger;
+  /** Jobs run at once by this process; default 4. Jobs of one credential never overlap (see DESIGN). */
+  concurrency?: number;
+}
+
+export async function processJob(job: Job, deps: JobDependencies, logger: Logger): Promise<JobOutcome> {
+  const log = logger.child({ jobId: job.id, job: job.name, attempt: job.attemptsMade + 1 });
+  if (!isJobName(job.name)) throw new UnrecoverableError(`unknown job name "${job.name}"`);
+  const definition = jobRegistry[job.name];
+  const parsed = definition.schema.safeParse(job.data);
+  if (!parsed.success) {
+    // A malformed job fails at once: retrying cannot make its payload valid.
+    throw new UnrecoverableError(`malformed ${job.name} payload: ${describeIssues(parsed.error.issues)}`);
+  }
+  try {
+    return await definition.handle(deps, parsed.data, { jobId: job.id ?? '', attempt: job.attemptsMade + 1, logger: log });
+  } catch (error) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    log.warn({ err: { type: err.name, message: err.message }, permanent: isPermanent(err) }, 'job: failed');
+    if (isPermanent(err)) throw new UnrecoverableError(`${err.name}: ${err.message}`);
+    throw err;
+  }
+}
+
+export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
+  const { logger, deps } = options;
+  const worker = new Worker(QUEUE_NAME, (job) => processJob(job, deps, logger), {
+    connection: options.connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency ?? 4,
+    autorun: true,
+  });
+  worker.on('completed', (job, result: JobOutcome) => {
+    logger.info({ jobId: job.id, job: job.name, credentialId: result.credentialId, status: result.status }, 'job: completed');
+  });
+  worker.on('failed', (job, error) => {
+    logger.error(
+      { jobId: job?.id, job: job?.name, attemptsMade: job?.attemptsMade, err: { type: error.name, message: error.message } },
+      'job: failed',
+    );
+  });
+  worker.on('error', (error) => {
+    logger.error({ err: { type: error.name, message: error.message } }, 'worker: error');
+  });
+  return worker;
+}

@@ -1,0 +1,135 @@
+import {
+  SecretAccessDeniedError,
+  SecretConflictError,
+  SecretNotFoundError,
+  SecretStoreError,
+  SecretStoreUnavailableError,
+  type SecretOperation,
+} from './errors.ts';
+
+const NOT_FOUND = new Set(['ResourceNotFoundException']);
+const DENIED = new Set([
+  'AccessDeniedException',
+  'AccessDenied',
+  // KMS could not decrypt (read) or encrypt (write) with the secret's key: a permission or key-state problem.
+  'DecryptionFailure',
+  'EncryptionFailure',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+  'ExpiredTokenException',
+  'CredentialsProviderError',
+]);
+const CONFLICT = new Set([
+  'ResourceExistsException',
+  'InvalidRequestException',
+  'InvalidParameterException',
+  'InvalidNextTokenException',
+  'PreconditionNotMetException',
+  'LimitExceededException',
+  'ValidationException',
+]);
+const UNAVAILABLE = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'InternalServiceError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'AbortError',
+]);
+/** Node socket / DNS error codes: no HTTP answer at all. */
+const NETWORK_CODE = /^(E[A-Z_]+|UND_ERR_[A-Z_]+)$/;
+const REDACTED = '[redacted]';
+const MAX_DETAIL = 200;
+
+interface SdkLikeError {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  $fault?: unknown;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: unknown };
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * What of the SDK's error may go into our message. A parsed Secrets Manager reply (`$fault` set)
+ * and a socket error describe the request; any other error — notably a response body that failed
+ * to parse, whose SyntaxError quotes part of that body — may carry a secret, so only its name goes.
+ */
+function describe(e: SdkLikeError, name: string, status: number | undefined, code: string | undefined): { detail: string; trusted: boolean } {
+  const head = [name, code && code !== name ? code : undefined, status !== undefined ? `HTTP ${status}` : undefined]
+    .filter(Boolean)
+    .join(', ');
+  const message = text(e.message)?.replace(/\s+/g, ' ').trim();
+  const trusted = (e.$fault === 'client' || e.$fault === 'server' || (code !== undefined && NETWORK_CODE.test(code)) || name === 'TimeoutError');
+  if (!trusted || !message) return { detail: head, trusted };
+  const short = message.length > MAX_DETAIL ? `${message.slice(0, MAX_DETAIL)}…` : message;
+  return { detail: `${head}: ${short}`, trusted };
+}
+
+function redact(detail: string, sensitive: readonly string[]): { detail: string; redacted: boolean } {
+  let out = detail;
+  for (const value of sensitive) if (value !== '' && out.includes(value)) out = out.replaceAll(value, REDACTED);
+  return { detail: out, redacted: out !== detail };
+}
+
+/**
+ * Maps an AWS SDK (or network) error to one of the store's typed errors, by the SDK's error
+ * `name`, `$metadata.httpStatusCode` and `$retryable`. `sensitive` lists values that must never
+ * appear in the result (the secret being written); they are redacted even if an error echoed them,
+ * and the original error is then not kept as `cause`.
+ */
+export function mapSecretsManagerError(
+  error: unknown,
+  secretId: string,
+  operation: SecretOperation,
+  sensitive: readonly string[] = [],
+): SecretStoreError {
+  if (error instanceof SecretStoreError) return error;
+  const e: SdkLikeError = typeof error === 'object' && error !== null ? error : {};
+  const name = text(e.name) ?? 'Error';
+  const rawStatus = e.$metadata?.httpStatusCode;
+  const status = typeof rawStatus === 'number' ? rawStatus : undefined;
+  const code = text(e.code);
+  const described = describe(e, name, status, code);
+  const { detail, redacted } = redact(described.detail, sensitive);
+  // A cause that could carry a value would reach logs through pino's cause chain: keep a stand-in.
+  const cause = described.trusted && !redacted ? error : Object.assign(new Error(detail), { name });
+  const base = { secretId, operation, cause };
+
+  if (NOT_FOUND.has(name)) return new SecretNotFoundError(`not found (${detail})`, { ...base, retryable: false });
+  if (DENIED.has(name) || status === 401 || status === 403) {
+    return new SecretAccessDeniedError(`access denied (${detail})`, { ...base, retryable: false });
+  }
+  if (CONFLICT.has(name)) return new SecretConflictError(`refused (${detail})`, { ...base, retryable: false });
+  if (text(e.message) === 'Region is missing') {
+    return new SecretStoreError('no AWS region configured (set AWS_REGION)', { ...base, retryable: false });
+  }
+  if (UNAVAILABLE.has(name) || Boolean(e.$retryable) || status === 429 || (status !== undefined && status >= 500)) {
+    return new SecretStoreUnavailableError(`Secrets Manager unavailable (${detail})`, { ...base, retryable: true });
+  }
+  if (status !== undefined && e.$fault === undefined) {
+    // An HTTP answer the SDK could not read as a Secrets Manager reply (an HTML page from a proxy,
+    // a truncated body): nothing says the request was wrong, so let the job retry.
+    return new SecretStoreUnavailableError(`unreadable answer from Secrets Manager (${detail})`, { ...base, retryable: true });
+  }
+  if (status === undefined) {
+    // No HTTP answer at all (refused, reset, DNS, socket timeout). Every store call is idempotent,
+    // so letting the job retry is safe.
+    return new SecretStoreUnavailableError(`Secrets Manager unreachable (${detail})`, { ...base, retryable: true });
+  }
+  return new SecretStoreError(`refused with HTTP ${status} (${detail})`, { ...base, retryable: false });
+}

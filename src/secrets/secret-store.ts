@@ -1,0 +1,253 @@
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
+  UpdateSecretVersionStageCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { mapSecretsManagerError } from './error-mapping.ts';
+import {
+  InvalidRotationIdError,
+  SecretConflictError,
+  SecretNotFoundError,
+  SecretStoreError,
+  SecretStoreUnavailableError,
+  type SecretOperation,
+} from './errors.ts';
+
+export { createSecretsManagerClient, type SecretsManagerClientOptions } from './secrets-manager-client.ts';
+
+export const AWSCURRENT = 'AWSCURRENT';
+export const AWSPENDING = 'AWSPENDING';
+export const AWSPREVIOUS = 'AWSPREVIOUS';
+
+export interface SecretVersion {
+  versionId: string;
+  stages: string[];
+  createdAt?: Date;
+}
+
+export interface StoredSecret {
+  versionId: string;
+  secretString: string;
+}
+
+/** Staged versions of Secrets Manager secrets, as the rotation protocol (DESIGN.md) needs them. */
+export interface SecretStore {
+  /** The AWSCURRENT version. */
+  readCurrent(secretId: string): Promise<StoredSecret>;
+  /** The AWSPENDING version, or undefined when the secret exists without one. */
+  readPending(secretId: string): Promise<StoredSecret | undefined>;
+  readVersion(secretId: string, versionId: string): Promise<StoredSecret>;
+  /**
+   * Stores a version labelled AWSPENDING whose id is the rotation id (its ClientRequestToken), so
+   * a retried write of the same rotation lands on the same version: same id and value twice → same
+   * version, no error; same id with another value → SecretConflictError. Moves AWSPENDING to it.
+   */
+  putPending(secretId: string, rotationId: string, secretString: string): Promise<{ versionId: string }>;
+  /**
+   * AWSCURRENT → versionId (Secrets Manager labels the old current AWSPREVIOUS), then AWSPENDING
+   * removed from it. Idempotent: a repeat finds the work done and changes nothing.
+   */
+  promote(secretId: string, versionId: string): Promise<void>;
+  /** Every labelled version (all pages of ListSecretVersionIds). */
+  listVersions(secretId: string): Promise<SecretVersion[]>;
+  /** Creates the secret, or puts a new AWSCURRENT value (seeding: demo, tests, CLI, first install). */
+  putCurrent(secretId: string, secretString: string): Promise<{ versionId: string }>;
+}
+
+/** A ClientRequestToken needs 32–64 characters; rotation ids are UUIDs (36). */
+const ROTATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type Sender = Pick<SecretsManagerClient, 'send'>;
+type ReadBy = { VersionStage: string } | { VersionId: string };
+
+function errorName(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+}
+
+interface SecretState {
+  /** Version id → staging labels, for versions that carry at least one label. */
+  stages: Map<string, string[]>;
+  deleted: boolean;
+}
+
+export function createSecretStore(client: Sender): SecretStore {
+  async function call<T>(secretId: string, operation: SecretOperation, send: () => Promise<T>, sensitive: string[] = []): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      throw mapSecretsManagerError(error, secretId, operation, sensitive);
+    }
+  }
+
+  // Always by stage or by id: the emulator may answer a bare GetSecretValue with a stale version.
+  async function read(secretId: string, operation: SecretOperation, by: ReadBy): Promise<StoredSecret> {
+    const out = await call(secretId, operation, () => client.send(new GetSecretValueCommand({ SecretId: secretId, ...by })));
+    if (out.SecretString === undefined || !out.VersionId) {
+      throw new SecretStoreError('holds a binary value (SecretBinary), not a SecretString', { secretId, operation, retryable: false });
+    }
+    return { versionId: out.VersionId, secretString: out.SecretString };
+  }
+
+  async function state(secretId: string, operation: SecretOperation): Promise<SecretState> {
+    const out = await call(secretId, operation, () => client.send(new DescribeSecretCommand({ SecretId: secretId })));
+    return { stages: new Map(Object.entries(out.VersionIdsToStages ?? {})), deleted: out.DeletedDate !== undefined };
+  }
+
+  function holding(stages: Map<string, string[]>, stage: string): string | undefined {
+    for (const [versionId, labels] of stages) if (labels.includes(stage)) return versionId;
+    return undefined;
+  }
+
+  async function moveStage(secretId: string, operation: SecretOperation, stage: string, to?: string, from?: string): Promise<void> {
+    await call(secretId, operation, () =>
+      client.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretId,
+          VersionStage: stage,
+          ...(to ? { MoveToVersionId: to } : {}),
+          ...(from ? { RemoveFromVersionId: from } : {}),
+        }),
+      ),
+    );
+  }
+
+  function versionIdOf(out: { VersionId?: string | undefined }, secretId: string, operation: SecretOperation): string {
+    if (!out.VersionId) throw new SecretStoreError('the answer named no version id', { secretId, operation, retryable: false });
+    return out.VersionId;
+  }
+
+  async function readPending(secretId: string): Promise<StoredSecret | undefined> {
+    try {
+      return await read(secretId, 'read-pending', { VersionStage: AWSPENDING });
+    } catch (error) {
+      if (!(error instanceof SecretNotFoundError)) throw error;
+    }
+    // Secrets Manager says "not found" both for a missing secret and for a missing label. Only the
+    // latter means "no pending version"; a missing secret stays an error (it throws here).
+    const pending = holding((await state(secretId, 'read-pending')).stages, AWSPENDING);
+    return pending === undefined ? undefined : read(secretId, 'read-pending', { VersionId: pending });
+  }
+
+  async function putPending(secretId: string, rotationId: string, secretString: string): Promise<{ versionId: string }> {
+    if (!ROTATION_ID.test(rotationId)) throw new InvalidRotationIdError(secretId);
+    // Real Secrets Manager refuses a reused token with other content (ResourceExistsException),
+    // but the emulator silently overwrites it: compare first, so both behave the same.
+    const existing = await read(secretId, 'put-pending', { VersionId: rotationId }).catch((error: unknown) => {
+      if (error instanceof SecretNotFoundError) return undefined;
+      throw error;
+    });
+    if (existing) {
+      if (existing.secretString !== secretString) {
+        throw new SecretConflictError(`version ${rotationId} already holds a different value (one rotation id, one value)`, {
+          secretId,
+          operation: 'put-pending',
+          retryable: false,
+        });
+      }
+      const { stages } = await state(secretId, 'put-pending');
+      const labels = stages.get(rotationId) ?? [];
+      // Already pending, or already promoted by a resumed job that got past finish: nothing to move.
+      if (!labels.includes(AWSPENDING) && !labels.includes(AWSCURRENT)) {
+        await moveStage(secretId, 'put-pending', AWSPENDING, rotationId, holding(stages, AWSPENDING));
+      }
+      return { versionId: rotationId };
+    }
+    // Naming AWSPENDING takes the label off any earlier rotation's version and leaves AWSCURRENT alone.
+    const out = await call(
+      secretId,
+      'put-pending',
+      () =>
+        client.send(
+          new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: rotationId, SecretString: secretString, VersionStages: [AWSPENDING] }),
+        ),
+      [secretString],
+    );
+    return { versionId: versionIdOf(out, secretId, 'put-pending') };
+  }
+
+  async function promote(secretId: string, versionId: string): Promise<void> {
+    const { stages, deleted } = await state(secretId, 'promote');
+    if (deleted) throw new SecretConflictError('the secret is scheduled for deletion', { secretId, operation: 'promote', retryable: false });
+    const labels = stages.get(versionId);
+    if (!labels) {
+      throw new SecretConflictError(`version ${versionId} does not exist or carries no staging label`, {
+        secretId,
+        operation: 'promote',
+        retryable: false,
+      });
+    }
+    const current = holding(stages, AWSCURRENT);
+    if (current !== versionId) await moveStage(secretId, 'promote', AWSCURRENT, versionId, current);
+    // Removed second: a crash between the two calls leaves the pending label, so a resumed job sees
+    // its rotation unfinished and repeats promote. Only this version's label is touched.
+    if (labels.includes(AWSPENDING)) await moveStage(secretId, 'promote', AWSPENDING, undefined, versionId);
+  }
+
+  async function listVersions(secretId: string): Promise<SecretVersion[]> {
+    const versions: SecretVersion[] = [];
+    const seen = new Set<string>();
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await call(secretId, 'list-versions', () =>
+        client.send(new ListSecretVersionIdsCommand({ SecretId: secretId, MaxResults: 100, ...(token ? { NextToken: token } : {}) })),
+      ).catch((error: unknown) => confirmNotFound(error, secretId, token));
+      for (const v of page.Versions ?? []) {
+        if (!v.VersionId) continue;
+        versions.push({ versionId: v.VersionId, stages: v.VersionStages ?? [], ...(v.CreatedDate ? { createdAt: v.CreatedDate } : {}) });
+      }
+      nextToken = page.NextToken || undefined;
+      // A server that hands back a token twice would otherwise loop for ever.
+      if (nextToken !== undefined && !seen.add(nextToken)) break;
+    } while (nextToken);
+    return versions;
+  }
+
+  // The emulator answers ListSecretVersionIds for a missing secret with an HTML 500 page. Before
+  // calling that an outage, ask DescribeSecret, which reports a missing secret properly.
+  async function confirmNotFound(error: unknown, secretId: string, token: string | undefined): Promise<never> {
+    if (error instanceof SecretStoreUnavailableError && token === undefined) {
+      const missing = await state(secretId, 'list-versions').then(
+        () => false,
+        (probe: unknown) => probe instanceof SecretNotFoundError,
+      );
+      if (missing) throw new SecretNotFoundError('not found', { secretId, operation: 'list-versions', retryable: false, cause: error });
+    }
+    throw error;
+  }
+
+  async function putCurrent(secretId: string, secretString: string): Promise<{ versionId: string }> {
+    const sensitive = [secretString];
+    // Without VersionStages, Secrets Manager labels the new version AWSCURRENT and the old one AWSPREVIOUS.
+    const put = () =>
+      call(secretId, 'put-current', () => client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: secretString })), sensitive);
+    try {
+      return { versionId: versionIdOf(await put(), secretId, 'put-current') };
+    } catch (error) {
+      if (!(error instanceof SecretNotFoundError)) throw error;
+    }
+    let created;
+    try {
+      created = await client.send(new CreateSecretCommand({ Name: secretId, SecretString: secretString }));
+    } catch (error) {
+      // Someone else created it in between: put the value as a new version instead.
+      if (errorName(error) === 'ResourceExistsException') return { versionId: versionIdOf(await put(), secretId, 'put-current') };
+      throw mapSecretsManagerError(error, secretId, 'put-current', sensitive);
+    }
+    return { versionId: versionIdOf(created, secretId, 'put-current') };
+  }
+
+  return {
+    readCurrent: (secretId) => read(secretId, 'read-current', { VersionStage: AWSCURRENT }),
+    readPending,
+    readVersion: (secretId, versionId) => read(secretId, 'read-version', { VersionId: versionId }),
+    putPending,
+    promote,
+    listVersions,
+    putCurrent,
+  };
+}

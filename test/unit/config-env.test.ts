@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadEnv } from '../../src/config/index.ts';
+
+function refusal(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadEnv(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('the environment was accepted');
+}
+
+describe('environment', () => {
+  it('applies every default when nothing is set, leaving the inventory path to the caller', () => {
+    expect(loadEnv({})).toEqual({
+      redisUrl: 'redis://127.0.0.1:6379',
+      queuePrefix: '{rotator}',
+      logLevel: 'info',
+      httpPort: 8080,
+      shutdownGraceMs: 30_000,
+    });
+  });
+
+  it('reads every variable', () => {
+    expect(
+      loadEnv({
+        ROTATOR_CONFIG: '/etc/rotator/inventory.yaml',
+        REDIS_URL: 'rediss://rotator:pw@redis.internal:6380/0',
+        ROTATOR_QUEUE_PREFIX: '{prod}',
+        LOG_LEVEL: 'debug',
+        ROTATOR_HTTP_PORT: '9090',
+        ROTATOR_SHUTDOWN_GRACE: '1m30s',
+      }),
+    ).toEqual({
+      configPath: '/etc/rotator/inventory.yaml',
+      redisUrl: 'rediss://rotator:pw@redis.internal:6380/0',
+      queuePrefix: '{prod}',
+      logLevel: 'debug',
+      httpPort: 9090,
+      shutdownGraceMs: 90_000,
+    });
+  });
+
+  it('treats empty variables as unset, as container specs often leave them', () => {
+    expect(loadEnv({ ROTATOR_CONFIG: '', REDIS_URL: '', LOG_LEVEL: '', ROTATOR_HTTP_PORT: '' })).toEqual(loadEnv({}));
+  });
+
+  it('ignores variables it does not own', () => {
+    expect(loadEnv({ AWS_REGION: 'eu-west-1', PATH: '/usr/bin' })).toEqual(loadEnv({}));
+  });
+
+  it.each(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])('accepts LOG_LEVEL=%s', (level) => {
+    expect(loadEnv({ LOG_LEVEL: level }).logLevel).toBe(level);
+  });
+
+  it.each(['0', '1', '65535'])('accepts ROTATOR_HTTP_PORT=%s', (port) => {
+    expect(loadEnv({ ROTATOR_HTTP_PORT: port }).httpPort).toBe(Number(port));
+  });
+
+  it.each(['65536', '-1', '80.5', '1e3', ' ', 'http'])('refuses ROTATOR_HTTP_PORT="%s"', (port) => {
+    expect(refusal({ ROTATOR_HTTP_PORT: port }).problems).toEqual([{ path: 'ROTATOR_HTTP_PORT', message: expect.stringContaining('port number') }]);
+  });
+
+  it.each(['{rotator} x', 'rotator:prod'])('refuses ROTATOR_QUEUE_PREFIX="%s", which would break key names', (prefix) => {
+    expect(refusal({ ROTATOR_QUEUE_PREFIX: prefix }).problems.map((p) => p.path)).toEqual(['ROTATOR_QUEUE_PREFIX']);
+  });
+
+  it('lists every bad variable by name at once', () => {
+    const error = refusal({ REDIS_URL: 'localhost:6379x', LOG_LEVEL: 'loud', ROTATOR_HTTP_PORT: 'http', ROTATOR_SHUTDOWN_GRACE: 'forever' });
+    expect(error.source).toBe('environment');
+    expect(error.problems.map((p) => p.path).sort()).toEqual(['LOG_LEVEL', 'REDIS_URL', 'ROTATOR_HTTP_PORT', 'ROTATOR_SHUTDOWN_GRACE']);
+    expect(error.format()).toContain('environment: LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent');
+    expect(error.format()).toContain('environment: ROTATOR_SHUTDOWN_GRACE: must be a duration');
+  });
+
+  it.each(['http://:hunter2-password@redis:6379', 'redis//:hunter2-password@redis', 'hunter2-password'])(
+    'refuses REDIS_URL=%s without ever repeating it, since it may hold a password',
+    (url) => {
+      const error = refusal({ REDIS_URL: url });
+      expect(error.problems).toEqual([{ path: 'REDIS_URL', message: 'must be a redis:// or rediss:// URL' }]);
+      expect(error.format()).not.toContain('hunter2');
+      expect(error.message).not.toContain('hunter2');
+    },
+  );
+});
