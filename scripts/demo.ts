@@ -132,11 +132,15 @@ credentials:
     step('triggering a check of every credential');
     const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: null });
     const queue = createQueue(redis, prefix);
-    const events = new QueueEvents(QUEUE_NAME, { connection: redis.duplicate(), prefix });
+    // BullMQ duplicates a shared connection for QueueEvents' blocking reads and closes only its
+    // own copy, so the demo closes the connections it made itself.
+    const eventsConnection = redis.duplicate();
+    const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
     cleanups.push(async () => {
       await events.close();
       await queue.obliterate({ force: true });
       await queue.close();
+      eventsConnection.disconnect();
       redis.disconnect();
     });
     await events.waitUntilReady();

@@ -1,0 +1,25 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const DEMO = fileURLToPath(new URL('../../scripts/demo.ts', import.meta.url));
+
+describe('npm run demo', () => {
+  it('runs the worker on local stand-ins end to end, reports each credential and ends by itself', async () => {
+    const child = spawn(process.execPath, [DEMO], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+
+    expect(output, output).toContain('configuration valid: 5 credential(s)');
+    expect(output).toMatch(/credly-main\s+success/);
+    expect(output).toMatch(/degreed-broken\s+FAILED\s+SecretFormatError: .*field "clientSecret" is missing/);
+    expect(output).toContain('4 of 5 credentials checked successfully');
+    expect(output).toContain("secret values found in the worker's log: 0; in Redis: 0");
+    expect(output).toContain('worker exited with code 0');
+    // Every connection is closed before the services stop: nothing reconnects after the end.
+    expect(output).not.toContain('Unhandled error event');
+    expect(code).toBe(0);
+  }, 90_000);
+});
