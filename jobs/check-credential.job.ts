@@ -1,16 +1,21 @@
 import { z } from 'zod';
 import type { CredentialConfig, Inventory } from '../src/config/index.ts';
 import { RotatorError } from '../src/errors/rotator-error.ts';
-import { parseSecretValue } from '../src/secrets/secret-values.ts';
+import type { Logger } from '../src/log/logger.ts';
+import { checkAndRotate, type RotationDeps, type RotationOutcome } from '../src/rotation/rotate.ts';
+import type { RotatorRegistry } from '../src/rotation/registry.ts';
 import type { SecretStore } from '../src/secrets/secret-store.ts';
-import type { JobDefinition } from './job.ts';
+import { parseSecretValue } from '../src/secrets/secret-values.ts';
+import type { JobDefinition, JobOutcome } from './job.ts';
 
 export const CREDENTIAL_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const credentialIdField = z.string().regex(CREDENTIAL_ID_PATTERN, 'must be a credential id from the inventory');
 
 /** Payloads carry ids only: never a secret, never a URL. */
 export const checkCredentialPayload = z.strictObject({
-  credentialId: z.string().regex(CREDENTIAL_ID_PATTERN, 'must be a credential id from the inventory'),
+  credentialId: credentialIdField,
   trigger: z.enum(['schedule', 'manual', 'startup']),
+  /** Rotate even when not due. */
   force: z.boolean().default(false),
 });
 export type CheckCredentialPayload = z.infer<typeof checkCredentialPayload>;
@@ -23,7 +28,9 @@ export class UnknownCredentialError extends RotatorError {
 
 export interface CheckCredentialDeps {
   inventory: Pick<Inventory, 'credentials'>;
-  secrets: Pick<SecretStore, 'readCurrent'>;
+  secrets: Pick<SecretStore, 'readCurrent' | 'readVersion' | 'putPending' | 'promote'>;
+  rotation: Omit<RotationDeps, 'secrets'>;
+  rotators: RotatorRegistry;
 }
 
 export function findCredential(inventory: Pick<Inventory, 'credentials'>, id: string): CredentialConfig {
@@ -32,30 +39,53 @@ export function findCredential(inventory: Pick<Inventory, 'credentials'>, id: st
   return credential;
 }
 
+export function rotationJobOutcome(credentialId: string, kind: string, outcome: RotationOutcome): JobOutcome {
+  return {
+    status: outcome.action === 'not-due' ? 'skipped' : 'success',
+    credentialId,
+    kind,
+    action: outcome.action,
+    summary: outcome.summary,
+    rotationId: outcome.rotationId,
+    expiresAt: outcome.expiresAt,
+    daysToExpiry: outcome.daysToExpiry,
+    previousState: outcome.previousState,
+  };
+}
+
+/** Kinds without provider steps yet: prove the stored secret is readable and well-formed. */
+async function checkStoredSecret(deps: CheckCredentialDeps, credential: CredentialConfig, logger: Logger): Promise<JobOutcome> {
+  const stored = await deps.secrets.readCurrent(credential.secretId);
+  // Throws a permanent SecretFormatError naming the field, never the value.
+  parseSecretValue(credential.kind, stored.secretString, { secretId: credential.secretId });
+  logger.info({ credentialId: credential.id, kind: credential.kind, versionId: stored.versionId }, 'check: stored secret is readable and well-formed');
+  return {
+    status: 'success',
+    credentialId: credential.id,
+    kind: credential.kind,
+    action: 'checked',
+    secretVersionId: stored.versionId,
+    summary: 'secret readable and well-formed',
+  };
+}
+
 /**
- * The check a schedule fires for one credential. This first form proves the stored secret is
- * readable and has the shape its kind needs; the provider steps (rotate when due, validate at the
- * provider) build on it.
+ * The job a schedule or `rotator trigger` fires for one credential: rotate a Credly token when it
+ * is due (or forced); for the other kinds, check the stored secret.
  */
 export const checkCredentialJob: JobDefinition<'check-credential', typeof checkCredentialPayload, CheckCredentialDeps> = {
   name: 'check-credential',
   schema: checkCredentialPayload,
-  async handle(deps, payload, { logger }) {
+  async handle(deps, payload, { jobId, logger }) {
     const credential = findCredential(deps.inventory, payload.credentialId);
-    const stored = await deps.secrets.readCurrent(credential.secretId);
-    // Throws a permanent SecretFormatError naming the field, never the value.
-    parseSecretValue(credential.kind, stored.secretString);
-    logger.info(
-      { credentialId: credential.id, kind: credential.kind, secretId: credential.secretId, versionId: stored.versionId },
-      'check: stored secret is readable and well-formed',
-    );
-    return {
-      status: 'success',
-      credentialId: credential.id,
-      kind: credential.kind,
-      step: 'read-secret',
-      secretVersionId: stored.versionId,
-      summary: 'secret readable and well-formed',
-    };
+    if (credential.kind === 'credly-authorization-token') {
+      const outcome = await checkAndRotate({ ...deps.rotation, secrets: deps.secrets }, deps.rotators[credential.kind], credential, {
+        jobId,
+        force: payload.force,
+        logger,
+      });
+      return rotationJobOutcome(credential.id, credential.kind, outcome);
+    }
+    return checkStoredSecret(deps, credential, logger);
   },
 };

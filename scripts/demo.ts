@@ -13,9 +13,11 @@ import { formatTable } from '../src/cli/table.ts';
 import { QUEUE_NAME } from '../src/queue/names.ts';
 import { createQueue, enqueue } from '../src/queue/producer.ts';
 import { createSecretStore, createSecretsManagerClient } from '../src/secrets/secret-store.ts';
+import { parseSecretValue } from '../src/secrets/secret-values.ts';
 import { startCredlyFake } from '../test/fakes/credly.fake.ts';
 import { startDegreedFake } from '../test/fakes/degreed.fake.ts';
 import { startLearnlinkFake } from '../test/fakes/learnlink.fake.ts';
+import { dumpRedis } from '../test/support/redis-dump.ts';
 import { spawnRotator } from '../test/support/worker-process.ts';
 import { emulatorAwsEnv, startLocalServices } from './local-services.ts';
 
@@ -60,8 +62,9 @@ async function main(): Promise<number> {
     await store.putCurrent(secrets.learnlink, JSON.stringify({ clientSecret: tenant.clientSecret }));
     // A secret someone saved by hand without its clientSecret: the check must say so, clearly.
     await store.putCurrent(secrets.broken, JSON.stringify({ clientId: degreedClient.clientId }));
-    const daysLeft = Math.round((token.expiresAt.getTime() - Date.now()) / DAY);
-    console.log(`  Credly token ${token.id} expires in ${daysLeft} days; 5 secrets under demo/${run}/`);
+    const daysLeft = Math.floor((token.expiresAt.getTime() - Date.now()) / DAY);
+    console.log(`  5 secrets under demo/${run}/`);
+    console.log(`  before: credly-main holds Credly token ${token.id}, which expires in ${daysLeft} days (rotate within 30d)`);
 
     const inventoryPath = join(dir, 'inventory.yaml');
     writeFileSync(
@@ -157,28 +160,28 @@ credentials:
       }
     }
     console.log(formatTable(['CREDENTIAL', 'RESULT', 'DETAIL'], rows).replace(/^/gm, '  '));
+    const after = parseSecretValue('credly-authorization-token', (await store.readCurrent(secrets.token)).secretString);
+    const afterDays = after.expiresAt ? Math.floor((Date.parse(after.expiresAt) - Date.now()) / DAY) : NaN;
+    console.log(`  after:  credly-main holds Credly token ${after.tokenId ?? '?'}, which expires in ${afterDays} days`);
+    console.log(`          the new token works at Credly: ${credly.state.isTokenValid(after.token) ? 'yes' : 'NO'}; the old token is revoked: ${credly.state.isTokenValid(token.token) ? 'NO' : 'yes'}`);
+    const rotated = after.tokenId !== token.id && credly.state.isTokenValid(after.token) && !credly.state.isTokenValid(token.token);
 
     step('stopping the worker (SIGTERM: active jobs finish first)');
     worker.child.kill('SIGTERM');
     const exit = await worker.exited;
     console.log(`  worker exited with code ${exit.code}`);
 
-    const values = [token.token, app.secret, degreedClient.clientSecret, tenant.clientSecret];
+    const values = [...credly.state.tokens(org).map((t) => t.token), app.secret, degreedClient.clientSecret, tenant.clientSecret];
     const log = worker.output();
     const leaked = values.filter((v) => log.includes(v)).length;
-    const keys = await redis.keys(`${prefix}*`);
-    let inRedis = 0;
-    for (const key of keys) {
-      const type = await redis.type(key);
-      const dump = type === 'hash' ? JSON.stringify(await redis.hgetall(key)) : type === 'string' ? ((await redis.get(key)) ?? '') : '';
-      inRedis += values.filter((v) => dump.includes(v)).length;
-    }
+    const { text: redisText } = await dumpRedis(redis, `${prefix}*`);
+    const inRedis = values.filter((v) => redisText.includes(v)).length;
     step('summary');
     const ok = rows.filter((r) => r[1] === 'success').length;
     console.log(`  ${ok} of ${rows.length} credentials checked successfully, ${rows.length - ok} failed with a clear reason`);
     console.log(`  secret values found in the worker's log: ${leaked}; in Redis: ${inRedis}`);
-    console.log('  (provider-side rotation and validation build on this worker; see README)');
-    const expected = ok === 4 && rows[4]?.[1] === 'FAILED' && leaked === 0 && inRedis === 0 && exit.code === 0;
+    console.log('  (Degreed and Learn.link validation at the provider, and OAuth application recreation, come next; see README)');
+    const expected = rotated && ok === 4 && rows[4]?.[1] === 'FAILED' && leaked === 0 && inRedis === 0 && exit.code === 0;
     if (!expected) console.error('\ndemo: the outcome was not the expected one (see above)');
     return expected ? 0 : 1;
   } finally {

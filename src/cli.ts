@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from './config/index.ts';
 import { checkCommand } from './cli/check.command.ts';
 import { EXIT, UsageError } from './cli/exit-codes.ts';
+import { parseTimeout, triggerCommand } from './cli/trigger.command.ts';
 import { workerCommand } from './cli/worker.command.ts';
 
 const USAGE = `usage: rotator <command> [options]
@@ -10,6 +11,10 @@ commands:
   worker                         run the worker until SIGTERM/SIGINT
   check [<credential-id>…]       read-only preflight: configuration, Redis, each secret
       --config-only              validate the configuration only (touches nothing)
+  trigger <credential-id>        enqueue a manual check (a Credly token is rotated when due)
+      --force                    rotate even when not due
+      --wait                     wait for the job's end and exit with its outcome
+      --timeout <seconds>        how long --wait waits (default 300)
 
 options:
   --config <path>                inventory file (default: $ROTATOR_CONFIG)
@@ -27,6 +32,9 @@ async function run(argv: string[]): Promise<number> {
       config: { type: 'string' },
       json: { type: 'boolean', default: false },
       'config-only': { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
+      wait: { type: 'boolean', default: false },
+      timeout: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -41,6 +49,18 @@ async function run(argv: string[]): Promise<number> {
       return workerCommand({ configPath: values.config });
     case 'check':
       return checkCommand({ configPath: values.config, ids: rest, configOnly: values['config-only'], json: values.json });
+    case 'trigger': {
+      const [credentialId, ...extra] = rest;
+      if (!credentialId || extra.length) throw new UsageError('trigger takes exactly one credential id');
+      return triggerCommand({
+        configPath: values.config,
+        credentialId,
+        force: values.force,
+        wait: values.wait,
+        timeoutSeconds: parseTimeout(values.timeout),
+        json: values.json,
+      });
+    }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -1,5 +1,8 @@
 import type { CredentialConfig, Inventory } from '../config/index.ts';
+import { createRotators } from '../main.ts';
 import { createRedisConnection, describeRedisUrl } from '../queue/redis.ts';
+import { daysUntil } from '../rotation/rotate.ts';
+import type { RotatorRegistry } from '../rotation/registry.ts';
 import { parseSecretValue } from '../secrets/secret-values.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../secrets/secret-store.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
@@ -25,11 +28,22 @@ function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-export async function checkSecret(store: Pick<SecretStore, 'readCurrent'>, credential: CredentialConfig): Promise<CredentialCheck> {
+/**
+ * One credential, read-only: the secret is readable and well-formed; a Credly token is also looked
+ * up at Credly (it must be listed and accepted) with its days to expiry.
+ */
+export async function checkSecret(store: Pick<SecretStore, 'readCurrent'>, credential: CredentialConfig, rotators?: RotatorRegistry): Promise<CredentialCheck> {
   const row = { id: credential.id, kind: credential.kind, secretId: credential.secretId };
   try {
     const stored = await store.readCurrent(credential.secretId);
-    parseSecretValue(credential.kind, stored.secretString);
+    if (credential.kind === 'credly-authorization-token' && rotators) {
+      const provider = rotators[credential.kind];
+      const now = new Date();
+      const inspection = await provider.inspect(credential, provider.parseSecret(stored.secretString, credential.secretId), now);
+      const days = inspection.expiresAt ? `, ${daysUntil(inspection.expiresAt, now)} days to expiry` : '';
+      return { ...row, ok: true, detail: `token accepted by Credly${days}; ${inspection.due ? 'due for rotation' : 'not due'}: ${inspection.reason}` };
+    }
+    parseSecretValue(credential.kind, stored.secretString, { secretId: credential.secretId });
     return { ...row, ok: true, detail: 'secret readable and well-formed' };
   } catch (error) {
     return { ...row, ok: false, detail: errorText(error) };
@@ -68,7 +82,8 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   }
   const redis = await pingRedis(env.redisUrl);
   const store = createSecretStore(createSecretsManagerClient());
-  const rows = await Promise.all(credentials.map((c) => checkSecret(store, c)));
+  const rotators = createRotators();
+  const rows = await Promise.all(credentials.map((c) => checkSecret(store, c, rotators)));
   const ok = redis.ok && rows.every((r) => r.ok);
   if (options.json) {
     console.log(JSON.stringify({ ok, redis, credentials: rows }, null, 2));

@@ -20,6 +20,25 @@ export interface Env {
   httpPort: number;
   /** ROTATOR_SHUTDOWN_GRACE, default 30s: how long SIGTERM waits for active jobs. */
   shutdownGraceMs: number;
+  /**
+   * ROTATOR_LOCK_DURATION, default 30s: lifetime of a job's and a credential's lock without
+   * renewal, so how soon another worker takes over from one that died mid-rotation.
+   */
+  lockDurationMs: number;
+}
+
+function durationVariable(fallback: string, hint: string, min = 0) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined || ms < min) {
+        ctx.addIssue({ code: 'custom', message: hint });
+        return z.NEVER;
+      }
+      return ms;
+    });
 }
 
 const schema = z.object({
@@ -42,17 +61,8 @@ const schema = z.object({
     .default('8080')
     .refine((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65535, 'must be a port number from 0 to 65535 (0 picks a free port)')
     .transform(Number),
-  ROTATOR_SHUTDOWN_GRACE: z
-    .string()
-    .default('30s')
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration like 30s, 2m or 1m30s' });
-        return z.NEVER;
-      }
-      return ms;
-    }),
+  ROTATOR_SHUTDOWN_GRACE: durationVariable('30s', 'must be a duration like 30s, 2m or 1m30s'),
+  ROTATOR_LOCK_DURATION: durationVariable('30s', 'must be a duration of at least 1s, like 30s or 2m', 1_000),
 });
 
 /** Reads the environment once; every problem is reported with the variable's name as its path. */
@@ -72,5 +82,6 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
     logLevel: v.LOG_LEVEL,
     httpPort: v.ROTATOR_HTTP_PORT,
     shutdownGraceMs: v.ROTATOR_SHUTDOWN_GRACE,
+    lockDurationMs: v.ROTATOR_LOCK_DURATION,
   };
 }

@@ -44,7 +44,12 @@ const credlyToken = z.strictObject({
   environment: credlyEnvironment,
   rotateWhenExpiresWithin: positiveDuration.optional(),
   revokePreviousAfter: duration.optional(),
-  useRotateEndpoint: z.boolean().default(false),
+  // Not offered: Credly's rotate endpoint kills the calling token the instant it answers, so a crash
+  // before the store would lose both tokens (README, "Credly's rotate endpoint").
+  useRotateEndpoint: z
+    .boolean()
+    .refine((v) => !v, "is not offered: Credly's rotate endpoint kills the calling token at once, so a crash before the new one is stored loses both; the rotator creates a new token and revokes the old one after storing (see README)")
+    .default(false),
   deleteSupported: z.boolean().default(true),
   endpoints: z.strictObject({ apiBase: endpointUrl.optional() }).default({}),
 });

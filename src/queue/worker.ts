@@ -1,7 +1,8 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isJobName, jobRegistry, type JobDependencies, type JobOutcome } from '../../jobs/index.ts';
 import { isPermanent } from '../errors/rotator-error.ts';
+import { CredentialBusyError } from '../rotation/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { QUEUE_NAME } from './names.ts';
 import { describeIssues } from './payload.ts';
@@ -14,9 +15,17 @@ export interface RotatorWorkerOptions {
   logger: Logger;
   /** Jobs run at once by this process; default 4. Jobs of one credential never overlap (see DESIGN). */
   concurrency?: number;
+  /**
+   * How long a job's lock lives without renewal, in ms: a worker killed mid-job has its job taken
+   * over after about this long. Default 30000.
+   */
+  lockDurationMs?: number;
 }
 
-export async function processJob(job: Job, deps: JobDependencies, logger: Logger): Promise<JobOutcome> {
+/** How long a job waits before it tries a busy credential again. */
+export const BUSY_RETRY_MS = 1_000;
+
+export async function processJob(job: Job, deps: JobDependencies, logger: Logger, token?: string): Promise<JobOutcome> {
   const log = logger.child({ jobId: job.id, job: job.name, attempt: job.attemptsMade + 1 });
   if (!isJobName(job.name)) throw new UnrecoverableError(`unknown job name "${job.name}"`);
   const definition = jobRegistry[job.name];
@@ -28,6 +37,12 @@ export async function processJob(job: Job, deps: JobDependencies, logger: Logger
   try {
     return await definition.handle(deps, parsed.data, { jobId: job.id ?? '', attempt: job.attemptsMade + 1, logger: log });
   } catch (error) {
+    if (error instanceof CredentialBusyError && token !== undefined) {
+      // Another job is rotating this credential: come back shortly, without spending an attempt.
+      log.info({ credentialId: error.credentialId }, 'job: credential busy, delayed');
+      await job.moveToDelayed(Date.now() + BUSY_RETRY_MS, token);
+      throw new DelayedError();
+    }
     const err = error instanceof Error ? error : new Error(String(error));
     log.warn({ err: { type: err.name, message: err.message }, permanent: isPermanent(err) }, 'job: failed');
     if (isPermanent(err)) throw new UnrecoverableError(`${err.name}: ${err.message}`);
@@ -37,10 +52,13 @@ export async function processJob(job: Job, deps: JobDependencies, logger: Logger
 
 export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
   const { logger, deps } = options;
-  const worker = new Worker(QUEUE_NAME, (job) => processJob(job, deps, logger), {
+  const lockDuration = options.lockDurationMs ?? 30_000;
+  const worker = new Worker(QUEUE_NAME, (job, token) => processJob(job, deps, logger, token), {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency ?? 4,
+    lockDuration,
+    stalledInterval: lockDuration,
     autorun: true,
   });
   worker.on('completed', (job, result: JobOutcome) => {

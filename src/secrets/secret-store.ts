@@ -181,10 +181,26 @@ export function createSecretStore(client: Sender): SecretStore {
       });
     }
     const current = holding(stages, AWSCURRENT);
-    if (current !== versionId) await moveStage(secretId, 'promote', AWSCURRENT, versionId, current);
+    if (current !== versionId) {
+      await moveStage(secretId, 'promote', AWSCURRENT, versionId, current).catch((error: unknown) =>
+        confirmDone(error, secretId, (after) => holding(after, AWSCURRENT) === versionId),
+      );
+    }
     // Removed second: a crash between the two calls leaves the pending label, so a resumed job sees
     // its rotation unfinished and repeats promote. Only this version's label is touched.
-    if (labels.includes(AWSPENDING)) await moveStage(secretId, 'promote', AWSPENDING, undefined, versionId);
+    if (labels.includes(AWSPENDING)) {
+      await moveStage(secretId, 'promote', AWSPENDING, undefined, versionId).catch((error: unknown) =>
+        confirmDone(error, secretId, (after) => !(after.get(versionId) ?? []).includes(AWSPENDING)),
+      );
+    }
+  }
+
+  // A write whose answer was lost is retried by the SDK, and the retry of a label move that already
+  // happened is refused. When the labels are already where they were meant to go, the move is done.
+  async function confirmDone(error: unknown, secretId: string, done: (stages: Map<string, string[]>) => boolean): Promise<void> {
+    const after = await state(secretId, 'promote').catch(() => undefined);
+    if (after && done(after.stages)) return;
+    throw error;
   }
 
   async function listVersions(secretId: string): Promise<SecretVersion[]> {

@@ -34,6 +34,7 @@ describe('rotator worker (a separate process)', () => {
   let redis: Redis;
   let queue: Queue;
   let events: QueueEvents;
+  let eventsConnection: Redis;
 
   beforeAll(async () => {
     await createSecretStore(createSecretsManagerClient()).putCurrent(
@@ -42,7 +43,9 @@ describe('rotator worker (a separate process)', () => {
     );
     redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
     queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
-    events = new QueueEvents(QUEUE_NAME, { connection: redis.duplicate(), prefix });
+    // BullMQ closes only the copy it makes of a shared connection: this one is closed here.
+    eventsConnection = redis.duplicate();
+    events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
     await events.waitUntilReady();
   });
 
@@ -50,6 +53,7 @@ describe('rotator worker (a separate process)', () => {
     await events.close();
     await queue.obliterate({ force: true });
     await queue.close();
+    eventsConnection.disconnect();
     redis.disconnect();
   });
 

@@ -85,6 +85,7 @@ const CASES: Record<string, Case> = {
     ],
     neverEcho: ['prod/credly/main'],
   },
+  '50-rotate-endpoint-not-offered.yaml': { problems: [['credentials[0].useRotateEndpoint', "is not offered: Credly's rotate endpoint kills the calling token at once"]] },
 };
 
 function refusal(file: string): ConfigError {

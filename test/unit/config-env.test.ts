@@ -19,6 +19,7 @@ describe('environment', () => {
       logLevel: 'info',
       httpPort: 8080,
       shutdownGraceMs: 30_000,
+      lockDurationMs: 30_000,
     });
   });
 
@@ -31,6 +32,7 @@ describe('environment', () => {
         LOG_LEVEL: 'debug',
         ROTATOR_HTTP_PORT: '9090',
         ROTATOR_SHUTDOWN_GRACE: '1m30s',
+        ROTATOR_LOCK_DURATION: '5s',
       }),
     ).toEqual({
       configPath: '/etc/rotator/inventory.yaml',
@@ -39,6 +41,7 @@ describe('environment', () => {
       logLevel: 'debug',
       httpPort: 9090,
       shutdownGraceMs: 90_000,
+      lockDurationMs: 5_000,
     });
   });
 
@@ -64,6 +67,12 @@ describe('environment', () => {
 
   it.each(['{rotator} x', 'rotator:prod'])('refuses ROTATOR_QUEUE_PREFIX="%s", which would break key names', (prefix) => {
     expect(refusal({ ROTATOR_QUEUE_PREFIX: prefix }).problems.map((p) => p.path)).toEqual(['ROTATOR_QUEUE_PREFIX']);
+  });
+
+  it.each(['500ms', 'soon', '0s'])('refuses ROTATOR_LOCK_DURATION="%s": a lock shorter than a second would lapse between renewals', (value) => {
+    expect(refusal({ ROTATOR_LOCK_DURATION: value }).problems).toEqual([
+      { path: 'ROTATOR_LOCK_DURATION', message: 'must be a duration of at least 1s, like 30s or 2m' },
+    ]);
   });
 
   it('lists every bad variable by name at once', () => {

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { revokePrevious } from '../src/rotation/rotate.ts';
+import { RotatorError } from '../src/errors/rotator-error.ts';
+import { credentialIdField, findCredential, rotationJobOutcome, type CheckCredentialDeps } from './check-credential.job.ts';
+import type { JobDefinition } from './job.ts';
+
+export const revokePreviousPayload = z.strictObject({
+  credentialId: credentialIdField,
+  rotationId: z.uuid(),
+  /** Provider id of the credential to revoke (a Credly token id), never its value. */
+  previousRef: z.string().min(1).max(200),
+});
+
+/**
+ * Revokes the credential a rotation replaced, once its overlap window (`revokePreviousAfter`) is
+ * over. Enqueued delayed by the rotation, with a job id per rotation so it exists once.
+ */
+export const revokePreviousJob: JobDefinition<'revoke-previous', typeof revokePreviousPayload, CheckCredentialDeps> = {
+  name: 'revoke-previous',
+  schema: revokePreviousPayload,
+  async handle(deps, payload, { logger }) {
+    const credential = findCredential(deps.inventory, payload.credentialId);
+    if (credential.kind !== 'credly-authorization-token') {
+      throw new RotatorError(`credential "${credential.id}" is a ${credential.kind}: nothing to revoke`, { permanent: true });
+    }
+    const outcome = await revokePrevious({ ...deps.rotation, secrets: deps.secrets }, deps.rotators[credential.kind], credential, payload, logger);
+    return rotationJobOutcome(credential.id, credential.kind, outcome);
+  },
+};

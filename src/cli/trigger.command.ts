@@ -1,0 +1,82 @@
+import { QueueEvents } from 'bullmq';
+import type { JobOutcome } from '../../jobs/index.ts';
+import { QUEUE_NAME } from '../queue/names.ts';
+import { createQueue, enqueue } from '../queue/producer.ts';
+import { createRedisConnection, describeRedisUrl } from '../queue/redis.ts';
+import { EXIT, UsageError } from './exit-codes.ts';
+import { loadConfiguration } from './load-config.ts';
+
+export interface TriggerOptions {
+  configPath?: string | undefined;
+  credentialId: string;
+  force: boolean;
+  wait: boolean;
+  /** Seconds `--wait` waits for the job's end. */
+  timeoutSeconds: number;
+  json: boolean;
+}
+
+export function parseTimeout(text: string | undefined): number {
+  if (text === undefined) return 300;
+  const seconds = Number(text);
+  if (!/^\d+$/.test(text) || seconds < 1) throw new UsageError(`--timeout must be a whole number of seconds, at least 1 (got "${text}")`);
+  return seconds;
+}
+
+/**
+ * `rotator trigger <id>`: enqueues a manual check-credential job (rotating when due, or at once
+ * with --force). With --wait, waits for its end and exits with its outcome: 0 done or skipped,
+ * 1 failed or still running at the timeout.
+ */
+export async function triggerCommand(options: TriggerOptions): Promise<number> {
+  const { env, inventory } = loadConfiguration(options);
+  if (!inventory.credentials.some((c) => c.id === options.credentialId)) {
+    throw new UsageError(`unknown credential id "${options.credentialId}" (the inventory has ${inventory.credentials.map((c) => c.id).join(', ')})`);
+  }
+  const redis = createRedisConnection(env.redisUrl, 'producer');
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+  } catch (error) {
+    console.error(`rotator: Redis unreachable at ${describeRedisUrl(env.redisUrl)}: ${(error as Error).message}`);
+    return EXIT.failure;
+  }
+  const queue = createQueue(redis, env.queuePrefix);
+  // Listening starts before the job exists, so its end cannot be missed. BullMQ closes only its
+  // own copy of a connection it is given, so this one is closed here too.
+  const eventsConnection = options.wait ? createRedisConnection(env.redisUrl, 'worker') : undefined;
+  eventsConnection?.on('error', () => undefined);
+  const events = eventsConnection ? new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix: env.queuePrefix }) : undefined;
+  try {
+    await events?.waitUntilReady();
+    const job = await enqueue(queue, 'check-credential', { credentialId: options.credentialId, trigger: 'manual', force: options.force });
+    const jobId = job.id ?? '';
+    if (!events) {
+      print(options.json, { jobId, credentialId: options.credentialId, state: 'queued' }, `${options.credentialId}: queued as job ${jobId}`);
+      return EXIT.ok;
+    }
+    try {
+      const outcome = (await job.waitUntilFinished(events, options.timeoutSeconds * 1000)) as JobOutcome;
+      print(options.json, { jobId, credentialId: options.credentialId, state: 'completed', outcome }, `${options.credentialId}: ${outcome.status} — ${outcome.summary} (job ${jobId})`);
+      return EXIT.ok;
+    } catch (error) {
+      const message = (error as Error).message;
+      const timedOut = /timed out/i.test(message);
+      const state = timedOut ? 'running' : 'failed';
+      const detail = timedOut ? `still running after ${options.timeoutSeconds}s; follow it with rotator status` : message;
+      print(options.json, { jobId, credentialId: options.credentialId, state, error: detail }, `${options.credentialId}: ${state.toUpperCase()} — ${detail} (job ${jobId})`, true);
+      return EXIT.failure;
+    }
+  } finally {
+    await events?.close();
+    await queue.close();
+    eventsConnection?.disconnect();
+    redis.disconnect();
+  }
+}
+
+function print(json: boolean, value: unknown, text: string, toStderr = false): void {
+  if (json) console.log(JSON.stringify(value));
+  else if (toStderr) console.error(text);
+  else console.log(text);
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/** Credly's answers, as providers.md describes them. Unknown fields are allowed: Credly adds fields. */
+
+const timestamp = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'is not a date');
+
+export const credlyTokenSchema = z.object({
+  id: z.string().min(1),
+  token: z.string().min(1),
+  description: z.string().nullable().optional(),
+  write_enabled: z.boolean(),
+  read_enabled: z.boolean(),
+  delete_enabled: z.boolean(),
+  created_at: timestamp,
+  expires_at: timestamp,
+});
+export type CredlyTokenJson = z.infer<typeof credlyTokenSchema>;
+
+export const credlyTokenPageSchema = z.object({
+  data: z.array(credlyTokenSchema),
+  metadata: z.object({ next_page_url: z.string().nullable().optional() }).optional(),
+});
+
+export const credlyTokenAnswerSchema = z.object({ data: credlyTokenSchema });
+
+export const credlyOrganizationSchema = z.object({ data: z.object({ id: z.string(), name: z.string().optional() }) });

@@ -1,0 +1,111 @@
+import type { CredlyTokenConfig } from '../../config/index.ts';
+import { formatDuration } from '../../config/index.ts';
+import { CredentialNotListedError } from '../../rotation/errors.ts';
+import type { RotationProvider } from '../../rotation/rotation-provider.ts';
+import { parseSecretValue, serializeCredlyToken, type CredlyTokenSecret } from '../../secrets/secret-values.ts';
+import { ProviderAuthError } from '../errors.ts';
+import type { CredlyClient, CredlyToken } from './credly-client.ts';
+
+/**
+ * Tokens the rotator creates carry this description: the rotation id lets a resumed rotation find
+ * the token it created before a crash, and the credential id keeps two credentials of one
+ * organization from reaping each other's tokens.
+ */
+export const ROTATOR_MARKER = 'credential-rotator';
+const MARKER = /^credential-rotator ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) credential=([a-z0-9._-]+)$/;
+
+export function tokenDescription(rotationId: string, credentialId: string): string {
+  return `${ROTATOR_MARKER} ${rotationId} credential=${credentialId}`;
+}
+
+export function parseMarker(description: string | null): { rotationId: string; credentialId: string } | undefined {
+  const m = description === null ? null : MARKER.exec(description);
+  return m ? { rotationId: m[1]!, credentialId: m[2]! } : undefined;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Says what a refused stored token means for the person who must act on it. */
+function explainRefusal(credential: CredlyTokenConfig, error: unknown): unknown {
+  if (error instanceof ProviderAuthError && error.status === 401) {
+    return new ProviderAuthError(
+      `the stored token of "${credential.id}" is refused by Credly (401): it expired or was revoked. Create a new token in Credly and put it into secret "${credential.secretId}" (README: "When the stored token is dead")`,
+      { provider: 'credly', operation: error.operation, status: 401, cause: error },
+    );
+  }
+  return error;
+}
+
+function findCurrent(tokens: CredlyToken[], current: CredlyTokenSecret): CredlyToken | undefined {
+  return (current.tokenId ? tokens.find((t) => t.id === current.tokenId) : undefined) ?? tokens.find((t) => t.token === current.token);
+}
+
+function toSecret(token: CredlyToken, organizationId: string, rotatedAt: string): CredlyTokenSecret {
+  return { token: token.token, tokenId: token.id, organizationId, expiresAt: token.expiresAt.toISOString(), rotatedAt };
+}
+
+/** Credly authorization tokens: new token with the current one, Basic-auth test, DELETE of the old one. */
+export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenConfig) => CredlyClient): RotationProvider<CredlyTokenConfig, CredlyTokenSecret> {
+  const list = async (credential: CredlyTokenConfig, acting: CredlyTokenSecret) => {
+    try {
+      return await clientFor(credential).listTokens(acting.token, credential.organizationId);
+    } catch (error) {
+      throw explainRefusal(credential, error);
+    }
+  };
+  return {
+    parseSecret: (secretString, secretId) => parseSecretValue('credly-authorization-token', secretString, { secretId }),
+    serializeSecret: (secret, secretId) => serializeCredlyToken(secret, { secretId }),
+    refOf: (secret) => secret.tokenId,
+
+    async inspect(credential, current, now) {
+      const tokens = await list(credential, current);
+      const token = findCurrent(tokens, current);
+      if (!token) throw new CredentialNotListedError(credential.id, current.tokenId ? `token ${current.tokenId}` : 'the stored token');
+      const left = token.expiresAt.getTime() - now.getTime();
+      const due = left <= credential.rotateWhenExpiresWithinMs;
+      const days = Math.floor(left / DAY_MS);
+      const threshold = formatDuration(credential.rotateWhenExpiresWithinMs);
+      const reason = left <= 0 ? `expired ${-days} day(s) ago` : `expires in ${days} day(s) (rotate within ${threshold})`;
+      return { ref: token.id, expiresAt: token.expiresAt, due, reason };
+    },
+
+    async issue(credential, current, rotation) {
+      const description = tokenDescription(rotation.rotationId, credential.id);
+      // A create whose answer was lost (timeout, reset, crash) may have happened: look first.
+      const earlier = (await list(credential, current)).find((t) => t.description === description);
+      const token = earlier ?? (await clientFor(credential).createToken(current.token, credential.organizationId, description));
+      return { secret: toSecret(token, credential.organizationId, rotation.startedAt), ref: token.id, expiresAt: token.expiresAt };
+    },
+
+    async test(credential, pending) {
+      await clientFor(credential).getOrganization(pending.token, credential.organizationId);
+    },
+
+    async revoke(credential, acting, previousRef) {
+      if (!credential.deleteSupported) {
+        const previous = (await list(credential, acting)).find((t) => t.id === previousRef);
+        return previous ? { state: 'left-to-expire', expiresAt: previous.expiresAt } : { state: 'already-gone' };
+      }
+      const result = await clientFor(credential).deleteToken(acting.token, credential.organizationId, previousRef);
+      if (result === 'deleted') return { state: 'revoked' };
+      if (result === 'not-found') return { state: 'already-gone' };
+      return { state: 'left-to-expire' };
+    },
+
+    async reap(credential, acting, keep) {
+      if (!credential.deleteSupported) return [];
+      const orphans = (await list(credential, acting)).filter((t) => {
+        const marker = parseMarker(t.description);
+        if (!marker || marker.credentialId !== credential.id) return false;
+        return t.token !== acting.token && t.id !== acting.tokenId && !keep.refs.has(t.id) && !keep.rotationIds.has(marker.rotationId);
+      });
+      const deleted: string[] = [];
+      for (const orphan of orphans) {
+        const result = await clientFor(credential).deleteToken(acting.token, credential.organizationId, orphan.id);
+        if (result !== 'unsupported') deleted.push(orphan.id);
+      }
+      return deleted;
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { RotatorError } from '../errors/rotator-error.ts';
+
+export type ProviderName = 'credly' | 'degreed' | 'learnlink';
+
+export interface ProviderErrorOptions {
+  provider: ProviderName;
+  /** The call that failed, e.g. `list-tokens`. */
+  operation: string;
+  status?: number | undefined;
+  cause?: unknown;
+}
+
+/**
+ * A provider call failed. Messages start with the provider and the operation and name the HTTP
+ * status; they never carry a credential, an Authorization header or a response body as is.
+ */
+export class ProviderError extends RotatorError {
+  readonly provider: ProviderName;
+  readonly operation: string;
+  readonly status: number | undefined;
+
+  constructor(message: string, options: ProviderErrorOptions & { permanent: boolean }) {
+    super(`${options.provider} ${options.operation}: ${message}`, { cause: options.cause, permanent: options.permanent });
+    this.provider = options.provider;
+    this.operation = options.operation;
+    this.status = options.status;
+  }
+}
+
+/** 401 or 403: the credential is refused, or lacks the permission. A retry cannot help. */
+export class ProviderAuthError extends ProviderError {
+  constructor(message: string, options: ProviderErrorOptions) {
+    super(message, { ...options, permanent: true });
+  }
+}
+
+/** Other 4xx: the request itself is wrong (unknown organization, validation). A retry cannot help. */
+export class ProviderRequestError extends ProviderError {
+  constructor(message: string, options: ProviderErrorOptions) {
+    super(message, { ...options, permanent: true });
+  }
+}
+
+/**
+ * 429, 5xx, a reset or refused connection, a timeout, or an answer that cannot be read: the
+ * provider may answer later, so the job retries.
+ */
+export class ProviderUnavailableError extends ProviderError {
+  /** The provider's Retry-After, when it gave one. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, options: ProviderErrorOptions & { retryAfterMs?: number | undefined }) {
+    super(message, { ...options, permanent: false });
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}

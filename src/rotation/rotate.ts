@@ -1,0 +1,306 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log/logger.ts';
+import { SecretNotFoundError } from '../secrets/errors.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import type { CredentialLock, HeldLock } from './credential-lock.ts';
+import { CredentialBusyError, RefusedRevokeError, RotationStepError } from './errors.ts';
+import type { RevokeResult, RotationProvider } from './rotation-provider.ts';
+import type { CredentialStatus, RotationRecord, RotationStateStore } from './rotation-state.ts';
+
+const DAY_MS = 86_400_000;
+
+/** The inventory fields the protocol reads; each rotatable kind has them. */
+export interface RotatableCredential {
+  id: string;
+  secretId: string;
+  /** Overlap before the previous credential is revoked; 0 = right after promotion. */
+  revokePreviousAfterMs: number;
+}
+
+export interface RevokeRequest {
+  credentialId: string;
+  rotationId: string;
+  previousRef: string;
+}
+
+export interface RotationDeps {
+  secrets: Pick<SecretStore, 'readCurrent' | 'readVersion' | 'putPending' | 'promote'>;
+  state: RotationStateStore;
+  lock: CredentialLock;
+  /** Enqueues the delayed revoke of the previous credential; one per rotation however often it is called. */
+  scheduleRevoke(request: RevokeRequest, delayMs: number): Promise<void>;
+  now(): Date;
+}
+
+export interface RotationOutcome {
+  action: 'rotated' | 'not-due' | 'already-done';
+  summary: string;
+  rotationId?: string;
+  expiresAt?: string;
+  daysToExpiry?: number;
+  previousState?: string;
+}
+
+export function daysUntil(at: Date, now: Date): number {
+  return Math.floor((at.getTime() - now.getTime()) / DAY_MS);
+}
+
+/** Runs `fn` as the named step: any failure comes out as a RotationStepError naming credential and step. */
+async function step<T>(credentialId: string, name: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof RotationStepError) throw error;
+    throw new RotationStepError(credentialId, name, error);
+  }
+}
+
+async function withLock<T>(lock: CredentialLock, credentialId: string, fn: (held: HeldLock) => Promise<T>): Promise<T> {
+  const held = await lock.acquire(credentialId);
+  if (!held) throw new CredentialBusyError(credentialId);
+  try {
+    return await fn(held);
+  } finally {
+    await held.release();
+  }
+}
+
+/**
+ * The rotation protocol of DESIGN.md for one credential: inspect; when due (or forced) create →
+ * store as AWSPENDING → test → promote → revoke. Every step is recorded in Redis before the next
+ * begins, and every step is idempotent, so a job resumed after a crash — by whichever worker —
+ * continues the same rotation. Only the lock holder acts.
+ */
+export async function checkAndRotate<C extends RotatableCredential, S>(
+  deps: RotationDeps,
+  provider: RotationProvider<C, S>,
+  credential: C,
+  request: { jobId: string; force: boolean; logger: Logger },
+): Promise<RotationOutcome> {
+  const { id, secretId } = credential;
+  const log = request.logger.child({ credentialId: id });
+  return withLock(deps.lock, id, async (held) => {
+    const status = await deps.state.readStatus(id);
+    let record = await deps.state.get(id);
+    if (!record && status.lastRotationJobId === request.jobId) {
+      // A retry of a job whose rotation already finished (its completion was lost): nothing to redo.
+      return { action: 'already-done', summary: `rotation ${status.lastRotationId ?? ''} already completed by this job` };
+    }
+    const readCurrent = async () => provider.parseSecret((await deps.secrets.readCurrent(secretId)).secretString, secretId);
+    if (!record) {
+      const current = await step(id, 'read-secret', readCurrent);
+      const now = deps.now();
+      const inspection = await step(id, 'inspect', () => provider.inspect(credential, current, now));
+      const expiry = inspection.expiresAt
+        ? { expiresAt: inspection.expiresAt.toISOString(), daysToExpiry: daysUntil(inspection.expiresAt, now) }
+        : {};
+      await deps.state.updateStatus(id, {
+        lastCheckAt: now.toISOString(),
+        expiresAt: expiry.expiresAt,
+        daysToExpiry: expiry.daysToExpiry?.toString(),
+      });
+      await reap(deps, provider, credential, current, status, undefined, log);
+      if (!inspection.due && !request.force) {
+        const summary = `not due: ${inspection.reason}`;
+        await deps.state.updateStatus(id, { lastResult: 'not-due', lastSummary: summary });
+        log.info({ ...expiry }, 'rotation: not due');
+        return { action: 'not-due', summary, ...expiry };
+      }
+      record = {
+        credentialId: id,
+        rotationId: randomUUID(),
+        jobId: request.jobId,
+        step: 'create',
+        startedAt: now.toISOString(),
+        previousRef: inspection.ref,
+        forced: !inspection.due,
+      };
+      await deps.state.save(record);
+      log.info({ rotationId: record.rotationId, previousRef: record.previousRef, forced: record.forced, reason: inspection.reason }, 'rotation: started');
+    } else {
+      log.info({ rotationId: record.rotationId, step: record.step, startedBy: record.jobId }, 'rotation: resuming');
+    }
+    return continueRotation(deps, provider, credential, record, held, log);
+  });
+}
+
+async function readVersionIfStored(deps: RotationDeps, secretId: string, versionId: string): Promise<string | undefined> {
+  try {
+    return (await deps.secrets.readVersion(secretId, versionId)).secretString;
+  } catch (error) {
+    if (error instanceof SecretNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+async function continueRotation<C extends RotatableCredential, S>(
+  deps: RotationDeps,
+  provider: RotationProvider<C, S>,
+  credential: C,
+  record: RotationRecord,
+  held: HeldLock,
+  log: Logger,
+): Promise<RotationOutcome> {
+  const { id, secretId } = credential;
+  const { rotationId } = record;
+  const advance = async (next: RotationRecord['step'], extra: Partial<RotationRecord> = {}) => {
+    held.signal.throwIfAborted();
+    record = { ...record, ...extra, step: next };
+    await deps.state.save(record);
+  };
+  const readPending = async () => {
+    const stored = await deps.secrets.readVersion(secretId, rotationId);
+    return provider.parseSecret(stored.secretString, secretId);
+  };
+  // A rotation that fails for good before promotion is abandoned: AWSCURRENT still holds the old,
+  // working credential, and whatever was created becomes an orphan for the reaper.
+  const abandonOnPermanent = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof RotationStepError && error.permanent) await deps.state.clear(id, rotationId);
+      throw error;
+    }
+  };
+
+  if (record.step === 'create') {
+    await abandonOnPermanent(async () => {
+      const stored = await step(id, 'create', () => readVersionIfStored(deps, secretId, rotationId));
+      if (stored !== undefined) {
+        // Stored before a crash: never create a second credential for one rotation.
+        await advance('test', { newRef: provider.refOf(provider.parseSecret(stored, secretId)) ?? '' });
+        return;
+      }
+      const current = await step(id, 'read-secret', async () => provider.parseSecret((await deps.secrets.readCurrent(secretId)).secretString, secretId));
+      const issued = await step(id, 'create', () => provider.issue(credential, current, { rotationId, startedAt: record.startedAt }));
+      held.signal.throwIfAborted();
+      // Stored at once, in the step that received it: a crash from here on leaves it findable.
+      await step(id, 'store', () => deps.secrets.putPending(secretId, rotationId, provider.serializeSecret(issued.secret, secretId)));
+      log.info({ rotationId, newRef: issued.ref }, 'rotation: new credential created and stored as AWSPENDING');
+      await advance('test', { newRef: issued.ref });
+    });
+  }
+  if (record.step === 'test') {
+    await abandonOnPermanent(async () => {
+      const pending = await step(id, 'test', readPending);
+      await step(id, 'test', () => provider.test(credential, pending));
+      log.info({ rotationId }, 'rotation: new credential works');
+      await advance('finish');
+    });
+  }
+  if (record.step === 'finish') {
+    held.signal.throwIfAborted();
+    await step(id, 'finish', () => deps.secrets.promote(secretId, rotationId));
+    log.info({ rotationId }, 'rotation: new credential promoted to AWSCURRENT');
+    await advance('revoke');
+  }
+  // record.step is 'revoke' here.
+  const acting = await step(id, 'revoke', readPending);
+  const now = deps.now();
+  let previous: { state: string; revokeAt: string };
+  let revokeFailure: RotationStepError | undefined;
+  if (credential.revokePreviousAfterMs > 0) {
+    const revokeAt = new Date(now.getTime() + credential.revokePreviousAfterMs).toISOString();
+    await step(id, 'revoke', () => deps.scheduleRevoke({ credentialId: id, rotationId, previousRef: record.previousRef }, credential.revokePreviousAfterMs));
+    previous = { state: `revoke scheduled for ${revokeAt}`, revokeAt };
+  } else {
+    try {
+      previous = { state: describeRevoke(await revokeNow(provider, credential, acting, record.previousRef)), revokeAt: '' };
+    } catch (error) {
+      revokeFailure = error instanceof RotationStepError ? error : new RotationStepError(id, 'revoke', error);
+      // A transient failure is retried with the rotation still recorded at the revoke step.
+      if (!revokeFailure.permanent) throw revokeFailure;
+      previous = { state: `revoke failed: ${revokeFailure.message}`, revokeAt: '' };
+    }
+  }
+  const expiresAt = (await provider.inspect(credential, acting, now).catch(() => undefined))?.expiresAt;
+  const outcome: RotationOutcome = {
+    action: 'rotated',
+    rotationId,
+    summary: `rotated: new credential ${record.newRef ?? ''} in AWSCURRENT; previous ${record.previousRef}: ${previous.state}`,
+    previousState: previous.state,
+    ...(expiresAt ? { expiresAt: expiresAt.toISOString(), daysToExpiry: daysUntil(expiresAt, now) } : {}),
+  };
+  await deps.state.updateStatus(id, {
+    lastResult: 'rotated',
+    lastSummary: outcome.summary,
+    lastRotationId: rotationId,
+    lastRotationJobId: record.jobId,
+    lastRotatedAt: now.toISOString(),
+    lastCheckAt: now.toISOString(),
+    expiresAt: outcome.expiresAt ?? '',
+    daysToExpiry: outcome.daysToExpiry?.toString() ?? '',
+    previousRef: record.previousRef,
+    previousRevokeAt: previous.revokeAt,
+    previousState: previous.state,
+  });
+  await deps.state.clear(id, rotationId);
+  log.info({ rotationId, previousState: previous.state, daysToExpiry: outcome.daysToExpiry }, 'rotation: finished');
+  await reap(deps, provider, credential, acting, await deps.state.readStatus(id), undefined, log);
+  if (revokeFailure) throw revokeFailure;
+  return outcome;
+}
+
+async function revokeNow<C extends RotatableCredential, S>(provider: RotationProvider<C, S>, credential: C, acting: S, previousRef: string) {
+  if (provider.refOf(acting) === previousRef) throw new RefusedRevokeError(credential.id, previousRef);
+  return step(credential.id, 'revoke', () => provider.revoke(credential, acting, previousRef));
+}
+
+function describeRevoke(result: RevokeResult): string {
+  switch (result.state) {
+    case 'revoked':
+      return 'revoked';
+    case 'already-gone':
+      return 'already gone at the provider';
+    case 'left-to-expire':
+      return result.expiresAt ? `left to expire at ${result.expiresAt.toISOString()} (the provider offers no revoke)` : 'left to expire (the provider offers no revoke)';
+  }
+}
+
+/**
+ * Deletes the credential's orphans, keeping the previous credential during its overlap window and
+ * anything tagged with a live rotation. Best effort: a failure is logged, and the next run tries again.
+ */
+async function reap<C extends RotatableCredential, S>(
+  deps: RotationDeps,
+  provider: RotationProvider<C, S>,
+  credential: C,
+  acting: S,
+  status: CredentialStatus,
+  live: RotationRecord | undefined,
+  log: Logger,
+): Promise<void> {
+  const refs = new Set<string>();
+  if (status.previousRef && status.previousRevokeAt && Date.parse(status.previousRevokeAt) > deps.now().getTime()) refs.add(status.previousRef);
+  const rotationIds = new Set(live ? [live.rotationId] : []);
+  try {
+    const deleted = await provider.reap(credential, acting, { refs, rotationIds });
+    if (deleted.length) log.info({ deleted }, 'rotation: orphans deleted');
+  } catch (error) {
+    log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: orphan reaping failed; the next run tries again');
+  }
+}
+
+/**
+ * The delayed revoke after an overlap window. Never revokes the credential that is AWSCURRENT,
+ * whatever the job says.
+ */
+export async function revokePrevious<C extends RotatableCredential, S>(
+  deps: RotationDeps,
+  provider: RotationProvider<C, S>,
+  credential: C,
+  request: RevokeRequest,
+  logger: Logger,
+): Promise<RotationOutcome> {
+  return withLock(deps.lock, credential.id, async () => {
+    const current = await step(credential.id, 'read-secret', async () =>
+      provider.parseSecret((await deps.secrets.readCurrent(credential.secretId)).secretString, credential.secretId),
+    );
+    const result = await revokeNow(provider, credential, current, request.previousRef);
+    const state = describeRevoke(result);
+    const status = await deps.state.readStatus(credential.id);
+    if (status.previousRef === request.previousRef) await deps.state.updateStatus(credential.id, { previousState: state, previousRevokeAt: '' });
+    logger.info({ credentialId: credential.id, rotationId: request.rotationId, previousRef: request.previousRef, state }, 'rotation: previous credential revoked');
+    return { action: 'rotated', rotationId: request.rotationId, previousState: state, summary: `previous ${request.previousRef}: ${state}` };
+  });
+}

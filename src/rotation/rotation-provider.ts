@@ -1,0 +1,59 @@
+/**
+ * What the rotation protocol (rotate.ts) needs of a provider whose credentials it can replace.
+ * One implementation per rotatable kind; the protocol itself knows no provider.
+ *
+ * `ref` is the provider's id of a credential (a Credly token id): not secret, safe in Redis.
+ */
+export interface Inspection {
+  /** Provider id of the credential in AWSCURRENT. */
+  ref: string;
+  /** When the current credential stops working, if it has an expiry. */
+  expiresAt?: Date;
+  /** Whether it is time to rotate (ignoring `force`). */
+  due: boolean;
+  /** Why (or why not), for people: `expires in 12 days (threshold 30 days)`. */
+  reason: string;
+}
+
+export interface IssuedCredential<S> {
+  secret: S;
+  ref: string;
+  expiresAt?: Date;
+}
+
+export type RevokeResult =
+  | { state: 'revoked' }
+  /** Already gone at the provider (a 404 on revoke is success). */
+  | { state: 'already-gone' }
+  /** The provider offers no revoke: the credential dies at its expiry. */
+  | { state: 'left-to-expire'; expiresAt?: Date };
+
+export interface RotationContext {
+  rotationId: string;
+  /** ISO time the rotation began; the value written as `rotatedAt`. */
+  startedAt: string;
+}
+
+export interface RotationProvider<C, S> {
+  parseSecret(secretString: string, secretId: string): S;
+  serializeSecret(secret: S, secretId: string): string;
+  /** The provider id a stored value names, when it names one. */
+  refOf(secret: S): string | undefined;
+  /** Reads the current credential at the provider: its id, expiry and whether rotation is due. */
+  inspect(credential: C, current: S, now: Date): Promise<Inspection>;
+  /**
+   * Creates the new credential, tagged with the rotation id, using the current one — or returns
+   * the one this rotation created before a crash, so a resumed rotation never creates a second.
+   */
+  issue(credential: C, current: S, rotation: RotationContext): Promise<IssuedCredential<S>>;
+  /** Proves the new credential works; throws when it does not. */
+  test(credential: C, pending: S): Promise<void>;
+  /** Revokes the previous credential, acting with the (new) current one. */
+  revoke(credential: C, acting: S, previousRef: string): Promise<RevokeResult>;
+  /**
+   * Deletes credentials the rotator created for this credential that nothing needs any more: not
+   * `acting`, not listed in `keepRefs`, not tagged with a rotation id in `keepRotationIds`.
+   * Returns the ids deleted. Credentials the rotator did not create are never touched.
+   */
+  reap(credential: C, acting: S, keep: { refs: ReadonlySet<string>; rotationIds: ReadonlySet<string> }): Promise<string[]>;
+}

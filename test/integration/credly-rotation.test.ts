@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { tokenDescription } from '../../src/providers/credly/credly-token.provider.ts';
+import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import type { Fault } from '../fakes/faults.ts';
+import { startScenario, DAY, type Scenario, type ScenarioOptions } from '../support/rotation-harness.ts';
+import { startSmProxy, type SmFault, type SmProxy } from '../support/sm-proxy.ts';
+
+let fake: CredlyFake;
+let sm: SmProxy;
+const open: Scenario[] = [];
+
+beforeAll(async () => {
+  fake = await startCredlyFake();
+  sm = await startSmProxy(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER!);
+});
+afterEach(async () => {
+  fake.faults.clear();
+  sm.clear();
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+afterAll(async () => {
+  await fake.close();
+  await sm.close();
+});
+
+async function scenario(options: ScenarioOptions = {}): Promise<Scenario> {
+  const s = await startScenario(fake, sm, options);
+  open.push(s);
+  return s;
+}
+
+/** No token value of the organization in Redis (every key under the prefix) or in the worker's log. */
+async function expectNoSecretsLeaked(s: Scenario): Promise<void> {
+  const redis = await s.redisText();
+  const logs = s.logs.join('\n');
+  expect(redis.length).toBeGreaterThan(0);
+  expect(logs.length).toBeGreaterThan(0);
+  for (const value of s.tokenValues()) {
+    expect(redis.includes(value), 'a token value is in Redis').toBe(false);
+    expect(logs.includes(value), 'a token value is in the log').toBe(false);
+  }
+}
+
+/** The end state every successful rotation must reach. */
+async function expectRotated(s: Scenario): Promise<void> {
+  const current = await s.current();
+  expect(current.token).not.toBe(s.original.token);
+  expect(fake.state.isTokenValid(current.token)).toBe(true);
+  expect(fake.state.isTokenValid(s.original.token)).toBe(false);
+  // Exactly one rotation: one token made by the rotator for this credential, and it is the current one.
+  const live = s.rotatorTokens().filter((t) => fake.state.isTokenLive(t));
+  expect(live.map((t) => t.id)).toEqual([current.tokenId]);
+  const stages = [...(await s.stages()).values()].flat();
+  expect(stages.filter((x) => x === 'AWSPENDING')).toEqual([]);
+  expect(stages).toContain('AWSPREVIOUS');
+}
+
+describe('Credly authorization token rotation (real Redis, moto, the Credly fake over HTTP)', () => {
+  it('rotates a token that expires within the threshold: new token current and working, old one previous and revoked', async () => {
+    const s = await scenario({ tokenAgeDays: 170 });
+    const result = await s.run();
+    expect(result.state, result.reason).toBe('completed');
+    expect(result.outcome).toMatchObject({ status: 'success', action: 'rotated', daysToExpiry: 179, previousState: 'revoked' });
+    await expectRotated(s);
+    const current = await s.current();
+    const created = fake.state.findToken(current.tokenId!)!;
+    expect(current).toEqual({
+      token: created.token,
+      tokenId: created.id,
+      organizationId: s.organizationId,
+      expiresAt: created.expiresAt.toISOString(),
+      rotatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect(created.description).toBe(tokenDescription(result.outcome!.rotationId as string, s.credentialId));
+    // The previous version holds the old token.
+    const stages = await s.stages();
+    expect([...stages.entries()].find(([, st]) => st.includes('AWSCURRENT'))?.[0]).toBe(result.outcome!.rotationId);
+    await expectNoSecretsLeaked(s);
+  });
+
+  it('skips a token that is not due, with its days to expiry, and rotates it when forced', async () => {
+    const s = await scenario({ tokenAgeDays: 10 });
+    const skipped = await s.run();
+    expect(skipped.outcome).toMatchObject({ status: 'skipped', action: 'not-due', daysToExpiry: 169 });
+    expect(skipped.outcome!.summary).toContain('expires in 169 day(s) (rotate within 30d)');
+    expect((await s.current()).token).toBe(s.original.token);
+    expect(s.rotatorTokens()).toEqual([]);
+
+    const forced = await s.run({ force: true });
+    expect(forced.outcome).toMatchObject({ status: 'success', action: 'rotated' });
+    await expectRotated(s);
+    await expectNoSecretsLeaked(s);
+  });
+
+  it('reads a bare token string, finds it by value, and writes the full shape back', async () => {
+    const s = await scenario({ bare: true });
+    expect((await s.run()).outcome).toMatchObject({ action: 'rotated' });
+    await expectRotated(s);
+    expect(Object.keys(await s.current()).sort()).toEqual(['expiresAt', 'organizationId', 'rotatedAt', 'token', 'tokenId']);
+  });
+
+  it('finds the current token on the third page of the list', async () => {
+    const s = await scenario({ tokensBefore: 210 });
+    const result = await s.run();
+    expect(result.outcome).toMatchObject({ action: 'rotated' });
+    await expectRotated(s);
+    const pages = fake.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/authorization_tokens') && r.query.page === '3');
+    expect(pages.length).toBeGreaterThan(0);
+  });
+
+  it('a read-only token ends in a clear permission failure, and the old token stays current and valid', async () => {
+    const s = await scenario({ writeEnabled: false });
+    const result = await s.run();
+    expect(result.state).toBe('failed');
+    expect(result.reason).toMatch(/create failed: .*403/);
+    expect(result.reason).toMatch(/permission|write/i);
+    expect((await s.current()).token).toBe(s.original.token);
+    expect(fake.state.isTokenValid(s.original.token)).toBe(true);
+    expect(s.rotatorTokens()).toEqual([]);
+    await expectNoSecretsLeaked(s);
+  });
+
+  it('a dead stored token fails at once, without retries, saying what to do', async () => {
+    const s = await scenario();
+    fake.state.killToken(s.original.id);
+    const result = await s.run({ attempts: 5 });
+    expect(result.state).toBe('failed');
+    expect(result.reason).toContain('refused by Credly (401)');
+    expect(result.reason).toContain(s.secretId);
+    expect(s.logs.filter((l) => l.includes('"msg":"job: failed"') && l.includes('"permanent":true'))).toHaveLength(1);
+    await expectNoSecretsLeaked(s);
+  });
+
+  it('with revokePreviousAfter, keeps the old token valid for the overlap window and revokes it from a delayed job', async () => {
+    const s = await scenario({ extra: 'revokePreviousAfter: 1h' });
+    const result = await s.run();
+    expect(result.outcome).toMatchObject({ action: 'rotated', previousState: expect.stringMatching(/^revoke scheduled for /) });
+    expect(fake.state.isTokenValid(s.original.token)).toBe(true);
+    // The next check (and its orphan reaping) leaves the previous token alone during its window.
+    expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
+    expect(fake.state.isTokenValid(s.original.token)).toBe(true);
+
+    const { Queue } = await import('bullmq');
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+    const queue = new Queue('credentials', { connection: redis, prefix: s.prefix });
+    const delayed = await queue.getDelayed();
+    expect(delayed.map((j) => j.name)).toEqual(['revoke-previous']);
+    expect(delayed[0]!.opts.delay).toBe(3_600_000);
+    expect(delayed[0]!.data).toEqual({ credentialId: s.credentialId, rotationId: result.outcome!.rotationId, previousRef: s.original.id });
+    await delayed[0]!.promote();
+    await expect.poll(() => fake.state.isTokenValid(s.original.token), { timeout: 10_000 }).toBe(false);
+    await queue.close();
+    redis.disconnect();
+    await expectRotated(s);
+  });
+
+  it('where DELETE is switched off, leaves the previous token to expire and says so', async () => {
+    const s = await scenario({ extra: 'deleteSupported: false' });
+    const result = await s.run();
+    expect(result.outcome).toMatchObject({ action: 'rotated' });
+    expect(result.outcome!.previousState).toBe(`left to expire at ${s.original.expiresAt.toISOString()} (the provider offers no revoke)`);
+    expect(fake.state.isTokenValid(s.original.token)).toBe(true);
+    expect(fake.requests.some((r) => r.method === 'DELETE' && r.path.includes(s.organizationId))).toBe(false);
+  });
+
+  it("reaps this credential's orphans, never a token it did not create or another credential's", async () => {
+    const s = await scenario({ tokenAgeDays: 10 });
+    const orphans = [randomUUID(), randomUUID()].map((id) => fake.state.addToken(s.organizationId, { description: tokenDescription(id, s.credentialId) }));
+    const othersOrphan = fake.state.addToken(s.organizationId, { description: tokenDescription(randomUUID(), 'another-credential') });
+    const lookalike = fake.state.addToken(s.organizationId, { description: 'credential-rotator was here' });
+    expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
+    for (const orphan of orphans) expect(fake.state.isTokenValid(orphan.token)).toBe(false);
+    for (const kept of [othersOrphan, lookalike, s.original]) expect(fake.state.isTokenValid(kept.token)).toBe(true);
+  });
+
+  it('runs one rotation when two jobs for the credential arrive together', async () => {
+    const s = await scenario();
+    const [a, b] = await Promise.all([s.run(), s.run()]);
+    expect([a.outcome?.action, b.outcome?.action].sort()).toEqual(['not-due', 'rotated']);
+    await expectRotated(s);
+    expect(s.logs.some((l) => l.includes('credential busy, delayed'))).toBe(true);
+  });
+});
+
+const CREDLY_CALLS: Array<[string, { method: string; path: RegExp }]> = [
+  ['list', { method: 'GET', path: /\/authorization_tokens$/ }],
+  ['create', { method: 'POST', path: /\/authorization_tokens$/ }],
+  ['test', { method: 'GET', path: /\/organizations\/[^/]+$/ }],
+  ['revoke', { method: 'DELETE', path: /\/authorization_tokens\/[^/]+$/ }],
+];
+const CREDLY_FAULTS: Array<[string, Fault]> = [
+  ['429 with Retry-After', { kind: 'status', status: 429, retryAfter: 1 }],
+  ['500', { kind: 'status', status: 500 }],
+  ['a reset', { kind: 'reset' }],
+  ['malformed JSON', { kind: 'malformed' }],
+  ['a timeout', { kind: 'hang', ms: 3_000 }],
+];
+
+describe('Credly faults on every call: each run converges to one rotation', () => {
+  it.each(CREDLY_CALLS.flatMap(([call, match]) => CREDLY_FAULTS.map(([name, fault]) => [call, name, match, fault] as const)))(
+    '%s answered with %s',
+    async (_call, _name, match, fault) => {
+      const s = await scenario();
+      // Three in a row outlast the client's own retries, so the job itself retries too.
+      fake.faults.add({ match: { ...match, server: 'api' }, times: 3, fault });
+      const result = await s.run();
+      expect(result.state, result.reason).toBe('completed');
+      expect(fake.faults.pending()).toBe(0);
+      await expectRotated(s);
+      await expectNoSecretsLeaked(s);
+    },
+  );
+});
+
+const SM_OPERATIONS = ['GetSecretValue', 'DescribeSecret', 'PutSecretValue', 'UpdateSecretVersionStage'];
+const SM_FAULTS: Array<[string, SmFault]> = [
+  ['500 InternalServiceError', { kind: 'status', status: 500, type: 'InternalServiceError' }],
+  ['400 ThrottlingException', { kind: 'status', status: 400, type: 'ThrottlingException' }],
+  ['a reset', { kind: 'reset' }],
+  ['malformed JSON', { kind: 'malformed' }],
+  ['a timeout', { kind: 'hang' }],
+  ['a lost answer after the write', { kind: 'lose-answer' }],
+];
+
+describe('Secrets Manager faults on every call: each run converges, the old token valid until promotion', () => {
+  it.each(SM_OPERATIONS.flatMap((operation) => SM_FAULTS.map(([name, fault]) => [operation, name, fault] as const)))(
+    '%s answered with %s',
+    async (operation, _name, fault) => {
+      const s = await scenario();
+      sm.add({ operation, times: 3, fault });
+      const result = await s.run();
+      expect(result.state, result.reason).toBe('completed');
+      await expectRotated(s);
+      await expectNoSecretsLeaked(s);
+    },
+  );
+});
+
+describe('days to expiry', () => {
+  it('records the expiry and days left for status', async () => {
+    const s = await scenario({ tokenAgeDays: 100 });
+    const result = await s.run();
+    expect(result.outcome).toMatchObject({ action: 'not-due', daysToExpiry: 79, expiresAt: new Date(s.original.expiresAt).toISOString() });
+    expect(s.original.expiresAt.getTime() - Date.now()).toBeGreaterThan(79 * DAY);
+    const text = await s.redisText();
+    expect(text).toContain('"daysToExpiry":"79"');
+  });
+});

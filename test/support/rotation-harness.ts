@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { QueueEvents, type Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { JobOutcome } from '../../jobs/index.ts';
+import { parseInventory } from '../../src/config/index.ts';
+import { createLogger } from '../../src/log/logger.ts';
+import { createJobDependencies, createRotators } from '../../src/main.ts';
+import { parseMarker } from '../../src/providers/credly/credly-token.provider.ts';
+import { QUEUE_NAME } from '../../src/queue/names.ts';
+import { createQueue, enqueue } from '../../src/queue/producer.ts';
+import { createRotatorWorker } from '../../src/queue/worker.ts';
+import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../../src/secrets/secret-store.ts';
+import { parseSecretValue } from '../../src/secrets/secret-values.ts';
+import type { CredlyFake, FakeCredlyToken } from '../fakes/credly.fake.ts';
+import { dumpRedis } from './redis-dump.ts';
+import type { SmProxy } from './sm-proxy.ts';
+
+export const DAY = 86_400_000;
+
+export interface ScenarioOptions {
+  /** Age of the token in the secret at start; default 170 days (expires in 10, so due). */
+  tokenAgeDays?: number;
+  /** Inventory lines added to the credential (`revokePreviousAfter: 1h`, `deleteSupported: false`…). */
+  extra?: string;
+  /** Token flags; default write- and delete-enabled. */
+  writeEnabled?: boolean;
+  /** Store the bare token instead of the JSON shape. */
+  bare?: boolean;
+  /** Tokens of the organization listed before the credential's own (pushes it to a later page). */
+  tokensBefore?: number;
+}
+
+export interface Scenario {
+  credentialId: string;
+  secretId: string;
+  organizationId: string;
+  original: FakeCredlyToken;
+  prefix: string;
+  /** Every log line of the in-process worker. */
+  logs: string[];
+  run(options?: { force?: boolean; attempts?: number }): Promise<{ state: 'completed' | 'failed'; outcome?: JobOutcome; reason?: string }>;
+  /** The stored AWSCURRENT token, read without fault injection. */
+  current(): Promise<{ token: string; tokenId?: string; expiresAt?: string; rotatedAt?: string; organizationId?: string }>;
+  /** Version id → stages of every labelled version. */
+  stages(): Promise<Map<string, string[]>>;
+  /** Marker tokens the rotator created for this credential. */
+  rotatorTokens(): FakeCredlyToken[];
+  /** Every value of this credential's tokens, for secret searches. */
+  tokenValues(): string[];
+  redisText(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * One Credly-token credential against real Redis, moto (through `sm`, which can inject faults)
+ * and the Credly fake over HTTP, with an in-process BullMQ worker built by the same wiring as
+ * `rotator worker`. Retries are quick (fixed 100 ms backoff) so fault runs converge fast.
+ */
+export async function startScenario(fake: CredlyFake, sm: SmProxy, options: ScenarioOptions = {}): Promise<Scenario> {
+  const run = randomUUID().slice(0, 8);
+  const credentialId = `credly-${run}`;
+  const secretId = `test/rotation/${run}`;
+  const prefix = `{rot-${run}}`;
+  const organizationId = fake.state.addOrganization(`Org ${run}`);
+  for (let i = 0; i < (options.tokensBefore ?? 0); i += 1) fake.state.addToken(organizationId, { description: `other integration ${i}` });
+  const original = fake.state.addToken(organizationId, {
+    description: 'LMS integration (made by hand)',
+    createdAt: new Date(Date.now() - (options.tokenAgeDays ?? 170) * DAY),
+    ...(options.writeEnabled === false ? { writeEnabled: false, deleteEnabled: false } : {}),
+  });
+  const direct = createSecretStore(createSecretsManagerClient());
+  await direct.putCurrent(secretId, options.bare ? original.token : JSON.stringify({ token: original.token, tokenId: original.id }));
+
+  const inventory = parseInventory(`version: 1
+credentials:
+  - id: ${credentialId}
+    kind: credly-authorization-token
+    secretId: ${secretId}
+    organizationId: ${organizationId}
+    environment: sandbox
+    endpoints: { apiBase: "${fake.apiBase}" }
+${(options.extra ?? '').replace(/^/gm, '    ')}
+`);
+  const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+  const eventsConnection = redis.duplicate();
+  const queue = createQueue(redis, prefix);
+  const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logs.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    }),
+  });
+  const store: SecretStore = createSecretStore(createSecretsManagerClient({ endpoint: sm.url, maxAttempts: 2, requestTimeoutMs: 1_500 }));
+  const rotators = createRotators({ requestTimeoutMs: 1_000 });
+  const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 2_000, rotators });
+  const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 2_000 });
+  await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
+
+  const isOurs = (t: FakeCredlyToken) => parseMarker(t.description)?.credentialId === credentialId;
+  return {
+    credentialId,
+    secretId,
+    organizationId,
+    original,
+    prefix,
+    logs,
+    async run(runOptions = {}) {
+      const job = await enqueue(
+        queue,
+        'check-credential',
+        { credentialId, trigger: 'manual', force: runOptions.force ?? false },
+        { attempts: runOptions.attempts ?? 8, backoff: { type: 'fixed', delay: 100 } },
+      );
+      try {
+        return { state: 'completed', outcome: (await job.waitUntilFinished(events, 60_000)) as JobOutcome };
+      } catch (error) {
+        return { state: 'failed', reason: (error as Error).message };
+      }
+    },
+    async current() {
+      return parseSecretValue('credly-authorization-token', (await direct.readCurrent(secretId)).secretString);
+    },
+    async stages() {
+      return new Map((await direct.listVersions(secretId)).map((v) => [v.versionId, v.stages]));
+    },
+    rotatorTokens: () => fake.state.tokens(organizationId).filter(isOurs),
+    tokenValues: () => fake.state.tokens(organizationId).map((t) => t.token),
+    async redisText() {
+      return (await dumpRedis(redis, `${prefix}*`)).text;
+    },
+    async close() {
+      await worker.close();
+      await events.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      eventsConnection.disconnect();
+      redis.disconnect();
+    },
+  };
+}
+
