@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { parseInventory, type CredlyTokenConfig } from '../../src/config/index.ts';
+import { isPermanent } from '../../src/errors/rotator-error.ts';
+import type { CredlyClient, CredlyToken } from '../../src/providers/credly/credly-client.ts';
+import { createCredlyTokenProvider, parseMarker, tokenDescription } from '../../src/providers/credly/credly-token.provider.ts';
+import { ProviderAuthError } from '../../src/providers/errors.ts';
+import { CredentialNotListedError } from '../../src/rotation/errors.ts';
+
+const DAY = 86_400_000;
+const NOW = new Date('2026-06-01T00:00:00Z');
+const ORG = '7c4e2f3a-1b2c-4d5e-8f90-a1b2c3d4e5f6';
+
+function config(extra = ''): CredlyTokenConfig {
+  const inventory = parseInventory(`version: 1
+credentials:
+  - id: credly-main
+    kind: credly-authorization-token
+    secretId: prod/credly/main
+    organizationId: ${ORG}
+    environment: production
+${extra}`);
+  return inventory.credentials[0] as CredlyTokenConfig;
+}
+
+function token(init: Partial<CredlyToken> & { expiresInDays?: number } = {}): CredlyToken {
+  return {
+    id: randomUUID(),
+    token: `credlytoken_${randomUUID().replaceAll('-', '')}`,
+    description: null,
+    writeEnabled: true,
+    readEnabled: true,
+    deleteEnabled: true,
+    createdAt: new Date(NOW.getTime() - DAY),
+    expiresAt: new Date(NOW.getTime() + (init.expiresInDays ?? 179) * DAY),
+    ...init,
+  };
+}
+
+/** A strict in-memory client: lists what it is given, records deletes and creates, fails on anything else. */
+function stubClient(tokens: CredlyToken[], overrides: Partial<CredlyClient> = {}) {
+  const deleted: string[] = [];
+  const created: string[] = [];
+  const client: CredlyClient = {
+    listTokens: async () => tokens,
+    createToken: async (_auth, _org, description) => {
+      created.push(description);
+      const fresh = token({ description });
+      tokens.push(fresh);
+      return fresh;
+    },
+    getOrganization: () => Promise.reject(new Error('unexpected getOrganization')),
+    deleteToken: async (_auth, _org, id) => {
+      deleted.push(id);
+      return 'deleted';
+    },
+    ...overrides,
+  };
+  return { provider: createCredlyTokenProvider(() => client), deleted, created };
+}
+
+describe('Credly token provider', () => {
+  it('is due within the threshold and not before, saying why', async () => {
+    const current = token({ expiresInDays: 45 });
+    const { provider } = stubClient([current]);
+    const secret = { token: current.token, tokenId: current.id };
+    expect(await provider.inspect(config(), secret, NOW)).toEqual({
+      ref: current.id,
+      expiresAt: current.expiresAt,
+      due: false,
+      reason: 'expires in 45 day(s) (rotate within 30d)',
+    });
+    expect((await provider.inspect(config('    rotateWhenExpiresWithin: 45d'), secret, NOW)).due).toBe(true);
+    const expired = token({ expiresInDays: -3 });
+    expect(await stubClient([expired]).provider.inspect(config(), { token: expired.token }, NOW)).toMatchObject({ due: true, reason: 'expired 3 day(s) ago' });
+  });
+
+  it('finds the current token by value when the stored tokenId is stale', async () => {
+    const current = token();
+    const { provider } = stubClient([token(), current]);
+    expect((await provider.inspect(config(), { token: current.token, tokenId: randomUUID() }, NOW)).ref).toBe(current.id);
+  });
+
+  it('fails for good when the provider no longer lists the stored token', async () => {
+    const { provider } = stubClient([token(), token()]);
+    const error = await provider.inspect(config(), { token: 'credlytoken_gone', tokenId: 'a-gone-id' }, NOW).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(CredentialNotListedError);
+    expect(isPermanent(error)).toBe(true);
+    expect((error as Error).message).toBe('credential "credly-main": the provider no longer lists token a-gone-id; it was deleted or the secret holds a stale value');
+  });
+
+  it('explains a refused stored token: what happened and where to put a new one, without the token', async () => {
+    const dead = token();
+    const refusal = new ProviderAuthError('401 — Unauthorized', { provider: 'credly', operation: 'list-tokens', status: 401 });
+    const { provider } = stubClient([], { listTokens: () => Promise.reject(refusal) });
+    const error = (await provider.inspect(config(), { token: dead.token }, NOW).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(ProviderAuthError);
+    expect(error.message).toContain('the stored token of "credly-main" is refused by Credly (401)');
+    expect(error.message).toContain('secret "prod/credly/main"');
+    expect(error.message).not.toContain(dead.token);
+  });
+
+  it('returns the token its rotation created before a crash instead of creating a second', async () => {
+    const current = token();
+    const rotationId = randomUUID();
+    const earlier = token({ description: tokenDescription(rotationId, 'credly-main') });
+    const { provider, created } = stubClient([current, earlier]);
+    const issued = await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString() });
+    expect(created).toEqual([]);
+    expect(issued).toEqual({
+      ref: earlier.id,
+      expiresAt: earlier.expiresAt,
+      secret: { token: earlier.token, tokenId: earlier.id, organizationId: ORG, expiresAt: earlier.expiresAt.toISOString(), rotatedAt: NOW.toISOString() },
+    });
+    const other = randomUUID();
+    await provider.issue(config(), { token: current.token }, { rotationId: other, startedAt: NOW.toISOString() });
+    expect(created).toEqual([`credential-rotator ${other} credential=credly-main`]);
+    expect(parseMarker(created[0]!)).toEqual({ rotationId: other, credentialId: 'credly-main' });
+  });
+
+  it("reaps only this credential's marked tokens that nothing keeps", async () => {
+    const acting = token({ description: tokenDescription(randomUUID(), 'credly-main') });
+    const live = randomUUID();
+    const orphan = token({ description: tokenDescription(randomUUID(), 'credly-main') });
+    const inWindow = token({ description: tokenDescription(randomUUID(), 'credly-main') });
+    const ofLiveRotation = token({ description: tokenDescription(live, 'credly-main') });
+    const othersOrphan = token({ description: tokenDescription(randomUUID(), 'credly-other') });
+    const handMade = token({ description: 'credential-rotator (by hand)' });
+    const { provider, deleted } = stubClient([acting, orphan, inWindow, ofLiveRotation, othersOrphan, handMade]);
+    const reaped = await provider.reap(config(), { token: acting.token, tokenId: acting.id }, { refs: new Set([inWindow.id]), rotationIds: new Set([live]) });
+    expect(reaped).toEqual([orphan.id]);
+    expect(deleted).toEqual([orphan.id]);
+    expect(await provider.reap(config('    deleteSupported: false'), { token: acting.token }, { refs: new Set(), rotationIds: new Set() })).toEqual([]);
+  });
+
+  it('revokes by DELETE, takes a 404 as done, and without DELETE reports when the old token expires', async () => {
+    const previous = token({ expiresInDays: 12 });
+    const acting = token();
+    const { provider } = stubClient([acting, previous]);
+    expect(await provider.revoke(config(), { token: acting.token }, previous.id)).toEqual({ state: 'revoked' });
+    const gone = stubClient([acting], { deleteToken: async () => 'not-found' }).provider;
+    expect(await gone.revoke(config(), { token: acting.token }, previous.id)).toEqual({ state: 'already-gone' });
+    expect(await provider.revoke(config('    deleteSupported: false'), { token: acting.token }, previous.id)).toEqual({
+      state: 'left-to-expire',
+      expiresAt: previous.expiresAt,
+    });
+  });
+});
