@@ -21,7 +21,7 @@ const page = (ids: string[], next: string | null) =>
 function scripted(answers: Array<() => Response>) {
   const calls: Array<{ url: string; headers: Record<string, string> }> = [];
   const fetch = (async (url: string | URL | Request, init?: RequestInit) => {
-    calls.push({ url: String(url), headers: init?.headers as Record<string, string> });
+    calls.push({ url: url instanceof Request ? url.url : url.toString(), headers: init?.headers as Record<string, string> });
     const next = answers.shift();
     if (!next) throw new Error('unexpected request');
     return next();

@@ -11,7 +11,7 @@ type Answer = Response | Error;
 function scripted(...answers: Answer[]) {
   const calls: Array<{ url: string; init: RequestInit | undefined }> = [];
   const fetch = (async (url: string | URL | Request, init?: RequestInit) => {
-    calls.push({ url: String(url), init });
+    calls.push({ url: url instanceof Request ? url.url : url.toString(), init });
     const next = answers.shift();
     if (!next) throw new Error('fetch called more often than the test expected');
     if (next instanceof Error) throw next;
@@ -122,7 +122,7 @@ describe('provider HTTP client', () => {
     expect(calls[0]!.init!.headers).toMatchObject({ 'content-type': 'application/json', accept: 'application/json', authorization: 'Basic x' });
 
     const silent = (async (_url: string | URL | Request, init?: RequestInit) =>
-      new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)))) as typeof globalThis.fetch;
+      new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error)))) as typeof globalThis.fetch;
     const error = await failure(createProviderHttp({ provider: 'credly', fetch: silent, requestTimeoutMs: 50, maxAttempts: 1 }).request(get));
     expect(error.message).toBe('credly get-organization: no answer within the request timeout');
   });
