@@ -4,7 +4,6 @@ import { RotatorError } from '../src/errors/rotator-error.ts';
 import type { Logger } from '../src/log/logger.ts';
 import { checkAndRotate, type RotationDeps, type RotationOutcome } from '../src/rotation/rotate.ts';
 import type { RotatorRegistry } from '../src/rotation/registry.ts';
-import type { SecretStore } from '../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../src/secrets/secret-values.ts';
 import type { JobDefinition, JobOutcome } from './job.ts';
 
@@ -28,7 +27,7 @@ export class UnknownCredentialError extends RotatorError {
 
 export interface CheckCredentialDeps {
   inventory: Pick<Inventory, 'credentials'>;
-  secrets: Pick<SecretStore, 'readCurrent' | 'readVersion' | 'putPending' | 'promote'>;
+  secrets: RotationDeps['secrets'];
   rotation: Omit<RotationDeps, 'secrets'>;
   rotators: RotatorRegistry;
 }
@@ -71,21 +70,23 @@ async function checkStoredSecret(deps: CheckCredentialDeps, credential: Credenti
 
 /**
  * The job a schedule or `rotator trigger` fires for one credential: rotate a Credly token when it
- * is due (or forced); for the other kinds, check the stored secret.
+ * is due (or forced); recreate a Credly OAuth application whose secret is lost or refused (or
+ * forced); for the other kinds, check the stored secret.
  */
 export const checkCredentialJob: JobDefinition<'check-credential', typeof checkCredentialPayload, CheckCredentialDeps> = {
   name: 'check-credential',
   schema: checkCredentialPayload,
   async handle(deps, payload, { jobId, logger }) {
     const credential = findCredential(deps.inventory, payload.credentialId);
-    if (credential.kind === 'credly-authorization-token') {
-      const outcome = await checkAndRotate({ ...deps.rotation, secrets: deps.secrets }, deps.rotators[credential.kind], credential, {
-        jobId,
-        force: payload.force,
-        logger,
-      });
-      return rotationJobOutcome(credential.id, credential.kind, outcome);
+    const rotationDeps = { ...deps.rotation, secrets: deps.secrets };
+    const request = { jobId, force: payload.force, logger };
+    switch (credential.kind) {
+      case 'credly-authorization-token':
+        return rotationJobOutcome(credential.id, credential.kind, await checkAndRotate(rotationDeps, deps.rotators[credential.kind], credential, request));
+      case 'credly-oauth-application':
+        return rotationJobOutcome(credential.id, credential.kind, await checkAndRotate(rotationDeps, deps.rotators[credential.kind], credential, request));
+      default:
+        return checkStoredSecret(deps, credential, logger);
     }
-    return checkStoredSecret(deps, credential, logger);
   },
 };

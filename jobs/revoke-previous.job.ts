@@ -20,10 +20,14 @@ export const revokePreviousJob: JobDefinition<'revoke-previous', typeof revokePr
   schema: revokePreviousPayload,
   async handle(deps, payload, { logger }) {
     const credential = findCredential(deps.inventory, payload.credentialId);
-    if (credential.kind !== 'credly-authorization-token') {
-      throw new RotatorError(`credential "${credential.id}" is a ${credential.kind}: nothing to revoke`, { permanent: true });
+    const rotationDeps = { ...deps.rotation, secrets: deps.secrets };
+    switch (credential.kind) {
+      case 'credly-authorization-token':
+        return rotationJobOutcome(credential.id, credential.kind, await revokePrevious(rotationDeps, deps.rotators[credential.kind], credential, payload, logger));
+      case 'credly-oauth-application':
+        return rotationJobOutcome(credential.id, credential.kind, await revokePrevious(rotationDeps, deps.rotators[credential.kind], credential, payload, logger));
+      default:
+        throw new RotatorError(`credential "${credential.id}" is a ${credential.kind}: nothing to revoke`, { permanent: true });
     }
-    const outcome = await revokePrevious({ ...deps.rotation, secrets: deps.secrets }, deps.rotators[credential.kind], credential, payload, logger);
-    return rotationJobOutcome(credential.id, credential.kind, outcome);
   },
 };

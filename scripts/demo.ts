@@ -57,7 +57,8 @@ async function main(): Promise<number> {
       broken: `demo/${run}/degreed-broken`,
     };
     await store.putCurrent(secrets.token, JSON.stringify({ token: token.token, tokenId: token.id, organizationId: org }));
-    await store.putCurrent(secrets.app, JSON.stringify({ clientId: app.uid, clientSecret: app.secret, applicationId: app.id }));
+    // Someone overwrote the application's client secret; Credly never shows it again: recreate.
+    await store.putCurrent(secrets.app, JSON.stringify({ clientId: app.uid, clientSecret: 'credlysecret_lost-in-a-bad-paste', applicationId: app.id }));
     await store.putCurrent(secrets.degreed, JSON.stringify(degreedClient));
     await store.putCurrent(secrets.learnlink, JSON.stringify({ clientSecret: tenant.clientSecret }));
     // A secret someone saved by hand without its clientSecret: the check must say so, clearly.
@@ -65,6 +66,7 @@ async function main(): Promise<number> {
     const daysLeft = Math.floor((token.expiresAt.getTime() - Date.now()) / DAY);
     console.log(`  5 secrets under demo/${run}/`);
     console.log(`  before: credly-main holds Credly token ${token.id}, which expires in ${daysLeft} days (rotate within 30d)`);
+    console.log(`          credly-badge-sync holds application ${app.id} with a client secret Credly refuses (lost)`);
 
     const inventoryPath = join(dir, 'inventory.yaml');
     writeFileSync(
@@ -164,14 +166,25 @@ credentials:
     const afterDays = after.expiresAt ? Math.floor((Date.parse(after.expiresAt) - Date.now()) / DAY) : NaN;
     console.log(`  after:  credly-main holds Credly token ${after.tokenId ?? '?'}, which expires in ${afterDays} days`);
     console.log(`          the new token works at Credly: ${credly.state.isTokenValid(after.token) ? 'yes' : 'NO'}; the old token is revoked: ${credly.state.isTokenValid(token.token) ? 'NO' : 'yes'}`);
-    const rotated = after.tokenId !== token.id && credly.state.isTokenValid(after.token) && !credly.state.isTokenValid(token.token);
+    const appAfter = parseSecretValue('credly-oauth-application', (await store.readCurrent(secrets.app)).secretString);
+    const appWorks = credly.state.isClientValid(appAfter.clientId, appAfter.clientSecret);
+    const oldAppGone = credly.state.findApplication(org, app.id) === undefined;
+    console.log(`          credly-badge-sync holds application ${appAfter.applicationId}: its client secret works: ${appWorks ? 'yes' : 'NO'}; application ${app.id} deleted: ${oldAppGone ? 'yes' : 'NO'}`);
+    const rotated = after.tokenId !== token.id && credly.state.isTokenValid(after.token) && !credly.state.isTokenValid(token.token) && appWorks && oldAppGone;
 
     step('stopping the worker (SIGTERM: active jobs finish first)');
     worker.child.kill('SIGTERM');
     const exit = await worker.exited;
     console.log(`  worker exited with code ${exit.code}`);
 
-    const values = [...credly.state.tokens(org).map((t) => t.token), app.secret, degreedClient.clientSecret, tenant.clientSecret];
+    const values = [
+      ...credly.state.tokens(org).map((t) => t.token),
+      app.secret,
+      appAfter.clientSecret,
+      ...credly.state.liveAccessTokens().map((a) => a.value),
+      degreedClient.clientSecret,
+      tenant.clientSecret,
+    ];
     const log = worker.output();
     const leaked = values.filter((v) => log.includes(v)).length;
     const { text: redisText } = await dumpRedis(redis, `${prefix}*`);
@@ -180,7 +193,7 @@ credentials:
     const ok = rows.filter((r) => r[1] === 'success').length;
     console.log(`  ${ok} of ${rows.length} credentials checked successfully, ${rows.length - ok} failed with a clear reason`);
     console.log(`  secret values found in the worker's log: ${leaked}; in Redis: ${inRedis}`);
-    console.log('  (Degreed and Learn.link validation at the provider, and OAuth application recreation, come next; see README)');
+    console.log('  (Degreed and Learn.link are checked for a well-formed secret here; validation at the provider comes next; see README)');
     const expected = rotated && ok === 4 && rows[4]?.[1] === 'FAILED' && leaked === 0 && inRedis === 0 && exit.code === 0;
     if (!expected) console.error('\ndemo: the outcome was not the expected one (see above)');
     return expected ? 0 : 1;

@@ -1,9 +1,12 @@
 import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobDependencies } from '../jobs/index.ts';
-import type { CredlyTokenConfig, Env, Inventory } from './config/index.ts';
+import type { Env, Inventory } from './config/index.ts';
+import { RotatorError } from './errors/rotator-error.ts';
 import type { Logger } from './log/logger.ts';
-import { createCredlyClient, type CredlyClient } from './providers/credly/credly-client.ts';
+import { createCredlyClient } from './providers/credly/credly-client.ts';
+import { createCredlyOAuthAppProvider } from './providers/credly/credly-oauth-app.provider.ts';
+import { createCredlyOAuthClient } from './providers/credly/credly-oauth-client.ts';
 import { createCredlyTokenProvider } from './providers/credly/credly-token.provider.ts';
 import { createQueue, enqueue } from './queue/producer.ts';
 import { createRedisConnection, describeRedisUrl } from './queue/redis.ts';
@@ -12,25 +15,44 @@ import { createCredentialLock } from './rotation/credential-lock.ts';
 import { createRotationStateStore } from './rotation/rotation-state.ts';
 import type { RotatorRegistry } from './rotation/registry.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from './secrets/secret-store.ts';
+import { parseSecretValue } from './secrets/secret-values.ts';
 
-export interface ProviderClientOptions {
-  /** Deadline of one provider request, in ms. Default: the client's (15000). */
+export interface RotatorOptions {
+  inventory: Inventory;
+  /** Reads the managing token of OAuth application credentials. */
+  secrets: Pick<SecretStore, 'readCurrent'>;
+  /** Deadline of one provider request, in ms. Default: the clients' (15000). */
   requestTimeoutMs?: number;
 }
 
-/** One Credly client per API base, built on first use. */
-function credlyClients(options: ProviderClientOptions): (credential: CredlyTokenConfig) => CredlyClient {
-  const clients = new Map<string, CredlyClient>();
-  return (credential) => {
-    const apiBase = credential.endpoints.apiBase;
+/** One client per API base, built on first use. */
+function perApiBase<C>(make: (apiBase: string) => C): (credential: { endpoints: { apiBase: string } }) => C {
+  const clients = new Map<string, C>();
+  return ({ endpoints: { apiBase } }) => {
     let client = clients.get(apiBase);
-    if (!client) clients.set(apiBase, (client = createCredlyClient({ apiBase, ...options })));
+    if (!client) clients.set(apiBase, (client = make(apiBase)));
     return client;
   };
 }
 
-export function createRotators(options: ProviderClientOptions = {}): RotatorRegistry {
-  return { 'credly-authorization-token': createCredlyTokenProvider(credlyClients(options)) };
+/** The rotatable kinds' providers over real HTTP clients. */
+export function createRotators(options: RotatorOptions): RotatorRegistry {
+  const http = options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs };
+  const tokens = perApiBase((apiBase) => createCredlyClient({ apiBase, ...http }));
+  const applications = perApiBase((apiBase) => createCredlyOAuthClient({ apiBase, ...http }));
+  return {
+    'credly-authorization-token': createCredlyTokenProvider(tokens),
+    'credly-oauth-application': createCredlyOAuthAppProvider({
+      clientFor: applications,
+      async managerToken(credential) {
+        // Validated at load: managedBy names a credly-authorization-token of the same organization.
+        const manager = options.inventory.credentials.find((c) => c.id === credential.managedBy);
+        if (manager?.kind !== 'credly-authorization-token') throw new RotatorError(`managedBy "${credential.managedBy}" is not a Credly token credential`, { permanent: true });
+        const stored = await options.secrets.readCurrent(manager.secretId);
+        return parseSecretValue('credly-authorization-token', stored.secretString, { secretId: manager.secretId }).token;
+      },
+    }),
+  };
 }
 
 /**
@@ -51,7 +73,7 @@ export function createJobDependencies(options: {
   return {
     inventory: options.inventory,
     secrets: options.secrets,
-    rotators: options.rotators ?? createRotators(),
+    rotators: options.rotators ?? createRotators({ inventory: options.inventory, secrets: options.secrets }),
     rotation: {
       state: createRotationStateStore(options.redis, options.prefix),
       lock: createCredentialLock(options.redis, { prefix: options.prefix, ttlMs: options.lockDurationMs }),

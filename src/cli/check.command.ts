@@ -82,7 +82,7 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   }
   const redis = await pingRedis(env.redisUrl);
   const store = createSecretStore(createSecretsManagerClient());
-  const rotators = createRotators();
+  const rotators = createRotators({ inventory, secrets: store });
   const rows = await Promise.all(credentials.map((c) => checkSecret(store, c, rotators)));
   const ok = redis.ok && rows.every((r) => r.ok);
   if (options.json) {

@@ -7,6 +7,8 @@ export interface ProviderErrorOptions {
   /** The call that failed, e.g. `list-tokens`. */
   operation: string;
   status?: number | undefined;
+  /** The provider's own error code, e.g. OAuth's `invalid_client` or `invalid_scope`. */
+  code?: string | undefined;
   cause?: unknown;
 }
 
@@ -18,12 +20,14 @@ export class ProviderError extends RotatorError {
   readonly provider: ProviderName;
   readonly operation: string;
   readonly status: number | undefined;
+  readonly code: string | undefined;
 
   constructor(message: string, options: ProviderErrorOptions & { permanent: boolean }) {
     super(`${options.provider} ${options.operation}: ${message}`, { cause: options.cause, permanent: options.permanent });
     this.provider = options.provider;
     this.operation = options.operation;
     this.status = options.status;
+    this.code = options.code;
   }
 }
 

@@ -66,14 +66,18 @@ function scrub(text: string, secrets: readonly string[]): string {
   return out;
 }
 
-/** A short reason from a provider's error body (`message`, `error_description`, `error`), never the body itself. */
-async function reasonOf(response: Response, secrets: readonly string[]): Promise<string> {
+/**
+ * A short reason from a provider's error body (`error_description`, `message`, `error`) and its
+ * error code (`error`), never the body itself.
+ */
+async function reasonOf(response: Response, secrets: readonly string[]): Promise<{ reason: string; code?: string }> {
   try {
     const body = (await response.json()) as Record<string, unknown>;
     const reason = [body.error_description, body.message, body.error].find((v) => typeof v === 'string');
-    return typeof reason === 'string' ? ` — ${scrub(reason.slice(0, 200), secrets)}` : '';
+    const code = typeof body.error === 'string' && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined;
+    return { reason: typeof reason === 'string' ? ` — ${scrub(reason.slice(0, 200), secrets)}` : '', ...(code ? { code } : {}) };
   } catch {
-    return '';
+    return { reason: '' };
   }
 }
 
@@ -126,8 +130,9 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
     const { status } = response;
     const ok = req.expect ? req.expect.includes(status) : status >= 200 && status < 300;
     if (!ok) {
-      const reason = `${status}${await reasonOf(response, secrets)}`;
-      const withStatus = { ...where, status };
+      const said = await reasonOf(response, secrets);
+      const reason = `${status}${said.reason}`;
+      const withStatus = { ...where, status, code: said.code };
       if (status === 401 || status === 403) return { failure: new ProviderAuthError(reason, withStatus), reached: true };
       if (status === 429) {
         const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));

@@ -1,4 +1,5 @@
-import type { CredlyTokenConfig } from '../config/index.ts';
+import type { CredlyOAuthAppConfig, CredlyTokenConfig } from '../config/index.ts';
+import type { OAuthAppSecretState } from '../providers/credly/credly-oauth-app.provider.ts';
 import type { CredlyTokenSecret } from '../secrets/secret-values.ts';
 import type { RotationProvider } from './rotation-provider.ts';
 
@@ -8,4 +9,7 @@ import type { RotationProvider } from './rotation-provider.ts';
  */
 export interface RotatorRegistry {
   'credly-authorization-token': RotationProvider<CredlyTokenConfig, CredlyTokenSecret>;
+  'credly-oauth-application': RotationProvider<CredlyOAuthAppConfig, OAuthAppSecretState>;
 }
+
+export type RotatableKind = keyof RotatorRegistry;

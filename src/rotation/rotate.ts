@@ -24,7 +24,7 @@ export interface RevokeRequest {
 }
 
 export interface RotationDeps {
-  secrets: Pick<SecretStore, 'readCurrent' | 'readVersion' | 'putPending' | 'promote'>;
+  secrets: Pick<SecretStore, 'readCurrent' | 'readVersion' | 'putPending' | 'promote' | 'create'>;
   state: RotationStateStore;
   lock: CredentialLock;
   /** Enqueues the delayed revoke of the previous credential; one per rotation however often it is called. */
@@ -52,6 +52,16 @@ async function step<T>(credentialId: string, name: string, fn: () => Promise<T>)
   } catch (error) {
     if (error instanceof RotationStepError) throw error;
     throw new RotationStepError(credentialId, name, error);
+  }
+}
+
+/** AWSCURRENT, parsed; a missing secret stands as the provider's `missingSecret()` where it has one. */
+async function readCurrentSecret<S>(deps: RotationDeps, provider: RotationProvider<never, S>, secretId: string): Promise<S> {
+  try {
+    return provider.parseSecret((await deps.secrets.readCurrent(secretId)).secretString, secretId);
+  } catch (error) {
+    if (error instanceof SecretNotFoundError && provider.missingSecret) return provider.missingSecret();
+    throw error;
   }
 }
 
@@ -86,9 +96,8 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
       // A retry of a job whose rotation already finished (its completion was lost): nothing to redo.
       return { action: 'already-done', summary: `rotation ${status.lastRotationId ?? ''} already completed by this job` };
     }
-    const readCurrent = async () => provider.parseSecret((await deps.secrets.readCurrent(secretId)).secretString, secretId);
     if (!record) {
-      const current = await step(id, 'read-secret', readCurrent);
+      const current = await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId));
       const now = deps.now();
       const inspection = await step(id, 'inspect', () => provider.inspect(credential, current, now));
       const expiry = inspection.expiresAt
@@ -171,11 +180,18 @@ async function continueRotation<C extends RotatableCredential, S>(
         await advance('test', { newRef: provider.refOf(provider.parseSecret(stored, secretId)) ?? '' });
         return;
       }
-      const current = await step(id, 'read-secret', async () => provider.parseSecret((await deps.secrets.readCurrent(secretId)).secretString, secretId));
+      const current = await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId));
       const issued = await step(id, 'create', () => provider.issue(credential, current, { rotationId, startedAt: record.startedAt }));
       held.signal.throwIfAborted();
       // Stored at once, in the step that received it: a crash from here on leaves it findable.
-      await step(id, 'store', () => deps.secrets.putPending(secretId, rotationId, provider.serializeSecret(issued.secret, secretId)));
+      const value = provider.serializeSecret(issued.secret, secretId);
+      await step(id, 'store', () =>
+        deps.secrets.putPending(secretId, rotationId, value).catch((error: unknown) => {
+          // No secret yet (kinds that start from nothing): this version is its first, and current.
+          if (error instanceof SecretNotFoundError && provider.missingSecret) return deps.secrets.create(secretId, rotationId, value);
+          throw error;
+        }),
+      );
       log.info({ rotationId, newRef: issued.ref }, 'rotation: new credential created and stored as AWSPENDING');
       await advance('test', { newRef: issued.ref });
     });
@@ -199,7 +215,9 @@ async function continueRotation<C extends RotatableCredential, S>(
   const now = deps.now();
   let previous: { state: string; revokeAt: string };
   let revokeFailure: RotationStepError | undefined;
-  if (credential.revokePreviousAfterMs > 0) {
+  if (record.previousRef === '') {
+    previous = { state: describeRevoke({ state: 'nothing-to-revoke' }), revokeAt: '' };
+  } else if (credential.revokePreviousAfterMs > 0) {
     const revokeAt = new Date(now.getTime() + credential.revokePreviousAfterMs).toISOString();
     await step(id, 'revoke', () => deps.scheduleRevoke({ credentialId: id, rotationId, previousRef: record.previousRef }, credential.revokePreviousAfterMs));
     previous = { state: `revoke scheduled for ${revokeAt}`, revokeAt };
@@ -252,6 +270,8 @@ function describeRevoke(result: RevokeResult): string {
       return 'revoked';
     case 'already-gone':
       return 'already gone at the provider';
+    case 'nothing-to-revoke':
+      return 'none known (the secret was missing or unreadable)';
     case 'left-to-expire':
       return result.expiresAt ? `left to expire at ${result.expiresAt.toISOString()} (the provider offers no revoke)` : 'left to expire (the provider offers no revoke)';
   }
@@ -293,9 +313,7 @@ export async function revokePrevious<C extends RotatableCredential, S>(
   logger: Logger,
 ): Promise<RotationOutcome> {
   return withLock(deps.lock, credential.id, async () => {
-    const current = await step(credential.id, 'read-secret', async () =>
-      provider.parseSecret((await deps.secrets.readCurrent(credential.secretId)).secretString, credential.secretId),
-    );
+    const current = await step(credential.id, 'read-secret', () => readCurrentSecret(deps, provider, credential.secretId));
     const result = await revokeNow(provider, credential, current, request.previousRef);
     const state = describeRevoke(result);
     const status = await deps.state.readStatus(credential.id);

@@ -26,7 +26,9 @@ export type RevokeResult =
   /** Already gone at the provider (a 404 on revoke is success). */
   | { state: 'already-gone' }
   /** The provider offers no revoke: the credential dies at its expiry. */
-  | { state: 'left-to-expire'; expiresAt?: Date };
+  | { state: 'left-to-expire'; expiresAt?: Date }
+  /** No previous credential is known (the secret was missing or unreadable). */
+  | { state: 'nothing-to-revoke' };
 
 export interface RotationContext {
   rotationId: string;
@@ -39,6 +41,11 @@ export interface RotationProvider<C, S> {
   serializeSecret(secret: S, secretId: string): string;
   /** The provider id a stored value names, when it names one. */
   refOf(secret: S): string | undefined;
+  /**
+   * The value standing for a secret that does not exist yet, for kinds that can start from
+   * nothing (an OAuth application is created and stored). Unset: a missing secret is an error.
+   */
+  missingSecret?(): S;
   /** Reads the current credential at the provider: its id, expiry and whether rotation is due. */
   inspect(credential: C, current: S, now: Date): Promise<Inspection>;
   /**

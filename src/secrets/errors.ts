@@ -8,7 +8,8 @@ export type SecretOperation =
   | 'put-pending'
   | 'promote'
   | 'list-versions'
-  | 'put-current';
+  | 'put-current'
+  | 'create';
 
 export interface SecretStoreErrorOptions {
   secretId: string;

@@ -56,6 +56,11 @@ export interface SecretStore {
   listVersions(secretId: string): Promise<SecretVersion[]>;
   /** Creates the secret, or puts a new AWSCURRENT value (seeding: demo, tests, CLI, first install). */
   putCurrent(secretId: string, secretString: string): Promise<{ versionId: string }>;
+  /**
+   * Creates a secret that does not exist yet, its first version (AWSCURRENT) having the rotation id
+   * as version id. A retry with the same id and value finds it done.
+   */
+  create(secretId: string, rotationId: string, secretString: string): Promise<{ versionId: string }>;
 }
 
 /** A ClientRequestToken needs 32–64 characters; rotation ids are UUIDs (36). */
@@ -257,7 +262,22 @@ export function createSecretStore(client: Sender): SecretStore {
     return { versionId: versionIdOf(created, secretId, 'put-current') };
   }
 
+  async function create(secretId: string, rotationId: string, secretString: string): Promise<{ versionId: string }> {
+    if (!ROTATION_ID.test(rotationId)) throw new InvalidRotationIdError(secretId);
+    try {
+      const out = await client.send(new CreateSecretCommand({ Name: secretId, SecretString: secretString, ClientRequestToken: rotationId }));
+      return { versionId: versionIdOf(out, secretId, 'create') };
+    } catch (error) {
+      if (errorName(error) !== 'ResourceExistsException') throw mapSecretsManagerError(error, secretId, 'create', [secretString]);
+    }
+    // Created before (a retry whose first answer was lost): done if it holds this very version.
+    const existing = await read(secretId, 'create', { VersionId: rotationId }).catch(() => undefined);
+    if (existing?.secretString === secretString) return { versionId: rotationId };
+    throw new SecretConflictError('already exists with other content', { secretId, operation: 'create', retryable: false });
+  }
+
   return {
+    create,
     readCurrent: (secretId) => read(secretId, 'read-current', { VersionStage: AWSCURRENT }),
     readPending,
     readVersion: (secretId, versionId) => read(secretId, 'read-version', { VersionId: versionId }),

@@ -6,7 +6,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../jobs/index.ts';
-import { parseMarker } from '../../src/providers/credly/credly-token.provider.ts';
+import { parseMarker } from '../../src/providers/credly/marker.ts';
 import { QUEUE_NAME } from '../../src/queue/names.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/secrets/secret-values.ts';
@@ -201,6 +201,84 @@ describe('crash injection: the worker is killed (SIGKILL) mid-rotation and a new
       await t.expectOneRotation();
       expect(second.output()).toContain('rotation: resuming');
       await t.expectNoSecretsIn(first.output(), second.output());
+    } finally {
+      await events.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      eventsConnection.disconnect();
+    }
+  });
+});
+
+describe('crash injection on an OAuth application recreation', () => {
+  it('a worker killed right after create: a new worker takes over, exactly one new application survives, the unstored one is reaped', async () => {
+    const run = randomUUID().slice(0, 8);
+    const org = fake.state.addOrganization(`Org ${run}`);
+    const manager = fake.state.addToken(org, { description: 'management token (by hand)' });
+    const old = fake.state.createApplication(org, { name: 'LMS badge sync' });
+    const secretIds = { token: `test/process/${run}/token`, app: `test/process/${run}/app` };
+    await store.putCurrent(secretIds.token, JSON.stringify({ token: manager.token }));
+    // The stored secret is refused: the application must be recreated.
+    await store.putCurrent(secretIds.app, JSON.stringify({ clientId: old.uid, clientSecret: 'credlysecret_lost', applicationId: old.id }));
+    const configPath = join(dir, `${run}-app.yaml`);
+    writeFileSync(
+      configPath,
+      `version: 1
+credentials:
+  - id: token-${run}
+    kind: credly-authorization-token
+    secretId: ${secretIds.token}
+    organizationId: ${org}
+    environment: production
+    endpoints: { apiBase: "${fake.apiBase}" }
+  - id: app-${run}
+    kind: credly-oauth-application
+    secretId: ${secretIds.app}
+    organizationId: ${org}
+    environment: production
+    managedBy: token-${run}
+    applicationName: LMS badge sync
+    scopes: [issued_badges]
+    endpoints: { apiBase: "${fake.apiBase}", tokenUrl: "${fake.tokenUrl}" }
+`,
+    );
+    const prefix = `{proc-${run}}`;
+    const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: prefix, ROTATOR_LOCK_DURATION: '2s', AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url, LOG_LEVEL: 'debug' };
+    const startWorker = async () => {
+      const worker = spawnRotator(['worker'], env);
+      processes.push(worker);
+      await worker.waitForLog('worker: started');
+      return worker;
+    };
+    const first = await startWorker();
+    const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
+    const eventsConnection = redis.duplicate();
+    const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
+    await events.waitUntilReady();
+    try {
+      const held = holdSecretsManager('PutSecretValue');
+      const job = await queue.add('check-credential', { credentialId: `app-${run}`, trigger: 'manual' }, { attempts: 5, backoff: { type: 'fixed', delay: 200 } });
+      await held;
+      first.child.kill('SIGKILL');
+      await first.exited;
+      sm.clear();
+      // Created, never stored: its secret is gone for good.
+      const unstored = fake.state.applications(org).filter((a) => parseMarker(a.description)?.credentialId === `app-${run}`);
+      expect(unstored).toHaveLength(1);
+
+      const second = await startWorker();
+      const outcome = (await job.waitUntilFinished(events, 30_000)) as JobOutcome;
+      expect(outcome).toMatchObject({ status: 'success', action: 'rotated', previousState: 'revoked' });
+      const now = parseSecretValue('credly-oauth-application', (await store.readCurrent(secretIds.app)).secretString);
+      expect(fake.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
+      expect(fake.state.applications(org).map((a) => a.id)).toEqual([now.applicationId]);
+      expect(now.applicationId).not.toBe(unstored[0]!.id);
+      const { text } = await dumpRedis(redis, `${prefix}*`);
+      const logs = first.output() + second.output();
+      for (const value of [manager.token, old.secret, now.clientSecret, unstored[0]!.secret]) {
+        expect(text.includes(value)).toBe(false);
+        expect(logs.includes(value)).toBe(false);
+      }
     } finally {
       await events.close();
       await queue.obliterate({ force: true });

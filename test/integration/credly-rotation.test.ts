@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { tokenDescription } from '../../src/providers/credly/credly-token.provider.ts';
+import { rotatorDescription } from '../../src/providers/credly/marker.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import type { Fault } from '../fakes/faults.ts';
 import { startScenario, DAY, type Scenario, type ScenarioOptions } from '../support/rotation-harness.ts';
@@ -72,7 +72,7 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
       expiresAt: created.expiresAt.toISOString(),
       rotatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
-    expect(created.description).toBe(tokenDescription(result.outcome!.rotationId as string, s.credentialId));
+    expect(created.description).toBe(rotatorDescription(result.outcome!.rotationId as string, s.credentialId));
     // The previous version holds the old token.
     const stages = await s.stages();
     expect([...stages.entries()].find(([, st]) => st.includes('AWSCURRENT'))?.[0]).toBe(result.outcome!.rotationId);
@@ -167,8 +167,8 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
 
   it("reaps this credential's orphans, never a token it did not create or another credential's", async () => {
     const s = await scenario({ tokenAgeDays: 10 });
-    const orphans = [randomUUID(), randomUUID()].map((id) => fake.state.addToken(s.organizationId, { description: tokenDescription(id, s.credentialId) }));
-    const othersOrphan = fake.state.addToken(s.organizationId, { description: tokenDescription(randomUUID(), 'another-credential') });
+    const orphans = [randomUUID(), randomUUID()].map((id) => fake.state.addToken(s.organizationId, { description: rotatorDescription(id, s.credentialId) }));
+    const othersOrphan = fake.state.addToken(s.organizationId, { description: rotatorDescription(randomUUID(), 'another-credential') });
     const lookalike = fake.state.addToken(s.organizationId, { description: 'credential-rotator was here' });
     expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
     for (const orphan of orphans) expect(fake.state.isTokenValid(orphan.token)).toBe(false);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 const DEMO = fileURLToPath(new URL('../../scripts/demo.ts', import.meta.url));
 
 describe('npm run demo', () => {
-  it('runs the worker on local stand-ins end to end, rotates the near-expiry Credly token, reports each credential and ends by itself', async () => {
+  it('runs the worker on local stand-ins end to end, rotates the near-expiry Credly token, recreates the OAuth application whose secret was lost, reports each credential and ends by itself', async () => {
     const child = spawn(process.execPath, [DEMO], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -17,6 +17,8 @@ describe('npm run demo', () => {
     expect(output).toMatch(/credly-main\s+success\s+rotated: new credential \S+ in AWSCURRENT; previous \S+: revoked/);
     expect(output).toMatch(/after: {2}credly-main holds Credly token \S+, which expires in 179 days/);
     expect(output).toContain('the new token works at Credly: yes; the old token is revoked: yes');
+    expect(output).toMatch(/credly-badge-sync\s+success\s+rotated: new credential \d+ in AWSCURRENT; previous \d+: revoked/);
+    expect(output).toMatch(/credly-badge-sync holds application \d+: its client secret works: yes; application \d+ deleted: yes/);
     expect(output).toMatch(/degreed-broken\s+FAILED\s+SecretFormatError: .*field "clientSecret" is missing/);
     expect(output).toContain('4 of 5 credentials checked successfully');
     expect(output).toContain("secret values found in the worker's log: 0; in Redis: 0");

@@ -6,7 +6,7 @@ import type { JobOutcome } from '../../jobs/index.ts';
 import { parseInventory } from '../../src/config/index.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { createJobDependencies, createRotators } from '../../src/main.ts';
-import { parseMarker } from '../../src/providers/credly/credly-token.provider.ts';
+import { parseMarker } from '../../src/providers/credly/marker.ts';
 import { QUEUE_NAME } from '../../src/queue/names.ts';
 import { createQueue, enqueue } from '../../src/queue/producer.ts';
 import { createRotatorWorker } from '../../src/queue/worker.ts';
@@ -97,7 +97,7 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     }),
   });
   const store: SecretStore = createSecretStore(createSecretsManagerClient({ endpoint: sm.url, maxAttempts: 2, requestTimeoutMs: 1_500 }));
-  const rotators = createRotators({ requestTimeoutMs: 1_000 });
+  const rotators = createRotators({ inventory, secrets: store, requestTimeoutMs: 1_000 });
   const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 2_000, rotators });
   const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 2_000 });
   await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);

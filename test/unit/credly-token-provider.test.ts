@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parseInventory, type CredlyTokenConfig } from '../../src/config/index.ts';
 import { isPermanent } from '../../src/errors/rotator-error.ts';
 import type { CredlyClient, CredlyToken } from '../../src/providers/credly/credly-client.ts';
-import { createCredlyTokenProvider, parseMarker, tokenDescription } from '../../src/providers/credly/credly-token.provider.ts';
+import { createCredlyTokenProvider } from '../../src/providers/credly/credly-token.provider.ts';
+import { parseMarker, rotatorDescription } from '../../src/providers/credly/marker.ts';
 import { ProviderAuthError } from '../../src/providers/errors.ts';
 import { CredentialNotListedError } from '../../src/rotation/errors.ts';
 
@@ -103,7 +104,7 @@ describe('Credly token provider', () => {
   it('returns the token its rotation created before a crash instead of creating a second', async () => {
     const current = token();
     const rotationId = randomUUID();
-    const earlier = token({ description: tokenDescription(rotationId, 'credly-main') });
+    const earlier = token({ description: rotatorDescription(rotationId, 'credly-main') });
     const { provider, created } = stubClient([current, earlier]);
     const issued = await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString() });
     expect(created).toEqual([]);
@@ -119,12 +120,12 @@ describe('Credly token provider', () => {
   });
 
   it("reaps only this credential's marked tokens that nothing keeps", async () => {
-    const acting = token({ description: tokenDescription(randomUUID(), 'credly-main') });
+    const acting = token({ description: rotatorDescription(randomUUID(), 'credly-main') });
     const live = randomUUID();
-    const orphan = token({ description: tokenDescription(randomUUID(), 'credly-main') });
-    const inWindow = token({ description: tokenDescription(randomUUID(), 'credly-main') });
-    const ofLiveRotation = token({ description: tokenDescription(live, 'credly-main') });
-    const othersOrphan = token({ description: tokenDescription(randomUUID(), 'credly-other') });
+    const orphan = token({ description: rotatorDescription(randomUUID(), 'credly-main') });
+    const inWindow = token({ description: rotatorDescription(randomUUID(), 'credly-main') });
+    const ofLiveRotation = token({ description: rotatorDescription(live, 'credly-main') });
+    const othersOrphan = token({ description: rotatorDescription(randomUUID(), 'credly-other') });
     const handMade = token({ description: 'credential-rotator (by hand)' });
     const { provider, deleted } = stubClient([acting, orphan, inWindow, ofLiveRotation, othersOrphan, handMade]);
     const reaped = await provider.reap(config(), { token: acting.token, tokenId: acting.id }, { refs: new Set([inWindow.id]), rotationIds: new Set([live]) });

@@ -24,3 +24,28 @@ export const credlyTokenPageSchema = z.object({
 export const credlyTokenAnswerSchema = z.object({ data: credlyTokenSchema });
 
 export const credlyOrganizationSchema = z.object({ data: z.object({ id: z.string(), name: z.string().optional() }) });
+
+export const credlyApplicationSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  description: z.string().nullable().optional(),
+  uid: z.string().min(1),
+  secret: z.string().nullable().optional(),
+  created_at: timestamp,
+});
+export type CredlyApplicationJson = z.infer<typeof credlyApplicationSchema>;
+
+export const credlyApplicationPageSchema = z.object({
+  data: z.array(credlyApplicationSchema),
+  metadata: z.object({ next_page_url: z.string().nullable().optional() }).optional(),
+});
+
+export const credlyApplicationAnswerSchema = z.object({ data: credlyApplicationSchema });
+
+/** Doorkeeper's client_credentials answer. */
+export const credlyAccessTokenSchema = z.object({
+  access_token: z.string().min(1),
+  token_type: z.string(),
+  expires_in: z.number().optional(),
+  scope: z.string().optional(),
+});

@@ -5,23 +5,7 @@ import type { RotationProvider } from '../../rotation/rotation-provider.ts';
 import { parseSecretValue, serializeCredlyToken, type CredlyTokenSecret } from '../../secrets/secret-values.ts';
 import { ProviderAuthError } from '../errors.ts';
 import type { CredlyClient, CredlyToken } from './credly-client.ts';
-
-/**
- * Tokens the rotator creates carry this description: the rotation id lets a resumed rotation find
- * the token it created before a crash, and the credential id keeps two credentials of one
- * organization from reaping each other's tokens.
- */
-export const ROTATOR_MARKER = 'credential-rotator';
-const MARKER = /^credential-rotator ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) credential=([a-z0-9._-]+)$/;
-
-export function tokenDescription(rotationId: string, credentialId: string): string {
-  return `${ROTATOR_MARKER} ${rotationId} credential=${credentialId}`;
-}
-
-export function parseMarker(description: string | null): { rotationId: string; credentialId: string } | undefined {
-  const m = description === null ? null : MARKER.exec(description);
-  return m ? { rotationId: m[1]!, credentialId: m[2]! } : undefined;
-}
+import { parseMarker, rotatorDescription } from './marker.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -71,7 +55,7 @@ export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenCon
     },
 
     async issue(credential, current, rotation) {
-      const description = tokenDescription(rotation.rotationId, credential.id);
+      const description = rotatorDescription(rotation.rotationId, credential.id);
       // A create whose answer was lost (timeout, reset, crash) may have happened: look first.
       const earlier = (await list(credential, current)).find((t) => t.description === description);
       const token = earlier ?? (await clientFor(credential).createToken(current.token, credential.organizationId, description));

@@ -1,0 +1,169 @@
+import type { CredlyOAuthAppConfig } from '../../config/index.ts';
+import { formatDuration } from '../../config/index.ts';
+import { RotatorError } from '../../errors/rotator-error.ts';
+import type { RotationProvider } from '../../rotation/rotation-provider.ts';
+import { parseSecretValue, SecretFormatError, serializeSecretValue, type CredlyOAuthAppSecret } from '../../secrets/secret-values.ts';
+import { ProviderAuthError, ProviderError } from '../errors.ts';
+import type { CredlyOAuthClient } from './credly-oauth-client.ts';
+import { parseMarker, rotatorDescription } from './marker.ts';
+
+/**
+ * An OAuth application's secret as the rotator sees it: the stored value, or why there is none
+ * usable (missing, empty, malformed). A lost secret is not an error here: it is why we recreate.
+ */
+export interface OAuthAppSecretState {
+  value?: CredlyOAuthAppSecret;
+  problem?: string;
+}
+
+/** The application does not hold scopes its integrations need: recreating would not help. */
+export class MissingScopesError extends RotatorError {
+  readonly missingScopes: string[];
+  constructor(credentialId: string, missing: string[]) {
+    super(
+      `credential "${credentialId}": the OAuth application is not granted ${missing.join(', ')}; recreating it would not help: allow these scopes for the organization's applications in Credly, or change "scopes" in the inventory`,
+      { permanent: true },
+    );
+    this.missingScopes = missing;
+  }
+}
+
+export interface OAuthAppProviderDeps {
+  clientFor(credential: CredlyOAuthAppConfig): CredlyOAuthClient;
+  /** The current token of the `managedBy` credential, which makes the management calls. */
+  managerToken(credential: CredlyOAuthAppConfig): Promise<string>;
+}
+
+/** Says what a refused managing token means, and who must act. */
+function explainManager(credential: CredlyOAuthAppConfig, error: unknown): unknown {
+  if (!(error instanceof ProviderAuthError)) return error;
+  const what = error.status === 401 ? 'is refused by Credly (401): it expired or was revoked' : 'lacks the permission to manage OAuth applications (403)';
+  return new ProviderAuthError(`the managing token "${credential.managedBy}" of "${credential.id}" ${what}; fix that credential first`, {
+    provider: 'credly',
+    operation: error.operation,
+    status: error.status,
+    cause: error,
+  });
+}
+
+const isInvalidClient = (error: unknown) => error instanceof ProviderError && (error.code === 'invalid_client' || error.status === 401);
+const isInvalidScope = (error: unknown) => error instanceof ProviderError && error.code === 'invalid_scope';
+
+/**
+ * Credly OAuth applications: validated by a client_credentials grant; recreated (new application,
+ * stored, tested, promoted, old one deleted) when the secret is lost or refused, or every
+ * `recreateEvery`.
+ */
+export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): RotationProvider<CredlyOAuthAppConfig, OAuthAppSecretState> {
+  const managed = async <T>(credential: CredlyOAuthAppConfig, call: (client: CredlyOAuthClient, token: string) => Promise<T>): Promise<T> => {
+    const token = await deps.managerToken(credential);
+    try {
+      return await call(deps.clientFor(credential), token);
+    } catch (error) {
+      throw explainManager(credential, error);
+    }
+  };
+
+  /** Grants the required scopes; when Credly refuses the set, finds out which ones by asking one at a time. */
+  async function missingScopes(credential: CredlyOAuthAppConfig, secret: CredlyOAuthAppSecret): Promise<string[]> {
+    const client = deps.clientFor(credential);
+    const { tokenUrl } = credential.endpoints;
+    try {
+      const granted = await client.grant(tokenUrl, secret.clientId, secret.clientSecret, credential.scopes);
+      return credential.scopes.filter((s) => !granted.scopes.includes(s));
+    } catch (error) {
+      if (!isInvalidScope(error)) throw error;
+    }
+    const missing: string[] = [];
+    for (const scope of credential.scopes) {
+      await client.grant(tokenUrl, secret.clientId, secret.clientSecret, [scope]).catch((error: unknown) => {
+        if (!isInvalidScope(error)) throw error;
+        missing.push(scope);
+      });
+    }
+    return missing;
+  }
+
+  return {
+    parseSecret(secretString, secretId) {
+      try {
+        return { value: parseSecretValue('credly-oauth-application', secretString, { secretId }) };
+      } catch (error) {
+        if (error instanceof SecretFormatError) return { problem: error.message };
+        throw error;
+      }
+    },
+    serializeSecret(secret, secretId) {
+      if (!secret.value) throw new SecretFormatError('credly-oauth-application', ['no value to store'], secretId);
+      return serializeSecretValue('credly-oauth-application', secret.value, { secretId });
+    },
+    refOf: (secret) => (secret.value ? String(secret.value.applicationId) : undefined),
+    missingSecret: () => ({ problem: 'the secret does not exist' }),
+
+    async inspect(credential, current, now) {
+      if (!current.value) return { ref: '', due: true, reason: `client secret lost: ${current.problem ?? 'no value'}` };
+      const ref = String(current.value.applicationId);
+      let missing: string[];
+      try {
+        missing = await missingScopes(credential, current.value);
+      } catch (error) {
+        if (isInvalidClient(error)) return { ref, due: true, reason: 'client secret refused by Credly (invalid_client)' };
+        throw error;
+      }
+      if (missing.length) throw new MissingScopesError(credential.id, missing);
+      if (credential.recreateEveryMs !== undefined) {
+        const every = credential.recreateEveryMs;
+        const app = (await managed(credential, (c, t) => c.listApplications(t, credential.organizationId))).find(
+          (a) => a.id === current.value?.applicationId,
+        );
+        if (!app) return { ref, due: true, reason: `application ${ref} is no longer listed` };
+        const age = now.getTime() - app.createdAt.getTime();
+        if (age >= every) return { ref, due: true, reason: `application is older than ${formatDuration(every)} (recreateEvery)` };
+        return { ref, due: false, reason: `client secret works with ${credential.scopes.join(', ')}; recreated every ${formatDuration(every)}` };
+      }
+      return { ref, due: false, reason: `client secret works with ${credential.scopes.join(', ')}` };
+    },
+
+    async issue(credential, _current, rotation) {
+      const description = rotatorDescription(rotation.rotationId, credential.id);
+      return managed(credential, async (client, token) => {
+        // An application this rotation created before a crash was never stored, and Credly never
+        // shows its secret again: it is useless, so it goes before the new one is made.
+        for (const stale of (await client.listApplications(token, credential.organizationId)).filter((a) => a.description === description)) {
+          await client.deleteApplication(token, credential.organizationId, stale.id);
+        }
+        const app = await client.createApplication(token, credential.organizationId, credential.applicationName, description);
+        return { secret: { value: { clientId: app.uid, clientSecret: app.secret, applicationId: app.id } }, ref: String(app.id) };
+      });
+    },
+
+    async test(credential, pending) {
+      if (!pending.value) throw new SecretFormatError('credly-oauth-application', ['no value'], credential.secretId);
+      const missing = await missingScopes(credential, pending.value);
+      if (missing.length) throw new MissingScopesError(credential.id, missing);
+    },
+
+    async revoke(credential, _acting, previousRef) {
+      if (previousRef === '') return { state: 'nothing-to-revoke' };
+      const result = await managed(credential, (c, t) => c.deleteApplication(t, credential.organizationId, Number(previousRef)));
+      if (result === 'deleted') return { state: 'revoked' };
+      if (result === 'not-found') return { state: 'already-gone' };
+      return { state: 'left-to-expire' };
+    },
+
+    async reap(credential, acting, keep) {
+      return managed(credential, async (client, token) => {
+        const orphans = (await client.listApplications(token, credential.organizationId)).filter((a) => {
+          const marker = parseMarker(a.description);
+          if (!marker || marker.credentialId !== credential.id) return false;
+          return a.id !== acting.value?.applicationId && !keep.refs.has(String(a.id)) && !keep.rotationIds.has(marker.rotationId);
+        });
+        const deleted: string[] = [];
+        for (const orphan of orphans) {
+          if ((await client.deleteApplication(token, credential.organizationId, orphan.id)) !== 'unsupported') deleted.push(String(orphan.id));
+        }
+        return deleted;
+      });
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { stripTrailingSlash } from '../../config/index.ts';
+import { ProviderUnavailableError } from '../errors.ts';
+import { createProviderHttp, type ProviderHttpOptions } from '../http.ts';
+import type { DeleteResult } from './credly-client.ts';
+import {
+  credlyAccessTokenSchema,
+  credlyApplicationAnswerSchema,
+  credlyApplicationPageSchema,
+  type CredlyApplicationJson,
+} from './credly-schemas.ts';
+
+export interface CredlyApplication {
+  id: number;
+  name: string;
+  description: string | null;
+  /** The OAuth client id. */
+  uid: string;
+  createdAt: Date;
+}
+
+/** A new application: the only answer that ever shows its client secret. */
+export interface CreatedApplication extends CredlyApplication {
+  secret: string;
+}
+
+export interface CredlyGrant {
+  /** Scopes granted, from the answer's space-separated `scope`. */
+  scopes: string[];
+  expiresInSeconds: number | undefined;
+}
+
+/** Credly's OAuth applications (managed with an authorization token) and its token endpoint. */
+export interface CredlyOAuthClient {
+  listApplications(auth: string, organizationId: string): Promise<CredlyApplication[]>;
+  /** Not repeated after a lost answer: it may exist (without a secret anyone can read back). */
+  createApplication(auth: string, organizationId: string, name: string, description: string): Promise<CreatedApplication>;
+  deleteApplication(auth: string, organizationId: string, applicationId: number): Promise<DeleteResult>;
+  /**
+   * A client_credentials grant at the web host's token endpoint (form-encoded, scopes
+   * space-separated). The access token is dropped at once: only what was granted is returned.
+   */
+  grant(tokenUrl: string, clientId: string, clientSecret: string, scopes: string[]): Promise<CredlyGrant>;
+}
+
+export interface CredlyOAuthClientOptions extends Omit<ProviderHttpOptions, 'provider'> {
+  apiBase: string;
+  /** Pages a listing may span. Default 200. */
+  maxPages?: number;
+}
+
+function toApplication(a: CredlyApplicationJson): CredlyApplication {
+  return { id: a.id, name: a.name, description: a.description ?? null, uid: a.uid, createdAt: new Date(a.created_at) };
+}
+
+export function createCredlyOAuthClient(options: CredlyOAuthClientOptions): CredlyOAuthClient {
+  const apiBase = stripTrailingSlash(options.apiBase);
+  const origin = new URL(apiBase).origin;
+  const maxPages = options.maxPages ?? 200;
+  const http = createProviderHttp({ ...options, provider: 'credly' });
+  const apps = (organizationId: string) => `${apiBase}/organizations/${encodeURIComponent(organizationId)}/oauth_applications`;
+  const auth = (token: string) => ({ headers: { authorization: `Basic ${Buffer.from(`${token}:`).toString('base64')}` }, secrets: [token] });
+
+  return {
+    async listApplications(token, organizationId) {
+      const found: CredlyApplication[] = [];
+      const seen = new Set<string>();
+      let url: string | null = `${apps(organizationId)}?per=100`;
+      while (url) {
+        if (new URL(url).origin !== origin || seen.has(url) || seen.size >= maxPages) {
+          throw new ProviderUnavailableError('the application listing points elsewhere or does not end; refused', { provider: 'credly', operation: 'list-applications' });
+        }
+        seen.add(url);
+        const page: { body: { data: CredlyApplicationJson[]; metadata?: { next_page_url?: string | null | undefined } | undefined } } =
+          await http.request({ operation: 'list-applications', method: 'GET', url, parse: credlyApplicationPageSchema, ...auth(token) });
+        found.push(...page.body.data.map(toApplication));
+        url = page.body.metadata?.next_page_url ?? null;
+      }
+      return found;
+    },
+
+    async createApplication(token, organizationId, name, description) {
+      const answer = await http.request({
+        operation: 'create-application',
+        method: 'POST',
+        url: apps(organizationId),
+        json: { name, description },
+        expect: [200, 201],
+        parse: credlyApplicationAnswerSchema,
+        ...auth(token),
+      });
+      const { secret } = answer.body.data;
+      if (!secret) {
+        throw new ProviderUnavailableError('the new application came without its client secret', { provider: 'credly', operation: 'create-application' });
+      }
+      return { ...toApplication(answer.body.data), secret };
+    },
+
+    async deleteApplication(token, organizationId, applicationId) {
+      const answer = await http.request({
+        operation: 'delete-application',
+        method: 'DELETE',
+        url: `${apps(organizationId)}/${applicationId}`,
+        expect: [200, 202, 204, 404, 405],
+        ...auth(token),
+      });
+      if (answer.status === 404) return 'not-found';
+      if (answer.status === 405) return 'unsupported';
+      return 'deleted';
+    },
+
+    async grant(tokenUrl, clientId, clientSecret, scopes) {
+      const answer = await http.request({
+        operation: 'token-grant',
+        method: 'POST',
+        url: tokenUrl,
+        form: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: scopes.join(' ') },
+        parse: credlyAccessTokenSchema,
+        // A grant creates nothing worth guarding: repeating it is safe.
+        idempotent: true,
+        secrets: [clientSecret],
+      });
+      return { scopes: (answer.body.scope ?? '').split(' ').filter(Boolean), expiresInSeconds: answer.body.expires_in };
+    },
+  };
+}

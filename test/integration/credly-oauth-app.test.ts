@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { QueueEvents, type Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { JobOutcome } from '../../jobs/index.ts';
+import { parseInventory } from '../../src/config/index.ts';
+import { createLogger } from '../../src/log/logger.ts';
+import { createJobDependencies, createRotators } from '../../src/main.ts';
+import { parseMarker, rotatorDescription } from '../../src/providers/credly/marker.ts';
+import { QUEUE_NAME } from '../../src/queue/names.ts';
+import { createQueue, enqueue } from '../../src/queue/producer.ts';
+import { createRotatorWorker } from '../../src/queue/worker.ts';
+import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
+import { parseSecretValue } from '../../src/secrets/secret-values.ts';
+import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { dumpRedis } from '../support/redis-dump.ts';
+
+const store = createSecretStore(createSecretsManagerClient());
+let fake: CredlyFake;
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  fake = await startCredlyFake();
+});
+afterEach(async () => {
+  fake.faults.clear();
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+afterAll(async () => fake.close());
+
+interface Setup {
+  /** What the application's secret holds at start: the working one, a wrong secret, `{}`, or no secret at all. */
+  secret?: 'working' | 'wrong' | 'empty' | 'none';
+  /** Scopes the existing application may be granted. */
+  appScopes?: string[];
+  extra?: string;
+}
+
+async function setup(options: Setup = {}) {
+  const run = randomUUID().slice(0, 8);
+  const org = fake.state.addOrganization(`Org ${run}`);
+  const manager = fake.state.addToken(org, { description: 'management token (by hand)' });
+  const app = fake.state.createApplication(org, { name: 'LMS badge sync', ...(options.appScopes ? { scopes: options.appScopes } : {}) });
+  const ids = { token: `credly-${run}`, app: `app-${run}` };
+  const secretIds = { token: `test/oauth/${run}/token`, app: `test/oauth/${run}/app` };
+  await store.putCurrent(secretIds.token, JSON.stringify({ token: manager.token, tokenId: manager.id }));
+  const initial = {
+    working: { clientId: app.uid, clientSecret: app.secret, applicationId: app.id },
+    wrong: { clientId: app.uid, clientSecret: 'credlysecret_not-the-right-one', applicationId: app.id },
+    empty: {},
+  };
+  const kind = options.secret ?? 'working';
+  if (kind !== 'none') await store.putCurrent(secretIds.app, JSON.stringify(initial[kind]));
+
+  const inventory = parseInventory(`version: 1
+credentials:
+  - id: ${ids.token}
+    kind: credly-authorization-token
+    secretId: ${secretIds.token}
+    organizationId: ${org}
+    environment: sandbox
+    endpoints: { apiBase: "${fake.apiBase}" }
+  - id: ${ids.app}
+    kind: credly-oauth-application
+    secretId: ${secretIds.app}
+    organizationId: ${org}
+    environment: sandbox
+    managedBy: ${ids.token}
+    applicationName: LMS badge sync
+    scopes: [issued_badges, badge_templates]
+    endpoints: { apiBase: "${fake.apiBase}", tokenUrl: "${fake.tokenUrl}" }
+${(options.extra ?? '').replace(/^/gm, '    ')}
+`);
+  const prefix = `{oauth-${run}}`;
+  const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+  const eventsConnection = redis.duplicate();
+  const queue = createQueue(redis, prefix);
+  const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logs.push(chunk.toString());
+        done();
+      },
+    }),
+  });
+  const rotators = createRotators({ inventory, secrets: store, requestTimeoutMs: 1_000 });
+  const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 2_000, rotators });
+  const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 2_000 });
+  await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
+  cleanups.push(async () => {
+    await worker.close();
+    await events.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    eventsConnection.disconnect();
+    redis.disconnect();
+  });
+
+  return {
+    org,
+    app,
+    manager,
+    ids,
+    secretIds,
+    logs,
+    async run(force = false): Promise<{ state: string; outcome?: JobOutcome; reason?: string }> {
+      const job = await enqueue(queue, 'check-credential', { credentialId: ids.app, trigger: 'manual', force }, { attempts: 5, backoff: { type: 'fixed', delay: 100 } });
+      try {
+        return { state: 'completed', outcome: (await job.waitUntilFinished(events, 30_000)) as JobOutcome };
+      } catch (error) {
+        return { state: 'failed', reason: (error as Error).message };
+      }
+    },
+    async current() {
+      return parseSecretValue('credly-oauth-application', (await store.readCurrent(secretIds.app)).secretString);
+    },
+    liveApps: () => fake.state.applications(org),
+    rotatorApps: () => fake.state.applications(org).filter((a) => parseMarker(a.description)?.credentialId === ids.app),
+    async expectNoSecretsLeaked() {
+      const { text } = await dumpRedis(redis, `${prefix}*`);
+      const log = logs.join('');
+      const values = [manager.token, app.secret, ...fake.state.applications().map((a) => a.secret), ...fake.state.liveAccessTokens().map((a) => a.value)];
+      for (const value of values) {
+        expect(text.includes(value), 'a secret is in Redis').toBe(false);
+        expect(log.includes(value), 'a secret is in the log').toBe(false);
+      }
+    },
+  };
+}
+
+describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP)', () => {
+  it('changes nothing while the stored secret works with every required scope', async () => {
+    const t = await setup();
+    const result = await t.run();
+    expect(result.outcome).toMatchObject({ status: 'skipped', action: 'not-due', summary: 'not due: client secret works with issued_badges, badge_templates' });
+    expect((await t.current()).applicationId).toBe(t.app.id);
+    expect(t.liveApps().map((a) => a.id)).toEqual([t.app.id]);
+    await t.expectNoSecretsLeaked();
+  });
+
+  it('recreates the application when the secret is refused, and deletes the old application', async () => {
+    const t = await setup({ secret: 'wrong' });
+    const result = await t.run();
+    expect(result.state, result.reason).toBe('completed');
+    expect(result.outcome).toMatchObject({ action: 'rotated', previousState: 'revoked' });
+    const now = await t.current();
+    expect(now.applicationId).not.toBe(t.app.id);
+    expect(fake.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
+    expect(t.liveApps().map((a) => a.id)).toEqual([now.applicationId]);
+    expect(t.liveApps()[0]!.name).toBe('LMS badge sync');
+    await t.expectNoSecretsLeaked();
+  });
+
+  it('recreates the application when the secret is empty, or missing from Secrets Manager altogether', async () => {
+    for (const secret of ['empty', 'none'] as const) {
+      const t = await setup({ secret });
+      const result = await t.run();
+      expect(result.state, result.reason).toBe('completed');
+      expect(result.outcome!.summary).toContain('rotated: new credential');
+      const now = await t.current();
+      expect(fake.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
+      // The old application's id was not in the secret: it is left alone, never guessed at.
+      expect(t.liveApps().map((a) => a.id).sort()).toEqual([t.app.id, now.applicationId].sort());
+      expect(result.outcome!.previousState).toBe('none known (the secret was missing or unreadable)');
+    }
+  });
+
+  it('alerts on a scope the application is not granted, naming it, and changes nothing', async () => {
+    const t = await setup({ appScopes: ['issued_badges'] });
+    const result = await t.run();
+    expect(result.state).toBe('failed');
+    expect(result.reason).toContain('the OAuth application is not granted badge_templates; recreating it would not help');
+    expect((await t.current()).applicationId).toBe(t.app.id);
+    expect(t.liveApps().map((a) => a.id)).toEqual([t.app.id]);
+  });
+
+  it('fails at once, clearly, when the managing token is dead', async () => {
+    const t = await setup({ secret: 'wrong' });
+    fake.state.killToken(t.manager.id);
+    const result = await t.run();
+    expect(result.state).toBe('failed');
+    expect(result.reason).toContain(`the managing token "${t.ids.token}" of "${t.ids.app}" is refused by Credly (401)`);
+    expect(t.logs.filter((l) => l.includes('"msg":"job: failed"') && l.includes('"permanent":true'))).toHaveLength(1);
+    expect(t.liveApps().map((a) => a.id)).toEqual([t.app.id]);
+  });
+
+  it('leaves exactly one new application when a create is retried after a broken answer, and reaps unstored ones', async () => {
+    const t = await setup({ secret: 'wrong' });
+    // Made by an earlier rotation of this credential that crashed before storing it.
+    const orphan = fake.state.createApplication(t.org, { name: 'LMS badge sync', description: rotatorDescription(randomUUID(), t.ids.app) });
+    const othersOrphan = fake.state.createApplication(t.org, { name: 'other', description: rotatorDescription(randomUUID(), 'another-app') });
+    // The application is created, but the answer is cut off: its secret is gone for good.
+    fake.faults.add({ match: { method: 'POST', path: /oauth_applications$/, server: 'api' }, fault: { kind: 'malformed' } });
+    const result = await t.run();
+    expect(result.state, result.reason).toBe('completed');
+    const now = await t.current();
+    expect(t.rotatorApps().map((a) => a.id)).toEqual([now.applicationId]);
+    expect(fake.state.findApplication(t.org, orphan.id)).toBeUndefined();
+    expect(fake.state.findApplication(t.org, othersOrphan.id)).toBeDefined();
+  });
+
+  it('with recreateEvery, recreates a working application once it is older than that', async () => {
+    const t = await setup({ extra: 'recreateEvery: 1s' });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const result = await t.run();
+    expect(result.outcome).toMatchObject({ action: 'rotated' });
+    expect(result.outcome!.summary).toContain(`previous ${t.app.id}: revoked`);
+    expect(t.liveApps().map((a) => a.id)).toEqual([(await t.current()).applicationId]);
+  });
+});
