@@ -284,4 +284,19 @@ describe('SecretStore against the Secrets Manager emulator', () => {
     }
     expect(promoteError.message).toMatch(/scheduled for deletion/);
   });
+
+  it('creates a missing secret with the rotation id as its first, current version; a retry finds it done; other content is a conflict', async () => {
+    const id = name();
+    const rotationId = randomUUID();
+    const first = value('created');
+    expect(await store.create(id, rotationId, first)).toEqual({ versionId: rotationId });
+    expect(await store.readCurrent(id)).toEqual({ versionId: rotationId, secretString: first });
+    expect(await store.create(id, rotationId, first)).toEqual({ versionId: rotationId });
+    const conflict = await failure(store.create(id, rotationId, value('other')));
+    expect(conflict).toBeInstanceOf(SecretConflictError);
+    expect(conflict.message).toBe(`create "${id}": already exists with other content`);
+    // Promoting the first version is a no-op: it is current already.
+    await store.promote(id, rotationId);
+    expect(stagesOf(await store.listVersions(id), rotationId)).toEqual([AWSCURRENT]);
+  });
 });
