@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { SinkSecretError } from './alerts/build-sinks.ts';
 import { ConfigError } from './config/index.ts';
 import { checkCommand } from './cli/check.command.ts';
 import { EXIT, UsageError } from './cli/exit-codes.ts';
@@ -70,6 +71,11 @@ function report(error: unknown, json: boolean): number {
   if (error instanceof ConfigError) {
     if (json) console.log(JSON.stringify({ ok: false, problems: error.problems }));
     else console.error(error.format());
+    return EXIT.usage;
+  }
+  if (error instanceof SinkSecretError) {
+    // A sink secret that cannot be had is configuration: nothing was touched.
+    console.error(`rotator: ${error.message}`);
     return EXIT.usage;
   }
   if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {

@@ -8,7 +8,10 @@ import { createCredlyClient } from './providers/credly/credly-client.ts';
 import { createCredlyOAuthAppProvider } from './providers/credly/credly-oauth-app.provider.ts';
 import { createCredlyOAuthClient } from './providers/credly/credly-oauth-client.ts';
 import { createCredlyTokenProvider } from './providers/credly/credly-token.provider.ts';
-import { createQueue, enqueue } from './queue/producer.ts';
+import { buildSinks } from './alerts/build-sinks.ts';
+import { createAlerter } from './alerts/alerter.ts';
+import { createQueue, enqueue, jobOptions } from './queue/producer.ts';
+import { startScheduler } from './queue/scheduler.ts';
 import { createRedisConnection, describeRedisUrl } from './queue/redis.ts';
 import { createRotatorWorker } from './queue/worker.ts';
 import { createCredentialLock } from './rotation/credential-lock.ts';
@@ -99,21 +102,33 @@ export interface WorkerRuntime {
 /** Wiring: configuration → real dependencies → worker. The only place real clients are built. */
 export async function startWorker(options: { env: Env; inventory: Inventory; logger: Logger }): Promise<WorkerRuntime> {
   const { env, inventory, logger } = options;
+  const secrets = createSecretStore(createSecretsManagerClient());
+  // Sink secrets are read before anything else: a sink that cannot alert is a start-up failure.
+  const sinks = await buildSinks(inventory.alerts, { secrets });
   const connection: Redis = createRedisConnection(env.redisUrl, 'worker');
   connection.on('error', (error: Error) => logger.warn({ err: { type: error.name, message: error.message } }, 'redis: connection error'));
-  const queue = createQueue(connection, env.queuePrefix);
-  const deps = createJobDependencies({
+  const queue = createQueue(connection, env.queuePrefix, jobOptions(env));
+  const deps = createJobDependencies({ inventory, secrets, redis: connection, queue, prefix: env.queuePrefix, lockDurationMs: env.lockDurationMs });
+  const alerting = {
+    alerter: createAlerter({ sinks, redis: connection, prefix: env.queuePrefix, logger }),
     inventory,
-    secrets: createSecretStore(createSecretsManagerClient()),
-    redis: connection,
-    queue,
-    prefix: env.queuePrefix,
-    lockDurationMs: env.lockDurationMs,
-  });
-  const worker = createRotatorWorker({ connection, prefix: env.queuePrefix, deps, logger, lockDurationMs: env.lockDurationMs });
+    state: deps.rotation.state,
+  };
+  const worker = createRotatorWorker({ connection, prefix: env.queuePrefix, deps, logger, lockDurationMs: env.lockDurationMs, alerting });
   await worker.waitUntilReady();
+  const scheduler = await startScheduler({
+    credentials: inventory.credentials,
+    redis: connection,
+    prefix: env.queuePrefix,
+    logger,
+    enqueuer: {
+      async enqueue(credentialId, jobId) {
+        await enqueue(queue, 'check-credential', { credentialId, trigger: 'schedule' }, { jobId });
+      },
+    },
+  });
   logger.info(
-    { redis: describeRedisUrl(env.redisUrl), prefix: env.queuePrefix, credentials: inventory.credentials.length },
+    { redis: describeRedisUrl(env.redisUrl), prefix: env.queuePrefix, credentials: inventory.credentials.length, sinks: sinks.length },
     'worker: started',
   );
 
@@ -121,6 +136,7 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
   const stop = () =>
     (stopping ??= (async () => {
       logger.info({ graceMs: env.shutdownGraceMs }, 'worker: stopping, waiting for active jobs');
+      await scheduler.stop();
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<false>((resolve) => {
         timer = setTimeout(() => resolve(false), env.shutdownGraceMs);

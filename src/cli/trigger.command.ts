@@ -1,7 +1,7 @@
 import { QueueEvents } from 'bullmq';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { QUEUE_NAME } from '../queue/names.ts';
-import { createQueue, enqueue } from '../queue/producer.ts';
+import { createQueue, enqueue, jobOptions } from '../queue/producer.ts';
 import { createRedisConnection, describeRedisUrl } from '../queue/redis.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { loadConfiguration } from './load-config.ts';
@@ -41,7 +41,7 @@ export async function triggerCommand(options: TriggerOptions): Promise<number> {
     console.error(`rotator: Redis unreachable at ${describeRedisUrl(env.redisUrl)}: ${(error as Error).message}`);
     return EXIT.failure;
   }
-  const queue = createQueue(redis, env.queuePrefix);
+  const queue = createQueue(redis, env.queuePrefix, jobOptions(env));
   // Listening starts before the job exists, so its end cannot be missed. BullMQ closes only its
   // own copy of a connection it is given, so this one is closed here too.
   const eventsConnection = options.wait ? createRedisConnection(env.redisUrl, 'worker') : undefined;

@@ -25,6 +25,10 @@ export interface Env {
    * renewal, so how soon another worker takes over from one that died mid-rotation.
    */
   lockDurationMs: number;
+  /** ROTATOR_JOB_ATTEMPTS, default 5: tries of a job with transient failures, the first included. */
+  jobAttempts: number;
+  /** ROTATOR_JOB_BACKOFF, default 5s: the first retry's delay; it doubles with each retry, with jitter. */
+  jobBackoffMs: number;
 }
 
 function durationVariable(fallback: string, hint: string, min = 0) {
@@ -63,6 +67,12 @@ const schema = z.object({
     .transform(Number),
   ROTATOR_SHUTDOWN_GRACE: durationVariable('30s', 'must be a duration like 30s, 2m or 1m30s'),
   ROTATOR_LOCK_DURATION: durationVariable('30s', 'must be a duration of at least 1s, like 30s or 2m', 1_000),
+  ROTATOR_JOB_ATTEMPTS: z
+    .string()
+    .default('5')
+    .refine((v) => /^\d{1,3}$/.test(v) && Number(v) >= 1, 'must be a whole number of attempts from 1 to 999')
+    .transform(Number),
+  ROTATOR_JOB_BACKOFF: durationVariable('5s', 'must be a duration like 5s or 1m'),
 });
 
 /** Reads the environment once; every problem is reported with the variable's name as its path. */
@@ -83,5 +93,7 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
     httpPort: v.ROTATOR_HTTP_PORT,
     shutdownGraceMs: v.ROTATOR_SHUTDOWN_GRACE,
     lockDurationMs: v.ROTATOR_LOCK_DURATION,
+    jobAttempts: v.ROTATOR_JOB_ATTEMPTS,
+    jobBackoffMs: v.ROTATOR_JOB_BACKOFF,
   };
 }

@@ -109,6 +109,8 @@ export const alertSinkSchema = z.discriminatedUnion('kind', [
     kind: z.literal('pagerduty'),
     routingKey: secretRef,
     severity: z.enum(['critical', 'error', 'warning', 'info']).default('error'),
+    // Events API v2 endpoint; default PagerDuty's own. For a proxy or a local receiver.
+    url: endpointUrl.optional(),
     ...sinkFilter,
   }),
   z.strictObject({ id, kind: z.literal('webhook'), url: endpointUrl, signingSecret: secretRef, ...sinkFilter }),

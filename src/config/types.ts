@@ -100,6 +100,8 @@ export interface PagerDutySinkConfig extends SinkBase {
   routingKey: SecretRef;
   /** Default `error`. */
   severity: 'critical' | 'error' | 'warning' | 'info';
+  /** Events API v2 endpoint. Default `https://events.pagerduty.com/v2/enqueue`. */
+  url?: string;
 }
 export interface WebhookSinkConfig extends SinkBase {
   kind: 'webhook';

@@ -48,6 +48,9 @@ export function createLogger(config: LoggerConfig = {}): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: [...new Set(redactPaths())], censor: REDACTED },
     formatters: { level: (label) => ({ level: label }) },
+    // Callers log `err: { type, message }` (never a stack or a cause, which could quote a request);
+    // pino's own error serializer would rewrite that shape, so an Error is reduced to the same two fields.
+    serializers: { err: (value: unknown) => (value instanceof Error ? { type: value.name, message: value.message } : value) },
   };
   return config.destination ? pino(options, config.destination) : pino(options);
 }

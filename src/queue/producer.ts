@@ -12,18 +12,24 @@ export class InvalidJobPayloadError extends RotatorError {
 }
 
 /**
- * Retries for transient failures: exponential backoff from 5 s. Finished jobs are trimmed so
- * Redis does not grow over years of schedules.
+ * Retries for transient failures: exponential backoff from 5 s with jitter, so replicas retrying
+ * after one outage do not hit the provider in step. Finished jobs are trimmed so Redis does not
+ * grow over years of schedules.
  */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 5,
-  backoff: { type: 'exponential', delay: 5_000 },
+  backoff: { type: 'exponential', delay: 5_000, jitter: 0.5 },
   removeOnComplete: { count: 1000, age: 30 * 24 * 3600 },
   removeOnFail: { count: 5000, age: 90 * 24 * 3600 },
 };
 
-export function createQueue(connection: Redis, prefix: string): Queue {
-  return new Queue(QUEUE_NAME, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+/** The default job options with the environment's attempts and backoff. */
+export function jobOptions(env: { jobAttempts: number; jobBackoffMs: number }): JobsOptions {
+  return { ...DEFAULT_JOB_OPTIONS, attempts: env.jobAttempts, backoff: { type: 'exponential', delay: env.jobBackoffMs, jitter: 0.5 } };
+}
+
+export function createQueue(connection: Redis, prefix: string, defaultJobOptions: JobsOptions = DEFAULT_JOB_OPTIONS): Queue {
+  return new Queue(QUEUE_NAME, { connection, prefix, defaultJobOptions });
 }
 
 /** Validates the payload against its job's schema before it reaches Redis. */

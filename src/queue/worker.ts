@@ -2,7 +2,10 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isJobName, jobRegistry, type JobDependencies, type JobOutcome } from '../../jobs/index.ts';
 import { isPermanent } from '../errors/rotator-error.ts';
-import { CredentialBusyError } from '../rotation/errors.ts';
+import type { Alerter } from '../alerts/alerter.ts';
+import type { Inventory } from '../config/index.ts';
+import { CredentialBusyError, RotationStepError } from '../rotation/errors.ts';
+import type { RotationStateStore } from '../rotation/rotation-state.ts';
 import type { Logger } from '../log/logger.ts';
 import { QUEUE_NAME } from './names.ts';
 import { describeIssues } from './payload.ts';
@@ -20,6 +23,22 @@ export interface RotatorWorkerOptions {
    * over after about this long. Default 30000.
    */
   lockDurationMs?: number;
+  /** Alerts for jobs that fail for good, and their resolution. Default: none. */
+  alerting?: AlertingOptions;
+}
+
+export interface AlertingOptions {
+  alerter: Alerter;
+  inventory: Pick<Inventory, 'credentials'>;
+  state: Pick<RotationStateStore, 'readStatus'>;
+  /** A failure while the credential expires within this many days is critical. Default 7. */
+  criticalWindowDays?: number;
+}
+
+/** What the failure handler needs to know of a job's error, kept on the error itself. */
+interface FailureDetails {
+  errorClass?: string;
+  step?: string;
 }
 
 /** How long a job waits before it tries a busy credential again. */
@@ -45,8 +64,9 @@ export async function processJob(job: Job, deps: JobDependencies, logger: Logger
     }
     const err = error instanceof Error ? error : new Error(String(error));
     log.warn({ err: { type: err.name, message: err.message }, permanent: isPermanent(err) }, 'job: failed');
-    if (isPermanent(err)) throw new UnrecoverableError(`${err.name}: ${err.message}`);
-    throw err;
+    const details: FailureDetails = { errorClass: err.name, ...(err instanceof RotationStepError ? { step: err.step } : {}) };
+    if (isPermanent(err)) throw Object.assign(new UnrecoverableError(`${err.name}: ${err.message}`), details);
+    throw Object.assign(err, details);
   }
 }
 
@@ -63,15 +83,40 @@ export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
   });
   worker.on('completed', (job, result: JobOutcome) => {
     logger.info({ jobId: job.id, job: job.name, credentialId: result.credentialId, status: result.status }, 'job: completed');
+    if (options.alerting && job.name === 'check-credential') {
+      void options.alerting.alerter.succeeded({ credentialId: result.credentialId, kind: String(result.kind ?? ''), jobId: job.id ?? '' });
+    }
   });
   worker.on('failed', (job, error) => {
     logger.error(
       { jobId: job?.id, job: job?.name, attemptsMade: job?.attemptsMade, err: { type: error.name, message: error.message } },
       'job: failed',
     );
+    const final = job !== undefined && (error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
+    if (final && options.alerting) void alertFailure(options.alerting, job, error as Error & FailureDetails);
   });
   worker.on('error', (error) => {
     logger.error({ err: { type: error.name, message: error.message } }, 'worker: error');
   });
   return worker;
+}
+
+async function alertFailure(alerting: AlertingOptions, job: Job, error: Error & FailureDetails): Promise<void> {
+  const credentialId = typeof (job.data as { credentialId?: unknown } | undefined)?.credentialId === 'string' ? (job.data as { credentialId: string }).credentialId : '(unknown)';
+  const kind = alerting.inventory.credentials.find((c) => c.id === credentialId)?.kind ?? '(unknown)';
+  const status = await alerting.state.readStatus(credentialId).catch(() => ({ daysToExpiry: undefined }));
+  const days = status.daysToExpiry === undefined || status.daysToExpiry === '' ? undefined : Number(status.daysToExpiry);
+  await alerting.alerter.failed({
+    credentialId,
+    kind,
+    ...(error.step ? { step: error.step } : {}),
+    errorClass: error.errorClass ?? error.name,
+    message: error.message,
+    attempts: job.attemptsMade,
+    jobId: job.id ?? '',
+    occurredAt: new Date().toISOString(),
+    ...(days === undefined ? {} : { daysToExpiry: days }),
+    // A token about to expire whose rotation just failed needs a person now.
+    critical: kind === 'credly-authorization-token' && days !== undefined && days <= (alerting.criticalWindowDays ?? 7),
+  });
 }

@@ -20,6 +20,8 @@ describe('environment', () => {
       httpPort: 8080,
       shutdownGraceMs: 30_000,
       lockDurationMs: 30_000,
+      jobAttempts: 5,
+      jobBackoffMs: 5_000,
     });
   });
 
@@ -33,6 +35,8 @@ describe('environment', () => {
         ROTATOR_HTTP_PORT: '9090',
         ROTATOR_SHUTDOWN_GRACE: '1m30s',
         ROTATOR_LOCK_DURATION: '5s',
+        ROTATOR_JOB_ATTEMPTS: '8',
+        ROTATOR_JOB_BACKOFF: '2s',
       }),
     ).toEqual({
       configPath: '/etc/rotator/inventory.yaml',
@@ -42,6 +46,8 @@ describe('environment', () => {
       httpPort: 9090,
       shutdownGraceMs: 90_000,
       lockDurationMs: 5_000,
+      jobAttempts: 8,
+      jobBackoffMs: 2_000,
     });
   });
 
@@ -73,6 +79,10 @@ describe('environment', () => {
     expect(refusal({ ROTATOR_LOCK_DURATION: value }).problems).toEqual([
       { path: 'ROTATOR_LOCK_DURATION', message: 'must be a duration of at least 1s, like 30s or 2m' },
     ]);
+  });
+
+  it.each(['0', 'many', '1.5'])('refuses ROTATOR_JOB_ATTEMPTS="%s"', (value) => {
+    expect(refusal({ ROTATOR_JOB_ATTEMPTS: value }).problems).toEqual([{ path: 'ROTATOR_JOB_ATTEMPTS', message: 'must be a whole number of attempts from 1 to 999' }]);
   });
 
   it('lists every bad variable by name at once', () => {

@@ -1,0 +1,37 @@
+/**
+ * What a sink is told. Ids, classes and messages only: the messages come from the rotator's own
+ * errors, which never carry a secret.
+ */
+export interface Alert {
+  /** `failure` when a job failed for good; `resolved` when the credential next succeeds. */
+  type: 'failure' | 'resolved';
+  credentialId: string;
+  kind: string;
+  /** The protocol step that failed (`create`, `store`, `test`, `finish`, `revoke`, `inspect`…), when known. */
+  step?: string;
+  /** The error's class, e.g. `ProviderAuthError`. */
+  errorClass?: string;
+  message: string;
+  attempts?: number;
+  jobId: string;
+  occurredAt: string;
+  /** Days until the current credential expires, when known (Credly tokens). */
+  daysToExpiry?: number;
+  /** Inside the critical window before expiry with the last rotation failed. */
+  critical: boolean;
+}
+
+export interface AlertSink {
+  readonly id: string;
+  /** Only these credentials alert through the sink; undefined = all. */
+  readonly credentials?: readonly string[] | undefined;
+  /** Throws when the sink did not take the alert (the alerter retries). */
+  send(alert: Alert): Promise<void>;
+}
+
+export function alertTitle(alert: Alert): string {
+  if (alert.type === 'resolved') return `RESOLVED: credential ${alert.credentialId} (${alert.kind}) works again`;
+  const expiry = alert.daysToExpiry === undefined ? '' : `; expires in ${alert.daysToExpiry} day(s)`;
+  const where = alert.step ? ` at ${alert.step}` : '';
+  return `${alert.critical ? 'CRITICAL: ' : ''}credential ${alert.credentialId} (${alert.kind}) failed${where}${expiry}`;
+}

@@ -1,0 +1,90 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../log/logger.ts';
+import type { Alert, AlertSink } from './alert.ts';
+
+export interface Alerter {
+  /** A job failed for good: one alert per sink (per job, whichever replica sees it), and the credential is marked alerting. */
+  failed(alert: Omit<Alert, 'type'>): Promise<void>;
+  /** The credential succeeded: when it was alerting, every sink hears it is resolved, once. */
+  succeeded(alert: Pick<Alert, 'credentialId' | 'kind' | 'jobId'>): Promise<void>;
+}
+
+export interface AlerterOptions {
+  sinks: readonly AlertSink[];
+  redis: Redis;
+  prefix: string;
+  logger: Logger;
+  /** Deliveries per alert and sink, the first included. Default 3. */
+  attempts?: number;
+  /** First wait between deliveries, in ms; doubles each time. Default 1000. */
+  backoffMs?: number;
+}
+
+const DAY_S = 86_400;
+
+/**
+ * Delivers alerts to the configured sinks. A sink that fails is retried with backoff and then
+ * logged; it never throws into the worker, so no job outcome is lost to an alerting problem.
+ */
+export function createAlerter(options: AlerterOptions): Alerter {
+  const { redis, prefix, logger } = options;
+  const attempts = options.attempts ?? 3;
+  const backoffMs = options.backoffMs ?? 1_000;
+  const openKey = (credentialId: string) => `${prefix}:alert:open:${credentialId}`;
+
+  async function deliver(sink: AlertSink, alert: Alert): Promise<boolean> {
+    for (let n = 1; ; n += 1) {
+      try {
+        await sink.send(alert);
+        logger.info({ sink: sink.id, credentialId: alert.credentialId, type: alert.type, jobId: alert.jobId }, 'alert: sent');
+        return true;
+      } catch (error) {
+        const err = { type: (error as Error).name, message: (error as Error).message };
+        if (n >= attempts) {
+          logger.error({ sink: sink.id, credentialId: alert.credentialId, type: alert.type, err }, 'alert: sink failed; giving up on this alert');
+          return false;
+        }
+        logger.warn({ sink: sink.id, credentialId: alert.credentialId, attempt: n, err }, 'alert: sink failed; retrying');
+        await delay(backoffMs * 2 ** (n - 1));
+      }
+    }
+  }
+
+  const sinksFor = (credentialId: string) => options.sinks.filter((s) => !s.credentials || s.credentials.includes(credentialId));
+
+  /** Sends to each sink that has not had this alert yet (the key makes a second worker, or a repeat, a no-op). */
+  async function fanOut(alert: Alert, dedup: string): Promise<void> {
+    await Promise.all(
+      sinksFor(alert.credentialId).map(async (sink) => {
+        const key = `${prefix}:alert:sent:${dedup}:${sink.id}`;
+        if ((await redis.set(key, '1', 'EX', 30 * DAY_S, 'NX')) !== 'OK') return;
+        if (!(await deliver(sink, alert))) await redis.del(key);
+      }),
+    );
+  }
+
+  return {
+    async failed(alert) {
+      try {
+        await redis.set(openKey(alert.credentialId), alert.jobId, 'EX', 365 * DAY_S);
+        await fanOut({ ...alert, type: 'failure' }, `failure:${alert.jobId}`);
+      } catch (error) {
+        logger.error({ credentialId: alert.credentialId, err: { type: (error as Error).name, message: (error as Error).message } }, 'alert: could not be sent');
+      }
+    },
+    async succeeded({ credentialId, kind, jobId }) {
+      try {
+        // GETDEL: of several replicas finishing jobs of the credential, one resolves.
+        const failedJob = await redis.getdel(openKey(credentialId));
+        if (failedJob === null) return;
+        await fanOut(
+          { type: 'resolved', credentialId, kind, jobId, message: `succeeded in job ${jobId} after the failure of job ${failedJob}`, occurredAt: new Date().toISOString(), critical: false },
+          `resolved:${jobId}`,
+        );
+      } catch (error) {
+        logger.error({ credentialId, err: { type: (error as Error).name, message: (error as Error).message } }, 'alert: resolve could not be sent');
+      }
+    },
+  };
+}

@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { webhookSignature } from '../../src/alerts/sinks.ts';
+import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
+import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { startAlertReceiver } from '../support/alert-receiver.ts';
+import { freePort } from '../../scripts/local-services.ts';
+import { spawnRotator, type RotatorProcess } from '../support/worker-process.ts';
+
+const DAY = 86_400_000;
+const dir = mkdtempSync(join(tmpdir(), 'rotator-alerts-'));
+const store = createSecretStore(createSecretsManagerClient());
+let fake: CredlyFake;
+let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
+const processes: RotatorProcess[] = [];
+
+beforeAll(async () => {
+  fake = await startCredlyFake();
+  receiver = await startAlertReceiver();
+});
+afterEach(async () => {
+  for (const p of processes.splice(0)) {
+    if (p.child.exitCode === null && p.child.signalCode === null) {
+      p.child.kill('SIGKILL');
+      await p.exited;
+    }
+  }
+});
+afterAll(async () => {
+  await fake.close();
+  await receiver.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const HOOK_SECRET = `hook-signing-${randomUUID()}`;
+const PD_KEY = `pd-routing-${randomUUID()}`;
+
+async function setup(options: { ageDays: number; writeEnabled?: boolean; deadSink?: boolean }) {
+  const run = randomUUID().slice(0, 8);
+  const id = `credly-${run}`;
+  const secretId = `test/alerts/${run}`;
+  const org = fake.state.addOrganization(`Org ${run}`);
+  const token = fake.state.addToken(org, {
+    createdAt: new Date(Date.now() - options.ageDays * DAY),
+    ...(options.writeEnabled === false ? { writeEnabled: false, deleteEnabled: false } : {}),
+  });
+  await store.putCurrent(secretId, JSON.stringify({ token: token.token, tokenId: token.id }));
+  const deadPort = await freePort();
+  const configPath = join(dir, `${run}.yaml`);
+  writeFileSync(
+    configPath,
+    `version: 1
+credentials:
+  - id: ${id}
+    kind: credly-authorization-token
+    secretId: ${secretId}
+    organizationId: ${org}
+    environment: production
+    endpoints: { apiBase: "${fake.apiBase}" }
+alerts:
+  - id: slack
+    kind: slack
+    webhookUrl: { env: TEST_SLACK_URL }
+  - id: pager
+    kind: pagerduty
+    routingKey: { env: TEST_PD_KEY }
+    url: ${receiver.url}/pagerduty
+  - id: hook
+    kind: webhook
+    url: ${receiver.url}/webhook
+    signingSecret: { env: TEST_HOOK_SECRET }
+${options.deadSink ? `  - id: dead\n    kind: webhook\n    url: http://127.0.0.1:${deadPort}/gone\n    signingSecret: { env: TEST_HOOK_SECRET }\n` : ''}`,
+  );
+  const env = {
+    ROTATOR_CONFIG: configPath,
+    ROTATOR_QUEUE_PREFIX: `{alerts-${run}}`,
+    ROTATOR_LOCK_DURATION: '2s',
+    ROTATOR_JOB_ATTEMPTS: '2',
+    ROTATOR_JOB_BACKOFF: '200ms',
+    TEST_SLACK_URL: `${receiver.url}/slack`,
+    TEST_PD_KEY: PD_KEY,
+    TEST_HOOK_SECRET: HOOK_SECRET,
+  };
+  const spawn = (args: string[]) => {
+    const p = spawnRotator(args, env);
+    processes.push(p);
+    return p;
+  };
+  return { id, org, token, secretId, spawn };
+}
+
+const forCredential = (id: string, path: string) =>
+  receiver.on(path).filter((r) => r.body.includes(`"${id}"`) || r.body.includes(`credential ${id} `) || r.body.includes(`credential-rotator/${id}`));
+
+describe('alerts (a local receiver plays Slack, PagerDuty and a signed webhook)', () => {
+  it('sends exactly one alert per sink for a job that fails for good, and resolves when the credential next succeeds', async () => {
+    const t = await setup({ ageDays: 170, deadSink: true });
+    const worker = t.spawn(['worker']);
+    await worker.waitForLog('worker: started');
+    fake.state.killToken(t.token.id);
+
+    const failing = t.spawn(['trigger', t.id, '--wait']);
+    expect((await failing.exited).code).toBe(1);
+    await expect.poll(() => forCredential(t.id, '/webhook').length, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => forCredential(t.id, '/slack').length, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => forCredential(t.id, '/pagerduty').length, { timeout: 10_000 }).toBe(1);
+
+    const [hook] = forCredential(t.id, '/webhook');
+    const timestamp = String(hook!.headers['x-rotator-timestamp']);
+    expect(Math.abs(Number(timestamp) - Date.now() / 1000)).toBeLessThan(60);
+    expect(hook!.headers['x-rotator-signature']).toBe(`sha256=${webhookSignature(HOOK_SECRET, timestamp, hook!.body)}`);
+    expect(hook!.json).toMatchObject({
+      type: 'failure',
+      credentialId: t.id,
+      kind: 'credly-authorization-token',
+      step: 'inspect',
+      errorClass: 'RotationStepError',
+      attempts: 1,
+      critical: false,
+    });
+    expect(hook!.json).not.toHaveProperty('daysToExpiry');
+    expect(String(hook!.json.message)).toContain('refused by Credly (401)');
+    const [page] = forCredential(t.id, '/pagerduty');
+    expect(page!.json).toMatchObject({ routing_key: PD_KEY, event_action: 'trigger', dedup_key: `credential-rotator/${t.id}`, payload: { severity: 'error', source: 'credential-rotator' } });
+    expect(String(forCredential(t.id, '/slack')[0]!.json.text)).toContain(`credential ${t.id} (credly-authorization-token) failed at inspect`);
+
+    // Someone puts a working token into the secret: the next success resolves the incident, once.
+    const fresh = fake.state.addToken(t.org, { createdAt: new Date(Date.now() - 10 * DAY) });
+    await store.putCurrent(t.secretId, JSON.stringify({ token: fresh.token, tokenId: fresh.id }));
+    const ok = t.spawn(['trigger', t.id, '--wait']);
+    expect((await ok.exited).code).toBe(0);
+    await expect.poll(() => forCredential(t.id, '/pagerduty').length, { timeout: 10_000 }).toBe(2);
+    expect(forCredential(t.id, '/pagerduty')[1]!.json).toEqual({ routing_key: PD_KEY, event_action: 'resolve', dedup_key: `credential-rotator/${t.id}` });
+    await expect.poll(() => forCredential(t.id, '/webhook').map((r) => r.json.type), { timeout: 10_000 }).toEqual(['failure', 'resolved']);
+    // Another success resolves nothing more.
+    const again = t.spawn(['trigger', t.id, '--wait']);
+    expect((await again.exited).code).toBe(0);
+    expect(forCredential(t.id, '/pagerduty')).toHaveLength(2);
+
+    // The dead sink was retried and logged; the worker carried on.
+    await expect.poll(() => worker.output(), { timeout: 10_000 }).toContain('alert: sink failed; giving up on this alert');
+    expect(worker.child.exitCode).toBeNull();
+    for (const value of [t.token.token, fresh.token]) {
+      expect(receiver.received.some((r) => r.body.includes(value))).toBe(false);
+      expect(worker.output().includes(value)).toBe(false);
+    }
+    expect(worker.output().includes(HOOK_SECRET) || worker.output().includes(PD_KEY)).toBe(false);
+  });
+
+  it('marks a failed rotation of a token inside its critical window as critical', async () => {
+    const t = await setup({ ageDays: 175, writeEnabled: false });
+    const worker = t.spawn(['worker']);
+    await worker.waitForLog('worker: started');
+    const failing = t.spawn(['trigger', t.id, '--wait']);
+    expect((await failing.exited).code).toBe(1);
+    await expect.poll(() => forCredential(t.id, '/pagerduty').length, { timeout: 10_000 }).toBe(1);
+    const [page] = forCredential(t.id, '/pagerduty');
+    expect(page!.json).toMatchObject({ payload: { severity: 'critical', custom_details: { critical: true, daysToExpiry: 4, step: 'create' } } });
+    expect(String((page!.json.payload as { summary: string }).summary)).toMatch(/^CRITICAL: credential .* failed at create; expires in 4 day\(s\)/);
+  });
+
+  it('refuses to start when a sink secret is missing, naming the sink and the variable', async () => {
+    const t = await setup({ ageDays: 10 });
+    const worker = spawnRotator(['worker'], { ...Object.fromEntries(Object.entries(process.env)), ROTATOR_CONFIG: join(dir, `${t.id.slice(7)}.yaml`), TEST_SLACK_URL: '' });
+    processes.push(worker);
+    const exit = await worker.exited;
+    expect(exit.code).toBe(2);
+    expect(worker.output()).toContain('alert sink "slack": environment variable TEST_SLACK_URL is not set');
+  });
+});

@@ -1,0 +1,46 @@
+import { createServer, type Server } from 'node:http';
+
+export interface ReceivedAlert {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json: Record<string, unknown>;
+}
+
+/**
+ * One local HTTP server playing Slack (`/slack`), PagerDuty Events v2 (`/pagerduty`) and a generic
+ * webhook (`/webhook`): it records every delivery and answers 200 (202 for PagerDuty, as it does).
+ */
+export async function startAlertReceiver(): Promise<{ url: string; received: ReceivedAlert[]; on(path: string): ReceivedAlert[]; close(): Promise<void> }> {
+  const received: ReceivedAlert[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      let json: Record<string, unknown> = {};
+      try {
+        json = JSON.parse(body) as Record<string, unknown>;
+      } catch {
+        // recorded as is
+      }
+      received.push({ path: req.url ?? '', headers: req.headers, body, json });
+      const pagerduty = req.url === '/pagerduty';
+      res.writeHead(pagerduty ? 202 : 200, { 'content-type': 'application/json' });
+      res.end(pagerduty ? '{"status":"success","message":"Event processed"}' : 'ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    on: (path) => received.filter((r) => r.path === path),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
