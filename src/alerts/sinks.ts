@@ -22,6 +22,8 @@ async function postJson(sinkId: string, url: string, body: string, headers: Reco
     });
   } catch (error) {
     const code = (error as { cause?: { code?: string } }).cause?.code;
+    // The cause is left out on purpose: fetch's errors can quote the URL, and a Slack webhook URL is a secret.
+    // eslint-disable-next-line preserve-caught-error
     throw new Error(`alert sink "${sinkId}": ${(error as Error).name === 'TimeoutError' ? 'no answer in time' : `network error${code ? ` (${code})` : ''}`}`);
   }
   await response.body?.cancel();

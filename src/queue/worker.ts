@@ -93,7 +93,7 @@ export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
       'job: failed',
     );
     const final = job !== undefined && (error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
-    if (final && options.alerting) void alertFailure(options.alerting, job, error as Error & FailureDetails);
+    if (final && options.alerting) void alertFailure(options.alerting, job, error);
   });
   worker.on('error', (error) => {
     logger.error({ err: { type: error.name, message: error.message } }, 'worker: error');
