@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log/logger.ts';
+import { parseMarker } from '../../src/providers/credly/marker.ts';
+import { QUEUE_NAME } from '../../src/queue/names.ts';
+import { lastFireKey, previousTick, scheduledJobId, startScheduler } from '../../src/queue/scheduler.ts';
+import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
+import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { spawnRotator, type RotatorProcess } from '../support/worker-process.ts';
+
+const DAY = 86_400_000;
+const dir = mkdtempSync(join(tmpdir(), 'rotator-schedules-'));
+const store = createSecretStore(createSecretsManagerClient());
+const silent = createLogger({ level: 'silent' });
+let fake: CredlyFake;
+let redis: Redis;
+const processes: RotatorProcess[] = [];
+
+beforeAll(async () => {
+  fake = await startCredlyFake();
+  redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+});
+afterEach(async () => {
+  for (const p of processes.splice(0)) {
+    if (p.child.exitCode === null && p.child.signalCode === null) {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
+  }
+});
+afterAll(async () => {
+  await fake.close();
+  redis.disconnect();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Parsed JSON log lines of a process. */
+function logLines(p: RotatorProcess): Array<Record<string, unknown>> {
+  return p.lines.flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+async function credlyCredential(ageDays: number, schedule: string) {
+  const run = randomUUID().slice(0, 8);
+  const org = fake.state.addOrganization(`Org ${run}`);
+  const token = fake.state.addToken(org, { createdAt: new Date(Date.now() - ageDays * DAY) });
+  const secretId = `test/schedules/${run}`;
+  await store.putCurrent(secretId, JSON.stringify({ token: token.token, tokenId: token.id }));
+  const id = `credly-${run}`;
+  const yaml = `  - id: ${id}
+    kind: credly-authorization-token
+    secretId: ${secretId}
+    organizationId: ${org}
+    environment: production
+    schedule: "${schedule}"
+    endpoints: { apiBase: "${fake.apiBase}" }
+`;
+  return { id, org, token, yaml };
+}
+
+describe('schedules across replicas (separate worker processes)', () => {
+  it('runs each fire of a schedule exactly once with three replicas, counted at the fake, for a minute', async () => {
+    const c = await credlyCredential(10, '*/2 * * * * *');
+    const configPath = join(dir, `${c.id}.yaml`);
+    writeFileSync(configPath, `version: 1\ncredentials:\n${c.yaml}`);
+    const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: `{sched-${c.id}}`, ROTATOR_LOCK_DURATION: '5s' };
+    const workers = [0, 1, 2].map(() => spawnRotator(['worker'], env));
+    processes.push(...workers);
+    await Promise.all(workers.map((w) => w.waitForLog('worker: started')));
+    const listsBefore = fake.requests.length;
+    await sleep(60_000);
+    for (const w of workers) w.child.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.exited));
+
+    const lines = workers.flatMap(logLines);
+    const fired = new Set(lines.filter((l) => l.msg === 'schedule: fired').map((l) => String(l.jobId)));
+    const completed = lines.filter((l) => l.msg === 'job: completed').map((l) => String(l.jobId));
+    // Every replica fires every tick, but each tick ran once, on one of them.
+    expect(fired.size).toBeGreaterThanOrEqual(25);
+    expect(lines.filter((l) => l.msg === 'schedule: fired').length).toBeGreaterThanOrEqual(fired.size * 2);
+    expect(new Set(completed).size).toBe(completed.length);
+    for (const jobId of completed) expect(fired.has(jobId)).toBe(true);
+    expect(completed.length).toBeGreaterThanOrEqual(fired.size - 1);
+    // At the fake: a check lists the tokens twice (inspect, then orphan reaping), once per tick.
+    const lists = fake.requests.slice(listsBefore).filter((r) => r.method === 'GET' && r.path.includes(c.org) && r.path.endsWith('/authorization_tokens'));
+    expect(lists.length).toBe(completed.length * 2);
+  }, 90_000);
+
+  it('a manual trigger racing a scheduled run of the same credential makes one rotation', async () => {
+    const c = await credlyCredential(170, '*/3 * * * * *');
+    const configPath = join(dir, `${c.id}.yaml`);
+    writeFileSync(configPath, `version: 1\ncredentials:\n${c.yaml}`);
+    const prefix = `{race-${c.id}}`;
+    const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: prefix, ROTATOR_LOCK_DURATION: '5s' };
+    const workers = [0, 1].map(() => spawnRotator(['worker'], env));
+    processes.push(...workers);
+    await Promise.all(workers.map((w) => w.waitForLog('worker: started')));
+    const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
+    // Enqueued a few ms before the next tick, so both jobs are in flight together.
+    await sleep(3_000 - (Date.now() % 3_000) - 20);
+    await queue.add('check-credential', { credentialId: c.id, trigger: 'manual' });
+    await sleep(4_000);
+    await queue.close();
+    const created = fake.state.tokens(c.org).filter((t) => parseMarker(t.description)?.credentialId === c.id);
+    expect(created).toHaveLength(1);
+    expect(fake.state.isTokenValid(c.token.token)).toBe(false);
+    const lines = workers.flatMap(logLines);
+    expect(lines.filter((l) => l.msg === 'rotation: finished')).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === 'rotation: not due').length).toBeGreaterThanOrEqual(1);
+  }, 30_000);
+});
+
+describe('scheduler (real Redis and BullMQ)', () => {
+  const enqueuerFor = (queue: Queue) => ({
+    async enqueue(credentialId: string, jobId: string) {
+      await queue.add('check-credential', { credentialId, trigger: 'schedule' }, { jobId });
+    },
+  });
+
+  it('catches up a tick missed while no replica ran, once, however many replicas start', async () => {
+    const prefix = `{catchup-${randomUUID().slice(0, 8)}}`;
+    const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
+    const now = new Date();
+    await redis.set(lastFireKey(prefix, 'hourly'), String(now.getTime() - 3 * 3_600_000));
+    const credentials = [
+      { id: 'hourly', schedule: '0 * * * *' },
+      { id: 'new-one', schedule: '0 * * * *' },
+    ];
+    const replicas = await Promise.all([0, 1, 2].map(() => startScheduler({ credentials, enqueuer: enqueuerFor(queue), redis, prefix, logger: silent })));
+    const latest = previousTick('0 * * * *', now);
+    for (const r of replicas) expect(r.caughtUp).toEqual([scheduledJobId('hourly', latest)]);
+    const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active']);
+    expect(jobs.map((j) => j.id)).toEqual([scheduledJobId('hourly', latest)]);
+    // A credential seen for the first time has nothing to catch up; its start is remembered.
+    expect(Number(await redis.get(lastFireKey(prefix, 'new-one')))).toBe(latest.getTime());
+    expect(Number(await redis.get(lastFireKey(prefix, 'hourly')))).toBe(latest.getTime());
+    // Started again within the same hour: nothing more.
+    const again = await startScheduler({ credentials, enqueuer: enqueuerFor(queue), redis, prefix, logger: silent });
+    expect(again.caughtUp).toEqual([]);
+    await Promise.all([...replicas, again].map((r) => r.stop()));
+    await queue.obliterate({ force: true });
+    await queue.close();
+  });
+
+  it('leaves no stale schedule when a credential is removed and the worker restarts', async () => {
+    const prefix = `{stale-${randomUUID().slice(0, 8)}}`;
+    const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
+    const first = await startScheduler({
+      credentials: [
+        { id: 'kept', schedule: '* * * * * *' },
+        { id: 'removed', schedule: '* * * * * *' },
+      ],
+      enqueuer: enqueuerFor(queue),
+      redis,
+      prefix,
+      logger: silent,
+    });
+    await sleep(2_200);
+    await first.stop();
+    const before = (await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active'])).filter((j) => j.data.credentialId === 'removed').length;
+    expect(before).toBeGreaterThanOrEqual(1);
+    const second = await startScheduler({ credentials: [{ id: 'kept', schedule: '* * * * * *' }], enqueuer: enqueuerFor(queue), redis, prefix, logger: silent });
+    await sleep(2_200);
+    await second.stop();
+    const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active']);
+    expect(jobs.filter((j) => j.data.credentialId === 'removed')).toHaveLength(before);
+    expect(jobs.filter((j) => j.data.credentialId === 'kept').length).toBeGreaterThanOrEqual(before + 2);
+    // Nothing about schedules lives in BullMQ itself.
+    expect(await queue.getJobSchedulers()).toEqual([]);
+    await queue.obliterate({ force: true });
+    await queue.close();
+  });
+});
