@@ -121,6 +121,8 @@ describe('schedules across replicas (separate worker processes)', () => {
   }, 30_000);
 });
 
+const credentialOf = (job: { data: unknown }) => (job.data as { credentialId: string }).credentialId;
+
 describe('scheduler (real Redis and BullMQ)', () => {
   const enqueuerFor = (queue: Queue) => ({
     async enqueue(credentialId: string, jobId: string) {
@@ -168,14 +170,14 @@ describe('scheduler (real Redis and BullMQ)', () => {
     });
     await sleep(2_200);
     await first.stop();
-    const before = (await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active'])).filter((j) => j.data.credentialId === 'removed').length;
+    const before = (await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active'])).filter((j) => credentialOf(j) === 'removed').length;
     expect(before).toBeGreaterThanOrEqual(1);
     const second = await startScheduler({ credentials: [{ id: 'kept', schedule: '* * * * * *' }], enqueuer: enqueuerFor(queue), redis, prefix, logger: silent });
     await sleep(2_200);
     await second.stop();
     const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active']);
-    expect(jobs.filter((j) => j.data.credentialId === 'removed')).toHaveLength(before);
-    expect(jobs.filter((j) => j.data.credentialId === 'kept').length).toBeGreaterThanOrEqual(before + 2);
+    expect(jobs.filter((j) => credentialOf(j) === 'removed')).toHaveLength(before);
+    expect(jobs.filter((j) => credentialOf(j) === 'kept').length).toBeGreaterThanOrEqual(before + 2);
     // Nothing about schedules lives in BullMQ itself.
     expect(await queue.getJobSchedulers()).toEqual([]);
     await queue.obliterate({ force: true });
