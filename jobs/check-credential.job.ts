@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { CredentialConfig, Inventory } from '../src/config/index.ts';
 import { RotatorError } from '../src/errors/rotator-error.ts';
-import type { Logger } from '../src/log/logger.ts';
 import { checkAndRotate, type RotationDeps, type RotationOutcome } from '../src/rotation/rotate.ts';
 import type { RotatorRegistry } from '../src/rotation/registry.ts';
-import { parseSecretValue } from '../src/secrets/secret-values.ts';
+import { validateCredential, type ValidatorRegistry } from '../src/validation/validate.ts';
 import type { JobDefinition, JobOutcome } from './job.ts';
 
 export const CREDENTIAL_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -30,6 +29,7 @@ export interface CheckCredentialDeps {
   secrets: RotationDeps['secrets'];
   rotation: Omit<RotationDeps, 'secrets'>;
   rotators: RotatorRegistry;
+  validators: ValidatorRegistry;
 }
 
 export function findCredential(inventory: Pick<Inventory, 'credentials'>, id: string): CredentialConfig {
@@ -52,26 +52,14 @@ export function rotationJobOutcome(credentialId: string, kind: string, outcome: 
   };
 }
 
-/** Kinds without provider steps yet: prove the stored secret is readable and well-formed. */
-async function checkStoredSecret(deps: CheckCredentialDeps, credential: CredentialConfig, logger: Logger): Promise<JobOutcome> {
-  const stored = await deps.secrets.readCurrent(credential.secretId);
-  // Throws a permanent SecretFormatError naming the field, never the value.
-  parseSecretValue(credential.kind, stored.secretString, { secretId: credential.secretId });
-  logger.info({ credentialId: credential.id, kind: credential.kind, versionId: stored.versionId }, 'check: stored secret is readable and well-formed');
-  return {
-    status: 'success',
-    credentialId: credential.id,
-    kind: credential.kind,
-    action: 'checked',
-    secretVersionId: stored.versionId,
-    summary: 'secret readable and well-formed',
-  };
+function validated(credential: CredentialConfig, result: { summary: string }): JobOutcome {
+  return { status: 'success', credentialId: credential.id, kind: credential.kind, action: 'validated', summary: result.summary };
 }
 
 /**
  * The job a schedule or `rotator trigger` fires for one credential: rotate a Credly token when it
  * is due (or forced); recreate a Credly OAuth application whose secret is lost or refused (or
- * forced); for the other kinds, check the stored secret.
+ * forced); prove Degreed and Learn.link credentials still work.
  */
 export const checkCredentialJob: JobDefinition<'check-credential', typeof checkCredentialPayload, CheckCredentialDeps> = {
   name: 'check-credential',
@@ -85,8 +73,10 @@ export const checkCredentialJob: JobDefinition<'check-credential', typeof checkC
         return rotationJobOutcome(credential.id, credential.kind, await checkAndRotate(rotationDeps, deps.rotators[credential.kind], credential, request));
       case 'credly-oauth-application':
         return rotationJobOutcome(credential.id, credential.kind, await checkAndRotate(rotationDeps, deps.rotators[credential.kind], credential, request));
-      default:
-        return checkStoredSecret(deps, credential, logger);
+      case 'degreed-client-credentials':
+        return validated(credential, await validateCredential(rotationDeps, deps.validators[credential.kind], credential, logger));
+      case 'learnlink-client-credentials':
+        return validated(credential, await validateCredential(rotationDeps, deps.validators[credential.kind], credential, logger));
     }
   },
 };

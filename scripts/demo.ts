@@ -97,6 +97,8 @@ credentials:
     environment: betatest
     dataCenter: US
     scopes: [users:read]
+    probe: true
+    logoutPath: /oauth/logout
     endpoints: { tokenUrl: "${degreed.tokenUrl}", apiBase: "${degreed.apiBase}" }
   - id: thrive-api
     kind: learnlink-client-credentials
@@ -183,7 +185,9 @@ credentials:
       appAfter.clientSecret,
       ...credly.state.liveAccessTokens().map((a) => a.value),
       degreedClient.clientSecret,
+      ...degreed.state.issuedAccessTokens().flatMap((t) => [t.value, t.refreshToken]),
       tenant.clientSecret,
+      ...learnlink.state.issuedAccessTokens().map((t) => t.value),
     ];
     const log = worker.output();
     const leaked = values.filter((v) => log.includes(v)).length;
@@ -193,7 +197,6 @@ credentials:
     const ok = rows.filter((r) => r[1] === 'success').length;
     console.log(`  ${ok} of ${rows.length} credentials checked successfully, ${rows.length - ok} failed with a clear reason`);
     console.log(`  secret values found in the worker's log: ${leaked}; in Redis: ${inRedis}`);
-    console.log('  (Degreed and Learn.link are checked for a well-formed secret here; validation at the provider comes next; see README)');
     const expected = rotated && ok === 4 && rows[4]?.[1] === 'FAILED' && leaked === 0 && inRedis === 0 && exit.code === 0;
     if (!expected) console.error('\ndemo: the outcome was not the expected one (see above)');
     return expected ? 0 : 1;

@@ -7,6 +7,9 @@ import type { Logger } from './log/logger.ts';
 import { createCredlyClient } from './providers/credly/credly-client.ts';
 import { createCredlyOAuthAppProvider } from './providers/credly/credly-oauth-app.provider.ts';
 import { createCredlyOAuthClient } from './providers/credly/credly-oauth-client.ts';
+import { createDegreedValidator } from './providers/degreed/degreed.validator.ts';
+import { createLearnlinkValidator } from './providers/learnlink/learnlink.validator.ts';
+import type { ValidatorRegistry } from './validation/validate.ts';
 import { createCredlyTokenProvider } from './providers/credly/credly-token.provider.ts';
 import { buildSinks } from './alerts/build-sinks.ts';
 import { createAlerter } from './alerts/alerter.ts';
@@ -58,6 +61,12 @@ export function createRotators(options: RotatorOptions): RotatorRegistry {
   };
 }
 
+/** The validated kinds' validators over real HTTP clients. */
+export function createValidators(options: { requestTimeoutMs?: number } = {}): ValidatorRegistry {
+  const http = options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs };
+  return { 'degreed-client-credentials': createDegreedValidator(http), 'learnlink-client-credentials': createLearnlinkValidator(http) };
+}
+
 /**
  * The job handlers' dependencies over real services: Secrets Manager, Redis (rotation state and
  * credential locks), the queue (delayed revokes) and the providers' HTTP APIs.
@@ -70,6 +79,7 @@ export function createJobDependencies(options: {
   prefix: string;
   lockDurationMs: number;
   rotators?: RotatorRegistry;
+  validators?: ValidatorRegistry;
   now?: () => Date;
 }): JobDependencies {
   const { queue } = options;
@@ -77,6 +87,7 @@ export function createJobDependencies(options: {
     inventory: options.inventory,
     secrets: options.secrets,
     rotators: options.rotators ?? createRotators({ inventory: options.inventory, secrets: options.secrets }),
+    validators: options.validators ?? createValidators(),
     rotation: {
       state: createRotationStateStore(options.redis, options.prefix),
       lock: createCredentialLock(options.redis, { prefix: options.prefix, ttlMs: options.lockDurationMs }),

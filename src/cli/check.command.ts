@@ -1,8 +1,9 @@
 import type { CredentialConfig, Inventory } from '../config/index.ts';
-import { createRotators } from '../main.ts';
+import { createRotators, createValidators } from '../main.ts';
 import { createRedisConnection, describeRedisUrl } from '../queue/redis.ts';
 import { daysUntil } from '../rotation/rotate.ts';
 import type { RotatorRegistry } from '../rotation/registry.ts';
+import type { ValidatorRegistry } from '../validation/validate.ts';
 import { parseSecretValue } from '../secrets/secret-values.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../secrets/secret-store.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
@@ -30,9 +31,15 @@ function errorText(error: unknown): string {
 
 /**
  * One credential, read-only: the secret is readable and well-formed; a Credly token is also looked
- * up at Credly (it must be listed and accepted) with its days to expiry.
+ * up at Credly (it must be listed and accepted) with its days to expiry; Degreed and Learn.link
+ * credentials must obtain a token with their scopes.
  */
-export async function checkSecret(store: Pick<SecretStore, 'readCurrent'>, credential: CredentialConfig, rotators?: RotatorRegistry): Promise<CredentialCheck> {
+export async function checkSecret(
+  store: Pick<SecretStore, 'readCurrent'>,
+  credential: CredentialConfig,
+  rotators?: RotatorRegistry,
+  validators?: ValidatorRegistry,
+): Promise<CredentialCheck> {
   const row = { id: credential.id, kind: credential.kind, secretId: credential.secretId };
   try {
     const stored = await store.readCurrent(credential.secretId);
@@ -42,6 +49,14 @@ export async function checkSecret(store: Pick<SecretStore, 'readCurrent'>, crede
       const inspection = await provider.inspect(credential, provider.parseSecret(stored.secretString, credential.secretId), now);
       const days = inspection.expiresAt ? `, ${daysUntil(inspection.expiresAt, now)} days to expiry` : '';
       return { ...row, ok: true, detail: `token accepted by Credly${days}; ${inspection.due ? 'due for rotation' : 'not due'}: ${inspection.reason}` };
+    }
+    if (credential.kind === 'degreed-client-credentials' && validators) {
+      const secret = parseSecretValue(credential.kind, stored.secretString, { secretId: credential.secretId });
+      return { ...row, ok: true, detail: (await validators[credential.kind].validate(credential, secret)).summary };
+    }
+    if (credential.kind === 'learnlink-client-credentials' && validators) {
+      const secret = parseSecretValue(credential.kind, stored.secretString, { secretId: credential.secretId });
+      return { ...row, ok: true, detail: (await validators[credential.kind].validate(credential, secret)).summary };
     }
     parseSecretValue(credential.kind, stored.secretString, { secretId: credential.secretId });
     return { ...row, ok: true, detail: 'secret readable and well-formed' };
@@ -83,7 +98,8 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   const redis = await pingRedis(env.redisUrl);
   const store = createSecretStore(createSecretsManagerClient());
   const rotators = createRotators({ inventory, secrets: store });
-  const rows = await Promise.all(credentials.map((c) => checkSecret(store, c, rotators)));
+  const validators = createValidators();
+  const rows = await Promise.all(credentials.map((c) => checkSecret(store, c, rotators, validators)));
   const ok = redis.ok && rows.every((r) => r.ok);
   if (options.json) {
     console.log(JSON.stringify({ ok, redis, credentials: rows }, null, 2));

@@ -108,7 +108,7 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
         expiresAt: expiry.expiresAt,
         daysToExpiry: expiry.daysToExpiry?.toString(),
       });
-      await reap(deps, provider, credential, current, status, undefined, log);
+      await reap(deps, provider, credential, current, status, log);
       if (!inspection.due && !request.force) {
         const summary = `not due: ${inspection.reason}`;
         await deps.state.updateStatus(id, { lastResult: 'not-due', lastSummary: summary });
@@ -254,7 +254,7 @@ async function continueRotation<C extends RotatableCredential, S>(
   });
   await deps.state.clear(id, rotationId);
   log.info({ rotationId, previousState: previous.state, daysToExpiry: outcome.daysToExpiry }, 'rotation: finished');
-  await reap(deps, provider, credential, acting, await deps.state.readStatus(id), undefined, log);
+  await reap(deps, provider, credential, acting, await deps.state.readStatus(id), log);
   if (revokeFailure) throw revokeFailure;
   return outcome;
 }
@@ -287,14 +287,13 @@ async function reap<C extends RotatableCredential, S>(
   credential: C,
   acting: S,
   status: CredentialStatus,
-  live: RotationRecord | undefined,
   log: Logger,
 ): Promise<void> {
   const refs = new Set<string>();
   if (status.previousRef && status.previousRevokeAt && Date.parse(status.previousRevokeAt) > deps.now().getTime()) refs.add(status.previousRef);
-  const rotationIds = new Set(live ? [live.rotationId] : []);
   try {
-    const deleted = await provider.reap(credential, acting, { refs, rotationIds });
+    // Reaping runs only while no rotation of the credential is live (under its lock, with no record).
+    const deleted = await provider.reap(credential, acting, { refs, rotationIds: new Set() });
     if (deleted.length) log.info({ deleted }, 'rotation: orphans deleted');
   } catch (error) {
     log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: orphan reaping failed; the next run tries again');

@@ -37,6 +37,8 @@ export interface CredentialStatus {
   lastRotationId?: string;
   lastRotationJobId?: string;
   lastRotatedAt?: string;
+  /** Last time a validated credential (Degreed, Learn.link) was proven to work. */
+  lastValidAt?: string;
   /** The replaced credential still alive during its overlap window (or left to expire). */
   previousRef?: string;
   /** When the previous credential is revoked; empty once done. */

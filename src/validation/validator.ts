@@ -31,7 +31,7 @@ export class ValidationError extends RotatorError {
   readonly missingScopes: string[];
 
   constructor(kind: ValidationFailureKind, message: string, options: { advice: string; missingScopes?: string[]; cause?: unknown }) {
-    super(`${message} — ${options.advice}`, { cause: options.cause, permanent: kind !== 'provider-unavailable' });
+    super(`${kind}: ${message} — ${options.advice}`, { cause: options.cause, permanent: kind !== 'provider-unavailable' });
     this.kind = kind;
     this.advice = options.advice;
     this.missingScopes = options.missingScopes ?? [];

@@ -8,26 +8,22 @@ import { createSecretStore, createSecretsManagerClient } from '../../src/secrets
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { startAlertReceiver } from '../support/alert-receiver.ts';
 import { freePort } from '../../scripts/local-services.ts';
-import { spawnRotator, type RotatorProcess } from '../support/worker-process.ts';
+import { processTracker } from '../support/processes.ts';
+import { spawnRotator } from '../support/worker-process.ts';
 
 const DAY = 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'rotator-alerts-'));
 const store = createSecretStore(createSecretsManagerClient());
 let fake: CredlyFake;
 let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
-const processes: RotatorProcess[] = [];
+const processes = processTracker();
 
 beforeAll(async () => {
   fake = await startCredlyFake();
   receiver = await startAlertReceiver();
 });
 afterEach(async () => {
-  for (const p of processes.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.child.kill('SIGKILL');
-      await p.exited;
-    }
-  }
+  await processes.stopAll();
 });
 afterAll(async () => {
   await fake.close();
@@ -86,7 +82,7 @@ ${options.deadSink ? `  - id: dead\n    kind: webhook\n    url: http://127.0.0.1
   };
   const spawn = (args: string[]) => {
     const p = spawnRotator(args, env);
-    processes.push(p);
+    processes.track(p);
     return p;
   };
   return { id, org, token, secretId, spawn };
@@ -165,7 +161,7 @@ describe('alerts (a local receiver plays Slack, PagerDuty and a signed webhook)'
   it('refuses to start when a sink secret is missing, naming the sink and the variable', async () => {
     const t = await setup({ ageDays: 10 });
     const worker = spawnRotator(['worker'], { ...Object.fromEntries(Object.entries(process.env)), ROTATOR_CONFIG: join(dir, `${t.id.slice(7)}.yaml`), TEST_SLACK_URL: '' });
-    processes.push(worker);
+    processes.track(worker);
     const exit = await worker.exited;
     expect(exit.code).toBe(2);
     expect(worker.output()).toContain('alert sink "slack": environment variable TEST_SLACK_URL is not set');

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { QueueEvents, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { parseInventory } from '../../src/config/index.ts';
-import { createLogger } from '../../src/log/logger.ts';
 import { createJobDependencies, createRotators } from '../../src/main.ts';
 import { parseMarker, rotatorDescription } from '../../src/providers/credly/marker.ts';
 import { QUEUE_NAME } from '../../src/queue/names.ts';
@@ -14,6 +12,7 @@ import { createRotatorWorker } from '../../src/queue/worker.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/secrets/secret-values.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { captureLogger } from '../support/capture-logger.ts';
 import { dumpRedis } from '../support/redis-dump.ts';
 
 const store = createSecretStore(createSecretsManagerClient());
@@ -77,16 +76,7 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
   const eventsConnection = redis.duplicate();
   const queue = createQueue(redis, prefix);
   const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logs.push(chunk.toString());
-        done();
-      },
-    }),
-  });
+  const { logger, lines: logs } = captureLogger();
   const rotators = createRotators({ inventory, secrets: store, requestTimeoutMs: 1_000 });
   const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 2_000, rotators });
   const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 2_000 });
@@ -122,7 +112,7 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     rotatorApps: () => fake.state.applications(org).filter((a) => parseMarker(a.description)?.credentialId === ids.app),
     async expectNoSecretsLeaked() {
       const { text } = await dumpRedis(redis, `${prefix}*`);
-      const log = logs.join('');
+      const log = logs.join('\n');
       const values = [manager.token, app.secret, ...fake.state.applications().map((a) => a.secret), ...fake.state.liveAccessTokens().map((a) => a.value)];
       for (const value of values) {
         expect(text.includes(value), 'a secret is in Redis').toBe(false);

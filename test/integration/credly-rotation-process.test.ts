@@ -13,7 +13,8 @@ import { parseSecretValue } from '../../src/secrets/secret-values.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { dumpRedis } from '../support/redis-dump.ts';
 import { startSmProxy, type SmProxy } from '../support/sm-proxy.ts';
-import { spawnRotator, type RotatorProcess } from '../support/worker-process.ts';
+import { processTracker } from '../support/processes.ts';
+import { spawnRotator } from '../support/worker-process.ts';
 
 const DAY = 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'rotator-credly-'));
@@ -21,7 +22,7 @@ const store = createSecretStore(createSecretsManagerClient());
 let fake: CredlyFake;
 let sm: SmProxy;
 let redis: Redis;
-const processes: RotatorProcess[] = [];
+const processes = processTracker();
 
 beforeAll(async () => {
   fake = await startCredlyFake();
@@ -31,12 +32,7 @@ beforeAll(async () => {
 afterEach(async () => {
   fake.faults.clear();
   sm.clear();
-  for (const p of processes.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.child.kill('SIGKILL');
-      await p.exited;
-    }
-  }
+  await processes.stopAll();
 });
 afterAll(async () => {
   await fake.close();
@@ -76,7 +72,7 @@ credentials:
   };
   const spawn = (args: string[]) => {
     const p = spawnRotator(args, env);
-    processes.push(p);
+    processes.track(p);
     return p;
   };
   const startWorker = async () => {
@@ -246,7 +242,7 @@ credentials:
     const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: prefix, ROTATOR_LOCK_DURATION: '2s', AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url, LOG_LEVEL: 'debug' };
     const startWorker = async () => {
       const worker = spawnRotator(['worker'], env);
-      processes.push(worker);
+      processes.track(worker);
       await worker.waitForLog('worker: started');
       return worker;
     };

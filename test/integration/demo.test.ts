@@ -20,6 +20,8 @@ describe('npm run demo', () => {
     expect(output).toMatch(/credly-badge-sync\s+success\s+rotated: new credential \d+ in AWSCURRENT; previous \d+: revoked/);
     expect(output).toMatch(/credly-badge-sync holds application \d+: its client secret works: yes; application \d+ deleted: yes/);
     expect(output).toMatch(/degreed-broken\s+FAILED\s+SecretFormatError: .*field "clientSecret" is missing/);
+    expect(output).toMatch(/degreed-us\s+success\s+token granted \(scopes users:read; expires in 300 s\); probe ok; logged out/);
+    expect(output).toMatch(/thrive-api\s+success\s+token granted \(scopes api\/read; expires in 3600 s\)/);
     expect(output).toContain('4 of 5 credentials checked successfully');
     expect(output).toContain("secret values found in the worker's log: 0; in Redis: 0");
     expect(output).toContain('worker exited with code 0');

@@ -12,6 +12,7 @@ import { QUEUE_NAME } from '../../src/queue/names.ts';
 import { lastFireKey, previousTick, scheduledJobId, startScheduler } from '../../src/queue/scheduler.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { processTracker } from '../support/processes.ts';
 import { spawnRotator, type RotatorProcess } from '../support/worker-process.ts';
 
 const DAY = 86_400_000;
@@ -20,19 +21,14 @@ const store = createSecretStore(createSecretsManagerClient());
 const silent = createLogger({ level: 'silent' });
 let fake: CredlyFake;
 let redis: Redis;
-const processes: RotatorProcess[] = [];
+const processes = processTracker();
 
 beforeAll(async () => {
   fake = await startCredlyFake();
   redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
 });
 afterEach(async () => {
-  for (const p of processes.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.child.kill('SIGTERM');
-      await p.exited;
-    }
-  }
+  await processes.stopAll('SIGTERM');
 });
 afterAll(async () => {
   await fake.close();
@@ -75,10 +71,11 @@ describe('schedules across replicas (separate worker processes)', () => {
     const configPath = join(dir, `${c.id}.yaml`);
     writeFileSync(configPath, `version: 1\ncredentials:\n${c.yaml}`);
     const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: `{sched-${c.id}}`, ROTATOR_LOCK_DURATION: '5s' };
-    const workers = [0, 1, 2].map(() => spawnRotator(['worker'], env));
-    processes.push(...workers);
-    await Promise.all(workers.map((w) => w.waitForLog('worker: started')));
+    // Counted from before the first replica starts: it may fire while the others are still starting.
     const listsBefore = fake.requests.length;
+    const workers = [0, 1, 2].map(() => spawnRotator(['worker'], env));
+    workers.forEach((w) => processes.track(w));
+    await Promise.all(workers.map((w) => w.waitForLog('worker: started')));
     await sleep(60_000);
     for (const w of workers) w.child.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
@@ -104,7 +101,7 @@ describe('schedules across replicas (separate worker processes)', () => {
     const prefix = `{race-${c.id}}`;
     const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: prefix, ROTATOR_LOCK_DURATION: '5s' };
     const workers = [0, 1].map(() => spawnRotator(['worker'], env));
-    processes.push(...workers);
+    workers.forEach((w) => processes.track(w));
     await Promise.all(workers.map((w) => w.waitForLog('worker: started')));
     const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
     // Enqueued a few ms before the next tick, so both jobs are in flight together.

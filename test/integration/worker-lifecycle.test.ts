@@ -7,28 +7,17 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { QUEUE_NAME } from '../../src/queue/names.ts';
+import { startDegreedFake, type DegreedFake } from '../fakes/degreed.fake.ts';
 import { startDelayProxy } from '../support/delay-proxy.ts';
 import { spawnRotator } from '../support/worker-process.ts';
 
 const run = randomUUID().slice(0, 8);
 const secretId = `test/${run}/degreed`;
-const secretValue = `dg-secret-${randomUUID().replaceAll('-', '')}`;
 const dir = mkdtempSync(join(tmpdir(), 'rotator-worker-'));
 const configPath = join(dir, 'inventory.yaml');
 const prefix = `{test-${run}}`;
-
-writeFileSync(
-  configPath,
-  `version: 1
-credentials:
-  - id: degreed-us
-    kind: degreed-client-credentials
-    secretId: ${secretId}
-    environment: production
-    dataCenter: US
-    scopes: [users:read]
-`,
-);
+let degreed: DegreedFake;
+let secretValue: string;
 
 describe('rotator worker (a separate process)', () => {
   let redis: Redis;
@@ -37,10 +26,24 @@ describe('rotator worker (a separate process)', () => {
   let eventsConnection: Redis;
 
   beforeAll(async () => {
-    await createSecretStore(createSecretsManagerClient()).putCurrent(
-      secretId,
-      JSON.stringify({ clientId: 'client-1', clientSecret: secretValue }),
+    // The job validates the credential at the provider: the Degreed fake plays it.
+    degreed = await startDegreedFake();
+    const client = degreed.state.addClient({ scopes: ['users:read'] });
+    secretValue = client.clientSecret;
+    writeFileSync(
+      configPath,
+      `version: 1
+credentials:
+  - id: degreed-us
+    kind: degreed-client-credentials
+    secretId: ${secretId}
+    environment: production
+    dataCenter: US
+    scopes: [users:read]
+    endpoints: { tokenUrl: "${degreed.tokenUrl}", apiBase: "${degreed.apiBase}" }
+`,
     );
+    await createSecretStore(createSecretsManagerClient()).putCurrent(secretId, JSON.stringify(client));
     redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
     queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
     // BullMQ closes only the copy it makes of a shared connection: this one is closed here.
@@ -55,6 +58,7 @@ describe('rotator worker (a separate process)', () => {
     await queue.close();
     eventsConnection.disconnect();
     redis.disconnect();
+    await degreed.close();
   });
 
   it('lets the active job finish on SIGTERM, then exits 0 and leaves no secret in its log or in Redis', async () => {

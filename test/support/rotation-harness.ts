@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { QueueEvents, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { parseInventory } from '../../src/config/index.ts';
-import { createLogger } from '../../src/log/logger.ts';
 import { createJobDependencies, createRotators } from '../../src/main.ts';
 import { parseMarker } from '../../src/providers/credly/marker.ts';
 import { QUEUE_NAME } from '../../src/queue/names.ts';
@@ -13,6 +11,7 @@ import { createRotatorWorker } from '../../src/queue/worker.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/secrets/secret-values.ts';
 import type { CredlyFake, FakeCredlyToken } from '../fakes/credly.fake.ts';
+import { captureLogger } from './capture-logger.ts';
 import { dumpRedis } from './redis-dump.ts';
 import type { SmProxy } from './sm-proxy.ts';
 
@@ -86,16 +85,7 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
   const eventsConnection = redis.duplicate();
   const queue = createQueue(redis, prefix);
   const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logs.push(...chunk.toString().split('\n').filter(Boolean));
-        done();
-      },
-    }),
-  });
+  const { logger, lines: logs } = captureLogger();
   const store: SecretStore = createSecretStore(createSecretsManagerClient({ endpoint: sm.url, maxAttempts: 2, requestTimeoutMs: 1_500 }));
   const rotators = createRotators({ inventory, secrets: store, requestTimeoutMs: 1_000 });
   const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 2_000, rotators });

@@ -1,0 +1,42 @@
+import { ProviderAuthError, ProviderError, ProviderRequestError, ProviderUnavailableError } from '../providers/errors.ts';
+import { ValidationError } from './validator.ts';
+
+export interface ClassifyContext {
+  /** What to do about a refused credential, e.g. `ask the Degreed technical admin for a new API key with scopes …`. */
+  invalidAdvice: string;
+  /** What to do about missing scopes; `{scopes}` is replaced by the missing ones. */
+  scopeAdvice: string;
+  /** Codes and words by which the provider says "scope" in a 403. */
+  scopeHint: RegExp;
+}
+
+/**
+ * Turns a provider error met while validating into a classified ValidationError: refused
+ * credential, missing scope, provider unavailable (the only retryable one), or misconfiguration.
+ */
+export function classifyValidationError(error: unknown, ctx: ClassifyContext): unknown {
+  if (error instanceof ValidationError) return error;
+  if (error instanceof ProviderUnavailableError) {
+    return new ValidationError('provider-unavailable', `provider unavailable: ${error.message}`, {
+      advice: 'nothing to do unless it persists; the check is retried',
+      cause: error,
+    });
+  }
+  if (error instanceof ProviderAuthError) {
+    const scope = error.status === 403 && ctx.scopeHint.test(`${error.code ?? ''} ${error.message}`);
+    if (scope) return new ValidationError('missing-scope', `scopes refused: ${error.message}`, { advice: ctx.scopeAdvice.replace('{scopes}', 'the required scopes'), cause: error });
+    return new ValidationError('invalid-credential', `credential refused: ${error.message}`, { advice: ctx.invalidAdvice, cause: error });
+  }
+  if (error instanceof ProviderRequestError || error instanceof ProviderError) {
+    return new ValidationError('misconfiguration', `request refused: ${error.message}`, {
+      advice: 'check the credential\'s environment, data center or tenant and its endpoints in the inventory',
+      cause: error,
+    });
+  }
+  return error;
+}
+
+/** True when a grant failed because of its scopes (so asking for fewer may pass). */
+export function isScopeRefusal(error: unknown, scopeHint: RegExp): boolean {
+  return error instanceof ProviderAuthError && error.status === 403 && scopeHint.test(`${error.code ?? ''} ${error.message}`);
+}
