@@ -3,6 +3,7 @@ import { SinkSecretError } from './alerts/build-sinks.ts';
 import { ConfigError } from './config/index.ts';
 import { checkCommand } from './cli/check.command.ts';
 import { EXIT, UsageError } from './cli/exit-codes.ts';
+import { statusCommand } from './cli/status.command.ts';
 import { parseTimeout, triggerCommand } from './cli/trigger.command.ts';
 import { workerCommand } from './cli/worker.command.ts';
 
@@ -12,6 +13,7 @@ commands:
   worker                         run the worker until SIGTERM/SIGINT
   check [<credential-id>…]       read-only preflight: configuration, Redis, each secret
       --config-only              validate the configuration only (touches nothing)
+  status [<credential-id>…]      each credential's state, last result, expiry and next run; queue counts
   trigger <credential-id>        enqueue a manual check (a Credly token is rotated when due)
       --force                    rotate even when not due
       --wait                     wait for the job's end and exit with its outcome
@@ -50,6 +52,8 @@ async function run(argv: string[]): Promise<number> {
       return workerCommand({ configPath: values.config });
     case 'check':
       return checkCommand({ configPath: values.config, ids: rest, configOnly: values['config-only'], json: values.json });
+    case 'status':
+      return statusCommand({ configPath: values.config, ids: rest, json: values.json });
     case 'trigger': {
       const [credentialId, ...extra] = rest;
       if (!credentialId || extra.length) throw new UsageError('trigger takes exactly one credential id');

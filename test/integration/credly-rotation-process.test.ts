@@ -133,9 +133,20 @@ describe('rotator trigger --wait, with the worker in its own process', () => {
     expect((await check.exited).code, check.output()).toBe(0);
     expect(check.output()).toContain('token accepted by Credly, 179 days to expiry; not due: expires in 179 day(s) (rotate within 30d)');
 
+    const status = t.spawn(['status', '--json']);
+    expect((await status.exited).code, status.output()).toBe(0);
+    const view = JSON.parse(status.output()) as { credentials: Array<Record<string, unknown>>; queue: Record<string, number> };
+    expect(view.credentials).toEqual([
+      expect.objectContaining({ id: t.credentialId, state: 'ok', lastResult: 'rotated', daysToExpiry: 179, previousState: 'revoked', nextRunAt: expect.stringMatching(/T03:00:00.000Z$/) }),
+    ]);
+    expect(view.queue).toMatchObject({ active: 0, failed: 0 });
+    const table = t.spawn(['status']);
+    expect((await table.exited).code).toBe(0);
+    expect(table.output()).toMatch(new RegExp(`${t.credentialId}\\s+credly-authorization-token\\s+ok\\s+rotated\\s+\\S+\\s+179 days`));
+
     worker.child.kill('SIGTERM');
     expect((await worker.exited).code).toBe(0);
-    await t.expectNoSecretsIn(worker.output(), trigger.output(), again.output(), forced.output(), check.output());
+    await t.expectNoSecretsIn(worker.output(), trigger.output(), again.output(), forced.output(), check.output(), status.output());
   });
 
   it('exits 1 with the failure when the rotation fails, and 2 for an unknown credential', async () => {

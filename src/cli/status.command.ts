@@ -1,0 +1,49 @@
+import { createQueue } from '../queue/producer.ts';
+import { createRedisConnection, describeRedisUrl } from '../queue/redis.ts';
+import { createRotationStateStore } from '../rotation/rotation-state.ts';
+import { collectStatus } from '../status/collect.ts';
+import { EXIT, UsageError } from './exit-codes.ts';
+import { loadConfiguration } from './load-config.ts';
+import { printTable } from './table.ts';
+
+/** `rotator status`: per credential its state, last result, expiry and next run; queue counts. Read-only. */
+export async function statusCommand(options: { configPath?: string | undefined; ids: string[]; json: boolean }): Promise<number> {
+  const { env, inventory } = loadConfiguration(options);
+  const unknown = options.ids.filter((id) => !inventory.credentials.some((c) => c.id === id));
+  if (unknown.length) throw new UsageError(`unknown credential id(s): ${unknown.join(', ')}`);
+  const credentials = options.ids.length ? inventory.credentials.filter((c) => options.ids.includes(c.id)) : inventory.credentials;
+  const redis = createRedisConnection(env.redisUrl, 'producer');
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+  } catch (error) {
+    console.error(`rotator: Redis unreachable at ${describeRedisUrl(env.redisUrl)}: ${(error as Error).message}`);
+    return EXIT.failure;
+  }
+  const queue = createQueue(redis, env.queuePrefix);
+  try {
+    const status = await collectStatus({ credentials, state: createRotationStateStore(redis, env.queuePrefix), queue });
+    if (options.json) {
+      console.log(JSON.stringify(status, null, 2));
+    } else {
+      printTable(
+        ['CREDENTIAL', 'KIND', 'STATE', 'LAST RESULT', 'LAST CHECK', 'EXPIRES IN', 'NEXT RUN'],
+        status.credentials.map((c) => [
+          c.id,
+          c.kind,
+          c.state,
+          c.lastResult ?? '-',
+          c.lastCheckAt ?? 'never',
+          c.daysToExpiry === null ? '-' : `${c.daysToExpiry} days`,
+          c.nextRunAt ?? '-',
+        ]),
+      );
+      const q = status.queue;
+      console.log(`queue: ${q.waiting ?? 0} waiting, ${q.active ?? 0} active, ${q.delayed ?? 0} delayed, ${q.failed ?? 0} failed`);
+    }
+    return EXIT.ok;
+  } finally {
+    await queue.close();
+    redis.disconnect();
+  }
+}

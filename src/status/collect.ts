@@ -1,0 +1,72 @@
+import { CronExpressionParser } from 'cron-parser';
+import type { Queue } from 'bullmq';
+import type { CredentialConfig } from '../config/index.ts';
+import type { CredentialStatus, RotationStateStore } from '../rotation/rotation-state.ts';
+
+/** Results that mean the credential is fine. Anything else recorded is a failure class. */
+const GOOD_RESULTS = new Set(['rotated', 'not-due', 'valid']);
+
+export interface CredentialView {
+  id: string;
+  kind: string;
+  /** `ok`, `failing`, `rotating (<step>)`, or `unknown` (never checked). */
+  state: string;
+  lastResult: string | null;
+  lastSummary: string | null;
+  lastCheckAt: string | null;
+  expiresAt: string | null;
+  daysToExpiry: number | null;
+  lastRotatedAt: string | null;
+  previousState: string | null;
+  nextRunAt: string | null;
+}
+
+export interface StatusView {
+  generatedAt: string;
+  credentials: CredentialView[];
+  queue: Record<string, number>;
+}
+
+export function nextRun(schedule: string, now: Date): string | null {
+  try {
+    return CronExpressionParser.parse(schedule, { currentDate: now, tz: 'UTC' }).next().toDate().toISOString();
+  } catch {
+    return null;
+  }
+}
+
+function view(credential: CredentialConfig, status: CredentialStatus, rotating: string | undefined, now: Date): CredentialView {
+  const result = status.lastResult ?? null;
+  const state = rotating ? `rotating (${rotating})` : result === null ? 'unknown' : GOOD_RESULTS.has(result) ? 'ok' : 'failing';
+  return {
+    id: credential.id,
+    kind: credential.kind,
+    state,
+    lastResult: result,
+    lastSummary: status.lastSummary ?? null,
+    lastCheckAt: status.lastCheckAt ?? null,
+    expiresAt: status.expiresAt || null,
+    daysToExpiry: status.daysToExpiry ? Number(status.daysToExpiry) : null,
+    lastRotatedAt: status.lastRotatedAt ?? null,
+    previousState: status.previousState ?? null,
+    nextRunAt: nextRun(credential.schedule, now),
+  };
+}
+
+/** Everything `rotator status` and the status page show, read from Redis: ids, states and dates only. */
+export async function collectStatus(options: {
+  credentials: readonly CredentialConfig[];
+  state: Pick<RotationStateStore, 'readStatus' | 'get'>;
+  queue: Pick<Queue, 'getJobCounts'>;
+  now?: Date;
+}): Promise<StatusView> {
+  const now = options.now ?? new Date();
+  const credentials = await Promise.all(
+    options.credentials.map(async (c) => {
+      const [status, rotation] = await Promise.all([options.state.readStatus(c.id), options.state.get(c.id)]);
+      return view(c, status, rotation?.step, now);
+    }),
+  );
+  const queue = await options.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+  return { generatedAt: now.toISOString(), credentials, queue };
+}
