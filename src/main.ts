@@ -15,6 +15,9 @@ import { buildSinks } from './alerts/build-sinks.ts';
 import { createAlerter } from './alerts/alerter.ts';
 import { createQueue, enqueue, jobOptions } from './queue/producer.ts';
 import { startScheduler } from './queue/scheduler.ts';
+import { createMetrics } from './http/metrics.ts';
+import { startOpsServer } from './http/ops-server.ts';
+import { collectStatus } from './status/collect.ts';
 import { createRedisConnection, describeRedisUrl } from './queue/redis.ts';
 import { createRotatorWorker } from './queue/worker.ts';
 import { createCredentialLock } from './rotation/credential-lock.ts';
@@ -120,13 +123,24 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
   connection.on('error', (error: Error) => logger.warn({ err: { type: error.name, message: error.message } }, 'redis: connection error'));
   const queue = createQueue(connection, env.queuePrefix, jobOptions(env));
   const deps = createJobDependencies({ inventory, secrets, redis: connection, queue, prefix: env.queuePrefix, lockDurationMs: env.lockDurationMs });
+  const status = () => collectStatus({ credentials: inventory.credentials, state: deps.rotation.state, queue });
+  const metrics = createMetrics(status);
   const alerting = {
-    alerter: createAlerter({ sinks, redis: connection, prefix: env.queuePrefix, logger }),
+    alerter: createAlerter({ sinks, redis: connection, prefix: env.queuePrefix, logger, onSinkFailure: (sink) => metrics.sinkFailed(sink) }),
     inventory,
     state: deps.rotation.state,
   };
-  const worker = createRotatorWorker({ connection, prefix: env.queuePrefix, deps, logger, lockDurationMs: env.lockDurationMs, alerting });
+  const worker = createRotatorWorker({
+    connection,
+    prefix: env.queuePrefix,
+    deps,
+    logger,
+    lockDurationMs: env.lockDurationMs,
+    alerting,
+    onJobFinished: (labels, seconds) => metrics.jobFinished(labels, seconds),
+  });
   await worker.waitUntilReady();
+  const ops = await startOpsServer({ port: env.httpPort, redis: connection, metrics, status, logger });
   const scheduler = await startScheduler({
     credentials: inventory.credentials,
     redis: connection,
@@ -148,6 +162,7 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     (stopping ??= (async () => {
       logger.info({ graceMs: env.shutdownGraceMs }, 'worker: stopping, waiting for active jobs');
       await scheduler.stop();
+      await ops.close();
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<false>((resolve) => {
         timer = setTimeout(() => resolve(false), env.shutdownGraceMs);

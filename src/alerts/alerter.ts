@@ -19,6 +19,8 @@ export interface AlerterOptions {
   attempts?: number;
   /** First wait between deliveries, in ms; doubles each time. Default 1000. */
   backoffMs?: number;
+  /** Told when a sink gave up on an alert (metrics). */
+  onSinkFailure?: (sinkId: string) => void;
 }
 
 const DAY_S = 86_400;
@@ -43,6 +45,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
         const err = { type: (error as Error).name, message: (error as Error).message };
         if (n >= attempts) {
           logger.error({ sink: sink.id, credentialId: alert.credentialId, type: alert.type, err }, 'alert: sink failed; giving up on this alert');
+          options.onSinkFailure?.(sink.id);
           return false;
         }
         logger.warn({ sink: sink.id, credentialId: alert.credentialId, attempt: n, err }, 'alert: sink failed; retrying');

@@ -25,6 +25,8 @@ export interface RotatorWorkerOptions {
   lockDurationMs?: number;
   /** Alerts for jobs that fail for good, and their resolution. Default: none. */
   alerting?: AlertingOptions;
+  /** Told of every job's end (metrics). */
+  onJobFinished?: (labels: { credential: string; kind: string; job: string; outcome: string }, seconds: number) => void;
 }
 
 export interface AlertingOptions {
@@ -81,8 +83,10 @@ export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
     stalledInterval: lockDuration,
     autorun: true,
   });
+  const seconds = (job: Job) => (job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0);
   worker.on('completed', (job, result: JobOutcome) => {
     logger.info({ jobId: job.id, job: job.name, credentialId: result.credentialId, status: result.status }, 'job: completed');
+    options.onJobFinished?.({ credential: result.credentialId, kind: String(result.kind ?? ''), job: job.name, outcome: String(result.action ?? result.status) }, seconds(job));
     if (options.alerting && job.name === 'check-credential') {
       void options.alerting.alerter.succeeded({ credentialId: result.credentialId, kind: String(result.kind ?? ''), jobId: job.id ?? '' });
     }
@@ -92,7 +96,11 @@ export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
       { jobId: job?.id, job: job?.name, attemptsMade: job?.attemptsMade, err: { type: error.name, message: error.message } },
       'job: failed',
     );
-    const final = job !== undefined && (error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
+    if (!job || error.name === 'DelayedError') return;
+    const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const credential = credentialOf(job);
+    const kind = options.alerting?.inventory.credentials.find((c) => c.id === credential)?.kind ?? '';
+    options.onJobFinished?.({ credential, kind, job: job.name, outcome: final ? 'failed' : 'retrying' }, seconds(job));
     if (final && options.alerting) void alertFailure(options.alerting, job, error);
   });
   worker.on('error', (error) => {
@@ -101,8 +109,13 @@ export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
   return worker;
 }
 
+function credentialOf(job: Job): string {
+  const id = (job.data as { credentialId?: unknown } | undefined)?.credentialId;
+  return typeof id === 'string' ? id : '(unknown)';
+}
+
 async function alertFailure(alerting: AlertingOptions, job: Job, error: Error & FailureDetails): Promise<void> {
-  const credentialId = typeof (job.data as { credentialId?: unknown } | undefined)?.credentialId === 'string' ? (job.data as { credentialId: string }).credentialId : '(unknown)';
+  const credentialId = credentialOf(job);
   const kind = alerting.inventory.credentials.find((c) => c.id === credentialId)?.kind ?? '(unknown)';
   const status = await alerting.state.readStatus(credentialId).catch(() => ({ daysToExpiry: undefined }));
   const days = status.daysToExpiry === undefined || status.daysToExpiry === '' ? undefined : Number(status.daysToExpiry);

@@ -16,7 +16,8 @@ export interface RotatorProcess {
 /** Runs `rotator <args>` as its own process on the same Node, with the given environment. */
 export function spawnRotator(args: string[], env: Record<string, string | undefined>): RotatorProcess {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
+    // A free port for the ops server unless the test names one: many workers run side by side.
+    env: { ...process.env, ROTATOR_HTTP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

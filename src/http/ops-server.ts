@@ -1,0 +1,76 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../log/logger.ts';
+import type { StatusView } from '../status/collect.ts';
+import type { RotatorMetrics } from './metrics.ts';
+import { renderStatusPage } from './status-page.ts';
+
+export interface OpsServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The worker's ops endpoints: `/healthz` (the process answers), `/readyz` (configuration loaded and
+ * Redis reachable), `/metrics` (Prometheus), `/status` (read-only page) and `/status.json`.
+ */
+export async function startOpsServer(options: {
+  port: number;
+  redis: Pick<Redis, 'ping'>;
+  metrics: RotatorMetrics;
+  status: () => Promise<StatusView>;
+  logger: Logger;
+  /** Interface to listen on. Default `0.0.0.0`: in a pod the kubelet probes the pod's IP. */
+  host?: string;
+}): Promise<OpsServer> {
+  const { logger } = options;
+  const send = (res: ServerResponse, status: number, type: string, body: string) => {
+    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+    res.end(body);
+  };
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
+    const handle = async () => {
+      switch (path) {
+        case '/healthz':
+          return send(res, 200, 'application/json', '{"status":"ok"}\n');
+        case '/readyz': {
+          const redis = await Promise.race([
+            options.redis.ping().then(() => true, () => false),
+            new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1_000).unref()),
+          ]);
+          return send(res, redis ? 200 : 503, 'application/json', `${JSON.stringify({ status: redis ? 'ready' : 'not ready', configuration: 'loaded', redis: redis ? 'reachable' : 'unreachable' })}\n`);
+        }
+        case '/metrics':
+          return send(res, 200, options.metrics.registry.contentType, await options.metrics.registry.metrics());
+        case '/status':
+          return send(res, 200, 'text/html; charset=utf-8', renderStatusPage(await options.status()));
+        case '/status.json':
+          return send(res, 200, 'application/json', `${JSON.stringify(await options.status(), null, 2)}\n`);
+        default:
+          return send(res, 404, 'text/plain', 'not found\n');
+      }
+    };
+    handle().catch((error: unknown) => {
+      logger.warn({ path, err: { type: (error as Error).name, message: (error as Error).message } }, 'ops: request failed');
+      if (!res.headersSent) send(res, 503, 'text/plain', 'unavailable\n');
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port }, 'ops: listening');
+  return {
+    port,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

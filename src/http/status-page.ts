@@ -1,0 +1,60 @@
+import type { StatusView } from '../status/collect.ts';
+
+const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const MAX_DAYS = 180;
+
+/** Time left before expiry as a bar: full at 180 days, red inside 7 days, amber inside 30. */
+function expiryBar(days: number | null): string {
+  if (days === null) return '<span class="muted">no expiry</span>';
+  const width = Math.max(0, Math.min(100, (days / MAX_DAYS) * 100)).toFixed(1);
+  const tone = days <= 7 ? 'bad' : days <= 30 ? 'warn' : 'good';
+  return `<div class="bar" role="meter" aria-valuemin="0" aria-valuemax="${MAX_DAYS}" aria-valuenow="${days}" title="${days} days left"><div class="fill ${tone}" style="width:${width}%"></div></div> <span>${days} days</span>`;
+}
+
+/** The read-only status page: one row per credential. Ids, states and dates only. */
+export function renderStatusPage(view: StatusView): string {
+  const rows = view.credentials
+    .map(
+      (c) => `<tr data-credential="${escape(c.id)}">
+  <td><strong>${escape(c.id)}</strong><br><span class="muted">${escape(c.kind)}</span></td>
+  <td><span class="state ${c.state === 'ok' ? 'good' : c.state === 'failing' ? 'bad' : 'warn'}">${escape(c.state)}</span></td>
+  <td>${escape(c.lastResult ?? '-')}<br><span class="muted">${escape(c.lastSummary ?? '')}</span></td>
+  <td>${escape(c.lastCheckAt ?? 'never')}</td>
+  <td>${expiryBar(c.daysToExpiry)}</td>
+  <td>${escape(c.nextRunAt ?? '-')}</td>
+</tr>`,
+    )
+    .join('\n');
+  const q = view.queue;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="refresh" content="30">
+<title>credential-rotator status</title>
+<style>
+  body { font: 14px/1.4 system-ui, sans-serif; margin: 2rem; color: #1d2330; }
+  table { border-collapse: collapse; width: 100%; }
+  th, td { text-align: left; padding: .5rem .75rem; border-bottom: 1px solid #e3e6ec; vertical-align: top; }
+  .muted { color: #6b7280; font-size: 12px; }
+  .state { padding: 2px 8px; border-radius: 10px; font-weight: 600; }
+  .bar { display: inline-block; width: 160px; height: 10px; background: #e3e6ec; border-radius: 5px; vertical-align: middle; }
+  .fill { height: 100%; border-radius: 5px; }
+  .good { background: #c9f2d6; } .fill.good { background: #1f9d55; }
+  .warn { background: #fdecc8; } .fill.warn { background: #d98a00; }
+  .bad { background: #fbd5d5; } .fill.bad { background: #c81e1e; }
+</style>
+</head>
+<body>
+<h1>credential-rotator</h1>
+<p class="muted">Generated ${escape(view.generatedAt)} · queue: ${q.waiting ?? 0} waiting, ${q.active ?? 0} active, ${q.delayed ?? 0} delayed, ${q.failed ?? 0} failed</p>
+<table>
+<thead><tr><th>Credential</th><th>State</th><th>Last result</th><th>Last check</th><th>Time left before expiry</th><th>Next run</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+</body>
+</html>
+`;
+}

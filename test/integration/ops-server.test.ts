@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type ManagedProcess } from '../../scripts/local-services.ts';
+import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
+import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { processTracker } from '../support/processes.ts';
+import { spawnRotator } from '../support/worker-process.ts';
+
+const DAY = 86_400_000;
+const dir = mkdtempSync(join(tmpdir(), 'rotator-ops-'));
+const store = createSecretStore(createSecretsManagerClient());
+const processes = processTracker();
+let fake: CredlyFake;
+let redis: ManagedProcess;
+
+beforeAll(async () => {
+  fake = await startCredlyFake();
+  // A Redis of this file's own, so the test can stop it and watch readiness fall.
+  redis = await startRedis(mkdtempSync(join(dir, 'redis-')));
+});
+afterEach(() => processes.stopAll());
+afterAll(async () => {
+  await fake.close();
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('ops server (the worker in its own process)', () => {
+  it('serves health, readiness, metrics and the status page; readiness follows Redis', async () => {
+    const run = randomUUID().slice(0, 8);
+    const org = fake.state.addOrganization(`Org ${run}`);
+    const token = fake.state.addToken(org, { createdAt: new Date(Date.now() - 170 * DAY) });
+    const secretId = `test/ops/${run}`;
+    await store.putCurrent(secretId, JSON.stringify({ token: token.token, tokenId: token.id }));
+    const configPath = join(dir, `${run}.yaml`);
+    writeFileSync(
+      configPath,
+      `version: 1
+credentials:
+  - id: credly-${run}
+    kind: credly-authorization-token
+    secretId: ${secretId}
+    organizationId: ${org}
+    environment: production
+    endpoints: { apiBase: "${fake.apiBase}" }
+`,
+    );
+    const env = { ROTATOR_CONFIG: configPath, REDIS_URL: `redis://127.0.0.1:${redis.port}`, ROTATOR_QUEUE_PREFIX: `{ops-${run}}` };
+    const worker = processes.track(spawnRotator(['worker'], env));
+    const { port } = (await worker.waitForLog('ops: listening')) as { port: number };
+    await worker.waitForLog('worker: started');
+    const base = `http://127.0.0.1:${port}`;
+
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', configuration: 'loaded', redis: 'reachable' });
+
+    const trigger = processes.track(spawnRotator(['trigger', `credly-${run}`, '--wait'], env));
+    expect((await trigger.exited).code, trigger.output()).toBe(0);
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain(`rotator_jobs_total{credential="credly-${run}",kind="credly-authorization-token",job="check-credential",outcome="rotated"} 1`);
+    expect(metrics).toContain(`rotator_credential_days_to_expiry{credential="credly-${run}",kind="credly-authorization-token"} 179`);
+    expect(metrics).toContain(`rotator_credential_failing{credential="credly-${run}",kind="credly-authorization-token"} 0`);
+    expect(metrics).toMatch(/rotator_job_duration_seconds_count\{kind="credly-authorization-token",job="check-credential"\} 1/);
+    expect(metrics).toContain('rotator_queue_jobs{state="failed"} 0');
+    expect(metrics).toContain('rotator_process_resident_memory_bytes');
+
+    const page = await fetch(`${base}/status`);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await page.text();
+    expect(html).toContain(`<tr data-credential="credly-${run}">`);
+    expect(html).toContain('aria-valuenow="179"');
+    expect(html).toContain('<span class="state good">ok</span>');
+    const json = (await (await fetch(`${base}/status.json`)).json()) as { credentials: Array<{ id: string; lastResult: string }> };
+    expect(json.credentials).toEqual([expect.objectContaining({ id: `credly-${run}`, lastResult: 'rotated' })]);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    for (const value of fake.state.tokens(org).map((t) => t.token)) {
+      expect(metrics.includes(value) || html.includes(value) || JSON.stringify(json).includes(value)).toBe(false);
+    }
+
+    // Redis goes away: the process stays alive and says it is not ready until Redis is back.
+    await redis.stop();
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const down = await fetch(`${base}/readyz`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ redis: 'unreachable' });
+    await redis.restart();
+    await expect.poll(async () => (await fetch(`${base}/readyz`)).status, { timeout: 15_000, interval: 250 }).toBe(200);
+  });
+});
