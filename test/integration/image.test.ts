@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'rotator-image-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}) {
+  const result = spawnSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 240_000 });
+  return { code: result.status, out: `${result.stdout}${result.stderr}` };
+}
+
+/**
+ * No Docker engine runs here, so the image is not built. What the Dockerfile's stages do is done
+ * by hand instead, in a clean copy: compile, install production dependencies only, run the entrypoint.
+ */
+describe('the container image, stage by stage (no Docker engine here)', () => {
+  it('builds, installs production dependencies only, and runs its entrypoint from a clean copy', () => {
+    const app = join(dir, 'app');
+    // build stage: tsc to JavaScript (into the copy, not the working tree, whose bin would then prefer it)
+    const tsc = run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(app, 'dist')], root);
+    expect(tsc.code, tsc.out).toBe(0);
+    // runtime stage: package files, bin, examples; production dependencies only. Without a registry
+    // to install from in a test, the installed tree is copied and pruned to what --omit=dev keeps.
+    for (const f of ['package.json', 'package-lock.json', 'bin', 'examples', 'node_modules']) cpSync(join(root, f), join(app, f), { recursive: true });
+    const install = run('npm', ['prune', '--omit=dev', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], app);
+    expect(install.code, install.out).toBe(0);
+    expect(existsSync(join(app, 'node_modules/bullmq'))).toBe(true);
+    for (const dev of ['vitest', 'typescript', 'eslint', 'testcontainers', 'node']) expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
+    expect(existsSync(join(app, 'src'))).toBe(false);
+
+    // the entrypoint, `node bin/rotator.mjs`, runs the compiled CLI
+    const help = run(process.execPath, ['bin/rotator.mjs', '--help'], app);
+    expect(help.code, help.out).toBe(0);
+    expect(help.out).toContain('usage: rotator <command>');
+    const check = run(process.execPath, ['bin/rotator.mjs', 'check', '--config-only', '--config', 'examples/inventory.yaml'], app, {
+      NODE_ENV: 'production',
+    });
+    expect(check.code, check.out).toBe(0);
+    expect(check.out).toContain('configuration valid: 4 credential(s), 3 alert sink(s)');
+  }, 300_000);
+
+  it('declares a multi-stage build on the current LTS, a non-root user, production dependencies only and no secret', () => {
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    const from = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    expect(from).toEqual(['node:24-bookworm-slim', 'node:24-bookworm-slim']);
+    expect(dockerfile).toMatch(/RUN npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "bin\/rotator.mjs"\]$/m);
+    expect(dockerfile).toMatch(/^CMD \["worker"\]$/m);
+    expect(dockerfile).not.toMatch(/^(ENV|ARG)\b.*(SECRET|TOKEN|PASSWORD|AWS_ACCESS|AWS_SECRET)/im);
+    const ignore = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n');
+    for (const entry of ['node_modules', '.git', 'test', '.local']) expect(ignore).toContain(entry);
+  });
+});
