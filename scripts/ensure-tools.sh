@@ -11,12 +11,17 @@ if [ ! -x node_modules/.bin/vitest ] || [ ! -x node_modules/.bin/node ] || [ pac
   npm ci --no-audit --no-fund
 fi
 
-if [ -z "${REDIS_URL:-}" ] && ! command -v "${ROTATOR_REDIS_SERVER:-redis-server}" >/dev/null 2>&1; then
+# Debian packages still missing: redis-server (unless REDIS_URL is given) and chromium (the status
+# page is tested in headless Chromium; ROTATOR_CHROMIUM points at another binary).
+missing=()
+if [ -z "${REDIS_URL:-}" ] && ! command -v "${ROTATOR_REDIS_SERVER:-redis-server}" >/dev/null 2>&1; then missing+=(redis-server); fi
+if [ "${1:-}" = "--with-browser" ] && [ ! -x "${ROTATOR_CHROMIUM:-/usr/bin/chromium}" ]; then missing+=(chromium); fi
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "== installing redis-server (apt)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    echo "== installing ${missing[*]} (apt)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "redis-server is missing: install it (apt-get install -y redis-server, brew install redis) or set REDIS_URL" >&2
+    echo "missing: ${missing[*]}. Install them (apt-get install -y ${missing[*]}; brew install redis / a Chromium), or set REDIS_URL / ROTATOR_CHROMIUM" >&2
     exit 1
   fi
 fi

@@ -3,7 +3,7 @@
 # Installs what is missing first; the suite starts (and stops) its own Redis and emulator.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-tools.sh || exit 1
+bash scripts/ensure-tools.sh --with-browser || exit 1
 hash -r  # node_modules/.bin/node (the project's Node LTS) may have just appeared on PATH
 mkdir -p .local
 

@@ -8,7 +8,7 @@ function expiryBar(days: number | null): string {
   if (days === null) return '<span class="muted">no expiry</span>';
   const width = Math.max(0, Math.min(100, (days / MAX_DAYS) * 100)).toFixed(1);
   const tone = days <= 7 ? 'bad' : days <= 30 ? 'warn' : 'good';
-  return `<div class="bar" role="meter" aria-valuemin="0" aria-valuemax="${MAX_DAYS}" aria-valuenow="${days}" title="${days} days left"><div class="fill ${tone}" style="width:${width}%"></div></div> <span>${days} days</span>`;
+  return `<span class="expiry"><div class="bar" role="meter" aria-valuemin="0" aria-valuemax="${MAX_DAYS}" aria-valuenow="${days}" title="${days} days left"><div class="fill ${tone}" style="width:${width}%"></div></div> <span>${days} days</span></span>`;
 }
 
 /** The read-only status page: one row per credential. Ids, states and dates only. */
@@ -37,6 +37,7 @@ export function renderStatusPage(view: StatusView): string {
   table { border-collapse: collapse; width: 100%; }
   th, td { text-align: left; padding: .5rem .75rem; border-bottom: 1px solid #e3e6ec; vertical-align: top; }
   .muted { color: #6b7280; font-size: 12px; }
+  .expiry { white-space: nowrap; }
   .state { padding: 2px 8px; border-radius: 10px; font-weight: 600; }
   .bar { display: inline-block; width: 160px; height: 10px; background: #e3e6ec; border-radius: 5px; vertical-align: middle; }
   .fill { height: 100%; border-radius: 5px; }
