@@ -16,6 +16,7 @@ import { createAlerter } from './alerts/alerter.ts';
 import { createQueue, enqueue, jobOptions } from './queue/producer.ts';
 import { startScheduler } from './queue/scheduler.ts';
 import { createMetrics } from './http/metrics.ts';
+import { createDashboard } from './http/dashboard.ts';
 import { startOpsServer } from './http/ops-server.ts';
 import { collectStatus } from './status/collect.ts';
 import { createRedisConnection, describeRedisUrl } from './queue/redis.ts';
@@ -140,7 +141,14 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     onJobFinished: (labels, seconds) => metrics.jobFinished(labels, seconds),
   });
   await worker.waitUntilReady();
-  const ops = await startOpsServer({ port: env.httpPort, redis: connection, metrics, status, logger });
+  const ops = await startOpsServer({
+    port: env.httpPort,
+    redis: connection,
+    metrics,
+    status,
+    logger,
+    ...(env.dashboard ? { dashboard: createDashboard({ queue, ...env.dashboard }) } : {}),
+  });
   const scheduler = await startScheduler({
     credentials: inventory.credentials,
     redis: connection,

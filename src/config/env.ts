@@ -29,6 +29,11 @@ export interface Env {
   jobAttempts: number;
   /** ROTATOR_JOB_BACKOFF, default 5s: the first retry's delay; it doubles with each retry, with jitter. */
   jobBackoffMs: number;
+  /**
+   * The BullMQ dashboard at /dashboard: off unless ROTATOR_DASHBOARD=on, and then behind HTTP Basic
+   * auth with ROTATOR_DASHBOARD_USER (default `admin`) and ROTATOR_DASHBOARD_PASSWORD (required).
+   */
+  dashboard?: { user: string; password: string };
 }
 
 function durationVariable(fallback: string, hint: string, min = 0) {
@@ -73,6 +78,14 @@ const schema = z.object({
     .refine((v) => /^\d{1,3}$/.test(v) && Number(v) >= 1, 'must be a whole number of attempts from 1 to 999')
     .transform(Number),
   ROTATOR_JOB_BACKOFF: durationVariable('5s', 'must be a duration like 5s or 1m'),
+  ROTATOR_DASHBOARD: z.enum(['on', 'off'], { error: () => 'must be on or off' }).default('off'),
+  ROTATOR_DASHBOARD_USER: z.string().default('admin'),
+  // Never echoed: only its length is judged.
+  ROTATOR_DASHBOARD_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+}).superRefine((v, ctx) => {
+  if (v.ROTATOR_DASHBOARD === 'on' && !v.ROTATOR_DASHBOARD_PASSWORD) {
+    ctx.addIssue({ code: 'custom', path: ['ROTATOR_DASHBOARD_PASSWORD'], message: 'is required when ROTATOR_DASHBOARD=on' });
+  }
 });
 
 /** Reads the environment once; every problem is reported with the variable's name as its path. */
@@ -95,5 +108,8 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
     lockDurationMs: v.ROTATOR_LOCK_DURATION,
     jobAttempts: v.ROTATOR_JOB_ATTEMPTS,
     jobBackoffMs: v.ROTATOR_JOB_BACKOFF,
+    ...(v.ROTATOR_DASHBOARD === 'on' && v.ROTATOR_DASHBOARD_PASSWORD
+      ? { dashboard: { user: v.ROTATOR_DASHBOARD_USER, password: v.ROTATOR_DASHBOARD_PASSWORD } }
+      : {}),
   };
 }

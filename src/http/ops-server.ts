@@ -1,8 +1,9 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log/logger.ts';
 import type { StatusView } from '../status/collect.ts';
+import { DASHBOARD_PATH } from './dashboard.ts';
 import type { RotatorMetrics } from './metrics.ts';
 import { renderStatusPage } from './status-page.ts';
 
@@ -23,6 +24,8 @@ export async function startOpsServer(options: {
   logger: Logger;
   /** Interface to listen on. Default `0.0.0.0`: in a pod the kubelet probes the pod's IP. */
   host?: string;
+  /** The dashboard's handler, mounted at /dashboard. Default: none (off). */
+  dashboard?: (req: IncomingMessage, res: ServerResponse) => void;
 }): Promise<OpsServer> {
   const { logger } = options;
   const send = (res: ServerResponse, status: number, type: string, body: string) => {
@@ -32,6 +35,7 @@ export async function startOpsServer(options: {
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
+    if (options.dashboard && (path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`))) return options.dashboard(req, res);
     const handle = async () => {
       switch (path) {
         case '/healthz':

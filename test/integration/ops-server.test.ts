@@ -48,7 +48,15 @@ credentials:
     endpoints: { apiBase: "${fake.apiBase}" }
 `,
     );
-    const env = { ROTATOR_CONFIG: configPath, REDIS_URL: `redis://127.0.0.1:${redis.port}`, ROTATOR_QUEUE_PREFIX: `{ops-${run}}` };
+    const password = `dash-${randomUUID()}`;
+    const env = {
+      ROTATOR_CONFIG: configPath,
+      REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+      ROTATOR_QUEUE_PREFIX: `{ops-${run}}`,
+      ROTATOR_DASHBOARD: 'on',
+      ROTATOR_DASHBOARD_USER: 'ops',
+      ROTATOR_DASHBOARD_PASSWORD: password,
+    };
     const worker = processes.track(spawnRotator(['worker'], env));
     const { port } = (await worker.waitForLog('ops: listening')) as { port: number };
     await worker.waitForLog('worker: started');
@@ -79,6 +87,17 @@ credentials:
     const json = (await (await fetch(`${base}/status.json`)).json()) as { credentials: Array<{ id: string; lastResult: string }> };
     expect(json.credentials).toEqual([expect.objectContaining({ id: `credly-${run}`, lastResult: 'rotated' })]);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
+
+    // The BullMQ dashboard: Basic auth, then bull-board's page and its API over our queue.
+    expect((await fetch(`${base}/dashboard`)).status).toBe(401);
+    expect((await fetch(`${base}/dashboard`, { headers: { authorization: `Basic ${Buffer.from('ops:wrong-password!').toString('base64')}` } })).status).toBe(401);
+    const auth = { authorization: `Basic ${Buffer.from(`ops:${password}`).toString('base64')}` };
+    const dashboard = await fetch(`${base}/dashboard`, { headers: auth });
+    expect(dashboard.status).toBe(200);
+    expect(await dashboard.text()).toContain('<div id="root"');
+    const queues = (await (await fetch(`${base}/dashboard/api/queues`, { headers: auth })).json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> };
+    expect(queues.queues.map((q) => [q.name, q.readOnlyMode])).toEqual([['credentials', true]]);
+    expect(worker.output()).not.toContain(password);
     for (const value of fake.state.tokens(org).map((t) => t.token)) {
       expect(metrics.includes(value) || html.includes(value) || JSON.stringify(json).includes(value)).toBe(false);
     }

@@ -85,6 +85,15 @@ describe('environment', () => {
     expect(refusal({ ROTATOR_JOB_ATTEMPTS: value }).problems).toEqual([{ path: 'ROTATOR_JOB_ATTEMPTS', message: 'must be a whole number of attempts from 1 to 999' }]);
   });
 
+  it('keeps the dashboard off by default, and on only with a password, never echoing it', () => {
+    expect(loadEnv({}).dashboard).toBeUndefined();
+    expect(loadEnv({ ROTATOR_DASHBOARD: 'on', ROTATOR_DASHBOARD_PASSWORD: 'correct-horse-battery' }).dashboard).toEqual({ user: 'admin', password: 'correct-horse-battery' });
+    expect(refusal({ ROTATOR_DASHBOARD: 'on' }).problems).toEqual([{ path: 'ROTATOR_DASHBOARD_PASSWORD', message: 'is required when ROTATOR_DASHBOARD=on' }]);
+    const short = refusal({ ROTATOR_DASHBOARD: 'on', ROTATOR_DASHBOARD_PASSWORD: 'hunter2' });
+    expect(short.problems).toEqual([{ path: 'ROTATOR_DASHBOARD_PASSWORD', message: 'must be at least 12 characters' }]);
+    expect(short.format()).not.toContain('hunter2');
+  });
+
   it('lists every bad variable by name at once', () => {
     const error = refusal({ REDIS_URL: 'localhost:6379x', LOG_LEVEL: 'loud', ROTATOR_HTTP_PORT: 'http', ROTATOR_SHUTDOWN_GRACE: 'forever' });
     expect(error.source).toBe('environment');
