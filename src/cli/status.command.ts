@@ -1,5 +1,5 @@
 import { createQueue } from '../queue/producer.ts';
-import { createRedisConnection, describeRedisUrl } from '../queue/redis.ts';
+import { connectRedis } from './connect-redis.ts';
 import { createRotationStateStore } from '../rotation/rotation-state.ts';
 import { collectStatus } from '../status/collect.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
@@ -12,14 +12,8 @@ export async function statusCommand(options: { configPath?: string | undefined; 
   const unknown = options.ids.filter((id) => !inventory.credentials.some((c) => c.id === id));
   if (unknown.length) throw new UsageError(`unknown credential id(s): ${unknown.join(', ')}`);
   const credentials = options.ids.length ? inventory.credentials.filter((c) => options.ids.includes(c.id)) : inventory.credentials;
-  const redis = createRedisConnection(env.redisUrl, 'producer');
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-  } catch (error) {
-    console.error(`rotator: Redis unreachable at ${describeRedisUrl(env.redisUrl)}: ${(error as Error).message}`);
-    return EXIT.failure;
-  }
+  const redis = await connectRedis(env.redisUrl);
+  if (!redis) return EXIT.failure;
   const queue = createQueue(redis, env.queuePrefix);
   try {
     const status = await collectStatus({ credentials, state: createRotationStateStore(redis, env.queuePrefix), queue });

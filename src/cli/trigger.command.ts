@@ -2,7 +2,8 @@ import { QueueEvents } from 'bullmq';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { QUEUE_NAME } from '../queue/names.ts';
 import { createQueue, enqueue, jobOptions } from '../queue/producer.ts';
-import { createRedisConnection, describeRedisUrl } from '../queue/redis.ts';
+import { createRedisConnection } from '../queue/redis.ts';
+import { connectRedis } from './connect-redis.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { loadConfiguration } from './load-config.ts';
 
@@ -33,14 +34,8 @@ export async function triggerCommand(options: TriggerOptions): Promise<number> {
   if (!inventory.credentials.some((c) => c.id === options.credentialId)) {
     throw new UsageError(`unknown credential id "${options.credentialId}" (the inventory has ${inventory.credentials.map((c) => c.id).join(', ')})`);
   }
-  const redis = createRedisConnection(env.redisUrl, 'producer');
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-  } catch (error) {
-    console.error(`rotator: Redis unreachable at ${describeRedisUrl(env.redisUrl)}: ${(error as Error).message}`);
-    return EXIT.failure;
-  }
+  const redis = await connectRedis(env.redisUrl);
+  if (!redis) return EXIT.failure;
   const queue = createQueue(redis, env.queuePrefix, jobOptions(env));
   // Listening starts before the job exists, so its end cannot be missed. BullMQ closes only its
   // own copy of a connection it is given, so this one is closed here too.
