@@ -20,7 +20,8 @@ ENV NODE_ENV=production \
     ROTATOR_HTTP_PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+# --omit=optional too: TypeScript comes in as an optional peer of a dependency and is not needed at run time.
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist dist
 COPY bin bin
 COPY examples examples

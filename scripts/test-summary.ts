@@ -20,4 +20,6 @@ if (report.numTotalTests === 0) {
   process.exit(1);
 }
 const skipped = report.numPendingTests + report.numTodoTests;
-console.log(`${report.numPassedTests} passed, ${report.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`);
+// Only tests that need a tool this machine cannot have (helm) are skipped; they are named above.
+if (skipped) console.log(`${skipped} skipped (see the report above)`);
+console.log(`${report.numPassedTests} passed, ${report.numFailedTests} failed`);

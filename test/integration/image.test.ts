@@ -27,7 +27,7 @@ describe('the container image, stage by stage (no Docker engine here)', () => {
     // runtime stage: package files, bin, examples; production dependencies only. Without a registry
     // to install from in a test, the installed tree is copied and pruned to what --omit=dev keeps.
     for (const f of ['package.json', 'package-lock.json', 'bin', 'examples', 'node_modules']) cpSync(join(root, f), join(app, f), { recursive: true });
-    const install = run('npm', ['prune', '--omit=dev', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], app);
+    const install = run('npm', ['prune', '--omit=dev', '--omit=optional', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], app);
     expect(install.code, install.out).toBe(0);
     expect(existsSync(join(app, 'node_modules/bullmq'))).toBe(true);
     for (const dev of ['vitest', 'typescript', 'eslint', 'testcontainers', 'node']) expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
