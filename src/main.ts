@@ -5,6 +5,7 @@ import type { Env, Inventory } from './config/index.ts';
 import { RotatorError } from './errors/rotator-error.ts';
 import type { Logger } from './log/logger.ts';
 import { createCredlyClient } from './providers/credly/credly-client.ts';
+import { createRedisRateLimiter, type RateLimit, type RateLimiter } from './providers/rate-limit.ts';
 import { createCredlyOAuthAppProvider } from './providers/credly/credly-oauth-app.provider.ts';
 import { createCredlyOAuthClient } from './providers/credly/credly-oauth-client.ts';
 import { createDegreedValidator } from './providers/degreed/degreed.validator.ts';
@@ -16,7 +17,6 @@ import { createAlerter } from './alerts/alerter.ts';
 import { createQueue, enqueue, jobOptions } from './queue/producer.ts';
 import { startScheduler } from './queue/scheduler.ts';
 import { createMetrics } from './http/metrics.ts';
-import { createDashboard } from './http/dashboard.ts';
 import { startOpsServer } from './http/ops-server.ts';
 import { collectStatus } from './status/collect.ts';
 import { createRedisConnection, describeRedisUrl } from './queue/redis.ts';
@@ -33,6 +33,13 @@ export interface RotatorOptions {
   secrets: Pick<SecretStore, 'readCurrent'>;
   /** Deadline of one provider request, in ms. Default: the clients' (15000). */
   requestTimeoutMs?: number;
+  /** Client-side limits on provider calls (Credly: per organization). Default: none. */
+  limiter?: RateLimiter;
+}
+
+/** The Credly budget applies to `credly:<organization>` keys; other keys are not limited here. */
+function credlyLimit(limit: RateLimit): (key: string) => RateLimit | undefined {
+  return (key) => (key.startsWith('credly:') ? limit : undefined);
 }
 
 /** One client per API base, built on first use. */
@@ -47,7 +54,10 @@ function perApiBase<C>(make: (apiBase: string) => C): (credential: { endpoints: 
 
 /** The rotatable kinds' providers over real HTTP clients. */
 export function createRotators(options: RotatorOptions): RotatorRegistry {
-  const http = options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs };
+  const http = {
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    ...(options.limiter ? { limiter: options.limiter } : {}),
+  };
   const tokens = perApiBase((apiBase) => createCredlyClient({ apiBase, ...http }));
   const applications = perApiBase((apiBase) => createCredlyOAuthClient({ apiBase, ...http }));
   return {
@@ -84,13 +94,23 @@ export function createJobDependencies(options: {
   lockDurationMs: number;
   rotators?: RotatorRegistry;
   validators?: ValidatorRegistry;
+  /** Calls per Credly organization, shared through Redis. Default: no limit. */
+  credlyRateLimit?: RateLimit | 'off';
   now?: () => Date;
 }): JobDependencies {
   const { queue } = options;
   return {
     inventory: options.inventory,
     secrets: options.secrets,
-    rotators: options.rotators ?? createRotators({ inventory: options.inventory, secrets: options.secrets }),
+    rotators:
+      options.rotators ??
+      createRotators({
+        inventory: options.inventory,
+        secrets: options.secrets,
+        ...(options.credlyRateLimit && options.credlyRateLimit !== 'off'
+          ? { limiter: createRedisRateLimiter(options.redis, { prefix: options.prefix, limitFor: credlyLimit(options.credlyRateLimit) }) }
+          : {}),
+      }),
     validators: options.validators ?? createValidators(),
     rotation: {
       state: createRotationStateStore(options.redis, options.prefix),
@@ -123,7 +143,15 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
   const connection: Redis = createRedisConnection(env.redisUrl, 'worker');
   connection.on('error', (error: Error) => logger.warn({ err: { type: error.name, message: error.message } }, 'redis: connection error'));
   const queue = createQueue(connection, env.queuePrefix, jobOptions(env));
-  const deps = createJobDependencies({ inventory, secrets, redis: connection, queue, prefix: env.queuePrefix, lockDurationMs: env.lockDurationMs });
+  const deps = createJobDependencies({
+    inventory,
+    secrets,
+    redis: connection,
+    queue,
+    prefix: env.queuePrefix,
+    lockDurationMs: env.lockDurationMs,
+    credlyRateLimit: env.credlyRateLimit,
+  });
   const status = () => collectStatus({ credentials: inventory.credentials, state: deps.rotation.state, queue });
   const metrics = createMetrics(status);
   const alerting = {
@@ -137,6 +165,7 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     deps,
     logger,
     lockDurationMs: env.lockDurationMs,
+    concurrency: env.concurrency,
     alerting,
     onJobFinished: (labels, seconds) => metrics.jobFinished(labels, seconds),
   });
@@ -147,7 +176,8 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     metrics,
     status,
     logger,
-    ...(env.dashboard ? { dashboard: createDashboard({ queue, ...env.dashboard }) } : {}),
+    // Loaded only when on: bull-board and express cost memory every idle worker would carry.
+    ...(env.dashboard ? { dashboard: (await import('./http/dashboard.ts')).createDashboard({ queue, ...env.dashboard }) } : {}),
   });
   const scheduler = await startScheduler({
     credentials: inventory.credentials,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_QUEUE_PREFIX } from '../queue/names.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { parseDuration } from './duration.ts';
+import { parseRateLimit, type RateLimit } from '../providers/rate-limit.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -34,6 +35,13 @@ export interface Env {
    * auth with ROTATOR_DASHBOARD_USER (default `admin`) and ROTATOR_DASHBOARD_PASSWORD (required).
    */
   dashboard?: { user: string; password: string };
+  /** ROTATOR_CONCURRENCY, default 4: jobs one worker process runs at once. */
+  concurrency: number;
+  /**
+   * ROTATOR_CREDLY_RATE_LIMIT, default `10/s`: calls per Credly organization, shared by every
+   * replica through Redis (`600/m` works too; `off` disables it).
+   */
+  credlyRateLimit: RateLimit | 'off';
 }
 
 function durationVariable(fallback: string, hint: string, min = 0) {
@@ -78,6 +86,22 @@ const schema = z.object({
     .refine((v) => /^\d{1,3}$/.test(v) && Number(v) >= 1, 'must be a whole number of attempts from 1 to 999')
     .transform(Number),
   ROTATOR_JOB_BACKOFF: durationVariable('5s', 'must be a duration like 5s or 1m'),
+  ROTATOR_CONCURRENCY: z
+    .string()
+    .default('4')
+    .refine((v) => /^\d{1,4}$/.test(v) && Number(v) >= 1, 'must be a whole number of jobs from 1 to 9999')
+    .transform(Number),
+  ROTATOR_CREDLY_RATE_LIMIT: z
+    .string()
+    .default('10/s')
+    .transform((v, ctx) => {
+      const limit = parseRateLimit(v);
+      if (limit === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'must be a rate like 10/s or 600/m, or off' });
+        return z.NEVER;
+      }
+      return limit;
+    }),
   ROTATOR_DASHBOARD: z.enum(['on', 'off'], { error: () => 'must be on or off' }).default('off'),
   ROTATOR_DASHBOARD_USER: z.string().default('admin'),
   // Never echoed: only its length is judged.
@@ -108,6 +132,8 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
     lockDurationMs: v.ROTATOR_LOCK_DURATION,
     jobAttempts: v.ROTATOR_JOB_ATTEMPTS,
     jobBackoffMs: v.ROTATOR_JOB_BACKOFF,
+    concurrency: v.ROTATOR_CONCURRENCY,
+    credlyRateLimit: v.ROTATOR_CREDLY_RATE_LIMIT,
     ...(v.ROTATOR_DASHBOARD === 'on' && v.ROTATOR_DASHBOARD_PASSWORD
       ? { dashboard: { user: v.ROTATOR_DASHBOARD_USER, password: v.ROTATOR_DASHBOARD_PASSWORD } }
       : {}),

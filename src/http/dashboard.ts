@@ -4,8 +4,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
-
-export const DASHBOARD_PATH = '/dashboard';
+import { DASHBOARD_PATH } from './ops-server.ts';
 
 export interface DashboardOptions {
   queue: Queue;

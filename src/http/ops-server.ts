@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log/logger.ts';
 import type { StatusView } from '../status/collect.ts';
-import { DASHBOARD_PATH } from './dashboard.ts';
 import type { RotatorMetrics } from './metrics.ts';
 import { renderStatusPage } from './status-page.ts';
+
+/** Where the dashboard is mounted (kept here so the server does not load bull-board when it is off). */
+export const DASHBOARD_PATH = '/dashboard';
 
 export interface OpsServer {
   readonly port: number;

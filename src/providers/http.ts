@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { z } from 'zod';
+import type { RateLimiter } from './rate-limit.ts';
 import { ProviderAuthError, ProviderRequestError, ProviderUnavailableError, type ProviderError, type ProviderName } from './errors.ts';
 
 export interface ProviderHttpOptions {
@@ -19,6 +20,8 @@ export interface ProviderHttpOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Injected in tests. Default: the global fetch. */
   fetch?: typeof fetch;
+  /** Client-side rate limiting, per request's `rateKey`. Default: none. */
+  limiter?: RateLimiter;
 }
 
 export interface ProviderRequest<T> {
@@ -40,6 +43,8 @@ export interface ProviderRequest<T> {
    * may have been executed is left to the caller (the rotation protocol looks before creating again).
    */
   idempotent?: boolean;
+  /** The budget this call spends (e.g. `credly:<organization id>`), when a limiter is set. */
+  rateKey?: string;
 }
 
 export interface ProviderResponse<T> {
@@ -171,6 +176,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
     async request<T>(req: ProviderRequest<T>): Promise<ProviderResponse<T>> {
       const idempotent = req.idempotent ?? req.method !== 'POST';
       for (let n = 1; ; n += 1) {
+        if (req.rateKey && options.limiter) await options.limiter.acquire(req.rateKey);
         const out = await attempt(req);
         if (!('failure' in out)) return out;
         const { failure, reached } = out;

@@ -19,7 +19,8 @@ export function redisOptions(role: ConnectionRole): RedisOptions {
   };
   return role === 'worker'
     ? { ...base, maxRetriesPerRequest: null, enableReadyCheck: true }
-    : { ...base, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5_000 };
+    : // Auto-pipelining: a command fanning out over every credential (status) makes one round trip, not thousands.
+      { ...base, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5_000, enableAutoPipelining: true };
 }
 
 export function createRedisConnection(url: string, role: ConnectionRole): Redis {

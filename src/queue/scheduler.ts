@@ -78,19 +78,25 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     }
   }
 
-  const tasks: ScheduledTask[] = options.credentials.map((credential) =>
+  // One timer per distinct schedule, not per credential: credentials mostly share a few schedules,
+  // and a node-cron task costs tens of kilobytes.
+  const bySchedule = new Map<string, string[]>();
+  for (const c of options.credentials) bySchedule.set(c.schedule, [...(bySchedule.get(c.schedule) ?? []), c.id]);
+  const tasks: ScheduledTask[] = [...bySchedule].map(([schedule, ids]) =>
     cron.schedule(
-      credential.schedule,
+      schedule,
       async (context) => {
         // The tick's own time, whole seconds, so every replica names it alike.
         const at = new Date(Math.floor(context.date.getTime() / 1000) * 1000);
-        try {
-          await fire(credential.id, at, 'tick');
-        } catch (error) {
-          logger.error({ credentialId: credential.id, err: { type: (error as Error).name, message: (error as Error).message } }, 'schedule: could not enqueue');
+        for (const credentialId of ids) {
+          try {
+            await fire(credentialId, at, 'tick');
+          } catch (error) {
+            logger.error({ credentialId, err: { type: (error as Error).name, message: (error as Error).message } }, 'schedule: could not enqueue');
+          }
         }
       },
-      { timezone: 'Etc/UTC', name: `rotator:${credential.id}`, suppressMissedWarning: true },
+      { timezone: 'Etc/UTC', name: `rotator:${schedule}`, suppressMissedWarning: true },
     ),
   );
   logger.info({ schedules: options.credentials.length, caughtUp: caughtUp.length }, 'schedule: started');

@@ -35,7 +35,7 @@ export function nextRun(schedule: string, now: Date): string | null {
   }
 }
 
-function view(credential: CredentialConfig, status: CredentialStatus, rotating: string | undefined, now: Date): CredentialView {
+function view(credential: CredentialConfig, status: CredentialStatus, rotating: string | undefined, next: string | null): CredentialView {
   const result = status.lastResult ?? null;
   const state = rotating ? `rotating (${rotating})` : result === null ? 'unknown' : GOOD_RESULTS.has(result) ? 'ok' : 'failing';
   return {
@@ -49,7 +49,7 @@ function view(credential: CredentialConfig, status: CredentialStatus, rotating: 
     daysToExpiry: status.daysToExpiry ? Number(status.daysToExpiry) : null,
     lastRotatedAt: status.lastRotatedAt ?? null,
     previousState: status.previousState ?? null,
-    nextRunAt: nextRun(credential.schedule, now),
+    nextRunAt: next,
   };
 }
 
@@ -61,10 +61,16 @@ export async function collectStatus(options: {
   now?: Date;
 }): Promise<StatusView> {
   const now = options.now ?? new Date();
+  // Most credentials share a few schedules: each is computed once.
+  const nextRuns = new Map<string, string | null>();
+  const nextOf = (schedule: string) => {
+    if (!nextRuns.has(schedule)) nextRuns.set(schedule, nextRun(schedule, now));
+    return nextRuns.get(schedule) ?? null;
+  };
   const credentials = await Promise.all(
     options.credentials.map(async (c) => {
       const [status, rotation] = await Promise.all([options.state.readStatus(c.id), options.state.get(c.id)]);
-      return view(c, status, rotation?.step, now);
+      return view(c, status, rotation?.step, nextOf(c.schedule));
     }),
   );
   const queue = await options.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');

@@ -22,6 +22,8 @@ describe('environment', () => {
       lockDurationMs: 30_000,
       jobAttempts: 5,
       jobBackoffMs: 5_000,
+      concurrency: 4,
+      credlyRateLimit: { perSecond: 10, burst: 10 },
     });
   });
 
@@ -37,6 +39,8 @@ describe('environment', () => {
         ROTATOR_LOCK_DURATION: '5s',
         ROTATOR_JOB_ATTEMPTS: '8',
         ROTATOR_JOB_BACKOFF: '2s',
+        ROTATOR_CONCURRENCY: '50',
+        ROTATOR_CREDLY_RATE_LIMIT: '120/m',
       }),
     ).toEqual({
       configPath: '/etc/rotator/inventory.yaml',
@@ -48,6 +52,8 @@ describe('environment', () => {
       lockDurationMs: 5_000,
       jobAttempts: 8,
       jobBackoffMs: 2_000,
+      concurrency: 50,
+      credlyRateLimit: { perSecond: 2, burst: 2 },
     });
   });
 
@@ -92,6 +98,13 @@ describe('environment', () => {
     const short = refusal({ ROTATOR_DASHBOARD: 'on', ROTATOR_DASHBOARD_PASSWORD: 'hunter2' });
     expect(short.problems).toEqual([{ path: 'ROTATOR_DASHBOARD_PASSWORD', message: 'must be at least 12 characters' }]);
     expect(short.format()).not.toContain('hunter2');
+  });
+
+  it('reads off as no Credly rate limit, and refuses rates it cannot read', () => {
+    expect(loadEnv({ ROTATOR_CREDLY_RATE_LIMIT: 'off' }).credlyRateLimit).toBe('off');
+    for (const bad of ['10', 'fast', '0/s', '10/h']) {
+      expect(refusal({ ROTATOR_CREDLY_RATE_LIMIT: bad }).problems).toEqual([{ path: 'ROTATOR_CREDLY_RATE_LIMIT', message: 'must be a rate like 10/s or 600/m, or off' }]);
+    }
   });
 
   it('lists every bad variable by name at once', () => {

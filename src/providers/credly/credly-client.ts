@@ -62,6 +62,8 @@ export function createCredlyClient(options: CredlyClientOptions): CredlyClient {
   const http = createProviderHttp({ ...options, provider: 'credly' });
   const org = (organizationId: string) => `${apiBase}/organizations/${encodeURIComponent(organizationId)}`;
   const auth = (token: string) => ({ headers: { authorization: basic(token) }, secrets: [token] });
+  // One budget per organization: Credly's limits, whatever they are, apply per organization.
+  const budget = (organizationId: string) => ({ rateKey: `credly:${organizationId}` });
 
   return {
     async listTokens(token, organizationId) {
@@ -77,7 +79,7 @@ export function createCredlyClient(options: CredlyClientOptions): CredlyClient {
           throw new ProviderUnavailableError(`the listing does not end (page ${seen.size + 1})`, { provider: 'credly', operation: 'list-tokens' });
         }
         seen.add(url);
-        const page: { body: { data: CredlyTokenJson[]; metadata?: { next_page_url?: string | null | undefined } | undefined } } = await http.request({ operation: 'list-tokens', method: 'GET', url, parse: credlyTokenPageSchema, ...auth(token) });
+        const page: { body: { data: CredlyTokenJson[]; metadata?: { next_page_url?: string | null | undefined } | undefined } } = await http.request({ operation: 'list-tokens', method: 'GET', url, parse: credlyTokenPageSchema, ...auth(token), ...budget(organizationId) });
         tokens.push(...page.body.data.map(toToken));
         url = page.body.metadata?.next_page_url ?? null;
       }
@@ -93,12 +95,13 @@ export function createCredlyClient(options: CredlyClientOptions): CredlyClient {
         expect: [200, 201],
         parse: credlyTokenAnswerSchema,
         ...auth(token),
+        ...budget(organizationId),
       });
       return toToken(answer.body.data);
     },
 
     async getOrganization(token, organizationId) {
-      const answer = await http.request({ operation: 'get-organization', method: 'GET', url: org(organizationId), parse: credlyOrganizationSchema, ...auth(token) });
+      const answer = await http.request({ operation: 'get-organization', method: 'GET', url: org(organizationId), parse: credlyOrganizationSchema, ...auth(token), ...budget(organizationId) });
       return answer.body.data;
     },
 
@@ -109,6 +112,7 @@ export function createCredlyClient(options: CredlyClientOptions): CredlyClient {
         url: `${org(organizationId)}/authorization_tokens/${encodeURIComponent(tokenId)}`,
         expect: [200, 202, 204, 404, 405, 501],
         ...auth(token),
+        ...budget(organizationId),
       });
       if (answer.status === 404) return 'not-found';
       if (answer.status === 405 || answer.status === 501) return 'unsupported';

@@ -59,6 +59,8 @@ export function createCredlyOAuthClient(options: CredlyOAuthClientOptions): Cred
   const http = createProviderHttp({ ...options, provider: 'credly' });
   const apps = (organizationId: string) => `${apiBase}/organizations/${encodeURIComponent(organizationId)}/oauth_applications`;
   const auth = (token: string) => ({ headers: { authorization: `Basic ${Buffer.from(`${token}:`).toString('base64')}` }, secrets: [token] });
+  // One budget per organization: Credly's limits, whatever they are, apply per organization.
+  const budget = (organizationId: string) => ({ rateKey: `credly:${organizationId}` });
 
   return {
     async listApplications(token, organizationId) {
@@ -71,7 +73,7 @@ export function createCredlyOAuthClient(options: CredlyOAuthClientOptions): Cred
         }
         seen.add(url);
         const page: { body: { data: CredlyApplicationJson[]; metadata?: { next_page_url?: string | null | undefined } | undefined } } =
-          await http.request({ operation: 'list-applications', method: 'GET', url, parse: credlyApplicationPageSchema, ...auth(token) });
+          await http.request({ operation: 'list-applications', method: 'GET', url, parse: credlyApplicationPageSchema, ...auth(token), ...budget(organizationId) });
         found.push(...page.body.data.map(toApplication));
         url = page.body.metadata?.next_page_url ?? null;
       }
@@ -87,6 +89,7 @@ export function createCredlyOAuthClient(options: CredlyOAuthClientOptions): Cred
         expect: [200, 201],
         parse: credlyApplicationAnswerSchema,
         ...auth(token),
+        ...budget(organizationId),
       });
       const { secret } = answer.body.data;
       if (!secret) {
@@ -102,6 +105,7 @@ export function createCredlyOAuthClient(options: CredlyOAuthClientOptions): Cred
         url: `${apps(organizationId)}/${applicationId}`,
         expect: [200, 202, 204, 404, 405],
         ...auth(token),
+        ...budget(organizationId),
       });
       if (answer.status === 404) return 'not-found';
       if (answer.status === 405) return 'unsupported';
