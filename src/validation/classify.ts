@@ -40,3 +40,17 @@ export function classifyValidationError(error: unknown, ctx: ClassifyContext): u
 export function isScopeRefusal(error: unknown, scopeHint: RegExp): boolean {
   return error instanceof ProviderAuthError && error.status === 403 && scopeHint.test(`${error.code ?? ''} ${error.message}`);
 }
+
+/**
+ * A probe refused with 401 right after the grant succeeded: the token is good, so the API host
+ * belongs to another data center or environment than the token host.
+ */
+export function probeFailure(error: unknown, ctx: ClassifyContext): unknown {
+  if (error instanceof ProviderAuthError && error.status === 401) {
+    return new ValidationError('misconfiguration', `the API refused a token its own token endpoint just granted: ${error.message}`, {
+      advice: "check the credential's environment, data center and apiBase: the API host does not match the token host",
+      cause: error,
+    });
+  }
+  return classifyValidationError(error, ctx);
+}

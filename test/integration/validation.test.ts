@@ -149,6 +149,22 @@ credentials:
     }
   });
 
+  it('calls a probe refused right after a good grant a misconfiguration (API host of another data center)', async () => {
+    const elsewhere = await startDegreedFake();
+    try {
+      const client = degreed.state.addClient();
+      const config = { ...degreedConfig('    probe: true\n    logoutPath: /oauth/logout') };
+      config.endpoints = { ...config.endpoints, apiBase: elsewhere.apiBase };
+      const error = await failure(createDegreedValidator().validate(config, client), client.clientSecret);
+      expect(error.kind).toBe('misconfiguration');
+      expect(error.message).toContain('the API host does not match the token host');
+      // The token was still logged out.
+      expect(degreed.state.liveAccessTokens().filter((t) => t.clientId === client.clientId)).toEqual([]);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it('reports a malformed token answer as a clear, retryable provider failure', async () => {
     const client = degreed.state.addClient();
     degreed.faults.add({ match: { path: '/oauth/token' }, times: 3, fault: { kind: 'malformed' } });
@@ -178,6 +194,11 @@ describe('Learn.link validation (the fake over HTTP)', () => {
     });
     expect(result.grantedScopes).toEqual(['api/webhooks']);
     expect(learnlink.requests.at(-1)?.server).toBe('user');
+    // A webhooks token cannot read the REST API: no probe is sent, and the summary says so.
+    const before = learnlink.requests.length;
+    const probed = await createLearnlinkValidator().validate(learnlinkConfig(tenant.tenantId, '    probe: true', 'webhooks', '[api/webhooks]'), { clientSecret: tenant.clientSecret });
+    expect(probed.summary).toBe('token granted (scopes api/webhooks; expires in 3600 s); probe skipped (a webhooks token cannot read the API)');
+    expect(learnlink.requests.slice(before).map((r) => r.server)).toEqual(['user']);
     const none = await failure(createLearnlinkValidator().validate(learnlinkConfig(undefined), { clientSecret: tenant.clientSecret }));
     expect(none.kind).toBe('misconfiguration');
   });

@@ -13,9 +13,12 @@ export interface RotatorProcess {
   output(): string;
 }
 
-/** Runs `rotator <args>` as its own process on the same Node, with the given environment. */
-export function spawnRotator(args: string[], env: Record<string, string | undefined>): RotatorProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
+/**
+ * Runs `rotator <args>` as its own process on the same Node, with the given environment: the
+ * TypeScript sources, or `entry` (the compiled CLI, as the image runs it).
+ */
+export function spawnRotator(args: string[], env: Record<string, string | undefined>, entry: string = CLI): RotatorProcess {
+  const child = spawn(process.execPath, [entry, ...args], {
     // A free port for the ops server unless the test names one: many workers run side by side.
     env: { ...process.env, ROTATOR_HTTP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { DegreedConfig } from '../../config/index.ts';
 import type { DegreedSecret } from '../../secrets/secret-values.ts';
-import { classifyValidationError, isScopeRefusal } from '../../validation/classify.ts';
+import { classifyValidationError, isScopeRefusal, probeFailure } from '../../validation/classify.ts';
 import { ValidationError, type CredentialValidator, type ValidationResult } from '../../validation/validator.ts';
 import { createProviderHttp, type ProviderHttp, type ProviderHttpOptions } from '../http.ts';
 
@@ -133,7 +133,7 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
         }
       } catch (error) {
         await logout(config, token.access_token, token.refresh_token);
-        throw classifyValidationError(error, context);
+        throw probeFailure(error, context);
       }
       const loggedOut = await logout(config, token.access_token, token.refresh_token);
       const parts = [

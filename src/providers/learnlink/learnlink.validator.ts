@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { LearnlinkConfig } from '../../config/index.ts';
 import { learnlinkTokenUrl } from '../../config/index.ts';
 import type { LearnlinkSecret } from '../../secrets/secret-values.ts';
-import { classifyValidationError, isScopeRefusal } from '../../validation/classify.ts';
+import { classifyValidationError, isScopeRefusal, probeFailure } from '../../validation/classify.ts';
 import { ValidationError, type CredentialValidator, type ValidationResult } from '../../validation/validator.ts';
 import { createProviderHttp, type ProviderHttpOptions } from '../http.ts';
 
@@ -88,7 +88,9 @@ export function createLearnlinkValidator(options: LearnlinkValidatorOptions = {}
         });
       }
       let probed = false;
-      if (config.probe) {
+      // A webhooks token is not for the REST API: probing with it would only ever be refused.
+      const probe = config.probe && config.audience === 'api';
+      if (probe) {
         try {
           await http.request({
             operation: 'probe',
@@ -100,11 +102,12 @@ export function createLearnlinkValidator(options: LearnlinkValidatorOptions = {}
           });
           probed = true;
         } catch (error) {
-          throw classifyValidationError(error, context);
+          throw probeFailure(error, context);
         }
       }
       const expires = token.expires_in === undefined ? '' : `; expires in ${token.expires_in} s`;
-      const summary = `token granted (scopes ${granted.join(' ') || '(none asked)'}${expires})${probed ? '; probe ok' : ''}`;
+      const skipped = config.probe && !probe ? '; probe skipped (a webhooks token cannot read the API)' : '';
+      const summary = `token granted (scopes ${granted.join(' ') || '(none asked)'}${expires})${probed ? '; probe ok' : ''}${skipped}`;
       return { grantedScopes: granted, ...(token.expires_in === undefined ? {} : { expiresInSeconds: token.expires_in }), probed, loggedOut: false, summary };
     },
   };
