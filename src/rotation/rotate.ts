@@ -231,7 +231,8 @@ async function continueRotation<C extends RotatableCredential, S>(
       previous = { state: `revoke failed: ${revokeFailure.message}`, revokeAt: '' };
     }
   }
-  const expiresAt = (await provider.inspect(credential, acting, now).catch(() => undefined))?.expiresAt;
+  // The new credential's expiry is in the stored value where the kind has one: no provider call.
+  const expiresAt = provider.expiryOf?.(acting);
   const outcome: RotationOutcome = {
     action: 'rotated',
     rotationId,

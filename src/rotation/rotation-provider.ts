@@ -41,6 +41,8 @@ export interface RotationProvider<C, S> {
   serializeSecret(secret: S, secretId: string): string;
   /** The provider id a stored value names, when it names one. */
   refOf(secret: S): string | undefined;
+  /** When the stored credential expires, for kinds whose stored value says so. */
+  expiryOf?(secret: S): Date | undefined;
   /**
    * The value standing for a secret that does not exist yet, for kinds that can start from
    * nothing (an OAuth application is created and stored). Unset: a missing secret is an error.

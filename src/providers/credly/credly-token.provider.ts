@@ -41,6 +41,7 @@ export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenCon
     parseSecret: (secretString, secretId) => parseSecretValue('credly-authorization-token', secretString, { secretId }),
     serializeSecret: (secret, secretId) => serializeCredlyToken(secret, { secretId }),
     refOf: (secret) => secret.tokenId,
+    expiryOf: (secret) => (secret.expiresAt ? new Date(secret.expiresAt) : undefined),
 
     async inspect(credential, current, now) {
       const tokens = await list(credential, current);
