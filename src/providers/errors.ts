@@ -13,14 +13,17 @@ export interface ProviderErrorOptions {
 }
 
 /**
- * A provider call failed. Messages start with the provider and the operation and name the HTTP
- * status; they never carry a credential, an Authorization header or a response body as is.
+ * A provider call failed. Messages read `<provider> <operation>: <status> <text> — <reason>` and
+ * never carry a credential, an Authorization header or a response body as is: they reach Redis as
+ * a job's failure reason and the alert sinks.
  */
 export class ProviderError extends RotatorError {
   readonly provider: ProviderName;
   readonly operation: string;
   readonly status: number | undefined;
   readonly code: string | undefined;
+  /** Whether a later attempt may succeed; the opposite of `permanent`. */
+  readonly retryable: boolean;
 
   constructor(message: string, options: ProviderErrorOptions & { permanent: boolean }) {
     super(`${options.provider} ${options.operation}: ${message}`, { cause: options.cause, permanent: options.permanent });
@@ -28,6 +31,7 @@ export class ProviderError extends RotatorError {
     this.operation = options.operation;
     this.status = options.status;
     this.code = options.code;
+    this.retryable = !options.permanent;
   }
 }
 
@@ -50,7 +54,7 @@ export class ProviderRequestError extends ProviderError {
  * provider may answer later, so the job retries.
  */
 export class ProviderUnavailableError extends ProviderError {
-  /** The provider's Retry-After, when it gave one. */
+  /** The provider's Retry-After, when it gave one: the job layer should not retry sooner. */
   readonly retryAfterMs: number | undefined;
 
   constructor(message: string, options: ProviderErrorOptions & { retryAfterMs?: number | undefined }) {

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { z } from 'zod';
 import type { RateLimiter } from './rate-limit.ts';
@@ -5,15 +6,15 @@ import { ProviderAuthError, ProviderRequestError, ProviderUnavailableError, type
 
 export interface ProviderHttpOptions {
   provider: ProviderName;
-  /** Deadline of one attempt, in ms. Default 15000. */
+  /** Deadline of one attempt (answer and body), in ms. Default 15000. */
   requestTimeoutMs?: number;
   /** Attempts per call for failures worth retrying, the first included. Default 3. */
   maxAttempts?: number;
-  /** First backoff between attempts, in ms; doubles each time, with jitter. Default 500. */
+  /** First backoff between attempts, in ms; doubles each time, with jitter (×0.5–1.5). Default 500. */
   backoffMs?: number;
   /**
-   * Longest Retry-After waited for inside one call, in ms. A longer one ends the call with a
-   * retryable error carrying it, and the job retries later. Default 60000.
+   * Longest Retry-After waited for inside one call, in ms. A longer one ends the call at once with
+   * a retryable error carrying it (`retryAfterMs`), and the job retries later. Default 60000.
    */
   maxRetryAfterMs?: number;
   /** Injected in tests. Default: timers. */
@@ -25,6 +26,7 @@ export interface ProviderHttpOptions {
 }
 
 export interface ProviderRequest<T> {
+  /** Names the call in errors, e.g. `list-tokens`. */
   operation: string;
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   url: string;
@@ -33,16 +35,19 @@ export interface ProviderRequest<T> {
   form?: Record<string, string>;
   /** Statuses that count as success. Default: any 2xx. */
   expect?: number[];
-  /** Schema of a success body; without one the body is not read (204, DELETE). */
+  /** Schema of a success body; without one the body is not kept (204, DELETE). */
   parse?: z.ZodType<T>;
-  /** Values (credentials) that must never appear in an error message. */
+  /** Values (credentials) that must never appear in an error message. The Authorization header is always added. */
   secrets?: string[];
   /**
    * Whether the call may be repeated after a failure that might have reached the provider (a
    * timeout, a reset, a 5xx). Default: true for GET, PUT and DELETE, false for POST — a POST that
    * may have been executed is left to the caller (the rotation protocol looks before creating again).
+   * Failures that certainly happened first (429, a refused connection, DNS) are retried regardless.
    */
   idempotent?: boolean;
+  /** What a refusal means for this call, by status (`403: 'the token is not write-enabled'`). Default: none. */
+  explain?: Partial<Record<number, string>>;
   /** The budget this call spends (e.g. `credly:<organization id>`), when a limiter is set. */
   rateKey?: string;
 }
@@ -57,49 +62,66 @@ export interface ProviderHttp {
   request<T = undefined>(req: ProviderRequest<T>): Promise<ProviderResponse<T>>;
 }
 
+/** A failed attempt, before it becomes an error: `reached` = the provider may have acted on it. */
+interface Failure {
+  kind: 'auth' | 'request' | 'unavailable';
+  detail: string;
+  reached: boolean;
+  status?: number;
+  code?: string;
+  retryAfterMs?: number;
+}
+
+// Failures of the connection before anything was sent: even a POST may be repeated.
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const isJsonType = (type: string) => /[/+]json\b/i.test(type);
+const mediaType = (type: string) => type.split(';')[0]?.trim() || 'typeless';
+const statusLine = (status: number) => `${status} ${STATUS_CODES[status] ?? ''}`.trim();
+
 /** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
+  const text = value?.trim() ?? '';
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text) * 1000);
+  // Date.parse reads bare numbers like "1.5" as dates: an HTTP date always has a weekday or month name.
+  const at = /[a-z]/i.test(text) ? Date.parse(text) : NaN;
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-function scrub(text: string, secrets: readonly string[]): string {
+/** Replaces every secret, then shortens: shortening first could leave a secret's beginning behind. */
+function scrub(text: string, secrets: readonly string[], max = 160): string {
   let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join('[redacted]');
-  return out;
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  out = out.replace(/[\s\p{Cc}]+/gu, ' ').trim();
+  return out.length > max ? `${out.slice(0, max)}…` : out;
 }
 
-/**
- * A short reason from a provider's error body (`error_description`, `message`, `error`) and its
- * error code (`error`), never the body itself.
- */
-async function reasonOf(response: Response, secrets: readonly string[]): Promise<{ reason: string; code?: string }> {
+/** The values to scrub: the caller's, and the Authorization header whole and without its scheme. */
+function secretsOf(req: ProviderRequest<unknown>): string[] {
+  const auth = Object.entries(req.headers ?? {}).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
+  const credential = auth?.replace(/^\S+\s+/, '');
+  return [...(req.secrets ?? []), ...(auth ? [auth] : []), ...(credential ? [credential] : [])].filter(Boolean);
+}
+
+/** A provider's short reason (`error_description`, `message`, `error`) and code (`error`), never its body. */
+async function reasonOf(response: Response): Promise<{ reason?: string; code?: string }> {
   try {
     const body = (await response.json()) as Record<string, unknown>;
-    const reason = [body.error_description, body.message, body.error].find((v) => typeof v === 'string');
+    const reason = [body.error_description, body.message, body.error].find((v): v is string => typeof v === 'string' && v.trim() !== '');
     const code = typeof body.error === 'string' && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined;
-    return { reason: typeof reason === 'string' ? ` — ${scrub(reason.slice(0, 200), secrets)}` : '', ...(code ? { code } : {}) };
+    return { ...(reason ? { reason } : {}), ...(code ? { code } : {}) };
   } catch {
-    return { reason: '' };
+    return {};
   }
 }
 
-function isJsonText(type: string, text: string): boolean {
-  if (!/[/+]json\b/.test(type)) return false;
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
+function networkFailure(error: unknown, timeoutMs: number): Failure {
+  const err = error as { name?: string; cause?: { code?: string; errors?: Array<{ code?: string }> } };
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') {
+    return { kind: 'unavailable', detail: `no answer within ${timeoutMs} ms`, reached: true };
   }
-}
-
-function networkReason(error: unknown): string {
-  const err = error as { name?: string; cause?: { code?: string } };
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'no answer within the request timeout';
-  return err.cause?.code ? `network error (${err.cause.code})` : 'network error';
+  const code = err.cause?.code ?? err.cause?.errors?.[0]?.code;
+  // The error itself is dropped on purpose: undici's messages and causes can quote the request.
+  return { kind: 'unavailable', detail: code ? `network error (${code})` : 'network error', reached: !(code && NOT_SENT.has(code)) };
 }
 
 /** JSON over fetch for the provider clients: timeouts, bounded retries, errors that carry no secret. */
@@ -112,9 +134,23 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
   const doFetch = options.fetch ?? fetch;
   const { provider } = options;
 
-  async function attempt<T>(req: ProviderRequest<T>): Promise<ProviderResponse<T> | { failure: ProviderError; reached: boolean }> {
-    const secrets = req.secrets ?? [];
-    const where = { provider, operation: req.operation };
+  async function refusal<T>(req: ProviderRequest<T>, response: Response, secrets: string[]): Promise<Failure> {
+    const { status } = response;
+    const said = await reasonOf(response);
+    const theirs = said.reason ? scrub(said.reason, secrets) : undefined;
+    const ours = req.explain?.[status];
+    const why = ours && theirs ? `${ours} (${provider} says: ${theirs})` : (ours ?? theirs);
+    const base = { detail: why ? `${statusLine(status)} — ${why}` : statusLine(status), status, ...(said.code ? { code: said.code } : {}) };
+    if (status === 401 || status === 403) return { ...base, kind: 'auth', reached: true };
+    if (status === 429 || status >= 500) {
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      // A 429 is a refusal before any work; a 5xx may come after the work was done.
+      return { ...base, kind: 'unavailable', reached: status !== 429, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    }
+    return { ...base, kind: 'request', reached: true };
+  }
+
+  async function attempt<T>(req: ProviderRequest<T>, secrets: string[]): Promise<ProviderResponse<T> | Failure> {
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
     let body: string | undefined;
     if (req.json !== undefined) {
@@ -126,66 +162,78 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
     }
     let response: Response;
     try {
+      // No redirects: following one would hand the Authorization header to wherever it points.
       response = await doFetch(req.url, { method: req.method, headers, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
     } catch (error) {
-      const refused = (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
-      // The cause is dropped on purpose: undici's errors can quote the request.
-      return { failure: new ProviderUnavailableError(networkReason(error), where), reached: !refused };
+      return networkFailure(error, timeoutMs);
     }
     const { status } = response;
     const ok = req.expect ? req.expect.includes(status) : status >= 200 && status < 300;
-    if (!ok) {
-      const said = await reasonOf(response, secrets);
-      const reason = `${status}${said.reason}`;
-      const withStatus = { ...where, status, code: said.code };
-      if (status === 401 || status === 403) return { failure: new ProviderAuthError(reason, withStatus), reached: true };
-      if (status === 429) {
-        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-        return { failure: new ProviderUnavailableError(reason, { ...withStatus, retryAfterMs }), reached: false };
-      }
-      if (status >= 500) return { failure: new ProviderUnavailableError(reason, withStatus), reached: true };
-      return { failure: new ProviderRequestError(reason, withStatus), reached: true };
-    }
+    if (!ok) return refusal(req, response, secrets);
+    const broken = (detail: string): Failure => ({ kind: 'unavailable', detail: `${status} with ${detail}`, reached: true, status });
     const type = response.headers.get('content-type') ?? '';
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      const lost = networkFailure(error, timeoutMs);
+      return { ...lost, detail: `${status} with an answer cut off (${lost.detail})`, status };
+    }
     if (!req.parse) {
-      // No body is needed, but one that is not the API's (an HTML page from a proxy, broken JSON)
-      // means something else answered: the call cannot count as done.
-      const text = await response.text().catch(() => '');
-      if (text.trim() !== '' && !isJsonText(type, text)) {
-        return { failure: new ProviderUnavailableError(`${status} with an answer that is not the API's (${type.split(';')[0] || 'typeless'})`, { ...where, status }), reached: true };
-      }
+      // No body is needed, but a 2xx body that is not the API's (an HTML page from a proxy, broken
+      // JSON) means something else answered: the call cannot count as done. An expected non-2xx
+      // (a DELETE's 404/405) is judged by its status alone.
+      const api = text.trim() === '' || (isJsonType(type) && isJson(text));
+      if (status < 300 && !api) return broken(`an answer that is not the API's (${mediaType(type)})`);
       return { status, body: undefined as T, headers: response.headers };
     }
+    if (!isJsonType(type)) return broken(`a ${mediaType(type)} body instead of JSON`);
     let parsed: unknown;
     try {
-      if (!/[/+]json\b/.test(type)) throw new Error('not JSON');
-      parsed = await response.json();
+      parsed = JSON.parse(text);
     } catch {
-      const what = /[/+]json\b/.test(type) ? 'a body that is not valid JSON' : `a ${type.split(';')[0] || 'typeless'} body instead of JSON`;
-      return { failure: new ProviderUnavailableError(`${status} with ${what}`, { ...where, status }), reached: true };
+      return broken('a body that is not valid JSON');
     }
     const result = req.parse.safeParse(parsed);
     if (!result.success) {
-      const at = result.error.issues.map((i) => i.path.join('.') || '(body)').slice(0, 3).join(', ');
-      return { failure: new ProviderUnavailableError(`${status} with an unexpected body (at ${at})`, { ...where, status }), reached: true };
+      // Paths and issue codes only: zod's messages may quote the values, and values may be secrets.
+      const at = result.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'}: ${i.code}`);
+      return broken(`an unexpected body (at ${scrub(at.join(', '), secrets, 200)})`);
     }
     return { status, body: result.data, headers: response.headers };
+  }
+
+  function toError(operation: string, f: Failure, note = ''): ProviderError {
+    const options = { provider, operation, status: f.status, code: f.code };
+    if (f.kind === 'auth') return new ProviderAuthError(f.detail + note, options);
+    if (f.kind === 'request') return new ProviderRequestError(f.detail + note, options);
+    return new ProviderUnavailableError(f.detail + note, { ...options, retryAfterMs: f.retryAfterMs });
   }
 
   return {
     async request<T>(req: ProviderRequest<T>): Promise<ProviderResponse<T>> {
       const idempotent = req.idempotent ?? req.method !== 'POST';
+      const secrets = secretsOf(req);
       for (let n = 1; ; n += 1) {
         if (req.rateKey && options.limiter) await options.limiter.acquire(req.rateKey);
-        const out = await attempt(req);
-        if (!('failure' in out)) return out;
-        const { failure, reached } = out;
-        const retryable = failure instanceof ProviderUnavailableError && (idempotent || !reached);
-        if (!retryable || n >= maxAttempts) throw failure;
-        const wait = failure.retryAfterMs ?? backoffMs * 2 ** (n - 1) * (0.5 + Math.random());
-        if (wait > maxRetryAfterMs) throw failure;
-        await sleep(wait);
+        const out = await attempt(req, secrets);
+        if (!('kind' in out)) return out;
+        const fail = (note?: string) => toError(req.operation, out, note);
+        if (out.kind !== 'unavailable') throw fail();
+        if (!idempotent && out.reached) throw fail('; not repeated: the provider may have carried it out');
+        if (out.retryAfterMs !== undefined && out.retryAfterMs > maxRetryAfterMs) throw fail();
+        if (n >= maxAttempts) throw fail(n > 1 ? ` (after ${n} attempts)` : '');
+        await sleep(out.retryAfterMs ?? backoffMs * 2 ** (n - 1) * (0.5 + Math.random()));
       }
     },
   };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

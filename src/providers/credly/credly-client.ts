@@ -1,7 +1,7 @@
 import { stripTrailingSlash } from '../../config/index.ts';
-import { ProviderUnavailableError } from '../errors.ts';
+import { ProviderRequestError, ProviderUnavailableError } from '../errors.ts';
 import { createProviderHttp, type ProviderHttpOptions } from '../http.ts';
-import { credlyOrganizationSchema, credlyTokenAnswerSchema, credlyTokenPageSchema, type CredlyTokenJson } from './credly-schemas.ts';
+import { credlyOrganizationSchema, credlyTokenAnswerSchema, credlyTokenPageSchema, type CredlyTokenJson, type CredlyTokenPageJson } from './credly-schemas.ts';
 
 export interface CredlyToken {
   id: string;
@@ -20,22 +20,35 @@ export type DeleteResult = 'deleted' | 'not-found' | 'unsupported';
 
 /** Credly's authorization-token API, acting with a given token (`auth`). */
 export interface CredlyClient {
-  /** Every token the caller may see, all pages (`next_page_url` followed until null). */
+  /**
+   * Every token the caller may see (a read-only token sees only read-only ones), all pages:
+   * `next_page_url` is followed until null; one on another origin, or a listing that loops, is refused.
+   */
   listTokens(auth: string, organizationId: string): Promise<CredlyToken[]>;
-  /** A new token; the calling one stays valid. Not repeated after a lost answer: it may exist. */
+  /** A new token (200 or 201); the calling one stays valid. Not repeated after a lost answer: it may exist. */
   createToken(auth: string, organizationId: string, description: string): Promise<CredlyToken>;
-  /** The cheap call that proves a token works. */
-  getOrganization(auth: string, organizationId: string): Promise<{ id: string; name?: string | undefined }>;
-  /** 404 counts as done (`not-found`). */
+  /** `GET /organizations/{org}`: the cheap call that proves a token works. */
+  getOrganization(auth: string, organizationId: string): Promise<{ id: string; name: string }>;
+  /** 204/200 → `deleted`; 404 → `not-found` (done, for a revoke); 405/501 → `unsupported`. */
   deleteToken(auth: string, organizationId: string, tokenId: string): Promise<DeleteResult>;
 }
 
 export interface CredlyClientOptions extends Omit<ProviderHttpOptions, 'provider'> {
-  /** API base, e.g. `https://api.credly.com/v1`. */
+  /** API base, e.g. `https://api.credly.com/v1` (a trailing slash is ignored). */
   apiBase: string;
-  /** Pages a listing may span before it is refused as a loop. Default 200 (10 000 tokens). */
+  /** Pages a listing may span before it is refused as a loop. Default 200 (20 000 tokens). */
   maxPages?: number;
 }
+
+const REFUSED = 'the token is refused: it is unknown, expired or revoked';
+const lacks = (what: string, flag: string) => `the token lacks the permission to ${what} (it must be ${flag} and belong to this organization)`;
+/** What Credly's refusals mean per call: its own error bodies are not documented. */
+const EXPLAIN = {
+  'list-tokens': { 401: REFUSED, 403: lacks('list authorization tokens', 'read-enabled'), 404: 'no such organization' },
+  'create-token': { 401: REFUSED, 403: lacks('create authorization tokens', 'write-enabled'), 404: 'no such organization' },
+  'get-organization': { 401: REFUSED, 403: 'the token may not read this organization (it belongs to another one)', 404: 'no such organization' },
+  'delete-token': { 401: REFUSED, 403: lacks('delete authorization tokens', 'delete-enabled') },
+} as const;
 
 /** Token as user name, empty password. */
 function basic(token: string): string {
@@ -55,33 +68,62 @@ function toToken(t: CredlyTokenJson): CredlyToken {
   };
 }
 
+/**
+ * One path segment. Empty, `.` and `..` are refused: the URL parser would fold them into another
+ * path, and a DELETE of the wrong path answers 404 — which would read as "already gone".
+ */
+function segment(operation: string, what: string, value: string): string {
+  if (value === '' || value === '.' || value === '..') {
+    throw new ProviderRequestError(`the ${what} "${value}" cannot be part of a URL`, { provider: 'credly', operation });
+  }
+  return encodeURIComponent(value);
+}
+
 export function createCredlyClient(options: CredlyClientOptions): CredlyClient {
   const apiBase = stripTrailingSlash(options.apiBase);
   const origin = new URL(apiBase).origin;
   const maxPages = options.maxPages ?? 200;
   const http = createProviderHttp({ ...options, provider: 'credly' });
-  const org = (organizationId: string) => `${apiBase}/organizations/${encodeURIComponent(organizationId)}`;
+  const org = (operation: string, organizationId: string) => `${apiBase}/organizations/${segment(operation, 'organization id', organizationId)}`;
+  // The http layer also scrubs the Authorization header (the base64 form) from every message.
   const auth = (token: string) => ({ headers: { authorization: basic(token) }, secrets: [token] });
   // One budget per organization: Credly's limits, whatever they are, apply per organization.
   const budget = (organizationId: string) => ({ rateKey: `credly:${organizationId}` });
+  const unavailable = (message: string) => new ProviderUnavailableError(message, { provider: 'credly', operation: 'list-tokens' });
+
+  /** The next page's URL, resolved, and only on the API's own origin: the token goes wherever it points. */
+  function nextPage(next: string | null | undefined, current: string): string | null {
+    if (next === null || next === undefined || next === '') return null;
+    let url: URL;
+    try {
+      url = new URL(next, current);
+    } catch {
+      throw unavailable('next_page_url is not a URL; refused');
+    }
+    if (url.origin !== origin) throw unavailable('next_page_url points to another host; refused');
+    return url.href;
+  }
 
   return {
     async listTokens(token, organizationId) {
       const tokens: CredlyToken[] = [];
       const seen = new Set<string>();
-      let url: string | null = `${org(organizationId)}/authorization_tokens?per=100`;
+      let url: string | null = `${org('list-tokens', organizationId)}/authorization_tokens?per=100`;
       while (url) {
-        // The token goes wherever next_page_url points: only ever to the API's own origin.
-        if (new URL(url).origin !== origin) {
-          throw new ProviderUnavailableError('next_page_url points to another host; refused', { provider: 'credly', operation: 'list-tokens' });
-        }
-        if (seen.has(url) || seen.size >= maxPages) {
-          throw new ProviderUnavailableError(`the listing does not end (page ${seen.size + 1})`, { provider: 'credly', operation: 'list-tokens' });
-        }
+        // A page that was already read, or endless pages, would keep the job busy forever.
+        if (seen.has(url) || seen.size >= maxPages) throw unavailable(`the listing does not end (page ${seen.size + 1})`);
         seen.add(url);
-        const page: { body: { data: CredlyTokenJson[]; metadata?: { next_page_url?: string | null | undefined } | undefined } } = await http.request({ operation: 'list-tokens', method: 'GET', url, parse: credlyTokenPageSchema, ...auth(token), ...budget(organizationId) });
+        const page: { body: CredlyTokenPageJson } = await http.request({
+          operation: 'list-tokens',
+          method: 'GET',
+          url,
+          parse: credlyTokenPageSchema,
+          explain: EXPLAIN['list-tokens'],
+          ...auth(token),
+          ...budget(organizationId),
+        });
         tokens.push(...page.body.data.map(toToken));
-        url = page.body.metadata?.next_page_url ?? null;
+        url = nextPage(page.body.metadata?.next_page_url, url);
       }
       return tokens;
     },
@@ -90,10 +132,13 @@ export function createCredlyClient(options: CredlyClientOptions): CredlyClient {
       const answer = await http.request({
         operation: 'create-token',
         method: 'POST',
-        url: `${org(organizationId)}/authorization_tokens`,
+        url: `${org('create-token', organizationId)}/authorization_tokens`,
         json: { description },
         expect: [200, 201],
         parse: credlyTokenAnswerSchema,
+        // A create whose answer was lost may have happened: the rotation looks for it by description.
+        idempotent: false,
+        explain: EXPLAIN['create-token'],
         ...auth(token),
         ...budget(organizationId),
       });
@@ -101,16 +146,27 @@ export function createCredlyClient(options: CredlyClientOptions): CredlyClient {
     },
 
     async getOrganization(token, organizationId) {
-      const answer = await http.request({ operation: 'get-organization', method: 'GET', url: org(organizationId), parse: credlyOrganizationSchema, ...auth(token), ...budget(organizationId) });
-      return answer.body.data;
+      const answer = await http.request({
+        operation: 'get-organization',
+        method: 'GET',
+        url: org('get-organization', organizationId),
+        parse: credlyOrganizationSchema,
+        explain: EXPLAIN['get-organization'],
+        ...auth(token),
+        ...budget(organizationId),
+      });
+      return { id: answer.body.data.id, name: answer.body.data.name };
     },
 
     async deleteToken(token, organizationId, tokenId) {
       const answer = await http.request({
         operation: 'delete-token',
         method: 'DELETE',
-        url: `${org(organizationId)}/authorization_tokens/${encodeURIComponent(tokenId)}`,
+        url: `${org('delete-token', organizationId)}/authorization_tokens/${segment('delete-token', 'token id', tokenId)}`,
+        // Deleting twice ends in 404, which is what a repeated revoke wants: safe to retry.
+        idempotent: true,
         expect: [200, 202, 204, 404, 405, 501],
+        explain: EXPLAIN['delete-token'],
         ...auth(token),
         ...budget(organizationId),
       });

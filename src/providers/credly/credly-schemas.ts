@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-/** Credly's answers, as providers.md describes them. Unknown fields are allowed: Credly adds fields. */
+/**
+ * Credly's answers, as providers.md describes them. Unknown fields are allowed (and dropped):
+ * Credly adds fields, and a new one must not fail a rotation.
+ */
 
 const timestamp = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'is not a date');
 
@@ -13,17 +16,28 @@ export const credlyTokenSchema = z.object({
   delete_enabled: z.boolean(),
   created_at: timestamp,
   expires_at: timestamp,
+  // Unused: accepted in whatever shape, so a change there cannot fail a rotation.
+  owner_id: z.unknown().optional(),
+  owner: z.unknown().optional(),
 });
 export type CredlyTokenJson = z.infer<typeof credlyTokenSchema>;
 
+/**
+ * Pagination (`count`, `current_page`, `total_pages`, `per`, …): only `next_page_url` is used —
+ * followed until null; a missing one ends the listing too.
+ */
+const pageMetadata = z.object({ next_page_url: z.string().nullable().optional() });
+
 export const credlyTokenPageSchema = z.object({
   data: z.array(credlyTokenSchema),
-  metadata: z.object({ next_page_url: z.string().nullable().optional() }).optional(),
+  metadata: pageMetadata.optional(),
 });
+export type CredlyTokenPageJson = z.infer<typeof credlyTokenPageSchema>;
 
+/** `POST authorization_tokens` answers `{ data: token, metadata: {} }`. */
 export const credlyTokenAnswerSchema = z.object({ data: credlyTokenSchema });
 
-export const credlyOrganizationSchema = z.object({ data: z.object({ id: z.string(), name: z.string().optional() }) });
+export const credlyOrganizationSchema = z.object({ data: z.object({ id: z.string().min(1), name: z.string() }) });
 
 export const credlyApplicationSchema = z.object({
   id: z.number().int(),
@@ -37,7 +51,7 @@ export type CredlyApplicationJson = z.infer<typeof credlyApplicationSchema>;
 
 export const credlyApplicationPageSchema = z.object({
   data: z.array(credlyApplicationSchema),
-  metadata: z.object({ next_page_url: z.string().nullable().optional() }).optional(),
+  metadata: pageMetadata.optional(),
 });
 
 export const credlyApplicationAnswerSchema = z.object({ data: credlyApplicationSchema });
