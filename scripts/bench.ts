@@ -161,7 +161,7 @@ async function main(): Promise<void> {
     await idleAndStartup(services.redisUrl, dir);
     await statusAtScale(services.redisUrl, dir);
     console.log('\n▸ sweep at scale (2,000 tokens, 100 organizations, a per-organization rate limit)');
-    record('sweep', 'not measured', '≤ 1.15× the rate-limit bound, 0 × 429', 'needs the per-organization rate limiter (open)');
+    record('sweep', 'not measured', '≤ 1.15× the rate-limit bound, 0 × 429', 'scenario not written yet (the limiter is in place)');
     console.log('\n| figure | value | target | |\n|---|---|---|---|');
     for (const row of rows) console.log(`| ${row.join(' | ')} |`);
   } finally {
