@@ -15,6 +15,7 @@ import { createCredlyTokenProvider } from './providers/credly/credly-token.provi
 import { buildSinks } from './alerts/build-sinks.ts';
 import { createAlerter } from './alerts/alerter.ts';
 import { createQueue, enqueue, jobOptions } from './queue/producer.ts';
+import { interleaveByBudget } from './queue/fair-order.ts';
 import { startScheduler } from './queue/scheduler.ts';
 import { createMetrics } from './http/metrics.ts';
 import { startOpsServer } from './http/ops-server.ts';
@@ -180,7 +181,8 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     ...(env.dashboard ? { dashboard: (await import('./http/dashboard.ts')).createDashboard({ queue, ...env.dashboard }) } : {}),
   });
   const scheduler = await startScheduler({
-    credentials: inventory.credentials,
+    // A schedule shared by many credentials fires them in this order: organizations interleaved.
+    credentials: interleaveByBudget(inventory.credentials),
     redis: connection,
     prefix: env.queuePrefix,
     logger,

@@ -20,7 +20,10 @@ export function parseRateLimit(text: string): RateLimit | 'off' | undefined {
   if (!m) return undefined;
   const perSecond = Number(m[1]) / (m[2] === 'm' ? 60 : 1);
   if (!(perSecond > 0)) return undefined;
-  return { perSecond, burst: Math.max(1, Math.floor(perSecond)) };
+  // One call less than a second's worth at once: the provider counts calls as they arrive, and
+  // arrivals jitter by a few milliseconds against the moments they were booked here. A burst one
+  // short absorbs up to one interval of jitter, so a client at the provider's own rate meets no 429.
+  return { perSecond, burst: Math.max(1, Math.floor(perSecond) - 1) };
 }
 
 // GCRA on Redis's own clock, so every replica spends one budget per key. Returns 0 when the call

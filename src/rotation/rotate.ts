@@ -126,9 +126,9 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
       };
       await deps.state.save(record);
       log.info({ rotationId: record.rotationId, previousRef: record.previousRef, forced: record.forced, reason: inspection.reason }, 'rotation: started');
-    } else {
-      log.info({ rotationId: record.rotationId, step: record.step, startedBy: record.jobId }, 'rotation: resuming');
+      return continueRotation(deps, provider, credential, record, held, log, { current });
     }
+    log.info({ rotationId: record.rotationId, step: record.step, startedBy: record.jobId }, 'rotation: resuming');
     return continueRotation(deps, provider, credential, record, held, log);
   });
 }
@@ -149,6 +149,8 @@ async function continueRotation<C extends RotatableCredential, S>(
   record: RotationRecord,
   held: HeldLock,
   log: Logger,
+  /** Set when the rotation began in this run: the current value it read a moment ago. */
+  fresh?: { current: S },
 ): Promise<RotationOutcome> {
   const { id, secretId } = credential;
   const { rotationId } = record;
@@ -174,14 +176,16 @@ async function continueRotation<C extends RotatableCredential, S>(
 
   if (record.step === 'create') {
     await abandonOnPermanent(async () => {
-      const stored = await step(id, 'create', () => readVersionIfStored(deps, secretId, rotationId));
+      // A rotation that began in this run has stored nothing yet; a resumed one may have.
+      const stored = fresh ? undefined : await step(id, 'create', () => readVersionIfStored(deps, secretId, rotationId));
       if (stored !== undefined) {
         // Stored before a crash: never create a second credential for one rotation.
         await advance('test', { newRef: provider.refOf(provider.parseSecret(stored, secretId)) ?? '' });
         return;
       }
-      const current = await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId));
-      const issued = await step(id, 'create', () => provider.issue(credential, current, { rotationId, startedAt: record.startedAt }));
+      const current = fresh?.current ?? (await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId)));
+      const context = { rotationId, startedAt: record.startedAt, firstAttempt: fresh !== undefined };
+      const issued = await step(id, 'create', () => provider.issue(credential, current, context));
       held.signal.throwIfAborted();
       // Stored at once, in the step that received it: a crash from here on leaves it findable.
       const value = provider.serializeSecret(issued.secret, secretId);

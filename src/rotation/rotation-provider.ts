@@ -34,6 +34,11 @@ export interface RotationContext {
   rotationId: string;
   /** ISO time the rotation began; the value written as `rotatedAt`. */
   startedAt: string;
+  /**
+   * The rotation began in this very run, under the lock, a moment ago: nothing can have been created
+   * for its id yet, so the provider may skip looking for a credential an earlier attempt made.
+   */
+  firstAttempt: boolean;
 }
 
 export interface RotationProvider<C, S> {

@@ -47,6 +47,12 @@ export interface CredlyFakeOptions {
   scopeMismatch?: 'error' | 'grant-subset';
   /** Lifetime of a new authorization token in days; default 180. */
   tokenLifetimeDays?: number;
+  /**
+   * A per-organization rate limit on the API host (a token bucket: `burst` calls at once, refilled at
+   * `perSecond`, on real time). A call over it answers 429 with `Retry-After` and is counted in
+   * `throttled`. Default: none.
+   */
+  rateLimit?: { perSecond: number; burst?: number };
 }
 
 type Caller = { kind: 'token'; token: FakeCredlyToken } | { kind: 'app'; app: FakeCredlyApplication; scopes: string[] };
@@ -77,6 +83,28 @@ export async function startCredlyFake(options: CredlyFakeOptions = {}) {
   const faults = new FaultInjector<CredlyServer>({ latencyMs: options.latencyMs ?? 0 });
   const requests: Array<RecordedRequest<CredlyServer>> = [];
   let apiBase = '';
+  /** 429s answered for the rate limit, per organization. */
+  const throttled = new Map<string, number>();
+  const buckets = new Map<string, { tokens: number; at: number }>();
+
+  /** Spends one call of the organization's budget; the refusal when there is none left. */
+  function overLimit(org: string): FakeResponse | undefined {
+    const limit = options.rateLimit;
+    if (!limit) return undefined;
+    const burst = limit.burst ?? Math.max(1, Math.floor(limit.perSecond));
+    const at = performance.now();
+    const bucket = buckets.get(org) ?? { tokens: burst, at };
+    bucket.tokens = Math.min(burst, bucket.tokens + ((at - bucket.at) / 1000) * limit.perSecond);
+    bucket.at = at;
+    buckets.set(org, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return undefined;
+    }
+    throttled.set(org, (throttled.get(org) ?? 0) + 1);
+    const retryAfter = Math.ceil((1 - bucket.tokens) / limit.perSecond);
+    return message(429, 'Too Many Requests: the organization is over its rate limit', { 'retry-after': String(retryAfter) });
+  }
 
   function identify(req: FakeRequest): Caller | undefined {
     const basic = basicAuth(req);
@@ -109,6 +137,8 @@ export async function startCredlyFake(options: CredlyFakeOptions = {}) {
   function guarded(resource: Resource, need: Need, then: (req: FakeRequest, org: string, who: Caller, m: RegExpMatchArray) => FakeResponse) {
     return (req: FakeRequest, m: RegExpMatchArray): FakeResponse => {
       const org = decodeURIComponent(m[1]!);
+      const limited = overLimit(org);
+      if (limited) return limited;
       const who = authorize(req, org, resource, need);
       if (isResponse(who)) return who;
       if (req.badJson) return message(400, 'Bad Request: the body is not valid JSON');
@@ -204,11 +234,15 @@ export async function startCredlyFake(options: CredlyFakeOptions = {}) {
     state,
     faults,
     requests,
+    /** 429s answered for the rate limit (`rateLimit`), per organization. */
+    throttled,
     /** Forgets every record, request and fault; the options stay. */
     reset(): void {
       state.reset();
       requests.length = 0;
       faults.clear();
+      throttled.clear();
+      buckets.clear();
     },
     async close(): Promise<void> {
       await Promise.all([api.close(), web.close()]);

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createCredlyClient } from '../../src/providers/credly/credly-client.ts';
 import { createRedisRateLimiter, parseRateLimit } from '../../src/providers/rate-limit.ts';
+import { startCredlyFake } from '../fakes/credly.fake.ts';
 
 const redis = new Redis(process.env.REDIS_URL!);
 afterAll(() => redis.disconnect());
 
 describe('rate limiter shared through Redis', () => {
   it('reads 10/s, 600/m and off, and refuses what it cannot read', () => {
-    expect(parseRateLimit('10/s')).toEqual({ perSecond: 10, burst: 10 });
-    expect(parseRateLimit('600/m')).toEqual({ perSecond: 10, burst: 10 });
+    expect(parseRateLimit('10/s')).toEqual({ perSecond: 10, burst: 9 });
+    expect(parseRateLimit('600/m')).toEqual({ perSecond: 10, burst: 9 });
     expect(parseRateLimit('30/m')).toEqual({ perSecond: 0.5, burst: 1 });
     expect(parseRateLimit('off')).toBe('off');
     for (const bad of ['10', '0/s', 'ten/s', '10/h']) expect(parseRateLimit(bad)).toBeUndefined();
@@ -41,5 +43,34 @@ describe('rate limiter shared through Redis', () => {
     await replicas[0]!.acquire('credly:org-b');
     await replicas[0]!.acquire('degreed:client');
     expect(performance.now() - other).toBeLessThan(100);
+  });
+
+  it('keeps two replicas of the Credly client under an organization\'s limit on their own: no 429, where a client without it is refused', async () => {
+    const fake = await startCredlyFake({ rateLimit: { perSecond: 10 } });
+    try {
+      const org = fake.state.addOrganization();
+      const token = fake.state.addToken(org).token;
+      const prefix = `{rl-${randomUUID().slice(0, 8)}}`;
+      const limit = parseRateLimit('10/s');
+      if (!limit || limit === 'off') throw new Error('10/s must parse');
+      const limitFor = () => limit;
+      const replicas = [0, 1].map(() =>
+        createCredlyClient({ apiBase: fake.apiBase, limiter: createRedisRateLimiter(redis, { prefix, limitFor }), backoffMs: 1 }),
+      );
+      const start = performance.now();
+      // 30 calls at once from two replicas: 9 in the first burst, then 10 a second → about 2.1 s.
+      await Promise.all(Array.from({ length: 30 }, (_, i) => replicas[i % 2]!.getOrganization(token, org)));
+      const seconds = (performance.now() - start) / 1000;
+      expect(fake.throttled.get(org) ?? 0).toBe(0);
+      expect(seconds).toBeGreaterThan(1.8);
+      expect(seconds).toBeLessThan(3);
+
+      // Without a limiter the same load meets the fake's 429s (and gets through only by retrying).
+      const bare = createCredlyClient({ apiBase: fake.apiBase, backoffMs: 1, sleep: async () => {} });
+      await Promise.allSettled(Array.from({ length: 30 }, () => bare.getOrganization(token, org)));
+      expect(fake.throttled.get(org) ?? 0).toBeGreaterThan(0);
+    } finally {
+      await fake.close();
+    }
   });
 });

@@ -23,7 +23,7 @@ describe('environment', () => {
       jobAttempts: 5,
       jobBackoffMs: 5_000,
       concurrency: 4,
-      credlyRateLimit: { perSecond: 10, burst: 10 },
+      credlyRateLimit: { perSecond: 10, burst: 9 },
     });
   });
 
@@ -53,7 +53,7 @@ describe('environment', () => {
       jobAttempts: 8,
       jobBackoffMs: 2_000,
       concurrency: 50,
-      credlyRateLimit: { perSecond: 2, burst: 2 },
+      credlyRateLimit: { perSecond: 2, burst: 1 },
     });
   });
 

@@ -106,7 +106,7 @@ describe('Credly token provider', () => {
     const rotationId = randomUUID();
     const earlier = token({ description: rotatorDescription(rotationId, 'credly-main') });
     const { provider, created } = stubClient([current, earlier]);
-    const issued = await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString() });
+    const issued = await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString(), firstAttempt: false });
     expect(created).toEqual([]);
     expect(issued).toEqual({
       ref: earlier.id,
@@ -114,9 +114,19 @@ describe('Credly token provider', () => {
       secret: { token: earlier.token, tokenId: earlier.id, organizationId: ORG, expiresAt: earlier.expiresAt.toISOString(), rotatedAt: NOW.toISOString() },
     });
     const other = randomUUID();
-    await provider.issue(config(), { token: current.token }, { rotationId: other, startedAt: NOW.toISOString() });
+    await provider.issue(config(), { token: current.token }, { rotationId: other, startedAt: NOW.toISOString(), firstAttempt: false });
     expect(created).toEqual([`credential-rotator ${other} credential=credly-main`]);
     expect(parseMarker(created[0]!)).toEqual({ rotationId: other, credentialId: 'credly-main' });
+  });
+
+  it('on the first attempt of a rotation creates at once, without listing the tokens first', async () => {
+    const current = token();
+    let listed = 0;
+    const { provider, created } = stubClient([current], { listTokens: async () => (listed += 1, [current]) });
+    const rotationId = randomUUID();
+    await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString(), firstAttempt: true });
+    expect(listed).toBe(0);
+    expect(created).toEqual([`credential-rotator ${rotationId} credential=credly-main`]);
   });
 
   it("reaps only this credential's marked tokens that nothing keeps", async () => {

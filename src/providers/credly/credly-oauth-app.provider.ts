@@ -129,7 +129,8 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
       return managed(credential, async (client, token) => {
         // An application this rotation created before a crash was never stored, and Credly never
         // shows its secret again: it is useless, so it goes before the new one is made.
-        for (const stale of (await client.listApplications(token, credential.organizationId)).filter((a) => a.description === description)) {
+        const earlier = rotation.firstAttempt ? [] : await client.listApplications(token, credential.organizationId);
+        for (const stale of earlier.filter((a) => a.description === description)) {
           await client.deleteApplication(token, credential.organizationId, stale.id);
         }
         const app = await client.createApplication(token, credential.organizationId, credential.applicationName, description);

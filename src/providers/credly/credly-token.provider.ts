@@ -57,8 +57,9 @@ export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenCon
 
     async issue(credential, current, rotation) {
       const description = rotatorDescription(rotation.rotationId, credential.id);
-      // A create whose answer was lost (timeout, reset, crash) may have happened: look first.
-      const earlier = (await list(credential, current)).find((t) => t.description === description);
+      // A create whose answer was lost (timeout, reset, crash) may have happened: look first, unless
+      // the rotation began just now and nothing can have been created for it.
+      const earlier = rotation.firstAttempt ? undefined : (await list(credential, current)).find((t) => t.description === description);
       const token = earlier ?? (await clientFor(credential).createToken(current.token, credential.organizationId, description));
       return { secret: toSecret(token, credential.organizationId, rotation.startedAt), ref: token.id, expiresAt: token.expiresAt };
     },
