@@ -97,6 +97,8 @@ export function createJobDependencies(options: {
   validators?: ValidatorRegistry;
   /** Calls per Credly organization, shared through Redis. Default: no limit. */
   credlyRateLimit?: RateLimit | 'off';
+  /** Deadline of one provider request, in ms. Default: the clients' (15000). */
+  requestTimeoutMs?: number;
   now?: () => Date;
 }): JobDependencies {
   const { queue } = options;
@@ -108,11 +110,12 @@ export function createJobDependencies(options: {
       createRotators({
         inventory: options.inventory,
         secrets: options.secrets,
+        ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
         ...(options.credlyRateLimit && options.credlyRateLimit !== 'off'
           ? { limiter: createRedisRateLimiter(options.redis, { prefix: options.prefix, limitFor: credlyLimit(options.credlyRateLimit) }) }
           : {}),
       }),
-    validators: options.validators ?? createValidators(),
+    validators: options.validators ?? createValidators(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
     rotation: {
       state: createRotationStateStore(options.redis, options.prefix),
       lock: createCredentialLock(options.redis, { prefix: options.prefix, ttlMs: options.lockDurationMs }),
@@ -152,6 +155,7 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     prefix: env.queuePrefix,
     lockDurationMs: env.lockDurationMs,
     credlyRateLimit: env.credlyRateLimit,
+    requestTimeoutMs: env.requestTimeoutMs,
   });
   const status = () => collectStatus({ credentials: inventory.credentials, state: deps.rotation.state, queue });
   const metrics = createMetrics(status);

@@ -42,6 +42,8 @@ export interface Env {
    * replica through Redis (`600/m` works too; `off` disables it).
    */
   credlyRateLimit: RateLimit | 'off';
+  /** ROTATOR_REQUEST_TIMEOUT, default 15s: the deadline of one provider request; a call past it is retried like a reset. */
+  requestTimeoutMs: number;
 }
 
 function durationVariable(fallback: string, hint: string, min = 0) {
@@ -102,6 +104,7 @@ const schema = z.object({
       }
       return limit;
     }),
+  ROTATOR_REQUEST_TIMEOUT: durationVariable('15s', 'must be a duration of at least 100ms, like 15s', 100),
   ROTATOR_DASHBOARD: z.enum(['on', 'off'], { error: () => 'must be on or off' }).default('off'),
   ROTATOR_DASHBOARD_USER: z.string().default('admin'),
   // Never echoed: only its length is judged.
@@ -134,6 +137,7 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
     jobBackoffMs: v.ROTATOR_JOB_BACKOFF,
     concurrency: v.ROTATOR_CONCURRENCY,
     credlyRateLimit: v.ROTATOR_CREDLY_RATE_LIMIT,
+    requestTimeoutMs: v.ROTATOR_REQUEST_TIMEOUT,
     ...(v.ROTATOR_DASHBOARD === 'on' && v.ROTATOR_DASHBOARD_PASSWORD
       ? { dashboard: { user: v.ROTATOR_DASHBOARD_USER, password: v.ROTATOR_DASHBOARD_PASSWORD } }
       : {}),

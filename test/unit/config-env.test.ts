@@ -24,6 +24,7 @@ describe('environment', () => {
       jobBackoffMs: 5_000,
       concurrency: 4,
       credlyRateLimit: { perSecond: 10, burst: 9 },
+      requestTimeoutMs: 15_000,
     });
   });
 
@@ -41,6 +42,7 @@ describe('environment', () => {
         ROTATOR_JOB_BACKOFF: '2s',
         ROTATOR_CONCURRENCY: '50',
         ROTATOR_CREDLY_RATE_LIMIT: '120/m',
+        ROTATOR_REQUEST_TIMEOUT: '4s',
       }),
     ).toEqual({
       configPath: '/etc/rotator/inventory.yaml',
@@ -54,6 +56,7 @@ describe('environment', () => {
       jobBackoffMs: 2_000,
       concurrency: 50,
       credlyRateLimit: { perSecond: 2, burst: 1 },
+      requestTimeoutMs: 4_000,
     });
   });
 
@@ -102,6 +105,9 @@ describe('environment', () => {
 
   it('reads off as no Credly rate limit, and refuses rates it cannot read', () => {
     expect(loadEnv({ ROTATOR_CREDLY_RATE_LIMIT: 'off' }).credlyRateLimit).toBe('off');
+    for (const bad of ['0s', '50ms', 'soon']) {
+      expect(refusal({ ROTATOR_REQUEST_TIMEOUT: bad }).problems).toEqual([{ path: 'ROTATOR_REQUEST_TIMEOUT', message: 'must be a duration of at least 100ms, like 15s' }]);
+    }
     for (const bad of ['10', 'fast', '0/s', '10/h']) {
       expect(refusal({ ROTATOR_CREDLY_RATE_LIMIT: bad }).problems).toEqual([{ path: 'ROTATOR_CREDLY_RATE_LIMIT', message: 'must be a rate like 10/s or 600/m, or off' }]);
     }
