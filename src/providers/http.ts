@@ -115,9 +115,14 @@ async function reasonOf(response: Response): Promise<{ reason?: string; code?: s
 }
 
 function networkFailure(error: unknown, timeoutMs: number): Failure {
-  const err = error as { name?: string; cause?: { code?: string; errors?: Array<{ code?: string }> } };
+  const err = error as { name?: string; cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } };
   if (err.name === 'TimeoutError' || err.name === 'AbortError') {
     return { kind: 'unavailable', detail: `no answer within ${timeoutMs} ms`, reached: true };
+  }
+  // fetch refuses a 3xx itself (`redirect: 'error'`): the endpoint points elsewhere, and a retry
+  // would be pointed there again. Where it points is not said: a Location may carry anything.
+  if (err.cause?.message === 'unexpected redirect') {
+    return { kind: 'request', detail: 'answered with a redirect, not followed (the request carries credentials): check the endpoint', reached: true };
   }
   const code = err.cause?.code ?? err.cause?.errors?.[0]?.code;
   // The error itself is dropped on purpose: undici's messages and causes can quote the request.

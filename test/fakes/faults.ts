@@ -15,7 +15,11 @@ export type Fault =
   /** Answer nothing for `ms`, then destroy the socket: for client timeouts. */
   | { kind: 'hang'; ms: number }
   /** 200 with `text/html` and an HTML page, as a proxy or WAF in front of the provider answers. */
-  | { kind: 'wrong-content-type' };
+  | { kind: 'wrong-content-type' }
+  /** A redirect (302 by default) to `location`, e.g. another host, with an empty body. */
+  | { kind: 'redirect'; status?: 301 | 302 | 303 | 307 | 308; location: string }
+  /** Exactly this status, these headers (none by default, not even a content type) and this body (empty by default). */
+  | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string | Buffer };
 
 export type FaultKind = Fault['kind'];
 
@@ -32,6 +36,8 @@ export interface FaultRule<S extends string = string> {
   match?: FaultMatch<S>;
   /** How many matching requests the rule hits; default 1 (Infinity allowed). */
   times?: number;
+  /** Matching requests to let through before the rule starts hitting; default 0. */
+  skip?: number;
   fault: Fault;
 }
 
@@ -54,6 +60,8 @@ export const DEFAULT_FAULTS: Record<FaultKind, Fault> = {
   malformed: { kind: 'malformed' },
   hang: { kind: 'hang', ms: 1_000 },
   'wrong-content-type': { kind: 'wrong-content-type' },
+  redirect: { kind: 'redirect', status: 302, location: 'http://127.0.0.1:9/elsewhere' },
+  respond: { kind: 'respond', status: 200 },
 };
 
 /** The default random mix: what a flaky provider answers, without the slow kinds. */
@@ -97,7 +105,7 @@ export class FaultInjector<S extends string = string> {
   /** Faults actually applied, in order (tests and soak reports read it). */
   readonly applied: Array<AppliedFault<S>> = [];
   private readonly baseLatencyMs: number;
-  private rules: Array<{ rule: FaultRule<S>; left: number }> = [];
+  private rules: Array<{ rule: FaultRule<S>; left: number; skip: number }> = [];
   private random: { rate: number; next: () => number; faults: Fault[]; match: FaultMatch<S> | undefined } | undefined;
 
   constructor(options: { latencyMs?: number } = {}) {
@@ -108,7 +116,7 @@ export class FaultInjector<S extends string = string> {
   add(rule: FaultRule<S>): this {
     const left = rule.times ?? 1;
     if (!(left > 0)) throw new RangeError(`fault rule times must be positive, got ${left}`);
-    this.rules.push({ rule, left });
+    this.rules.push({ rule, left, skip: rule.skip ?? 0 });
     return this;
   }
 
@@ -136,6 +144,11 @@ export class FaultInjector<S extends string = string> {
   private pick(req: RecordedRequest<S>): Fault | undefined {
     const index = this.rules.findIndex((r) => matches(r.rule.match, req));
     const entry = this.rules[index];
+    if (entry && entry.skip > 0) {
+      // Let this one through untouched (no random fault either): the rule waits for a later match.
+      entry.skip -= 1;
+      return undefined;
+    }
     if (entry) {
       entry.left -= 1;
       if (entry.left <= 0) this.rules.splice(index, 1);
@@ -192,6 +205,14 @@ async function answer(fault: Fault, res: ServerResponse, signal: AbortSignal): P
     case 'wrong-content-type':
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end('<!DOCTYPE html><html><body><h1>Service temporarily unavailable</h1></body></html>');
+      return true;
+    case 'redirect':
+      res.writeHead(fault.status ?? 302, { location: fault.location, 'content-length': '0' });
+      res.end();
+      return true;
+    case 'respond':
+      res.writeHead(fault.status, fault.headers ?? {});
+      res.end(fault.body ?? '');
       return true;
   }
 }

@@ -155,7 +155,16 @@ export function createCredlyClient(options: CredlyClientOptions): CredlyClient {
         ...auth(token),
         ...budget(organizationId),
       });
-      return { id: answer.body.data.id, name: answer.body.data.name };
+      const { id, name } = answer.body.data;
+      // The id is the proof that the token works for this organization: an answer about another one proves nothing.
+      if (id.toLowerCase() !== organizationId.toLowerCase()) {
+        throw new ProviderUnavailableError(`${answer.status} with an answer that names another organization, not ${organizationId}`, {
+          provider: 'credly',
+          operation: 'get-organization',
+          status: answer.status,
+        });
+      }
+      return { id, name };
     },
 
     async deleteToken(token, organizationId, tokenId) {

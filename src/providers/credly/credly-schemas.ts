@@ -60,6 +60,7 @@ export const credlyApplicationAnswerSchema = z.object({ data: credlyApplicationS
 export const credlyAccessTokenSchema = z.object({
   access_token: z.string().min(1),
   token_type: z.string(),
-  expires_in: z.number().optional(),
+  // A token that is already expired is no proof that the application works.
+  expires_in: z.number().positive().optional(),
   scope: z.string().optional(),
 });

@@ -3,7 +3,7 @@ import { formatDuration } from '../../config/index.ts';
 import { CredentialNotListedError } from '../../rotation/errors.ts';
 import type { RotationProvider } from '../../rotation/rotation-provider.ts';
 import { parseSecretValue, serializeCredlyToken, type CredlyTokenSecret } from '../../secrets/secret-values.ts';
-import { ProviderAuthError } from '../errors.ts';
+import { ProviderAuthError, ProviderUnavailableError } from '../errors.ts';
 import type { CredlyClient, CredlyToken } from './credly-client.ts';
 import { parseMarker, rotatorDescription } from './marker.ts';
 
@@ -61,6 +61,10 @@ export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenCon
       // the rotation began just now and nothing can have been created for it.
       const earlier = rotation.firstAttempt ? undefined : (await list(credential, current)).find((t) => t.description === description);
       const token = earlier ?? (await clientFor(credential).createToken(current.token, credential.organizationId, description));
+      // Stored, promoted and "revoked", the current token handed back as new would leave nothing rotated.
+      if (token.token === current.token || (current.tokenId !== undefined && token.id === current.tokenId)) {
+        throw new ProviderUnavailableError('the answer holds the current token, not a new one', { provider: 'credly', operation: 'create-token' });
+      }
       return { secret: toSecret(token, credential.organizationId, rotation.startedAt), ref: token.id, expiresAt: token.expiresAt };
     },
 
