@@ -140,7 +140,27 @@ function managed(
   };
 }
 
-export async function startRedis(dataDir: string): Promise<ManagedProcess> {
+export interface RedisServerOptions {
+  /**
+   * Whether the data outlives a restart: `none` (the default: nothing is written, a restart starts
+   * empty), `aof` (append-only file, fsync every second, as BullMQ's production guide advises) or
+   * `rdb` (a snapshot every second with at least one change, and at shutdown).
+   */
+  persistence?: 'none' | 'aof' | 'rdb';
+}
+
+function persistenceArgs(persistence: RedisServerOptions['persistence']): string[] {
+  switch (persistence ?? 'none') {
+    case 'aof':
+      return ['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'];
+    case 'rdb':
+      return ['--save', '1 1', '--appendonly', 'no', '--dbfilename', 'dump.rdb'];
+    case 'none':
+      return ['--save', '', '--appendonly', 'no'];
+  }
+}
+
+export async function startRedis(dataDir: string, options: RedisServerOptions = {}): Promise<ManagedProcess> {
   const bin = process.env.ROTATOR_REDIS_SERVER ?? 'redis-server';
   if (!commandExists(bin, ['--version'])) {
     throw new MissingServiceError(
@@ -157,8 +177,7 @@ export async function startRedis(dataDir: string): Promise<ManagedProcess> {
         [
           '--port', String(port),
           '--bind', '127.0.0.1',
-          '--save', '',
-          '--appendonly', 'no',
+          ...persistenceArgs(options.persistence),
           '--dir', dataDir,
           '--pidfile', join(dataDir, `redis-${port}.pid`),
           // BullMQ requires that Redis never evicts its keys.

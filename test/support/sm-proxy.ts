@@ -27,10 +27,27 @@ export interface SmRule {
   fault: SmFault;
 }
 
+/**
+ * How Secrets Manager is down during an outage: `refuse` closes the proxy's port (connections are
+ * refused, as when the endpoint is gone); `unavailable` answers every call 503
+ * ServiceUnavailableException, as AWS does during a regional incident.
+ */
+export type SmOutage = 'refuse' | 'unavailable';
+
 export interface SmProxy {
   url: string;
   add(rule: SmRule): void;
   clear(): void;
+  /**
+   * Takes Secrets Manager down for every call until `restore()`: held requests and open
+   * connections are dropped, rules cleared. The emulator behind keeps its state, as AWS does through
+   * an outage. Called again while down, it switches to the other mode without a moment up between.
+   */
+  down(mode?: SmOutage): Promise<void>;
+  /** Ends the outage: the same URL answers again. */
+  restore(): Promise<void>;
+  /** The current outage, if any. */
+  readonly outage: SmOutage | undefined;
   /** Operations seen, in order. */
   readonly seen: string[];
   /** Resolves when a request for `operation` arrives (counting from now). */
@@ -44,6 +61,7 @@ export async function startSmProxy(target: string): Promise<SmProxy> {
   const seen: string[] = [];
   const waiters: Array<{ operation: string; resolve: () => void }> = [];
   const hung = new Set<ServerResponse>();
+  let outage: SmOutage | undefined;
 
   const forward = (req: IncomingMessage, body: Buffer, onAnswer: (status: number, headers: IncomingMessage['headers'], data: Buffer) => void, onError: () => void) => {
     const out = request(
@@ -76,6 +94,7 @@ export async function startSmProxy(target: string): Promise<SmProxy> {
         fault = entry.rule.fault;
       }
       const body = Buffer.concat(chunks);
+      if (outage === 'unavailable') fault = { kind: 'status', status: 503, type: 'ServiceUnavailableException' };
       switch (fault?.kind) {
         case 'hang':
           hung.add(res);
@@ -110,9 +129,47 @@ export async function startSmProxy(target: string): Promise<SmProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  const dropHeld = () => {
+    for (const res of hung) res.destroy();
+    hung.clear();
+  };
+  // The same port again: clients keep the URL they were given.
+  const listenAgain = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
+    get outage() {
+      return outage;
+    },
+    async down(mode = 'refuse') {
+      const was = outage;
+      outage = mode;
+      rules.length = 0;
+      dropHeld();
+      if (mode === 'refuse' && was !== 'refuse') {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
+      } else if (mode !== 'refuse' && was === 'refuse') {
+        // From refusing to answering 503: the port opens again, still down.
+        await listenAgain();
+      } else {
+        // Keep-alive connections would otherwise carry on with answers already under way.
+        server.closeAllConnections();
+      }
+    },
+    async restore() {
+      const was = outage;
+      outage = undefined;
+      if (was === 'refuse') await listenAgain();
+    },
     add(rule) {
       rules.push({ rule, left: rule.times ?? 1, skip: rule.skip ?? 0 });
     },
@@ -135,7 +192,8 @@ export async function startSmProxy(target: string): Promise<SmProxy> {
     },
     close: () =>
       new Promise((resolve) => {
-        for (const res of hung) res.destroy();
+        dropHeld();
+        if (!server.listening) return resolve();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
