@@ -28,5 +28,8 @@ COPY examples examples
 # The image's own unprivileged user (uid 1000); the chart also runs it with a read-only root filesystem.
 USER node
 EXPOSE 8080
-ENTRYPOINT ["node", "bin/rotator.mjs"]
+# A young generation of 2 MB per semi-space instead of V8's default of up to 16 MB: start-up (the
+# inventory read) allocates fast enough to grow it to the maximum, and the pages stay resident for
+# the life of the process. Measured with 1,000 credentials: idle RSS 163 MB → 116 MB (README, Performance).
+ENTRYPOINT ["node", "--max-semi-space-size=2", "bin/rotator.mjs"]
 CMD ["worker"]

@@ -26,6 +26,9 @@ const PROVIDER_LATENCY_MS = 50;
 // The worker and the CLI are measured as the image runs them: compiled JavaScript, not the
 // TypeScript sources through Node's type stripping (which costs start-up time and memory of its own).
 const compiledCli = join(process.cwd(), '.local/bench-dist/src/cli.js');
+// …with the Node flags of the image's ENTRYPOINT (the heap settings are part of what is measured).
+const imageNodeFlags = (JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1] ?? '[]') as string[]).filter((a) => a.startsWith('--'));
+const asImage = { NODE_OPTIONS: imageNodeFlags.join(' ') };
 const rows: string[][] = [];
 const record = (what: string, figure: string, target: string, verdict: string) => {
   rows.push([what, figure, target, verdict]);
@@ -106,7 +109,7 @@ async function idleAndStartup(redisUrl: string, dir: string): Promise<void> {
   const redis = new Redis(redisUrl);
   const env = { ROTATOR_CONFIG: config, REDIS_URL: redisUrl, ROTATOR_QUEUE_PREFIX: `{bench-${run}}`, LOG_LEVEL: 'warn' };
   const start = performance.now();
-  const worker = spawnRotator(['worker'], { ...env, LOG_LEVEL: 'info' }, compiledCli);
+  const worker = spawnRotator(['worker'], { ...env, ...asImage, LOG_LEVEL: 'info' }, compiledCli);
   const { port } = (await worker.waitForLog('ops: listening', 30_000)) as { port: number };
   for (;;) {
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
@@ -143,7 +146,7 @@ async function statusAtScale(redisUrl: string, dir: string): Promise<void> {
   }
   await pipeline.exec();
   const start = performance.now();
-  const status = spawnRotator(['status', '--json'], { ROTATOR_CONFIG: config, REDIS_URL: redisUrl, ROTATOR_QUEUE_PREFIX: prefix }, compiledCli);
+  const status = spawnRotator(['status', '--json'], { ROTATOR_CONFIG: config, REDIS_URL: redisUrl, ROTATOR_QUEUE_PREFIX: prefix, ...asImage }, compiledCli);
   const exit = await status.exited;
   const ms = performance.now() - start;
   if (exit.code !== 0) throw new Error(`rotator status failed: ${status.output().slice(0, 500)}`);
@@ -209,10 +212,10 @@ async function sweep(redisUrl: string, dir: string): Promise<void> {
     REDIS_URL: redisUrl,
     ROTATOR_QUEUE_PREFIX: prefix,
     ROTATOR_CREDLY_RATE_LIMIT: `${RATE * 60}/m`,
-    ROTATOR_CONCURRENCY: '150',
+    ROTATOR_CONCURRENCY: process.env.BENCH_SWEEP_CONCURRENCY ?? '150',
     LOG_LEVEL: 'warn',
   };
-  const workers = Array.from({ length: REPLICAS }, () => spawnRotator(['worker'], { ...env, LOG_LEVEL: 'info' }, compiledCli));
+  const workers = Array.from({ length: REPLICAS }, () => spawnRotator(['worker'], { ...env, ...asImage, LOG_LEVEL: 'info' }, compiledCli));
   await Promise.all(workers.map((w) => w.waitForLog('worker: started', 60_000)));
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = createQueue(redis, prefix);
@@ -249,6 +252,16 @@ async function sweep(redisUrl: string, dir: string): Promise<void> {
     span.last = Math.max(span.last, r.at.getTime());
     spans.set(org, span);
   }
+  const gaps: number[] = [];
+  const lastAt = new Map<string, number>();
+  for (const r of fake.requests.slice(before)) {
+    const org = /^\/v1\/organizations\/([^/]+)/.exec(r.path)?.[1];
+    if (!org) continue;
+    const previous = lastAt.get(org);
+    if (previous !== undefined) gaps.push(r.at.getTime() - previous);
+    lastAt.set(org, r.at.getTime());
+  }
+  console.log(`  gaps between one organization's calls: median ${percentile(gaps, 50)} ms, p90 ${percentile(gaps, 90)} ms, p99 ${percentile(gaps, 99)} ms`);
   const efficiency = [...spans].map(([org, span]) => ((span.last - span.first) / 1000) / ((perOrg.get(org)! - 2) / RATE));
   const firstCall = Math.min(...[...spans.values()].map((x) => x.first)) - (Date.now() - (performance.now() - start));
   console.log(`  enqueued in ${enqueued.toFixed(1)} s; first Credly call ${(firstCall / 1000).toFixed(1)} s after the start; organization span / own bound: median ${percentile(efficiency, 50).toFixed(2)}, max ${Math.max(...efficiency).toFixed(2)}`);

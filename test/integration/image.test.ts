@@ -33,8 +33,8 @@ describe('the container image, stage by stage (no Docker engine here)', () => {
     for (const dev of ['vitest', 'typescript', 'eslint', 'testcontainers', 'node']) expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
     expect(existsSync(join(app, 'src'))).toBe(false);
 
-    // the entrypoint, `node bin/rotator.mjs`, runs the compiled CLI
-    const help = run(process.execPath, ['bin/rotator.mjs', '--help'], app);
+    // the entrypoint, `node --max-semi-space-size=2 bin/rotator.mjs`, runs the compiled CLI
+    const help = run(process.execPath, ['--max-semi-space-size=2', 'bin/rotator.mjs', '--help'], app);
     expect(help.code, help.out).toBe(0);
     expect(help.out).toContain('usage: rotator <command>');
     const check = run(process.execPath, ['bin/rotator.mjs', 'check', '--config-only', '--config', 'examples/inventory.yaml'], app, {
@@ -50,7 +50,7 @@ describe('the container image, stage by stage (no Docker engine here)', () => {
     expect(from).toEqual(['node:24-bookworm-slim', 'node:24-bookworm-slim']);
     expect(dockerfile).toMatch(/RUN npm ci --omit=dev/);
     expect(dockerfile).toMatch(/^USER node$/m);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "bin\/rotator.mjs"\]$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "--max-semi-space-size=2", "bin\/rotator.mjs"\]$/m);
     expect(dockerfile).toMatch(/^CMD \["worker"\]$/m);
     expect(dockerfile).not.toMatch(/^(ENV|ARG)\b.*(SECRET|TOKEN|PASSWORD|AWS_ACCESS|AWS_SECRET)/im);
     const ignore = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n');

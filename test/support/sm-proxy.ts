@@ -1,4 +1,5 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { seededRandom } from '../fakes/faults.ts';
 
 /**
  * A proxy on loopback in front of the Secrets Manager emulator that can fail chosen operations the
@@ -15,7 +16,9 @@ export type SmFault =
   /** 200 with a body that is not JSON. */
   | { kind: 'malformed' }
   /** Forward to the emulator, then destroy the socket instead of passing the answer on (the write happened). */
-  | { kind: 'lose-answer' };
+  | { kind: 'lose-answer' }
+  /** Wait `ms`, then drop the connection unanswered: a client whose timeout is shorter sees a timeout. */
+  | { kind: 'delay'; ms: number };
 
 export interface SmRule {
   /** Operation name, e.g. `PutSecretValue`; default every operation. */
@@ -50,6 +53,13 @@ export interface SmProxy {
   readonly outage: SmOutage | undefined;
   /** Operations seen, in order. */
   readonly seen: string[];
+  /**
+   * Fails a share `rate` of the calls no rule catches, each with a fault drawn from `faults`,
+   * reproducibly for one `seed`. Cleared by `clear()`.
+   */
+  setRandom(options: { rate: number; seed: number; faults: SmFault[] }): void;
+  /** How many calls the random mode has failed since it was set. */
+  appliedRandom(): number;
   /** Resolves when a request for `operation` arrives (counting from now). */
   waitFor(operation: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -62,6 +72,7 @@ export async function startSmProxy(target: string): Promise<SmProxy> {
   const waiters: Array<{ operation: string; resolve: () => void }> = [];
   const hung = new Set<ServerResponse>();
   let outage: SmOutage | undefined;
+  let random: { rate: number; next: () => number; faults: SmFault[]; applied: number } | undefined;
 
   const forward = (req: IncomingMessage, body: Buffer, onAnswer: (status: number, headers: IncomingMessage['headers'], data: Buffer) => void, onError: () => void) => {
     const out = request(
@@ -92,6 +103,9 @@ export async function startSmProxy(target: string): Promise<SmProxy> {
       else if (entry) {
         entry.left -= 1;
         fault = entry.rule.fault;
+      } else if (random && random.next() < random.rate) {
+        fault = random.faults[Math.floor(random.next() * random.faults.length)];
+        random.applied += 1;
       }
       const body = Buffer.concat(chunks);
       if (outage === 'unavailable') fault = { kind: 'status', status: 503, type: 'ServiceUnavailableException' };
@@ -113,6 +127,15 @@ export async function startSmProxy(target: string): Promise<SmProxy> {
         case 'lose-answer':
           forward(req, body, () => req.socket.destroy(), () => req.socket.destroy());
           return;
+        case 'delay': {
+          hung.add(res);
+          const timer = setTimeout(() => {
+            hung.delete(res);
+            req.socket.destroy();
+          }, fault.ms);
+          res.once('close', () => clearTimeout(timer));
+          return;
+        }
         default:
           forward(
             req,
@@ -173,8 +196,15 @@ export async function startSmProxy(target: string): Promise<SmProxy> {
     add(rule) {
       rules.push({ rule, left: rule.times ?? 1, skip: rule.skip ?? 0 });
     },
+    setRandom(options) {
+      if (!(options.rate >= 0 && options.rate <= 1)) throw new RangeError(`random fault rate must be within 0–1, got ${options.rate}`);
+      if (options.faults.length === 0) throw new RangeError('random faults need at least one fault');
+      random = { rate: options.rate, next: seededRandom(options.seed), faults: options.faults, applied: 0 };
+    },
+    appliedRandom: () => random?.applied ?? 0,
     clear() {
       rules.length = 0;
+      random = undefined;
       for (const res of hung) res.destroy();
       hung.clear();
     },

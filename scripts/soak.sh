@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# `npm run soak`: the reliability soak (README, Reliability).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-tools.sh
+hash -r
+exec node scripts/soak.ts "$@"
