@@ -1,11 +1,8 @@
 import { parseArgs } from 'node:util';
 import { SinkSecretError } from './alerts/build-sinks.ts';
 import { ConfigError } from './config/index.ts';
-import { checkCommand } from './cli/check.command.ts';
 import { EXIT, UsageError } from './cli/exit-codes.ts';
-import { statusCommand } from './cli/status.command.ts';
-import { parseTimeout, triggerCommand } from './cli/trigger.command.ts';
-import { workerCommand } from './cli/worker.command.ts';
+import { parseTimeout } from './cli/timeout.ts';
 
 const USAGE = `usage: rotator <command> [options]
 
@@ -46,23 +43,32 @@ async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? EXIT.ok : EXIT.usage;
   }
+  // Each command loads only what it uses: `rotator status` need not load the AWS SDK or the worker.
   switch (command) {
-    case 'worker':
+    case 'worker': {
       if (rest.length) throw new UsageError(`worker takes no arguments (got ${rest.join(' ')})`);
+      const { workerCommand } = await import('./cli/worker.command.ts');
       return workerCommand({ configPath: values.config });
-    case 'check':
+    }
+    case 'check': {
+      const { checkCommand } = await import('./cli/check.command.ts');
       return checkCommand({ configPath: values.config, ids: rest, configOnly: values['config-only'], json: values.json });
-    case 'status':
+    }
+    case 'status': {
+      const { statusCommand } = await import('./cli/status.command.ts');
       return statusCommand({ configPath: values.config, ids: rest, json: values.json });
+    }
     case 'trigger': {
       const [credentialId, ...extra] = rest;
       if (!credentialId || extra.length) throw new UsageError('trigger takes exactly one credential id');
+      const timeoutSeconds = parseTimeout(values.timeout);
+      const { triggerCommand } = await import('./cli/trigger.command.ts');
       return triggerCommand({
         configPath: values.config,
         credentialId,
         force: values.force,
         wait: values.wait,
-        timeoutSeconds: parseTimeout(values.timeout),
+        timeoutSeconds,
         json: values.json,
       });
     }

@@ -17,13 +17,6 @@ export interface TriggerOptions {
   json: boolean;
 }
 
-export function parseTimeout(text: string | undefined): number {
-  if (text === undefined) return 300;
-  const seconds = Number(text);
-  if (!/^\d+$/.test(text) || seconds < 1) throw new UsageError(`--timeout must be a whole number of seconds, at least 1 (got "${text}")`);
-  return seconds;
-}
-
 /**
  * `rotator trigger <id>`: enqueues a manual check-credential job (rotating when due, or at once
  * with --force). With --wait, waits for its end and exits with its outcome: 0 done or skipped,

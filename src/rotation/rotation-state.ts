@@ -53,6 +53,11 @@ export interface RotationStateStore {
   /** Ends the rotation; a record of another rotation id is left alone. */
   clear(credentialId: string, rotationId: string): Promise<void>;
   readStatus(credentialId: string): Promise<CredentialStatus>;
+  /**
+   * The status and the live rotation step of many credentials at once, in their order: pipelined
+   * in batches, for `rotator status` and the status page over thousands of credentials.
+   */
+  readOverview(credentialIds: readonly string[]): Promise<Array<{ status: CredentialStatus; step: RotationRecord['step'] | undefined }>>;
   /** Merges fields into the status; `undefined` leaves a field, `''` clears it. */
   updateStatus(credentialId: string, fields: Partial<Record<keyof CredentialStatus, string | undefined>>): Promise<void>;
 }
@@ -69,6 +74,9 @@ export function statusKey(prefix: string, credentialId: string): string {
 function isStep(value: string | undefined): value is RotationStep {
   return (ROTATION_STEPS as readonly (string | undefined)[]).includes(value);
 }
+
+/** Credentials per pipeline in `readOverview`: two commands each. */
+const OVERVIEW_BATCH = 1000;
 
 export function createRotationStateStore(redis: Redis, prefix: string): RotationStateStore {
   return {
@@ -95,6 +103,23 @@ export function createRotationStateStore(redis: Redis, prefix: string): Rotation
     },
     async readStatus(credentialId) {
       return (await redis.hgetall(statusKey(prefix, credentialId)));
+    },
+    async readOverview(credentialIds) {
+      const out: Array<{ status: CredentialStatus; step: RotationRecord['step'] | undefined }> = [];
+      for (let i = 0; i < credentialIds.length; i += OVERVIEW_BATCH) {
+        const batch = credentialIds.slice(i, i + OVERVIEW_BATCH);
+        const pipeline = redis.pipeline();
+        for (const id of batch) pipeline.hgetall(statusKey(prefix, id)).hget(rotationKey(prefix, id), 'step');
+        const replies = (await pipeline.exec()) ?? [];
+        for (let j = 0; j < batch.length; j += 1) {
+          const [statusError, status] = replies[2 * j] ?? [];
+          const [stepError, step] = replies[2 * j + 1] ?? [];
+          if (statusError) throw statusError;
+          if (stepError) throw stepError;
+          out.push({ status: (status ?? {}), step: typeof step === 'string' && isStep(step) ? step : undefined });
+        }
+      }
+      return out;
     },
     async updateStatus(credentialId, fields) {
       const set: Record<string, string> = {};

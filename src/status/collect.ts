@@ -56,7 +56,7 @@ function view(credential: CredentialConfig, status: CredentialStatus, rotating: 
 /** Everything `rotator status` and the status page show, read from Redis: ids, states and dates only. */
 export async function collectStatus(options: {
   credentials: readonly CredentialConfig[];
-  state: Pick<RotationStateStore, 'readStatus' | 'get'>;
+  state: Pick<RotationStateStore, 'readOverview'>;
   queue: Pick<Queue, 'getJobCounts'>;
   now?: Date;
 }): Promise<StatusView> {
@@ -67,12 +67,8 @@ export async function collectStatus(options: {
     if (!nextRuns.has(schedule)) nextRuns.set(schedule, nextRun(schedule, now));
     return nextRuns.get(schedule) ?? null;
   };
-  const credentials = await Promise.all(
-    options.credentials.map(async (c) => {
-      const [status, rotation] = await Promise.all([options.state.readStatus(c.id), options.state.get(c.id)]);
-      return view(c, status, rotation?.step, nextOf(c.schedule));
-    }),
-  );
+  const overview = await options.state.readOverview(options.credentials.map((c) => c.id));
+  const credentials = options.credentials.map((c, i) => view(c, overview[i]!.status, overview[i]!.step, nextOf(c.schedule)));
   const queue = await options.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
   return { generatedAt: now.toISOString(), credentials, queue };
 }
