@@ -32,7 +32,7 @@ export interface RotatorWorkerOptions {
 export interface AlertingOptions {
   alerter: Alerter;
   inventory: Pick<Inventory, 'credentials'>;
-  state: Pick<RotationStateStore, 'readStatus'>;
+  state: Pick<RotationStateStore, 'readStatus' | 'updateStatus'>;
   /** A failure while the credential expires within this many days is critical. Default 7. */
   criticalWindowDays?: number;
 }
@@ -119,11 +119,19 @@ async function alertFailure(alerting: AlertingOptions, job: Job, error: Error & 
   const kind = alerting.inventory.credentials.find((c) => c.id === credentialId)?.kind ?? '(unknown)';
   const status = await alerting.state.readStatus(credentialId).catch(() => ({ daysToExpiry: undefined }));
   const days = status.daysToExpiry === undefined || status.daysToExpiry === '' ? undefined : Number(status.daysToExpiry);
+  const errorClass = error.errorClass ?? error.name;
+  if (job.name === 'check-credential' && errorClass !== 'ValidationError') {
+    // Status and the failing metric show it too, not only the alert. A validation's own verdict
+    // (invalid-credential, missing-scope…) was recorded by the validation step itself.
+    await alerting.state
+      .updateStatus(credentialId, { lastResult: 'failed', lastSummary: error.message, lastCheckAt: new Date().toISOString() })
+      .catch(() => undefined);
+  }
   await alerting.alerter.failed({
     credentialId,
     kind,
     ...(error.step ? { step: error.step } : {}),
-    errorClass: error.errorClass ?? error.name,
+    errorClass,
     message: error.message,
     attempts: job.attemptsMade,
     jobId: job.id ?? '',

@@ -122,6 +122,12 @@ describe('alerts (a local receiver plays Slack, PagerDuty and a signed webhook)'
     const [page] = forCredential(t.id, '/pagerduty');
     expect(page!.json).toMatchObject({ routing_key: PD_KEY, event_action: 'trigger', dedup_key: `credential-rotator/${t.id}`, payload: { severity: 'error', source: 'credential-rotator' } });
     expect(String(forCredential(t.id, '/slack')[0]!.json.text)).toContain(`credential ${t.id} (credly-authorization-token) failed at inspect`);
+    // Status says so too (recorded before the alert went out).
+    const status = t.spawn(['status', t.id, '--json']);
+    expect((await status.exited).code).toBe(0);
+    const view = JSON.parse(status.output()) as { credentials: Array<{ state: string; lastResult: string; lastSummary: string }> };
+    expect(view.credentials[0]).toMatchObject({ state: 'failing', lastResult: 'failed' });
+    expect(view.credentials[0]!.lastSummary).toContain('refused by Credly (401)');
 
     // Someone puts a working token into the secret: the next success resolves the incident, once.
     const fresh = fake.state.addToken(t.org, { createdAt: new Date(Date.now() - 10 * DAY) });
