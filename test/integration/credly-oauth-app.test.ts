@@ -34,6 +34,8 @@ interface Setup {
   /** Scopes the existing application may be granted. */
   appScopes?: string[];
   extra?: string;
+  /** The managing token is rotated (by its own job) right after the application's job read it the n-th time. */
+  managerRotatesAfterRead?: number;
 }
 
 async function setup(options: Setup = {}) {
@@ -77,7 +79,20 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
   const queue = createQueue(redis, prefix);
   const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
   const { logger, lines: logs } = captureLogger();
-  const rotators = createRotators({ inventory, secrets: store, requestTimeoutMs: 1_000 });
+  let managerReads = 0;
+  const secrets: Pick<typeof store, 'readCurrent'> = {
+    async readCurrent(secretId) {
+      const value = await store.readCurrent(secretId);
+      if (secretId === secretIds.token) managerReads += 1;
+      if (secretId === secretIds.token && managerReads === options.managerRotatesAfterRead) {
+        const next = fake.state.addToken(org, { description: 'the managing token, rotated' });
+        await store.putCurrent(secretIds.token, JSON.stringify({ token: next.token, tokenId: next.id }));
+        fake.state.killToken(manager.id);
+      }
+      return value;
+    },
+  };
+  const rotators = createRotators({ inventory, secrets, requestTimeoutMs: 1_000 });
   const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 2_000, rotators });
   const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 2_000 });
   await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
@@ -166,6 +181,20 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
     expect(result.reason).toContain('the OAuth application is not granted badge_templates; recreating it would not help');
     expect((await t.current()).applicationId).toBe(t.app.id);
     expect(t.liveApps().map((a) => a.id)).toEqual([t.app.id]);
+  });
+
+  it('recreates the application when its managing token is rotated between reading and use, with the token now stored', async () => {
+    // Read 1: the reaping before the rotation; read 2: the create, which meets the revoked token.
+    const t = await setup({ secret: 'wrong', managerRotatesAfterRead: 2 });
+    const result = await t.run();
+    expect(result).toMatchObject({ state: 'completed', outcome: { action: 'rotated' } });
+    const now = await t.current();
+    expect(fake.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
+    expect(t.liveApps().map((a) => a.id)).toEqual([now.applicationId]);
+    expect(fake.state.isTokenValid(t.manager.token)).toBe(false);
+    // In its first attempt: the refusal of the revoked token is not a failure of the job.
+    expect(t.logs.filter((l) => l.includes('"job: failed"'))).toEqual([]);
+    await t.expectNoSecretsLeaked();
   });
 
   it('fails at once, clearly, when the managing token is dead', async () => {

@@ -60,6 +60,19 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
     try {
       return await call(deps.clientFor(credential), token);
     } catch (error) {
+      // The managing token has its own schedule: it may have been rotated, and the one read here
+      // revoked, a moment ago. A refused call did nothing, so it is made again once with the token
+      // its secret holds now.
+      if (error instanceof ProviderAuthError && error.status === 401) {
+        const now = await deps.managerToken(credential);
+        if (now !== token) {
+          try {
+            return await call(deps.clientFor(credential), now);
+          } catch (again) {
+            throw explainManager(credential, again);
+          }
+        }
+      }
       throw explainManager(credential, error);
     }
   };
