@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YamlLibrary from 'yaml';
 import { buildInventory } from './build.ts';
 import { crossCheck } from './cross-checks.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
@@ -35,6 +36,9 @@ function readYamlFast(text: string): { value: unknown } | undefined {
 export function readYaml(text: string, source: string): unknown {
   const fast = readYamlFast(text);
   if (fast) return fast.value;
+  // Loaded only here, where it is needed: a worker whose inventory reads on the fast path does not
+  // carry the second parser's memory for years.
+  const { parseDocument } = createRequire(import.meta.url)('yaml') as typeof YamlLibrary;
   // Duplicate keys are errors: with last-one-wins a pasted block would silently replace another.
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) throw new ConfigError(source, doc.errors.map(yamlProblem));
