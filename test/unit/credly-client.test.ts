@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCredlyClient } from '../../src/providers/credly/credly-client.ts';
+import { createCredlyOAuthClient } from '../../src/providers/credly/credly-oauth-client.ts';
 
 const API = 'https://api.example.test/v1';
 const ORG = '7c4e2f3a-1b2c-4d5e-8f90-a1b2c3d4e5f6';
@@ -64,5 +65,30 @@ describe('Credly client', () => {
     expect(await client.deleteToken(TOKEN, ORG, 'a')).toBe('deleted');
     expect(await client.deleteToken(TOKEN, ORG, 'a')).toBe('not-found');
     expect(await client.deleteToken(TOKEN, ORG, 'a')).toBe('unsupported');
+  });
+});
+
+describe('Credly OAuth client listing', () => {
+  const appPage = (ids: number[], next: string | null) =>
+    new Response(JSON.stringify({ data: ids.map((id) => ({ id, name: `app ${id}`, uid: `uid-${id}`, created_at: '2026-01-01T00:00:00Z' })), metadata: { next_page_url: next } }), {
+      headers: { 'content-type': 'application/json' },
+    });
+
+  it('follows a relative next_page_url on the API host, as the token listing does', async () => {
+    const { fetch, calls } = scripted([() => appPage([1], `/v1/organizations/${ORG}/oauth_applications?page=2&per=100`), () => appPage([2], null)]);
+    const apps = await createCredlyOAuthClient({ apiBase: API, fetch }).listApplications(TOKEN, ORG);
+    expect(apps.map((a) => a.id)).toEqual([1, 2]);
+    expect(calls.map((c) => c.url)).toEqual([`${API}/organizations/${ORG}/oauth_applications?per=100`, `${API}/organizations/${ORG}/oauth_applications?page=2&per=100`]);
+  });
+
+  it('never sends the token to another host, and stops a listing that loops', async () => {
+    const elsewhere = scripted([() => appPage([1], 'https://evil.example.test/v1/steal')]);
+    await expect(createCredlyOAuthClient({ apiBase: API, fetch: elsewhere.fetch }).listApplications(TOKEN, ORG)).rejects.toThrow(
+      'credly list-applications: next_page_url points to another host; refused',
+    );
+    expect(elsewhere.calls).toHaveLength(1);
+    const self = `${API}/organizations/${ORG}/oauth_applications?page=2`;
+    const loop = scripted([() => appPage([1], self), () => appPage([2], self)]);
+    await expect(createCredlyOAuthClient({ apiBase: API, fetch: loop.fetch }).listApplications(TOKEN, ORG)).rejects.toThrow('the listing does not end (page 3)');
   });
 });

@@ -1,5 +1,6 @@
 import { stripTrailingSlash } from '../../config/index.ts';
 import { ProviderRequestError, ProviderUnavailableError } from '../errors.ts';
+import { readAllPages } from './pages.ts';
 import { createProviderHttp, type ProviderHttpOptions } from '../http.ts';
 import { credlyOrganizationSchema, credlyTokenAnswerSchema, credlyTokenPageSchema, type CredlyTokenJson, type CredlyTokenPageJson } from './credly-schemas.ts';
 
@@ -89,43 +90,27 @@ export function createCredlyClient(options: CredlyClientOptions): CredlyClient {
   const auth = (token: string) => ({ headers: { authorization: basic(token) }, secrets: [token] });
   // One budget per organization: Credly's limits, whatever they are, apply per organization.
   const budget = (organizationId: string) => ({ rateKey: `credly:${organizationId}` });
-  const unavailable = (message: string) => new ProviderUnavailableError(message, { provider: 'credly', operation: 'list-tokens' });
-
-  /** The next page's URL, resolved, and only on the API's own origin: the token goes wherever it points. */
-  function nextPage(next: string | null | undefined, current: string): string | null {
-    if (next === null || next === undefined || next === '') return null;
-    let url: URL;
-    try {
-      url = new URL(next, current);
-    } catch {
-      throw unavailable('next_page_url is not a URL; refused');
-    }
-    if (url.origin !== origin) throw unavailable('next_page_url points to another host; refused');
-    return url.href;
-  }
 
   return {
     async listTokens(token, organizationId) {
-      const tokens: CredlyToken[] = [];
-      const seen = new Set<string>();
-      let url: string | null = `${org('list-tokens', organizationId)}/authorization_tokens?per=100`;
-      while (url) {
-        // A page that was already read, or endless pages, would keep the job busy forever.
-        if (seen.has(url) || seen.size >= maxPages) throw unavailable(`the listing does not end (page ${seen.size + 1})`);
-        seen.add(url);
-        const page: { body: CredlyTokenPageJson } = await http.request({
-          operation: 'list-tokens',
-          method: 'GET',
-          url,
-          parse: credlyTokenPageSchema,
-          explain: EXPLAIN['list-tokens'],
-          ...auth(token),
-          ...budget(organizationId),
-        });
-        tokens.push(...page.body.data.map(toToken));
-        url = nextPage(page.body.metadata?.next_page_url, url);
-      }
-      return tokens;
+      return readAllPages({
+        first: `${org('list-tokens', organizationId)}/authorization_tokens?per=100`,
+        origin,
+        maxPages,
+        operation: 'list-tokens',
+        read: async (url) => {
+          const page: { body: CredlyTokenPageJson } = await http.request({
+            operation: 'list-tokens',
+            method: 'GET',
+            url,
+            parse: credlyTokenPageSchema,
+            explain: EXPLAIN['list-tokens'],
+            ...auth(token),
+            ...budget(organizationId),
+          });
+          return { items: page.body.data.map(toToken), next: page.body.metadata?.next_page_url };
+        },
+      });
     },
 
     async createToken(token, organizationId, description) {

@@ -1,5 +1,6 @@
 import { stripTrailingSlash } from '../../config/index.ts';
 import { ProviderUnavailableError } from '../errors.ts';
+import { readAllPages } from './pages.ts';
 import { createProviderHttp, type ProviderHttpOptions } from '../http.ts';
 import type { DeleteResult } from './credly-client.ts';
 import {
@@ -64,20 +65,17 @@ export function createCredlyOAuthClient(options: CredlyOAuthClientOptions): Cred
 
   return {
     async listApplications(token, organizationId) {
-      const found: CredlyApplication[] = [];
-      const seen = new Set<string>();
-      let url: string | null = `${apps(organizationId)}?per=100`;
-      while (url) {
-        if (new URL(url).origin !== origin || seen.has(url) || seen.size >= maxPages) {
-          throw new ProviderUnavailableError('the application listing points elsewhere or does not end; refused', { provider: 'credly', operation: 'list-applications' });
-        }
-        seen.add(url);
-        const page: { body: { data: CredlyApplicationJson[]; metadata?: { next_page_url?: string | null | undefined } | undefined } } =
-          await http.request({ operation: 'list-applications', method: 'GET', url, parse: credlyApplicationPageSchema, ...auth(token), ...budget(organizationId) });
-        found.push(...page.body.data.map(toApplication));
-        url = page.body.metadata?.next_page_url ?? null;
-      }
-      return found;
+      return readAllPages({
+        first: `${apps(organizationId)}?per=100`,
+        origin,
+        maxPages,
+        operation: 'list-applications',
+        read: async (url) => {
+          const page: { body: { data: CredlyApplicationJson[]; metadata?: { next_page_url?: string | null | undefined } | undefined } } =
+            await http.request({ operation: 'list-applications', method: 'GET', url, parse: credlyApplicationPageSchema, ...auth(token), ...budget(organizationId) });
+          return { items: page.body.data.map(toApplication), next: page.body.metadata?.next_page_url };
+        },
+      });
     },
 
     async createApplication(token, organizationId, name, description) {
