@@ -298,7 +298,7 @@ async function reap<C extends RotatableCredential, S>(
   if (status.previousRef && status.previousRevokeAt && Date.parse(status.previousRevokeAt) > deps.now().getTime()) refs.add(status.previousRef);
   try {
     // Reaping runs only while no rotation of the credential is live (under its lock, with no record).
-    const deleted = await provider.reap(credential, acting, { refs, rotationIds: new Set() });
+    const deleted = await provider.reap(credential, acting, { refs });
     if (deleted.length) log.info({ deleted }, 'rotation: orphans deleted');
   } catch (error) {
     log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: orphan reaping failed; the next run tries again');

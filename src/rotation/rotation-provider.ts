@@ -66,8 +66,9 @@ export interface RotationProvider<C, S> {
   revoke(credential: C, acting: S, previousRef: string): Promise<RevokeResult>;
   /**
    * Deletes credentials the rotator created for this credential that nothing needs any more: not
-   * `acting`, not listed in `keepRefs`, not tagged with a rotation id in `keepRotationIds`.
+   * `acting`, not listed in `keep.refs` (the previous credential inside its overlap window). Runs
+   * only while no rotation of the credential is live, so nothing else it made is still needed.
    * Returns the ids deleted. Credentials the rotator did not create are never touched.
    */
-  reap(credential: C, acting: S, keep: { refs: ReadonlySet<string>; rotationIds: ReadonlySet<string> }): Promise<string[]>;
+  reap(credential: C, acting: S, keep: { refs: ReadonlySet<string> }): Promise<string[]>;
 }

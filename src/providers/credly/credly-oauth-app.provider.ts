@@ -170,7 +170,7 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
         const orphans = (await client.listApplications(token, credential.organizationId)).filter((a) => {
           const marker = parseMarker(a.description);
           if (!marker || marker.credentialId !== credential.id) return false;
-          return a.id !== acting.value?.applicationId && !keep.refs.has(String(a.id)) && !keep.rotationIds.has(marker.rotationId);
+          return a.id !== acting.value?.applicationId && !keep.refs.has(String(a.id));
         });
         const deleted: string[] = [];
         for (const orphan of orphans) {

@@ -88,7 +88,7 @@ export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenCon
       const orphans = (await list(credential, acting)).filter((t) => {
         const marker = parseMarker(t.description);
         if (!marker || marker.credentialId !== credential.id) return false;
-        return t.token !== acting.token && t.id !== acting.tokenId && !keep.refs.has(t.id) && !keep.rotationIds.has(marker.rotationId);
+        return t.token !== acting.token && t.id !== acting.tokenId && !keep.refs.has(t.id);
       });
       const deleted: string[] = [];
       for (const orphan of orphans) {
