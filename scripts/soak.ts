@@ -6,6 +6,7 @@
  *   npm run soak                      every scenario, full scale
  *   npm run soak -- --short           the scale `npm test` runs
  *   npm run soak -- crash clock       only the scenarios whose names contain these words
+ *   SOAK_VERBOSE=1 npm run soak       also one line per bad answer and per clock case
  */
 import { badAnswers } from '../test/soak/bad-answers.ts';
 import { clock } from '../test/soak/clock.ts';

@@ -181,7 +181,7 @@ export const clock: SoakScenario = async (ctx) => {
       const result = await worker.run(a.id);
       credly.faults.clear();
       const problem = await judge(a, result, workerNow, async () => (await store.readCurrent(a.secretId)).secretString);
-      ctx.log(`${SCENARIO}: ${c.name}: ${problem ? `WRONG — ${problem}` : `ok (${c.expect})`}`);
+      if (problem || process.env.SOAK_VERBOSE) ctx.log(`${SCENARIO}: ${c.name}: ${problem ? `WRONG — ${problem}` : `ok (${c.expect})`}`);
       if (problem) wrong.push(`${c.name}: ${problem}`);
     }
   } finally {
