@@ -21,20 +21,19 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { emulatorAwsEnv, startMoto, startRedis } from '../../scripts/local-services.ts';
+import { emulatorAwsEnv, startRedis } from '../../scripts/local-services.ts';
 import { parseMarker } from '../../src/providers/credly/marker.ts';
 import { createQueue, enqueue, jobOptions } from '../../src/queue/producer.ts';
 import { createRotationStateStore } from '../../src/rotation/rotation-state.ts';
-import { createSecretStore } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/secrets/secret-values.ts';
 import { startCredlyFake } from '../fakes/credly.fake.ts';
 import { startDegreedFake } from '../fakes/degreed.fake.ts';
 import { startLearnlinkFake } from '../fakes/learnlink.fake.ts';
 import { processTracker } from '../support/processes.ts';
 import { spawnRotator, type RotatorProcess } from '../support/worker-process.ts';
+import { emulatorStore } from './context.ts';
 import { countRow, type SoakContext, type SoakRow, type SoakScenario } from './report.ts';
 
 const SCENARIO = 'redis restart';
@@ -128,20 +127,8 @@ export const redisRestart: SoakScenario = async (ctx) => {
     const redisServer = await startRedis(redisDir, { persistence: 'aof' });
     cleanup.push(() => redisServer.stop());
     const redisUrl = `redis://127.0.0.1:${redisServer.port}`;
-    let smEndpoint = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
-    if (!smEndpoint) {
-      const moto = await startMoto();
-      cleanup.push(() => moto.stop());
-      smEndpoint = `http://127.0.0.1:${moto.port}`;
-    }
+    const { endpoint: smEndpoint, store } = await emulatorStore(cleanup);
     const aws = emulatorAwsEnv(smEndpoint);
-    const store = createSecretStore(
-      new SecretsManagerClient({
-        endpoint: smEndpoint,
-        region: aws.AWS_REGION,
-        credentials: { accessKeyId: aws.AWS_ACCESS_KEY_ID!, secretAccessKey: aws.AWS_SECRET_ACCESS_KEY! },
-      }),
-    );
     const latencyMs = scale.providerLatencyMs;
     const [credly, degreed, learnlink] = await Promise.all([startCredlyFake({ latencyMs }), startDegreedFake({ latencyMs }), startLearnlinkFake({ latencyMs })]);
     cleanup.push(() => Promise.all([credly.close(), degreed.close(), learnlink.close()]));

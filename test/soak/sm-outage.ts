@@ -22,14 +22,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { emulatorAwsEnv, startMoto, startRedis } from '../../scripts/local-services.ts';
+import { emulatorAwsEnv, startRedis } from '../../scripts/local-services.ts';
 import { parseMarker } from '../../src/providers/credly/marker.ts';
 import { createQueue, enqueue } from '../../src/queue/producer.ts';
 import { createRotationStateStore } from '../../src/rotation/rotation-state.ts';
-import { createSecretStore, type SecretStore } from '../../src/secrets/secret-store.ts';
+import type { SecretStore } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/secrets/secret-values.ts';
 import { startCredlyFake } from '../fakes/credly.fake.ts';
 import { startDegreedFake } from '../fakes/degreed.fake.ts';
@@ -38,6 +37,7 @@ import { startAlertReceiver } from '../support/alert-receiver.ts';
 import { processTracker } from '../support/processes.ts';
 import { startSmProxy, type SmOutage } from '../support/sm-proxy.ts';
 import { spawnRotator } from '../support/worker-process.ts';
+import { emulatorStore } from './context.ts';
 import { countRow, type SoakContext, type SoakRow, type SoakScenario } from './report.ts';
 
 const SCENARIO = 'secrets manager outage';
@@ -107,20 +107,8 @@ export const smOutage: SoakScenario = async (ctx) => {
       cleanup.push(() => redisServer.stop());
       redisUrl = `redis://127.0.0.1:${redisServer.port}`;
     }
-    let smEndpoint = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
-    if (!smEndpoint) {
-      const moto = await startMoto();
-      cleanup.push(() => moto.stop());
-      smEndpoint = `http://127.0.0.1:${moto.port}`;
-    }
+    const { endpoint: smEndpoint, store } = await emulatorStore(cleanup);
     const aws = emulatorAwsEnv(smEndpoint);
-    const store = createSecretStore(
-      new SecretsManagerClient({
-        endpoint: smEndpoint,
-        region: aws.AWS_REGION,
-        credentials: { accessKeyId: aws.AWS_ACCESS_KEY_ID!, secretAccessKey: aws.AWS_SECRET_ACCESS_KEY! },
-      }),
-    );
     const proxy = await startSmProxy(smEndpoint);
     cleanup.push(() => proxy.close());
     const [credly, degreed, learnlink, receiver] = await Promise.all([startCredlyFake(), startDegreedFake(), startLearnlinkFake(), startAlertReceiver()]);
