@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { emulatorAwsEnv, startMoto } from '../../scripts/local-services.ts';
 import { createSecretStore, type SecretStore } from '../../src/secrets/secret-store.ts';
@@ -51,4 +52,14 @@ export async function emulatorStore(cleanup: Array<() => Promise<unknown>>): Pro
     credentials: { accessKeyId: aws.AWS_ACCESS_KEY_ID!, secretAccessKey: aws.AWS_SECRET_ACCESS_KEY! },
   });
   return { endpoint, store: createSecretStore(client) };
+}
+
+/** Polls `check` until it holds or `timeoutMs` passes; the last answer is returned either way. */
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await sleep(intervalMs);
+  }
+  return check();
 }

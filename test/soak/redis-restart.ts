@@ -33,7 +33,7 @@ import { startDegreedFake } from '../fakes/degreed.fake.ts';
 import { startLearnlinkFake } from '../fakes/learnlink.fake.ts';
 import { processTracker } from '../support/processes.ts';
 import { spawnRotator, type RotatorProcess } from '../support/worker-process.ts';
-import { emulatorStore } from './context.ts';
+import { emulatorStore, waitUntil } from './context.ts';
 import { countRow, type SoakContext, type SoakRow, type SoakScenario } from './report.ts';
 
 const SCENARIO = 'redis restart';
@@ -103,15 +103,6 @@ async function readiness(worker: Worker): Promise<number> {
   } catch {
     return 0;
   }
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await sleep(intervalMs);
-  }
-  return check();
 }
 
 export const redisRestart: SoakScenario = async (ctx) => {

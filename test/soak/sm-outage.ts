@@ -37,7 +37,7 @@ import { startAlertReceiver } from '../support/alert-receiver.ts';
 import { processTracker } from '../support/processes.ts';
 import { startSmProxy, type SmOutage } from '../support/sm-proxy.ts';
 import { spawnRotator } from '../support/worker-process.ts';
-import { emulatorStore } from './context.ts';
+import { emulatorStore, waitUntil } from './context.ts';
 import { countRow, type SoakContext, type SoakRow, type SoakScenario } from './report.ts';
 
 const SCENARIO = 'secrets manager outage';
@@ -75,15 +75,6 @@ interface ValidatedCredential {
   id: string;
   kind: 'degreed-client-credentials' | 'learnlink-client-credentials';
   secretId: string;
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await sleep(intervalMs);
-  }
-  return check();
 }
 
 /** The token in AWSCURRENT, read from the emulator itself (not through the proxy). */
