@@ -15,8 +15,9 @@ function run(cmd: string, args: string[], cwd: string, env: Record<string, strin
 }
 
 /**
- * No Docker engine runs here, so the image is not built. What the Dockerfile's stages do is done
- * by hand instead, in a clean copy: compile, install production dependencies only, run the entrypoint.
+ * What the Dockerfile's stages do, by hand in a clean copy (compile, production dependencies only,
+ * run the entrypoint): quick, and inside `npm test`. The image itself is built by buildah and run
+ * by scripts/image-test.sh, which CI runs after `npm test`.
  */
 describe('the container image, stage by stage (no Docker engine here)', () => {
   it('builds, installs production dependencies only, and runs its entrypoint from a clean copy', () => {

@@ -225,6 +225,13 @@ describe('values helm refuses, with a message naming the value', () => {
     expect(renderError({ values: ['ci/minimal-values.yaml'], set })).toContain(message);
   });
 
+  it('refuses Kubernetes before 1.27, where the PDB policy and matchLabelKeys would be dropped', () => {
+    const old = helm(['template', 'rotator', chart, '-f', join(chart, 'ci/minimal-values.yaml'), '--kube-version', '1.26.5']);
+    expect(old.code).not.toBe(0);
+    expect(old.stderr).toContain('chart requires kubeVersion: >=1.27.0-0');
+    expect(helm(['template', 'rotator', chart, '-f', join(chart, 'ci/minimal-values.yaml'), '--kube-version', '1.27.0']).code).toBe(0);
+  });
+
   it('accepts `global` from a parent chart', () => {
     expect(render({ values: ['ci/minimal-values.yaml'], set: ['global.imageRegistry=registry.example.com'] }).one('Deployment')).toBeTruthy();
   });
