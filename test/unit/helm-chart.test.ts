@@ -185,13 +185,13 @@ describe('the chart for a trial (inline URL, one replica, overrides)', () => {
 
   it('makes the Secret from redis.url, restarts the pods when it changes, and leaves out what one replica cannot use', () => {
     expect(rendered.objects.map((o: K8sObject) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['Deployment/rotator-trial', 'Secret/rotator-trial-redis', 'Service/rotator-trial']);
-    expect(rendered.one('Secret').stringData).toEqual({ 'redis-url': 'redis://:trial-password@redis-master.default.svc:6379' });
+    expect(rendered.one('Secret').stringData).toEqual({ 'redis-url': 'rediss://:trial-password@redis-master.default.svc:6379' });
     expect(spec.containers[0]?.env.find((e) => e.name === 'REDIS_URL')?.valueFrom).toEqual({ secretKeyRef: { name: 'rotator-trial-redis', key: 'redis-url' } });
     expect(spec.serviceAccountName).toBe('rotator-trial');
     expect(spec.volumes.find((v) => v.name === 'inventory')?.configMap).toEqual({ name: 'rotator-inventory' });
     expect(spec.topologySpreadConstraints).toBeUndefined();
     expect(spec.containers[0]?.startupProbe).toBeUndefined();
-    const moved = podOf(render({ values: ['ci/inline-url-values.yaml'], set: ['redis.url=redis://:other@redis-replica:6379'] }).one('Deployment')).annotations;
+    const moved = podOf(render({ values: ['ci/inline-url-values.yaml'], set: ['redis.url=rediss://:other@redis-replica:6379'] }).one('Deployment')).annotations;
     expect(moved['checksum/redis']).not.toBe(annotations['checksum/redis']);
     expect(moved['checksum/inventory']).toBe(annotations['checksum/inventory']);
   });
