@@ -96,6 +96,7 @@ async function main(): Promise<void> {
     check('the dashboard asked for without its packages: exit 2 naming them', dashboardCode === 2 && dashboard.output().includes("the dashboard's packages are not installed"), `exit ${dashboardCode}`);
 
     await workerScenario(rootfs, config, work, cleanups);
+    await dashboardPackagesStage();
 
     console.log('== figures');
     console.log(`  image ${IMAGE}: ${imageSize(IMAGE)} (stand-in base ${imageSize(base.name)}; /app ${(appBytes / 1e6).toFixed(1)} MB)`);
@@ -109,6 +110,22 @@ async function main(): Promise<void> {
       }
     }
     sh('buildah', ['rmi', IMAGE]);
+  }
+}
+
+/** The documented build argument: the deps stage with DASHBOARD_PACKAGES=include holds the board's packages. */
+async function dashboardPackagesStage(): Promise<void> {
+  const name = 'localhost/credential-rotator:image-test-deps';
+  const started = Date.now();
+  await streamed('buildah', ['bud', '--pull=never', '--layers=false', '--target', 'deps', '--build-arg', 'DASHBOARD_PACKAGES=include', '-t', name, '-f', join(root, 'Dockerfile'), root], '  ');
+  const container = buildah('from', '--pull=never', name);
+  try {
+    const rootfs = buildah('mount', container);
+    const present = ['@bull-board/api', '@bull-board/express', 'express'].filter((p) => existsSync(join(rootfs, 'app/node_modules', p)));
+    check('--build-arg DASHBOARD_PACKAGES=include installs the dashboard\'s packages', present.length === 3, `${present.join(', ')} in ${seconds(started)} s`);
+  } finally {
+    sh('buildah', ['rm', container]);
+    sh('buildah', ['rmi', name]);
   }
 }
 
