@@ -17,7 +17,8 @@ import { ensureStandinBase } from './image/standin-base.ts';
 import { emulatorAwsEnv, freePort, startLocalServices } from './local-services.ts';
 
 const root = resolve(import.meta.dirname, '..');
-const IMAGE = 'localhost/credential-rotator:image-test';
+// One tag per run: two CI runs on one machine never remove each other's image.
+const IMAGE = `localhost/credential-rotator:image-test-${process.pid}`;
 const NPM_VERSION = '11.21.2';
 const DAY = 86_400_000;
 
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
 
 /** The documented build argument: the deps stage with DASHBOARD_PACKAGES=include holds the board's packages. */
 async function dashboardPackagesStage(): Promise<void> {
-  const name = 'localhost/credential-rotator:image-test-deps';
+  const name = `${IMAGE}-deps`;
   const started = Date.now();
   await streamed('buildah', ['bud', '--pull=never', '--layers=false', '--target', 'deps', '--build-arg', 'DASHBOARD_PACKAGES=include', '-t', name, '-f', join(root, 'Dockerfile'), root], '  ');
   const container = buildah('from', '--pull=never', name);
