@@ -20,6 +20,7 @@ export function buildInventory(parsed: RawInventory): Inventory {
           revokePreviousAfterMs: c.revokePreviousAfter ?? defaults.revokePreviousAfter,
           useRotateEndpoint: c.useRotateEndpoint,
           deleteSupported: c.deleteSupported,
+          testWithOrganizationEndpoint: c.testWithOrganizationEndpoint,
           endpoints: resolveEndpoints(c),
         };
       case 'credly-oauth-application':

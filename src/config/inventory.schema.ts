@@ -51,6 +51,8 @@ const credlyToken = z.strictObject({
     .refine((v) => !v, "is not offered: Credly's rotate endpoint kills the calling token at once, so a crash before the new one is stored loses both; the rotator creates a new token and revokes the old one after storing (see README)")
     .default(false),
   deleteSupported: z.boolean().default(true),
+  // The documented proof of a new token is the token listing; GET /organizations/{id} is in no vendor page.
+  testWithOrganizationEndpoint: z.boolean().default(false),
   endpoints: z.strictObject({ apiBase: endpointUrl.optional() }).default({}),
 });
 

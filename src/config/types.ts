@@ -35,6 +35,8 @@ export interface CredlyTokenConfig extends CredentialBase {
   useRotateEndpoint: boolean;
   /** Revoke old tokens with DELETE (an unconfirmed endpoint); false leaves them to expire. Default true. */
   deleteSupported: boolean;
+  /** Also `GET /organizations/{id}` (in no vendor page) when testing a new token, beside the listing. Default false. */
+  testWithOrganizationEndpoint: boolean;
   endpoints: CredlyEndpoints;
 }
 

@@ -43,6 +43,7 @@ describe('the full valid inventory', () => {
       revokePreviousAfterMs: HOUR + 30 * MINUTE,
       useRotateEndpoint: false,
       deleteSupported: false,
+      testWithOrganizationEndpoint: false,
       endpoints: { apiBase: 'https://credly-proxy.example.com/v1', tokenUrl: 'https://www.credly.com/oauth/token' },
     });
   });
@@ -59,6 +60,7 @@ describe('the full valid inventory', () => {
       revokePreviousAfterMs: 15 * MINUTE,
       useRotateEndpoint: false,
       deleteSupported: true,
+      testWithOrganizationEndpoint: false,
       endpoints: { apiBase: 'https://sandbox-api.credly.com/v1', tokenUrl: 'https://sandbox.credly.com/oauth/token' },
     });
   });

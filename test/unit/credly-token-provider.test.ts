@@ -6,6 +6,7 @@ import type { CredlyClient, CredlyToken } from '../../src/providers/credly/credl
 import { createCredlyTokenProvider } from '../../src/providers/credly/credly-token.provider.ts';
 import { parseMarker, rotatorDescription } from '../../src/providers/credly/marker.ts';
 import { ProviderAuthError } from '../../src/providers/errors.ts';
+import { NewTokenRightsError } from '../../src/providers/credly/new-token-check.ts';
 import { CredentialNotListedError } from '../../src/rotation/errors.ts';
 
 const DAY = 86_400_000;
@@ -140,6 +141,41 @@ describe('Credly token provider', () => {
     expect(reaped).toEqual([orphan.id]);
     expect(deleted).toEqual([orphan.id]);
     expect(await provider.reap(config('    deleteSupported: false'), { token: acting.token }, { refs: new Set() })).toEqual([]);
+  });
+
+  it('tests a new token with the documented listing: it must find itself there, with its expiry', async () => {
+    const fresh = token();
+    const calls: string[] = [];
+    const { provider } = stubClient([token(), fresh], { listTokens: async (auth) => (calls.push(auth), [token(), fresh]) });
+    await provider.test(config(), { token: fresh.token, tokenId: fresh.id });
+    expect(calls).toEqual([fresh.token]);
+    const missing = stubClient([token()]).provider;
+    const error = await missing.test(config(), { token: fresh.token, tokenId: fresh.id }).then(() => undefined, (e: unknown) => e as Error);
+    expect(error?.message).toBe(`credly list-tokens: the new token ${fresh.id} does not find itself in the token listing it made`);
+    expect(isPermanent(error)).toBe(false);
+  });
+
+  it('refuses for good a new token without the rights the next rotation needs, naming them', async () => {
+    const readOnly = token({ writeEnabled: false, deleteEnabled: false });
+    const { provider } = stubClient([readOnly]);
+    const error = await provider.test(config(), { token: readOnly.token, tokenId: readOnly.id }).then(() => undefined, (e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(NewTokenRightsError);
+    expect(isPermanent(error)).toBe(true);
+    expect(error?.message).toContain(`the new token ${readOnly.id} is not write-enabled, delete-enabled`);
+    expect(error?.message).not.toContain(readOnly.token);
+    // Without DELETE the rotator needs no delete right.
+    const noDelete = token({ deleteEnabled: false });
+    await stubClient([noDelete]).provider.test(config('    deleteSupported: false'), { token: noDelete.token, tokenId: noDelete.id });
+  });
+
+  it('asks GET /organizations/{id} only as an extra, when testWithOrganizationEndpoint is set', async () => {
+    const fresh = token();
+    const asked: string[] = [];
+    const { provider } = stubClient([fresh], { getOrganization: async (auth, org) => (asked.push(auth), { id: org, name: 'Demo' }) });
+    await provider.test(config(), { token: fresh.token, tokenId: fresh.id });
+    expect(asked).toEqual([]);
+    await provider.test(config('    testWithOrganizationEndpoint: true'), { token: fresh.token, tokenId: fresh.id });
+    expect(asked).toEqual([fresh.token]);
   });
 
   it('revokes by DELETE, takes a 404 as done, and without DELETE reports when the old token expires', async () => {

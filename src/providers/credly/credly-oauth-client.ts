@@ -7,7 +7,9 @@ import {
   credlyAccessTokenSchema,
   credlyApplicationAnswerSchema,
   credlyApplicationPageSchema,
+  pageInfo,
   type CredlyApplicationJson,
+  type CredlyPageMetadataJson,
 } from './credly-schemas.ts';
 
 export interface CredlyApplication {
@@ -71,9 +73,9 @@ export function createCredlyOAuthClient(options: CredlyOAuthClientOptions): Cred
         maxPages,
         operation: 'list-applications',
         read: async (url) => {
-          const page: { body: { data: CredlyApplicationJson[]; metadata?: { next_page_url?: string | null | undefined } | undefined } } =
+          const page: { body: { data: CredlyApplicationJson[]; metadata?: CredlyPageMetadataJson | undefined } } =
             await http.request({ operation: 'list-applications', method: 'GET', url, parse: credlyApplicationPageSchema, ...auth(token), ...budget(organizationId) });
-          return { items: page.body.data.map(toApplication), next: page.body.metadata?.next_page_url };
+          return { items: page.body.data.map(toApplication), ...pageInfo(page.body.metadata) };
         },
       });
     },

@@ -6,6 +6,7 @@ import { parseSecretValue, serializeCredlyToken, type CredlyTokenSecret } from '
 import { ProviderAuthError, ProviderUnavailableError } from '../errors.ts';
 import type { CredlyClient, CredlyToken } from './credly-client.ts';
 import { parseMarker, rotatorDescription } from './marker.ts';
+import { proveNewToken } from './new-token-check.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -28,7 +29,7 @@ function toSecret(token: CredlyToken, organizationId: string, rotatedAt: string)
   return { token: token.token, tokenId: token.id, organizationId, expiresAt: token.expiresAt.toISOString(), rotatedAt };
 }
 
-/** Credly authorization tokens: new token with the current one, Basic-auth test, DELETE of the old one. */
+/** Credly authorization tokens: new token with the current one, tested by listing itself, DELETE of the old one. */
 export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenConfig) => CredlyClient): RotationProvider<CredlyTokenConfig, CredlyTokenSecret> {
   const list = async (credential: CredlyTokenConfig, acting: CredlyTokenSecret) => {
     try {
@@ -69,7 +70,7 @@ export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenCon
     },
 
     async test(credential, pending) {
-      await clientFor(credential).getOrganization(pending.token, credential.organizationId);
+      await proveNewToken(clientFor(credential), credential, pending);
     },
 
     async revoke(credential, acting, previousRef) {
