@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import { parseInventory, type Inventory } from '../../src/config/index.ts';
+import type { CredentialProbe, Finding } from '../../src/probe/findings.ts';
+import { probeCredential } from '../../src/probe/run.ts';
+import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
+
+export const store = createSecretStore(createSecretsManagerClient());
+
+/** A unique run id, secret ids and credential ids that never clash between tests. */
+export const runId = () => randomUUID().slice(0, 8);
+
+/** Probes `id` of the inventory text, in process, over real HTTP and the real Secrets Manager emulator. */
+export async function probe(inventoryText: string, id: string, allowWrites: boolean): Promise<{ result: CredentialProbe; inventory: Inventory }> {
+  const inventory = parseInventory(inventoryText);
+  const credential = inventory.credentials.find((c) => c.id === id);
+  if (!credential) throw new Error(`no credential ${id}`);
+  const result = await probeCredential(credential, {
+    inventory,
+    allowWrites,
+    readSecret: async (secretId) => (await store.readCurrent(secretId)).secretString,
+  });
+  return { result, inventory };
+}
+
+export function finding(result: CredentialProbe, check: string): Finding {
+  const found = result.findings.find((f) => f.check === check);
+  if (!found) throw new Error(`no finding "${check}" in ${JSON.stringify(result.findings.map((f) => f.check))}`);
+  return found;
+}
+
+/** No value of `secrets` appears anywhere in `texts` (the probe's output, its JSON). */
+export function expectNoSecrets(secrets: string[], ...texts: string[]): void {
+  expect(secrets.length).toBeGreaterThan(0);
+  for (const secret of secrets) for (const text of texts) expect(text.includes(secret), `a secret value (${secret.slice(0, 6)}…) is in the output`).toBe(false);
+}
