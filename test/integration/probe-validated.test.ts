@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { startDegreedFake, type DegreedFakeOptions } from '../fakes/degreed.fake.ts';
+import { startLearnlinkFake, type LearnlinkFakeOptions } from '../fakes/learnlink.fake.ts';
+import { expectNoSecrets, finding, probe, runId, store } from '../support/probe-harness.ts';
+
+/** `rotator probe` for Degreed and Learn.link credentials, against each variant of their fakes. */
+
+async function degreed(options: DegreedFakeOptions, scopes: string[], extra: string, configured = ['users:read']) {
+  const fake = await startDegreedFake(options);
+  const run = runId();
+  const client = fake.state.addClient({ scopes });
+  await store.putCurrent(`test/probe/${run}`, JSON.stringify(client));
+  const id = `degreed-${run}`;
+  const inventory = `version: 1
+credentials:
+  - id: ${id}
+    kind: degreed-client-credentials
+    secretId: test/probe/${run}
+    environment: betatest
+    dataCenter: EU
+    scopes: [${configured.join(', ')}]
+    endpoints: { tokenUrl: "${fake.tokenUrl}", apiBase: "${fake.apiBase}"${fake.logoutUrl ? `, logoutUrl: "${fake.logoutUrl}"` : ''} }
+${extra}`;
+  const { result } = await probe(inventory, id, false);
+  const secrets = [client.clientSecret, ...fake.state.issuedAccessTokens().flatMap((t) => [t.value, t.refreshToken])];
+  await fake.close();
+  return { result, fake, secrets };
+}
+
+describe('rotator probe: Degreed', () => {
+  it('the rotator\'s check, the scopes one by one, both refusals, the reads the scopes allow, and a POST logout confirmed by the token being refused', async () => {
+    const { result, secrets } = await degreed({}, ['users:read', 'content:read'], '    probe: true\n');
+    expect(finding(result, 'validation')).toMatchObject({ status: 'holds', observed: expect.stringContaining('logged out') });
+    expect(finding(result, 'scopes')).toMatchObject({ status: 'holds', facts: { held: ['users:read'], missing: [] } });
+    expect(finding(result, 'invalid-client')).toMatchObject({ status: 'holds', facts: { status: 403, errorCode: 'invalid_client' } });
+    expect(finding(result, 'scope-refusal')).toMatchObject({ status: 'holds', facts: { status: 403, errorCode: 'invalid_scope' } });
+    expect(finding(result, 'reads')).toMatchObject({ status: 'holds', relied: true, facts: { users: 200, content: 403, working: ['users'] } });
+    expect(finding(result, 'logout')).toMatchObject({ status: 'holds', relied: true, facts: { works: ['POST'] } });
+    expect(finding(result, 'logout').facts.GET).toMatch(/refused \(404\)/);
+    expect(result).toMatchObject({ ok: true, settings: { probe: true } });
+    expectNoSecrets(secrets, JSON.stringify(result));
+  });
+
+  it('a Degreed whose logout is the page\'s GET: detected, and the POST the rotator sends does not hold', async () => {
+    const { result } = await degreed({ logoutMethod: 'GET' }, ['users:read'], '');
+    expect(finding(result, 'logout')).toMatchObject({ status: 'does-not-hold', relied: true, facts: { works: ['GET'] } });
+    expect(finding(result, 'logout').facts.GET).toMatch(/refused afterwards/);
+    expect(result.ok).toBe(false);
+  });
+
+  it('a key without users:read and probe: true: the read does not hold, what can be read instead is named, probe: false is the setting; no logout configured', async () => {
+    const { result } = await degreed({ logoutPath: null }, ['content:read'], '    probe: true\n', ['content:read']);
+    expect(finding(result, 'scopes')).toMatchObject({ status: 'holds', facts: { held: ['content:read'] } });
+    expect(finding(result, 'reads')).toMatchObject({ status: 'does-not-hold', relied: true, facts: { users: 403, content: 200, working: ['content'] } });
+    expect(finding(result, 'reads').observed).toContain('content can be read instead');
+    expect(finding(result, 'logout')).toMatchObject({ relied: false, facts: { configured: false } });
+    expect(result).toMatchObject({ ok: false, settings: { probe: false } });
+  });
+
+  it('a key that lacks a configured scope: named, and nothing past the grant is tried', async () => {
+    const { result } = await degreed({}, ['content:read'], '');
+    expect(finding(result, 'scopes')).toMatchObject({ status: 'does-not-hold', facts: { missing: ['users:read'] } });
+    expect(finding(result, 'validation')).toMatchObject({ status: 'does-not-hold', observed: expect.stringContaining('missing-scope') });
+    expect(finding(result, 'reads').status).toBe('unchecked');
+  });
+});
+
+async function learnlink(options: LearnlinkFakeOptions, extra: string) {
+  const fake = await startLearnlinkFake(options);
+  const run = runId();
+  const tenant = fake.state.addTenant({ scopes: ['api/read'] });
+  await store.putCurrent(`test/probe/${run}`, JSON.stringify({ clientSecret: tenant.clientSecret, tenantId: tenant.tenantId }));
+  const id = `learnlink-${run}`;
+  const inventory = `version: 1
+credentials:
+  - id: ${id}
+    kind: learnlink-client-credentials
+    secretId: test/probe/${run}
+    environment: staging
+    audience: api
+    scopes: [api/read]
+    endpoints: { tokenUrl: "${fake.tokenUrl.api}", apiBase: "${fake.apiBase}" }
+${extra}`;
+  const { result } = await probe(inventory, id, false);
+  const secrets = [tenant.clientSecret, ...fake.state.issuedAccessTokens().map((t) => t.value)];
+  await fake.close();
+  return { result, secrets };
+}
+
+describe('rotator probe: Learn.link', () => {
+  it.each([400, 403] as const)('a scope refusal answered %i is detected, with the documented body fields', async (scopeRefusal) => {
+    const { result, secrets } = await learnlink({ scopeRefusal }, '    probe: true\n');
+    expect(finding(result, 'scope-refusal')).toMatchObject({ status: 'holds', facts: { status: scopeRefusal, keys: ['error', 'message', 'status'] } });
+    expect(finding(result, 'validation').status).toBe('holds');
+    expect(finding(result, 'credentials-in')).toMatchObject({ status: 'holds', facts: { basic: 200, body: 200 } });
+    expect(finding(result, 'invalid-client')).toMatchObject({ status: 'holds', facts: { status: 401 } });
+    expect(finding(result, 'reads')).toMatchObject({ status: 'holds', relied: true, facts: { status: 200 } });
+    expect(result.ok).toBe(true);
+    expectNoSecrets(secrets, JSON.stringify(result));
+  });
+});
