@@ -64,7 +64,9 @@ export async function probeCommand(options: ProbeCommandOptions): Promise<number
   } else {
     console.log(ok ? 'probe: every assumption the inventory relies on holds' : `probe: FAILED for ${probes.filter((p) => !p.ok).map((p) => p.id).join(', ')}`);
     if (!options.allowWrites && probes.some((p) => p.findings.some((f) => f.status === 'unchecked' && f.relied))) {
-      console.log('(some assumptions need a write to be checked: run again with --allow-writes against a sandbox, or accept one throwaway token or application)');
+      console.log(
+        'some assumptions only a write shows: run again with --allow-writes (it creates one throwaway token or application carrying the rotator\'s marker, deletes it and confirms by listing; against a sandbox first, if you have one)',
+      );
     }
   }
   return ok ? EXIT.ok : EXIT.failure;

@@ -13,7 +13,7 @@ export interface ProbeOptions {
 }
 
 export const DAY_MS = 86_400_000;
-export const NEEDS_WRITES = 'not tried: only a write shows it (run again with --allow-writes: it creates one throwaway item carrying the rotator\'s marker and deletes it)';
+export const NEEDS_WRITES = 'not tried: needs --allow-writes (only a write shows it)';
 
 /** The http options every client of a probe gets: the recording fetch, few retries (a person is waiting). */
 export function probeHttp(wire: Wire, options: ProbeOptions) {
