@@ -83,14 +83,14 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
     const client = deps.clientFor(credential);
     const { tokenUrl } = credential.endpoints;
     try {
-      const granted = await client.grant(tokenUrl, secret.clientId, secret.clientSecret, credential.scopes);
+      const granted = await client.grant(tokenUrl, secret.clientId, secret.clientSecret, credential.scopes, credential.tokenRequestEncoding);
       return credential.scopes.filter((s) => !granted.scopes.includes(s));
     } catch (error) {
       if (!isInvalidScope(error)) throw error;
     }
     const missing: string[] = [];
     for (const scope of credential.scopes) {
-      await client.grant(tokenUrl, secret.clientId, secret.clientSecret, [scope]).catch((error: unknown) => {
+      await client.grant(tokenUrl, secret.clientId, secret.clientSecret, [scope], credential.tokenRequestEncoding).catch((error: unknown) => {
         if (!isInvalidScope(error)) throw error;
         missing.push(scope);
       });
