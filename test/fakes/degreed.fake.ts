@@ -32,7 +32,7 @@ export interface DegreedFakeOptions {
    * The logout's method. `GET`: the page's example (vendor page 000, lines 75–81: a curl with no method
    * and no body, so a GET, with `Content-Type: application/json` and the bearer token) — the fake
    * requires both headers and expires the access token. `POST`: a JSON body, whose `refresh_token`
-   * (when given) is expired too. The other method has no route (404). Default 'POST'.
+   * (when given) is expired too. The other method has no route (404). Default 'GET', as the page.
    */
   logoutMethod?: 'GET' | 'POST';
 }
@@ -70,7 +70,7 @@ export async function startDegreedFake(options: DegreedFakeOptions = {}) {
   const lifetimeSeconds = options.tokenLifetimeSeconds ?? 300;
   const limit = options.rateLimitPerMinute ?? 70;
   const logoutPath = options.logoutPath === undefined ? '/oauth/logout' : options.logoutPath;
-  const logoutMethod = options.logoutMethod ?? 'POST';
+  const logoutMethod = options.logoutMethod ?? 'GET';
   const clients = new Map<string, FakeDegreedClient>();
   const tokens = new Map<string, FakeDegreedAccessToken>();
   const windows = new Map<string, { start: number; count: number }>();

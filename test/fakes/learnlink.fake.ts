@@ -30,7 +30,7 @@ export interface LearnlinkFakeOptions {
   /**
    * The status of a scope refusal at the token endpoint (a scope the tenant or the family does not
    * allow): 400, the only client error the page documents besides 401 (vendor page 003, lines
-   * 115–135), or 403. Both carry `{ status, error, message }`. Default 403.
+   * 115–135), or 403. Both carry `{ status, error, message }`. Default 400, as the page.
    */
   scopeRefusal?: 400 | 403;
 }
@@ -82,7 +82,7 @@ export async function startLearnlinkFake(options: LearnlinkFakeOptions = {}) {
   const requests: Array<RecordedRequest<LearnlinkServer>> = [];
 
   const scopeRefused = (text: string) =>
-    (options.scopeRefusal ?? 403) === 400 ? error(400, 'Bad Request', text) : error(403, 'Forbidden', text);
+    (options.scopeRefusal ?? 400) === 400 ? error(400, 'Bad Request', text) : error(403, 'Forbidden', text);
   const liveAccess = (value: string | undefined) => {
     const access = value === undefined ? undefined : tokens.get(value);
     return access && access.expiresAt.getTime() > now().getTime() && tenants.has(access.tenantId) ? access : undefined;

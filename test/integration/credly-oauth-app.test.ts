@@ -36,13 +36,16 @@ interface Setup {
   extra?: string;
   /** The managing token is rotated (by its own job) right after the application's job read it the n-th time. */
   managerRotatesAfterRead?: number;
+  /** Another fake (a variant) instead of the suite's. */
+  on?: CredlyFake;
 }
 
 async function setup(options: Setup = {}) {
+  const credly = options.on ?? fake;
   const run = randomUUID().slice(0, 8);
-  const org = fake.state.addOrganization(`Org ${run}`);
-  const manager = fake.state.addToken(org, { description: 'management token (by hand)' });
-  const app = fake.state.createApplication(org, { name: 'LMS badge sync', ...(options.appScopes ? { scopes: options.appScopes } : {}) });
+  const org = credly.state.addOrganization(`Org ${run}`);
+  const manager = credly.state.addToken(org, { description: 'management token (by hand)' });
+  const app = credly.state.createApplication(org, { name: 'LMS badge sync', ...(options.appScopes ? { scopes: options.appScopes } : {}) });
   const ids = { token: `credly-${run}`, app: `app-${run}` };
   const secretIds = { token: `test/oauth/${run}/token`, app: `test/oauth/${run}/app` };
   await store.putCurrent(secretIds.token, JSON.stringify({ token: manager.token, tokenId: manager.id }));
@@ -61,7 +64,7 @@ credentials:
     secretId: ${secretIds.token}
     organizationId: ${org}
     environment: sandbox
-    endpoints: { apiBase: "${fake.apiBase}" }
+    endpoints: { apiBase: "${credly.apiBase}" }
   - id: ${ids.app}
     kind: credly-oauth-application
     secretId: ${secretIds.app}
@@ -70,7 +73,7 @@ credentials:
     managedBy: ${ids.token}
     applicationName: LMS badge sync
     scopes: [issued_badges, badge_templates]
-    endpoints: { apiBase: "${fake.apiBase}", tokenUrl: "${fake.tokenUrl}" }
+    endpoints: { apiBase: "${credly.apiBase}", tokenUrl: "${credly.tokenUrl}" }
 ${(options.extra ?? '').replace(/^/gm, '    ')}
 `);
   const prefix = `{oauth-${run}}`;
@@ -85,9 +88,9 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
       const value = await store.readCurrent(secretId);
       if (secretId === secretIds.token) managerReads += 1;
       if (secretId === secretIds.token && managerReads === options.managerRotatesAfterRead) {
-        const next = fake.state.addToken(org, { description: 'the managing token, rotated' });
+        const next = credly.state.addToken(org, { description: 'the managing token, rotated' });
         await store.putCurrent(secretIds.token, JSON.stringify({ token: next.token, tokenId: next.id }));
-        fake.state.killToken(manager.id);
+        credly.state.killToken(manager.id);
       }
       return value;
     },
@@ -123,12 +126,12 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     async current() {
       return parseSecretValue('credly-oauth-application', (await store.readCurrent(secretIds.app)).secretString);
     },
-    liveApps: () => fake.state.applications(org),
-    rotatorApps: () => fake.state.applications(org).filter((a) => parseMarker(a.description)?.credentialId === ids.app),
+    liveApps: () => credly.state.applications(org),
+    rotatorApps: () => credly.state.applications(org).filter((a) => parseMarker(a.description)?.credentialId === ids.app),
     async expectNoSecretsLeaked() {
       const { text } = await dumpRedis(redis, `${prefix}*`);
       const log = logs.join('\n');
-      const values = [manager.token, app.secret, ...fake.state.applications().map((a) => a.secret), ...fake.state.liveAccessTokens().map((a) => a.value)];
+      const values = [manager.token, app.secret, ...credly.state.applications().map((a) => a.secret), ...credly.state.liveAccessTokens().map((a) => a.value)];
       for (const value of values) {
         expect(text.includes(value), 'a secret is in Redis').toBe(false);
         expect(log.includes(value), 'a secret is in the log').toBe(false);
@@ -144,6 +147,18 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
     expect(result.outcome).toMatchObject({ status: 'skipped', action: 'not-due', summary: 'not due: client secret works with issued_badges, badge_templates' });
     expect((await t.current()).applicationId).toBe(t.app.id);
     expect(t.liveApps().map((a) => a.id)).toEqual([t.app.id]);
+    await t.expectNoSecretsLeaked();
+  });
+
+  it('confirms the old application is gone by listing: one still listed after DELETE is reported NOT revoked, by id', async () => {
+    const variant = await startCredlyFake({ applicationDeleteSupported: false });
+    cleanups.push(() => variant.close());
+    const t = await setup({ secret: 'wrong', on: variant });
+    const result = await t.run();
+    expect(result.state, result.reason).toBe('completed');
+    expect(result.outcome).toMatchObject({ action: 'rotated', unrevoked: String(t.app.id) });
+    expect(result.outcome!.previousState).toBe(`NOT revoked: still listed after DELETE answered 404; revoke ${t.app.id} by hand at the provider`);
+    expect(t.liveApps().map((a) => a.id)).toContain(t.app.id);
     await t.expectNoSecretsLeaked();
   });
 

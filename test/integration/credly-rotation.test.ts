@@ -156,11 +156,13 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
     await expectRotated(s);
   });
 
-  it('where DELETE is switched off, leaves the previous token to expire and says so', async () => {
+  it('where DELETE is switched off, sends none, and says the previous token is to be revoked by hand', async () => {
     const s = await scenario({ extra: 'deleteSupported: false' });
     const result = await s.run();
-    expect(result.outcome).toMatchObject({ action: 'rotated' });
-    expect(result.outcome!.previousState).toBe(`left to expire at ${s.original.expiresAt.toISOString()} (the provider offers no revoke)`);
+    expect(result.outcome).toMatchObject({ action: 'rotated', unrevoked: s.original.id });
+    expect(result.outcome!.previousState).toBe(
+      `NOT revoked: no DELETE tried (deleteSupported: false); revoke ${s.original.id} by hand at the provider; it stays valid until ${s.original.expiresAt.toISOString()}`,
+    );
     expect(fake.state.isTokenValid(s.original.token)).toBe(true);
     expect(fake.requests.some((r) => r.method === 'DELETE' && r.path.includes(s.organizationId))).toBe(false);
   });

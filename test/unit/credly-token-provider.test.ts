@@ -39,7 +39,7 @@ function token(init: Partial<CredlyToken> & { expiresInDays?: number } = {}): Cr
   };
 }
 
-/** A strict in-memory client: lists what it is given, records deletes and creates, fails on anything else. */
+/** A strict in-memory client: lists what it is given, records deletes (which take the token off the list) and creates, fails on anything else. */
 function stubClient(tokens: CredlyToken[], overrides: Partial<CredlyClient> = {}) {
   const deleted: string[] = [];
   const created: string[] = [];
@@ -54,6 +54,9 @@ function stubClient(tokens: CredlyToken[], overrides: Partial<CredlyClient> = {}
     getOrganization: () => Promise.reject(new Error('unexpected getOrganization')),
     deleteToken: async (_auth, _org, id) => {
       deleted.push(id);
+      const at = tokens.findIndex((t) => t.id === id);
+      if (at < 0) return 'not-found';
+      tokens.splice(at, 1);
       return 'deleted';
     },
     ...overrides,
@@ -141,6 +144,10 @@ describe('Credly token provider', () => {
     expect(reaped).toEqual([orphan.id]);
     expect(deleted).toEqual([orphan.id]);
     expect(await provider.reap(config('    deleteSupported: false'), { token: acting.token }, { refs: new Set() })).toEqual([]);
+    // A DELETE that answers but deletes nothing reaps nothing: the listing decides.
+    const stubborn = token({ description: rotatorDescription(randomUUID(), 'credly-main') });
+    const noop = stubClient([acting, stubborn], { deleteToken: async () => 'not-found' }).provider;
+    expect(await noop.reap(config(), { token: acting.token, tokenId: acting.id }, { refs: new Set() })).toEqual([]);
   });
 
   it('tests a new token with the documented listing: it must find itself there, with its expiry', async () => {
@@ -178,16 +185,35 @@ describe('Credly token provider', () => {
     expect(asked).toEqual([fresh.token]);
   });
 
-  it('revokes by DELETE, takes a 404 as done, and without DELETE reports when the old token expires', async () => {
+  it('revokes by DELETE and confirms by listing: gone is revoked (or already gone after a 404)', async () => {
     const previous = token({ expiresInDays: 12 });
     const acting = token();
     const { provider } = stubClient([acting, previous]);
     expect(await provider.revoke(config(), { token: acting.token }, previous.id)).toEqual({ state: 'revoked' });
     const gone = stubClient([acting], { deleteToken: async () => 'not-found' }).provider;
     expect(await gone.revoke(config(), { token: acting.token }, previous.id)).toEqual({ state: 'already-gone' });
+  });
+
+  it('takes a token still listed after DELETE as not revoked, whatever DELETE answered, and says so without DELETE', async () => {
+    const previous = token({ expiresInDays: 12 });
+    const acting = token();
+    for (const [answer, said] of [['deleted', 'success'], ['not-found', '404'], ['unsupported', '405/501']] as const) {
+      const { provider } = stubClient([acting, previous], { deleteToken: async () => answer });
+      expect(await provider.revoke(config(), { token: acting.token }, previous.id)).toEqual({
+        state: 'not-revoked',
+        reason: `still listed after DELETE answered ${said}`,
+        expiresAt: previous.expiresAt,
+      });
+    }
+    const { provider, deleted } = stubClient([acting, previous]);
     expect(await provider.revoke(config('    deleteSupported: false'), { token: acting.token }, previous.id)).toEqual({
-      state: 'left-to-expire',
+      state: 'not-revoked',
+      reason: 'no DELETE tried (deleteSupported: false)',
       expiresAt: previous.expiresAt,
     });
+    expect(deleted).toEqual([]);
+    expect(await provider.stillListed!(config(), { token: acting.token }, [previous.id, 'gone-id'], NOW)).toEqual([previous.id]);
+    // Listed, but expired: Credly refuses it anyway, so nothing is left to revoke.
+    expect(await provider.stillListed!(config(), { token: acting.token }, [previous.id], new Date(previous.expiresAt.getTime() + 1))).toEqual([]);
   });
 });
