@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CredlyOAuthAppConfig } from '../config/index.ts';
 import { createCredlyOAuthClient, type CreatedApplication, type CredlyApplication, type CredlyOAuthClient } from '../providers/credly/credly-oauth-client.ts';
-import { credlyAccessTokenSchema } from '../providers/credly/credly-schemas.ts';
 import { rotatorDescription } from '../providers/credly/marker.ts';
-import { createProviderHttp } from '../providers/http.ts';
 import type { CredlyOAuthAppSecret } from '../secrets/secret-values.ts';
 import { bogus, describeRefusal, NEEDS_WRITES, probeHttp, probePagination, refusalFacts, type ProbeOptions } from './credly-common.ts';
 import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from './findings.ts';
@@ -65,25 +63,17 @@ export async function probeCredlyApplication(credential: CredlyOAuthAppConfig, i
   return f.done(settings);
 }
 
-async function grantWith(wire: Wire, options: { timeoutMs?: number | undefined }, url: string, encoding: Encoding, fields: Record<string, string>) {
-  const http = createProviderHttp({ provider: 'credly', fetch: wire.fetch, maxAttempts: 1, ...(options.timeoutMs === undefined ? {} : { requestTimeoutMs: options.timeoutMs }) });
-  const secrets = fields.client_secret ? [fields.client_secret] : [];
-  const body = encoding === 'form' ? { form: fields } : { json: fields };
-  const answer = await http.request({ operation: 'token-grant', method: 'POST', url, ...body, parse: credlyAccessTokenSchema, idempotent: true, secrets });
-  return answer.body.scope?.split(' ').filter(Boolean) ?? [];
-}
-
-async function probeGrants(f: FindingsBuilder, client: CredlyOAuthClient, wire: Wire, credential: CredlyOAuthAppConfig, secret: CredlyOAuthAppSecret, _settings: Record<string, string | boolean>) {
+async function probeGrants(f: FindingsBuilder, client: CredlyOAuthClient, wire: Wire, credential: CredlyOAuthAppConfig, secret: CredlyOAuthAppSecret, settings: Record<string, string | boolean>) {
   const url = credential.endpoints.tokenUrl;
-  const base = { grant_type: 'client_credentials', client_id: secret.clientId, client_secret: secret.clientSecret };
-  const scopes = credential.scopes.join(' ');
-  const grantAssumption = `the stored client id and secret obtain a token with ${scopes} (form-encoded, as the rotator sends)`;
+  const configured = credential.tokenRequestEncoding;
+  const grant = (encoding: Encoding, scopes: string[], clientSecret = secret.clientSecret) => client.grant(url, secret.clientId, clientSecret, scopes, encoding);
+  const grantAssumption = `the stored client id and secret obtain a token with ${credential.scopes.join(' ')} (tokenRequestEncoding: ${configured}, as the rotator sends)`;
   try {
-    const grant = await client.grant(url, secret.clientId, secret.clientSecret, credential.scopes);
-    const missing = credential.scopes.filter((s) => !grant.scopes.includes(s));
-    const observed = `granted ${grant.scopes.join(' ') || '(no scope named)'}; expires in ${grant.expiresInSeconds ?? '?'} s`;
-    if (missing.length) f.fails('grant', grantAssumption, true, `${observed}: not ${missing.join(', ')}`, { granted: grant.scopes });
-    else f.holds('grant', grantAssumption, true, observed, { granted: grant.scopes });
+    const granted = await grant(configured, credential.scopes);
+    const missing = credential.scopes.filter((s) => !granted.scopes.includes(s));
+    const observed = `granted ${granted.scopes.join(' ') || '(no scope named)'}; expires in ${granted.expiresInSeconds ?? '?'} s`;
+    if (missing.length) f.fails('grant', grantAssumption, true, `${observed}: not ${missing.join(', ')}`, { granted: granted.scopes });
+    else f.holds('grant', grantAssumption, true, observed, { granted: granted.scopes });
   } catch (error) {
     f.fails('grant', grantAssumption, true, why(error));
   }
@@ -91,24 +81,24 @@ async function probeGrants(f: FindingsBuilder, client: CredlyOAuthClient, wire: 
   // Which body encodings the endpoint takes: the pages do not say.
   const accepted: Record<Encoding, number | null> = { form: null, json: null };
   for (const encoding of ['form', 'json'] as const) {
-    await grantWith(wire, {}, url, encoding, { ...base, scope: scopes }).catch(() => undefined);
+    await grant(encoding, credential.scopes).catch(() => undefined);
     accepted[encoding] = wire.last('POST', TOKEN_PATH)?.status ?? null;
   }
   const takes = (['form', 'json'] as const).filter((e) => accepted[e] === 200);
-  const encodingAssumption = 'the token endpoint takes a form-encoded body (the pages do not say which encoding)';
+  const encoding: Encoding = takes.includes(configured) ? configured : (takes[0] ?? configured);
+  settings.tokenRequestEncoding = encoding;
+  const encodingAssumption = `the token endpoint takes a ${configured === 'form' ? 'form-encoded' : 'JSON'} body (tokenRequestEncoding: ${configured}; the pages do not say)`;
   const encodingText = `form → ${accepted.form ?? 'no answer'}, JSON → ${accepted.json ?? 'no answer'}`;
-  const use: Encoding = takes.includes('form') ? 'form' : (takes[0] ?? 'form');
-  if (takes.includes('form')) f.holds('token-encoding', encodingAssumption, true, encodingText, { form: accepted.form, json: accepted.json });
-  else f.fails('token-encoding', encodingAssumption, true, `${encodingText}${takes.length ? `: use ${takes[0]}` : ''}`, { form: accepted.form, json: accepted.json });
+  if (takes.includes(configured)) f.holds('token-encoding', encodingAssumption, true, encodingText, { form: accepted.form, json: accepted.json });
+  else f.fails('token-encoding', encodingAssumption, true, `${encodingText}${takes.length ? `: use tokenRequestEncoding: ${encoding}` : ''}`, { form: accepted.form, json: accepted.json });
 
-  const encoding = use;
-  await grantWith(wire, {}, url, encoding, { ...base, client_secret: bogus('credential-rotator-probe-'), scope: scopes }).catch(() => undefined);
+  await grant(encoding, credential.scopes, bogus('credential-rotator-probe-')).catch(() => undefined);
   const refusal = refusalFacts(wire, 'POST', TOKEN_PATH);
   const clientAssumption = 'a wrong client secret is refused with 401 invalid_client (the rotator then recreates the application)';
   if (refusal.status === 401 || refusal.errorCode === 'invalid_client') f.holds('invalid-client', clientAssumption, true, describeRefusal(refusal), refusal);
   else f.fails('invalid-client', clientAssumption, true, describeRefusal(refusal), refusal);
 
-  await grantWith(wire, {}, url, encoding, { ...base, scope: 'credential_rotator_probe' }).catch(() => undefined);
+  await grant(encoding, ['credential_rotator_probe']).catch(() => undefined);
   const scopeRefusal = refusalFacts(wire, 'POST', TOKEN_PATH);
   const scopeAssumption = 'a scope the application may not have is refused with invalid_scope (the rotator then names the scopes instead of recreating)';
   if (scopeRefusal.errorCode === 'invalid_scope') f.holds('invalid-scope', scopeAssumption, true, describeRefusal(scopeRefusal), scopeRefusal);
@@ -118,7 +108,7 @@ async function probeGrants(f: FindingsBuilder, client: CredlyOAuthClient, wire: 
   // rotator compares the granted scopes with the configured ones, so either way works.
   let partial: 'refused' | 'rest-granted' | 'unknown';
   try {
-    await grantWith(wire, {}, url, encoding, { ...base, scope: `${scopes} credential_rotator_probe` });
+    await grant(encoding, [...credential.scopes, 'credential_rotator_probe']);
     partial = 'rest-granted';
   } catch {
     partial = wire.last('POST', TOKEN_PATH)?.errorCode === 'invalid_scope' ? 'refused' : 'unknown';
@@ -139,7 +129,7 @@ async function probeCreateAndDelete(f: FindingsBuilder, client: CredlyOAuthClien
     return;
   }
   try {
-    const grant = await client.grant(tokenUrl, created.uid, created.secret, credential.scopes);
+    const grant = await client.grant(tokenUrl, created.uid, created.secret, credential.scopes, credential.tokenRequestEncoding);
     const missing = credential.scopes.filter((s) => !grant.scopes.includes(s));
     if (missing.length) f.fails('create-application', createAssumption, true, `created ${created.id}; its grant lacks ${missing.join(', ')}`, { applicationId: created.id });
     else f.holds('create-application', createAssumption, true, `created ${created.id} (answer ${wire.last('POST', /\/oauth_applications$/)?.status ?? '?'}); its secret obtains ${grant.scopes.join(' ')}`, { applicationId: created.id });

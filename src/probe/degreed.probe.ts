@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DegreedConfig } from '../config/index.ts';
+import { DEGREED_PROBES, degreedProbePath } from '../config/probe.ts';
 import { createDegreedValidator } from '../providers/degreed/degreed.validator.ts';
 import { createProviderHttp, type ProviderHttp } from '../providers/http.ts';
 import type { DegreedSecret } from '../secrets/secret-values.ts';
@@ -9,8 +10,6 @@ import { createWire, type Wire } from './wire.ts';
 
 const grantSchema = z.object({ access_token: z.string().min(1), token_type: z.string(), expires_in: z.number().optional(), refresh_token: z.string().optional(), scope: z.string().optional() });
 type Grant = z.infer<typeof grantSchema>;
-const READS = ['users', 'content'] as const;
-type Read = (typeof READS)[number];
 const METHODS = ['GET', 'POST'] as const;
 
 /**
@@ -24,7 +23,7 @@ export async function probeDegreed(credential: DegreedConfig, secret: DegreedSec
   const f = findingsOf(credential.id, credential.kind);
   const wire = createWire();
   const http = createProviderHttp({ provider: 'degreed', ...probeHttp(wire, options) });
-  const settings: Record<string, string | boolean> = { probe: credential.probe };
+  const settings: Record<string, string | boolean> = { probe: credential.probe, logoutMethod: credential.logoutMethod };
 
   const check = 'the rotator\'s own check passes as configured (grant, scopes' + (credential.probe ? ', read' : '') + (credential.endpoints.logoutUrl ? ', logout' : '') + ')';
   try {
@@ -72,36 +71,46 @@ export async function probeDegreed(credential: DegreedConfig, secret: DegreedSec
     f.unchecked('logout', 'the logout expires a token', Boolean(credential.endpoints.logoutUrl), 'not tried: no token');
     return f.done(settings);
   }
-  const reads = await probeReads(f, http, wire, credential, token);
-  settings.probe = reads.includes('users');
-  await probeLogout(f, http, wire, credential, () => grant(credential.scopes), reads, token);
+  const reads = await probeReads(f, http, wire, credential, token, settings);
+  await probeLogout(f, http, wire, credential, () => grant(credential.scopes), reads, token, settings);
   return f.done(settings);
 }
 
-async function readWith(http: ProviderHttp, credential: DegreedConfig, resource: Read, accessToken: string): Promise<void> {
-  await http.request({
-    operation: 'probe-read',
-    method: 'GET',
-    url: `${credential.endpoints.apiBase}/${resource}?limit=1`,
-    headers: { authorization: `Bearer ${accessToken}` },
-    parse: z.object({ data: z.array(z.unknown()) }),
-    secrets: [accessToken],
-  });
+/** A read under the API base with the token; its status from the wire (undefined: no answer). */
+async function readWith(http: ProviderHttp, wire: Wire, credential: DegreedConfig, path: string, accessToken: string): Promise<number | undefined> {
+  const ok = await http
+    .request({
+      operation: 'probe-read',
+      method: 'GET',
+      url: `${credential.endpoints.apiBase}${path}`,
+      headers: { authorization: `Bearer ${accessToken}` },
+      parse: z.object({ data: z.array(z.unknown()) }),
+      secrets: [accessToken],
+    })
+    .then(() => true, () => false);
+  const status = wire.last('GET', /./)?.status;
+  return ok ? 200 : status === 200 ? undefined : status;
 }
 
-async function probeReads(f: FindingsBuilder, http: ProviderHttp, wire: Wire, credential: DegreedConfig, token: Grant): Promise<Read[]> {
+/**
+ * The reads the scopes allow (the users and content reads, and a configured probePath): which
+ * answer. The rotator's probe (`probe: true`) reads `probePath`, else the one its scopes allow.
+ */
+async function probeReads(f: FindingsBuilder, http: ProviderHttp, wire: Wire, credential: DegreedConfig, token: Grant, settings: Record<string, string | boolean>): Promise<string[]> {
+  const rotators = credential.probePath ?? degreedProbePath(credential.scopes, undefined);
+  const paths = [...new Set([...(rotators ? [rotators] : []), ...Object.values(DEGREED_PROBES)])];
   const statuses: Record<string, number | null> = {};
-  const working: Read[] = [];
-  for (const resource of READS) {
-    const ok = await readWith(http, credential, resource, token.access_token).then(() => true, () => false);
-    statuses[resource] = wire.last('GET', new RegExp(`/${resource}$`))?.status ?? null;
-    if (ok) working.push(resource);
+  for (const path of paths) statuses[path] = (await readWith(http, wire, credential, path, token.access_token)) ?? null;
+  const working = paths.filter((p) => statuses[p] === 200);
+  const text = paths.map((p) => `GET ${p} → ${statuses[p] ?? 'no answer'}`).join(', ');
+  const assumption = `the cheap read ${rotators ?? '(none the scopes allow)'} works with the configured scopes (probe: true)`;
+  settings.probe = working.length > 0;
+  if (rotators && working.includes(rotators)) {
+    f.holds('reads', assumption, credential.probe, text, { statuses, working });
+    return working;
   }
-  const text = READS.map((r) => `GET /${r}?limit=1 → ${statuses[r] ?? 'no answer'}`).join(', ');
-  // The rotator's read (`probe: true`) is the users read.
-  const assumption = 'the cheap read GET /users?limit=1 works with the configured scopes (probe: true)';
-  if (working.includes('users')) f.holds('reads', assumption, credential.probe, text, { ...statuses, working });
-  else f.fails('reads', assumption, credential.probe, `${text}${working.length ? `; ${working.join(', ')} can be read instead` : ''}`, { ...statuses, working });
+  if (working[0]) settings.probePath = working[0];
+  f.fails('reads', assumption, credential.probe, `${text}${working[0] ? `; ${working[0]} can be read instead (probePath)` : ''}`, { statuses, working });
   return working;
 }
 
@@ -111,8 +120,9 @@ async function probeLogout(
   wire: Wire,
   credential: DegreedConfig,
   fresh: () => Promise<Grant>,
-  reads: Read[],
+  reads: string[],
   first: Grant,
+  settings: Record<string, string | boolean>,
 ): Promise<void> {
   const url = credential.endpoints.logoutUrl;
   const assumption = 'the logout expires the token at once (the rotator logs out what it obtained)';
@@ -147,18 +157,20 @@ async function probeLogout(
       results[method] = `refused (${status ?? 'no answer'})`;
       continue;
     }
-    const resource = reads[0];
-    if (!resource) {
+    const path = reads[0];
+    if (!path) {
       results[method] = `answered ${status}; not confirmed (no read the scopes allow)`;
       continue;
     }
-    await readWith(http, credential, resource, access).catch(() => undefined);
-    const after = wire.last('GET', new RegExp(`/${resource}$`))?.status;
+    const after = await readWith(http, wire, credential, path, access);
     results[method] = after === 401 ? `answered ${status}; the token is refused afterwards` : `answered ${status}, but the token still works (${after})`;
   }
   const works = METHODS.filter((m) => results[m]?.includes('refused afterwards') || results[m]?.includes('not confirmed'));
   const text = METHODS.map((m) => `${m} → ${results[m]}`).join('; ');
-  // The rotator logs out with a POST (JSON body).
-  if (works.includes('POST')) f.holds('logout', assumption, true, text, { ...results, works });
-  else f.fails('logout', assumption, true, text, { ...results, works });
+  const configured = credential.logoutMethod;
+  const use = works.includes(configured) ? configured : (works[0] ?? configured);
+  settings.logoutMethod = use;
+  const assumed = `${assumption} with logoutMethod: ${configured}`;
+  if (works.includes(configured)) f.holds('logout', assumed, true, text, { ...results, works });
+  else f.fails('logout', assumed, true, `${text}${use !== configured ? `: use logoutMethod: ${use}` : ''}`, { ...results, works });
 }

@@ -8,7 +8,7 @@
 /** `holds`: the provider does what is assumed. `unchecked`: not tried (needs --allow-writes, or an earlier step failed). */
 export type FindingStatus = 'holds' | 'does-not-hold' | 'unchecked';
 
-export type Fact = string | number | boolean | null | string[];
+export type Fact = string | number | boolean | null | string[] | Record<string, string | number | null>;
 
 export interface Finding {
   /** Stable name for machines, e.g. `delete-token`. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { LearnlinkConfig } from '../config/index.ts';
 import { learnlinkTokenUrl } from '../config/index.ts';
+import { LEARNLINK_PROBE } from '../config/probe.ts';
 import { createProviderHttp } from '../providers/http.ts';
 import { createLearnlinkValidator } from '../providers/learnlink/learnlink.validator.ts';
 import type { LearnlinkSecret } from '../secrets/secret-values.ts';
@@ -71,7 +72,8 @@ export async function probeLearnlink(credential: LearnlinkConfig, secret: Learnl
   if (scopeRefused.status === 400 || scopeRefused.status === 403) f.holds('scope-refusal', scopeAssumption, true, describeRefusal(scopeRefused), scopeRefused);
   else f.fails('scope-refusal', scopeAssumption, true, describeRefusal(scopeRefused), scopeRefused);
 
-  const readAssumption = 'the cheap read GET /users?page=1&perPage=1 works with the granted token (probe: true)';
+  const path = credential.probePath ?? LEARNLINK_PROBE;
+  const readAssumption = `the cheap read GET ${path} works with the granted token (probe: true)`;
   if (credential.audience !== 'api') {
     settings.probe = false;
     f.fails('reads', readAssumption, false, 'a webhooks token is not for the REST API: nothing to read', { audience: credential.audience });
@@ -80,9 +82,9 @@ export async function probeLearnlink(credential: LearnlinkConfig, secret: Learnl
   } else {
     const access = token.access_token;
     const ok = await http
-      .request({ operation: 'probe-read', method: 'GET', url: `${credential.endpoints.apiBase}/users?page=1&perPage=1`, headers: { authorization: `Bearer ${access}` }, parse: z.object({ results: z.array(z.unknown()) }), secrets: [access] })
+      .request({ operation: 'probe-read', method: 'GET', url: `${credential.endpoints.apiBase}${path}`, headers: { authorization: `Bearer ${access}` }, parse: z.object({ results: z.array(z.unknown()) }), secrets: [access] })
       .then(() => true, () => false);
-    const status = wire.last('GET', /\/users$/)?.status ?? null;
+    const status = wire.last('GET', /./)?.status ?? null;
     settings.probe = ok;
     if (ok) f.holds('reads', readAssumption, credential.probe, `answered ${status}`, { status });
     else f.fails('reads', readAssumption, credential.probe, `answered ${status ?? 'nothing'}: keep probe: false, or ask for api/read`, { status });

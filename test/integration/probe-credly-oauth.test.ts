@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseMarker } from '../../src/providers/credly/marker.ts';
 import { startCredlyFake, type CredlyFake, type CredlyFakeOptions } from '../fakes/credly.fake.ts';
-import { expectNoSecrets, finding, probe, runId, store } from '../support/probe-harness.ts';
+import { parseInventory } from '../../src/config/index.ts';
+import { expectNoSecrets, finding, probe, runId, store, withSettings } from '../support/probe-harness.ts';
 
 /** `rotator probe` for a Credly OAuth application, against each variant of the fake's token endpoint and application DELETE. */
 
@@ -77,13 +78,20 @@ describe('rotator probe: Credly OAuth applications', () => {
   });
 
   it.each([
-    ['form', 200, 400, true],
-    ['json', 400, 200, false],
-  ] as const)('a token endpoint that takes %s only: form → %i, JSON → %i', async (tokenBody, form, json, holds) => {
+    ['form', 200, 400, true, 'form'],
+    ['json', 400, 200, false, 'json'],
+  ] as const)('a token endpoint that takes %s only: form → %i, JSON → %i; the setting fixes it', async (tokenBody, form, json, holds, use) => {
     await withApplication({ tokenBody }, async ({ id, inventory }) => {
       const { result } = await probe(inventory, id, false);
       expect(finding(result, 'token-encoding')).toMatchObject({ status: holds ? 'holds' : 'does-not-hold', relied: true, facts: { form, json } });
-      if (!holds) expect(finding(result, 'token-encoding').observed).toContain('use json');
+      expect(finding(result, 'grant').status).toBe(holds ? 'holds' : 'does-not-hold');
+      expect(result.settings).toEqual({ tokenRequestEncoding: use });
+      // With the setting applied, the rotator's own grant and the probe agree.
+      const { result: again } = await probe(withSettings(inventory, result.settings), id, false);
+      expect(finding(again, 'token-encoding').status).toBe('holds');
+      expect(finding(again, 'grant').status).toBe('holds');
+      expect(finding(again, 'invalid-client').status).toBe('holds');
+      expect(() => parseInventory(withSettings(inventory, result.settings))).not.toThrow();
     });
   });
 

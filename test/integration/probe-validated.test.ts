@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { startDegreedFake, type DegreedFakeOptions } from '../fakes/degreed.fake.ts';
 import { startLearnlinkFake, type LearnlinkFakeOptions } from '../fakes/learnlink.fake.ts';
-import { expectNoSecrets, finding, probe, runId, store } from '../support/probe-harness.ts';
+import { parseInventory } from '../../src/config/index.ts';
+import { expectNoSecrets, finding, probe, runId, store, withSettings } from '../support/probe-harness.ts';
 
 /** `rotator probe` for Degreed and Learn.link credentials, against each variant of their fakes. */
 
@@ -22,39 +23,46 @@ credentials:
     endpoints: { tokenUrl: "${fake.tokenUrl}", apiBase: "${fake.apiBase}"${fake.logoutUrl ? `, logoutUrl: "${fake.logoutUrl}"` : ''} }
 ${extra}`;
   const { result } = await probe(inventory, id, false);
+  // What the probe recommends is an inventory the rotator takes.
+  expect(() => parseInventory(withSettings(inventory, result.settings))).not.toThrow();
   const secrets = [client.clientSecret, ...fake.state.issuedAccessTokens().flatMap((t) => [t.value, t.refreshToken])];
   await fake.close();
   return { result, fake, secrets };
 }
 
 describe('rotator probe: Degreed', () => {
-  it('the rotator\'s check, the scopes one by one, both refusals, the reads the scopes allow, and a POST logout confirmed by the token being refused', async () => {
-    const { result, secrets } = await degreed({}, ['users:read', 'content:read'], '    probe: true\n');
+  it('the rotator\'s check, the scopes one by one, both refusals, the reads the scopes allow, and the configured POST logout confirmed by the token being refused', async () => {
+    const { result, secrets } = await degreed({ logoutMethod: 'POST' }, ['users:read', 'content:read'], '    probe: true\n    logoutMethod: POST\n');
     expect(finding(result, 'validation')).toMatchObject({ status: 'holds', observed: expect.stringContaining('logged out') });
     expect(finding(result, 'scopes')).toMatchObject({ status: 'holds', facts: { held: ['users:read'], missing: [] } });
     expect(finding(result, 'invalid-client')).toMatchObject({ status: 'holds', facts: { status: 403, errorCode: 'invalid_client' } });
     expect(finding(result, 'scope-refusal')).toMatchObject({ status: 'holds', facts: { status: 403, errorCode: 'invalid_scope' } });
-    expect(finding(result, 'reads')).toMatchObject({ status: 'holds', relied: true, facts: { users: 200, content: 403, working: ['users'] } });
+    expect(finding(result, 'reads')).toMatchObject({ status: 'holds', relied: true, facts: { statuses: { '/users?limit=1': 200, '/content?limit=1': 403 } } });
     expect(finding(result, 'logout')).toMatchObject({ status: 'holds', relied: true, facts: { works: ['POST'] } });
     expect(finding(result, 'logout').facts.GET).toMatch(/refused \(404\)/);
-    expect(result).toMatchObject({ ok: true, settings: { probe: true } });
+    expect(result).toMatchObject({ ok: true, settings: { probe: true, logoutMethod: 'POST' } });
     expectNoSecrets(secrets, JSON.stringify(result));
   });
 
-  it('a Degreed whose logout is the page\'s GET: detected, and the POST the rotator sends does not hold', async () => {
-    const { result } = await degreed({ logoutMethod: 'GET' }, ['users:read'], '');
-    expect(finding(result, 'logout')).toMatchObject({ status: 'does-not-hold', relied: true, facts: { works: ['GET'] } });
-    expect(finding(result, 'logout').facts.GET).toMatch(/refused afterwards/);
-    expect(result.ok).toBe(false);
+  it.each([
+    ['GET', 'holds', 'GET'],
+    ['POST', 'does-not-hold', 'POST'],
+  ] as const)('a Degreed whose logout is a %s, with the inventory\'s default (the page\'s GET): %s; logoutMethod: %s', async (logoutMethod, status, use) => {
+    const { result, secrets } = await degreed({ logoutMethod }, ['users:read'], '');
+    expect(finding(result, 'logout')).toMatchObject({ status, relied: true, facts: { works: [logoutMethod] } });
+    expect(finding(result, 'logout').facts[logoutMethod]).toMatch(/refused afterwards/);
+    expect(result.settings.logoutMethod).toBe(use);
+    expect(result.ok).toBe(status === 'holds');
+    expectNoSecrets(secrets, JSON.stringify(result));
   });
 
-  it('a key without users:read and probe: true: the read does not hold, what can be read instead is named, probe: false is the setting; no logout configured', async () => {
-    const { result } = await degreed({ logoutPath: null }, ['content:read'], '    probe: true\n', ['content:read']);
+  it('a probePath the scopes do not allow: the read does not hold, and the one that works is the setting; no logout configured', async () => {
+    const { result } = await degreed({ logoutPath: null }, ['content:read'], '    probe: true\n    probePath: /users?limit=1\n', ['content:read']);
     expect(finding(result, 'scopes')).toMatchObject({ status: 'holds', facts: { held: ['content:read'] } });
-    expect(finding(result, 'reads')).toMatchObject({ status: 'does-not-hold', relied: true, facts: { users: 403, content: 200, working: ['content'] } });
-    expect(finding(result, 'reads').observed).toContain('content can be read instead');
+    expect(finding(result, 'reads')).toMatchObject({ status: 'does-not-hold', relied: true, facts: { statuses: { '/users?limit=1': 403, '/content?limit=1': 200 } } });
+    expect(finding(result, 'reads').observed).toContain('/content?limit=1 can be read instead');
     expect(finding(result, 'logout')).toMatchObject({ relied: false, facts: { configured: false } });
-    expect(result).toMatchObject({ ok: false, settings: { probe: false } });
+    expect(result).toMatchObject({ ok: false, settings: { probe: true, probePath: '/content?limit=1' } });
   });
 
   it('a key that lacks a configured scope: named, and nothing past the grant is tried', async () => {
@@ -82,6 +90,7 @@ credentials:
     endpoints: { tokenUrl: "${fake.tokenUrl.api}", apiBase: "${fake.apiBase}" }
 ${extra}`;
   const { result } = await probe(inventory, id, false);
+  expect(() => parseInventory(withSettings(inventory, result.settings))).not.toThrow();
   const secrets = [tenant.clientSecret, ...fake.state.issuedAccessTokens().map((t) => t.value)];
   await fake.close();
   return { result, secrets };

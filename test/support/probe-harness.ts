@@ -34,3 +34,13 @@ export function expectNoSecrets(secrets: string[], ...texts: string[]): void {
   expect(secrets.length).toBeGreaterThan(0);
   for (const secret of secrets) for (const text of texts) expect(text.includes(secret), `a secret value (${secret.slice(0, 6)}…) is in the output`).toBe(false);
 }
+
+/**
+ * The inventory with the probe's settings applied to its last credential (the probed one in these
+ * tests): a key the credential already sets is replaced.
+ */
+export function withSettings(inventoryText: string, settings: Record<string, string | boolean>): string {
+  const keys = new Set(Object.keys(settings));
+  const kept = inventoryText.split('\n').filter((line) => !keys.has(/^ {4}(\w+):/.exec(line)?.[1] ?? '')).join('\n');
+  return `${kept}${Object.entries(settings).map(([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : String(v)}\n`).join('')}`;
+}
