@@ -3,8 +3,9 @@ import type { CredlyOAuthAppConfig } from '../config/index.ts';
 import { createCredlyOAuthClient, type CreatedApplication, type CredlyApplication, type CredlyOAuthClient } from '../providers/credly/credly-oauth-client.ts';
 import { rotatorDescription } from '../providers/credly/marker.ts';
 import type { CredlyOAuthAppSecret } from '../secrets/secret-values.ts';
+import type { CredlyGrant } from '../providers/credly/credly-oauth-client.ts';
 import { bogus, describeRefusal, NEEDS_WRITES, probeHttp, probePagination, refusalFacts, type ProbeOptions } from './credly-common.ts';
-import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from './findings.ts';
+import { findingsOf, why, type CredentialProbe, type FindingsBuilder, type Leftover } from './findings.ts';
 import { createWire, type Wire } from './wire.ts';
 
 type Encoding = 'form' | 'json';
@@ -31,8 +32,11 @@ export async function probeCredlyApplication(credential: CredlyOAuthAppConfig, i
   const settings: Record<string, string | boolean> = {};
   const grantUrl = credential.endpoints.tokenUrl;
 
+  const lost = 'problem' in input.secret;
   if ('problem' in input.secret) {
     f.fails('grant', 'the stored client id and secret obtain a token with the configured scopes', true, `no usable secret (the rotator recreates the application): ${why(input.secret.problem)}`);
+    // The token endpoint's encodings and refusals are then looked at with the throwaway application's secret.
+    if (!options.allowWrites) f.unchecked('token-encoding', 'the token endpoint takes the configured body encoding', true, `not tried: no usable secret; ${NEEDS_WRITES}`);
   } else {
     await probeGrants(f, client, wire, credential, input.secret, settings);
   }
@@ -59,24 +63,25 @@ export async function probeCredlyApplication(credential: CredlyOAuthAppConfig, i
     f.unchecked('delete-application', 'DELETE oauth_applications/{id} removes an application (documented: 204; confirmed by listing again)', true, NEEDS_WRITES);
     return f.done(settings);
   }
-  await probeCreateAndDelete(f, client, wire, credential, input.managerToken, grantUrl);
+  const created = await probeCreateAndDelete(f, client, wire, credential, input.managerToken, grantUrl, lost ? settings : undefined);
+  if (created) f.leftovers.push(created);
   return f.done(settings);
 }
 
-async function probeGrants(f: FindingsBuilder, client: CredlyOAuthClient, wire: Wire, credential: CredlyOAuthAppConfig, secret: CredlyOAuthAppSecret, settings: Record<string, string | boolean>) {
+async function probeGrants(
+  f: FindingsBuilder,
+  client: CredlyOAuthClient,
+  wire: Wire,
+  credential: CredlyOAuthAppConfig,
+  secret: CredlyOAuthAppSecret,
+  settings: Record<string, string | boolean>,
+  throwaway = false,
+) {
   const url = credential.endpoints.tokenUrl;
   const configured = credential.tokenRequestEncoding;
   const grant = (encoding: Encoding, scopes: string[], clientSecret = secret.clientSecret) => client.grant(url, secret.clientId, clientSecret, scopes, encoding);
   const grantAssumption = `the stored client id and secret obtain a token with ${credential.scopes.join(' ')} (tokenRequestEncoding: ${configured}, as the rotator sends)`;
-  try {
-    const granted = await grant(configured, credential.scopes);
-    const missing = credential.scopes.filter((s) => !granted.scopes.includes(s));
-    const observed = `granted ${granted.scopes.join(' ') || '(no scope named)'}; expires in ${granted.expiresInSeconds ?? '?'} s`;
-    if (missing.length) f.fails('grant', grantAssumption, true, `${observed}: not ${missing.join(', ')}`, { granted: granted.scopes });
-    else f.holds('grant', grantAssumption, true, observed, { granted: granted.scopes });
-  } catch (error) {
-    f.fails('grant', grantAssumption, true, why(error));
-  }
+  if (!throwaway) await probeStoredGrant(f, credential, grantAssumption, () => grant(configured, credential.scopes));
 
   // Which body encodings the endpoint takes: the pages do not say.
   const accepted: Record<Encoding, number | null> = { form: null, json: null };
@@ -116,7 +121,20 @@ async function probeGrants(f: FindingsBuilder, client: CredlyOAuthClient, wire: 
   f.holds('partial-scopes', 'a request with one scope too many is refused whole or granted without it (the rotator checks the granted scopes either way)', false, partial, { behaviour: partial });
 }
 
-async function probeCreateAndDelete(f: FindingsBuilder, client: CredlyOAuthClient, wire: Wire, credential: CredlyOAuthAppConfig, managerToken: string, tokenUrl: string) {
+/**
+ * Creates a throwaway application, proves its secret, deletes it and lists again. With `grantsFor`
+ * (the stored secret was unusable) the token endpoint is also probed with the throwaway's secret.
+ * Returns what is left at the provider, if anything.
+ */
+async function probeCreateAndDelete(
+  f: FindingsBuilder,
+  client: CredlyOAuthClient,
+  wire: Wire,
+  credential: CredlyOAuthAppConfig,
+  managerToken: string,
+  tokenUrl: string,
+  grantsFor: Record<string, string | boolean> | undefined,
+): Promise<Leftover | undefined> {
   const org = credential.organizationId;
   const description = rotatorDescription(randomUUID(), credential.id);
   const createAssumption = 'the managing token creates an application, whose secret obtains a token with the configured scopes (the rotator\'s create and test steps)';
@@ -126,7 +144,7 @@ async function probeCreateAndDelete(f: FindingsBuilder, client: CredlyOAuthClien
   } catch (error) {
     f.fails('create-application', createAssumption, true, why(error));
     f.unchecked('delete-application', 'DELETE oauth_applications/{id} removes an application', true, 'not tried: no application was created');
-    return;
+    return undefined;
   }
   try {
     const grant = await client.grant(tokenUrl, created.uid, created.secret, credential.scopes, credential.tokenRequestEncoding);
@@ -136,6 +154,7 @@ async function probeCreateAndDelete(f: FindingsBuilder, client: CredlyOAuthClien
   } catch (error) {
     f.fails('create-application', createAssumption, true, `created ${created.id}; its grant failed: ${why(error)}`, { applicationId: created.id });
   }
+  if (grantsFor) await probeGrants(f, client, wire, credential, { clientId: created.uid, clientSecret: created.secret, applicationId: created.id }, grantsFor, true);
 
   const assumption = 'DELETE oauth_applications/{id} removes an application (documented: 204; confirmed by listing again)';
   let answer: string;
@@ -154,13 +173,25 @@ async function probeCreateAndDelete(f: FindingsBuilder, client: CredlyOAuthClien
   }
   if (stillListed === false) {
     f.holds('delete-application', assumption, true, `${answer}; the application is no longer listed`, { deleteStatus, stillListed });
-    return;
+    return undefined;
   }
   f.fails('delete-application', assumption, true, `${answer}; ${stillListed ? 'the application is still listed' : 'not confirmed'}`, { deleteStatus, stillListed });
-  f.leftovers.push({
+  return {
     what: 'oauth-application',
     id: String(created.id),
     description,
     advice: `delete OAuth application ${created.id} by hand in Credly (Developers → OAuth Applications)`,
-  });
+  };
+}
+
+async function probeStoredGrant(f: FindingsBuilder, credential: CredlyOAuthAppConfig, assumption: string, grant: () => Promise<CredlyGrant>) {
+  try {
+    const granted = await grant();
+    const missing = credential.scopes.filter((s) => !granted.scopes.includes(s));
+    const observed = `granted ${granted.scopes.join(' ') || '(no scope named)'}; expires in ${granted.expiresInSeconds ?? '?'} s`;
+    if (missing.length) f.fails('grant', assumption, true, `${observed}: not ${missing.join(', ')}`, { granted: granted.scopes });
+    else f.holds('grant', assumption, true, observed, { granted: granted.scopes });
+  } catch (error) {
+    f.fails('grant', assumption, true, why(error));
+  }
 }

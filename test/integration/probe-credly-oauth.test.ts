@@ -123,4 +123,19 @@ describe('rotator probe: Credly OAuth applications', () => {
       expectNoSecrets([...secrets(), left.secret], JSON.stringify(result));
     });
   });
+
+  it('a lost application secret: the grant does not hold; read-only leaves the endpoint unchecked, --allow-writes looks at it with the throwaway application', async () => {
+    await withApplication({ tokenBody: 'json' }, async ({ id, inventory, secrets }) => {
+      const lost = inventory.replace(/secretId: (test\/probe\/\w+)\/app/, 'secretId: $1/missing');
+      const { result: readOnly } = await probe(lost, id, false);
+      expect(finding(readOnly, 'grant')).toMatchObject({ status: 'does-not-hold', observed: expect.stringContaining('no usable secret') });
+      expect(finding(readOnly, 'token-encoding').status).toBe('unchecked');
+      const { result } = await probe(lost, id, true);
+      expect(finding(result, 'token-encoding')).toMatchObject({ status: 'does-not-hold', facts: { form: 400, json: 200 } });
+      expect(finding(result, 'invalid-client').facts).toMatchObject({ status: 401, errorCode: 'invalid_client' });
+      expect(result.settings).toEqual({ tokenRequestEncoding: 'json' });
+      expect(finding(result, 'delete-application').status).toBe('holds');
+      expectNoSecrets(secrets(), JSON.stringify(readOnly), JSON.stringify(result));
+    });
+  });
 });
