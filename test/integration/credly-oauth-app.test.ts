@@ -12,6 +12,7 @@ import { createRotatorWorker } from '../../src/queue/worker.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/secrets/secret-values.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { CREDLY_APP_VARIANTS } from '../support/fake-variants.ts';
 import { captureLogger } from '../support/capture-logger.ts';
 import { dumpRedis } from '../support/redis-dump.ts';
 
@@ -150,18 +151,6 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
     await t.expectNoSecretsLeaked();
   });
 
-  it('confirms the old application is gone by listing: one still listed after DELETE is reported NOT revoked, by id', async () => {
-    const variant = await startCredlyFake({ applicationDeleteSupported: false });
-    cleanups.push(() => variant.close());
-    const t = await setup({ secret: 'wrong', on: variant });
-    const result = await t.run();
-    expect(result.state, result.reason).toBe('completed');
-    expect(result.outcome).toMatchObject({ action: 'rotated', unrevoked: String(t.app.id) });
-    expect(result.outcome!.previousState).toBe(`NOT revoked: still listed after DELETE answered 404; revoke ${t.app.id} by hand at the provider`);
-    expect(t.liveApps().map((a) => a.id)).toContain(t.app.id);
-    await t.expectNoSecretsLeaked();
-  });
-
   it('recreates the application when the secret is refused, and deletes the old application', async () => {
     const t = await setup({ secret: 'wrong' });
     const result = await t.run();
@@ -244,5 +233,45 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
     expect(result.outcome).toMatchObject({ action: 'rotated' });
     expect(result.outcome!.summary).toContain(`previous ${t.app.id}: revoked`);
     expect(t.liveApps().map((a) => a.id)).toEqual([(await t.current()).applicationId]);
+  });
+});
+
+describe.each(CREDLY_APP_VARIANTS)('Credly OAuth application recreation against the fake: $name', (variant) => {
+  let credly: CredlyFake;
+  beforeAll(async () => {
+    credly = await startCredlyFake(variant.options);
+  });
+  afterAll(() => credly.close());
+  const on = () => ({ on: credly, ...(variant.inventory ? { extra: variant.inventory } : {}) });
+
+  it('keeps a working application, and recreates a refused one, confirming the old one gone by listing', async () => {
+    const working = await setup(on());
+    expect((await working.run()).outcome).toMatchObject({ action: 'not-due' });
+    const t = await setup({ ...on(), secret: 'wrong' });
+    for (let i = 0; i < 3; i += 1) credly.state.createApplication(t.org, { name: `other ${i}` });
+    const result = await t.run();
+    expect(result.state, result.reason).toBe('completed');
+    const now = await t.current();
+    expect(credly.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
+    if (variant.recreation === 'revoked') {
+      expect(result.outcome).toMatchObject({ action: 'rotated', previousState: 'revoked', unrevoked: '' });
+      expect(t.liveApps().map((a) => a.id)).not.toContain(t.app.id);
+    } else {
+      expect(result.outcome).toMatchObject({ action: 'rotated', unrevoked: String(t.app.id) });
+      expect(result.outcome!.previousState).toBe(`NOT revoked: still listed after DELETE answered 404; revoke ${t.app.id} by hand at the provider`);
+      expect(t.liveApps().map((a) => a.id)).toContain(t.app.id);
+    }
+    const encodings = credly.requests.filter((r) => r.server === 'web' && r.path === '/oauth/token').map((r) => (r.contentType.includes('json') ? 'json' : 'form'));
+    expect(new Set(encodings)).toEqual(new Set([variant.options.tokenBody === 'json' ? 'json' : 'form']));
+    expect(credly.webApiRequests()).toEqual([]);
+    await t.expectNoSecretsLeaked();
+  });
+
+  it('names a scope the application is not granted, and changes nothing', async () => {
+    const t = await setup({ ...on(), appScopes: ['issued_badges'] });
+    const result = await t.run();
+    expect(result.state).toBe('failed');
+    expect(result.reason).toContain('the OAuth application is not granted badge_templates');
+    expect((await t.current()).applicationId).toBe(t.app.id);
   });
 });

@@ -41,6 +41,11 @@ const CREDLY: Record<string, (r: CredentialProbe) => void> = {
     expect(r.ok).toBe(false);
   },
   'create answers 200': (r) => expect(finding(r, 'create-token').facts).toMatchObject({ status: 200 }),
+  // The rotator always sends `token:` (the page's form): a strict server changes nothing it relies on.
+  'strict Basic (token and colon only)': (r) => {
+    expect(finding(r, 'listing').status).toBe('holds');
+    expect(r.ok).toBe(true);
+  },
 };
 
 const APPS: Record<string, (r: CredentialProbe) => void> = {
@@ -61,6 +66,10 @@ const APPS: Record<string, (r: CredentialProbe) => void> = {
   'page links on the web host, 1 a page': (r) => expect(finding(r, 'pagination')).toMatchObject({ status: 'holds', facts: { link: 'other' } }),
   // The application's probe relies on no organization endpoint: nothing to see, and nothing fails.
   'no GET /organizations/{id}': (r) => expect(r.ok).toBe(true),
+  'scopes the application lacks left out of the grant': (r) => {
+    expect(finding(r, 'partial-scopes').facts).toEqual({ behaviour: 'rest-granted' });
+    expect(r.ok).toBe(true);
+  },
 };
 
 describe('rotator probe detects every variant of the fakes', () => {

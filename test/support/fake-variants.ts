@@ -26,6 +26,7 @@ export const CREDLY_VARIANTS: CredlyVariant[] = [
   { name: 'created tokens get full rights', options: { createdTokenRights: 'full' }, rotation: 'revoked' },
   { name: 'created tokens are read-only', options: { createdTokenRights: 'read-only' }, rotation: 'refused-at-test' },
   { name: 'create answers 200', options: { createStatus: 200 }, rotation: 'revoked' },
+  { name: 'strict Basic (token and colon only)', options: { acceptColonlessBasic: false }, rotation: 'revoked' },
 ];
 
 export interface CredlyAppVariant {
@@ -43,6 +44,7 @@ export const CREDLY_APP_VARIANTS: CredlyAppVariant[] = [
   { name: 'no application DELETE', options: { applicationDeleteSupported: false }, recreation: 'not-revoked' },
   { name: 'page links on the web host, 1 a page', options: { pageLinks: 'web', maxPer: 1 }, recreation: 'revoked' },
   { name: 'no GET /organizations/{id}', options: { organizationEndpoint: false }, recreation: 'revoked' },
+  { name: 'scopes the application lacks left out of the grant', options: { scopeMismatch: 'grant-subset' }, recreation: 'revoked' },
 ];
 
 export const DEGREED_VARIANTS: Array<{ name: string; options: DegreedFakeOptions; inventory: string }> = [

@@ -29,13 +29,20 @@ export async function readAllPages<T>(options: {
   const seen = new Set<string>();
   let url: string | null = options.first;
   let pageNumber = 1;
+  /** The page number this rotator put into the URL itself, when it did. */
+  let asked: number | undefined;
   while (url) {
     if (seen.has(url) || seen.size >= options.maxPages) throw refuse(`the listing does not end (page ${seen.size + 1})`);
     seen.add(url);
     const page = await options.read(url);
-    items.push(...page.items);
     const current = positive(page.currentPage) ?? pageNumber;
-    url = nextPage(page, url, current, options, refuse);
+    // `page` as the query parameter is not in the vendor pages: a server that ignores it would hand
+    // back page 1 again, and the listing would silently miss tokens.
+    if (asked !== undefined && current !== asked) throw refuse(`asked for page ${asked} by number and got page ${current}; refused`);
+    items.push(...page.items);
+    const next = nextPage(page, url, current, options, refuse);
+    url = next?.url ?? null;
+    asked = next?.byNumber ? current + 1 : undefined;
     pageNumber = current + 1;
   }
   return items;
@@ -51,12 +58,12 @@ function nextPage(
   currentPage: number,
   options: { first: string; origin: string },
   refuse: (message: string) => Error,
-): string | null {
+): { url: string; byNumber: boolean } | null {
   const totalPages = positive(page.totalPages);
   const link = page.next === null || page.next === undefined || page.next === '' ? undefined : resolve(page.next, current, refuse);
-  if (link && link.origin === options.origin) return link.href;
+  if (link && link.origin === options.origin) return { url: link.href, byNumber: false };
   // No usable link: the page count decides (a null link with pages left would silently cut the list short).
-  if (totalPages !== undefined && currentPage < totalPages) return onApiBase(options.first, currentPage + 1, positive(page.per));
+  if (totalPages !== undefined && currentPage < totalPages) return { url: onApiBase(options.first, currentPage + 1, positive(page.per)), byNumber: true };
   if (link) throw refuse('next_page_url points to another host; refused (and without metadata.total_pages the next page cannot be asked on the API base)');
   return null;
 }
