@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseInventory } from '../../src/config/index.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { processTracker } from '../support/processes.ts';
-import { expectNoSecrets, runId, store } from '../support/probe-harness.ts';
+import { credlyTokenInventory, expectNoSecrets, runId, store } from '../support/probe-harness.ts';
 import { spawnRotator } from '../support/worker-process.ts';
 
 /** `rotator probe` as its own process: exit codes, text and --json, read-only without --allow-writes, no value in the output. */
@@ -32,15 +32,7 @@ async function setup(extra = '') {
   await store.putCurrent(secretId, JSON.stringify({ token: stored.token, tokenId: stored.id }));
   const id = `credly-${run}`;
   const config = join(dir, `${run}.yaml`);
-  const inventory = `version: 1
-credentials:
-  - id: ${id}
-    kind: credly-authorization-token
-    secretId: ${secretId}
-    organizationId: ${org}
-    environment: production
-    endpoints: { apiBase: "${fake.apiBase}" }
-${extra}`;
+  const inventory = credlyTokenInventory({ id, secretId, org, apiBase: fake.apiBase, extra });
   writeFileSync(config, inventory);
   const run$ = async (args: string[]) => {
     const p = processes.track(spawnRotator(['probe', ...args], { ROTATOR_CONFIG: config }));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseMarker } from '../../src/providers/credly/marker.ts';
 import { startCredlyFake, type CredlyFake, type CredlyFakeOptions } from '../fakes/credly.fake.ts';
 import { parseInventory } from '../../src/config/index.ts';
-import { expectNoSecrets, finding, probe, runId, store, withSettings } from '../support/probe-harness.ts';
+import { credlyAppInventory, expectNoSecrets, finding, probe, runId, store, withSettings } from '../support/probe-harness.ts';
 
 /** `rotator probe` for a Credly OAuth application, against each variant of the fake's token endpoint and application DELETE. */
 
@@ -25,24 +25,7 @@ async function withApplication(options: CredlyFakeOptions, body: (t: AppSetup) =
     await store.putCurrent(`test/probe/${run}/manager`, JSON.stringify({ token: manager.token }));
     await store.putCurrent(`test/probe/${run}/app`, JSON.stringify({ clientId: app.uid, clientSecret: app.secret, applicationId: app.id }));
     const id = `app-${run}`;
-    const inventory = `version: 1
-credentials:
-  - id: manager-${run}
-    kind: credly-authorization-token
-    secretId: test/probe/${run}/manager
-    organizationId: ${org}
-    environment: production
-    endpoints: { apiBase: "${fake.apiBase}" }
-  - id: ${id}
-    kind: credly-oauth-application
-    secretId: test/probe/${run}/app
-    organizationId: ${org}
-    environment: production
-    managedBy: manager-${run}
-    applicationName: LMS
-    scopes: [issued_badges]
-    endpoints: { apiBase: "${fake.apiBase}", tokenUrl: "${fake.tokenUrl}" }
-`;
+    const inventory = credlyAppInventory({ id, managerId: `manager-${run}`, run, org, apiBase: fake.apiBase, tokenUrl: fake.tokenUrl });
     const secrets = () => [
       ...fake.state.tokens().map((t) => t.token),
       ...fake.state.applications().map((a) => a.secret),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMarker } from '../../src/providers/credly/marker.ts';
 import { startCredlyFake, type CredlyFake, type CredlyFakeOptions } from '../fakes/credly.fake.ts';
-import { expectNoSecrets, finding, probe, runId, store } from '../support/probe-harness.ts';
+import { credlyTokenInventory, expectNoSecrets, finding, probe, runId, store } from '../support/probe-harness.ts';
 
 /**
  * `rotator probe` against the Credly fake in each variant the vendor pages leave open: the probe
@@ -30,15 +30,7 @@ async function withToken(
     const secretId = `test/probe/${run}`;
     await store.putCurrent(secretId, JSON.stringify({ token: stored.token, tokenId: stored.id }));
     const id = `credly-${run}`;
-    const inventory = `version: 1
-credentials:
-  - id: ${id}
-    kind: credly-authorization-token
-    secretId: ${secretId}
-    organizationId: ${org}
-    environment: production
-    endpoints: { apiBase: "${fake.apiBase}" }
-${init.extra ?? ''}`;
+    const inventory = credlyTokenInventory({ id, secretId, org, apiBase: fake.apiBase, ...(init.extra ? { extra: init.extra } : {}) });
     const secrets = () => fake.state.tokens().map((t) => t.token);
     await body({ fake, id, org, inventory, secrets });
     // Whatever the variant, the token never went to the web host's copy of the API.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { startDegreedFake, type DegreedFakeOptions } from '../fakes/degreed.fake.ts';
 import { startLearnlinkFake, type LearnlinkFakeOptions } from '../fakes/learnlink.fake.ts';
 import { parseInventory } from '../../src/config/index.ts';
-import { expectNoSecrets, finding, probe, runId, store, withSettings } from '../support/probe-harness.ts';
+import { degreedInventory, expectNoSecrets, finding, learnlinkInventory, probe, runId, store, withSettings } from '../support/probe-harness.ts';
 
 /** `rotator probe` for Degreed and Learn.link credentials, against each variant of their fakes. */
 
@@ -12,16 +12,7 @@ async function degreed(options: DegreedFakeOptions, scopes: string[], extra: str
   const client = fake.state.addClient({ scopes });
   await store.putCurrent(`test/probe/${run}`, JSON.stringify(client));
   const id = `degreed-${run}`;
-  const inventory = `version: 1
-credentials:
-  - id: ${id}
-    kind: degreed-client-credentials
-    secretId: test/probe/${run}
-    environment: betatest
-    dataCenter: EU
-    scopes: [${configured.join(', ')}]
-    endpoints: { tokenUrl: "${fake.tokenUrl}", apiBase: "${fake.apiBase}"${fake.logoutUrl ? `, logoutUrl: "${fake.logoutUrl}"` : ''} }
-${extra}`;
+  const inventory = degreedInventory({ id, secretId: `test/probe/${run}`, scopes: configured, tokenUrl: fake.tokenUrl, apiBase: fake.apiBase, logoutUrl: fake.logoutUrl, extra });
   const { result } = await probe(inventory, id, false);
   // What the probe recommends is an inventory the rotator takes.
   expect(() => parseInventory(withSettings(inventory, result.settings))).not.toThrow();
@@ -79,16 +70,7 @@ async function learnlink(options: LearnlinkFakeOptions, extra: string) {
   const tenant = fake.state.addTenant({ scopes: ['api/read'] });
   await store.putCurrent(`test/probe/${run}`, JSON.stringify({ clientSecret: tenant.clientSecret, tenantId: tenant.tenantId }));
   const id = `learnlink-${run}`;
-  const inventory = `version: 1
-credentials:
-  - id: ${id}
-    kind: learnlink-client-credentials
-    secretId: test/probe/${run}
-    environment: staging
-    audience: api
-    scopes: [api/read]
-    endpoints: { tokenUrl: "${fake.tokenUrl.api}", apiBase: "${fake.apiBase}" }
-${extra}`;
+  const inventory = learnlinkInventory({ id, secretId: `test/probe/${run}`, tokenUrl: fake.tokenUrl.api, apiBase: fake.apiBase, extra });
   const { result } = await probe(inventory, id, false);
   expect(() => parseInventory(withSettings(inventory, result.settings))).not.toThrow();
   const secrets = [tenant.clientSecret, ...fake.state.issuedAccessTokens().map((t) => t.value)];

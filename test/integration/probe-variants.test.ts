@@ -4,7 +4,7 @@ import { startCredlyFake } from '../fakes/credly.fake.ts';
 import { startDegreedFake } from '../fakes/degreed.fake.ts';
 import { startLearnlinkFake } from '../fakes/learnlink.fake.ts';
 import { CREDLY_APP_VARIANTS, CREDLY_VARIANTS, DEGREED_VARIANTS, LEARNLINK_VARIANTS } from '../support/fake-variants.ts';
-import { finding, probe, runId, store } from '../support/probe-harness.ts';
+import { credlyAppInventory, credlyTokenInventory, degreedInventory, finding, learnlinkInventory, probe, runId, store } from '../support/probe-harness.ts';
 
 /**
  * Every variant the rotation, recreation and validation suites run against (fake-variants.ts), probed
@@ -82,16 +82,9 @@ describe('rotator probe detects every variant of the fakes', () => {
       const org = fake.state.addOrganization();
       fake.state.addToken(org);
       const stored = fake.state.addToken(org);
-      await store.putCurrent(`test/probe-variant/${run}`, JSON.stringify({ token: stored.token }));
-      const inventory = `version: 1
-credentials:
-  - id: credly-${run}
-    kind: credly-authorization-token
-    secretId: test/probe-variant/${run}
-    organizationId: ${org}
-    environment: production
-    endpoints: { apiBase: "${fake.apiBase}" }
-${variant.inventory ? `    ${variant.inventory}\n` : ''}`;
+      await store.putCurrent(`test/probe/${run}`, JSON.stringify({ token: stored.token }));
+      const extra = variant.inventory ? `    ${variant.inventory}\n` : '';
+      const inventory = credlyTokenInventory({ id: `credly-${run}`, secretId: `test/probe/${run}`, org, apiBase: fake.apiBase, extra });
       const { result } = await probe(inventory, `credly-${run}`, true);
       expectation!(result);
       expect(fake.webApiRequests()).toEqual([]);
@@ -110,21 +103,10 @@ ${variant.inventory ? `    ${variant.inventory}\n` : ''}`;
       const manager = fake.state.addToken(org);
       fake.state.addApplication(org);
       const app = fake.state.addApplication(org);
-      await store.putCurrent(`test/probe-variant/${run}/m`, JSON.stringify({ token: manager.token }));
-      await store.putCurrent(`test/probe-variant/${run}/a`, JSON.stringify({ clientId: app.uid, clientSecret: app.secret, applicationId: app.id }));
-      const inventory = `version: 1
-credentials:
-  - { id: m-${run}, kind: credly-authorization-token, secretId: test/probe-variant/${run}/m, organizationId: ${org}, environment: production, endpoints: { apiBase: "${fake.apiBase}" } }
-  - id: a-${run}
-    kind: credly-oauth-application
-    secretId: test/probe-variant/${run}/a
-    organizationId: ${org}
-    environment: production
-    managedBy: m-${run}
-    applicationName: LMS
-    scopes: [issued_badges]
-    endpoints: { apiBase: "${fake.apiBase}", tokenUrl: "${fake.tokenUrl}" }
-${variant.inventory ? `    ${variant.inventory}\n` : ''}`;
+      await store.putCurrent(`test/probe/${run}/manager`, JSON.stringify({ token: manager.token }));
+      await store.putCurrent(`test/probe/${run}/app`, JSON.stringify({ clientId: app.uid, clientSecret: app.secret, applicationId: app.id }));
+      const extra = variant.inventory ? `    ${variant.inventory}\n` : '';
+      const inventory = credlyAppInventory({ id: `a-${run}`, managerId: `m-${run}`, run, org, apiBase: fake.apiBase, tokenUrl: fake.tokenUrl, extra });
       const { result } = await probe(inventory, `a-${run}`, true);
       expectation!(result);
       expect(fake.webApiRequests()).toEqual([]);
@@ -137,18 +119,8 @@ ${variant.inventory ? `    ${variant.inventory}\n` : ''}`;
     const fake = await startDegreedFake(variant.options);
     try {
       const run = runId();
-      await store.putCurrent(`test/probe-variant/${run}`, JSON.stringify(fake.state.addClient({ scopes: ['users:read'] })));
-      const inventory = `version: 1
-credentials:
-  - id: d-${run}
-    kind: degreed-client-credentials
-    secretId: test/probe-variant/${run}
-    environment: production
-    dataCenter: US
-    scopes: [users:read]
-    endpoints: { tokenUrl: "${fake.tokenUrl}", apiBase: "${fake.apiBase}", logoutUrl: "${fake.logoutUrl}" }
-    ${variant.inventory}
-`;
+      await store.putCurrent(`test/probe/${run}`, JSON.stringify(fake.state.addClient({ scopes: ['users:read'] })));
+      const inventory = degreedInventory({ id: `d-${run}`, secretId: `test/probe/${run}`, scopes: ['users:read'], tokenUrl: fake.tokenUrl, apiBase: fake.apiBase, logoutUrl: fake.logoutUrl, extra: `    ${variant.inventory}\n` });
       const { result } = await probe(inventory, `d-${run}`, true);
       expect(finding(result, 'logout')).toMatchObject({ status: 'holds', facts: { works: [variant.options.logoutMethod] } });
       expect(result.ok).toBe(true);
@@ -162,18 +134,8 @@ credentials:
     try {
       const run = runId();
       const tenant = fake.state.addTenant({ scopes: ['api/read'] });
-      await store.putCurrent(`test/probe-variant/${run}`, JSON.stringify({ clientSecret: tenant.clientSecret }));
-      const inventory = `version: 1
-credentials:
-  - id: l-${run}
-    kind: learnlink-client-credentials
-    secretId: test/probe-variant/${run}
-    tenantId: ${tenant.tenantId}
-    environment: production
-    audience: api
-    scopes: [api/read]
-    endpoints: { tokenUrl: "${fake.tokenUrl.api}", apiBase: "${fake.apiBase}" }
-`;
+      await store.putCurrent(`test/probe/${run}`, JSON.stringify({ clientSecret: tenant.clientSecret }));
+      const inventory = learnlinkInventory({ id: `l-${run}`, secretId: `test/probe/${run}`, tokenUrl: fake.tokenUrl.api, apiBase: fake.apiBase, extra: `    tenantId: ${tenant.tenantId}\n` });
       const { result } = await probe(inventory, `l-${run}`, true);
       expect(finding(result, 'scope-refusal')).toMatchObject({ status: 'holds', facts: { status: variant.options.scopeRefusal } });
       expect(result.ok).toBe(true);

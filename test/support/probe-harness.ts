@@ -44,3 +44,62 @@ export function withSettings(inventoryText: string, settings: Record<string, str
   const kept = inventoryText.split('\n').filter((line) => !keys.has(/^ {4}(\w+):/.exec(line)?.[1] ?? '')).join('\n');
   return `${kept}${Object.entries(settings).map(([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : String(v)}\n`).join('')}`;
 }
+
+/** One credly-authorization-token credential (the last in the inventory, so `withSettings` applies to it). */
+export function credlyTokenInventory(c: { id: string; secretId: string; org: string; apiBase: string; extra?: string }): string {
+  return `version: 1
+credentials:
+  - id: ${c.id}
+    kind: credly-authorization-token
+    secretId: ${c.secretId}
+    organizationId: ${c.org}
+    environment: production
+    endpoints: { apiBase: "${c.apiBase}" }
+${c.extra ?? ''}`;
+}
+
+/** A managing token and the OAuth application it manages (last), with `scopes: [issued_badges]`. */
+export function credlyAppInventory(c: { id: string; managerId: string; run: string; org: string; apiBase: string; tokenUrl: string; extra?: string }): string {
+  return `version: 1
+credentials:
+  - { id: ${c.managerId}, kind: credly-authorization-token, secretId: test/probe/${c.run}/manager, organizationId: ${c.org}, environment: production, endpoints: { apiBase: "${c.apiBase}" } }
+  - id: ${c.id}
+    kind: credly-oauth-application
+    secretId: test/probe/${c.run}/app
+    organizationId: ${c.org}
+    environment: production
+    managedBy: ${c.managerId}
+    applicationName: LMS
+    scopes: [issued_badges]
+    endpoints: { apiBase: "${c.apiBase}", tokenUrl: "${c.tokenUrl}" }
+${c.extra ?? ''}`;
+}
+
+/** A Degreed credential (last) over the fake's endpoints; `logoutUrl` only when the fake has one. */
+export function degreedInventory(c: { id: string; secretId: string; scopes: string[]; tokenUrl: string; apiBase: string; logoutUrl?: string | undefined; extra?: string }): string {
+  const logout = c.logoutUrl ? `, logoutUrl: "${c.logoutUrl}"` : '';
+  return `version: 1
+credentials:
+  - id: ${c.id}
+    kind: degreed-client-credentials
+    secretId: ${c.secretId}
+    environment: betatest
+    dataCenter: EU
+    scopes: [${c.scopes.join(', ')}]
+    endpoints: { tokenUrl: "${c.tokenUrl}", apiBase: "${c.apiBase}"${logout} }
+${c.extra ?? ''}`;
+}
+
+/** A Learn.link API-audience credential with `scopes: [api/read]` (last) over the fake's endpoints. */
+export function learnlinkInventory(c: { id: string; secretId: string; tokenUrl: string; apiBase: string; extra?: string }): string {
+  return `version: 1
+credentials:
+  - id: ${c.id}
+    kind: learnlink-client-credentials
+    secretId: ${c.secretId}
+    environment: staging
+    audience: api
+    scopes: [api/read]
+    endpoints: { tokenUrl: "${c.tokenUrl}", apiBase: "${c.apiBase}" }
+${c.extra ?? ''}`;
+}
