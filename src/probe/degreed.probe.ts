@@ -11,6 +11,7 @@ import { createWire, type Wire } from './wire.ts';
 const grantSchema = z.object({ access_token: z.string().min(1), token_type: z.string(), expires_in: z.number().optional(), refresh_token: z.string().optional(), scope: z.string().optional() });
 type Grant = z.infer<typeof grantSchema>;
 const METHODS = ['GET', 'POST'] as const;
+type Method = (typeof METHODS)[number];
 
 /**
  * `rotator probe` for a Degreed API key: the rotator's own check as configured, then one by one
@@ -33,16 +34,20 @@ export async function probeDegreed(credential: DegreedConfig, secret: DegreedSec
     f.fails('validation', check, true, why(error));
   }
 
+  // Every token obtained here: logged out at the end when a logout works, else left to expire.
+  const obtained = new Set<string>();
   const grant = (scopes: string[], clientSecret = secret.clientSecret) =>
-    http.request({
-      operation: 'token-grant',
-      method: 'POST',
-      url: credential.endpoints.tokenUrl,
-      form: { grant_type: 'client_credentials', client_id: secret.clientId, client_secret: clientSecret, scope: scopes.join(',') },
-      parse: grantSchema,
-      idempotent: true,
-      secrets: [secret.clientSecret],
-    }).then((a) => a.body);
+    http
+      .request({
+        operation: 'token-grant',
+        method: 'POST',
+        url: credential.endpoints.tokenUrl,
+        form: { grant_type: 'client_credentials', client_id: secret.clientId, client_secret: clientSecret, scope: scopes.join(',') },
+        parse: grantSchema,
+        idempotent: true,
+        secrets: [secret.clientSecret],
+      })
+      .then((a) => (obtained.add(a.body.access_token), a.body));
 
   const held: string[] = [];
   for (const scope of credential.scopes) if (await grant([scope]).then(() => true, () => false)) held.push(scope);
@@ -72,7 +77,8 @@ export async function probeDegreed(credential: DegreedConfig, secret: DegreedSec
     return f.done(settings);
   }
   const reads = await probeReads(f, http, wire, credential, token, settings);
-  await probeLogout(f, http, wire, credential, () => grant(credential.scopes), reads, token, settings);
+  const logout = await probeLogout(f, http, wire, credential, () => grant(credential.scopes), reads, token, settings);
+  if (logout.works) for (const access of obtained) if (!logout.loggedOut.has(access)) await logoutWith(http, credential, logout.works, access);
   return f.done(settings);
 }
 
@@ -123,14 +129,15 @@ async function probeLogout(
   reads: string[],
   first: Grant,
   settings: Record<string, string | boolean>,
-): Promise<void> {
+): Promise<{ works?: Method; loggedOut: Set<string> }> {
   const url = credential.endpoints.logoutUrl;
   const assumption = 'the logout expires the token at once (the rotator logs out what it obtained)';
   if (!url) {
     f.fails('logout', assumption, false, `no logoutPath configured: a token obtained lives until it expires (${first.expires_in ?? '?'} s)`, { configured: false });
-    return;
+    return { loggedOut: new Set() };
   }
   const results: Record<string, string> = {};
+  const loggedOut = new Set<string>();
   let token: Grant | undefined = first;
   for (const method of METHODS) {
     token ??= await fresh().catch(() => undefined);
@@ -140,18 +147,8 @@ async function probeLogout(
     }
     const access = token.access_token;
     token = undefined;
-    const answered = await http
-      .request({
-        operation: 'probe-logout',
-        method,
-        url,
-        // The page's example: a JSON content type and the bearer token; a POST carries the refresh token.
-        headers: { authorization: `Bearer ${access}`, ...(method === 'GET' ? { 'content-type': 'application/json' } : {}) },
-        ...(method === 'POST' ? { json: {} } : {}),
-        idempotent: true,
-        secrets: [access],
-      })
-      .then(() => true, () => false);
+    const answered = await logoutWith(http, credential, method, access);
+    if (answered) loggedOut.add(access);
     const status = wire.last(method, /./)?.status ?? null;
     if (!answered) {
       results[method] = `refused (${status ?? 'no answer'})`;
@@ -173,4 +170,21 @@ async function probeLogout(
   const assumed = `${assumption} with logoutMethod: ${configured}`;
   if (works.includes(configured)) f.holds('logout', assumed, true, text, { ...results, works });
   else f.fails('logout', assumed, true, `${text}${use !== configured ? `: use logoutMethod: ${use}` : ''}`, { ...results, works });
+  return { loggedOut, ...(works.includes(use) ? { works: use } : {}) };
+}
+
+/** A logout as the rotator makes it (the page's GET with a JSON content type, or a POST with a JSON body); true when it answered 2xx. */
+async function logoutWith(http: ProviderHttp, credential: DegreedConfig, method: Method, access: string): Promise<boolean> {
+  if (!credential.endpoints.logoutUrl) return false;
+  return http
+    .request({
+      operation: 'probe-logout',
+      method,
+      url: credential.endpoints.logoutUrl,
+      headers: { authorization: `Bearer ${access}`, ...(method === 'GET' ? { 'content-type': 'application/json' } : {}) },
+      ...(method === 'POST' ? { json: {} } : {}),
+      idempotent: true,
+      secrets: [access],
+    })
+    .then(() => true, () => false);
 }

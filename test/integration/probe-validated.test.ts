@@ -17,13 +17,21 @@ async function degreed(options: DegreedFakeOptions, scopes: string[], extra: str
   // What the probe recommends is an inventory the rotator takes.
   expect(() => parseInventory(withSettings(inventory, result.settings))).not.toThrow();
   const secrets = [client.clientSecret, ...fake.state.issuedAccessTokens().flatMap((t) => [t.value, t.refreshToken])];
+  // Read-only: the API host sees only reads; the token host only grants and logouts of the probe's own tokens.
+  for (const r of fake.requests) {
+    if (r.server === 'api') expect(r.method).toBe('GET');
+    else expect(['/oauth/token', fake.logoutPath]).toContain(r.path);
+  }
+  const live = fake.state.liveAccessTokens().length;
   await fake.close();
-  return { result, fake, secrets };
+  return { result, secrets, live };
 }
 
 describe('rotator probe: Degreed', () => {
   it('the rotator\'s check, the scopes one by one, both refusals, the reads the scopes allow, and the configured POST logout confirmed by the token being refused', async () => {
-    const { result, secrets } = await degreed({ logoutMethod: 'POST' }, ['users:read', 'content:read'], '    probe: true\n    logoutMethod: POST\n');
+    const { result, secrets, live } = await degreed({ logoutMethod: 'POST' }, ['users:read', 'content:read'], '    probe: true\n    logoutMethod: POST\n');
+    // Every token the probe (and the rotator's check inside it) obtained is logged out again.
+    expect(live).toBe(0);
     expect(finding(result, 'validation')).toMatchObject({ status: 'holds', observed: expect.stringContaining('logged out') });
     expect(finding(result, 'scopes')).toMatchObject({ status: 'holds', facts: { held: ['users:read'], missing: [] } });
     expect(finding(result, 'invalid-client')).toMatchObject({ status: 'holds', facts: { status: 403, errorCode: 'invalid_client' } });
@@ -74,6 +82,7 @@ async function learnlink(options: LearnlinkFakeOptions, extra: string) {
   const { result } = await probe(inventory, id, false);
   expect(() => parseInventory(withSettings(inventory, result.settings))).not.toThrow();
   const secrets = [tenant.clientSecret, ...fake.state.issuedAccessTokens().map((t) => t.value)];
+  for (const r of fake.requests) expect(r.method === 'GET' ? r.path : `${r.method} ${r.path}`).toMatch(/^(\/rest\/v1\/users|POST \/oauth2\/token\/)/);
   await fake.close();
   return { result, secrets };
 }
