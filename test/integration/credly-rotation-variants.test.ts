@@ -1,4 +1,8 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { JobOutcome } from '../../jobs/index.ts';
+import { QUEUE_NAME } from '../../src/queue/names.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { CREDLY_VARIANTS } from '../support/fake-variants.ts';
 import { startScenario, type Scenario, type ScenarioOptions } from '../support/rotation-harness.ts';
@@ -70,6 +74,40 @@ describe.each(CREDLY_VARIANTS)('Credly token rotation against the fake: $name', 
     // Only documented calls prove a token: no GET /organizations/{id} unless the inventory asks for it.
     expect(fake.requests.some((r) => r.path === `/v1/organizations/${s.organizationId}`)).toBe(false);
     await expectNothingLeaked(s);
+  });
+
+  it('with revokePreviousAfter, the delayed revoke ends as the variant requires', async () => {
+    const s = await startScenario(fake, sm, { extra: ['revokePreviousAfter: 1h', variant.inventory ?? ''].join('\n') });
+    open.push(s);
+    const result = await s.run({ attempts: 2 });
+    const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: s.prefix });
+    try {
+      if (variant.rotation === 'refused-at-test') {
+        // Refused before promotion: nothing to revoke is ever scheduled.
+        expect(result.state).toBe('failed');
+        expect(await queue.getDelayed()).toEqual([]);
+        return;
+      }
+      expect(result.outcome).toMatchObject({ action: 'rotated', previousState: expect.stringMatching(/^revoke scheduled for /) });
+      const [job] = await queue.getDelayed();
+      await job!.promote();
+      await expect.poll(async () => (await queue.getJob(job!.id!))?.returnvalue as JobOutcome | undefined, { timeout: 10_000 }).toBeTruthy();
+      const outcome = (await queue.getJob(job!.id!))!.returnvalue as JobOutcome;
+      const status = await redis.hgetall(`${s.prefix}:status:${s.credentialId}`);
+      if (variant.rotation === 'revoked') {
+        expect(outcome).toMatchObject({ previousState: 'revoked' });
+        expect(fake.state.isTokenValid(s.original.token)).toBe(false);
+        expect(status.unrevoked).toBeUndefined();
+      } else {
+        expect(outcome).toMatchObject({ unrevoked: s.original.id, previousState: expect.stringMatching(/^NOT revoked: /) });
+        expect(fake.state.isTokenValid(s.original.token)).toBe(true);
+        expect(status).toMatchObject({ unrevoked: s.original.id, previousState: expect.stringMatching(/^NOT revoked: /) });
+      }
+    } finally {
+      await queue.close();
+      redis.disconnect();
+    }
   });
 
   it('leaves a token that is not due alone, and says so', async () => {
