@@ -9,6 +9,16 @@ import { bogus, DAY_MS, describeRefusal, NEEDS_WRITES, probeHttp, probePaginatio
 import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from './findings.ts';
 import { createWire, type Wire } from './wire.ts';
 
+/** The assumptions, in words, by check name (the same text whether checked or not). */
+const A = {
+  listing: 'the stored token lists the organization\'s authorization tokens (documented) and finds itself there with its expires_at',
+  rights: 'the stored token is read- and write-enabled (and delete-enabled with deleteSupported: true)',
+  create: 'a write-enabled token creates a token (POST authorization_tokens, documented)',
+  createdRights: 'a created token gets the rights the next rotation needs: read and write (and delete with deleteSupported: true); the pages do not say which it gets',
+  test: 'a new token proves itself by the documented listing: it finds itself with its expires_at (the rotator\'s test step)',
+  delete: 'DELETE authorization_tokens/{id} revokes a token (in no vendor page; confirmed by listing again)',
+} as const;
+
 const flags = (t: Pick<CredlyToken, 'readEnabled' | 'writeEnabled' | 'deleteEnabled'>) =>
   [t.readEnabled ? 'read' : '', t.writeEnabled ? 'write' : '', t.deleteEnabled ? 'delete' : ''].filter(Boolean).join('/') || 'no rights';
 const sameRights = (a: CredlyToken, b: CredlyToken) => a.readEnabled === b.readEnabled && a.writeEnabled === b.writeEnabled && a.deleteEnabled === b.deleteEnabled;
@@ -30,30 +40,31 @@ export async function probeCredlyToken(credential: CredlyTokenConfig, secret: Cr
     deleteSupported: credential.deleteSupported,
     testWithOrganizationEndpoint: credential.testWithOrganizationEndpoint,
   };
-  const listing = 'the stored token lists the organization\'s authorization tokens (documented) and finds itself there with its expires_at';
-
   let listed: CredlyToken[];
   try {
     listed = await client.listTokens(secret.token, org);
   } catch (error) {
-    f.fails('listing', listing, true, why(error));
-    for (const check of ['token-rights', 'pagination', 'create-token', 'delete-token']) f.unchecked(check, `(${check})`, true, 'not tried: the stored token cannot list');
+    f.fails('listing', A.listing, true, why(error));
+    const notTried = 'not tried: the stored token cannot list';
+    f.unchecked('create-token', A.create, true, notTried);
+    f.unchecked('created-token-rights', A.createdRights, true, notTried);
+    f.unchecked('delete-token', A.delete, credential.deleteSupported, notTried);
     return f.done(settings);
   }
   const self = listed.find((t) => t.token === secret.token || (secret.tokenId !== undefined && t.id === secret.tokenId));
   if (!self) {
-    f.fails('listing', listing, true, `${listed.length} token(s) listed, the stored one not among them (the listing of a read-only token shows only read-only tokens)`, { listed: listed.length });
+    f.fails('listing', A.listing, true, `${listed.length} token(s) listed, the stored one not among them (the listing of a read-only token shows only read-only tokens)`, { listed: listed.length });
   } else {
     const days = Math.floor((self.expiresAt.getTime() - Date.now()) / DAY_MS);
-    f.holds('listing', listing, true, `${listed.length} token(s) listed; the stored one is ${self.id}, ${flags(self)}, expires in ${days} day(s)`, {
+    f.holds('listing', A.listing, true, `${listed.length} token(s) listed; the stored one is ${self.id}, ${flags(self)}, expires in ${days} day(s)`, {
       listed: listed.length,
       tokenId: self.id,
       daysToExpiry: days,
     });
-    const missing = [...(self.writeEnabled ? [] : ['write-enabled']), ...missingRights(credential, self).filter((m) => m !== 'write-enabled')];
-    const rights = `the stored token is read- and write-enabled${credential.deleteSupported ? ' and delete-enabled (deleteSupported: true)' : ''}`;
-    if (missing.length) f.fails('token-rights', rights, true, `it is ${flags(self)}: not ${missing.join(', ')}`, { rights: flags(self) });
-    else f.holds('token-rights', rights, true, `it is ${flags(self)}`, { rights: flags(self) });
+    // The stored token creates the next one (write) and, with deleteSupported, revokes the old one.
+    const missing = missingRights(credential, self);
+    if (missing.length) f.fails('token-rights', A.rights, true, `it is ${flags(self)}: not ${missing.join(', ')}`, { rights: flags(self) });
+    else f.holds('token-rights', A.rights, true, `it is ${flags(self)}`, { rights: flags(self) });
   }
 
   await probePagination(f, wire, options, { url: tokensUrl, token: secret.token, what: 'token', listed: listed.length });
@@ -61,10 +72,10 @@ export async function probeCredlyToken(credential: CredlyTokenConfig, secret: Cr
   await probeRefusal(f, client, wire, org);
 
   if (!options.allowWrites) {
-    f.unchecked('create-token', 'a write-enabled token creates a token (POST authorization_tokens, documented)', true, NEEDS_WRITES);
-    f.unchecked('created-token-rights', 'a created token gets the rights the next rotation needs (the pages do not say which it gets)', true, NEEDS_WRITES);
-    f.unchecked('new-token-test', 'a new token proves itself by the documented listing', true, NEEDS_WRITES);
-    f.unchecked('delete-token', 'DELETE authorization_tokens/{id} revokes a token (in no vendor page)', credential.deleteSupported, NEEDS_WRITES);
+    f.unchecked('create-token', A.create, true, NEEDS_WRITES);
+    f.unchecked('created-token-rights', A.createdRights, true, NEEDS_WRITES);
+    f.unchecked('new-token-test', A.test, true, NEEDS_WRITES);
+    f.unchecked('delete-token', A.delete, credential.deleteSupported, NEEDS_WRITES);
     return f.done(settings);
   }
   await probeCreateAndDelete(f, client, wire, credential, secret.token, self, settings);
@@ -115,30 +126,28 @@ async function probeCreateAndDelete(
   try {
     created = await client.createToken(token, org, description);
   } catch (error) {
-    f.fails('create-token', 'a write-enabled token creates a token (POST authorization_tokens, documented)', true, why(error));
-    f.unchecked('created-token-rights', 'a created token gets the rights the next rotation needs', true, 'not tried: no token was created');
-    f.unchecked('delete-token', 'DELETE authorization_tokens/{id} revokes a token (in no vendor page)', credential.deleteSupported, 'not tried: no token was created');
+    f.fails('create-token', A.create, true, why(error));
+    f.unchecked('created-token-rights', A.createdRights, true, 'not tried: no token was created');
+    f.unchecked('delete-token', A.delete, credential.deleteSupported, 'not tried: no token was created');
     return;
   }
   const status = wire.last('POST', /\/authorization_tokens$/)?.status ?? null;
-  f.holds('create-token', 'a write-enabled token creates a token (POST authorization_tokens, documented)', true, `created ${created.id} (answer ${status})`, { status, tokenId: created.id });
+  f.holds('create-token', A.create, true, `created ${created.id} (answer ${status})`, { status, tokenId: created.id });
 
   const inherits = self === undefined ? null : sameRights(created, self);
   const kind = created.readEnabled && created.writeEnabled && created.deleteEnabled ? 'full' : !created.writeEnabled && !created.deleteEnabled ? 'read-only' : 'partial';
   const missing = missingRights(credential, created);
   const rightsText = `the new token is ${flags(created)}${self ? ` (the caller is ${flags(self)}: ${inherits ? 'the caller\'s rights' : 'not the caller\'s rights'})` : ''}`;
   const rightsFacts = { rights: flags(created), inheritsCallersRights: inherits, kind };
-  const assumption = 'a created token gets the rights the next rotation needs: read and write (and delete with deleteSupported: true)';
-  if (missing.length) f.fails('created-token-rights', assumption, true, `${rightsText}: not ${missing.join(', ')}`, rightsFacts);
-  else f.holds('created-token-rights', assumption, true, rightsText, rightsFacts);
+  if (missing.length) f.fails('created-token-rights', A.createdRights, true, `${rightsText}: not ${missing.join(', ')}`, rightsFacts);
+  else f.holds('created-token-rights', A.createdRights, true, rightsText, rightsFacts);
 
-  const testAssumption = 'a new token proves itself by the documented listing: it finds itself with its expires_at (the rotator\'s test step)';
   try {
     const seen = (await client.listTokens(created.token, org)).find((t) => t.id === created.id);
-    if (seen) f.holds('new-token-test', testAssumption, true, `the new token lists ${created.id}, expiring ${seen.expiresAt.toISOString()}`);
-    else f.fails('new-token-test', testAssumption, true, 'the new token\'s listing does not show it');
+    if (seen) f.holds('new-token-test', A.test, true, `the new token lists ${created.id}, expiring ${seen.expiresAt.toISOString()}`);
+    else f.fails('new-token-test', A.test, true, 'the new token\'s listing does not show it');
   } catch (error) {
-    f.fails('new-token-test', testAssumption, true, why(error));
+    f.fails('new-token-test', A.test, true, why(error));
   }
   await probeDelete(f, client, wire, credential, token, created, description, settings);
 }
@@ -154,7 +163,7 @@ async function probeDelete(
   settings: Record<string, boolean>,
 ) {
   const org = credential.organizationId;
-  const assumption = 'DELETE authorization_tokens/{id} revokes a token (in no vendor page; confirmed by listing again)';
+  const assumption = A.delete;
   let answer: string;
   try {
     await client.deleteToken(token, org, created.id);
