@@ -118,7 +118,8 @@ async function probeGrants(
   } catch {
     partial = wire.last('POST', TOKEN_PATH)?.errorCode === 'invalid_scope' ? 'refused' : 'unknown';
   }
-  f.holds('partial-scopes', 'a request with one scope too many is refused whole or granted without it (the rotator checks the granted scopes either way)', false, partial, { behaviour: partial });
+  const said = { refused: 'refused whole (invalid_scope)', 'rest-granted': 'the other scopes granted without it', unknown: 'neither granted nor refused with invalid_scope' }[partial];
+  f.holds('partial-scopes', 'a request with one scope too many is refused whole or granted without it (the rotator checks the granted scopes either way)', false, said, { behaviour: partial });
 }
 
 /**
