@@ -10,6 +10,9 @@ commands:
   worker                         run the worker until SIGTERM/SIGINT
   check [<credential-id>…]       read-only preflight: configuration, Redis, each secret
       --config-only              validate the configuration only (touches nothing)
+  probe <credential-id>…         call the provider and report, assumption by assumption, what holds;
+                                 ends with the inventory settings to use (read-only)
+      --allow-writes             also create and delete one throwaway token or application
   status [<credential-id>…]      each credential's state, last result, expiry and next run; queue counts
   trigger <credential-id>        enqueue a manual check (a Credly token is rotated when due)
       --force                    rotate even when not due
@@ -35,6 +38,7 @@ async function run(argv: string[]): Promise<number> {
       force: { type: 'boolean', default: false },
       wait: { type: 'boolean', default: false },
       timeout: { type: 'string' },
+      'allow-writes': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -53,6 +57,10 @@ async function run(argv: string[]): Promise<number> {
     case 'check': {
       const { checkCommand } = await import('./cli/check.command.ts');
       return checkCommand({ configPath: values.config, ids: rest, configOnly: values['config-only'], json: values.json });
+    }
+    case 'probe': {
+      const { probeCommand } = await import('./cli/probe.command.ts');
+      return probeCommand({ configPath: values.config, ids: rest, allowWrites: values['allow-writes'], json: values.json });
     }
     case 'status': {
       const { statusCommand } = await import('./cli/status.command.ts');

@@ -31,8 +31,8 @@ async function postJson(sinkId: string, url: string, body: string, headers: Reco
 }
 
 function details(alert: Alert) {
-  const { type, credentialId, kind, step, errorClass, message, attempts, jobId, occurredAt, daysToExpiry, critical } = alert;
-  return { type, credentialId, kind, step, errorClass, message, attempts, jobId, occurredAt, daysToExpiry, critical };
+  const { type, topic, credentialId, kind, step, errorClass, message, attempts, jobId, occurredAt, daysToExpiry, critical } = alert;
+  return { type, topic, credentialId, kind, step, errorClass, message, attempts, jobId, occurredAt, daysToExpiry, critical };
 }
 
 /** A Slack incoming webhook: one message per alert. */
@@ -61,7 +61,8 @@ export function createPagerDutySink(
     id,
     credentials: options.credentials,
     send(alert) {
-      const dedupKey = `credential-rotator/${alert.credentialId}`;
+      // A warning is an incident of its own: its resolve must not close the credential's failure, nor the reverse.
+      const dedupKey = `credential-rotator/${alert.credentialId}${alert.topic ? `/${alert.topic}` : ''}`;
       const event =
         alert.type === 'resolved'
           ? { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey }
@@ -72,7 +73,7 @@ export function createPagerDutySink(
               payload: {
                 summary: `${alertTitle(alert)}: ${alert.message}`.slice(0, 1024),
                 source: 'credential-rotator',
-                severity: alert.critical ? 'critical' : severity,
+                severity: alert.critical ? 'critical' : alert.type === 'warning' ? 'warning' : severity,
                 component: alert.kind,
                 group: alert.credentialId,
                 class: alert.errorClass,

@@ -1,4 +1,4 @@
-import type { CredentialConfig, Inventory } from '../config/index.ts';
+import type { CredentialConfig } from '../config/index.ts';
 import { createRotators, createValidators } from '../main.ts';
 import { createRedisConnection, describeRedisUrl } from '../queue/redis.ts';
 import { daysUntil } from '../rotation/rotate.ts';
@@ -6,8 +6,9 @@ import type { RotatorRegistry } from '../rotation/registry.ts';
 import type { ValidatorRegistry } from '../validation/validate.ts';
 import { parseSecretValue } from '../secrets/secret-values.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../secrets/secret-store.ts';
-import { EXIT, UsageError } from './exit-codes.ts';
+import { EXIT } from './exit-codes.ts';
 import { loadConfiguration } from './load-config.ts';
+import { selectCredentials } from './select.ts';
 import { printTable } from './table.ts';
 
 export interface CheckOptions {
@@ -65,13 +66,6 @@ export async function checkSecret(
   }
 }
 
-function select(inventory: Inventory, ids: string[]): CredentialConfig[] {
-  if (ids.length === 0) return inventory.credentials;
-  const unknown = ids.filter((id) => !inventory.credentials.some((c) => c.id === id));
-  if (unknown.length) throw new UsageError(`unknown credential id(s): ${unknown.join(', ')}`);
-  return inventory.credentials.filter((c) => ids.includes(c.id));
-}
-
 async function pingRedis(url: string): Promise<{ ok: boolean; detail: string }> {
   const redis = createRedisConnection(url, 'producer');
   redis.on('error', () => undefined);
@@ -89,7 +83,7 @@ async function pingRedis(url: string): Promise<{ ok: boolean; detail: string }> 
 /** `rotator check`: read-only preflight. Touches nothing; exit 1 when any check fails. */
 export async function checkCommand(options: CheckOptions): Promise<number> {
   const { env, inventory } = loadConfiguration(options);
-  const credentials = select(inventory, options.ids);
+  const credentials = selectCredentials(inventory, options.ids);
   if (options.configOnly) {
     if (options.json) console.log(JSON.stringify({ ok: true, credentials: credentials.length, alerts: inventory.alerts.length }));
     else console.log(`configuration valid: ${credentials.length} credential(s), ${inventory.alerts.length} alert sink(s)`);

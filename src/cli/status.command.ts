@@ -32,6 +32,9 @@ export async function statusCommand(options: { configPath?: string | undefined; 
           c.nextRunAt ?? '-',
         ]),
       );
+      for (const c of status.credentials.filter((x) => x.unrevoked.length)) {
+        console.log(`${c.id}: NOT revoked, still valid at the provider: ${c.unrevoked.join(', ')} — revoke by hand`);
+      }
       const q = status.queue;
       console.log(`queue: ${q.waiting ?? 0} waiting, ${q.active ?? 0} active, ${q.delayed ?? 0} delayed, ${q.failed ?? 0} failed`);
     }

@@ -1,5 +1,6 @@
 import type { ConfigProblem } from './errors.ts';
 import { LEARNLINK_SCOPES } from './inventory.schema.ts';
+import { probeProblems } from './probe.ts';
 
 type Item = Record<string, unknown>;
 
@@ -83,7 +84,7 @@ function sinkFilterProblems(sinks: Item[], byId: Map<string, Item>): ConfigProbl
 /**
  * Rules across entries, checked on the raw document so they are reported beside shape problems
  * instead of after them: unique ids and secrets, references that must point at the right
- * credentials, and Learn.link scopes that depend on the audience.
+ * credentials, Learn.link scopes that depend on the audience, and probes the scopes allow.
  */
 export function crossCheck(raw: unknown): ConfigProblem[] {
   const root = (typeof raw === 'object' && raw !== null ? raw : {}) as Item;
@@ -98,6 +99,7 @@ export function crossCheck(raw: unknown): ConfigProblem[] {
     ...duplicates(sinks, 'id', 'alerts', 'sink id'),
     ...managedByProblems(credentials, byId),
     ...learnlinkScopeProblems(credentials),
+    ...probeProblems(credentials),
     ...sinkFilterProblems(sinks, byId),
   ];
 }

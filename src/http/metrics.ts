@@ -66,6 +66,16 @@ export function createMetrics(readStatus: () => Promise<StatusView>): RotatorMet
     },
   });
   new Gauge({
+    name: 'rotator_credential_unrevoked',
+    help: 'Replaced credentials still valid at the provider after their revoke (or with no revoke offered): revoke them by hand',
+    labelNames: ['credential', 'kind'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const c of (await current()).credentials) this.set({ credential: c.id, kind: c.kind }, c.unrevoked.length);
+    },
+  });
+  new Gauge({
     name: 'rotator_queue_jobs',
     help: 'Jobs in the queue by state',
     labelNames: ['state'],

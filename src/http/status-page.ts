@@ -11,12 +11,17 @@ function expiryBar(days: number | null): string {
   return `<span class="expiry"><div class="bar" role="meter" aria-valuemin="0" aria-valuemax="${MAX_DAYS}" aria-valuenow="${days}" title="${days} days left"><div class="fill ${tone}" style="width:${width}%"></div></div> <span>${days} days</span></span>`;
 }
 
+/** Replaced credentials still valid at the provider (their ids, never values): a person must revoke them. */
+function unrevoked(refs: readonly string[]): string {
+  return refs.length ? `<br><span class="state bad">NOT revoked: ${escape(refs.join(', '))} — revoke by hand</span>` : '';
+}
+
 /** The read-only status page: one row per credential. Ids, states and dates only. */
 export function renderStatusPage(view: StatusView): string {
   const rows = view.credentials
     .map(
       (c) => `<tr data-credential="${escape(c.id)}">
-  <td><strong>${escape(c.id)}</strong><br><span class="muted">${escape(c.kind)}</span></td>
+  <td><strong>${escape(c.id)}</strong><br><span class="muted">${escape(c.kind)}</span>${unrevoked(c.unrevoked)}</td>
   <td><span class="state ${c.state === 'ok' ? 'good' : c.state === 'failing' ? 'bad' : 'warn'}">${escape(c.state)}</span></td>
   <td>${escape(c.lastResult ?? '-')}<br><span class="muted">${escape(c.lastSummary ?? '')}</span></td>
   <td>${escape(c.lastCheckAt ?? 'never')}</td>

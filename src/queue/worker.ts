@@ -90,6 +90,12 @@ export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
     if (options.alerting && job.name === 'check-credential') {
       void options.alerting.alerter.succeeded({ credentialId: result.credentialId, kind: String(result.kind ?? ''), jobId: job.id ?? '' });
     }
+    // `unrevoked` is set when the job looked (rotate.ts): ids of replaced credentials still valid, or ''.
+    if (options.alerting && typeof result.unrevoked === 'string') {
+      const alert = { credentialId: result.credentialId, kind: String(result.kind ?? ''), jobId: job.id ?? '' };
+      const refs = result.unrevoked.split(',').filter(Boolean);
+      void (refs.length ? options.alerting.alerter.unrevoked({ ...alert, refs }) : options.alerting.alerter.nothingUnrevoked(alert));
+    }
   });
   worker.on('failed', (job, error) => {
     logger.error(

@@ -6,6 +6,7 @@ import type { CredentialLock, HeldLock } from './credential-lock.ts';
 import { CredentialBusyError, RefusedRevokeError, RotationStepError } from './errors.ts';
 import type { RevokeResult, RotationProvider } from './rotation-provider.ts';
 import type { CredentialStatus, RotationRecord, RotationStateStore } from './rotation-state.ts';
+import { describeNotRevoked, noteUnrevoked, recheckUnrevoked, unrevokedRefs } from './unrevoked.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -39,6 +40,8 @@ export interface RotationOutcome {
   expiresAt?: string;
   daysToExpiry?: number;
   previousState?: string;
+  /** Replaced credentials still valid at the provider, to revoke by hand (provider ids); unset when not checked. */
+  unrevoked?: string[];
 }
 
 export function daysUntil(at: Date, now: Date): number {
@@ -109,11 +112,12 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
         daysToExpiry: expiry.daysToExpiry?.toString(),
       });
       await reap(deps, provider, credential, current, status, log);
+      const unrevoked = await recheckUnrevoked(deps.state, provider, credential, current, status, now, log);
       if (!inspection.due && !request.force) {
         const summary = `not due: ${inspection.reason}`;
         await deps.state.updateStatus(id, { lastResult: 'not-due', lastSummary: summary });
         log.info({ ...expiry }, 'rotation: not due');
-        return { action: 'not-due', summary, ...expiry };
+        return { action: 'not-due', summary, ...expiry, unrevoked };
       }
       record = {
         credentialId: id,
@@ -220,14 +224,16 @@ async function continueRotation<C extends RotatableCredential, S>(
   let previous: { state: string; revokeAt: string };
   let revokeFailure: RotationStepError | undefined;
   if (record.previousRef === '') {
-    previous = { state: describeRevoke({ state: 'nothing-to-revoke' }), revokeAt: '' };
+    previous = { state: describeRevoke({ state: 'nothing-to-revoke' }, ''), revokeAt: '' };
   } else if (credential.revokePreviousAfterMs > 0) {
     const revokeAt = new Date(now.getTime() + credential.revokePreviousAfterMs).toISOString();
     await step(id, 'revoke', () => deps.scheduleRevoke({ credentialId: id, rotationId, previousRef: record.previousRef }, credential.revokePreviousAfterMs));
     previous = { state: `revoke scheduled for ${revokeAt}`, revokeAt };
   } else {
     try {
-      previous = { state: describeRevoke(await revokeNow(provider, credential, acting, record.previousRef)), revokeAt: '' };
+      const result = await revokeNow(provider, credential, acting, record.previousRef);
+      if (result.state === 'not-revoked') await noteUnrevoked(deps.state, id, record.previousRef);
+      previous = { state: describeRevoke(result, record.previousRef), revokeAt: '' };
     } catch (error) {
       revokeFailure = error instanceof RotationStepError ? error : new RotationStepError(id, 'revoke', error);
       // A transient failure is retried with the rotation still recorded at the revoke step.
@@ -259,9 +265,10 @@ async function continueRotation<C extends RotatableCredential, S>(
   });
   await deps.state.clear(id, rotationId);
   log.info({ rotationId, previousState: previous.state, daysToExpiry: outcome.daysToExpiry }, 'rotation: finished');
-  await reap(deps, provider, credential, acting, await deps.state.readStatus(id), log);
+  const finished = await deps.state.readStatus(id);
+  await reap(deps, provider, credential, acting, finished, log);
   if (revokeFailure) throw revokeFailure;
-  return outcome;
+  return { ...outcome, unrevoked: unrevokedRefs(finished) };
 }
 
 async function revokeNow<C extends RotatableCredential, S>(provider: RotationProvider<C, S>, credential: C, acting: S, previousRef: string) {
@@ -269,8 +276,10 @@ async function revokeNow<C extends RotatableCredential, S>(provider: RotationPro
   return step(credential.id, 'revoke', () => provider.revoke(credential, acting, previousRef));
 }
 
-function describeRevoke(result: RevokeResult): string {
+function describeRevoke(result: RevokeResult, ref: string): string {
   switch (result.state) {
+    case 'not-revoked':
+      return describeNotRevoked(ref, result);
     case 'revoked':
       return 'revoked';
     case 'already-gone':
@@ -319,10 +328,17 @@ export async function revokePrevious<C extends RotatableCredential, S>(
   return withLock(deps.lock, credential.id, async () => {
     const current = await step(credential.id, 'read-secret', () => readCurrentSecret(deps, provider, credential.secretId));
     const result = await revokeNow(provider, credential, current, request.previousRef);
-    const state = describeRevoke(result);
+    const state = describeRevoke(result, request.previousRef);
+    const unrevoked = result.state === 'not-revoked' ? await noteUnrevoked(deps.state, credential.id, request.previousRef) : undefined;
     const status = await deps.state.readStatus(credential.id);
     if (status.previousRef === request.previousRef) await deps.state.updateStatus(credential.id, { previousState: state, previousRevokeAt: '' });
     logger.info({ credentialId: credential.id, rotationId: request.rotationId, previousRef: request.previousRef, state }, 'rotation: previous credential revoked');
-    return { action: 'rotated', rotationId: request.rotationId, previousState: state, summary: `previous ${request.previousRef}: ${state}` };
+    return {
+      action: 'rotated',
+      rotationId: request.rotationId,
+      previousState: state,
+      summary: `previous ${request.previousRef}: ${state}`,
+      ...(unrevoked ? { unrevoked } : {}),
+    };
   });
 }

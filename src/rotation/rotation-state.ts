@@ -43,8 +43,10 @@ export interface CredentialStatus {
   previousRef?: string;
   /** When the previous credential is revoked; empty once done. */
   previousRevokeAt?: string;
-  /** What happened to the previous credential: `revoked`, `left to expire at …`, `revoke scheduled`. */
+  /** What happened to the previous credential: `revoked`, `NOT revoked: …`, `revoke scheduled`. */
   previousState?: string;
+  /** Provider ids of replaced credentials still valid at the provider, to revoke by hand; comma-separated (unrevoked.ts). */
+  unrevoked?: string;
 }
 
 export interface RotationStateStore {

@@ -2,6 +2,7 @@ import { CronExpressionParser } from 'cron-parser';
 import type { Queue } from 'bullmq';
 import type { CredentialConfig } from '../config/index.ts';
 import type { CredentialStatus, RotationStateStore } from '../rotation/rotation-state.ts';
+import { unrevokedRefs } from '../rotation/unrevoked.ts';
 
 /** Results that mean the credential is fine. Anything else recorded is a failure class. */
 const GOOD_RESULTS = new Set(['rotated', 'not-due', 'valid']);
@@ -18,6 +19,8 @@ export interface CredentialView {
   daysToExpiry: number | null;
   lastRotatedAt: string | null;
   previousState: string | null;
+  /** Provider ids of replaced credentials still valid at the provider: revoke them by hand. */
+  unrevoked: string[];
   nextRunAt: string | null;
 }
 
@@ -49,6 +52,7 @@ function view(credential: CredentialConfig, status: CredentialStatus, rotating: 
     daysToExpiry: status.daysToExpiry ? Number(status.daysToExpiry) : null,
     lastRotatedAt: status.lastRotatedAt ?? null,
     previousState: status.previousState ?? null,
+    unrevoked: unrevokedRefs(status),
     nextRunAt: next,
   };
 }

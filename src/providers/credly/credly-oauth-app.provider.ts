@@ -46,6 +46,7 @@ function explainManager(credential: CredlyOAuthAppConfig, error: unknown): unkno
   });
 }
 
+const DELETE_ANSWER = { deleted: 'success', 'not-found': '404', unsupported: '405' } as const;
 const isInvalidClient = (error: unknown) => error instanceof ProviderError && (error.code === 'invalid_client' || error.status === 401);
 const isInvalidScope = (error: unknown) => error instanceof ProviderError && error.code === 'invalid_scope';
 
@@ -82,14 +83,14 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
     const client = deps.clientFor(credential);
     const { tokenUrl } = credential.endpoints;
     try {
-      const granted = await client.grant(tokenUrl, secret.clientId, secret.clientSecret, credential.scopes);
+      const granted = await client.grant(tokenUrl, secret.clientId, secret.clientSecret, credential.scopes, credential.tokenRequestEncoding);
       return credential.scopes.filter((s) => !granted.scopes.includes(s));
     } catch (error) {
       if (!isInvalidScope(error)) throw error;
     }
     const missing: string[] = [];
     for (const scope of credential.scopes) {
-      await client.grant(tokenUrl, secret.clientId, secret.clientSecret, [scope]).catch((error: unknown) => {
+      await client.grant(tokenUrl, secret.clientId, secret.clientSecret, [scope], credential.tokenRequestEncoding).catch((error: unknown) => {
         if (!isInvalidScope(error)) throw error;
         missing.push(scope);
       });
@@ -159,10 +160,18 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
 
     async revoke(credential, _acting, previousRef) {
       if (previousRef === '') return { state: 'nothing-to-revoke' };
-      const result = await managed(credential, (c, t) => c.deleteApplication(t, credential.organizationId, Number(previousRef)));
-      if (result === 'deleted') return { state: 'revoked' };
-      if (result === 'not-found') return { state: 'already-gone' };
-      return { state: 'left-to-expire' };
+      // DELETE → 204 is documented (vendor page 002), but the listing decides, as for tokens.
+      return managed(credential, async (client, token) => {
+        const result = await client.deleteApplication(token, credential.organizationId, Number(previousRef));
+        const still = (await client.listApplications(token, credential.organizationId)).some((a) => String(a.id) === previousRef);
+        if (!still) return { state: result === 'deleted' ? 'revoked' : 'already-gone' };
+        return { state: 'not-revoked', reason: `still listed after DELETE answered ${DELETE_ANSWER[result]}` };
+      });
+    },
+
+    async stillListed(credential, _acting, refs) {
+      const listed = await managed(credential, (c, t) => c.listApplications(t, credential.organizationId));
+      return refs.filter((ref) => listed.some((a) => String(a.id) === ref));
     },
 
     async reap(credential, acting, keep) {
@@ -172,11 +181,10 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
           if (!marker || marker.credentialId !== credential.id) return false;
           return a.id !== acting.value?.applicationId && !keep.refs.has(String(a.id));
         });
-        const deleted: string[] = [];
-        for (const orphan of orphans) {
-          if ((await client.deleteApplication(token, credential.organizationId, orphan.id)) !== 'unsupported') deleted.push(String(orphan.id));
-        }
-        return deleted;
+        if (!orphans.length) return [];
+        for (const orphan of orphans) await client.deleteApplication(token, credential.organizationId, orphan.id);
+        const left = new Set((await client.listApplications(token, credential.organizationId)).map((a) => a.id));
+        return orphans.filter((o) => !left.has(o.id)).map((o) => String(o.id));
       });
     },
   };
