@@ -28,7 +28,6 @@ export async function triggerCommand(options: TriggerOptions): Promise<number> {
     throw new UsageError(`unknown credential id "${options.credentialId}" (the inventory has ${inventory.credentials.map((c) => c.id).join(', ')})`);
   }
   const redis = await connectRedis(env.redisUrl);
-  if (!redis) return EXIT.failure;
   const queue = createQueue(redis, env.queuePrefix, jobOptions(env));
   // Listening starts before the job exists, so its end cannot be missed. BullMQ closes only its
   // own copy of a connection it is given, so this one is closed here too.
