@@ -55,7 +55,7 @@ process.once('exit', () => {
   for (const child of started) child.kill('SIGKILL');
 });
 
-function commandExists(cmd: string, args: string[]): boolean {
+export function commandExists(cmd: string, args: string[]): boolean {
   const result = spawnSync(cmd, args, { stdio: 'ignore' });
   return result.status === 0;
 }
@@ -64,7 +64,7 @@ function python(): string {
   return process.env.ROTATOR_PYTHON ?? 'python3';
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+export async function waitFor(check: () => Promise<boolean>, what: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited early with code ${child.exitCode}`);
@@ -95,7 +95,7 @@ async function httpOk(url: string): Promise<boolean> {
   return res.status < 500;
 }
 
-function managed(
+export function managed(
   name: string,
   port: number,
   launch: () => ChildProcess,

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
-import { createRedisConnection, describeRedisUrl } from '../queue/redis.ts';
+import type { RedisTopology } from '../config/redis-topology.ts';
+import { assertRedisUsable, createRedisConnection, describeRedis, type RedisClient } from '../queue/redis.ts';
 
 /** Redis could not be reached by a CLI command: exit 1, printed by the CLI (as JSON with --json). */
 export class RedisUnreachableError extends Error {
@@ -7,17 +7,19 @@ export class RedisUnreachableError extends Error {
 }
 
 /**
- * A fail-fast producer connection for a CLI command. Throws RedisUnreachableError naming the URL
- * without its password when Redis cannot be reached.
+ * A fail-fast producer connection for a CLI command, to whichever topology is configured, usable
+ * (a cluster in state ok, the Sentinel group's master). Throws RedisUnreachableError naming the
+ * servers without any password when it cannot be had.
  */
-export async function connectRedis(url: string): Promise<Redis> {
-  const redis = createRedisConnection(url, 'producer');
+export async function connectRedis(topology: RedisTopology, prefix: string): Promise<RedisClient> {
+  const redis = createRedisConnection(topology, 'producer');
   redis.on('error', () => undefined);
   try {
     await redis.connect();
+    await assertRedisUsable(redis, prefix);
     return redis;
   } catch (error) {
     redis.disconnect();
-    throw new RedisUnreachableError(`Redis unreachable at ${describeRedisUrl(url)}: ${(error as Error).message}`);
+    throw new RedisUnreachableError(`Redis unreachable at ${describeRedis(topology)}: ${(error as Error).message}`);
   }
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.ts';
 
 /**
  * What the rotator remembers in Redis between jobs: the rotation in flight per credential (so a
@@ -78,7 +78,7 @@ function isStep(value: string | undefined): value is RotationStep {
 /** Credentials per pipeline in `readOverview`: two commands each. */
 const OVERVIEW_BATCH = 1000;
 
-export function createRotationStateStore(redis: Redis, prefix: string): RotationStateStore {
+export function createRotationStateStore(redis: RedisClient, prefix: string): RotationStateStore {
   return {
     async get(credentialId) {
       const h = await redis.hgetall(rotationKey(prefix, credentialId));
