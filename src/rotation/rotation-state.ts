@@ -26,8 +26,13 @@ export interface RotationRecord {
   forced: boolean;
 }
 
+/** Results that mean the credential is fine. Anything else recorded is a failure class. */
+export const GOOD_RESULTS: ReadonlySet<string> = new Set(['rotated', 'not-due', 'valid']);
+
 export interface CredentialStatus {
   lastCheckAt?: string;
+  /** The last time a check ended well (a good `lastResult`), kept through later failures. */
+  lastSuccessAt?: string;
   /** `rotated`, `not-due`, `failed`… */
   lastResult?: string;
   lastSummary?: string;
@@ -129,6 +134,8 @@ export function createRotationStateStore(redis: RedisClient, prefix: string): Ro
         if (value === '') del.push(key);
         else set[key] = value;
       }
+      // A good result stamps the last success here, whichever step recorded it.
+      if (fields.lastResult && GOOD_RESULTS.has(fields.lastResult)) set.lastSuccessAt = fields.lastCheckAt || new Date().toISOString();
       const key = statusKey(prefix, credentialId);
       const multi = redis.multi();
       if (Object.keys(set).length) multi.hset(key, set);
