@@ -72,13 +72,15 @@ describe('Redis Cluster (three real masters on loopback)', () => {
 
       const state = createRotationStateStore(worker, prefix);
       await state.save({ credentialId: 'credly-a', rotationId: 'r-1', jobId: 'j-1', step: 'test', startedAt: '2026-12-01T00:00:00.000Z', previousRef: 'old', forced: false });
-      await state.updateStatus('credly-a', { lastResult: 'rotated', lastSummary: 'done', expiresAt: '2027-06-01T00:00:00.000Z' });
+      const at = '2026-12-01T00:00:00.000Z';
+      await state.updateStatus('credly-a', { lastResult: 'rotated', lastSummary: 'done', lastCheckAt: at, expiresAt: '2027-06-01T00:00:00.000Z' });
       await state.updateStatus('credly-a', { lastSummary: '' }); // a set and a delete in one MULTI
-      expect(await state.readStatus('credly-a')).toEqual({ lastResult: 'rotated', expiresAt: '2027-06-01T00:00:00.000Z' });
+      const recorded = { lastResult: 'rotated', lastCheckAt: at, lastSuccessAt: at, expiresAt: '2027-06-01T00:00:00.000Z' };
+      expect(await state.readStatus('credly-a')).toEqual(recorded);
       const ids = Array.from({ length: 2_500 }, (_, i) => `dg-${i}`); // three pipelines, auto-pipelined as well
       for (const id of ids.slice(0, 30)) await state.updateStatus(id, { lastResult: 'valid' });
       const overview = await createRotationStateStore(producer, prefix).readOverview(['credly-a', ...ids]);
-      expect(overview[0]).toEqual({ status: { lastResult: 'rotated', expiresAt: '2027-06-01T00:00:00.000Z' }, step: 'test' });
+      expect(overview[0]).toEqual({ status: recorded, step: 'test' });
       expect(overview.slice(1, 31).every((o) => o.status.lastResult === 'valid')).toBe(true);
       expect(overview.slice(31).every((o) => o.status.lastResult === undefined)).toBe(true);
       await state.clear('credly-a', 'r-1');
