@@ -125,7 +125,12 @@ describe('Redis Cluster (three real masters on loopback)', () => {
     expect(view.credentials.find((c) => c.id === due.id)).toMatchObject({ state: 'ok', lastResult: 'rotated' });
     expect(view.queue.failed).toBe(0);
 
-    await sleep(9_000); // four or five ticks of the two-second schedule
+    const check = processes.track(spawnRotator(['check', due.id, '--json'], env));
+    expect((await check.exited).code, check.output()).toBe(0);
+    expect(JSON.parse(check.lines.join('\n'))).toMatchObject({ ok: true, redis: { ok: true, detail: `reachable at cluster redis://127.0.0.1:${cluster.nodes[0]!.port},` + cluster.nodes.slice(1).map((n) => `127.0.0.1:${n.port}`).join(',') } });
+    expect(check.output()).not.toContain(cluster.password);
+
+    await sleep(8_000); // four ticks of the two-second schedule
     const lines = workers.flatMap(logLines);
     const fired = new Set(lines.filter((l) => l.msg === 'schedule: fired' && l.credentialId === ticking.id).map((l) => String(l.jobId)));
     const completed = lines.filter((l) => l.msg === 'job: completed' && String(l.jobId).startsWith(`schedule-${ticking.id}-`)).map((l) => String(l.jobId));
