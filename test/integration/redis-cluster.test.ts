@@ -15,7 +15,7 @@ import { createSecretStore, createSecretsManagerClient } from '../../src/secrets
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { processTracker } from '../support/processes.ts';
 import { dumpRedis } from '../support/redis-dump.ts';
-import { credlyCredential, logLines, topologyEnv, writeInventory } from '../support/topology-harness.ts';
+import { credlyCredential, logLines, topologyEnv, writeInventory } from '../support/worker-fixtures.ts';
 import { spawnRotator } from '../support/worker-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rotator-cluster-'));

@@ -13,7 +13,7 @@ import { createRedisConnection } from '../../src/queue/redis.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { processTracker } from '../support/processes.ts';
-import { credlyCredential, logLines, topologyEnv, writeInventory } from '../support/topology-harness.ts';
+import { credlyCredential, logLines, topologyEnv, writeInventory } from '../support/worker-fixtures.ts';
 import { spawnRotator } from '../support/worker-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rotator-sentinel-'));

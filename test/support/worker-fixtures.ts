@@ -13,7 +13,7 @@ export async function credlyCredential(fake: CredlyFake, store: Pick<SecretStore
   const run = randomUUID().slice(0, 8);
   const org = fake.state.addOrganization(`Org ${run}`);
   const token = fake.state.addToken(org, { createdAt: new Date(Date.now() - options.ageDays * DAY) });
-  const secretId = `test/topology/${run}`;
+  const secretId = `test/workers/${run}`;
   await store.putCurrent(secretId, JSON.stringify({ token: token.token, tokenId: token.id }));
   const id = `credly-${run}`;
   const yaml = `  - id: ${id}
