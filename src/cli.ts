@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { SinkSecretError } from './alerts/build-sinks.ts';
+import { packageVersion } from './build-info.ts';
 import { ConfigError } from './config/index.ts';
+import { RedisUnreachableError } from './cli/connect-redis.ts';
 import { EXIT, UsageError } from './cli/exit-codes.ts';
 import { parseTimeout } from './cli/timeout.ts';
 
@@ -21,8 +23,9 @@ commands:
 
 options:
   --config <path>                inventory file (default: $ROTATOR_CONFIG)
-  --json                         machine-readable output
+  --json                         machine-readable output (errors too, as {"ok":false,"error":…})
   -h, --help                     this help
+  --version                      the rotator's version
 
 exit codes: 0 success, 1 failure, 2 bad usage or configuration`;
 
@@ -40,13 +43,20 @@ async function run(argv: string[]): Promise<number> {
       timeout: { type: 'string' },
       'allow-writes': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', default: false },
     },
   });
   const [command, ...rest] = positionals;
-  if (values.help || !command) {
-    console.log(USAGE);
-    return values.help ? EXIT.ok : EXIT.usage;
+  if (values.version) {
+    console.log(values.json ? JSON.stringify({ version: packageVersion() }) : packageVersion());
+    return EXIT.ok;
   }
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  // No command is bad usage: the usage goes to stderr, so a script piping stdout gets nothing half-right.
+  if (!command) throw new UsageError('no command given');
   // Each command loads only what it uses: `rotator status` need not load the AWS SDK or the worker.
   switch (command) {
     case 'worker': {
@@ -85,23 +95,28 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-function report(error: unknown, json: boolean): number {
+/** What went wrong, as the CLI reports it: the exit code, the problems, and the text for a terminal. */
+function describe(error: unknown): { code: number; error: { type: string; message: string }; problems?: unknown; text: string } {
   if (error instanceof ConfigError) {
-    if (json) console.log(JSON.stringify({ ok: false, problems: error.problems }));
-    else console.error(error.format());
-    return EXIT.usage;
+    return { code: EXIT.usage, error: { type: error.name, message: error.message }, problems: error.problems, text: error.format() };
   }
-  if (error instanceof SinkSecretError) {
-    // A sink secret that cannot be had is configuration: nothing was touched.
-    console.error(`rotator: ${error.message}`);
-    return EXIT.usage;
-  }
+  const type = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  // A sink secret that cannot be had is configuration: nothing was touched.
+  if (error instanceof SinkSecretError) return { code: EXIT.usage, error: { type, message }, text: `rotator: ${message}` };
   if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-    console.error(`rotator: ${error.message}\n\n${USAGE}`);
-    return EXIT.usage;
+    return { code: EXIT.usage, error: { type: 'UsageError', message }, text: `rotator: ${message}\n\n${USAGE}` };
   }
-  console.error(`rotator: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
-  return EXIT.failure;
+  if (error instanceof RedisUnreachableError) return { code: EXIT.failure, error: { type, message }, text: `rotator: ${message}` };
+  return { code: EXIT.failure, error: { type, message }, text: `rotator: ${type}: ${message}` };
+}
+
+/** Every error ends here: one JSON object on stdout with --json, else text on stderr. */
+function report(error: unknown, json: boolean): number {
+  const { code, text, ...rest } = describe(error);
+  if (json) console.log(JSON.stringify({ ok: false, ...rest }));
+  else console.error(text);
+  return code;
 }
 
 const json = process.argv.includes('--json');

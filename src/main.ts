@@ -1,5 +1,5 @@
 import type { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './queue/redis.ts';
 import type { JobDependencies } from '../jobs/index.ts';
 import type { Env, Inventory } from './config/index.ts';
 import { RotatorError } from './errors/rotator-error.ts';
@@ -20,7 +20,7 @@ import { startScheduler } from './queue/scheduler.ts';
 import { createMetrics } from './http/metrics.ts';
 import { startOpsServer } from './http/ops-server.ts';
 import { collectStatus } from './status/collect.ts';
-import { createRedisConnection, describeRedisUrl } from './queue/redis.ts';
+import { assertRedisUsable, createRedisConnection, describeRedis } from './queue/redis.ts';
 import { createRotatorWorker } from './queue/worker.ts';
 import { createCredentialLock } from './rotation/credential-lock.ts';
 import { createRotationStateStore } from './rotation/rotation-state.ts';
@@ -89,7 +89,7 @@ export function createValidators(options: { requestTimeoutMs?: number } = {}): V
 export function createJobDependencies(options: {
   inventory: Inventory;
   secrets: SecretStore;
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue;
   prefix: string;
   lockDurationMs: number;
@@ -144,7 +144,7 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
   const secrets = createSecretStore(createSecretsManagerClient());
   // Sink secrets are read before anything else: a sink that cannot alert is a start-up failure.
   const sinks = await buildSinks(inventory.alerts, { secrets });
-  const connection: Redis = createRedisConnection(env.redisUrl, 'worker');
+  const connection: RedisClient = createRedisConnection(env.redis, 'worker');
   connection.on('error', (error: Error) => logger.warn({ err: { type: error.name, message: error.message } }, 'redis: connection error'));
   const queue = createQueue(connection, env.queuePrefix, jobOptions(env));
   const deps = createJobDependencies({
@@ -177,7 +177,8 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
   await worker.waitUntilReady();
   const ops = await startOpsServer({
     port: env.httpPort,
-    redis: connection,
+    // Ready only when the topology can take work: a cluster in state ok, the Sentinel group's master.
+    redis: { ping: () => assertRedisUsable(connection, env.queuePrefix) },
     metrics,
     status,
     logger,
@@ -197,7 +198,7 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     },
   });
   logger.info(
-    { redis: describeRedisUrl(env.redisUrl), prefix: env.queuePrefix, credentials: inventory.credentials.length, sinks: sinks.length },
+    { redis: describeRedis(env.redis), prefix: env.queuePrefix, credentials: inventory.credentials.length, sinks: sinks.length },
     'worker: started',
   );
 

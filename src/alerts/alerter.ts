@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Alert, AlertSink } from './alert.ts';
 
@@ -19,7 +19,7 @@ export interface Alerter {
 
 export interface AlerterOptions {
   sinks: readonly AlertSink[];
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   logger: Logger;
   /** Deliveries per alert and sink, the first included. Default 3. */

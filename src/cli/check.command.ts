@@ -1,6 +1,8 @@
 import type { CredentialConfig } from '../config/index.ts';
 import { createRotators, createValidators } from '../main.ts';
-import { createRedisConnection, describeRedisUrl } from '../queue/redis.ts';
+import type { RedisTopology } from '../config/redis-topology.ts';
+import { describeRedis } from '../queue/redis.ts';
+import { connectRedis } from './connect-redis.ts';
 import { daysUntil } from '../rotation/rotate.ts';
 import type { RotatorRegistry } from '../rotation/registry.ts';
 import type { ValidatorRegistry } from '../validation/validate.ts';
@@ -66,17 +68,14 @@ export async function checkSecret(
   }
 }
 
-async function pingRedis(url: string): Promise<{ ok: boolean; detail: string }> {
-  const redis = createRedisConnection(url, 'producer');
-  redis.on('error', () => undefined);
+/** Redis (whichever topology) reachable and usable: the line `rotator check` prints for it. */
+async function pingRedis(topology: RedisTopology, prefix: string): Promise<{ ok: boolean; detail: string }> {
   try {
-    await redis.connect();
-    await redis.ping();
-    return { ok: true, detail: `reachable at ${describeRedisUrl(url)}` };
+    (await connectRedis(topology, prefix)).disconnect();
+    return { ok: true, detail: `reachable at ${describeRedis(topology)}` };
   } catch (error) {
-    return { ok: false, detail: `unreachable at ${describeRedisUrl(url)}: ${errorText(error)}` };
-  } finally {
-    redis.disconnect();
+    // RedisUnreachableError already names the servers, never a password.
+    return { ok: false, detail: (error as Error).message };
   }
 }
 
@@ -89,7 +88,7 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
     else console.log(`configuration valid: ${credentials.length} credential(s), ${inventory.alerts.length} alert sink(s)`);
     return EXIT.ok;
   }
-  const redis = await pingRedis(env.redisUrl);
+  const redis = await pingRedis(env.redis, env.queuePrefix);
   const store = createSecretStore(createSecretsManagerClient());
   const rotators = createRotators({ inventory, secrets: store });
   const validators = createValidators();

@@ -3,6 +3,7 @@ import { DEFAULT_QUEUE_PREFIX } from '../queue/names.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { parseDuration } from './duration.ts';
 import { parseRateLimit, type RateLimit } from '../providers/rate-limit.ts';
+import { readRedisTopology, type RedisTopology } from './redis-topology.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -11,9 +12,12 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface Env {
   /** ROTATOR_CONFIG: the inventory path. Optional here; the commands that read the inventory require it. */
   configPath?: string;
-  /** REDIS_URL, default `redis://127.0.0.1:6379`; `redis://` or `rediss://` (TLS), may carry user and password. */
-  redisUrl: string;
-  /** ROTATOR_QUEUE_PREFIX, default `{rotator}` (a Redis Cluster hash tag). */
+  /**
+   * Which Redis: REDIS_CLUSTER_NODES (a cluster), REDIS_SENTINELS with REDIS_SENTINEL_NAME (Sentinel),
+   * else REDIS_URL (default `redis://127.0.0.1:6379`; `rediss://` for TLS; user and password in the URL).
+   */
+  redis: RedisTopology;
+  /** ROTATOR_QUEUE_PREFIX, default `{rotator}` (a Redis Cluster hash tag; required to have one under Cluster). */
   queuePrefix: string;
   /** LOG_LEVEL, default info. */
   logLevel: LogLevel;
@@ -62,17 +66,6 @@ function durationVariable(fallback: string, hint: string, min = 0) {
 
 const schema = z.object({
   ROTATOR_CONFIG: z.string().min(1).optional(),
-  // No message repeats the value: it may hold a password.
-  REDIS_URL: z
-    .string()
-    .default('redis://127.0.0.1:6379')
-    .refine((v) => {
-      try {
-        return ['redis:', 'rediss:'].includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    }, 'must be a redis:// or rediss:// URL'),
   ROTATOR_QUEUE_PREFIX: z.string().regex(/^[^\s:]+$/, 'must be non-empty without spaces or ":"').default(DEFAULT_QUEUE_PREFIX),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: () => `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   ROTATOR_HTTP_PORT: z
@@ -120,14 +113,17 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
   // Empty variables count as unset (common in container specs).
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(present);
-  if (!result.success) {
-    const problems: ConfigProblem[] = result.error.issues.map((i) => ({ path: String(i.path[0] ?? '(environment)'), message: i.message }));
-    throw new ConfigError('environment', problems);
-  }
+  const problems: ConfigProblem[] = result.success
+    ? []
+    : result.error.issues.map((i) => ({ path: String(i.path[0] ?? '(environment)'), message: i.message }));
+  // The Redis variables are judged together (one topology, its prefix): see redis-topology.ts.
+  const redis = readRedisTopology(present, result.success ? result.data.ROTATOR_QUEUE_PREFIX : (present.ROTATOR_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX));
+  problems.push(...redis.problems);
+  if (!result.success || !redis.topology || problems.length) throw new ConfigError('environment', problems);
   const v = result.data;
   return {
     ...(v.ROTATOR_CONFIG ? { configPath: v.ROTATOR_CONFIG } : {}),
-    redisUrl: v.REDIS_URL,
+    redis: redis.topology,
     queuePrefix: v.ROTATOR_QUEUE_PREFIX,
     logLevel: v.LOG_LEVEL,
     httpPort: v.ROTATOR_HTTP_PORT,

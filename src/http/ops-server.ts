@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../log/logger.ts';
 import type { StatusView } from '../status/collect.ts';
 import type { RotatorMetrics } from './metrics.ts';
@@ -20,7 +19,8 @@ export interface OpsServer {
  */
 export async function startOpsServer(options: {
   port: number;
-  redis: Pick<Redis, 'ping'>;
+  /** Resolves when Redis is usable, rejects (saying why) when not: `/readyz`. */
+  redis: { ping(): Promise<unknown> };
   metrics: RotatorMetrics;
   status: () => Promise<StatusView>;
   logger: Logger;
@@ -43,11 +43,13 @@ export async function startOpsServer(options: {
         case '/healthz':
           return send(res, 200, 'application/json', '{"status":"ok"}\n');
         case '/readyz': {
-          const redis = await Promise.race([
-            options.redis.ping().then(() => true, () => false),
-            new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1_000).unref()),
+          // Why not, when not: "cluster state is fail", "connected to a slave, not the master", a timeout.
+          const problem = await Promise.race([
+            options.redis.ping().then(() => undefined, (error: unknown) => (error instanceof Error ? error.message : String(error))),
+            new Promise<string>((resolve) => setTimeout(() => resolve('no answer within 1 s'), 1_000).unref()),
           ]);
-          return send(res, redis ? 200 : 503, 'application/json', `${JSON.stringify({ status: redis ? 'ready' : 'not ready', configuration: 'loaded', redis: redis ? 'reachable' : 'unreachable' })}\n`);
+          const body = problem === undefined ? { status: 'ready', configuration: 'loaded', redis: 'reachable' } : { status: 'not ready', configuration: 'loaded', redis: 'unreachable', reason: problem };
+          return send(res, problem === undefined ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
         }
         case '/metrics':
           return send(res, 200, options.metrics.registry.contentType, await options.metrics.registry.metrics());

@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { CredentialConfig } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
@@ -23,7 +23,7 @@ export interface ScheduleEnqueuer {
 export interface SchedulerOptions {
   credentials: ReadonlyArray<Pick<CredentialConfig, 'id' | 'schedule'>>;
   enqueuer: ScheduleEnqueuer;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   logger: Logger;
   /** Default: the clock. */

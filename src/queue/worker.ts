@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 import { isJobName, jobRegistry, type JobDependencies, type JobOutcome } from '../../jobs/index.ts';
 import { isPermanent } from '../errors/rotator-error.ts';
 import type { Alerter } from '../alerts/alerter.ts';
@@ -11,7 +11,7 @@ import { QUEUE_NAME } from './names.ts';
 import { describeIssues } from './payload.ts';
 
 export interface RotatorWorkerOptions {
-  connection: Redis;
+  connection: RedisClient;
   /** BullMQ key prefix; default `{rotator}`. */
   prefix: string;
   deps: JobDependencies;

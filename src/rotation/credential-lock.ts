@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.ts';
 
 /**
  * One lock per credential in Redis, so that exactly one rotation of a credential runs at a time
@@ -35,7 +35,7 @@ export function lockKey(prefix: string, credentialId: string): string {
   return `${prefix}:lock:${credentialId}`;
 }
 
-export function createCredentialLock(redis: Redis, options: CredentialLockOptions): CredentialLock {
+export function createCredentialLock(redis: RedisClient, options: CredentialLockOptions): CredentialLock {
   const ttlMs = options.ttlMs ?? 30_000;
   return {
     async acquire(credentialId) {

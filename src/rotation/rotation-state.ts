@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.ts';
 
 /**
  * What the rotator remembers in Redis between jobs: the rotation in flight per credential (so a
@@ -26,8 +26,13 @@ export interface RotationRecord {
   forced: boolean;
 }
 
+/** Results that mean the credential is fine. Anything else recorded is a failure class. */
+export const GOOD_RESULTS: ReadonlySet<string> = new Set(['rotated', 'not-due', 'valid']);
+
 export interface CredentialStatus {
   lastCheckAt?: string;
+  /** The last time a check ended well (a good `lastResult`), kept through later failures. */
+  lastSuccessAt?: string;
   /** `rotated`, `not-due`, `failed`… */
   lastResult?: string;
   lastSummary?: string;
@@ -80,7 +85,7 @@ function isStep(value: string | undefined): value is RotationStep {
 /** Credentials per pipeline in `readOverview`: two commands each. */
 const OVERVIEW_BATCH = 1000;
 
-export function createRotationStateStore(redis: Redis, prefix: string): RotationStateStore {
+export function createRotationStateStore(redis: RedisClient, prefix: string): RotationStateStore {
   return {
     async get(credentialId) {
       const h = await redis.hgetall(rotationKey(prefix, credentialId));
@@ -131,6 +136,8 @@ export function createRotationStateStore(redis: Redis, prefix: string): Rotation
         if (value === '') del.push(key);
         else set[key] = value;
       }
+      // A good result stamps the last success here, whichever step recorded it.
+      if (fields.lastResult && GOOD_RESULTS.has(fields.lastResult)) set.lastSuccessAt = fields.lastCheckAt || new Date().toISOString();
       const key = statusKey(prefix, credentialId);
       const multi = redis.multi();
       if (Object.keys(set).length) multi.hset(key, set);

@@ -1,11 +1,9 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { Queue } from 'bullmq';
 import type { CredentialConfig } from '../config/index.ts';
-import type { CredentialStatus, RotationStateStore } from '../rotation/rotation-state.ts';
+import { daysUntil } from '../rotation/rotate.ts';
+import { GOOD_RESULTS, type CredentialStatus, type RotationStateStore } from '../rotation/rotation-state.ts';
 import { unrevokedRefs } from '../rotation/unrevoked.ts';
-
-/** Results that mean the credential is fine. Anything else recorded is a failure class. */
-const GOOD_RESULTS = new Set(['rotated', 'not-due', 'valid']);
 
 export interface CredentialView {
   id: string;
@@ -15,7 +13,10 @@ export interface CredentialView {
   lastResult: string | null;
   lastSummary: string | null;
   lastCheckAt: string | null;
+  /** The last check that ended well. */
+  lastSuccessAt: string | null;
   expiresAt: string | null;
+  /** Whole days from now to `expiresAt` (negative once expired). */
   daysToExpiry: number | null;
   lastRotatedAt: string | null;
   previousState: string | null;
@@ -38,7 +39,13 @@ export function nextRun(schedule: string, now: Date): string | null {
   }
 }
 
-function view(credential: CredentialConfig, status: CredentialStatus, rotating: string | undefined, next: string | null): CredentialView {
+/** Days left, from the expiry itself at `now`: a figure stored at the last check would be stale by the days since. */
+function daysLeft(expiresAt: string | undefined, now: Date): number | null {
+  const at = expiresAt ? Date.parse(expiresAt) : NaN;
+  return Number.isNaN(at) ? null : daysUntil(new Date(at), now);
+}
+
+function view(credential: CredentialConfig, status: CredentialStatus, rotating: string | undefined, next: string | null, now: Date): CredentialView {
   const result = status.lastResult ?? null;
   const state = rotating ? `rotating (${rotating})` : result === null ? 'unknown' : GOOD_RESULTS.has(result) ? 'ok' : 'failing';
   return {
@@ -48,8 +55,9 @@ function view(credential: CredentialConfig, status: CredentialStatus, rotating: 
     lastResult: result,
     lastSummary: status.lastSummary ?? null,
     lastCheckAt: status.lastCheckAt ?? null,
+    lastSuccessAt: status.lastSuccessAt ?? null,
     expiresAt: status.expiresAt || null,
-    daysToExpiry: status.daysToExpiry ? Number(status.daysToExpiry) : null,
+    daysToExpiry: daysLeft(status.expiresAt, now),
     lastRotatedAt: status.lastRotatedAt ?? null,
     previousState: status.previousState ?? null,
     unrevoked: unrevokedRefs(status),
@@ -72,7 +80,7 @@ export async function collectStatus(options: {
     return nextRuns.get(schedule) ?? null;
   };
   const overview = await options.state.readOverview(options.credentials.map((c) => c.id));
-  const credentials = options.credentials.map((c, i) => view(c, overview[i]!.status, overview[i]!.step, nextOf(c.schedule)));
+  const credentials = options.credentials.map((c, i) => view(c, overview[i]!.status, overview[i]!.step, nextOf(c.schedule), now));
   const queue = await options.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
   return { generatedAt: now.toISOString(), credentials, queue };
 }

@@ -13,9 +13,9 @@ import { lastFireKey, previousTick, scheduledJobId, startScheduler } from '../..
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { processTracker } from '../support/processes.ts';
-import { spawnRotator, type RotatorProcess } from '../support/worker-process.ts';
+import { credlyCredential as harnessCredential, logLines } from '../support/worker-fixtures.ts';
+import { spawnRotator } from '../support/worker-process.ts';
 
-const DAY = 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'rotator-schedules-'));
 const store = createSecretStore(createSecretsManagerClient());
 const silent = createLogger({ level: 'silent' });
@@ -36,34 +36,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Parsed JSON log lines of a process. */
-function logLines(p: RotatorProcess): Array<Record<string, unknown>> {
-  return p.lines.flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-}
-
-async function credlyCredential(ageDays: number, schedule: string) {
-  const run = randomUUID().slice(0, 8);
-  const org = fake.state.addOrganization(`Org ${run}`);
-  const token = fake.state.addToken(org, { createdAt: new Date(Date.now() - ageDays * DAY) });
-  const secretId = `test/schedules/${run}`;
-  await store.putCurrent(secretId, JSON.stringify({ token: token.token, tokenId: token.id }));
-  const id = `credly-${run}`;
-  const yaml = `  - id: ${id}
-    kind: credly-authorization-token
-    secretId: ${secretId}
-    organizationId: ${org}
-    environment: production
-    schedule: "${schedule}"
-    endpoints: { apiBase: "${fake.apiBase}" }
-`;
-  return { id, org, token, yaml };
-}
+/** A Credly token credential of this file's fake (test/support/worker-fixtures.ts). */
+const credlyCredential = (ageDays: number, schedule: string) => harnessCredential(fake, store, { ageDays, schedule });
 
 describe('schedules across replicas (separate worker processes)', () => {
   it('runs each fire of a schedule exactly once with three replicas, counted at the fake, for a minute', async () => {

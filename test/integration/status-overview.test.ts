@@ -32,4 +32,17 @@ describe('status over many credentials (real Redis)', () => {
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length) await redis.del(...keys);
   });
+
+  it('keeps the last success through later failures, for the last-success metric', async () => {
+    const prefix = `{overview-${randomUUID().slice(0, 8)}}`;
+    const state = createRotationStateStore(redis, prefix);
+    await state.updateStatus('credly-a', { lastResult: 'rotated', lastCheckAt: '2026-12-01T03:00:00.000Z' });
+    await state.updateStatus('credly-a', { lastResult: 'failed', lastCheckAt: '2026-12-02T03:00:00.000Z' });
+    expect(await state.readStatus('credly-a')).toMatchObject({ lastResult: 'failed', lastCheckAt: '2026-12-02T03:00:00.000Z', lastSuccessAt: '2026-12-01T03:00:00.000Z' });
+    // A good result recorded apart from its check time (not due) is stamped when recorded.
+    const before = Date.now();
+    await state.updateStatus('credly-a', { lastResult: 'not-due' });
+    expect(Date.parse((await state.readStatus('credly-a')).lastSuccessAt!)).toBeGreaterThanOrEqual(before);
+    await redis.del(...(await redis.keys(`${prefix}*`)));
+  });
 });

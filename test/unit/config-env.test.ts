@@ -14,7 +14,7 @@ function refusal(env: NodeJS.ProcessEnv): ConfigError {
 describe('environment', () => {
   it('applies every default when nothing is set, leaving the inventory path to the caller', () => {
     expect(loadEnv({})).toEqual({
-      redisUrl: 'redis://127.0.0.1:6379',
+      redis: { kind: 'standalone', url: 'redis://127.0.0.1:6379' },
       queuePrefix: '{rotator}',
       logLevel: 'info',
       httpPort: 8080,
@@ -46,7 +46,7 @@ describe('environment', () => {
       }),
     ).toEqual({
       configPath: '/etc/rotator/inventory.yaml',
-      redisUrl: 'rediss://rotator:pw@redis.internal:6380/0',
+      redis: { kind: 'standalone', url: 'rediss://rotator:pw@redis.internal:6380/0' },
       queuePrefix: '{prod}',
       logLevel: 'debug',
       httpPort: 9090,

@@ -7,11 +7,32 @@ included), so that a new setting is wired once.
   value: /config/inventory.yaml
 - name: ROTATOR_HTTP_PORT
   value: "8080"
-- name: REDIS_URL
+{{- $topology := .Values.redis.topology | default "standalone" }}
+{{- $redisVar := dict "standalone" "REDIS_URL" "cluster" "REDIS_CLUSTER_NODES" "sentinel" "REDIS_PASSWORD" }}
+- name: {{ get $redisVar $topology }}
   valueFrom:
     secretKeyRef:
       name: {{ include "rotator.redisSecret" . }}
       key: {{ .Values.redis.existingSecretKey }}
+{{- if eq $topology "sentinel" }}
+{{- with .Values.redis.sentinel }}
+- name: REDIS_SENTINELS
+  value: {{ join "," .sentinels | quote }}
+- name: REDIS_SENTINEL_NAME
+  value: {{ .name | quote }}
+{{- if .tls }}
+- name: REDIS_TLS
+  value: "on"
+{{- end }}
+{{- if .passwordKey }}
+- name: REDIS_SENTINEL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "rotator.redisSecret" $ }}
+      key: {{ .passwordKey }}
+{{- end }}
+{{- end }}
+{{- end }}
 - name: LOG_LEVEL
   value: {{ .Values.config.logLevel | quote }}
 - name: ROTATOR_QUEUE_PREFIX
