@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { z } from 'zod';
+import { currentFence } from '../rotation/fence.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { ProviderAuthError, ProviderRequestError, ProviderUnavailableError, type ProviderError, type ProviderName } from './errors.ts';
 
@@ -166,10 +167,16 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
       body = new URLSearchParams(req.form).toString();
     }
     let response: Response;
+    // A lock holder's call is aborted at the socket the moment its lease is lost (fence.ts).
+    const fence = currentFence();
+    const deadline = AbortSignal.timeout(timeoutMs);
     try {
+      fence?.assertHeld();
       // No redirects: following one would hand the Authorization header to wherever it points.
-      response = await doFetch(req.url, { method: req.method, headers, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+      const signal = fence ? AbortSignal.any([deadline, fence.signal]) : deadline;
+      response = await doFetch(req.url, { method: req.method, headers, body, signal, redirect: 'error' });
     } catch (error) {
+      fence?.signal.throwIfAborted();
       return networkFailure(error, timeoutMs);
     }
     const { status } = response;
@@ -181,6 +188,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
     try {
       text = await response.text();
     } catch (error) {
+      fence?.signal.throwIfAborted();
       const lost = networkFailure(error, timeoutMs);
       return { ...lost, detail: `${status} with an answer cut off (${lost.detail})`, status };
     }
@@ -229,6 +237,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
         if (out.retryAfterMs !== undefined && out.retryAfterMs > maxRetryAfterMs) throw fail();
         if (n >= maxAttempts) throw fail(n > 1 ? ` (after ${n} attempts)` : '');
         await sleep(out.retryAfterMs ?? backoffMs * 2 ** (n - 1) * (0.5 + Math.random()));
+        currentFence()?.assertHeld();
       }
     },
   };

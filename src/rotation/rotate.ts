@@ -4,6 +4,7 @@ import { SecretNotFoundError } from '../secrets/errors.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import type { CredentialLock, HeldLock } from './credential-lock.ts';
 import { CredentialBusyError, RefusedRevokeError, RotationStepError } from './errors.ts';
+import { runFenced } from './fence.ts';
 import type { RevokeResult, RotationProvider } from './rotation-provider.ts';
 import type { CredentialStatus, RotationRecord, RotationStateStore } from './rotation-state.ts';
 
@@ -65,11 +66,16 @@ async function readCurrentSecret<S>(deps: RotationDeps, provider: RotationProvid
   }
 }
 
+/**
+ * Runs `fn` as the lock's holder, fenced: every provider and Secrets Manager call inside checks the
+ * lease first and is aborted when it is lost (fence.ts), and every state write is compare-and-set
+ * against the holder's token.
+ */
 async function withLock<T>(lock: CredentialLock, credentialId: string, fn: (held: HeldLock) => Promise<T>): Promise<T> {
   const held = await lock.acquire(credentialId);
   if (!held) throw new CredentialBusyError(credentialId);
   try {
-    return await fn(held);
+    return await runFenced(held, () => fn(held));
   } finally {
     await held.release();
   }
@@ -103,15 +109,15 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
       const expiry = inspection.expiresAt
         ? { expiresAt: inspection.expiresAt.toISOString(), daysToExpiry: daysUntil(inspection.expiresAt, now) }
         : {};
-      await deps.state.updateStatus(id, {
-        lastCheckAt: now.toISOString(),
-        expiresAt: expiry.expiresAt,
-        daysToExpiry: expiry.daysToExpiry?.toString(),
-      });
+      await deps.state.updateStatus(
+        id,
+        { lastCheckAt: now.toISOString(), expiresAt: expiry.expiresAt, daysToExpiry: expiry.daysToExpiry?.toString() },
+        held.token,
+      );
       await reap(deps, provider, credential, current, status, log);
       if (!inspection.due && !request.force) {
         const summary = `not due: ${inspection.reason}`;
-        await deps.state.updateStatus(id, { lastResult: 'not-due', lastSummary: summary });
+        await deps.state.updateStatus(id, { lastResult: 'not-due', lastSummary: summary }, held.token);
         log.info({ ...expiry }, 'rotation: not due');
         return { action: 'not-due', summary, ...expiry };
       }
@@ -124,7 +130,7 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
         previousRef: inspection.ref,
         forced: !inspection.due,
       };
-      await deps.state.save(record);
+      await deps.state.save(record, held.token);
       log.info({ rotationId: record.rotationId, previousRef: record.previousRef, forced: record.forced, reason: inspection.reason }, 'rotation: started');
       return continueRotation(deps, provider, credential, record, held, log, { current });
     }
@@ -155,9 +161,9 @@ async function continueRotation<C extends RotatableCredential, S>(
   const { id, secretId } = credential;
   const { rotationId } = record;
   const advance = async (next: RotationRecord['step'], extra: Partial<RotationRecord> = {}) => {
-    held.signal.throwIfAborted();
+    held.assertHeld();
     record = { ...record, ...extra, step: next };
-    await deps.state.save(record);
+    await deps.state.save(record, held.token);
   };
   const readPending = async () => {
     const stored = await deps.secrets.readVersion(secretId, rotationId);
@@ -169,7 +175,7 @@ async function continueRotation<C extends RotatableCredential, S>(
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof RotationStepError && error.permanent) await deps.state.clear(id, rotationId);
+      if (error instanceof RotationStepError && error.permanent) await deps.state.clear(id, rotationId, held.token);
       throw error;
     }
   };
@@ -186,7 +192,7 @@ async function continueRotation<C extends RotatableCredential, S>(
       const current = fresh?.current ?? (await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId)));
       const context = { rotationId, startedAt: record.startedAt, firstAttempt: fresh !== undefined };
       const issued = await step(id, 'create', () => provider.issue(credential, current, context));
-      held.signal.throwIfAborted();
+      held.assertHeld();
       // Stored at once, in the step that received it: a crash from here on leaves it findable.
       const value = provider.serializeSecret(issued.secret, secretId);
       await step(id, 'store', () =>
@@ -209,7 +215,7 @@ async function continueRotation<C extends RotatableCredential, S>(
     });
   }
   if (record.step === 'finish') {
-    held.signal.throwIfAborted();
+    held.assertHeld();
     await step(id, 'finish', () => deps.secrets.promote(secretId, rotationId));
     log.info({ rotationId }, 'rotation: new credential promoted to AWSCURRENT');
     await advance('revoke');
@@ -256,8 +262,8 @@ async function continueRotation<C extends RotatableCredential, S>(
     previousRef: record.previousRef,
     previousRevokeAt: previous.revokeAt,
     previousState: previous.state,
-  });
-  await deps.state.clear(id, rotationId);
+  }, held.token);
+  await deps.state.clear(id, rotationId, held.token);
   log.info({ rotationId, previousState: previous.state, daysToExpiry: outcome.daysToExpiry }, 'rotation: finished');
   await reap(deps, provider, credential, acting, await deps.state.readStatus(id), log);
   if (revokeFailure) throw revokeFailure;
@@ -316,12 +322,12 @@ export async function revokePrevious<C extends RotatableCredential, S>(
   request: RevokeRequest,
   logger: Logger,
 ): Promise<RotationOutcome> {
-  return withLock(deps.lock, credential.id, async () => {
+  return withLock(deps.lock, credential.id, async (held) => {
     const current = await step(credential.id, 'read-secret', () => readCurrentSecret(deps, provider, credential.secretId));
     const result = await revokeNow(provider, credential, current, request.previousRef);
     const state = describeRevoke(result);
     const status = await deps.state.readStatus(credential.id);
-    if (status.previousRef === request.previousRef) await deps.state.updateStatus(credential.id, { previousState: state, previousRevokeAt: '' });
+    if (status.previousRef === request.previousRef) await deps.state.updateStatus(credential.id, { previousState: state, previousRevokeAt: '' }, held.token);
     logger.info({ credentialId: credential.id, rotationId: request.rotationId, previousRef: request.previousRef, state }, 'rotation: previous credential revoked');
     return { action: 'rotated', rotationId: request.rotationId, previousState: state, summary: `previous ${request.previousRef}: ${state}` };
   });

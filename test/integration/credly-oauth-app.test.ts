@@ -93,8 +93,8 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     },
   };
   const rotators = createRotators({ inventory, secrets, requestTimeoutMs: 1_000 });
-  const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 2_000, rotators });
-  const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 2_000 });
+  const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, rotators });
+  const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 5_000 });
   await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
   cleanups.push(async () => {
     await worker.close();
