@@ -148,10 +148,11 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
     const why = ours && theirs ? `${ours} (${provider} says: ${theirs})` : (ours ?? theirs);
     const base = { detail: why ? `${statusLine(status)} — ${why}` : statusLine(status), status, ...(said.code ? { code: said.code } : {}) };
     if (status === 401 || status === 403) return { ...base, kind: 'auth', reached: true };
-    if (status === 429 || status >= 500) {
+    if (status === 408 || status === 429 || status >= 500) {
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-      // A 429 is a refusal before any work; a 5xx may come after the work was done.
-      return { ...base, kind: 'unavailable', reached: status !== 429, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+      // A 429 is a refusal before any work, a 408 a request that never arrived whole (a proxy or a
+      // slow network gave up on it); a 5xx may come after the work was done.
+      return { ...base, kind: 'unavailable', reached: status >= 500, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     }
     return { ...base, kind: 'request', reached: true };
   }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log/logger.ts';
+import { ProviderAuthError } from '../providers/errors.ts';
 import { SecretNotFoundError } from '../secrets/errors.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import type { CredentialLock, HeldLock } from './credential-lock.ts';
@@ -31,7 +33,14 @@ export interface RotationDeps {
   /** Enqueues the delayed revoke of the previous credential; one per rotation however often it is called. */
   scheduleRevoke(request: RevokeRequest, delayMs: number): Promise<void>;
   now(): Date;
+  /**
+   * Waits before asking again when the provider refuses a credential it created a moment ago (it
+   * may not know it everywhere yet). Default: 2 s, then 5 s; after those the refusal stands.
+   */
+  freshRefusalDelaysMs?: readonly number[];
 }
+
+const FRESH_REFUSAL_DELAYS_MS = [2_000, 5_000];
 
 export interface RotationOutcome {
   action: 'rotated' | 'not-due' | 'already-done';
@@ -209,7 +218,7 @@ async function continueRotation<C extends RotatableCredential, S>(
   if (record.step === 'test') {
     await abandonOnPermanent(async () => {
       const pending = await step(id, 'test', readPending);
-      await step(id, 'test', () => provider.test(credential, pending));
+      await step(id, 'test', () => testFresh(deps, log, () => provider.test(credential, pending)));
       log.info({ rotationId }, 'rotation: new credential works');
       await advance('finish');
     });
@@ -268,6 +277,24 @@ async function continueRotation<C extends RotatableCredential, S>(
   await reap(deps, provider, credential, acting, await deps.state.readStatus(id), log);
   if (revokeFailure) throw revokeFailure;
   return outcome;
+}
+
+/**
+ * The test of a credential made a moment ago. A refusal (401) may only mean the provider has not
+ * spread it yet: asked again after the delays, a bounded number of times, before it counts.
+ */
+async function testFresh(deps: RotationDeps, log: Logger, test: () => Promise<void>): Promise<void> {
+  const delays = deps.freshRefusalDelaysMs ?? FRESH_REFUSAL_DELAYS_MS;
+  for (let n = 0; ; n += 1) {
+    try {
+      return await test();
+    } catch (error) {
+      const refused = error instanceof ProviderAuthError && error.status === 401;
+      if (!refused || n >= delays.length) throw error;
+      log.warn({ attempt: n + 1, waitMs: delays[n] }, 'rotation: the new credential was refused right after creation; asking again');
+      await delay(delays[n]);
+    }
+  }
 }
 
 async function revokeNow<C extends RotatableCredential, S>(provider: RotationProvider<C, S>, credential: C, acting: S, previousRef: string) {
