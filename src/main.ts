@@ -14,6 +14,7 @@ import type { ValidatorRegistry } from './validation/validate.ts';
 import { createCredlyTokenProvider } from './providers/credly/credly-token.provider.ts';
 import { buildSinks } from './alerts/build-sinks.ts';
 import { createAlerter } from './alerts/alerter.ts';
+import { startEscalation } from './alerts/escalation.ts';
 import { createQueue, enqueue, jobOptions } from './queue/producer.ts';
 import { interleaveByBudget } from './queue/fair-order.ts';
 import { startScheduler } from './queue/scheduler.ts';
@@ -36,6 +37,11 @@ export interface RotatorOptions {
   requestTimeoutMs?: number;
   /** Client-side limits on provider calls (Credly: per organization). Default: none. */
   limiter?: RateLimiter;
+  /**
+   * Wait before asking a provider again to confirm a refusal or an absence (a refused OAuth
+   * client, a token missing from a listing), in ms. Default: the providers' (1–2 s).
+   */
+  recheckDelayMs?: number;
 }
 
 /** The Credly budget applies to `credly:<organization>` keys; other keys are not limited here. */
@@ -61,10 +67,12 @@ export function createRotators(options: RotatorOptions): RotatorRegistry {
   };
   const tokens = perApiBase((apiBase) => createCredlyClient({ apiBase, ...http }));
   const applications = perApiBase((apiBase) => createCredlyOAuthClient({ apiBase, ...http }));
+  const recheck = options.recheckDelayMs;
   return {
-    'credly-authorization-token': createCredlyTokenProvider(tokens),
+    'credly-authorization-token': createCredlyTokenProvider(tokens, recheck === undefined ? {} : { relistDelayMs: recheck }),
     'credly-oauth-application': createCredlyOAuthAppProvider({
       clientFor: applications,
+      ...(recheck === undefined ? {} : { confirmDelayMs: recheck }),
       async managerToken(credential) {
         // Validated at load: managedBy names a credly-authorization-token of the same organization.
         const manager = options.inventory.credentials.find((c) => c.id === credential.managedBy);
@@ -191,12 +199,14 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     redis: connection,
     prefix: env.queuePrefix,
     logger,
+    onMissed: (credentialId) => metrics.scheduleTickMissed(credentialId),
     enqueuer: {
       async enqueue(credentialId, jobId) {
         await enqueue(queue, 'check-credential', { credentialId, trigger: 'schedule' }, { jobId });
       },
     },
   });
+  const escalation = startEscalation({ credentials: inventory.credentials, state: deps.rotation.state, alerter: alerting.alerter, logger, escalateAfterMs: env.escalateAfterMs });
   logger.info(
     { redis: describeRedis(env.redis), prefix: env.queuePrefix, credentials: inventory.credentials.length, sinks: sinks.length },
     'worker: started',
@@ -207,6 +217,7 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     (stopping ??= (async () => {
       logger.info({ graceMs: env.shutdownGraceMs }, 'worker: stopping, waiting for active jobs');
       await scheduler.stop();
+      escalation.stop();
       await ops.close();
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<false>((resolve) => {

@@ -1,8 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { Queue } from 'bullmq';
 import type { CredentialConfig } from '../config/index.ts';
-import { daysUntil } from '../rotation/rotate.ts';
-import { GOOD_RESULTS, type CredentialStatus, type RotationStateStore } from '../rotation/rotation-state.ts';
+import { GOOD_RESULTS, daysToExpiryOf, type CredentialStatus, type RotationStateStore } from '../rotation/rotation-state.ts';
 import { unrevokedRefs } from '../rotation/unrevoked.ts';
 
 export interface CredentialView {
@@ -39,12 +38,6 @@ export function nextRun(schedule: string, now: Date): string | null {
   }
 }
 
-/** Days left, from the expiry itself at `now`: a figure stored at the last check would be stale by the days since. */
-function daysLeft(expiresAt: string | undefined, now: Date): number | null {
-  const at = expiresAt ? Date.parse(expiresAt) : NaN;
-  return Number.isNaN(at) ? null : daysUntil(new Date(at), now);
-}
-
 function view(credential: CredentialConfig, status: CredentialStatus, rotating: string | undefined, next: string | null, now: Date): CredentialView {
   const result = status.lastResult ?? null;
   const state = rotating ? `rotating (${rotating})` : result === null ? 'unknown' : GOOD_RESULTS.has(result) ? 'ok' : 'failing';
@@ -57,7 +50,7 @@ function view(credential: CredentialConfig, status: CredentialStatus, rotating: 
     lastCheckAt: status.lastCheckAt ?? null,
     lastSuccessAt: status.lastSuccessAt ?? null,
     expiresAt: status.expiresAt || null,
-    daysToExpiry: daysLeft(status.expiresAt, now),
+    daysToExpiry: daysToExpiryOf(status, now) ?? null,
     lastRotatedAt: status.lastRotatedAt ?? null,
     previousState: status.previousState ?? null,
     unrevoked: unrevokedRefs(status),

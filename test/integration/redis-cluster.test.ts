@@ -62,7 +62,8 @@ describe('Redis Cluster (three real masters on loopback)', () => {
       expect(held).toBeDefined();
       expect(await lock.acquire('credly-a')).toBeUndefined();
       await held!.release();
-      expect(await lock.acquire('credly-a')).toBeDefined();
+      const holder = (await lock.acquire('credly-a'))!;
+      expect(holder).toBeDefined();
 
       const limiter = createRedisRateLimiter(worker, { prefix, limitFor: () => ({ perSecond: 50, burst: 2 }) });
       const start = performance.now();
@@ -71,7 +72,8 @@ describe('Redis Cluster (three real masters on loopback)', () => {
       expect(performance.now() - start).toBeGreaterThanOrEqual(15);
 
       const state = createRotationStateStore(worker, prefix);
-      await state.save({ credentialId: 'credly-a', rotationId: 'r-1', jobId: 'j-1', step: 'test', startedAt: '2026-12-01T00:00:00.000Z', previousRef: 'old', forced: false });
+      // The fenced writes: one script over the lock key and the record, both in the prefix's slot.
+      await state.save({ credentialId: 'credly-a', rotationId: 'r-1', jobId: 'j-1', step: 'test', startedAt: '2026-12-01T00:00:00.000Z', previousRef: 'old', forced: false }, holder.token);
       const at = '2026-12-01T00:00:00.000Z';
       await state.updateStatus('credly-a', { lastResult: 'rotated', lastSummary: 'done', lastCheckAt: at, expiresAt: '2027-06-01T00:00:00.000Z' });
       await state.updateStatus('credly-a', { lastSummary: '' }); // a set and a delete in one MULTI
@@ -83,8 +85,9 @@ describe('Redis Cluster (three real masters on loopback)', () => {
       expect(overview[0]).toEqual({ status: recorded, step: 'test' });
       expect(overview.slice(1, 31).every((o) => o.status.lastResult === 'valid')).toBe(true);
       expect(overview.slice(31).every((o) => o.status.lastResult === undefined)).toBe(true);
-      await state.clear('credly-a', 'r-1');
+      await state.clear('credly-a', 'r-1', holder.token);
       expect(await state.get('credly-a')).toBeUndefined();
+      await holder.release();
 
       // Every key the rotator wrote is on one master, in the prefix's slot.
       const holders = await mastersHolding(prefix);

@@ -25,6 +25,7 @@ describe('environment', () => {
       concurrency: 4,
       credlyRateLimit: { perSecond: 10, burst: 9 },
       requestTimeoutMs: 15_000,
+      escalateAfterMs: 21_600_000,
     });
   });
 
@@ -43,6 +44,7 @@ describe('environment', () => {
         ROTATOR_CONCURRENCY: '50',
         ROTATOR_CREDLY_RATE_LIMIT: '120/m',
         ROTATOR_REQUEST_TIMEOUT: '4s',
+        ROTATOR_ESCALATE_AFTER: '1d',
       }),
     ).toEqual({
       configPath: '/etc/rotator/inventory.yaml',
@@ -57,6 +59,7 @@ describe('environment', () => {
       concurrency: 50,
       credlyRateLimit: { perSecond: 2, burst: 1 },
       requestTimeoutMs: 4_000,
+      escalateAfterMs: 86_400_000,
     });
   });
 
@@ -84,9 +87,9 @@ describe('environment', () => {
     expect(refusal({ ROTATOR_QUEUE_PREFIX: prefix }).problems.map((p) => p.path)).toEqual(['ROTATOR_QUEUE_PREFIX']);
   });
 
-  it.each(['500ms', 'soon', '0s'])('refuses ROTATOR_LOCK_DURATION="%s": a lock shorter than a second would lapse between renewals', (value) => {
+  it.each(['500ms', 'soon', '0s', '2s', '4999ms'])('refuses ROTATOR_LOCK_DURATION="%s": a lease under 5s is not renewed reliably on a loaded host', (value) => {
     expect(refusal({ ROTATOR_LOCK_DURATION: value }).problems).toEqual([
-      { path: 'ROTATOR_LOCK_DURATION', message: 'must be a duration of at least 1s, like 30s or 2m' },
+      { path: 'ROTATOR_LOCK_DURATION', message: 'must be a duration of at least 5s, like 30s or 2m' },
     ]);
   });
 

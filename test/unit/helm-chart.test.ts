@@ -214,6 +214,8 @@ describe('values helm refuses, with a message naming the value', () => {
     [['redis.url=http://redis:6379', 'redis.existingSecret='], "at '/redis/url'"],
     [['serviceAccount.roleArn=my-role'], "at '/serviceAccount/roleArn'"],
     [['config.logLevel=verbose'], "at '/config/logLevel'"],
+    // The worker refuses a lock under 5 s (a loaded host does not renew shorter leases reliably).
+    [['config.lockDurationSeconds=2'], "at '/config/lockDurationSeconds'"],
     [['image.digest=latest'], "at '/image/digest'"],
     [['tmpVolume.sizeLimit=lots'], "at '/tmpVolume/sizeLimit'"],
     [['podDisruptionBudget.unhealthyPodEvictionPolicy=Never'], "at '/podDisruptionBudget/unhealthyPodEvictionPolicy'"],
