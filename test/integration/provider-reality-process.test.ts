@@ -65,7 +65,7 @@ alerts:
     signingSecret: { env: TEST_HOOK_SECRET }
 `,
   );
-  const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: `{reality-${run}}`, ROTATOR_LOCK_DURATION: '2s', TEST_HOOK_SECRET: HOOK_SECRET };
+  const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: `{reality-${run}}`, ROTATOR_LOCK_DURATION: '5s', TEST_HOOK_SECRET: HOOK_SECRET };
   const spawn = (args: string[]) => processes.track(spawnRotator(args, env));
   const worker = spawn(['worker']);
   const { port } = (await worker.waitForLog('ops: listening')) as { port: number };

@@ -39,7 +39,7 @@ describe('Redis Sentinel (a master, a replica and three sentinels on loopback)',
     const credentials = await Promise.all(Array.from({ length: 10 }, () => credlyCredential(fake, store, { ageDays: 170 })));
     const prefix = `{sn-${randomUUID().slice(0, 8)}}`;
     const vars = { REDIS_SENTINELS: group.sentinelAddresses, REDIS_SENTINEL_NAME: group.name, REDIS_PASSWORD: group.password, REDIS_SENTINEL_PASSWORD: group.sentinelPassword };
-    const env = topologyEnv({ ...vars, ROTATOR_CONFIG: writeInventory(dir, prefix, credentials), ROTATOR_QUEUE_PREFIX: prefix, ROTATOR_LOCK_DURATION: '3s' });
+    const env = topologyEnv({ ...vars, ROTATOR_CONFIG: writeInventory(dir, prefix, credentials), ROTATOR_QUEUE_PREFIX: prefix, ROTATOR_LOCK_DURATION: '5s' });
     const workers = [0, 1].map(() => processes.track(spawnRotator(['worker'], env)));
     const ports = await Promise.all(workers.map(async (w) => ((await w.waitForLog('ops: listening')) as { port: number }).port));
     await Promise.all(workers.map((w) => w.waitForLog('worker: started')));

@@ -58,8 +58,8 @@ describe('transient, not permanent (real Redis, moto, the Credly fake over HTTP)
   });
 
   it('a brand-new token refused once right after creation is asked again, and the rotation finishes', async () => {
-    const s = await scenario();
-    // The only GET of the organization is the test of the new token.
+    // With the organization endpoint on, its only GET is in the test of the new token.
+    const s = await scenario({ extra: 'testWithOrganizationEndpoint: true' });
     fake.faults.add({ match: { method: 'GET', path: new RegExp(`/organizations/${s.organizationId}$`) }, fault: { kind: 'status', status: 401 } });
     const result = await s.run({ attempts: 1 });
     expect(result.state, result.reason).toBe('completed');
