@@ -109,6 +109,7 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     org,
     app,
     manager,
+    prefix,
     ids,
     secretIds,
     logs,
@@ -210,16 +211,19 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
   it('leaves exactly one new application when a create is retried after a broken answer, and reaps unstored ones', async () => {
     const t = await setup({ secret: 'wrong' });
     // Made by an earlier rotation of this credential that crashed before storing it.
-    const orphan = fake.state.createApplication(t.org, { name: 'LMS badge sync', description: rotatorDescription(randomUUID(), t.ids.app) });
-    const othersOrphan = fake.state.createApplication(t.org, { name: 'other', description: rotatorDescription(randomUUID(), 'another-app') });
+    const orphan = fake.state.createApplication(t.org, { name: 'LMS badge sync', description: rotatorDescription(randomUUID(), t.ids.app, { scope: t.prefix, replaces: String(t.app.id) }) });
+    const othersOrphan = fake.state.createApplication(t.org, { name: 'other', description: rotatorDescription(randomUUID(), 'another-app', { scope: t.prefix, replaces: '' }) });
+    // Marked for this credential before markers named a deployment: maybe another deployment's, left for a person.
+    const legacy = fake.state.createApplication(t.org, { name: 'LMS badge sync', description: rotatorDescription(randomUUID(), t.ids.app) });
     // The application is created, but the answer is cut off: its secret is gone for good.
     fake.faults.add({ match: { method: 'POST', path: /oauth_applications$/, server: 'api' }, fault: { kind: 'malformed' } });
     const result = await t.run();
     expect(result.state, result.reason).toBe('completed');
     const now = await t.current();
-    expect(t.rotatorApps().map((a) => a.id)).toEqual([now.applicationId]);
+    expect(t.rotatorApps().map((a) => a.id)).toEqual([legacy.id, now.applicationId]);
     expect(fake.state.findApplication(t.org, orphan.id)).toBeUndefined();
     expect(fake.state.findApplication(t.org, othersOrphan.id)).toBeDefined();
+    expect(fake.state.findApplication(t.org, legacy.id)).toBeDefined();
   });
 
   it('with recreateEvery, recreates a working application once it is older than that', async () => {
