@@ -151,7 +151,9 @@ export async function reap<C extends RetirableCredential, S>(
     const own = (x: ListedCredential) => ownershipOf(x, credential.id, deps.scope);
     const recreatedFromLoss = Math.max(0, ...listing.filter((x) => own(x) === 'ours' && x.marker?.replaces === '').map((x) => x.createdAt.getTime()));
     const leftAlone = listing.filter((x) => own(x) === 'legacy' || (own(x) === 'ours' && x.createdAt.getTime() < recreatedFromLoss)).map((x) => x.ref);
-    const candidates = listing.filter((x) => own(x) === 'ours' && x.createdAt.getTime() >= recreatedFromLoss);
+    // The acting credential is AWSCURRENT: left out here already, so a run with nothing else reads no stages.
+    const actingRef = provider.refOf(acting);
+    const candidates = listing.filter((x) => own(x) === 'ours' && x.ref !== actingRef && x.createdAt.getTime() >= recreatedFromLoss);
     if (leftAlone.length) {
       log.warn({ refs: leftAlone }, 'rotation: earlier credentials left alone for a person to confirm (made before a recreation from a lost secret, or before markers named a deployment)');
       await deps.state.updateStatus(credential.id, { leftAlone: leftAlone.join(' ') });
