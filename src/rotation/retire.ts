@@ -11,6 +11,7 @@ import {
   type GuardSecrets,
   type StageValues,
 } from './revoke-guard.ts';
+import { RevokeRefusedError } from './errors.ts';
 import type { ListedCredential, RevokeResult, RotationProvider } from './rotation-provider.ts';
 import type { RotationStateStore } from './rotation-state.ts';
 
@@ -174,4 +175,38 @@ export async function reap<C extends RetirableCredential, S>(
     log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: orphan reaping failed; the next run tries again');
   }
   return deleted;
+}
+
+export function describeRevoke(result: RevokeResult): string {
+  switch (result.state) {
+    case 'revoked':
+      return 'revoked';
+    case 'already-gone':
+      return 'already gone at the provider';
+    case 'nothing-to-revoke':
+      return 'none known (the secret was missing or unreadable)';
+    case 'left-to-expire':
+      return result.expiresAt ? `left to expire at ${result.expiresAt.toISOString()} (the provider offers no revoke)` : 'left to expire (the provider offers no revoke)';
+  }
+}
+
+/**
+ * What a judged revoke comes to, for the outcome and the status. A cancelled revoke (a stage holds
+ * the credential) is logged with why, and recorded in status; a refused one fails for good.
+ */
+export async function settle(deps: Pick<RetireDeps, 'state' | 'now'>, credentialId: string, ref: string, verdict: Exclude<RevokeVerdict, { action: 'deferred' }>, log: Logger): Promise<string> {
+  switch (verdict.action) {
+    case 'revoked':
+      return describeRevoke(verdict.result);
+    case 'gone':
+      return describeRevoke({ state: 'already-gone' });
+    case 'cancelled': {
+      const state = `kept: ${verdict.reason}`;
+      log.warn({ ref, reason: verdict.reason }, 'rotation: revoke cancelled, a stage of the secret holds the credential');
+      await deps.state.updateStatus(credentialId, { revokeCancelled: `${ref}: ${verdict.reason} (${deps.now().toISOString()})` });
+      return state;
+    }
+    case 'refused':
+      throw new RevokeRefusedError(credentialId, ref, verdict.reason);
+  }
 }
