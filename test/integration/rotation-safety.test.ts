@@ -120,6 +120,22 @@ describe('never revoke what a stage of the secret holds', () => {
   }
 });
 
+describe('the reaper never takes what a stage holds', () => {
+  it('keeps a pending token whose rotation record Redis lost', async () => {
+    const s = await scenario({ tokenAgeDays: 10 });
+    // The rotation stops for good at its test step: the new token is stored as AWSPENDING.
+    fake.faults.add({ match: { method: 'GET', path: new RegExp(`/organizations/${s.organizationId}$`), server: 'api' }, fault: { kind: 'status', status: 500 }, times: Infinity });
+    expect((await s.run({ force: true, attempts: 1 })).state).toBe('failed');
+    fake.faults.clear();
+    const [pending] = s.rotatorTokens();
+    expect([...(await s.stages()).values()].flat().sort()).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    await s.flushRedis();
+    expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
+    expect(valid(pending!)).toBe(true);
+    expect(fake.requests.filter((r) => r.method === 'DELETE' && r.path.includes(s.organizationId))).toEqual([]);
+  });
+});
+
 describe('no second rotation from a re-run', () => {
   it('a job that resumed and finished a rotation, run again by BullMQ, starts no other', async () => {
     const s = await scenario({ tokenAgeDays: 10 });
