@@ -157,8 +157,9 @@ export async function reap<C extends RetirableCredential, S>(
     const candidates = listing.filter((x) => own(x) === 'ours' && x.ref !== actingRef && x.createdAt.getTime() >= recreatedFromLoss);
     if (leftAlone.length) {
       log.warn({ refs: leftAlone }, 'rotation: earlier credentials left alone for a person to confirm (made before a recreation from a lost secret, or before markers named a deployment)');
-      await deps.state.updateStatus(credential.id, { leftAlone: leftAlone.join(' ') });
     }
+    // Kept current in status ('' clears it once a person has deleted them).
+    await deps.state.updateStatus(credential.id, { leftAlone: leftAlone.join(' ') });
     if (!candidates.length) return deleted;
     const stages = await readStages(deps.secrets, credential.secretId);
     const ctx = context(deps, credential, listing, await deps.state.readStatus(credential.id));
