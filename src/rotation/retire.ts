@@ -168,8 +168,9 @@ export async function reap<C extends RetirableCredential, S>(
       if (stagesHolding(stages, orphan).length || (await protectedUntil(ctx, orphan, cache))) continue;
       fence();
       const result = await provider.revoke(credential, acting, orphan.ref);
-      if (result.state === 'left-to-expire') break;
-      deleted.push(orphan.ref);
+      // Only what the provider confirms gone counts; a provider without revoke ends the round.
+      if (result.state === 'revoked' || result.state === 'already-gone') deleted.push(orphan.ref);
+      else if (result.state === 'left-to-expire') break;
     }
     if (deleted.length) log.info({ deleted }, 'rotation: orphans deleted');
   } catch (error) {
