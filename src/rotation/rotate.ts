@@ -3,13 +3,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log/logger.ts';
 import { ProviderAuthError } from '../providers/errors.ts';
 import { SecretNotFoundError } from '../secrets/errors.ts';
-import type { SecretStore } from '../secrets/secret-store.ts';
+import { AWSPENDING, type SecretStore } from '../secrets/secret-store.ts';
 import type { CredentialLock, HeldLock } from './credential-lock.ts';
-import { CredentialBusyError, LeaseLostError, RefusedRevokeError, RotationStepError } from './errors.ts';
+import { CredentialBusyError, LeaseLostError, RevokeDeferredError, RotationStepError, WeakerCredentialError } from './errors.ts';
 import { runFenced } from './fence.ts';
-import type { RevokeResult, RotationProvider } from './rotation-provider.ts';
-import type { CredentialStatus, RotationRecord, RotationStateStore } from './rotation-state.ts';
-import { describeNotRevoked, noteUnrevoked, recheckUnrevoked, unrevokedRefs } from './unrevoked.ts';
+import { describeRevoke, reap, revokeReplaced, settle } from './retire.ts';
+import type { GuardSecrets } from './revoke-guard.ts';
+import type { Inspection, RotationProvider } from './rotation-provider.ts';
+import type { RotationRecord, RotationStateStore } from './rotation-state.ts';
+import { recheckUnrevoked, unrevokedRefs } from './unrevoked.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -28,8 +30,10 @@ export interface RevokeRequest {
 }
 
 export interface RotationDeps {
-  secrets: Pick<SecretStore, 'readCurrent' | 'readVersion' | 'putPending' | 'promote' | 'create'>;
+  secrets: Pick<SecretStore, 'readCurrent' | 'readVersion' | 'putPending' | 'promote' | 'create'> & GuardSecrets;
   state: RotationStateStore;
+  /** This deployment's scope (the queue prefix): written into every marker, and the reaper's bound. */
+  scope: string;
   lock: CredentialLock;
   /** Enqueues the delayed revoke of the previous credential; one per rotation however often it is called. */
   scheduleRevoke(request: RevokeRequest, delayMs: number): Promise<void>;
@@ -110,9 +114,10 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
   return withLock(deps.lock, id, async (held) => {
     const status = await deps.state.readStatus(id);
     let record = await deps.state.get(id);
-    if (!record && status.lastRotationJobId === request.jobId) {
-      // A retry of a job whose rotation already finished (its completion was lost): nothing to redo.
-      return { action: 'already-done', summary: `rotation ${status.lastRotationId ?? ''} already completed by this job` };
+    if (!record && (status.lastRotationJobId === request.jobId || (await deps.state.tookPart(id, request.jobId)))) {
+      // BullMQ runs again a job that began or resumed a rotation now finished (its completion was
+      // lost, or it stalled): never a second rotation from it.
+      return { action: 'already-done', summary: `this job already took part in a rotation (last: ${status.lastRotationId ?? 'unknown'}); not starting another` };
     }
     if (!record) {
       const current = await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId));
@@ -126,7 +131,7 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
         { lastCheckAt: now.toISOString(), expiresAt: expiry.expiresAt, daysToExpiry: expiry.daysToExpiry?.toString() },
         held.token,
       );
-      await reap(deps, provider, credential, current, status, log);
+      await reap(deps, provider, credential, current, log, () => held.assertHeld());
       const unrevoked = await recheckUnrevoked(deps.state, provider, credential, current, status, now, log);
       if (!inspection.due && !request.force) {
         const summary = `not due: ${inspection.reason}`;
@@ -143,11 +148,13 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
         previousRef: inspection.ref,
         forced: !inspection.due,
       };
+      await deps.state.addRotationJob(id, request.jobId);
       await deps.state.save(record, held.token);
       log.info({ rotationId: record.rotationId, previousRef: record.previousRef, forced: record.forced, reason: inspection.reason }, 'rotation: started');
-      return continueRotation(deps, provider, credential, record, held, log, { current });
+      return continueRotation(deps, provider, credential, record, held, log, { current, inspection });
     }
     log.info({ rotationId: record.rotationId, step: record.step, startedBy: record.jobId }, 'rotation: resuming');
+    await deps.state.addRotationJob(id, request.jobId);
     // Before promotion the replaced credential is still current: its days to expiry keep counting.
     if (record.step !== 'revoke') await refreshExpiry(deps, provider, credential, held, log);
     return continueRotation(deps, provider, credential, record, held, log);
@@ -189,8 +196,8 @@ async function continueRotation<C extends RotatableCredential, S>(
   record: RotationRecord,
   held: HeldLock,
   log: Logger,
-  /** Set when the rotation began in this run: the current value it read a moment ago. */
-  fresh?: { current: S },
+  /** Set when the rotation began in this run: the current value it read, and its inspection, a moment ago. */
+  fresh?: { current: S; inspection: Inspection },
 ): Promise<RotationOutcome> {
   const { id, secretId } = credential;
   const { rotationId } = record;
@@ -214,6 +221,8 @@ async function continueRotation<C extends RotatableCredential, S>(
     }
   };
 
+  // Set when this very run created the new credential and compared its rights with the old one's.
+  let capabilitiesChecked = false;
   if (record.step === 'create') {
     await abandonOnPermanent(async () => {
       // A rotation that began in this run has stored nothing yet; a resumed one may have.
@@ -224,7 +233,14 @@ async function continueRotation<C extends RotatableCredential, S>(
         return;
       }
       const current = fresh?.current ?? (await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId)));
-      const context = { rotationId, startedAt: record.startedAt, firstAttempt: fresh !== undefined };
+      const context = {
+        rotationId,
+        startedAt: record.startedAt,
+        firstAttempt: fresh !== undefined,
+        scope: deps.scope,
+        previousRef: record.previousRef,
+        ...(fresh ? { inspection: fresh.inspection } : {}),
+      };
       const issued = await step(id, 'create', () => provider.issue(credential, current, context));
       held.assertHeld();
       // Stored at once, in the step that received it: a crash from here on leaves it findable.
@@ -236,6 +252,7 @@ async function continueRotation<C extends RotatableCredential, S>(
           throw error;
         }),
       );
+      capabilitiesChecked = issued.capabilitiesChecked === true;
       log.info({ rotationId, newRef: issued.ref }, 'rotation: new credential created and stored as AWSPENDING');
       await advance('test', { newRef: issued.ref });
     });
@@ -243,7 +260,18 @@ async function continueRotation<C extends RotatableCredential, S>(
   if (record.step === 'test') {
     await abandonOnPermanent(async () => {
       const pending = await step(id, 'test', readPending);
-      await step(id, 'test', () => testFresh(deps, log, () => provider.test(credential, pending)));
+      const current = fresh?.current ?? (await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId)));
+      await step(id, 'test', () => testFresh(deps, log, () => provider.test(credential, pending, { current, previousRef: record.previousRef, capabilitiesChecked }))).catch(
+        async (error: unknown) => {
+          if (error instanceof RotationStepError && error.cause instanceof WeakerCredentialError) {
+            // Stored but never promoted: off AWSPENDING first (no stage may hold a revoked credential), then deleted.
+            held.assertHeld();
+            await deps.secrets.unlabel(secretId, AWSPENDING, rotationId);
+            await provider.revoke(credential, current, error.cause.ref).catch(() => undefined);
+          }
+          throw error;
+        },
+      );
       log.info({ rotationId }, 'rotation: new credential works');
       await advance('finish');
     });
@@ -259,17 +287,20 @@ async function continueRotation<C extends RotatableCredential, S>(
   const now = deps.now();
   let previous: { state: string; revokeAt: string };
   let revokeFailure: RotationStepError | undefined;
+  const scheduleAt = async (at: Date) => {
+    await step(id, 'revoke', () => deps.scheduleRevoke({ credentialId: id, rotationId, previousRef: record.previousRef }, Math.max(0, at.getTime() - now.getTime())));
+    return { state: `revoke scheduled for ${at.toISOString()}`, revokeAt: at.toISOString() };
+  };
   if (record.previousRef === '') {
     previous = { state: describeRevoke({ state: 'nothing-to-revoke' }, ''), revokeAt: '' };
   } else if (credential.revokePreviousAfterMs > 0) {
-    const revokeAt = new Date(now.getTime() + credential.revokePreviousAfterMs).toISOString();
-    await step(id, 'revoke', () => deps.scheduleRevoke({ credentialId: id, rotationId, previousRef: record.previousRef }, credential.revokePreviousAfterMs));
-    previous = { state: `revoke scheduled for ${revokeAt}`, revokeAt };
+    previous = await scheduleAt(new Date(now.getTime() + credential.revokePreviousAfterMs));
   } else {
     try {
-      const result = await revokeNow(provider, credential, acting, record.previousRef);
-      if (result.state === 'not-revoked') await noteUnrevoked(deps.state, id, record.previousRef);
-      previous = { state: describeRevoke(result, record.previousRef), revokeAt: '' };
+      const fence = () => held.assertHeld();
+      const verdict = await step(id, 'revoke', () => revokeReplaced(deps, provider, credential, acting, { rotationId, previousRef: record.previousRef }, fence));
+      if (verdict.action === 'deferred') previous = await scheduleAt(verdict.until);
+      else previous = { state: await settle(deps, id, record.previousRef, verdict, log), revokeAt: '' };
     } catch (error) {
       revokeFailure = error instanceof RotationStepError ? error : new RotationStepError(id, 'revoke', error);
       // A transient failure is retried with the rotation still recorded at the revoke step.
@@ -302,7 +333,8 @@ async function continueRotation<C extends RotatableCredential, S>(
   await deps.state.clear(id, rotationId, held.token);
   log.info({ rotationId, previousState: previous.state, daysToExpiry: outcome.daysToExpiry }, 'rotation: finished');
   const finished = await deps.state.readStatus(id);
-  await reap(deps, provider, credential, acting, finished, log);
+  // A rotation that began without a known credential (a lost secret) deletes nothing in its run.
+  if (record.previousRef !== '') await reap(deps, provider, credential, acting, log, () => held.assertHeld());
   if (revokeFailure) throw revokeFailure;
   return { ...outcome, unrevoked: unrevokedRefs(finished) };
 }
@@ -325,52 +357,10 @@ async function testFresh(deps: RotationDeps, log: Logger, test: () => Promise<vo
   }
 }
 
-async function revokeNow<C extends RotatableCredential, S>(provider: RotationProvider<C, S>, credential: C, acting: S, previousRef: string) {
-  if (provider.refOf(acting) === previousRef) throw new RefusedRevokeError(credential.id, previousRef);
-  return step(credential.id, 'revoke', () => provider.revoke(credential, acting, previousRef));
-}
-
-function describeRevoke(result: RevokeResult, ref: string): string {
-  switch (result.state) {
-    case 'not-revoked':
-      return describeNotRevoked(ref, result);
-    case 'revoked':
-      return 'revoked';
-    case 'already-gone':
-      return 'already gone at the provider';
-    case 'nothing-to-revoke':
-      return 'none known (the secret was missing or unreadable)';
-    case 'left-to-expire':
-      return result.expiresAt ? `left to expire at ${result.expiresAt.toISOString()} (the provider offers no revoke)` : 'left to expire (the provider offers no revoke)';
-  }
-}
-
 /**
- * Deletes the credential's orphans, keeping the previous credential during its overlap window and
- * anything tagged with a live rotation. Best effort: a failure is logged, and the next run tries again.
- */
-async function reap<C extends RotatableCredential, S>(
-  deps: RotationDeps,
-  provider: RotationProvider<C, S>,
-  credential: C,
-  acting: S,
-  status: CredentialStatus,
-  log: Logger,
-): Promise<void> {
-  const refs = new Set<string>();
-  if (status.previousRef && status.previousRevokeAt && Date.parse(status.previousRevokeAt) > deps.now().getTime()) refs.add(status.previousRef);
-  try {
-    // Reaping runs only while no rotation of the credential is live (under its lock, with no record).
-    const deleted = await provider.reap(credential, acting, { refs });
-    if (deleted.length) log.info({ deleted }, 'rotation: orphans deleted');
-  } catch (error) {
-    log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: orphan reaping failed; the next run tries again');
-  }
-}
-
-/**
- * The delayed revoke after an overlap window. Never revokes the credential that is AWSCURRENT,
- * whatever the job says.
+ * The delayed revoke after an overlap window, judged by the revoke guard: never what a stage of
+ * the secret holds, never inside a later rotation's window (deferred to its end), never an id that
+ * is not provably the credential the named rotation replaced, whatever the job says.
  */
 export async function revokePrevious<C extends RotatableCredential, S>(
   deps: RotationDeps,
@@ -379,20 +369,26 @@ export async function revokePrevious<C extends RotatableCredential, S>(
   request: RevokeRequest,
   logger: Logger,
 ): Promise<RotationOutcome> {
+  const log = logger.child({ credentialId: credential.id, rotationId: request.rotationId, previousRef: request.previousRef });
   return withLock(deps.lock, credential.id, async (held) => {
     const current = await step(credential.id, 'read-secret', () => readCurrentSecret(deps, provider, credential.secretId));
-    const result = await revokeNow(provider, credential, current, request.previousRef);
-    const state = describeRevoke(result, request.previousRef);
-    const unrevoked = result.state === 'not-revoked' ? await noteUnrevoked(deps.state, credential.id, request.previousRef) : undefined;
+    const fence = () => held.assertHeld();
+    const verdict = await step(credential.id, 'revoke', () => revokeReplaced(deps, provider, credential, current, request, fence));
+    if (verdict.action === 'deferred') {
+      log.info({ until: verdict.until.toISOString() }, 'rotation: revoke deferred to the end of an overlap window');
+      throw new RevokeDeferredError(credential.id, verdict.until);
+    }
+    const state = await step(credential.id, 'revoke', () => settle(deps, credential.id, request.previousRef, verdict, log));
     const status = await deps.state.readStatus(credential.id);
     if (status.previousRef === request.previousRef) await deps.state.updateStatus(credential.id, { previousState: state, previousRevokeAt: '' }, held.token);
-    logger.info({ credentialId: credential.id, rotationId: request.rotationId, previousRef: request.previousRef, state }, 'rotation: previous credential revoked');
+    log.info({ state }, 'rotation: previous credential handled');
+    const unrevoked = unrevokedRefs(await deps.state.readStatus(credential.id));
     return {
       action: 'rotated',
       rotationId: request.rotationId,
       previousState: state,
       summary: `previous ${request.previousRef}: ${state}`,
-      ...(unrevoked ? { unrevoked } : {}),
+      ...(unrevoked.length ? { unrevoked } : {}),
     };
   });
 }

@@ -52,6 +52,10 @@ export interface CredentialStatus {
   previousRevokeAt?: string;
   /** What happened to the previous credential: `revoked`, `NOT revoked: …`, `revoke scheduled`. */
   previousState?: string;
+  /** The last revoke the guard cancelled, and why: `<id>: AWSCURRENT holds it (<time>)`. */
+  revokeCancelled?: string;
+  /** Credentials the reaper left for a person to confirm (space-separated ids). */
+  leftAlone?: string;
   /** Provider ids of replaced credentials still valid at the provider, to revoke by hand; comma-separated (unrevoked.ts). */
   unrevoked?: string;
   /** When the credential's checks began failing for good; cleared by its next success. */
@@ -87,6 +91,13 @@ export interface RotationStateStore {
    */
   readOverview(credentialIds: readonly string[]): Promise<Array<{ status: CredentialStatus; step: RotationRecord['step'] | undefined }>>;
   /**
+   * Records that a job took part in a rotation of the credential (began it or resumed it), before
+   * it does any work for it: BullMQ may run that job again, and it must not start another.
+   */
+  addRotationJob(credentialId: string, jobId: string): Promise<void>;
+  /** Whether the job took part in a rotation of the credential (the last ROTATION_JOBS_KEPT such jobs are known). */
+  tookPart(credentialId: string, jobId: string): Promise<boolean>;
+  /**
    * Merges fields into the status; `undefined` leaves a field, `''` clears it. With `lockToken`
    * (a lock holder's write), only while that token holds the credential's lock.
    */
@@ -109,6 +120,12 @@ return 1`;
 export function rotationKey(prefix: string, credentialId: string): string {
   return `${prefix}:rotation:${credentialId}`;
 }
+export function rotationJobsKey(prefix: string, credentialId: string): string {
+  return `${prefix}:rotation-jobs:${credentialId}`;
+}
+/** Jobs remembered per credential: far more than can be retried or re-run at once. */
+export const ROTATION_JOBS_KEPT = 200;
+
 export function statusKey(prefix: string, credentialId: string): string {
   return `${prefix}:status:${credentialId}`;
 }
@@ -169,6 +186,13 @@ export function createRotationStateStore(redis: RedisClient, prefix: string): Ro
         }
       }
       return out;
+    },
+    async addRotationJob(credentialId, jobId) {
+      const key = rotationJobsKey(prefix, credentialId);
+      await redis.multi().zadd(key, Date.now(), jobId).zremrangebyrank(key, 0, -(ROTATION_JOBS_KEPT + 1)).exec();
+    },
+    async tookPart(credentialId, jobId) {
+      return (await redis.zscore(rotationJobsKey(prefix, credentialId), jobId)) !== null;
     },
     async updateStatus(credentialId, fields, lockToken) {
       const set: Record<string, string> = {};

@@ -58,7 +58,7 @@ async function setup(options: Setup = {}) {
   const kind = options.secret ?? 'working';
   if (kind !== 'none') await store.putCurrent(secretIds.app, JSON.stringify(initial[kind]));
 
-  const inventory = parseInventory(`version: 1
+  const inventoryFor = (appSecretId: string) => parseInventory(`version: 1
 credentials:
   - id: ${ids.token}
     kind: credly-authorization-token
@@ -68,7 +68,7 @@ credentials:
     endpoints: { apiBase: "${credly.apiBase}" }
   - id: ${ids.app}
     kind: credly-oauth-application
-    secretId: ${secretIds.app}
+    secretId: ${appSecretId}
     organizationId: ${org}
     environment: sandbox
     managedBy: ${ids.token}
@@ -96,10 +96,18 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
       return value;
     },
   };
-  const rotators = createRotators({ inventory, secrets, requestTimeoutMs: 1_000, recheckDelayMs: 200 });
-  const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, rotators });
-  const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 5_000 });
-  await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
+  /** How far the rotator's clock runs ahead (the end of an overlap window). */
+  let offsetMs = 0;
+  const startWorker = async (appSecretId: string) => {
+    const inventory = inventoryFor(appSecretId);
+    const rotators = createRotators({ inventory, secrets, requestTimeoutMs: 1_000, recheckDelayMs: 200 });
+    const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, rotators, now: () => new Date(Date.now() + offsetMs) });
+    const started: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 5_000 });
+    await started.waitUntilReady();
+    return started;
+  };
+  let worker = await startWorker(secretIds.app);
+  await events.waitUntilReady();
   cleanups.push(async () => {
     await worker.close();
     await events.close();
@@ -113,6 +121,7 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     org,
     app,
     manager,
+    prefix,
     ids,
     secretIds,
     logs,
@@ -126,6 +135,26 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     },
     async current() {
       return parseSecretValue('credly-oauth-application', (await store.readCurrent(secretIds.app)).secretString);
+    },
+    advance(ms: number) {
+      offsetMs += ms;
+    },
+    /** A person writes a value back by hand: a new version becomes AWSCURRENT (in two calls: see the token harness). */
+    async putByHand(value: string) {
+      const versionId = randomUUID();
+      await store.putPending(secretIds.app, versionId, value);
+      await store.promote(secretIds.app, versionId);
+    },
+    async promoteDelayed() {
+      const delayed = await queue.getDelayed();
+      for (const job of delayed) await job.promote();
+      return delayed.length;
+    },
+    /** The inventory now names another secret for the application (a worker restarted with it). */
+    async moveSecret(appSecretId: string) {
+      await worker.close();
+      worker = await startWorker(appSecretId);
+      secretIds.app = appSecretId;
     },
     liveApps: () => credly.state.applications(org),
     rotatorApps: () => credly.state.applications(org).filter((a) => parseMarker(a.description)?.credentialId === ids.app),
@@ -215,16 +244,19 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
   it('leaves exactly one new application when a create is retried after a broken answer, and reaps unstored ones', async () => {
     const t = await setup({ secret: 'wrong' });
     // Made by an earlier rotation of this credential that crashed before storing it.
-    const orphan = fake.state.createApplication(t.org, { name: 'LMS badge sync', description: rotatorDescription(randomUUID(), t.ids.app) });
-    const othersOrphan = fake.state.createApplication(t.org, { name: 'other', description: rotatorDescription(randomUUID(), 'another-app') });
+    const orphan = fake.state.createApplication(t.org, { name: 'LMS badge sync', description: rotatorDescription(randomUUID(), t.ids.app, { scope: t.prefix, replaces: String(t.app.id) }) });
+    const othersOrphan = fake.state.createApplication(t.org, { name: 'other', description: rotatorDescription(randomUUID(), 'another-app', { scope: t.prefix, replaces: '' }) });
+    // Marked for this credential before markers named a deployment: maybe another deployment's, left for a person.
+    const legacy = fake.state.createApplication(t.org, { name: 'LMS badge sync', description: rotatorDescription(randomUUID(), t.ids.app) });
     // The application is created, but the answer is cut off: its secret is gone for good.
     fake.faults.add({ match: { method: 'POST', path: /oauth_applications$/, server: 'api' }, fault: { kind: 'malformed' } });
     const result = await t.run();
     expect(result.state, result.reason).toBe('completed');
     const now = await t.current();
-    expect(t.rotatorApps().map((a) => a.id)).toEqual([now.applicationId]);
+    expect(t.rotatorApps().map((a) => a.id)).toEqual([legacy.id, now.applicationId]);
     expect(fake.state.findApplication(t.org, orphan.id)).toBeUndefined();
     expect(fake.state.findApplication(t.org, othersOrphan.id)).toBeDefined();
+    expect(fake.state.findApplication(t.org, legacy.id)).toBeDefined();
   });
 
   it('with recreateEvery, recreates a working application once it is older than that', async () => {
@@ -339,5 +371,42 @@ describe.each(CREDLY_APP_VARIANTS)('Credly OAuth application recreation against 
     expect(result.state).toBe('failed');
     expect(result.reason).toContain('the OAuth application is not granted badge_templates');
     expect((await t.current()).applicationId).toBe(t.app.id);
+  });
+});
+
+describe('reaping needs a known acting credential', () => {
+  it("after the application's secretId changes, the application still in use under the old secret is left alone and named", async () => {
+    const t = await setup({ secret: 'wrong' });
+    expect((await t.run()).outcome).toMatchObject({ action: 'rotated' });
+    const inUse = await t.current();
+    // Made by the rotator, and what consumers of the old secret use.
+    expect(t.rotatorApps().map((a) => a.id)).toEqual([inUse.applicationId]);
+    await t.moveSecret(`${t.secretIds.app}-moved`);
+    const recreated = await t.run();
+    expect(recreated.outcome, recreated.reason).toMatchObject({ action: 'rotated', previousState: 'none known (the secret was missing or unreadable)' });
+    expect(t.logs.some((l) => l.includes('no known acting credential'))).toBe(true);
+    const now = await t.current();
+    expect(now.applicationId).not.toBe(inUse.applicationId);
+    // Later runs leave it alone too, and name it for a person to confirm.
+    expect((await t.run()).outcome).toMatchObject({ action: 'not-due' });
+    expect(fake.state.isClientValid(inUse.clientId, inUse.clientSecret)).toBe(true);
+    expect(fake.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
+    expect(t.logs.some((l) => l.includes('left alone for a person to confirm') && l.includes(String(inUse.applicationId)))).toBe(true);
+    await t.expectNoSecretsLeaked();
+  });
+});
+
+describe('never delete an application a stage holds', () => {
+  it('keeps the old application when a person writes its secret back by hand during the window', async () => {
+    const t = await setup({ extra: 'recreateEvery: 1s\nrevokePreviousAfter: 1h' });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await t.run()).outcome).toMatchObject({ action: 'rotated', previousState: expect.stringMatching(/^revoke scheduled for /) });
+    await t.putByHand(JSON.stringify({ applicationId: t.app.id, clientSecret: t.app.secret, clientId: t.app.uid }));
+    t.advance(3_600_000 + 1_000);
+    expect(await t.promoteDelayed()).toBe(1);
+    await expect.poll(() => t.logs.some((l) => l.includes('revoke cancelled')), { timeout: 10_000 }).toBe(true);
+    expect(fake.state.isClientValid(t.app.uid, t.app.secret)).toBe(true);
+    expect(t.logs.join('\n')).toContain('AWSCURRENT holds it');
+    await t.expectNoSecretsLeaked();
   });
 });

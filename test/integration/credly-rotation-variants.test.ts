@@ -53,10 +53,12 @@ describe.each(CREDLY_VARIANTS)('Credly token rotation against the fake: $name', 
     const current = await s.current();
     if (variant.rotation === 'refused-at-test') {
       expect(result.state).toBe('failed');
-      expect(result.reason).toMatch(/test failed: NewTokenRightsError: .* is not write-enabled, delete-enabled/);
-      // Nothing was promoted: the old token is still the one stored, and it works.
+      // Weaker than the token it replaces, as the create answer shows: refused before it is ever promoted.
+      expect(result.reason).toMatch(/create failed: WeakerCredentialError: .* lacks write_enabled, delete_enabled/);
+      // Nothing was promoted: the old token is still the one stored, and it works; the weak one is gone.
       expect(current.token).toBe(s.original.token);
       expect(fake.state.isTokenValid(s.original.token)).toBe(true);
+      expect(s.rotatorTokens().filter((t) => fake.state.isTokenLive(t))).toEqual([]);
     } else {
       expect(result.state, result.reason).toBe('completed');
       expect(current.token).not.toBe(s.original.token);
@@ -91,6 +93,8 @@ describe.each(CREDLY_VARIANTS)('Credly token rotation against the fake: $name', 
       }
       expect(result.outcome).toMatchObject({ action: 'rotated', previousState: expect.stringMatching(/^revoke scheduled for /) });
       const [job] = await queue.getDelayed();
+      // Run once the window is over (run early, the revoke would be put back: the window protects the old token).
+      s.advance(3_600_000);
       await job!.promote();
       await expect.poll(async () => (await queue.getJob(job!.id!))?.returnvalue as JobOutcome | undefined, { timeout: 10_000 }).toBeTruthy();
       const outcome = (await queue.getJob(job!.id!))!.returnvalue as JobOutcome;

@@ -5,6 +5,7 @@ import { isPermanent } from '../../src/errors/rotator-error.ts';
 import type { CredlyClient, CredlyToken } from '../../src/providers/credly/credly-client.ts';
 import { createCredlyTokenProvider } from '../../src/providers/credly/credly-token.provider.ts';
 import { parseMarker, rotatorDescription } from '../../src/providers/credly/marker.ts';
+import { WeakerCredentialError } from '../../src/rotation/errors.ts';
 import { ProviderAuthError } from '../../src/providers/errors.ts';
 import { NewTokenRightsError } from '../../src/providers/credly/new-token-check.ts';
 import { CredentialNotListedError } from '../../src/rotation/errors.ts';
@@ -64,6 +65,9 @@ function stubClient(tokens: CredlyToken[], overrides: Partial<CredlyClient> = {}
   return { provider: createCredlyTokenProvider(() => client, { relistDelayMs: 1 }), deleted, created };
 }
 
+/** A test step whose create already compared the rights (the capability check has its own test). */
+const CHECKED = { current: { token: 'credlytoken_current' }, previousRef: '', capabilitiesChecked: true };
+
 describe('Credly token provider', () => {
   it('is due within the threshold and not before, saying why', async () => {
     const current = token({ expiresInDays: 45 });
@@ -74,6 +78,7 @@ describe('Credly token provider', () => {
       expiresAt: current.expiresAt,
       due: false,
       reason: 'expires in 45 day(s) (rotate within 30d)',
+      capabilities: ['read', 'write', 'delete'],
     });
     expect((await provider.inspect(config('    rotateWhenExpiresWithin: 45d'), secret, NOW)).due).toBe(true);
     const expired = token({ expiresInDays: -3 });
@@ -115,17 +120,20 @@ describe('Credly token provider', () => {
     const rotationId = randomUUID();
     const earlier = token({ description: rotatorDescription(rotationId, 'credly-main') });
     const { provider, created } = stubClient([current, earlier]);
-    const issued = await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString(), firstAttempt: false });
+    const issued = await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString(), firstAttempt: false, scope: '{rotator}', previousRef: current.id });
     expect(created).toEqual([]);
     expect(issued).toEqual({
+      capabilitiesChecked: true,
       ref: earlier.id,
       expiresAt: earlier.expiresAt,
       secret: { token: earlier.token, tokenId: earlier.id, organizationId: ORG, expiresAt: earlier.expiresAt.toISOString(), rotatedAt: NOW.toISOString() },
     });
     const other = randomUUID();
-    await provider.issue(config(), { token: current.token }, { rotationId: other, startedAt: NOW.toISOString(), firstAttempt: false });
-    expect(created).toEqual([`credential-rotator ${other} credential=credly-main`]);
-    expect(parseMarker(created[0]!)).toEqual({ rotationId: other, credentialId: 'credly-main' });
+    await provider.issue(config(), { token: current.token }, { rotationId: other, startedAt: NOW.toISOString(), firstAttempt: false, scope: '{rotator}', previousRef: current.id });
+    expect(created).toEqual([`credential-rotator ${other} credential=credly-main scope={rotator} replaces=${current.id}`]);
+    expect(parseMarker(created[0]!)).toEqual({ rotationId: other, credentialId: 'credly-main', scope: '{rotator}', replaces: current.id });
+    // A description written before markers carried a scope still parses, without one.
+    expect(parseMarker(`credential-rotator ${other} credential=credly-main`)).toEqual({ rotationId: other, credentialId: 'credly-main' });
   });
 
   it('on the first attempt of a rotation creates at once, without listing the tokens first', async () => {
@@ -133,36 +141,42 @@ describe('Credly token provider', () => {
     let listed = 0;
     const { provider, created } = stubClient([current], { listTokens: async () => (listed += 1, [current]) });
     const rotationId = randomUUID();
-    await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString(), firstAttempt: true });
+    await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString(), firstAttempt: true, scope: '{rotator}', previousRef: '' });
     expect(listed).toBe(0);
-    expect(created).toEqual([`credential-rotator ${rotationId} credential=credly-main`]);
+    expect(created).toEqual([`credential-rotator ${rotationId} credential=credly-main scope={rotator} replaces=-`]);
   });
 
-  it("reaps only this credential's marked tokens that nothing keeps", async () => {
-    const acting = token({ description: rotatorDescription(randomUUID(), 'credly-main') });
-    const orphan = token({ description: rotatorDescription(randomUUID(), 'credly-main') });
-    const inWindow = token({ description: rotatorDescription(randomUUID(), 'credly-main') });
-    const othersOrphan = token({ description: rotatorDescription(randomUUID(), 'credly-other') });
+  it('refuses a created token with fewer rights than the one it replaces, and deletes it', async () => {
+    const current = token();
+    const weaker = token({ writeEnabled: false, deleteEnabled: false });
+    const { provider, deleted } = stubClient([current], { createToken: async () => weaker });
+    const inspection = await provider.inspect(config(), { token: current.token }, NOW);
+    const rotation = { rotationId: randomUUID(), startedAt: NOW.toISOString(), firstAttempt: true, scope: '{rotator}', previousRef: current.id, inspection };
+    const error = (await provider.issue(config(), { token: current.token }, rotation).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(WeakerCredentialError);
+    expect(error.message).toContain(`the new credential ${weaker.id} lacks write_enabled, delete_enabled`);
+    expect(deleted).toEqual([weaker.id]);
+  });
+
+  it('lists every token with its parsed marker and the value that identifies it in a secret', async () => {
+    const ours = token({ description: rotatorDescription(randomUUID(), 'credly-main', { scope: '{rotator}', replaces: '' }) });
     const handMade = token({ description: 'credential-rotator (by hand)' });
-    const { provider, deleted } = stubClient([acting, orphan, inWindow, othersOrphan, handMade]);
-    const reaped = await provider.reap(config(), { token: acting.token, tokenId: acting.id }, { refs: new Set([inWindow.id]) });
-    expect(reaped).toEqual([orphan.id]);
-    expect(deleted).toEqual([orphan.id]);
-    expect(await provider.reap(config('    deleteSupported: false'), { token: acting.token }, { refs: new Set() })).toEqual([]);
-    // A DELETE that answers but deletes nothing reaps nothing: the listing decides.
-    const stubborn = token({ description: rotatorDescription(randomUUID(), 'credly-main') });
-    const noop = stubClient([acting, stubborn], { deleteToken: async () => 'not-found' }).provider;
-    expect(await noop.reap(config(), { token: acting.token, tokenId: acting.id }, { refs: new Set() })).toEqual([]);
+    const { provider } = stubClient([ours, handMade]);
+    const listed = await provider.list(config(), { token: ours.token });
+    expect(listed.map((t) => [t.ref, t.marker?.scope, t.values])).toEqual([
+      [ours.id, '{rotator}', [ours.token]],
+      [handMade.id, undefined, [handMade.token]],
+    ]);
   });
 
   it('tests a new token with the documented listing: it must find itself there, with its expiry', async () => {
     const fresh = token();
     const calls: string[] = [];
     const { provider } = stubClient([token(), fresh], { listTokens: async (auth) => (calls.push(auth), [token(), fresh]) });
-    await provider.test(config(), { token: fresh.token, tokenId: fresh.id });
+    await provider.test(config(), { token: fresh.token, tokenId: fresh.id }, CHECKED);
     expect(calls).toEqual([fresh.token]);
     const missing = stubClient([token()]).provider;
-    const error = await missing.test(config(), { token: fresh.token, tokenId: fresh.id }).then(() => undefined, (e: unknown) => e as Error);
+    const error = await missing.test(config(), { token: fresh.token, tokenId: fresh.id }, CHECKED).then(() => undefined, (e: unknown) => e as Error);
     expect(error?.message).toBe(`credly list-tokens: the new token ${fresh.id} does not find itself in the token listing it made`);
     expect(isPermanent(error)).toBe(false);
   });
@@ -170,23 +184,23 @@ describe('Credly token provider', () => {
   it('refuses for good a new token without the rights the next rotation needs, naming them', async () => {
     const readOnly = token({ writeEnabled: false, deleteEnabled: false });
     const { provider } = stubClient([readOnly]);
-    const error = await provider.test(config(), { token: readOnly.token, tokenId: readOnly.id }).then(() => undefined, (e: unknown) => e as Error);
+    const error = await provider.test(config(), { token: readOnly.token, tokenId: readOnly.id }, CHECKED).then(() => undefined, (e: unknown) => e as Error);
     expect(error).toBeInstanceOf(NewTokenRightsError);
     expect(isPermanent(error)).toBe(true);
     expect(error?.message).toContain(`the new token ${readOnly.id} is not write-enabled, delete-enabled`);
     expect(error?.message).not.toContain(readOnly.token);
     // Without DELETE the rotator needs no delete right.
     const noDelete = token({ deleteEnabled: false });
-    await stubClient([noDelete]).provider.test(config('    deleteSupported: false'), { token: noDelete.token, tokenId: noDelete.id });
+    await stubClient([noDelete]).provider.test(config('    deleteSupported: false'), { token: noDelete.token, tokenId: noDelete.id }, CHECKED);
   });
 
   it('asks GET /organizations/{id} only as an extra, when testWithOrganizationEndpoint is set', async () => {
     const fresh = token();
     const asked: string[] = [];
     const { provider } = stubClient([fresh], { getOrganization: async (auth, org) => (asked.push(auth), { id: org, name: 'Demo' }) });
-    await provider.test(config(), { token: fresh.token, tokenId: fresh.id });
+    await provider.test(config(), { token: fresh.token, tokenId: fresh.id }, CHECKED);
     expect(asked).toEqual([]);
-    await provider.test(config('    testWithOrganizationEndpoint: true'), { token: fresh.token, tokenId: fresh.id });
+    await provider.test(config('    testWithOrganizationEndpoint: true'), { token: fresh.token, tokenId: fresh.id }, CHECKED);
     expect(asked).toEqual([fresh.token]);
   });
 
