@@ -117,6 +117,8 @@ export function createJobDependencies(options: {
       }),
     validators: options.validators ?? createValidators(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
     rotation: {
+      // The deployment's scope in every marker: the queue prefix, which no two deployments share.
+      scope: options.prefix,
       state: createRotationStateStore(options.redis, options.prefix),
       lock: createCredentialLock(options.redis, { prefix: options.prefix, ttlMs: options.lockDurationMs }),
       now: options.now ?? (() => new Date()),

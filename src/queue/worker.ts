@@ -4,7 +4,7 @@ import { isJobName, jobRegistry, type JobDependencies, type JobOutcome } from '.
 import { isPermanent } from '../errors/rotator-error.ts';
 import type { Alerter } from '../alerts/alerter.ts';
 import type { Inventory } from '../config/index.ts';
-import { CredentialBusyError, RotationStepError } from '../rotation/errors.ts';
+import { CredentialBusyError, RevokeDeferredError, RotationStepError } from '../rotation/errors.ts';
 import type { RotationStateStore } from '../rotation/rotation-state.ts';
 import type { Logger } from '../log/logger.ts';
 import { QUEUE_NAME } from './names.ts';
@@ -62,6 +62,13 @@ export async function processJob(job: Job, deps: JobDependencies, logger: Logger
       // Another job is rotating this credential: come back shortly, without spending an attempt.
       log.info({ credentialId: error.credentialId }, 'job: credential busy, delayed');
       await job.moveToDelayed(Date.now() + BUSY_RETRY_MS, token);
+      throw new DelayedError();
+    }
+    const deferred = error instanceof RotationStepError && error.cause instanceof RevokeDeferredError ? error.cause : error;
+    if (deferred instanceof RevokeDeferredError && token !== undefined) {
+      // A later rotation's overlap window still protects the credential: come back when it ends.
+      log.info({ until: deferred.until.toISOString() }, 'job: revoke deferred');
+      await job.moveToDelayed(deferred.until.getTime(), token);
       throw new DelayedError();
     }
     const err = error instanceof Error ? error : new Error(String(error));

@@ -43,3 +43,36 @@ export class RefusedRevokeError extends RotatorError {
     super(`credential "${credentialId}": refused to revoke ${ref}, which is the current credential`, { permanent: true });
   }
 }
+
+/** A revoke that is not provably the credential the rotation replaced (see revoke-guard.ts): never sent. */
+export class RevokeRefusedError extends RotatorError {
+  readonly ref: string;
+  constructor(credentialId: string, ref: string, reason: string) {
+    super(`credential "${credentialId}": refused to revoke ${ref}: ${reason}`, { permanent: true });
+    this.ref = ref;
+  }
+}
+
+/**
+ * A delayed revoke that came due while a later rotation's overlap window still protects its
+ * credential: the job layer puts the job back until `until`, without spending an attempt.
+ */
+export class RevokeDeferredError extends RotatorError {
+  readonly until: Date;
+  constructor(credentialId: string, until: Date) {
+    super(`credential "${credentialId}": revoke deferred to ${until.toISOString()}, the end of an overlap window`);
+    this.until = until;
+  }
+}
+
+/**
+ * The new credential has fewer rights than the one it replaces (whether a provider copies the
+ * caller's rights is not documented): the rotation fails before promotion, and the new one is deleted.
+ */
+export class WeakerCredentialError extends RotatorError {
+  readonly ref: string;
+  constructor(credentialId: string, ref: string, missing: readonly string[]) {
+    super(`credential "${credentialId}": the new credential ${ref} lacks ${missing.join(', ')}, which the one it replaces has; it was not promoted`, { permanent: true });
+    this.ref = ref;
+  }
+}

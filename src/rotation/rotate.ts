@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log/logger.ts';
 import { SecretNotFoundError } from '../secrets/errors.ts';
-import type { SecretStore } from '../secrets/secret-store.ts';
+import { AWSPENDING, type SecretStore } from '../secrets/secret-store.ts';
 import type { CredentialLock, HeldLock } from './credential-lock.ts';
-import { CredentialBusyError, RefusedRevokeError, RotationStepError } from './errors.ts';
-import type { RevokeResult, RotationProvider } from './rotation-provider.ts';
-import type { CredentialStatus, RotationRecord, RotationStateStore } from './rotation-state.ts';
+import { CredentialBusyError, RevokeDeferredError, RevokeRefusedError, RotationStepError, WeakerCredentialError } from './errors.ts';
+import { reap, revokeReplaced, type RevokeVerdict } from './retire.ts';
+import type { GuardSecrets } from './revoke-guard.ts';
+import type { Inspection, RevokeResult, RotationProvider } from './rotation-provider.ts';
+import type { RotationRecord, RotationStateStore } from './rotation-state.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -24,8 +26,10 @@ export interface RevokeRequest {
 }
 
 export interface RotationDeps {
-  secrets: Pick<SecretStore, 'readCurrent' | 'readVersion' | 'putPending' | 'promote' | 'create'>;
+  secrets: Pick<SecretStore, 'readCurrent' | 'readVersion' | 'putPending' | 'promote' | 'create'> & GuardSecrets;
   state: RotationStateStore;
+  /** This deployment's scope (the queue prefix): written into every marker, and the reaper's bound. */
+  scope: string;
   lock: CredentialLock;
   /** Enqueues the delayed revoke of the previous credential; one per rotation however often it is called. */
   scheduleRevoke(request: RevokeRequest, delayMs: number): Promise<void>;
@@ -92,9 +96,10 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
   return withLock(deps.lock, id, async (held) => {
     const status = await deps.state.readStatus(id);
     let record = await deps.state.get(id);
-    if (!record && status.lastRotationJobId === request.jobId) {
-      // A retry of a job whose rotation already finished (its completion was lost): nothing to redo.
-      return { action: 'already-done', summary: `rotation ${status.lastRotationId ?? ''} already completed by this job` };
+    if (!record && (status.lastRotationJobId === request.jobId || (await deps.state.tookPart(id, request.jobId)))) {
+      // BullMQ runs again a job that began or resumed a rotation now finished (its completion was
+      // lost, or it stalled): never a second rotation from it.
+      return { action: 'already-done', summary: `this job already took part in a rotation (last: ${status.lastRotationId ?? 'unknown'}); not starting another` };
     }
     if (!record) {
       const current = await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId));
@@ -108,7 +113,7 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
         expiresAt: expiry.expiresAt,
         daysToExpiry: expiry.daysToExpiry?.toString(),
       });
-      await reap(deps, provider, credential, current, status, log);
+      await reap(deps, provider, credential, current, log, () => held.signal.throwIfAborted());
       if (!inspection.due && !request.force) {
         const summary = `not due: ${inspection.reason}`;
         await deps.state.updateStatus(id, { lastResult: 'not-due', lastSummary: summary });
@@ -124,11 +129,13 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
         previousRef: inspection.ref,
         forced: !inspection.due,
       };
+      await deps.state.addRotationJob(id, request.jobId);
       await deps.state.save(record);
       log.info({ rotationId: record.rotationId, previousRef: record.previousRef, forced: record.forced, reason: inspection.reason }, 'rotation: started');
-      return continueRotation(deps, provider, credential, record, held, log, { current });
+      return continueRotation(deps, provider, credential, record, held, log, { current, inspection });
     }
     log.info({ rotationId: record.rotationId, step: record.step, startedBy: record.jobId }, 'rotation: resuming');
+    await deps.state.addRotationJob(id, request.jobId);
     return continueRotation(deps, provider, credential, record, held, log);
   });
 }
@@ -149,8 +156,8 @@ async function continueRotation<C extends RotatableCredential, S>(
   record: RotationRecord,
   held: HeldLock,
   log: Logger,
-  /** Set when the rotation began in this run: the current value it read a moment ago. */
-  fresh?: { current: S },
+  /** Set when the rotation began in this run: the current value it read, and its inspection, a moment ago. */
+  fresh?: { current: S; inspection: Inspection },
 ): Promise<RotationOutcome> {
   const { id, secretId } = credential;
   const { rotationId } = record;
@@ -174,6 +181,8 @@ async function continueRotation<C extends RotatableCredential, S>(
     }
   };
 
+  // Set when this very run created the new credential and compared its rights with the old one's.
+  let capabilitiesChecked = false;
   if (record.step === 'create') {
     await abandonOnPermanent(async () => {
       // A rotation that began in this run has stored nothing yet; a resumed one may have.
@@ -184,7 +193,14 @@ async function continueRotation<C extends RotatableCredential, S>(
         return;
       }
       const current = fresh?.current ?? (await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId)));
-      const context = { rotationId, startedAt: record.startedAt, firstAttempt: fresh !== undefined };
+      const context = {
+        rotationId,
+        startedAt: record.startedAt,
+        firstAttempt: fresh !== undefined,
+        scope: deps.scope,
+        previousRef: record.previousRef,
+        ...(fresh ? { inspection: fresh.inspection } : {}),
+      };
       const issued = await step(id, 'create', () => provider.issue(credential, current, context));
       held.signal.throwIfAborted();
       // Stored at once, in the step that received it: a crash from here on leaves it findable.
@@ -196,6 +212,7 @@ async function continueRotation<C extends RotatableCredential, S>(
           throw error;
         }),
       );
+      capabilitiesChecked = issued.capabilitiesChecked === true;
       log.info({ rotationId, newRef: issued.ref }, 'rotation: new credential created and stored as AWSPENDING');
       await advance('test', { newRef: issued.ref });
     });
@@ -203,7 +220,18 @@ async function continueRotation<C extends RotatableCredential, S>(
   if (record.step === 'test') {
     await abandonOnPermanent(async () => {
       const pending = await step(id, 'test', readPending);
-      await step(id, 'test', () => provider.test(credential, pending));
+      const current = fresh?.current ?? (await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId)));
+      await step(id, 'test', () => provider.test(credential, pending, { current, previousRef: record.previousRef, capabilitiesChecked })).catch(
+        async (error: unknown) => {
+          if (error instanceof RotationStepError && error.cause instanceof WeakerCredentialError) {
+            // Stored but never promoted: off AWSPENDING first (no stage may hold a revoked credential), then deleted.
+            held.signal.throwIfAborted();
+            await deps.secrets.unlabel(secretId, AWSPENDING, rotationId);
+            await provider.revoke(credential, current, error.cause.ref).catch(() => undefined);
+          }
+          throw error;
+        },
+      );
       log.info({ rotationId }, 'rotation: new credential works');
       await advance('finish');
     });
@@ -219,15 +247,20 @@ async function continueRotation<C extends RotatableCredential, S>(
   const now = deps.now();
   let previous: { state: string; revokeAt: string };
   let revokeFailure: RotationStepError | undefined;
+  const scheduleAt = async (at: Date) => {
+    await step(id, 'revoke', () => deps.scheduleRevoke({ credentialId: id, rotationId, previousRef: record.previousRef }, Math.max(0, at.getTime() - now.getTime())));
+    return { state: `revoke scheduled for ${at.toISOString()}`, revokeAt: at.toISOString() };
+  };
   if (record.previousRef === '') {
     previous = { state: describeRevoke({ state: 'nothing-to-revoke' }), revokeAt: '' };
   } else if (credential.revokePreviousAfterMs > 0) {
-    const revokeAt = new Date(now.getTime() + credential.revokePreviousAfterMs).toISOString();
-    await step(id, 'revoke', () => deps.scheduleRevoke({ credentialId: id, rotationId, previousRef: record.previousRef }, credential.revokePreviousAfterMs));
-    previous = { state: `revoke scheduled for ${revokeAt}`, revokeAt };
+    previous = await scheduleAt(new Date(now.getTime() + credential.revokePreviousAfterMs));
   } else {
     try {
-      previous = { state: describeRevoke(await revokeNow(provider, credential, acting, record.previousRef)), revokeAt: '' };
+      const fence = () => held.signal.throwIfAborted();
+      const verdict = await step(id, 'revoke', () => revokeReplaced(deps, provider, credential, acting, { rotationId, previousRef: record.previousRef }, fence));
+      if (verdict.action === 'deferred') previous = await scheduleAt(verdict.until);
+      else previous = { state: await settle(deps, id, record.previousRef, verdict, log), revokeAt: '' };
     } catch (error) {
       revokeFailure = error instanceof RotationStepError ? error : new RotationStepError(id, 'revoke', error);
       // A transient failure is retried with the rotation still recorded at the revoke step.
@@ -259,14 +292,10 @@ async function continueRotation<C extends RotatableCredential, S>(
   });
   await deps.state.clear(id, rotationId);
   log.info({ rotationId, previousState: previous.state, daysToExpiry: outcome.daysToExpiry }, 'rotation: finished');
-  await reap(deps, provider, credential, acting, await deps.state.readStatus(id), log);
+  // A rotation that began without a known credential (a lost secret) deletes nothing in its run.
+  if (record.previousRef !== '') await reap(deps, provider, credential, acting, log, () => held.signal.throwIfAborted());
   if (revokeFailure) throw revokeFailure;
   return outcome;
-}
-
-async function revokeNow<C extends RotatableCredential, S>(provider: RotationProvider<C, S>, credential: C, acting: S, previousRef: string) {
-  if (provider.refOf(acting) === previousRef) throw new RefusedRevokeError(credential.id, previousRef);
-  return step(credential.id, 'revoke', () => provider.revoke(credential, acting, previousRef));
 }
 
 function describeRevoke(result: RevokeResult): string {
@@ -283,31 +312,30 @@ function describeRevoke(result: RevokeResult): string {
 }
 
 /**
- * Deletes the credential's orphans, keeping the previous credential during its overlap window and
- * anything tagged with a live rotation. Best effort: a failure is logged, and the next run tries again.
+ * What a judged revoke comes to, for the outcome and the status. A cancelled revoke (a stage holds
+ * the credential) is logged with why, and recorded in status; a refused one fails for good.
  */
-async function reap<C extends RotatableCredential, S>(
-  deps: RotationDeps,
-  provider: RotationProvider<C, S>,
-  credential: C,
-  acting: S,
-  status: CredentialStatus,
-  log: Logger,
-): Promise<void> {
-  const refs = new Set<string>();
-  if (status.previousRef && status.previousRevokeAt && Date.parse(status.previousRevokeAt) > deps.now().getTime()) refs.add(status.previousRef);
-  try {
-    // Reaping runs only while no rotation of the credential is live (under its lock, with no record).
-    const deleted = await provider.reap(credential, acting, { refs });
-    if (deleted.length) log.info({ deleted }, 'rotation: orphans deleted');
-  } catch (error) {
-    log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: orphan reaping failed; the next run tries again');
+async function settle(deps: RotationDeps, credentialId: string, ref: string, verdict: Exclude<RevokeVerdict, { action: 'deferred' }>, log: Logger): Promise<string> {
+  switch (verdict.action) {
+    case 'revoked':
+      return describeRevoke(verdict.result);
+    case 'gone':
+      return describeRevoke({ state: 'already-gone' });
+    case 'cancelled': {
+      const state = `kept: ${verdict.reason}`;
+      log.warn({ ref, reason: verdict.reason }, 'rotation: revoke cancelled, a stage of the secret holds the credential');
+      await deps.state.updateStatus(credentialId, { revokeCancelled: `${ref}: ${verdict.reason} (${deps.now().toISOString()})` });
+      return state;
+    }
+    case 'refused':
+      throw new RevokeRefusedError(credentialId, ref, verdict.reason);
   }
 }
 
 /**
- * The delayed revoke after an overlap window. Never revokes the credential that is AWSCURRENT,
- * whatever the job says.
+ * The delayed revoke after an overlap window, judged by the revoke guard: never what a stage of
+ * the secret holds, never inside a later rotation's window (deferred to its end), never an id that
+ * is not provably the credential the named rotation replaced, whatever the job says.
  */
 export async function revokePrevious<C extends RotatableCredential, S>(
   deps: RotationDeps,
@@ -316,13 +344,19 @@ export async function revokePrevious<C extends RotatableCredential, S>(
   request: RevokeRequest,
   logger: Logger,
 ): Promise<RotationOutcome> {
-  return withLock(deps.lock, credential.id, async () => {
+  const log = logger.child({ credentialId: credential.id, rotationId: request.rotationId, previousRef: request.previousRef });
+  return withLock(deps.lock, credential.id, async (held) => {
     const current = await step(credential.id, 'read-secret', () => readCurrentSecret(deps, provider, credential.secretId));
-    const result = await revokeNow(provider, credential, current, request.previousRef);
-    const state = describeRevoke(result);
+    const fence = () => held.signal.throwIfAborted();
+    const verdict = await step(credential.id, 'revoke', () => revokeReplaced(deps, provider, credential, current, request, fence));
+    if (verdict.action === 'deferred') {
+      log.info({ until: verdict.until.toISOString() }, 'rotation: revoke deferred to the end of an overlap window');
+      throw new RevokeDeferredError(credential.id, verdict.until);
+    }
+    const state = await step(credential.id, 'revoke', () => settle(deps, credential.id, request.previousRef, verdict, log));
     const status = await deps.state.readStatus(credential.id);
     if (status.previousRef === request.previousRef) await deps.state.updateStatus(credential.id, { previousState: state, previousRevokeAt: '' });
-    logger.info({ credentialId: credential.id, rotationId: request.rotationId, previousRef: request.previousRef, state }, 'rotation: previous credential revoked');
+    log.info({ state }, 'rotation: previous credential handled');
     return { action: 'rotated', rotationId: request.rotationId, previousState: state, summary: `previous ${request.previousRef}: ${state}` };
   });
 }

@@ -13,12 +13,35 @@ export interface Inspection {
   due: boolean;
   /** Why (or why not), for people: `expires in 12 days (threshold 30 days)`. */
   reason: string;
+  /** The current credential's rights at the provider (`read`, `write`, `delete`), where it has such flags. */
+  capabilities?: readonly string[];
+}
+
+/** The parts of the marker the rotator writes on everything it creates (see providers' marker). */
+export interface RotatorMarker {
+  rotationId: string;
+  credentialId: string;
+  /** The deployment that created it (the queue prefix); unset on markers written before scopes existed. */
+  scope?: string;
+  /** Provider id of the credential this one replaced; `''` when none was known; unset on old markers. */
+  replaces?: string;
+}
+
+/** One credential as the provider lists it: what the reaper and the revoke guard judge. */
+export interface ListedCredential {
+  ref: string;
+  createdAt: Date;
+  marker?: RotatorMarker;
+  /** Values that identify it inside a stored secret (a token's value, an application's client id): never logged. */
+  values: string[];
 }
 
 export interface IssuedCredential<S> {
   secret: S;
   ref: string;
   expiresAt?: Date;
+  /** Its rights were compared with the replaced credential's (from the create answer) and found equal or greater. */
+  capabilitiesChecked?: boolean;
 }
 
 export type RevokeResult =
@@ -32,6 +55,12 @@ export type RevokeResult =
 
 export interface RotationContext {
   rotationId: string;
+  /** The deployment's scope, written into the marker. */
+  scope: string;
+  /** Provider id of the credential being replaced (`''`: none known), written into the marker. */
+  previousRef: string;
+  /** What this run's inspection found, when the rotation began in this run. */
+  inspection?: Inspection;
   /** ISO time the rotation began; the value written as `rotatedAt`. */
   startedAt: string;
   /**
@@ -61,14 +90,25 @@ export interface RotationProvider<C, S> {
    */
   issue(credential: C, current: S, rotation: RotationContext): Promise<IssuedCredential<S>>;
   /** Proves the new credential works; throws when it does not. */
-  test(credential: C, pending: S): Promise<void>;
-  /** Revokes the previous credential, acting with the (new) current one. */
-  revoke(credential: C, acting: S, previousRef: string): Promise<RevokeResult>;
+  test(credential: C, pending: S, context: TestContext<S>): Promise<void>;
   /**
-   * Deletes credentials the rotator created for this credential that nothing needs any more: not
-   * `acting`, not listed in `keep.refs` (the previous credential inside its overlap window). Runs
-   * only while no rotation of the credential is live, so nothing else it made is still needed.
-   * Returns the ids deleted. Credentials the rotator did not create are never touched.
+   * Revokes (deletes) one credential at the provider, acting with `acting`. Called only once the
+   * revoke guard allowed it.
    */
-  reap(credential: C, acting: S, keep: { refs: ReadonlySet<string> }): Promise<string[]>;
+  revoke(credential: C, acting: S, ref: string): Promise<RevokeResult>;
+  /** Whether the stored value holds a credential (an OAuth application's secret may be lost). */
+  hasCredential(secret: S): boolean;
+  /**
+   * Every credential of this kind the provider lists for the credential's organization, acting with
+   * `acting`: the reaper and the revoke guard (rotation/revoke-guard.ts) decide from it.
+   */
+  list(credential: C, acting: S): Promise<ListedCredential[]>;
+}
+
+export interface TestContext<S> {
+  /** AWSCURRENT: the credential being replaced, still current. */
+  current: S;
+  previousRef: string;
+  /** The create step of this very run already compared the new credential's rights with the old one's. */
+  capabilitiesChecked: boolean;
 }

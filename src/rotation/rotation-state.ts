@@ -45,6 +45,10 @@ export interface CredentialStatus {
   previousRevokeAt?: string;
   /** What happened to the previous credential: `revoked`, `left to expire at …`, `revoke scheduled`. */
   previousState?: string;
+  /** The last revoke the guard cancelled, and why: `<id>: AWSCURRENT holds it (<time>)`. */
+  revokeCancelled?: string;
+  /** Credentials the reaper left for a person to confirm (space-separated ids). */
+  leftAlone?: string;
 }
 
 export interface RotationStateStore {
@@ -58,6 +62,13 @@ export interface RotationStateStore {
    * in batches, for `rotator status` and the status page over thousands of credentials.
    */
   readOverview(credentialIds: readonly string[]): Promise<Array<{ status: CredentialStatus; step: RotationRecord['step'] | undefined }>>;
+  /**
+   * Records that a job took part in a rotation of the credential (began it or resumed it), before
+   * it does any work for it: BullMQ may run that job again, and it must not start another.
+   */
+  addRotationJob(credentialId: string, jobId: string): Promise<void>;
+  /** Whether the job took part in a rotation of the credential (the last ROTATION_JOBS_KEPT such jobs are known). */
+  tookPart(credentialId: string, jobId: string): Promise<boolean>;
   /** Merges fields into the status; `undefined` leaves a field, `''` clears it. */
   updateStatus(credentialId: string, fields: Partial<Record<keyof CredentialStatus, string | undefined>>): Promise<void>;
 }
@@ -67,6 +78,12 @@ const CLEAR_IF = `if redis.call('hget', KEYS[1], 'rotationId') == ARGV[1] then r
 export function rotationKey(prefix: string, credentialId: string): string {
   return `${prefix}:rotation:${credentialId}`;
 }
+export function rotationJobsKey(prefix: string, credentialId: string): string {
+  return `${prefix}:rotation-jobs:${credentialId}`;
+}
+/** Jobs remembered per credential: far more than can be retried or re-run at once. */
+export const ROTATION_JOBS_KEPT = 200;
+
 export function statusKey(prefix: string, credentialId: string): string {
   return `${prefix}:status:${credentialId}`;
 }
@@ -120,6 +137,13 @@ export function createRotationStateStore(redis: Redis, prefix: string): Rotation
         }
       }
       return out;
+    },
+    async addRotationJob(credentialId, jobId) {
+      const key = rotationJobsKey(prefix, credentialId);
+      await redis.multi().zadd(key, Date.now(), jobId).zremrangebyrank(key, 0, -(ROTATION_JOBS_KEPT + 1)).exec();
+    },
+    async tookPart(credentialId, jobId) {
+      return (await redis.zscore(rotationJobsKey(prefix, credentialId), jobId)) !== null;
     },
     async updateStatus(credentialId, fields) {
       const set: Record<string, string> = {};

@@ -4,6 +4,8 @@ import { RotatorError } from '../errors/rotator-error.ts';
 export type SecretOperation =
   | 'read-current'
   | 'read-pending'
+  | 'read-stage'
+  | 'unlabel'
   | 'read-version'
   | 'put-pending'
   | 'promote'

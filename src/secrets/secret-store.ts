@@ -40,7 +40,16 @@ export interface SecretStore {
   readCurrent(secretId: string): Promise<StoredSecret>;
   /** The AWSPENDING version, or undefined when the secret exists without one. */
   readPending(secretId: string): Promise<StoredSecret | undefined>;
+  /**
+   * The version a staging label is on, read by that label; undefined when the secret exists and no
+   * version carries it. A missing secret is SecretNotFoundError.
+   */
+  readStage(secretId: string, stage: string): Promise<StoredSecret | undefined>;
+  /** Takes a staging label off one version (the version itself stays in the history). Idempotent. */
+  unlabel(secretId: string, stage: string, versionId: string): Promise<void>;
   readVersion(secretId: string, versionId: string): Promise<StoredSecret>;
+  /** When Secrets Manager created a version; SecretNotFoundError when there is no such version. */
+  versionCreatedAt(secretId: string, versionId: string): Promise<Date | undefined>;
   /**
    * Stores a version labelled AWSPENDING whose id is the rotation id (its ClientRequestToken), so
    * a retried write of the same rotation lands on the same version: same id and value twice → same
@@ -52,8 +61,11 @@ export interface SecretStore {
    * removed from it. Idempotent: a repeat finds the work done and changes nothing.
    */
   promote(secretId: string, versionId: string): Promise<void>;
-  /** Every labelled version (all pages of ListSecretVersionIds). */
-  listVersions(secretId: string): Promise<SecretVersion[]>;
+  /**
+   * Every labelled version (all pages of ListSecretVersionIds); with `includeDeprecated`, the
+   * versions without a label too (Secrets Manager keeps about a hundred of them).
+   */
+  listVersions(secretId: string, options?: { includeDeprecated?: boolean }): Promise<SecretVersion[]>;
   /** Creates the secret, or puts a new AWSCURRENT value (seeding: demo, tests, CLI, first install). */
   putCurrent(secretId: string, secretString: string): Promise<{ versionId: string }>;
   /**
@@ -97,6 +109,12 @@ export function createSecretStore(client: Sender): SecretStore {
     return { versionId: out.VersionId, secretString: out.SecretString };
   }
 
+  // GetSecretValue's CreatedDate: the emulator's ListSecretVersionIds reports the time of the listing instead.
+  async function versionCreatedAt(secretId: string, versionId: string): Promise<Date | undefined> {
+    const out = await call(secretId, 'read-version', () => client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: versionId })));
+    return out.CreatedDate;
+  }
+
   async function state(secretId: string, operation: SecretOperation): Promise<SecretState> {
     const out = await call(secretId, operation, () => client.send(new DescribeSecretCommand({ SecretId: secretId })));
     return { stages: new Map(Object.entries(out.VersionIdsToStages ?? {})), deleted: out.DeletedDate !== undefined };
@@ -125,16 +143,24 @@ export function createSecretStore(client: Sender): SecretStore {
     return out.VersionId;
   }
 
-  async function readPending(secretId: string): Promise<StoredSecret | undefined> {
+  async function readStage(secretId: string, stage: string, operation: SecretOperation = 'read-stage'): Promise<StoredSecret | undefined> {
     try {
-      return await read(secretId, 'read-pending', { VersionStage: AWSPENDING });
+      return await read(secretId, operation, { VersionStage: stage });
     } catch (error) {
       if (!(error instanceof SecretNotFoundError)) throw error;
     }
     // Secrets Manager says "not found" both for a missing secret and for a missing label. Only the
-    // latter means "no pending version"; a missing secret stays an error (it throws here).
-    const pending = holding((await state(secretId, 'read-pending')).stages, AWSPENDING);
-    return pending === undefined ? undefined : read(secretId, 'read-pending', { VersionId: pending });
+    // latter means "no such version"; a missing secret stays an error (it throws here).
+    const holder = holding((await state(secretId, operation)).stages, stage);
+    return holder === undefined ? undefined : read(secretId, operation, { VersionStage: stage });
+  }
+
+  async function unlabel(secretId: string, stage: string, versionId: string): Promise<void> {
+    const { stages } = await state(secretId, 'unlabel');
+    if (!(stages.get(versionId) ?? []).includes(stage)) return;
+    await moveStage(secretId, 'unlabel', stage, undefined, versionId).catch((error: unknown) =>
+      confirmDone(error, secretId, (after) => !(after.get(versionId) ?? []).includes(stage)),
+    );
   }
 
   async function putPending(secretId: string, rotationId: string, secretString: string): Promise<{ versionId: string }> {
@@ -208,14 +234,19 @@ export function createSecretStore(client: Sender): SecretStore {
     throw error;
   }
 
-  async function listVersions(secretId: string): Promise<SecretVersion[]> {
+  async function listVersions(secretId: string, options: { includeDeprecated?: boolean } = {}): Promise<SecretVersion[]> {
     const versions: SecretVersion[] = [];
     const seen = new Set<string>();
     let nextToken: string | undefined;
     do {
       const token = nextToken;
       const page = await call(secretId, 'list-versions', () =>
-        client.send(new ListSecretVersionIdsCommand({ SecretId: secretId, MaxResults: 100, ...(token ? { NextToken: token } : {}) })),
+        client.send(new ListSecretVersionIdsCommand({
+            SecretId: secretId,
+            MaxResults: 100,
+            ...(options.includeDeprecated ? { IncludeDeprecated: true } : {}),
+            ...(token ? { NextToken: token } : {}),
+          })),
       ).catch((error: unknown) => confirmNotFound(error, secretId, token));
       for (const v of page.Versions ?? []) {
         if (!v.VersionId) continue;
@@ -279,8 +310,11 @@ export function createSecretStore(client: Sender): SecretStore {
   return {
     create,
     readCurrent: (secretId) => read(secretId, 'read-current', { VersionStage: AWSCURRENT }),
-    readPending,
+    readPending: (secretId) => readStage(secretId, AWSPENDING, 'read-pending'),
+    readStage: (secretId, stage) => readStage(secretId, stage),
+    unlabel,
     readVersion: (secretId, versionId) => read(secretId, 'read-version', { VersionId: versionId }),
+    versionCreatedAt,
     putPending,
     promote,
     listVersions,

@@ -45,6 +45,11 @@ export interface CredlyFakeOptions {
   tokenBody?: 'form' | 'json' | 'both';
   /** Requested scopes the application lacks: refuse with invalid_scope, or grant the rest; default 'error'. */
   scopeMismatch?: 'error' | 'grant-subset';
+  /**
+   * Rights of a token made by `POST authorization_tokens` ([unconfirmed]): the caller's, or
+   * read-only (not write- nor delete-enabled); default 'caller'.
+   */
+  createdTokenRights?: 'caller' | 'read-only';
   /** Lifetime of a new authorization token in days; default 180. */
   tokenLifetimeDays?: number;
   /**
@@ -76,6 +81,7 @@ export async function startCredlyFake(options: CredlyFakeOptions = {}) {
     tokenBody: 'both',
     scopeMismatch: 'error',
     tokenLifetimeDays: 180,
+    createdTokenRights: 'caller',
     ...options,
   } satisfies CredlyFakeOptions;
   const now = options.now ?? realClock;
@@ -178,7 +184,8 @@ export async function startCredlyFake(options: CredlyFakeOptions = {}) {
       return json(200, { data: tokenJson(fresh, apiBase), metadata: {} });
     }) },
     { method: 'POST', pattern: new RegExp(`${TOKENS}$`), handler: guarded('authorization_tokens', 'write', (req, org, who) => {
-      const fresh = state.addToken(org, { ...flagsOf(who), description: text(req, 'description') ?? null });
+      const rights = opts.createdTokenRights === 'read-only' ? { readEnabled: true, writeEnabled: false, deleteEnabled: false } : flagsOf(who);
+      const fresh = state.addToken(org, { ...rights, description: text(req, 'description') ?? null });
       return json(opts.createStatus, { data: tokenJson(fresh, apiBase), metadata: {} });
     }) },
     { method: 'DELETE', pattern: new RegExp(`${TOKENS}/([^/]+)$`), handler: (req, m) => {

@@ -54,7 +54,7 @@ async function setup(options: Setup = {}) {
   const kind = options.secret ?? 'working';
   if (kind !== 'none') await store.putCurrent(secretIds.app, JSON.stringify(initial[kind]));
 
-  const inventory = parseInventory(`version: 1
+  const inventoryFor = (appSecretId: string) => parseInventory(`version: 1
 credentials:
   - id: ${ids.token}
     kind: credly-authorization-token
@@ -64,7 +64,7 @@ credentials:
     endpoints: { apiBase: "${fake.apiBase}" }
   - id: ${ids.app}
     kind: credly-oauth-application
-    secretId: ${secretIds.app}
+    secretId: ${appSecretId}
     organizationId: ${org}
     environment: sandbox
     managedBy: ${ids.token}
@@ -92,10 +92,16 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
       return value;
     },
   };
-  const rotators = createRotators({ inventory, secrets, requestTimeoutMs: 1_000 });
-  const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 2_000, rotators });
-  const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 2_000 });
-  await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
+  const startWorker = async (appSecretId: string) => {
+    const inventory = inventoryFor(appSecretId);
+    const rotators = createRotators({ inventory, secrets, requestTimeoutMs: 1_000 });
+    const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 2_000, rotators });
+    const started: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 2_000 });
+    await started.waitUntilReady();
+    return started;
+  };
+  let worker = await startWorker(secretIds.app);
+  await events.waitUntilReady();
   cleanups.push(async () => {
     await worker.close();
     await events.close();
@@ -109,6 +115,7 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     org,
     app,
     manager,
+    prefix,
     ids,
     secretIds,
     logs,
@@ -122,6 +129,12 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     },
     async current() {
       return parseSecretValue('credly-oauth-application', (await store.readCurrent(secretIds.app)).secretString);
+    },
+    /** The inventory now names another secret for the application (a worker restarted with it). */
+    async moveSecret(appSecretId: string) {
+      await worker.close();
+      worker = await startWorker(appSecretId);
+      secretIds.app = appSecretId;
     },
     liveApps: () => fake.state.applications(org),
     rotatorApps: () => fake.state.applications(org).filter((a) => parseMarker(a.description)?.credentialId === ids.app),
@@ -210,16 +223,19 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
   it('leaves exactly one new application when a create is retried after a broken answer, and reaps unstored ones', async () => {
     const t = await setup({ secret: 'wrong' });
     // Made by an earlier rotation of this credential that crashed before storing it.
-    const orphan = fake.state.createApplication(t.org, { name: 'LMS badge sync', description: rotatorDescription(randomUUID(), t.ids.app) });
-    const othersOrphan = fake.state.createApplication(t.org, { name: 'other', description: rotatorDescription(randomUUID(), 'another-app') });
+    const orphan = fake.state.createApplication(t.org, { name: 'LMS badge sync', description: rotatorDescription(randomUUID(), t.ids.app, { scope: t.prefix, replaces: String(t.app.id) }) });
+    const othersOrphan = fake.state.createApplication(t.org, { name: 'other', description: rotatorDescription(randomUUID(), 'another-app', { scope: t.prefix, replaces: '' }) });
+    // Marked for this credential before markers named a deployment: maybe another deployment's, left for a person.
+    const legacy = fake.state.createApplication(t.org, { name: 'LMS badge sync', description: rotatorDescription(randomUUID(), t.ids.app) });
     // The application is created, but the answer is cut off: its secret is gone for good.
     fake.faults.add({ match: { method: 'POST', path: /oauth_applications$/, server: 'api' }, fault: { kind: 'malformed' } });
     const result = await t.run();
     expect(result.state, result.reason).toBe('completed');
     const now = await t.current();
-    expect(t.rotatorApps().map((a) => a.id)).toEqual([now.applicationId]);
+    expect(t.rotatorApps().map((a) => a.id)).toEqual([legacy.id, now.applicationId]);
     expect(fake.state.findApplication(t.org, orphan.id)).toBeUndefined();
     expect(fake.state.findApplication(t.org, othersOrphan.id)).toBeDefined();
+    expect(fake.state.findApplication(t.org, legacy.id)).toBeDefined();
   });
 
   it('with recreateEvery, recreates a working application once it is older than that', async () => {
@@ -229,5 +245,27 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
     expect(result.outcome).toMatchObject({ action: 'rotated' });
     expect(result.outcome!.summary).toContain(`previous ${t.app.id}: revoked`);
     expect(t.liveApps().map((a) => a.id)).toEqual([(await t.current()).applicationId]);
+  });
+});
+
+describe('reaping needs a known acting credential', () => {
+  it("after the application's secretId changes, the application still in use under the old secret is left alone and named", async () => {
+    const t = await setup({ secret: 'wrong' });
+    expect((await t.run()).outcome).toMatchObject({ action: 'rotated' });
+    const inUse = await t.current();
+    // Made by the rotator, and what consumers of the old secret use.
+    expect(t.rotatorApps().map((a) => a.id)).toEqual([inUse.applicationId]);
+    await t.moveSecret(`${t.secretIds.app}-moved`);
+    const recreated = await t.run();
+    expect(recreated.outcome, recreated.reason).toMatchObject({ action: 'rotated', previousState: 'none known (the secret was missing or unreadable)' });
+    expect(t.logs.some((l) => l.includes('no known acting credential'))).toBe(true);
+    const now = await t.current();
+    expect(now.applicationId).not.toBe(inUse.applicationId);
+    // Later runs leave it alone too, and name it for a person to confirm.
+    expect((await t.run()).outcome).toMatchObject({ action: 'not-due' });
+    expect(fake.state.isClientValid(inUse.clientId, inUse.clientSecret)).toBe(true);
+    expect(fake.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
+    expect(t.logs.some((l) => l.includes('left alone for a person to confirm') && l.includes(String(inUse.applicationId)))).toBe(true);
+    await t.expectNoSecretsLeaked();
   });
 });

@@ -91,7 +91,7 @@ credentials:
       createdAt: new Date('2026-01-01T00:00:00Z'),
       expiresAt: new Date('2026-06-30T00:00:00Z'),
     };
-    const rotation = { rotationId: randomUUID(), startedAt: '2026-06-01T00:00:00.000Z', firstAttempt: true };
+    const rotation = { rotationId: randomUUID(), startedAt: '2026-06-01T00:00:00.000Z', firstAttempt: true, scope: '{rotator}', previousRef: current.id };
     for (const answer of [current, { ...current, token: 'credlytoken_other0000000000000' }, { ...current, id: randomUUID() }]) {
       const client = { createToken: async () => answer } as unknown as CredlyClient;
       const error = await createCredlyTokenProvider(() => client)

@@ -38,16 +38,27 @@ export interface Scenario {
   prefix: string;
   /** Every log line of the in-process worker. */
   logs: string[];
-  run(options?: { force?: boolean; attempts?: number }): Promise<{ state: 'completed' | 'failed'; outcome?: JobOutcome; reason?: string }>;
+  /** With `jobId`: that job id, run again as BullMQ would after a lost completion (any finished job of that id is removed first). */
+  run(options?: { force?: boolean; attempts?: number; jobId?: string }): Promise<{ state: 'completed' | 'failed'; outcome?: JobOutcome; reason?: string }>;
   /** The stored AWSCURRENT token, read without fault injection. */
   current(): Promise<{ token: string; tokenId?: string; expiresAt?: string; rotatedAt?: string; organizationId?: string }>;
   /** Version id → stages of every labelled version. */
   stages(): Promise<Map<string, string[]>>;
+  /** The values AWSCURRENT, AWSPENDING and AWSPREVIOUS hold now, read by stage. */
+  stageValues(): Promise<string[]>;
   /** Marker tokens the rotator created for this credential. */
   rotatorTokens(): FakeCredlyToken[];
   /** Every value of this credential's tokens, for secret searches. */
   tokenValues(): string[];
   redisText(): Promise<string>;
+  /** Writes a value by hand, as a person would (`put-secret-value`): it becomes AWSCURRENT. */
+  putByHand(secretString: string): Promise<void>;
+  /** Deletes every key under the scenario's prefix: rotation state, status, queued and delayed jobs. */
+  flushRedis(): Promise<void>;
+  /** Runs the delayed jobs now (a revoke whose window the test pretends is over). */
+  promoteDelayed(): Promise<string[]>;
+  /** Moves the rotator's clock (not the fake's, not BullMQ's) forward: the end of an overlap window. */
+  advance(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -88,7 +99,9 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
   const { logger, lines: logs } = captureLogger();
   const store: SecretStore = createSecretStore(createSecretsManagerClient({ endpoint: sm.url, maxAttempts: 2, requestTimeoutMs: 1_500 }));
   const rotators = createRotators({ inventory, secrets: store, requestTimeoutMs: 1_000 });
-  const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 2_000, rotators });
+  let offsetMs = 0;
+  const now = () => new Date(Date.now() + offsetMs);
+  const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 2_000, rotators, now });
   const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 2_000 });
   await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
 
@@ -101,11 +114,12 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     prefix,
     logs,
     async run(runOptions = {}) {
+      if (runOptions.jobId) await queue.remove(runOptions.jobId);
       const job = await enqueue(
         queue,
         'check-credential',
         { credentialId, trigger: 'manual', force: runOptions.force ?? false },
-        { attempts: runOptions.attempts ?? 8, backoff: { type: 'fixed', delay: 100 } },
+        { attempts: runOptions.attempts ?? 8, backoff: { type: 'fixed', delay: 100 }, ...(runOptions.jobId ? { jobId: runOptions.jobId } : {}) },
       );
       try {
         return { state: 'completed', outcome: (await job.waitUntilFinished(events, 60_000)) as JobOutcome };
@@ -119,8 +133,36 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     async stages() {
       return new Map((await direct.listVersions(secretId)).map((v) => [v.versionId, v.stages]));
     },
+    async stageValues() {
+      const values: string[] = [];
+      for (const stage of ['AWSCURRENT', 'AWSPENDING', 'AWSPREVIOUS']) {
+        const stored = await direct.readStage(secretId, stage);
+        if (stored) values.push(stored.secretString);
+      }
+      return values;
+    },
     rotatorTokens: () => fake.state.tokens(organizationId).filter(isOurs),
     tokenValues: () => fake.state.tokens(organizationId).map((t) => t.token),
+    async putByHand(secretString) {
+      // What put-secret-value does on AWS (a new version becomes AWSCURRENT, the old one AWSPREVIOUS),
+      // in two calls: the emulator's put-secret-value leaves AWSCURRENT on the version a stage move
+      // made current, so two versions would carry it.
+      const versionId = randomUUID();
+      await direct.putPending(secretId, versionId, secretString);
+      await direct.promote(secretId, versionId);
+    },
+    async flushRedis() {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length) await redis.del(...keys);
+    },
+    async promoteDelayed() {
+      const delayed = await queue.getDelayed();
+      for (const job of delayed) await job.promote();
+      return delayed.map((j) => j.id ?? '');
+    },
+    advance(ms) {
+      offsetMs += ms;
+    },
     async redisText() {
       return (await dumpRedis(redis, `${prefix}*`)).text;
     },

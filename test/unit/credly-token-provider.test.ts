@@ -106,7 +106,7 @@ describe('Credly token provider', () => {
     const rotationId = randomUUID();
     const earlier = token({ description: rotatorDescription(rotationId, 'credly-main') });
     const { provider, created } = stubClient([current, earlier]);
-    const issued = await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString(), firstAttempt: false });
+    const issued = await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString(), firstAttempt: false, scope: '{rotator}', previousRef: current.id });
     expect(created).toEqual([]);
     expect(issued).toEqual({
       ref: earlier.id,
@@ -114,9 +114,11 @@ describe('Credly token provider', () => {
       secret: { token: earlier.token, tokenId: earlier.id, organizationId: ORG, expiresAt: earlier.expiresAt.toISOString(), rotatedAt: NOW.toISOString() },
     });
     const other = randomUUID();
-    await provider.issue(config(), { token: current.token }, { rotationId: other, startedAt: NOW.toISOString(), firstAttempt: false });
-    expect(created).toEqual([`credential-rotator ${other} credential=credly-main`]);
-    expect(parseMarker(created[0]!)).toEqual({ rotationId: other, credentialId: 'credly-main' });
+    await provider.issue(config(), { token: current.token }, { rotationId: other, startedAt: NOW.toISOString(), firstAttempt: false, scope: '{rotator}', previousRef: current.id });
+    expect(created).toEqual([`credential-rotator ${other} credential=credly-main scope={rotator} replaces=${current.id}`]);
+    expect(parseMarker(created[0]!)).toEqual({ rotationId: other, credentialId: 'credly-main', scope: '{rotator}', replaces: current.id });
+    // A description written before markers carried a scope still parses, without one.
+    expect(parseMarker(`credential-rotator ${other} credential=credly-main`)).toEqual({ rotationId: other, credentialId: 'credly-main' });
   });
 
   it('on the first attempt of a rotation creates at once, without listing the tokens first', async () => {
@@ -124,22 +126,20 @@ describe('Credly token provider', () => {
     let listed = 0;
     const { provider, created } = stubClient([current], { listTokens: async () => (listed += 1, [current]) });
     const rotationId = randomUUID();
-    await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString(), firstAttempt: true });
+    await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString(), firstAttempt: true, scope: '{rotator}', previousRef: '' });
     expect(listed).toBe(0);
-    expect(created).toEqual([`credential-rotator ${rotationId} credential=credly-main`]);
+    expect(created).toEqual([`credential-rotator ${rotationId} credential=credly-main scope={rotator} replaces=-`]);
   });
 
-  it("reaps only this credential's marked tokens that nothing keeps", async () => {
-    const acting = token({ description: rotatorDescription(randomUUID(), 'credly-main') });
-    const orphan = token({ description: rotatorDescription(randomUUID(), 'credly-main') });
-    const inWindow = token({ description: rotatorDescription(randomUUID(), 'credly-main') });
-    const othersOrphan = token({ description: rotatorDescription(randomUUID(), 'credly-other') });
+  it('lists every token with its parsed marker and the value that identifies it in a secret', async () => {
+    const ours = token({ description: rotatorDescription(randomUUID(), 'credly-main', { scope: '{rotator}', replaces: '' }) });
     const handMade = token({ description: 'credential-rotator (by hand)' });
-    const { provider, deleted } = stubClient([acting, orphan, inWindow, othersOrphan, handMade]);
-    const reaped = await provider.reap(config(), { token: acting.token, tokenId: acting.id }, { refs: new Set([inWindow.id]) });
-    expect(reaped).toEqual([orphan.id]);
-    expect(deleted).toEqual([orphan.id]);
-    expect(await provider.reap(config('    deleteSupported: false'), { token: acting.token }, { refs: new Set() })).toEqual([]);
+    const { provider } = stubClient([ours, handMade]);
+    const listed = await provider.list(config(), { token: ours.token });
+    expect(listed.map((t) => [t.ref, t.marker?.scope, t.values])).toEqual([
+      [ours.id, '{rotator}', [ours.token]],
+      [handMade.id, undefined, [handMade.token]],
+    ]);
   });
 
   it('revokes by DELETE, takes a 404 as done, and without DELETE reports when the old token expires', async () => {

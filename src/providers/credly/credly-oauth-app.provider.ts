@@ -138,12 +138,16 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
     },
 
     async issue(credential, _current, rotation) {
-      const description = rotatorDescription(rotation.rotationId, credential.id);
+      const description = rotatorDescription(rotation.rotationId, credential.id, { scope: rotation.scope, replaces: rotation.previousRef });
       return managed(credential, async (client, token) => {
         // An application this rotation created before a crash was never stored, and Credly never
         // shows its secret again: it is useless, so it goes before the new one is made.
         const earlier = rotation.firstAttempt ? [] : await client.listApplications(token, credential.organizationId);
-        for (const stale of earlier.filter((a) => a.description === description)) {
+        const ofThisRotation = (a: { description: string | null }) => {
+          const marker = parseMarker(a.description);
+          return marker?.rotationId === rotation.rotationId && marker.credentialId === credential.id;
+        };
+        for (const stale of earlier.filter(ofThisRotation)) {
           await client.deleteApplication(token, credential.organizationId, stale.id);
         }
         const app = await client.createApplication(token, credential.organizationId, credential.applicationName, description);
@@ -165,19 +169,12 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
       return { state: 'left-to-expire' };
     },
 
-    async reap(credential, acting, keep) {
-      return managed(credential, async (client, token) => {
-        const orphans = (await client.listApplications(token, credential.organizationId)).filter((a) => {
-          const marker = parseMarker(a.description);
-          if (!marker || marker.credentialId !== credential.id) return false;
-          return a.id !== acting.value?.applicationId && !keep.refs.has(String(a.id));
-        });
-        const deleted: string[] = [];
-        for (const orphan of orphans) {
-          if ((await client.deleteApplication(token, credential.organizationId, orphan.id)) !== 'unsupported') deleted.push(String(orphan.id));
-        }
-        return deleted;
-      });
+    hasCredential: (secret) => secret.value !== undefined,
+
+    async list(credential) {
+      const apps = await managed(credential, (c, t) => c.listApplications(t, credential.organizationId));
+      // The client id identifies an application inside a stored secret; its secret is never listed.
+      return apps.map((a) => ({ ref: String(a.id), createdAt: a.createdAt, marker: parseMarker(a.description), values: [a.uid] }));
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { CredlyTokenConfig } from '../../config/index.ts';
 import { formatDuration } from '../../config/index.ts';
-import { CredentialNotListedError } from '../../rotation/errors.ts';
+import { CredentialNotListedError, WeakerCredentialError } from '../../rotation/errors.ts';
 import type { RotationProvider } from '../../rotation/rotation-provider.ts';
 import { parseSecretValue, serializeCredlyToken, type CredlyTokenSecret } from '../../secrets/secret-values.ts';
 import { ProviderAuthError, ProviderUnavailableError } from '../errors.ts';
@@ -22,6 +22,29 @@ function explainRefusal(credential: CredlyTokenConfig, error: unknown): unknown 
 
 function findCurrent(tokens: CredlyToken[], current: CredlyTokenSecret): CredlyToken | undefined {
   return (current.tokenId ? tokens.find((t) => t.id === current.tokenId) : undefined) ?? tokens.find((t) => t.token === current.token);
+}
+
+/** The rights of the token being replaced: by its id, else the current one by value. */
+function findReplaced(listing: CredlyToken[], previousRef: string, current: CredlyTokenSecret): string[] | undefined {
+  const token = listing.find((t) => t.id === previousRef) ?? findCurrent(listing, current);
+  return token && capabilitiesOf(token);
+}
+
+/** Made by the rotation `rotationId` of this credential (whatever marker format it was written in). */
+function isOfRotation(token: CredlyToken, credentialId: string, rotationId: string): boolean {
+  const marker = parseMarker(token.description);
+  return marker?.rotationId === rotationId && marker.credentialId === credentialId;
+}
+
+/** A token's rights, as Credly flags them. */
+function capabilitiesOf(token: CredlyToken): string[] {
+  return [token.readEnabled && 'read', token.writeEnabled && 'write', token.deleteEnabled && 'delete'].filter((c): c is string => c !== false);
+}
+
+/** The rights `replaced` has that `fresh` lacks. */
+function missingRights(fresh: CredlyToken, replaced: readonly string[]): string[] {
+  const has = capabilitiesOf(fresh);
+  return replaced.filter((c) => !has.includes(c)).map((c) => `${c}_enabled`);
 }
 
 function toSecret(token: CredlyToken, organizationId: string, rotatedAt: string): CredlyTokenSecret {
@@ -52,24 +75,53 @@ export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenCon
       const days = Math.floor(left / DAY_MS);
       const threshold = formatDuration(credential.rotateWhenExpiresWithinMs);
       const reason = left <= 0 ? `expired ${-days} day(s) ago` : `expires in ${days} day(s) (rotate within ${threshold})`;
-      return { ref: token.id, expiresAt: token.expiresAt, due, reason };
+      return { ref: token.id, expiresAt: token.expiresAt, due, reason, capabilities: capabilitiesOf(token) };
     },
 
     async issue(credential, current, rotation) {
-      const description = rotatorDescription(rotation.rotationId, credential.id);
+      const description = rotatorDescription(rotation.rotationId, credential.id, { scope: rotation.scope, replaces: rotation.previousRef });
       // A create whose answer was lost (timeout, reset, crash) may have happened: look first, unless
       // the rotation began just now and nothing can have been created for it.
-      const earlier = rotation.firstAttempt ? undefined : (await list(credential, current)).find((t) => t.description === description);
+      const listing = rotation.firstAttempt ? undefined : await list(credential, current);
+      const earlier = listing?.find((t) => isOfRotation(t, credential.id, rotation.rotationId));
       const token = earlier ?? (await clientFor(credential).createToken(current.token, credential.organizationId, description));
       // Stored, promoted and "revoked", the current token handed back as new would leave nothing rotated.
       if (token.token === current.token || (current.tokenId !== undefined && token.id === current.tokenId)) {
         throw new ProviderUnavailableError('the answer holds the current token, not a new one', { provider: 'credly', operation: 'create-token' });
       }
-      return { secret: toSecret(token, credential.organizationId, rotation.startedAt), ref: token.id, expiresAt: token.expiresAt };
+      // Whether Credly copies the caller's rights is not documented: the create answer says what it gave.
+      const replaced = rotation.inspection?.capabilities ?? (listing && findReplaced(listing, rotation.previousRef, current));
+      if (replaced) {
+        const missing = missingRights(token, replaced);
+        if (missing.length) {
+          // Never stored anywhere: deleted at once (a failure leaves it to the reaper).
+          await clientFor(credential).deleteToken(current.token, credential.organizationId, token.id).catch(() => undefined);
+          throw new WeakerCredentialError(credential.id, token.id, missing);
+        }
+      }
+      return {
+        secret: toSecret(token, credential.organizationId, rotation.startedAt),
+        ref: token.id,
+        expiresAt: token.expiresAt,
+        capabilitiesChecked: replaced !== undefined,
+      };
     },
 
-    async test(credential, pending) {
+    async test(credential, pending, context) {
       await clientFor(credential).getOrganization(pending.token, credential.organizationId);
+      if (context.capabilitiesChecked) return;
+      // A rotation resumed after its create: the listing says what rights each token has.
+      const listing = await list(credential, context.current);
+      const fresh = findCurrent(listing, pending);
+      const replaced = findReplaced(listing, context.previousRef, context.current);
+      if (!fresh || !replaced) {
+        throw new ProviderUnavailableError('the listing shows the new token or the one it replaces no longer; their rights cannot be compared', {
+          provider: 'credly',
+          operation: 'list-tokens',
+        });
+      }
+      const missing = missingRights(fresh, replaced);
+      if (missing.length) throw new WeakerCredentialError(credential.id, fresh.id, missing);
     },
 
     async revoke(credential, acting, previousRef) {
@@ -83,19 +135,11 @@ export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenCon
       return { state: 'left-to-expire' };
     },
 
-    async reap(credential, acting, keep) {
-      if (!credential.deleteSupported) return [];
-      const orphans = (await list(credential, acting)).filter((t) => {
-        const marker = parseMarker(t.description);
-        if (!marker || marker.credentialId !== credential.id) return false;
-        return t.token !== acting.token && t.id !== acting.tokenId && !keep.refs.has(t.id);
-      });
-      const deleted: string[] = [];
-      for (const orphan of orphans) {
-        const result = await clientFor(credential).deleteToken(acting.token, credential.organizationId, orphan.id);
-        if (result !== 'unsupported') deleted.push(orphan.id);
-      }
-      return deleted;
+    // A parsed token secret always holds a token.
+    hasCredential: () => true,
+
+    async list(credential, acting) {
+      return (await list(credential, acting)).map((t) => ({ ref: t.id, createdAt: t.createdAt, marker: parseMarker(t.description), values: [t.token] }));
     },
   };
 }

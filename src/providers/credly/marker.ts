@@ -1,17 +1,36 @@
+import type { RotatorMarker } from '../../rotation/rotation-provider.ts';
+
 /**
  * What the rotator writes into the description of every Credly token and OAuth application it
- * creates: the rotation id lets a resumed rotation find what it created before a crash, and the
- * credential id keeps two credentials of one organization from reaping each other's.
+ * creates:
+ *
+ *   credential-rotator <rotation id> credential=<credential id> scope=<deployment> replaces=<id|->
+ *
+ * The rotation id lets a resumed rotation find what it created before a crash; the credential id
+ * and the deployment scope (the queue prefix) keep two credentials, or two deployments sharing an
+ * organization, from reaping each other's; `replaces` names the credential this one replaced (`-`:
+ * none known, the secret was lost), a record that outlives Redis. Descriptions written before
+ * scopes existed (`credential-rotator <rotation id> credential=<id>`) still parse, without scope.
  */
 export const ROTATOR_MARKER = 'credential-rotator';
-const MARKER = /^credential-rotator ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) credential=([a-z0-9._-]+)$/;
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const MARKER = new RegExp(`^credential-rotator (${UUID}) credential=([a-z0-9._-]+)(?: scope=(\\S{1,100}) replaces=(\\S{1,200}))?$`);
+/** `replaces=-`: the rotation knew no credential to replace. */
+const NOTHING = '-';
 
-export function rotatorDescription(rotationId: string, credentialId: string): string {
-  return `${ROTATOR_MARKER} ${rotationId} credential=${credentialId}`;
+export function rotatorDescription(rotationId: string, credentialId: string, where?: { scope: string; replaces: string }): string {
+  const base = `${ROTATOR_MARKER} ${rotationId} credential=${credentialId}`;
+  return where ? `${base} scope=${where.scope} replaces=${where.replaces === '' ? NOTHING : where.replaces}` : base;
 }
 
 /** The marker's parts, or undefined for anything the rotator did not create. */
-export function parseMarker(description: string | null): { rotationId: string; credentialId: string } | undefined {
+export function parseMarker(description: string | null): RotatorMarker | undefined {
   const m = description === null ? null : MARKER.exec(description);
-  return m ? { rotationId: m[1]!, credentialId: m[2]! } : undefined;
+  if (!m) return undefined;
+  const marker: RotatorMarker = { rotationId: m[1]!, credentialId: m[2]! };
+  if (m[3] !== undefined) {
+    marker.scope = m[3];
+    marker.replaces = m[4] === NOTHING ? '' : m[4]!;
+  }
+  return marker;
 }

@@ -1,0 +1,175 @@
+import type { Logger } from '../log/logger.ts';
+import { AWSPREVIOUS } from '../secrets/secret-store.ts';
+import {
+  holds,
+  ownershipOf,
+  protectedUntil,
+  readStages,
+  stagesHolding,
+  versionDate,
+  type GuardContext,
+  type GuardSecrets,
+  type StageValues,
+} from './revoke-guard.ts';
+import type { ListedCredential, RevokeResult, RotationProvider } from './rotation-provider.ts';
+import type { RotationStateStore } from './rotation-state.ts';
+
+/**
+ * Revoking what rotations replaced and reaping what they left behind, both through the revoke
+ * guard: every delete is judged immediately before it is sent.
+ */
+
+export interface RetireDeps {
+  secrets: GuardSecrets;
+  state: Pick<RotationStateStore, 'readStatus' | 'updateStatus'>;
+  /** This deployment's scope (the queue prefix). */
+  scope: string;
+  now(): Date;
+}
+
+export interface RetirableCredential {
+  id: string;
+  secretId: string;
+  revokePreviousAfterMs: number;
+}
+
+export type RevokeVerdict =
+  /** Sent to the provider; `result` says what it answered. */
+  | { action: 'revoked'; result: RevokeResult }
+  /** The provider no longer lists it. */
+  | { action: 'gone' }
+  /** A stage of the secret holds it (a person put it back, or a rotation is pending with it): never revoked. */
+  | { action: 'cancelled'; reason: string }
+  /** Inside an overlap window: to be tried again at `until`. */
+  | { action: 'deferred'; until: Date; reason: string }
+  /** Not provably the credential this rotation replaced, or no credential to act with. */
+  | { action: 'refused'; reason: string };
+
+function context(deps: RetireDeps, credential: RetirableCredential, listing: ListedCredential[], status: GuardContext['status']): GuardContext {
+  return {
+    secrets: deps.secrets,
+    secretId: credential.secretId,
+    credentialId: credential.id,
+    scope: deps.scope,
+    overlapMs: credential.revokePreviousAfterMs,
+    now: deps.now(),
+    status,
+    listing,
+  };
+}
+
+/**
+ * Why `target` is not provably the credential rotation `rotationId` of this credential replaced;
+ * undefined when it is. Redis only names the ids: the proof is at the provider (the replacing
+ * credential's marker, this deployment's, names the target; the target carries this deployment's
+ * marker) and in Secrets Manager (the rotation stored its version; a credential the rotator did not
+ * make must have been held by a version of this secret).
+ */
+async function unproven(ctx: GuardContext, target: ListedCredential, rotationId: string, stages: StageValues, cache: Map<string, Date | null>): Promise<string | undefined> {
+  const own = ownershipOf(target, ctx.credentialId, ctx.scope);
+  if (own === 'foreign') return 'it carries the marker of another credential or deployment';
+  const replacer = ctx.listing.find(
+    (x) => x.ref !== target.ref && x.marker?.rotationId === rotationId && ownershipOf(x, ctx.credentialId, ctx.scope) !== 'foreign',
+  );
+  // The replacing credential's marker names what it replaced. Once it is gone too (revoked by a
+  // later rotation's revoke, which may run first), the secret's history is the proof left.
+  const replaces = replacer?.marker?.replaces;
+  if (replaces !== undefined && replaces !== target.ref) return `rotation ${rotationId} replaced ${replaces === '' ? 'no known credential' : replaces}, not it`;
+  if ((await versionDate(ctx, rotationId, cache)) === null) return `rotation ${rotationId} stored no version in the secret`;
+  if (own === 'ours' || stagesHolding(stages, target).length > 0) return undefined;
+  // Not made by this deployment (the first token, put in by a person; or marked before scopes):
+  // it must have been this credential's value at some time.
+  for (const version of await ctx.secrets.listVersions(ctx.secretId, { includeDeprecated: true })) {
+    if (version.versionId === rotationId) continue;
+    const stored = await ctx.secrets.readVersion(ctx.secretId, version.versionId).catch(() => undefined);
+    if (stored && holds(stored.secretString, target)) return undefined;
+  }
+  return 'it was never held by a version of this secret';
+}
+
+/**
+ * The revoke of the credential `request.rotationId` replaced, judged by the guard immediately
+ * before it is sent, and sent when allowed. `fence` is called before every write.
+ */
+export async function revokeReplaced<C extends RetirableCredential, S>(
+  deps: RetireDeps,
+  provider: RotationProvider<C, S>,
+  credential: C,
+  acting: S,
+  request: { rotationId: string; previousRef: string },
+  fence: () => void = () => undefined,
+): Promise<RevokeVerdict> {
+  if (!provider.hasCredential(acting)) return { action: 'refused', reason: 'no known acting credential: the secret is missing, empty or malformed' };
+  const listing = await provider.list(credential, acting);
+  const target = listing.find((x) => x.ref === request.previousRef);
+  if (!target) return { action: 'gone' };
+  const ctx = context(deps, credential, listing, await deps.state.readStatus(credential.id));
+  const cache = new Map<string, Date | null>();
+  let stages = await readStages(deps.secrets, credential.secretId);
+  const refusal = await unproven(ctx, target, request.rotationId, stages, cache);
+  if (refusal) return { action: 'refused', reason: refusal };
+  const pinned = stagesHolding(stages, target).filter((s) => s !== AWSPREVIOUS);
+  if (pinned.length) return { action: 'cancelled', reason: `${pinned.join(' and ')} holds it` };
+  const until = await protectedUntil(ctx, target, cache);
+  if (until) return { action: 'deferred', until, reason: `inside the overlap window of a later rotation until ${until.toISOString()}` };
+  const previous = stages.get(AWSPREVIOUS);
+  if (previous && holds(previous.secretString, target)) {
+    // Promotion left the replaced credential labelled AWSPREVIOUS. The label goes first, so that no
+    // stage ever holds a revoked credential; then every stage is read again.
+    fence();
+    await deps.secrets.unlabel(credential.secretId, AWSPREVIOUS, previous.versionId);
+    stages = await readStages(deps.secrets, credential.secretId);
+    const still = stagesHolding(stages, target);
+    if (still.length) return { action: 'cancelled', reason: `${still.join(' and ')} holds it` };
+  }
+  fence();
+  return { action: 'revoked', result: await provider.revoke(credential, acting, target.ref) };
+}
+
+/**
+ * Deletes the credential's orphans: what this deployment made for it that no stage holds and no
+ * overlap window protects. Runs only while no rotation of the credential is live, and only with a
+ * known acting credential. Left alone, and named for a person: credentials marked before markers
+ * carried a scope, and whatever was made before a recreation from a lost secret (it may still be
+ * in use under a secret the rotator no longer knows). Best effort: the next run tries again.
+ */
+export async function reap<C extends RetirableCredential, S>(
+  deps: RetireDeps,
+  provider: RotationProvider<C, S>,
+  credential: C,
+  acting: S,
+  log: Logger,
+  fence: () => void = () => undefined,
+): Promise<string[]> {
+  if (!provider.hasCredential(acting)) {
+    log.info('rotation: no known acting credential (the secret is missing, empty or malformed): nothing reaped in this run');
+    return [];
+  }
+  const deleted: string[] = [];
+  try {
+    const listing = await provider.list(credential, acting);
+    const own = (x: ListedCredential) => ownershipOf(x, credential.id, deps.scope);
+    const recreatedFromLoss = Math.max(0, ...listing.filter((x) => own(x) === 'ours' && x.marker?.replaces === '').map((x) => x.createdAt.getTime()));
+    const leftAlone = listing.filter((x) => own(x) === 'legacy' || (own(x) === 'ours' && x.createdAt.getTime() < recreatedFromLoss)).map((x) => x.ref);
+    const candidates = listing.filter((x) => own(x) === 'ours' && x.createdAt.getTime() >= recreatedFromLoss);
+    if (leftAlone.length) {
+      log.warn({ refs: leftAlone }, 'rotation: earlier credentials left alone for a person to confirm (made before a recreation from a lost secret, or before markers named a deployment)');
+      await deps.state.updateStatus(credential.id, { leftAlone: leftAlone.join(' ') });
+    }
+    if (!candidates.length) return deleted;
+    const stages = await readStages(deps.secrets, credential.secretId);
+    const ctx = context(deps, credential, listing, await deps.state.readStatus(credential.id));
+    const cache = new Map<string, Date | null>();
+    for (const orphan of candidates) {
+      if (stagesHolding(stages, orphan).length || (await protectedUntil(ctx, orphan, cache))) continue;
+      fence();
+      const result = await provider.revoke(credential, acting, orphan.ref);
+      if (result.state === 'left-to-expire') break;
+      deleted.push(orphan.ref);
+    }
+    if (deleted.length) log.info({ deleted }, 'rotation: orphans deleted');
+  } catch (error) {
+    log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: orphan reaping failed; the next run tries again');
+  }
+  return deleted;
+}

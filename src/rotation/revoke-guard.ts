@@ -1,0 +1,114 @@
+import { SecretNotFoundError } from '../secrets/errors.ts';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type SecretStore, type StoredSecret } from '../secrets/secret-store.ts';
+import type { ListedCredential } from './rotation-provider.ts';
+import type { CredentialStatus } from './rotation-state.ts';
+
+/**
+ * What decides, immediately before any revoke or delete, whether a credential may go (the
+ * invariant: no credential is revoked while a stage of its secret holds it, nor before the overlap
+ * window of the rotation that replaced it has ended, nor unless it is provably this credential's).
+ * Every fact is read fresh: the provider's listing, the secret's stages by VersionStage, and the
+ * version dates; Redis only ever adds protection.
+ */
+
+export const STAGES = [AWSCURRENT, AWSPENDING, AWSPREVIOUS] as const;
+
+export type GuardSecrets = Pick<SecretStore, 'readStage' | 'readVersion' | 'versionCreatedAt' | 'unlabel' | 'listVersions'>;
+
+export interface GuardContext {
+  secrets: GuardSecrets;
+  secretId: string;
+  credentialId: string;
+  /** This deployment's scope (the queue prefix), as written into markers. */
+  scope: string;
+  /** The credential's `revokePreviousAfter`. */
+  overlapMs: number;
+  now: Date;
+  status: CredentialStatus;
+  /** The provider's listing, read just now. */
+  listing: ListedCredential[];
+}
+
+/**
+ * `ours`: made by this deployment for this credential. `legacy`: made for this credential before
+ * markers carried a scope (maybe by another deployment). `foreign`: another credential's or
+ * deployment's. `unmarked`: not made by the rotator (a token put in by a person).
+ */
+export type Ownership = 'ours' | 'legacy' | 'foreign' | 'unmarked';
+
+export function ownershipOf(item: ListedCredential, credentialId: string, scope: string): Ownership {
+  const m = item.marker;
+  if (!m) return 'unmarked';
+  if (m.credentialId !== credentialId) return 'foreign';
+  if (m.scope === undefined) return 'legacy';
+  return m.scope === scope ? 'ours' : 'foreign';
+}
+
+/** Stage → the version it labels, each read fresh by its label. */
+export type StageValues = Map<string, StoredSecret>;
+
+export async function readStages(secrets: Pick<SecretStore, 'readStage'>, secretId: string): Promise<StageValues> {
+  const values: StageValues = new Map();
+  for (const stage of STAGES) {
+    const stored = await secrets.readStage(secretId, stage);
+    if (stored) values.set(stage, stored);
+  }
+  return values;
+}
+
+/**
+ * Whether a stored value holds the credential, in whatever form a person wrote it: its value
+ * anywhere in the text (JSON of any shape, a bare token), or its id as a top-level field.
+ */
+export function holds(secretString: string, item: ListedCredential): boolean {
+  if (item.values.some((v) => v !== '' && secretString.includes(v))) return true;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString);
+  } catch {
+    return false;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return false;
+  return Object.values(parsed).some((v) => (typeof v === 'string' || typeof v === 'number') && String(v) === item.ref);
+}
+
+export function stagesHolding(stages: StageValues, item: ListedCredential): string[] {
+  return [...stages].filter(([, stored]) => holds(stored.secretString, item)).map(([stage]) => stage);
+}
+
+/** When Secrets Manager stored a rotation's version (the rotation id is its version id); null: never stored. */
+export async function versionDate(ctx: Pick<GuardContext, 'secrets' | 'secretId'>, rotationId: string, cache: Map<string, Date | null>): Promise<Date | null> {
+  const known = cache.get(rotationId);
+  if (known !== undefined) return known;
+  let date: Date | null;
+  try {
+    date = (await ctx.secrets.versionCreatedAt(ctx.secretId, rotationId)) ?? new Date(0);
+  } catch (error) {
+    if (!(error instanceof SecretNotFoundError)) throw error;
+    date = null;
+  }
+  cache.set(rotationId, date);
+  return date;
+}
+
+/**
+ * When the overlap windows protecting `item` end; undefined when none protects it now. Every
+ * credential the rotator made after `item` replaced it or a later generation, so the window runs
+ * from the latest such replacement: its provider `created_at`, or the date Secrets Manager stored
+ * it when that is later. Over-protecting is safe; a revoke deferred is revoked later.
+ */
+export async function protectedUntil(ctx: GuardContext, item: ListedCredential, cache: Map<string, Date | null>): Promise<Date | undefined> {
+  let until = 0;
+  // Redis's record of the last rotation (exact, but lost with Redis): only ever adds protection.
+  if (ctx.status.previousRef === item.ref && ctx.status.previousRevokeAt) until = Date.parse(ctx.status.previousRevokeAt) || 0;
+  if (ctx.overlapMs > 0) {
+    for (const successor of ctx.listing) {
+      if (successor === item || !successor.marker || successor.createdAt.getTime() <= item.createdAt.getTime()) continue;
+      if (ownershipOf(successor, ctx.credentialId, ctx.scope) === 'foreign') continue;
+      const stored = await versionDate(ctx, successor.marker.rotationId, cache);
+      const replacedAt = Math.max(successor.createdAt.getTime(), stored?.getTime() ?? 0);
+      until = Math.max(until, replacedAt + ctx.overlapMs);
+    }
+  }
+  return until > ctx.now.getTime() ? new Date(until) : undefined;
+}

@@ -1,0 +1,161 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startCredlyFake, type CredlyFake, type FakeCredlyToken } from '../fakes/credly.fake.ts';
+import { startScenario, type Scenario, type ScenarioOptions } from '../support/rotation-harness.ts';
+import { startSmProxy, type SmProxy } from '../support/sm-proxy.ts';
+
+/**
+ * The revoke guard against real Redis, moto and the Credly fake over HTTP: overlapping rotations,
+ * Redis lost, and a person writing an old token back by hand.
+ */
+
+const HOUR = 3_600_000;
+let fake: CredlyFake;
+/** The fake's clock runs ahead with the rotator's: `advance` moves both. */
+let offsetMs = 0;
+let sm: SmProxy;
+const open: Scenario[] = [];
+
+beforeAll(async () => {
+  fake = await startCredlyFake({ now: () => new Date(Date.now() + offsetMs) });
+  sm = await startSmProxy(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER!);
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+afterAll(async () => {
+  await fake.close();
+  await sm.close();
+});
+
+async function scenario(options: ScenarioOptions = {}): Promise<Scenario> {
+  const s = await startScenario(fake, sm, options);
+  open.push(s);
+  // The rotator's clock starts where the shared fake's stands after earlier tests.
+  s.advance(offsetMs);
+  return s;
+}
+
+function advance(s: Scenario, ms: number): void {
+  offsetMs += ms;
+  s.advance(ms);
+}
+
+const valid = (t: FakeCredlyToken) => fake.state.isTokenValid(t.token);
+
+async function rotateForced(s: Scenario, times: number): Promise<void> {
+  for (let i = 0; i < times; i += 1) {
+    const result = await s.run({ force: true });
+    expect(result.outcome, result.reason).toMatchObject({ action: 'rotated' });
+  }
+}
+
+describe('every generation inside its overlap window is protected', () => {
+  it('three forced rotations inside one window revoke nothing, nor does a run after Redis is flushed', async () => {
+    const s = await scenario({ tokenAgeDays: 10, extra: 'revokePreviousAfter: 1h' });
+    await rotateForced(s, 3);
+    const generations = s.rotatorTokens();
+    expect(generations).toHaveLength(3);
+    // The token the first rotation made, replaced by the second minutes ago, still works.
+    for (const t of [s.original, ...generations]) expect(valid(t), t.description ?? 'original').toBe(true);
+    expect(fake.requests.filter((r) => r.method === 'DELETE' && r.path.includes(s.organizationId))).toEqual([]);
+
+    // Redis loses everything: status, the rotation records and the delayed revokes.
+    await s.flushRedis();
+    expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
+    for (const t of [s.original, ...generations]) expect(valid(t)).toBe(true);
+
+    // Once the last window is over, the reaper takes the earlier generation no stage holds.
+    advance(s, HOUR + 1_000);
+    expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
+    const [first, second, third] = generations;
+    expect(valid(first!)).toBe(false);
+    // Still AWSPREVIOUS (the reaper never takes a staged credential) and current.
+    expect(valid(second!)).toBe(true);
+    expect(valid(third!)).toBe(true);
+    expect((await s.current()).tokenId).toBe(third!.id);
+  });
+
+  it('a delayed revoke that comes due inside a later rotation\'s window is deferred to that window\'s end', async () => {
+    const s = await scenario({ tokenAgeDays: 10, extra: 'revokePreviousAfter: 1h' });
+    await rotateForced(s, 1);
+    advance(s, 50 * 60_000);
+    await rotateForced(s, 1);
+    const [first] = s.rotatorTokens();
+    // The first rotation's window (of the original token) is over; the second's is not.
+    advance(s, 15 * 60_000);
+    expect(await s.promoteDelayed()).toHaveLength(2);
+    await expect.poll(() => s.logs.filter((l) => l.includes('revoke deferred')).length, { timeout: 10_000 }).toBe(2);
+    expect(valid(s.original)).toBe(true);
+    expect(valid(first!)).toBe(true);
+    advance(s, HOUR);
+    await s.promoteDelayed();
+    await expect.poll(() => valid(s.original) || valid(first!), { timeout: 10_000 }).toBe(false);
+    expect(fake.state.isTokenValid((await s.current()).token)).toBe(true);
+  });
+});
+
+describe('never revoke what a stage of the secret holds', () => {
+  for (const [form, write] of [
+    ['{"token": "…"} (the runbook\'s form)', (token: string) => JSON.stringify({ token })],
+    ['a bare token string', (token: string) => `${token}\n`],
+  ] as const) {
+    it(`keeps a token a person wrote back by hand as ${form}, records why, and leaks nothing`, async () => {
+      const s = await scenario({ extra: 'revokePreviousAfter: 1h' });
+      expect((await s.run()).outcome).toMatchObject({ action: 'rotated' });
+      await s.putByHand(write(s.original.token));
+      advance(s, HOUR + 1_000);
+      expect(await s.promoteDelayed()).toHaveLength(1);
+      await expect.poll(() => s.logs.some((l) => l.includes('revoke cancelled')), { timeout: 10_000 }).toBe(true);
+      expect(valid(s.original)).toBe(true);
+      expect((await s.current()).token).toBe(s.original.token);
+      const logs = s.logs.join('\n');
+      expect(logs).toContain('AWSCURRENT holds it');
+      const redis = await s.redisText();
+      expect(redis).toContain(`${s.original.id}: AWSCURRENT holds it`);
+      for (const value of s.tokenValues()) {
+        expect(logs.includes(value)).toBe(false);
+        expect(redis.includes(value)).toBe(false);
+      }
+    });
+  }
+});
+
+describe('no second rotation from a re-run', () => {
+  it('a job that resumed and finished a rotation, run again by BullMQ, starts no other', async () => {
+    const s = await scenario({ tokenAgeDays: 10 });
+    // The first job stops at the test step for good (its rotation stays recorded, the new token pending).
+    fake.faults.add({ match: { method: 'GET', path: new RegExp(`/organizations/${s.organizationId}$`), server: 'api' }, fault: { kind: 'status', status: 500 }, times: Infinity });
+    expect((await s.run({ force: true, attempts: 1 })).state).toBe('failed');
+    fake.faults.clear();
+    const resumed = await s.run({ force: true, jobId: 'manual-resumer' });
+    expect(resumed.outcome, resumed.reason).toMatchObject({ action: 'rotated' });
+    const again = await s.run({ force: true, jobId: 'manual-resumer' });
+    expect(again.outcome).toMatchObject({ action: 'already-done' });
+    expect(s.rotatorTokens()).toHaveLength(1);
+    expect((await s.current()).tokenId).toBe(s.rotatorTokens()[0]!.id);
+  });
+});
+
+describe('a new token must be as capable as the old', () => {
+  it('a token created with fewer rights fails the rotation before promotion, is deleted, and the old one stays current', async () => {
+    const readOnly = await startCredlyFake({ createdTokenRights: 'read-only' });
+    try {
+      const s = await startScenario(readOnly, sm);
+      open.push(s);
+      const result = await s.run({ attempts: 3 });
+      expect(result.state).toBe('failed');
+      expect(result.reason).toContain('lacks write_enabled, delete_enabled');
+      expect(s.logs.filter((l) => l.includes('"msg":"job: failed"') && l.includes('"permanent":true'))).toHaveLength(1);
+      expect((await s.current()).token).toBe(s.original.token);
+      expect(readOnly.state.isTokenValid(s.original.token)).toBe(true);
+      const made = s.rotatorTokens();
+      expect(made).toHaveLength(1);
+      expect(made[0]!.writeEnabled).toBe(false);
+      expect(readOnly.state.isTokenValid(made[0]!.token)).toBe(false);
+      expect([...(await s.stages()).values()].flat()).toEqual(['AWSCURRENT']);
+    } finally {
+      await Promise.all(open.splice(0).map((s) => s.close()));
+      await readOnly.close();
+    }
+  });
+});
