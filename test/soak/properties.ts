@@ -1,7 +1,7 @@
 /**
  * The property suite: random histories of one credential — scheduled checks, forced triggers,
  * worker crashes mid-step, lost locks, a flushed Redis, operator rollbacks in each accepted secret
- * form, a renamed secret, rotations inside one overlap window, provider refusals, time passing —
+ * form, a renamed or deleted secret, rotations inside one overlap window, provider refusals, time passing —
  * played against real Redis, moto and the Credly fake over HTTP (test/support/sequence.ts). After
  * every history: AWSCURRENT works at the fake; nothing was revoked while a stage held it or inside
  * its window; the live credentials the rotator made stay bounded; every job that failed for good
@@ -29,6 +29,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'flush-redis' as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('rollback' as const), form: fc.constantFrom('token' as const, 'bare' as const, 'full' as const) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'rename' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'secret-lost' as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('refuse' as const), call: fc.constantFrom('create' as const, 'test' as const, 'list' as const, 'delete' as const) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'time' as const }) },
 );

@@ -10,7 +10,7 @@ import { createWorld, Pauser, type World, type WorldOptions } from './holders.ts
  * own renewal timer does not fire during the run, the worst case). Holder B (another forced
  * rotation, another job) then starts and is paused before its j-th call; A resumes and runs to its
  * end, then B does. Every i of A's calls is tried with every j of B's calls, and B running to its
- * end before A resumes. A scheduled check by a third holder settles, and after each pair the
+ * end before A resumes (with a stride, a regular sample of the j). A scheduled check by a third holder settles, and after each pair the
  * invariant must hold: AWSCURRENT works at the fake, and the monitor saw nothing revoked while a
  * stage held it or inside its window.
  */
@@ -35,7 +35,18 @@ async function checkAfter(world: World, label: string): Promise<string[]> {
   return [...world.monitor.violations];
 }
 
-export async function explore(fake: CredlyFake, redis: Redis, options: WorldOptions & { concurrency?: number }): Promise<ExploreResult> {
+export interface ExploreOptions extends WorldOptions {
+  /** Pairs run at once, each with a credential of its own; default 3. */
+  concurrency?: number;
+  /**
+   * 1 (default): every pair. n > 1: for each call i of A, every n-th call of B, starting at
+   * (i + offset) mod n, so every call of A and every call of B is still a pause point (npm test).
+   */
+  stride?: number;
+  offset?: number;
+}
+
+export async function explore(fake: CredlyFake, redis: Redis, options: ExploreOptions): Promise<ExploreResult> {
   const force = (world: World) => ({ credentialId: world.credentialId, trigger: 'manual', force: true });
   const reference = await createWorld(fake, redis, options);
   const solo = new Pauser();
@@ -86,8 +97,9 @@ export async function explore(fake: CredlyFake, redis: Redis, options: WorldOpti
 
   const columns = boundariesA.map((_, i) => i);
   const lanes = Array.from({ length: options.concurrency ?? 3 }, async () => {
+    const stride = options.stride ?? 1;
     for (let i = columns.shift(); i !== undefined; i = columns.shift()) {
-      for (let j = 0; await pair(i, j); j += 1);
+      for (let j = (i + (options.offset ?? 0)) % stride; await pair(i, j); j += stride);
     }
   });
   await Promise.all(lanes);

@@ -86,7 +86,9 @@ export interface World {
   close(): Promise<void>;
 }
 
-const PURE_PROVIDER_METHODS = new Set(['parseSecret', 'serializeSecret', 'refOf', 'expiryOf', 'missingSecret']);
+const PURE_PROVIDER_METHODS = new Set(['parseSecret', 'serializeSecret', 'refOf', 'expiryOf', 'missingSecret', 'hasCredential']);
+/** Secret-store calls that change no stage; every other one is followed by a fresh look at the stages. */
+const READS = /^(read|list|describe|get)/i;
 
 /** Every function property of `target`, called through `around` (name, the call). */
 function wrapCalls<T extends object>(target: T, skip: ReadonlySet<string>, around: (name: string, args: unknown[], call: () => Promise<unknown>) => Promise<unknown>): T {
@@ -166,6 +168,7 @@ ${
   let inventory = inventoryFor(secretId);
   const monitor = createInvariantMonitor({ store, probe, windowMs: options.windowMs });
   monitor.watchSecret(secretId);
+  await monitor.refresh();
   const prefix = `{holders-${run}}`;
   const queue: Queue = createQueue(redis, prefix);
   const { logger, lines: logs } = captureLogger();
@@ -199,7 +202,13 @@ ${
         ...base,
         secrets: wrapCalls(base.secrets, new Set(), async (name, args, call) => {
           await gate.before(`secrets.${name}`);
-          return name === 'promote' ? monitor.promoting(String(args[0]), call) : call();
+          if (name === 'promote') return monitor.promoting(String(args[0]), call);
+          if (READS.test(name)) return call();
+          try {
+            return await call();
+          } finally {
+            await monitor.refresh();
+          }
         }),
         rotators: {
           'credly-authorization-token': guardProvider(base.rotators['credly-authorization-token']),

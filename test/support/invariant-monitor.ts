@@ -8,10 +8,10 @@ import type { SecretStore } from '../../src/secrets/secret-store.ts';
  *   it has ended.
  *
  * A credential is known by its key (a Credly token's value, an OAuth application's client id),
- * which is what a stage's value names in every accepted secret form. Around every provider call
- * that may destroy something, the monitor reads every labelled version of every secret the
- * credential was ever stored in (after a rename consumers still read the old one), notes which
- * credentials were alive, and after the call judges each one that died. A stage that holds the
+ * which is what a stage's value names in every accepted secret form. The monitor knows what every
+ * stage of every secret the credential is stored in holds (after a rename consumers may still read
+ * the old one), reread after each write, and after every provider call judges each credential
+ * that died. A stage that holds the
  * credential a rotation replaced stops protecting it once that rotation's window has ended: that
  * is the revoke the protocol exists to make (AWSPREVIOUS always holds the replaced credential).
  *
@@ -44,7 +44,15 @@ const STAGES: readonly Stage[] = ['AWSCURRENT', 'AWSPENDING', 'AWSPREVIOUS'];
 export interface InvariantMonitor {
   /** Adds a secret whose stages count (the credential's secretId, and any earlier one). */
   watchSecret(secretId: string): void;
-  /** Runs a provider call under watch: whatever it destroys is judged against stages and windows. */
+  /** A secret that nobody reads any more (an operator moved it and its consumers). */
+  unwatchSecret(secretId: string): void;
+  /**
+   * Rereads the stages of every watched secret. Called after every write to Secrets Manager (by a
+   * holder or by the test as an operator): stages change only then, so between two writes the
+   * last reading is exact, and judging a provider call costs no call of its own.
+   */
+  refresh(): Promise<void>;
+  /** Runs a provider call under watch: whatever it destroys is judged against the stages and windows. */
   guard<T>(label: string, fn: () => Promise<T>): Promise<T>;
   /** Called around a promotion: the credential AWSCURRENT held before is replaced from now on. */
   promoting<T>(secretId: string, fn: () => Promise<T>): Promise<T>;
@@ -77,23 +85,33 @@ export function createInvariantMonitor(options: MonitorOptions): InvariantMonito
   };
   for (const key of alive) nameOf(key);
 
-  async function stagesNow(): Promise<Map<string, Array<{ secretId: string; stage: Stage }>>> {
-    const held = new Map<string, Array<{ secretId: string; stage: Stage }>>();
+  // Versions never change once written: their keys are read once.
+  const versionKeys = new Map<string, string | null>();
+  type Held = Map<string, Array<{ secretId: string; stage: Stage }>>;
+  let held: Held = new Map();
+
+  /** Rereads which credential each stage of each watched secret holds. */
+  async function refresh(): Promise<void> {
+    const next: Held = new Map();
     for (const secretId of secrets) {
       const versions = await store.listVersions(secretId).catch(() => []);
       for (const version of versions) {
         const stages = version.stages.filter((s): s is Stage => (STAGES as readonly string[]).includes(s));
         if (!stages.length) continue;
-        const value = await store.readVersion(secretId, version.versionId).catch(() => undefined);
-        const key = value && probe.keyOf(value.secretString);
-        if (key === undefined) continue;
-        held.set(key, [...(held.get(key) ?? []), ...stages.map((stage) => ({ secretId, stage }))]);
+        const cacheKey = `${secretId}\n${version.versionId}`;
+        if (!versionKeys.has(cacheKey)) {
+          const value = await store.readVersion(secretId, version.versionId).catch(() => undefined);
+          versionKeys.set(cacheKey, (value && probe.keyOf(value.secretString)) ?? null);
+        }
+        const key = versionKeys.get(cacheKey);
+        if (!key) continue;
+        next.set(key, [...(next.get(key) ?? []), ...stages.map((stage) => ({ secretId, stage }))]);
       }
     }
-    return held;
+    held = next;
   }
 
-  function judge(label: string, held: Map<string, Array<{ secretId: string; stage: Stage }>>, at: number): void {
+  function judge(label: string, at: number): void {
     const live = probe.liveKeys();
     for (const key of alive) {
       if (live.has(key)) continue;
@@ -123,18 +141,20 @@ export function createInvariantMonitor(options: MonitorOptions): InvariantMonito
     deaths,
     nameOf,
     watchSecret: (secretId) => void secrets.add(secretId),
+    unwatchSecret: (secretId) => void secrets.delete(secretId),
+    refresh,
     async guard(label, fn) {
-      const held = await stagesNow();
-      judge(`before ${label}`, held, now());
+      judge(`before ${label}`, now());
       try {
         return await fn();
       } finally {
-        judge(label, held, now());
+        judge(label, now());
       }
     },
     async promoting(secretId, fn) {
       const before = await currentKey(secretId);
       const result = await fn();
+      await refresh();
       const after = await currentKey(secretId);
       // The latest rotation that replaced a credential sets its window.
       if (before !== undefined && after !== undefined && after !== before) {
@@ -145,7 +165,8 @@ export function createInvariantMonitor(options: MonitorOptions): InvariantMonito
     },
     openWindows: () => [...replacedUntil.values()].filter((until) => until > now()).length,
     async sweep(label) {
-      judge(label, await stagesNow(), now());
+      judge(label, now());
+      await refresh();
     },
     async checkCurrentWorks(secretId, label) {
       const key = await currentKey(secretId);

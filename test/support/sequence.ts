@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobName } from '../../jobs/index.ts';
@@ -8,6 +9,7 @@ import { createAlerter } from '../../src/alerts/alerter.ts';
 import { processJob } from '../../src/queue/worker.ts';
 import { lockKey } from '../../src/rotation/credential-lock.ts';
 import { createQueue } from '../../src/queue/producer.ts';
+import { createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/secrets/secret-values.ts';
 import type { CredlyFake } from '../fakes/credly.fake.ts';
 import { OPEN_GATE, Pauser, type Gate, type World } from './holders.ts';
@@ -32,8 +34,17 @@ export type Action =
   | { kind: 'flush-redis' }
   /** An operator writes the previous credential back (if it still works), in one accepted form. */
   | { kind: 'rollback'; form: 'token' | 'bare' | 'full' }
-  /** The inventory names another secret (tokens: the operator copied the value there first). */
+  /**
+   * The inventory names another secret. A token's secret was moved there by the operator (value
+   * and consumers); an application's new secret does not exist yet, and its consumers still read
+   * the old one.
+   */
   | { kind: 'rename' }
+  /**
+   * The secret is deleted. An OAuth application is recreated into it by the next check; a token
+   * cannot be (the job fails, alerted), so the operator restores it after that check.
+   */
+  | { kind: 'secret-lost' }
   /** The provider refuses the next matching call. */
   | { kind: 'refuse'; call: 'create' | 'test' | 'list' | 'delete' }
   /** Time passes until every overlap window so far has ended. */
@@ -149,8 +160,24 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
       case 'rename': {
         renames += 1;
         const next = `${world.secretId.replace(/-renamed-\d+$/, '')}-renamed-${renames}`;
-        if (world.kind === 'credly-authorization-token') await world.store.putCurrent(next, (await world.store.readCurrent(world.secretId)).secretString);
+        const old = world.secretId;
         world.renameSecret(next);
+        if (world.kind === 'credly-authorization-token') {
+          // A token's secret is moved by the operator, with its consumers: the old name is gone.
+          await world.store.putCurrent(next, (await world.store.readCurrent(old)).secretString);
+          await deleteSecret(old);
+          world.monitor.unwatchSecret(old);
+        }
+        // An application's inventory names a new secret; consumers still read the old one.
+
+        break;
+      }
+      case 'secret-lost': {
+        const before = (await world.store.readCurrent(world.secretId)).secretString;
+        await deleteSecret(world.secretId);
+        await world.monitor.refresh();
+        await job('check-credential', check(false));
+        if (world.kind === 'credly-authorization-token') await world.store.putCurrent(world.secretId, before);
         break;
       }
       case 'refuse':
@@ -160,10 +187,15 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
         await sleep(windowMs + 50);
         break;
     }
+    // The operator's writes (rollback, rename, a lost secret) changed stages behind the holders' backs.
+    await world.monitor.refresh();
     await dueRevokes();
     result.maxLiveMade = Math.max(result.maxLiveMade, world.liveMadeByRotator());
   }
   fake.faults.clear();
+  // The schedule's next tick: whatever the history left (a renamed or lost secret, a failed rotation) it settles.
+  await job('check-credential', check(false));
+  await dueRevokes();
   await world.monitor.sweep('after the sequence');
   await world.monitor.checkCurrentWorks(world.secretId, 'after the sequence');
   result.violations.push(...world.monitor.violations);
@@ -171,8 +203,10 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
   for (const id of result.failedJobs) if (result.alerts.get(id) !== 1) result.violations.push(`job ${id} failed for good with ${result.alerts.get(id) ?? 0} alert(s), expected 1`);
   for (const [id, n] of result.alerts) if (!result.failedJobs.includes(id)) result.violations.push(`${n} alert(s) for job ${id}, which did not fail for good`);
   // Bounded: the current, the pending, the previous and one orphan of a crash, every generation
-  // still inside its window, and what each earlier secret's stages hold after a rename.
-  result.liveBound = 4 + world.monitor.openWindows() + 2 * renames;
+  // still inside its window, what each earlier secret's stages hold after a rename, and per lost
+  // secret the application in use before (left for a person to confirm, or to its window's end).
+  const lost = actions.filter((a) => a.kind === 'secret-lost').length;
+  result.liveBound = 4 + world.monitor.openWindows() + 2 * renames + lost;
   if (world.liveMadeByRotator() > result.liveBound) result.violations.push(`${world.liveMadeByRotator()} live credentials made by the rotator (bound ${result.liveBound})`);
   const { text } = await dumpRedis(redis, `${world.prefix}*`);
   const logs = world.logs.join('\n');
@@ -180,6 +214,15 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
   if (leaked.length) result.violations.push(`${leaked.length} secret value(s) in Redis, the logs or an alert`);
   await queue.close();
   return result;
+}
+
+async function deleteSecret(secretId: string): Promise<void> {
+  const client = createSecretsManagerClient();
+  try {
+    await client.send(new DeleteSecretCommand({ SecretId: secretId, ForceDeleteWithoutRecovery: true }));
+  } finally {
+    client.destroy();
+  }
 }
 
 async function rollback(fake: CredlyFake, world: World, form: 'token' | 'bare' | 'full'): Promise<void> {
