@@ -36,6 +36,11 @@ export interface RotatorOptions {
   requestTimeoutMs?: number;
   /** Client-side limits on provider calls (Credly: per organization). Default: none. */
   limiter?: RateLimiter;
+  /**
+   * Wait before asking a provider again to confirm a refusal or an absence (a refused OAuth
+   * client, a token missing from a listing), in ms. Default: the providers' (1–2 s).
+   */
+  recheckDelayMs?: number;
 }
 
 /** The Credly budget applies to `credly:<organization>` keys; other keys are not limited here. */
@@ -61,10 +66,12 @@ export function createRotators(options: RotatorOptions): RotatorRegistry {
   };
   const tokens = perApiBase((apiBase) => createCredlyClient({ apiBase, ...http }));
   const applications = perApiBase((apiBase) => createCredlyOAuthClient({ apiBase, ...http }));
+  const recheck = options.recheckDelayMs;
   return {
-    'credly-authorization-token': createCredlyTokenProvider(tokens),
+    'credly-authorization-token': createCredlyTokenProvider(tokens, recheck === undefined ? {} : { relistDelayMs: recheck }),
     'credly-oauth-application': createCredlyOAuthAppProvider({
       clientFor: applications,
+      ...(recheck === undefined ? {} : { confirmDelayMs: recheck }),
       async managerToken(credential) {
         // Validated at load: managedBy names a credly-authorization-token of the same organization.
         const manager = options.inventory.credentials.find((c) => c.id === credential.managedBy);

@@ -81,7 +81,7 @@ const schema = z.object({
     .refine((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65535, 'must be a port number from 0 to 65535 (0 picks a free port)')
     .transform(Number),
   ROTATOR_SHUTDOWN_GRACE: durationVariable('30s', 'must be a duration like 30s, 2m or 1m30s'),
-  ROTATOR_LOCK_DURATION: durationVariable('30s', 'must be a duration of at least 1s, like 30s or 2m', 1_000),
+  ROTATOR_LOCK_DURATION: durationVariable('30s', 'must be a duration of at least 5s, like 30s or 2m', 5_000),
   ROTATOR_JOB_ATTEMPTS: z
     .string()
     .default('5')

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log/logger.ts';
+import { ProviderAuthError } from '../providers/errors.ts';
 import { SecretNotFoundError } from '../secrets/errors.ts';
 import { AWSPENDING, type SecretStore } from '../secrets/secret-store.ts';
 import type { CredentialLock, HeldLock } from './credential-lock.ts';
 import { CredentialBusyError, RevokeDeferredError, RevokeRefusedError, RotationStepError, WeakerCredentialError } from './errors.ts';
+import { runFenced } from './fence.ts';
 import { reap, revokeReplaced, type RevokeVerdict } from './retire.ts';
 import type { GuardSecrets } from './revoke-guard.ts';
 import type { Inspection, RevokeResult, RotationProvider } from './rotation-provider.ts';
@@ -34,7 +37,14 @@ export interface RotationDeps {
   /** Enqueues the delayed revoke of the previous credential; one per rotation however often it is called. */
   scheduleRevoke(request: RevokeRequest, delayMs: number): Promise<void>;
   now(): Date;
+  /**
+   * Waits before asking again when the provider refuses a credential it created a moment ago (it
+   * may not know it everywhere yet). Default: 2 s, then 5 s; after those the refusal stands.
+   */
+  freshRefusalDelaysMs?: readonly number[];
 }
+
+const FRESH_REFUSAL_DELAYS_MS = [2_000, 5_000];
 
 export interface RotationOutcome {
   action: 'rotated' | 'not-due' | 'already-done';
@@ -69,11 +79,16 @@ async function readCurrentSecret<S>(deps: RotationDeps, provider: RotationProvid
   }
 }
 
+/**
+ * Runs `fn` as the lock's holder, fenced: every provider and Secrets Manager call inside checks the
+ * lease first and is aborted when it is lost (fence.ts), and every state write is compare-and-set
+ * against the holder's token.
+ */
 async function withLock<T>(lock: CredentialLock, credentialId: string, fn: (held: HeldLock) => Promise<T>): Promise<T> {
   const held = await lock.acquire(credentialId);
   if (!held) throw new CredentialBusyError(credentialId);
   try {
-    return await fn(held);
+    return await runFenced(held, () => fn(held));
   } finally {
     await held.release();
   }
@@ -108,15 +123,15 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
       const expiry = inspection.expiresAt
         ? { expiresAt: inspection.expiresAt.toISOString(), daysToExpiry: daysUntil(inspection.expiresAt, now) }
         : {};
-      await deps.state.updateStatus(id, {
-        lastCheckAt: now.toISOString(),
-        expiresAt: expiry.expiresAt,
-        daysToExpiry: expiry.daysToExpiry?.toString(),
-      });
-      await reap(deps, provider, credential, current, log, () => held.signal.throwIfAborted());
+      await deps.state.updateStatus(
+        id,
+        { lastCheckAt: now.toISOString(), expiresAt: expiry.expiresAt, daysToExpiry: expiry.daysToExpiry?.toString() },
+        held.token,
+      );
+      await reap(deps, provider, credential, current, log, () => held.assertHeld());
       if (!inspection.due && !request.force) {
         const summary = `not due: ${inspection.reason}`;
-        await deps.state.updateStatus(id, { lastResult: 'not-due', lastSummary: summary });
+        await deps.state.updateStatus(id, { lastResult: 'not-due', lastSummary: summary }, held.token);
         log.info({ ...expiry }, 'rotation: not due');
         return { action: 'not-due', summary, ...expiry };
       }
@@ -130,7 +145,7 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
         forced: !inspection.due,
       };
       await deps.state.addRotationJob(id, request.jobId);
-      await deps.state.save(record);
+      await deps.state.save(record, held.token);
       log.info({ rotationId: record.rotationId, previousRef: record.previousRef, forced: record.forced, reason: inspection.reason }, 'rotation: started');
       return continueRotation(deps, provider, credential, record, held, log, { current, inspection });
     }
@@ -162,9 +177,9 @@ async function continueRotation<C extends RotatableCredential, S>(
   const { id, secretId } = credential;
   const { rotationId } = record;
   const advance = async (next: RotationRecord['step'], extra: Partial<RotationRecord> = {}) => {
-    held.signal.throwIfAborted();
+    held.assertHeld();
     record = { ...record, ...extra, step: next };
-    await deps.state.save(record);
+    await deps.state.save(record, held.token);
   };
   const readPending = async () => {
     const stored = await deps.secrets.readVersion(secretId, rotationId);
@@ -176,7 +191,7 @@ async function continueRotation<C extends RotatableCredential, S>(
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof RotationStepError && error.permanent) await deps.state.clear(id, rotationId);
+      if (error instanceof RotationStepError && error.permanent) await deps.state.clear(id, rotationId, held.token);
       throw error;
     }
   };
@@ -202,7 +217,7 @@ async function continueRotation<C extends RotatableCredential, S>(
         ...(fresh ? { inspection: fresh.inspection } : {}),
       };
       const issued = await step(id, 'create', () => provider.issue(credential, current, context));
-      held.signal.throwIfAborted();
+      held.assertHeld();
       // Stored at once, in the step that received it: a crash from here on leaves it findable.
       const value = provider.serializeSecret(issued.secret, secretId);
       await step(id, 'store', () =>
@@ -221,11 +236,11 @@ async function continueRotation<C extends RotatableCredential, S>(
     await abandonOnPermanent(async () => {
       const pending = await step(id, 'test', readPending);
       const current = fresh?.current ?? (await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId)));
-      await step(id, 'test', () => provider.test(credential, pending, { current, previousRef: record.previousRef, capabilitiesChecked })).catch(
+      await step(id, 'test', () => testFresh(deps, log, () => provider.test(credential, pending, { current, previousRef: record.previousRef, capabilitiesChecked }))).catch(
         async (error: unknown) => {
           if (error instanceof RotationStepError && error.cause instanceof WeakerCredentialError) {
             // Stored but never promoted: off AWSPENDING first (no stage may hold a revoked credential), then deleted.
-            held.signal.throwIfAborted();
+            held.assertHeld();
             await deps.secrets.unlabel(secretId, AWSPENDING, rotationId);
             await provider.revoke(credential, current, error.cause.ref).catch(() => undefined);
           }
@@ -237,7 +252,7 @@ async function continueRotation<C extends RotatableCredential, S>(
     });
   }
   if (record.step === 'finish') {
-    held.signal.throwIfAborted();
+    held.assertHeld();
     await step(id, 'finish', () => deps.secrets.promote(secretId, rotationId));
     log.info({ rotationId }, 'rotation: new credential promoted to AWSCURRENT');
     await advance('revoke');
@@ -257,7 +272,7 @@ async function continueRotation<C extends RotatableCredential, S>(
     previous = await scheduleAt(new Date(now.getTime() + credential.revokePreviousAfterMs));
   } else {
     try {
-      const fence = () => held.signal.throwIfAborted();
+      const fence = () => held.assertHeld();
       const verdict = await step(id, 'revoke', () => revokeReplaced(deps, provider, credential, acting, { rotationId, previousRef: record.previousRef }, fence));
       if (verdict.action === 'deferred') previous = await scheduleAt(verdict.until);
       else previous = { state: await settle(deps, id, record.previousRef, verdict, log), revokeAt: '' };
@@ -289,13 +304,31 @@ async function continueRotation<C extends RotatableCredential, S>(
     previousRef: record.previousRef,
     previousRevokeAt: previous.revokeAt,
     previousState: previous.state,
-  });
-  await deps.state.clear(id, rotationId);
+  }, held.token);
+  await deps.state.clear(id, rotationId, held.token);
   log.info({ rotationId, previousState: previous.state, daysToExpiry: outcome.daysToExpiry }, 'rotation: finished');
   // A rotation that began without a known credential (a lost secret) deletes nothing in its run.
-  if (record.previousRef !== '') await reap(deps, provider, credential, acting, log, () => held.signal.throwIfAborted());
+  if (record.previousRef !== '') await reap(deps, provider, credential, acting, log, () => held.assertHeld());
   if (revokeFailure) throw revokeFailure;
   return outcome;
+}
+
+/**
+ * The test of a credential made a moment ago. A refusal (401) may only mean the provider has not
+ * spread it yet: asked again after the delays, a bounded number of times, before it counts.
+ */
+async function testFresh(deps: RotationDeps, log: Logger, test: () => Promise<void>): Promise<void> {
+  const delays = deps.freshRefusalDelaysMs ?? FRESH_REFUSAL_DELAYS_MS;
+  for (let n = 0; ; n += 1) {
+    try {
+      return await test();
+    } catch (error) {
+      const refused = error instanceof ProviderAuthError && error.status === 401;
+      if (!refused || n >= delays.length) throw error;
+      log.warn({ attempt: n + 1, waitMs: delays[n] }, 'rotation: the new credential was refused right after creation; asking again');
+      await delay(delays[n]);
+    }
+  }
 }
 
 function describeRevoke(result: RevokeResult): string {
@@ -347,7 +380,7 @@ export async function revokePrevious<C extends RotatableCredential, S>(
   const log = logger.child({ credentialId: credential.id, rotationId: request.rotationId, previousRef: request.previousRef });
   return withLock(deps.lock, credential.id, async (held) => {
     const current = await step(credential.id, 'read-secret', () => readCurrentSecret(deps, provider, credential.secretId));
-    const fence = () => held.signal.throwIfAborted();
+    const fence = () => held.assertHeld();
     const verdict = await step(credential.id, 'revoke', () => revokeReplaced(deps, provider, credential, current, request, fence));
     if (verdict.action === 'deferred') {
       log.info({ until: verdict.until.toISOString() }, 'rotation: revoke deferred to the end of an overlap window');
@@ -355,7 +388,7 @@ export async function revokePrevious<C extends RotatableCredential, S>(
     }
     const state = await step(credential.id, 'revoke', () => settle(deps, credential.id, request.previousRef, verdict, log));
     const status = await deps.state.readStatus(credential.id);
-    if (status.previousRef === request.previousRef) await deps.state.updateStatus(credential.id, { previousState: state, previousRevokeAt: '' });
+    if (status.previousRef === request.previousRef) await deps.state.updateStatus(credential.id, { previousState: state, previousRevokeAt: '' }, held.token);
     log.info({ state }, 'rotation: previous credential handled');
     return { action: 'rotated', rotationId: request.rotationId, previousState: state, summary: `previous ${request.previousRef}: ${state}` };
   });

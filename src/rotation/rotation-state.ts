@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { lockKey } from './credential-lock.ts';
+import { LeaseLostError } from './errors.ts';
 
 /**
  * What the rotator remembers in Redis between jobs: the rotation in flight per credential (so a
@@ -53,9 +55,13 @@ export interface CredentialStatus {
 
 export interface RotationStateStore {
   get(credentialId: string): Promise<RotationRecord | undefined>;
-  save(record: RotationRecord): Promise<void>;
-  /** Ends the rotation; a record of another rotation id is left alone. */
-  clear(credentialId: string, rotationId: string): Promise<void>;
+  /**
+   * Writes the record, only while `lockToken` holds the credential's lock (compare-and-set in one
+   * script): a holder whose lock lapsed gets LeaseLostError and cannot overwrite a newer record.
+   */
+  save(record: RotationRecord, lockToken: string): Promise<void>;
+  /** Ends the rotation, under the same condition; a record of another rotation id is left alone. */
+  clear(credentialId: string, rotationId: string, lockToken: string): Promise<void>;
   readStatus(credentialId: string): Promise<CredentialStatus>;
   /**
    * The status and the live rotation step of many credentials at once, in their order: pipelined
@@ -69,11 +75,25 @@ export interface RotationStateStore {
   addRotationJob(credentialId: string, jobId: string): Promise<void>;
   /** Whether the job took part in a rotation of the credential (the last ROTATION_JOBS_KEPT such jobs are known). */
   tookPart(credentialId: string, jobId: string): Promise<boolean>;
-  /** Merges fields into the status; `undefined` leaves a field, `''` clears it. */
-  updateStatus(credentialId: string, fields: Partial<Record<keyof CredentialStatus, string | undefined>>): Promise<void>;
+  /**
+   * Merges fields into the status; `undefined` leaves a field, `''` clears it. With `lockToken`
+   * (a lock holder's write), only while that token holds the credential's lock.
+   */
+  updateStatus(credentialId: string, fields: Partial<Record<keyof CredentialStatus, string | undefined>>, lockToken?: string): Promise<void>;
 }
 
-const CLEAR_IF = `if redis.call('hget', KEYS[1], 'rotationId') == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+// Fenced writes: KEYS[1] is the credential's lock, KEYS[2] the hash; both under the (hash-tagged)
+// prefix, so one slot in Redis Cluster. ARGV[1] the holder's token; 0 when it does not hold the lock.
+// WRITE: ARGV[2] = n, then n field/value pairs to set, then fields to delete.
+const FENCED_WRITE = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+local n = tonumber(ARGV[2])
+if n > 0 then redis.call('hset', KEYS[2], unpack(ARGV, 3, 2 + 2 * n)) end
+if #ARGV > 2 + 2 * n then redis.call('hdel', KEYS[2], unpack(ARGV, 3 + 2 * n)) end
+return 1`;
+// CLEAR: ARGV[2] the rotation id; a record of another rotation is left alone.
+const FENCED_CLEAR = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('hget', KEYS[2], 'rotationId') == ARGV[2] then redis.call('del', KEYS[2]) end
+return 1`;
 
 export function rotationKey(prefix: string, credentialId: string): string {
   return `${prefix}:rotation:${credentialId}`;
@@ -96,6 +116,11 @@ function isStep(value: string | undefined): value is RotationStep {
 const OVERVIEW_BATCH = 1000;
 
 export function createRotationStateStore(redis: Redis, prefix: string): RotationStateStore {
+  const fenced = async (credentialId: string, script: string, key: string, token: string, args: string[], what: string) => {
+    const done = await redis.eval(script, 2, lockKey(prefix, credentialId), key, token, ...args);
+    if (done !== 1) throw new LeaseLostError(credentialId, `the lock is no longer this holder's; ${what} refused`);
+  };
+  const writeArgs = (set: Record<string, string>, del: string[]) => [String(Object.keys(set).length), ...Object.entries(set).flat(), ...del];
   return {
     async get(credentialId) {
       const h = await redis.hgetall(rotationKey(prefix, credentialId));
@@ -111,12 +136,14 @@ export function createRotationStateStore(redis: Redis, prefix: string): Rotation
         forced: h.forced === 'true',
       };
     },
-    async save(record) {
+    async save(record, lockToken) {
       const { credentialId, forced, ...rest } = record;
-      await redis.hset(rotationKey(prefix, credentialId), { ...rest, forced: String(forced) });
+      const set: Record<string, string> = { forced: String(forced) };
+      for (const [field, value] of Object.entries(rest)) if (value !== undefined) set[field] = String(value);
+      await fenced(credentialId, FENCED_WRITE, rotationKey(prefix, credentialId), lockToken, writeArgs(set, []), 'rotation record write');
     },
-    async clear(credentialId, rotationId) {
-      await redis.eval(CLEAR_IF, 1, rotationKey(prefix, credentialId), rotationId);
+    async clear(credentialId, rotationId, lockToken) {
+      await fenced(credentialId, FENCED_CLEAR, rotationKey(prefix, credentialId), lockToken, [rotationId], 'rotation record clear');
     },
     async readStatus(credentialId) {
       return (await redis.hgetall(statusKey(prefix, credentialId)));
@@ -145,7 +172,7 @@ export function createRotationStateStore(redis: Redis, prefix: string): Rotation
     async tookPart(credentialId, jobId) {
       return (await redis.zscore(rotationJobsKey(prefix, credentialId), jobId)) !== null;
     },
-    async updateStatus(credentialId, fields) {
+    async updateStatus(credentialId, fields, lockToken) {
       const set: Record<string, string> = {};
       const del: string[] = [];
       for (const [key, value] of Object.entries(fields)) {
@@ -154,6 +181,7 @@ export function createRotationStateStore(redis: Redis, prefix: string): Rotation
         else set[key] = value;
       }
       const key = statusKey(prefix, credentialId);
+      if (lockToken !== undefined) return fenced(credentialId, FENCED_WRITE, key, lockToken, writeArgs(set, del), 'status write');
       const multi = redis.multi();
       if (Object.keys(set).length) multi.hset(key, set);
       if (del.length) multi.hdel(key, ...del);

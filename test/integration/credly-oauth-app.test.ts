@@ -94,9 +94,9 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
   };
   const startWorker = async (appSecretId: string) => {
     const inventory = inventoryFor(appSecretId);
-    const rotators = createRotators({ inventory, secrets, requestTimeoutMs: 1_000 });
-    const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 2_000, rotators });
-    const started: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 2_000 });
+    const rotators = createRotators({ inventory, secrets, requestTimeoutMs: 1_000, recheckDelayMs: 200 });
+    const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, rotators });
+    const started: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 5_000 });
     await started.waitUntilReady();
     return started;
   };
@@ -197,8 +197,9 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
   });
 
   it('recreates the application when its managing token is rotated between reading and use, with the token now stored', async () => {
-    // Read 1: the reaping before the rotation; read 2: the create, which meets the revoked token.
-    const t = await setup({ secret: 'wrong', managerRotatesAfterRead: 2 });
+    // Read 1: the listing that confirms the refusal; read 2: the reaping before the rotation;
+    // read 3: the create, which meets the revoked token.
+    const t = await setup({ secret: 'wrong', managerRotatesAfterRead: 3 });
     const result = await t.run();
     expect(result).toMatchObject({ state: 'completed', outcome: { action: 'rotated' } });
     const now = await t.current();
@@ -245,6 +246,71 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
     expect(result.outcome).toMatchObject({ action: 'rotated' });
     expect(result.outcome!.summary).toContain(`previous ${t.app.id}: revoked`);
     expect(t.liveApps().map((a) => a.id)).toEqual([(await t.current()).applicationId]);
+  });
+
+  it('recreates when the refusal is confirmed: invalid_client twice, after a delay, with the application still listed', async () => {
+    const t = await setup({ secret: 'wrong' });
+    const result = await t.run();
+    expect(result.state, result.reason).toBe('completed');
+    // The refused secret was asked twice, the delay apart, before anything was created.
+    const grants = fake.requests.filter((r) => r.path === '/oauth/token' && JSON.stringify(r.body ?? '').includes(t.app.uid));
+    expect(grants.length).toBeGreaterThanOrEqual(2);
+    expect(grants[1]!.at.getTime() - grants[0]!.at.getTime()).toBeGreaterThanOrEqual(200);
+    expect(t.logs.some((l) => l.includes('client secret refused by Credly twice (invalid_client)'))).toBe(true);
+  });
+
+  it('recreates an application Credly no longer lists: its grant refused, the listing without it', async () => {
+    const t = await setup();
+    fake.state.deleteApplication(fake.state.findApplication(t.org, t.app.id)!);
+    const result = await t.run();
+    expect(result.state, result.reason).toBe('completed');
+    expect(t.logs.some((l) => l.includes(`application ${t.app.id} is no longer listed`))).toBe(true);
+    const now = await t.current();
+    expect(fake.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
+  });
+
+  it('a single 401 from a proxy on the grant does not destroy the working application', async () => {
+    const t = await setup();
+    fake.faults.add({ match: { method: 'POST', path: '/oauth/token', server: 'web' }, fault: { kind: 'status', status: 401 } });
+    const result = await t.run();
+    expect(result.outcome, result.reason).toMatchObject({ status: 'skipped', action: 'not-due' });
+    expect((await t.current()).applicationId).toBe(t.app.id);
+    expect(t.liveApps().map((a) => a.id)).toEqual([t.app.id]);
+  });
+
+  it('a single invalid_client during an outage does not destroy the working application either', async () => {
+    const t = await setup();
+    const body = JSON.stringify({ error: 'invalid_client', error_description: 'Client authentication failed' });
+    fake.faults.add({ match: { method: 'POST', path: '/oauth/token', server: 'web' }, fault: { kind: 'status', status: 401, body, contentType: 'application/json' } });
+    const result = await t.run();
+    expect(result.outcome, result.reason).toMatchObject({ status: 'skipped', action: 'not-due' });
+    expect(t.liveApps().map((a) => a.id)).toEqual([t.app.id]);
+  });
+
+  it('401s without invalid_client while the application is listed fail the job transiently, after its retries, and recreate nothing', async () => {
+    const t = await setup();
+    fake.faults.add({ match: { method: 'POST', path: '/oauth/token', server: 'web' }, times: Infinity, fault: { kind: 'status', status: 401 } });
+    const result = await t.run();
+    expect(result.state).toBe('failed');
+    expect(result.reason).toContain('without saying invalid_client, and the application is still listed: not recreated on that evidence');
+    // Transient: every attempt of the job was spent, none failed as permanent.
+    expect(t.logs.filter((l) => l.includes('"msg":"job: failed"') && l.includes('"permanent":false'))).toHaveLength(5);
+    expect((await t.current()).applicationId).toBe(t.app.id);
+    expect(t.liveApps().map((a) => a.id)).toEqual([t.app.id]);
+    expect(fake.state.isClientValid(t.app.uid, t.app.secret)).toBe(true);
+  });
+
+  it('a brand-new application refused once right after creation is asked again, not abandoned', async () => {
+    const t = await setup();
+    const body = JSON.stringify({ error: 'invalid_client', error_description: 'Client authentication failed' });
+    // Grant 1 is the check of the working application; grant 2 the test of the new one.
+    fake.faults.add({ match: { method: 'POST', path: '/oauth/token', server: 'web' }, skip: 1, fault: { kind: 'status', status: 401, body, contentType: 'application/json' } });
+    const result = await t.run(true);
+    expect(result.state, result.reason).toBe('completed');
+    expect(result.outcome).toMatchObject({ action: 'rotated' });
+    const now = await t.current();
+    expect(t.rotatorApps().map((a) => a.id)).toEqual([now.applicationId]);
+    expect(t.logs.some((l) => l.includes('the new credential was refused right after creation; asking again'))).toBe(true);
   });
 });
 

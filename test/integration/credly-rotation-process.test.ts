@@ -66,7 +66,7 @@ credentials:
   const env = {
     ROTATOR_CONFIG: configPath,
     ROTATOR_QUEUE_PREFIX: prefix,
-    ROTATOR_LOCK_DURATION: '2s',
+    ROTATOR_LOCK_DURATION: '5s',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url,
     LOG_LEVEL: 'debug',
   };
@@ -251,7 +251,7 @@ credentials:
 `,
     );
     const prefix = `{proc-${run}}`;
-    const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: prefix, ROTATOR_LOCK_DURATION: '2s', AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url, LOG_LEVEL: 'debug' };
+    const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: prefix, ROTATOR_LOCK_DURATION: '5s', AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url, LOG_LEVEL: 'debug' };
     const startWorker = async () => {
       const worker = spawnRotator(['worker'], env);
       processes.track(worker);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseInventory } from '../../src/config/index.ts';
+import { createCredentialLock } from '../../src/rotation/credential-lock.ts';
 import { createRotationStateStore } from '../../src/rotation/rotation-state.ts';
 import { collectStatus } from '../../src/status/collect.ts';
 
@@ -19,7 +20,10 @@ describe('status over many credentials (real Redis)', () => {
     const { credentials } = parseInventory(lines.join('\n'));
     const state = createRotationStateStore(redis, prefix);
     for (let i = 0; i < count; i += 3) await state.updateStatus(`dg-${i}`, { lastResult: i % 2 ? 'valid' : 'invalid-credential', lastCheckAt: '2026-12-01T03:00:00.000Z' });
-    await state.save({ credentialId: 'dg-1001', rotationId: randomUUID(), jobId: 'j', step: 'test', startedAt: '2026-12-01T03:00:00.000Z', previousRef: 'old', forced: false });
+    // A record is written only by the holder of the credential's lock.
+    const held = await createCredentialLock(redis, { prefix }).acquire('dg-1001');
+    await state.save({ credentialId: 'dg-1001', rotationId: randomUUID(), jobId: 'j', step: 'test', startedAt: '2026-12-01T03:00:00.000Z', previousRef: 'old', forced: false }, held!.token);
+    await held!.release();
 
     const view = await collectStatus({ credentials, state, queue: { getJobCounts: async () => ({ waiting: 0 }) }, now: new Date('2026-12-02T00:00:00Z') });
     expect(view.credentials.map((c) => c.id)).toEqual(credentials.map((c) => c.id));

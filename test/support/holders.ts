@@ -191,7 +191,8 @@ ${
         : fake.state.applications(organizationId).filter((a) => isOurs(a.description)).length,
     secretValues: () => [...fake.state.tokens(organizationId).map((t) => t.token), ...fake.state.applications(organizationId).map((a) => a.secret)],
     holder(gate = OPEN_GATE) {
-      const rotators = createRotators({ inventory, secrets: store, requestTimeoutMs: 3_000 });
+      // A refused application secret is asked again after a short delay here (the default waits seconds).
+      const rotators = createRotators({ inventory, secrets: store, requestTimeoutMs: 3_000, recheckDelayMs: 100 });
       const base = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 30_000, rotators });
       const guardProvider = <P extends object>(provider: P): P =>
         wrapCalls(provider, PURE_PROVIDER_METHODS, async (name, _args, call) => {

@@ -84,9 +84,9 @@ describe('environment', () => {
     expect(refusal({ ROTATOR_QUEUE_PREFIX: prefix }).problems.map((p) => p.path)).toEqual(['ROTATOR_QUEUE_PREFIX']);
   });
 
-  it.each(['500ms', 'soon', '0s'])('refuses ROTATOR_LOCK_DURATION="%s": a lock shorter than a second would lapse between renewals', (value) => {
+  it.each(['500ms', 'soon', '0s', '2s', '4999ms'])('refuses ROTATOR_LOCK_DURATION="%s": a lease under 5s is not renewed reliably on a loaded host', (value) => {
     expect(refusal({ ROTATOR_LOCK_DURATION: value }).problems).toEqual([
-      { path: 'ROTATOR_LOCK_DURATION', message: 'must be a duration of at least 1s, like 30s or 2m' },
+      { path: 'ROTATOR_LOCK_DURATION', message: 'must be a duration of at least 5s, like 30s or 2m' },
     ]);
   });
 

@@ -57,7 +57,7 @@ function stubClient(tokens: CredlyToken[], overrides: Partial<CredlyClient> = {}
     },
     ...overrides,
   };
-  return { provider: createCredlyTokenProvider(() => client), deleted, created };
+  return { provider: createCredlyTokenProvider(() => client, { relistDelayMs: 1 }), deleted, created };
 }
 
 describe('Credly token provider', () => {
@@ -82,12 +82,17 @@ describe('Credly token provider', () => {
     expect((await provider.inspect(config(), { token: current.token, tokenId: randomUUID() }, NOW)).ref).toBe(current.id);
   });
 
-  it('fails for good when the provider no longer lists the stored token', async () => {
-    const { provider } = stubClient([token(), token()]);
+  it('fails for good when the provider no longer lists the stored token, in three readings of the listing', async () => {
+    let readings = 0;
+    const tokens = [token(), token()];
+    const { provider } = stubClient(tokens, { listTokens: async () => ((readings += 1), tokens) });
     const error = await provider.inspect(config(), { token: 'credlytoken_gone', tokenId: 'a-gone-id' }, NOW).catch((e: unknown) => e as Error);
     expect(error).toBeInstanceOf(CredentialNotListedError);
     expect(isPermanent(error)).toBe(true);
-    expect((error as Error).message).toBe('credential "credly-main": the provider no longer lists token a-gone-id; it was deleted or the secret holds a stale value');
+    expect(readings).toBe(3);
+    expect((error as Error).message).toBe(
+      'credential "credly-main": the provider no longer lists token a-gone-id (in 3 readings of the listing); it was deleted or the secret holds a stale value',
+    );
   });
 
   it('explains a refused stored token: what happened and where to put a new one, without the token', async () => {

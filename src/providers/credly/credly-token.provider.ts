@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { CredlyTokenConfig } from '../../config/index.ts';
 import { formatDuration } from '../../config/index.ts';
 import { CredentialNotListedError, WeakerCredentialError } from '../../rotation/errors.ts';
@@ -8,6 +9,11 @@ import type { CredlyClient, CredlyToken } from './credly-client.ts';
 import { parseMarker, rotatorDescription } from './marker.ts';
 
 const DAY_MS = 86_400_000;
+/**
+ * Readings of the listing before the stored token counts as gone: a listing read page by page
+ * while tokens are created or deleted shifts under the reader and can skip one.
+ */
+const LISTING_READS = 3;
 
 /** Says what a refused stored token means for the person who must act on it. */
 function explainRefusal(credential: CredlyTokenConfig, error: unknown): unknown {
@@ -52,7 +58,11 @@ function toSecret(token: CredlyToken, organizationId: string, rotatedAt: string)
 }
 
 /** Credly authorization tokens: new token with the current one, Basic-auth test, DELETE of the old one. */
-export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenConfig) => CredlyClient): RotationProvider<CredlyTokenConfig, CredlyTokenSecret> {
+export function createCredlyTokenProvider(
+  clientFor: (credential: CredlyTokenConfig) => CredlyClient,
+  options: { relistDelayMs?: number } = {},
+): RotationProvider<CredlyTokenConfig, CredlyTokenSecret> {
+  const relistDelayMs = options.relistDelayMs ?? 1_000;
   const list = async (credential: CredlyTokenConfig, acting: CredlyTokenSecret) => {
     try {
       return await clientFor(credential).listTokens(acting.token, credential.organizationId);
@@ -67,9 +77,16 @@ export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenCon
     expiryOf: (secret) => (secret.expiresAt ? new Date(secret.expiresAt) : undefined),
 
     async inspect(credential, current, now) {
-      const tokens = await list(credential, current);
-      const token = findCurrent(tokens, current);
-      if (!token) throw new CredentialNotListedError(credential.id, current.tokenId ? `token ${current.tokenId}` : 'the stored token');
+      let token: CredlyToken | undefined;
+      for (let n = 1; !token; n += 1) {
+        token = findCurrent(await list(credential, current), current);
+        if (token) break;
+        if (n >= LISTING_READS) {
+          const what = current.tokenId ? `token ${current.tokenId}` : 'the stored token';
+          throw new CredentialNotListedError(credential.id, `${what} (in ${n} readings of the listing)`);
+        }
+        await delay(relistDelayMs);
+      }
       const left = token.expiresAt.getTime() - now.getTime();
       const due = left <= credential.rotateWhenExpiresWithinMs;
       const days = Math.floor(left / DAY_MS);
