@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { QueueEvents, type Worker } from 'bullmq';
+import { QueueEvents, type Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { parseInventory } from '../../src/config/index.ts';
@@ -30,6 +30,8 @@ export interface ScenarioOptions {
   tokensBefore?: number;
   /** Deadline of one Credly request; default 1 s, so fault runs converge fast. */
   requestTimeoutMs?: number;
+  /** Told of every job's end, with the labels the worker gives metrics. */
+  onJobFinished?: (labels: { credential: string; kind: string; job: string; outcome: string }) => void;
 }
 
 export interface Scenario {
@@ -48,6 +50,10 @@ export interface Scenario {
   stages(): Promise<Map<string, string[]>>;
   /** The values AWSCURRENT, AWSPENDING and AWSPREVIOUS hold now, read by stage. */
   stageValues(): Promise<string[]>;
+  /** The queue, for tests that write jobs past the producer's validation. */
+  queue: Queue;
+  /** The scenario's Redis connection, for raw writes. */
+  redis: Redis;
   /** Marker tokens the rotator created for this credential. */
   rotatorTokens(): FakeCredlyToken[];
   /** Every value of this credential's tokens, for secret searches. */
@@ -104,7 +110,14 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
   let offsetMs = 0;
   const now = () => new Date(Date.now() + offsetMs);
   const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, rotators, now });
-  const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 5_000 });
+  const worker: Worker = createRotatorWorker({
+    connection: redis,
+    prefix,
+    deps,
+    logger,
+    lockDurationMs: 5_000,
+    ...(options.onJobFinished ? { onJobFinished: options.onJobFinished } : {}),
+  });
   await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
 
   const isOurs = (t: FakeCredlyToken) => parseMarker(t.description)?.credentialId === credentialId;
@@ -115,6 +128,8 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     original,
     prefix,
     logs,
+    queue,
+    redis,
     async run(runOptions = {}) {
       if (runOptions.jobId) await queue.remove(runOptions.jobId);
       const job = await enqueue(
