@@ -3,7 +3,7 @@
  * credential, the first losing its lock before each of its calls while the second starts, every
  * pair of (call of A, call of B) run and judged against the invariant. `npm run soak` explores a
  * Credly token and an OAuth application, each with and without an overlap window, every pair;
- * `npm test` the token only, with B paused at every fifth of its calls.
+ * `npm test` the token only, with B paused at every eighth of its calls.
  */
 import { Redis } from 'ioredis';
 import { startCredlyFake } from '../fakes/credly.fake.ts';
@@ -27,8 +27,8 @@ export const interleavings: SoakScenario = async (ctx: SoakContext): Promise<Soa
   try {
     for (const c of CASES.filter((x) => ctx.scale === 'full' || !x.full)) {
       const started = performance.now();
-      // The short form pauses B at every fifth of its calls (a different fifth for each call of A).
-      const stride = ctx.scale === 'full' ? 1 : 5;
+      // The short form pauses B at every eighth of its calls (a different eighth for each call of A).
+      const stride = ctx.scale === 'full' ? 1 : 8;
       const result = await explore(fake, redis, { kind: c.kind, window: c.window, windowMs: c.windowMs, stride, offset: ctx.seed % stride });
       const seconds = ((performance.now() - started) / 1000).toFixed(0);
       ctx.log(`${c.name}: ${result.boundariesA.length} calls of A (${result.boundariesA.join(', ')}), ${result.pairs} pairs, ${seconds} s`);

@@ -21,7 +21,7 @@ describe('properties: random histories of one credential (50 here, 500 in npm ru
   // history; PROPERTY_SEED and PROPERTY_PATH replay it, and only a replay shrinks it (each try is a
   // real history against the real services).
   const replay = replayParameters();
-  test.prop([historyArbitrary], { numRuns: 50, seed: soakSeed(), endOnFailure: replay.path === undefined, ...replay })(
+  test.prop([historyArbitrary(6)], { numRuns: 50, seed: soakSeed(), endOnFailure: replay.path === undefined, ...replay })(
     'AWSCURRENT works, nothing in a stage or inside its window is revoked, live credentials stay bounded, every failure is alerted once',
     async (history) => {
       const result = await playHistory(fake, redis, history);
