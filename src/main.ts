@@ -14,6 +14,7 @@ import type { ValidatorRegistry } from './validation/validate.ts';
 import { createCredlyTokenProvider } from './providers/credly/credly-token.provider.ts';
 import { buildSinks } from './alerts/build-sinks.ts';
 import { createAlerter } from './alerts/alerter.ts';
+import { startEscalation } from './alerts/escalation.ts';
 import { createQueue, enqueue, jobOptions } from './queue/producer.ts';
 import { interleaveByBudget } from './queue/fair-order.ts';
 import { startScheduler } from './queue/scheduler.ts';
@@ -199,12 +200,14 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     redis: connection,
     prefix: env.queuePrefix,
     logger,
+    onMissed: (credentialId) => metrics.scheduleTickMissed(credentialId),
     enqueuer: {
       async enqueue(credentialId, jobId) {
         await enqueue(queue, 'check-credential', { credentialId, trigger: 'schedule' }, { jobId });
       },
     },
   });
+  const escalation = startEscalation({ credentials: inventory.credentials, state: deps.rotation.state, alerter: alerting.alerter, logger, escalateAfterMs: env.escalateAfterMs });
   logger.info(
     { redis: describeRedisUrl(env.redisUrl), prefix: env.queuePrefix, credentials: inventory.credentials.length, sinks: sinks.length },
     'worker: started',
@@ -215,6 +218,7 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     (stopping ??= (async () => {
       logger.info({ graceMs: env.shutdownGraceMs }, 'worker: stopping, waiting for active jobs');
       await scheduler.stop();
+      escalation.stop();
       await ops.close();
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<false>((resolve) => {

@@ -44,6 +44,11 @@ export interface Env {
   credlyRateLimit: RateLimit | 'off';
   /** ROTATOR_REQUEST_TIMEOUT, default 15s: the deadline of one provider request; a call past it is retried like a reset. */
   requestTimeoutMs: number;
+  /**
+   * ROTATOR_ESCALATE_AFTER, default 6h: a credential failing or rotating for longer than this while
+   * it expires within the critical window (7 days) gets a critical alert, daily.
+   */
+  escalateAfterMs: number;
 }
 
 function durationVariable(fallback: string, hint: string, min = 0) {
@@ -105,6 +110,7 @@ const schema = z.object({
       return limit;
     }),
   ROTATOR_REQUEST_TIMEOUT: durationVariable('15s', 'must be a duration of at least 100ms, like 15s', 100),
+  ROTATOR_ESCALATE_AFTER: durationVariable('6h', 'must be a duration of at least 1m, like 6h or 1d', 60_000),
   ROTATOR_DASHBOARD: z.enum(['on', 'off'], { error: () => 'must be on or off' }).default('off'),
   ROTATOR_DASHBOARD_USER: z.string().default('admin'),
   // Never echoed: only its length is judged.
@@ -138,6 +144,7 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
     concurrency: v.ROTATOR_CONCURRENCY,
     credlyRateLimit: v.ROTATOR_CREDLY_RATE_LIMIT,
     requestTimeoutMs: v.ROTATOR_REQUEST_TIMEOUT,
+    escalateAfterMs: v.ROTATOR_ESCALATE_AFTER,
     ...(v.ROTATOR_DASHBOARD === 'on' && v.ROTATOR_DASHBOARD_PASSWORD
       ? { dashboard: { user: v.ROTATOR_DASHBOARD_USER, password: v.ROTATOR_DASHBOARD_PASSWORD } }
       : {}),

@@ -10,6 +10,8 @@ export interface RotatorMetrics {
   readonly registry: Registry;
   jobFinished(labels: { credential: string; kind: string; job: string; outcome: string }, seconds: number): void;
   sinkFailed(sink: string): void;
+  /** A schedule tick missed while the process was alive (then caught up). */
+  scheduleTickMissed(credential: string): void;
 }
 
 export function createMetrics(readStatus: () => Promise<StatusView>): RotatorMetrics {
@@ -26,6 +28,12 @@ export function createMetrics(readStatus: () => Promise<StatusView>): RotatorMet
     help: 'How long a job ran, by kind and job',
     labelNames: ['kind', 'job'],
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
+  const ticksMissed = new Counter({
+    name: 'rotator_schedule_ticks_missed_total',
+    help: 'Schedule ticks missed while the worker was alive (event-loop stalls), each caught up',
+    labelNames: ['credential'],
     registers: [registry],
   });
   const sinkFailures = new Counter({ name: 'rotator_alert_sink_failures_total', help: 'Alerts a sink did not take after every retry', labelNames: ['sink'], registers: [registry] });
@@ -83,5 +91,6 @@ export function createMetrics(readStatus: () => Promise<StatusView>): RotatorMet
       duration.observe({ kind: labels.kind, job: labels.job }, seconds);
     },
     sinkFailed: (sink) => sinkFailures.inc({ sink }),
+    scheduleTickMissed: (credential) => ticksMissed.inc({ credential }),
   };
 }

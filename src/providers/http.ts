@@ -237,11 +237,27 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
         if (!idempotent && out.reached) throw fail('; not repeated: the provider may have carried it out');
         if (out.retryAfterMs !== undefined && out.retryAfterMs > maxRetryAfterMs) throw fail();
         if (n >= maxAttempts) throw fail(n > 1 ? ` (after ${n} attempts)` : '');
-        await sleep(out.retryAfterMs ?? backoffMs * 2 ** (n - 1) * (0.5 + Math.random()));
-        currentFence()?.assertHeld();
+        await untilLeaseLost(sleep(out.retryAfterMs ?? backoffMs * 2 ** (n - 1) * (0.5 + Math.random())));
       }
     },
   };
+}
+
+/** A wait between attempts, cut short (with the lease's error) when a lock holder loses its lease. */
+async function untilLeaseLost(wait: Promise<void>): Promise<void> {
+  const fence = currentFence();
+  if (!fence) return wait;
+  fence.assertHeld();
+  const { signal } = fence;
+  await new Promise<void>((resolve, reject) => {
+    const lost = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', lost, { once: true });
+    void wait.then(() => {
+      signal.removeEventListener('abort', lost);
+      resolve();
+    });
+  });
+  fence.assertHeld();
 }
 
 function isJson(text: string): boolean {

@@ -5,7 +5,7 @@ import { ProviderAuthError } from '../providers/errors.ts';
 import { SecretNotFoundError } from '../secrets/errors.ts';
 import { AWSPENDING, type SecretStore } from '../secrets/secret-store.ts';
 import type { CredentialLock, HeldLock } from './credential-lock.ts';
-import { CredentialBusyError, RevokeDeferredError, RevokeRefusedError, RotationStepError, WeakerCredentialError } from './errors.ts';
+import { CredentialBusyError, LeaseLostError, RevokeDeferredError, RevokeRefusedError, RotationStepError, WeakerCredentialError } from './errors.ts';
 import { runFenced } from './fence.ts';
 import { reap, revokeReplaced, type RevokeVerdict } from './retire.ts';
 import type { GuardSecrets } from './revoke-guard.ts';
@@ -151,8 +151,29 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
     }
     log.info({ rotationId: record.rotationId, step: record.step, startedBy: record.jobId }, 'rotation: resuming');
     await deps.state.addRotationJob(id, request.jobId);
+    // Before promotion the replaced credential is still current: its days to expiry keep counting.
+    if (record.step !== 'revoke') await refreshExpiry(deps, provider, credential, held, log);
     return continueRotation(deps, provider, credential, record, held, log);
   });
+}
+
+/**
+ * A resumed rotation re-reads the current credential's expiry, so that a rotation stuck for days
+ * does not show (nor alert with) the days it began with. Best effort: the rotation goes on without.
+ */
+async function refreshExpiry<C extends RotatableCredential, S>(deps: RotationDeps, provider: RotationProvider<C, S>, credential: C, held: HeldLock, log: Logger): Promise<void> {
+  // Only kinds whose credentials expire.
+  if (!provider.expiryOf) return;
+  try {
+    const now = deps.now();
+    const inspection = await provider.inspect(credential, await readCurrentSecret(deps, provider, credential.secretId), now);
+    if (!inspection.expiresAt) return;
+    const fields = { lastCheckAt: now.toISOString(), expiresAt: inspection.expiresAt.toISOString(), daysToExpiry: String(daysUntil(inspection.expiresAt, now)) };
+    await deps.state.updateStatus(credential.id, fields, held.token);
+  } catch (error) {
+    if (error instanceof LeaseLostError) throw error;
+    log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: could not refresh the current credential\'s expiry; resuming without');
+  }
 }
 
 async function readVersionIfStored(deps: RotationDeps, secretId: string, versionId: string): Promise<string | undefined> {

@@ -51,6 +51,21 @@ export interface CredentialStatus {
   revokeCancelled?: string;
   /** Credentials the reaper left for a person to confirm (space-separated ids). */
   leftAlone?: string;
+  /** When the credential's checks began failing for good; cleared by its next success. */
+  failingSince?: string;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Whole days from `now` until the current credential expires, counted from its expiry time, not
+ * from the figure the last inspect wrote: a credential whose checks stopped succeeding keeps
+ * counting down. Falls back to the recorded figure when no expiry time is known.
+ */
+export function daysToExpiryOf(status: CredentialStatus, now: Date): number | undefined {
+  const at = status.expiresAt ? Date.parse(status.expiresAt) : NaN;
+  if (!Number.isNaN(at)) return Math.floor((at - now.getTime()) / DAY_MS);
+  return status.daysToExpiry ? Number(status.daysToExpiry) : undefined;
 }
 
 export interface RotationStateStore {

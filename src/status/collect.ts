@@ -1,7 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { Queue } from 'bullmq';
 import type { CredentialConfig } from '../config/index.ts';
-import type { CredentialStatus, RotationStateStore } from '../rotation/rotation-state.ts';
+import { daysToExpiryOf, type CredentialStatus, type RotationStateStore } from '../rotation/rotation-state.ts';
 
 /** Results that mean the credential is fine. Anything else recorded is a failure class. */
 const GOOD_RESULTS = new Set(['rotated', 'not-due', 'valid']);
@@ -35,7 +35,7 @@ export function nextRun(schedule: string, now: Date): string | null {
   }
 }
 
-function view(credential: CredentialConfig, status: CredentialStatus, rotating: string | undefined, next: string | null): CredentialView {
+function view(credential: CredentialConfig, status: CredentialStatus, rotating: string | undefined, next: string | null, now: Date): CredentialView {
   const result = status.lastResult ?? null;
   const state = rotating ? `rotating (${rotating})` : result === null ? 'unknown' : GOOD_RESULTS.has(result) ? 'ok' : 'failing';
   return {
@@ -46,7 +46,7 @@ function view(credential: CredentialConfig, status: CredentialStatus, rotating: 
     lastSummary: status.lastSummary ?? null,
     lastCheckAt: status.lastCheckAt ?? null,
     expiresAt: status.expiresAt || null,
-    daysToExpiry: status.daysToExpiry ? Number(status.daysToExpiry) : null,
+    daysToExpiry: daysToExpiryOf(status, now) ?? null,
     lastRotatedAt: status.lastRotatedAt ?? null,
     previousState: status.previousState ?? null,
     nextRunAt: next,
@@ -68,7 +68,7 @@ export async function collectStatus(options: {
     return nextRuns.get(schedule) ?? null;
   };
   const overview = await options.state.readOverview(options.credentials.map((c) => c.id));
-  const credentials = options.credentials.map((c, i) => view(c, overview[i]!.status, overview[i]!.step, nextOf(c.schedule)));
+  const credentials = options.credentials.map((c, i) => view(c, overview[i]!.status, overview[i]!.step, nextOf(c.schedule), now));
   const queue = await options.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
   return { generatedAt: now.toISOString(), credentials, queue };
 }

@@ -126,6 +126,22 @@ describe('fencing: a lock holder that cannot prove its lease stops (real Redis)'
     expect(fake.requests.length).toBe(sent);
   });
 
+  it('a wait for Retry-After between attempts is cut short when the lease is lost', async () => {
+    const prefix = newPrefix();
+    const held = (await createCredentialLock(redis, { prefix, ttlMs: 10_000 }).acquire('credly-main'))!;
+    cleanups.push(() => held.release());
+    const org = fake.state.addOrganization('Fenced wait');
+    fake.faults.add({ match: { method: 'GET', path: `/organizations/${org}` }, fault: { kind: 'status', status: 503, retryAfter: 30 } });
+    const http = createProviderHttp({ provider: 'credly', requestTimeoutMs: 5_000 });
+    const started = Date.now();
+    const call = runFenced(held, () => http.request({ operation: 'get-organization', method: 'GET', url: `${fake.apiBase}/organizations/${org}` }));
+    await expect.poll(() => fake.requests.filter((r) => r.path.endsWith(org)).length, { timeout: 5_000 }).toBe(1);
+    await redis.set(lockKey(prefix, 'credly-main'), 'second-holder', 'PX', 20_000);
+    await expect(call).rejects.toThrow(LeaseLostError);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(fake.requests.filter((r) => r.path.endsWith(org))).toHaveLength(1);
+  });
+
   it('a Secrets Manager write in flight is aborted through the SDK\'s abortSignal when the lease is lost', async () => {
     const prefix = newPrefix();
     const held = (await createCredentialLock(redis, { prefix, ttlMs: 10_000 }).acquire('credly-main'))!;

@@ -25,6 +25,7 @@ describe('environment', () => {
       concurrency: 4,
       credlyRateLimit: { perSecond: 10, burst: 9 },
       requestTimeoutMs: 15_000,
+      escalateAfterMs: 21_600_000,
     });
   });
 
@@ -43,6 +44,7 @@ describe('environment', () => {
         ROTATOR_CONCURRENCY: '50',
         ROTATOR_CREDLY_RATE_LIMIT: '120/m',
         ROTATOR_REQUEST_TIMEOUT: '4s',
+        ROTATOR_ESCALATE_AFTER: '1d',
       }),
     ).toEqual({
       configPath: '/etc/rotator/inventory.yaml',
@@ -57,6 +59,7 @@ describe('environment', () => {
       concurrency: 50,
       credlyRateLimit: { perSecond: 2, burst: 1 },
       requestTimeoutMs: 4_000,
+      escalateAfterMs: 86_400_000,
     });
   });
 

@@ -45,6 +45,8 @@ describe('Helm chart values', () => {
     [{ redis: { url: 'http://redis:6379' } }, '/redis/url must match pattern'],
     [{ serviceAccount: { roleArn: 'my-role' } }, '/serviceAccount/roleArn must match pattern'],
     [{ config: { logLevel: 'verbose' } }, '/config/logLevel must be equal to one of the allowed values'],
+    // The worker refuses a lock under 5 s (a loaded host does not renew shorter leases reliably).
+    [{ config: { lockDurationSeconds: 2 } }, '/config/lockDurationSeconds must be >= 5'],
     [{ inventory: { version: 2, credentials: [] } }, '/inventory/version must be equal to constant'],
   ])('refuses %j', (bad, message) => {
     expect(errorsOf(merge(withDefaults('ci/minimal-values.yaml'), bad)).join('\n')).toContain(message);
