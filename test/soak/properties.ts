@@ -73,13 +73,17 @@ export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRo
   const runs = ctx.scale === 'full' ? 500 : 50;
   const fake = await startCredlyFake();
   const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
-  const totals = { histories: 0, actions: 0, jobs: 0, failedForGood: 0, alerted: 0, violations: 0, maxLive: 0, bound: 0 };
+  const totals = { histories: 0, actions: 0, jobs: 0, failedForGood: 0, alerted: 0, violations: 0, maxLive: 0, bound: 0, second: 0, third: 0, unplayable: 0 };
   const byKind = new Map<string, number>();
   try {
     const started = performance.now();
     const report = await fc.check(
       fc.asyncProperty(historyArbitrary(ctx.scale === 'full' ? 8 : 6), async (history) => {
-        const result = await playHistory(fake, redis, history);
+        const result = await playHistory(fake, redis, history).catch((error: unknown) => {
+          totals.unplayable += 1;
+          ctx.log(`history ${totals.histories + 1} could not be played: ${(error as Error).message.split('\n')[0] ?? ''}`);
+          throw error;
+        });
         totals.histories += 1;
         totals.actions += history.actions.length;
         totals.jobs += result.jobs;
@@ -88,6 +92,8 @@ export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRo
         totals.violations += result.violations.length;
         totals.maxLive = Math.max(totals.maxLive, result.maxLiveMade);
         totals.bound = Math.max(totals.bound, result.liveBound);
+        if (result.generationsInOneWindow >= 3) totals.second += 1;
+        if (result.generationsInOneWindow >= 4) totals.third += 1;
         byKind.set(history.kind, (byKind.get(history.kind) ?? 0) + 1);
         if (totals.histories % 50 === 0) ctx.log(`${totals.histories} histories, ${((performance.now() - started) / 1000).toFixed(0)} s`);
         if (result.violations.length) ctx.log(`history ${totals.histories} broke the invariant: ${result.violations.slice(0, 3).join(' | ')}`);
@@ -108,7 +114,15 @@ export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRo
         ...(replay ? { detail: replay } : {}),
       },
       countRow(SCENARIO, 'invariant broken (revoked in a stage or inside its window, AWSCURRENT not working, a leak, an alert missing or extra)', totals.violations, 0, replay),
+      countRow(SCENARIO, 'histories that could not be played to their end (an error of the test itself)', totals.unplayable, 0, replay),
       countRow(SCENARIO, `jobs failed for good and alerted exactly once (of ${totals.failedForGood})`, totals.alerted, totals.failedForGood),
+      {
+        scenario: SCENARIO,
+        figure: 'histories with a second / a third rotation inside one window',
+        value: `${totals.second} / ${totals.third}`,
+        target: 'some of each',
+        ok: totals.second > 0 && totals.third > 0,
+      },
       {
         scenario: SCENARIO,
         figure: 'most live credentials made by the rotator for one credential',

@@ -64,6 +64,8 @@ export interface InvariantMonitor {
   checkCurrentWorks(secretId: string, label: string): Promise<void>;
   /** Credentials replaced by a rotation whose window has not ended yet. */
   openWindows(): number;
+  /** The most windows open at once right after a promotion: 2 means a third generation inside one window. */
+  readonly mostOpenAtPromotion: { value: number };
   readonly violations: string[];
   /** How many credentials died, in total, and how many of them were judged allowed. */
   readonly deaths: { total: number };
@@ -77,6 +79,7 @@ export function createInvariantMonitor(options: MonitorOptions): InvariantMonito
   const generations = new Map<string, number>();
   const violations: string[] = [];
   const deaths = { total: 0 };
+  const mostOpenAtPromotion = { value: 0 };
   let alive = probe.liveKeys();
 
   const nameOf = (key: string) => {
@@ -139,6 +142,7 @@ export function createInvariantMonitor(options: MonitorOptions): InvariantMonito
   return {
     violations,
     deaths,
+    mostOpenAtPromotion,
     nameOf,
     watchSecret: (secretId) => void secrets.add(secretId),
     unwatchSecret: (secretId) => void secrets.delete(secretId),
@@ -160,6 +164,7 @@ export function createInvariantMonitor(options: MonitorOptions): InvariantMonito
       if (before !== undefined && after !== undefined && after !== before) {
         const from = probe.createdAt?.(after) ?? now();
         replacedUntil.set(before, Math.max(replacedUntil.get(before) ?? 0, from + windowMs));
+        mostOpenAtPromotion.value = Math.max(mostOpenAtPromotion.value, [...replacedUntil.values()].filter((until) => until > now()).length);
       }
       return result;
     },

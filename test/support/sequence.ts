@@ -62,6 +62,8 @@ export interface SequenceResult {
   failedJobs: string[];
   maxLiveMade: number;
   liveBound: number;
+  /** Generations that lived inside one overlap window at once, at most (3: a third rotation inside one window). */
+  generationsInOneWindow: number;
 }
 
 const settle = <T>(p: Promise<T>) => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error: error as Error }));
@@ -71,7 +73,7 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
   const sink: AlertSink = { id: 'capture', send: async (alert) => void received.push(alert) };
   const alerter = createAlerter({ sinks: [sink], redis, prefix: world.prefix, logger: world.logger, attempts: 1 });
   const queue = createQueue(redis, world.prefix);
-  const result: SequenceResult = { violations: [], jobs: 0, failedForGood: 0, alerts: new Map(), failedJobs: [], maxLiveMade: 0, liveBound: 0 };
+  const result: SequenceResult = { violations: [], jobs: 0, failedForGood: 0, alerts: new Map(), failedJobs: [], maxLiveMade: 0, liveBound: 0, generationsInOneWindow: 0 };
   const hung: Array<Promise<unknown>> = [];
   let renames = 0;
 
@@ -208,6 +210,8 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
   const lost = actions.filter((a) => a.kind === 'secret-lost').length;
   result.liveBound = 4 + world.monitor.openWindows() + 2 * renames + lost;
   if (world.liveMadeByRotator() > result.liveBound) result.violations.push(`${world.liveMadeByRotator()} live credentials made by the rotator (bound ${result.liveBound})`);
+  // The current one, and each replaced one still inside its window.
+  result.generationsInOneWindow = 1 + world.monitor.mostOpenAtPromotion.value;
   const { text } = await dumpRedis(redis, `${world.prefix}*`);
   const logs = world.logs.join('\n');
   const leaked = world.secretValues().filter((v) => text.includes(v) || logs.includes(v) || received.some((a) => JSON.stringify(a).includes(v)));
@@ -226,7 +230,8 @@ async function deleteSecret(secretId: string): Promise<void> {
 }
 
 async function rollback(fake: CredlyFake, world: World, form: 'token' | 'bare' | 'full'): Promise<void> {
-  const previous = (await world.store.listVersions(world.secretId)).find((v) => v.stages.includes('AWSPREVIOUS'));
+  // A renamed application's secret may not exist yet: nothing to roll back to.
+  const previous = (await world.store.listVersions(world.secretId).catch(() => [])).find((v) => v.stages.includes('AWSPREVIOUS'));
   if (!previous) return;
   const stored = (await world.store.readVersion(world.secretId, previous.versionId)).secretString;
   if (world.kind === 'credly-authorization-token') {
@@ -252,7 +257,12 @@ function refuse(fake: CredlyFake, world: World, call: 'create' | 'test' | 'list'
   const resource = world.kind === 'credly-authorization-token' ? 'authorization_tokens' : 'oauth_applications';
   const rules = {
     create: { match: { server: 'api' as const, method: 'POST', path: new RegExp(`/${org}/${resource}$`) }, fault: { kind: 'status' as const, status: 403 } },
-    test: { match: { server: 'api' as const, method: 'GET', path: new RegExp(`/organizations/${org}$`) }, fault: { kind: 'status' as const, status: 401 } },
+    // A token is tested on its organization; an application by a grant at the token endpoint (which
+    // also proves the current one works: a single refusal there must not recreate it).
+    test:
+      world.kind === 'credly-authorization-token'
+        ? { match: { server: 'api' as const, method: 'GET', path: new RegExp(`/organizations/${org}$`) }, fault: { kind: 'status' as const, status: 401 } }
+        : { match: { server: 'web' as const, method: 'POST', path: new RegExp(`^${new URL(fake.tokenUrl).pathname}$`) }, fault: { kind: 'status' as const, status: 401 } },
     list: { match: { server: 'api' as const, method: 'GET', path: new RegExp(`/${org}/${resource}$`) }, times: 3, fault: { kind: 'status' as const, status: 500 } },
     delete: { match: { server: 'api' as const, method: 'DELETE', path: new RegExp(`/${org}/${resource}/[^/]+$`) }, times: 3, fault: { kind: 'status' as const, status: 500 } },
   };
