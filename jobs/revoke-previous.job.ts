@@ -7,13 +7,15 @@ import type { JobDefinition } from './job.ts';
 export const revokePreviousPayload = z.strictObject({
   credentialId: credentialIdField,
   rotationId: z.uuid(),
-  /** Provider id of the credential to revoke (a Credly token id), never its value. */
-  previousRef: z.string().min(1).max(200),
+  /** Provider id of the credential to revoke (a Credly token's uuid, an application's number), never its value. */
+  previousRef: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a provider id'),
 });
 
 /**
  * Revokes the credential a rotation replaced, once its overlap window (`revokePreviousAfter`) is
- * over. Enqueued delayed by the rotation, with a job id per rotation so it exists once.
+ * over. Enqueued delayed by the rotation, with a job id per rotation so it exists once. Its data
+ * comes from Redis and is trusted for nothing: the revoke guard sends the revoke only for a
+ * credential provably replaced by that rotation of this credential (rotation/retire.ts).
  */
 export const revokePreviousJob: JobDefinition<'revoke-previous', typeof revokePreviousPayload, CheckCredentialDeps> = {
   name: 'revoke-previous',

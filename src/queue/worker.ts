@@ -47,8 +47,8 @@ interface FailureDetails {
 export const BUSY_RETRY_MS = 1_000;
 
 export async function processJob(job: Job, deps: JobDependencies, logger: Logger, token?: string): Promise<JobOutcome> {
-  const log = logger.child({ jobId: job.id, job: job.name, attempt: job.attemptsMade + 1 });
-  if (!isJobName(job.name)) throw new UnrecoverableError(`unknown job name "${job.name}"`);
+  const log = logger.child({ jobId: job.id, job: jobLabel(job.name), attempt: job.attemptsMade + 1 });
+  if (!isJobName(job.name)) throw new UnrecoverableError(`unknown job name ${printableName(job.name)}`);
   const definition = jobRegistry[job.name];
   const parsed = definition.schema.safeParse(job.data);
   if (!parsed.success) {
@@ -102,14 +102,14 @@ export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
   });
   worker.on('failed', (job, error) => {
     logger.error(
-      { jobId: job?.id, job: job?.name, attemptsMade: job?.attemptsMade, err: { type: error.name, message: error.message } },
+      { jobId: job?.id, job: job && jobLabel(job.name), attemptsMade: job?.attemptsMade, err: { type: error.name, message: error.message } },
       'job: failed',
     );
     if (!job || error.name === 'DelayedError') return;
     const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
-    const credential = credentialOf(job);
-    const kind = options.alerting?.inventory.credentials.find((c) => c.id === credential)?.kind ?? '';
-    options.onJobFinished?.({ credential, kind, job: job.name, outcome: final ? 'failed' : 'retrying' }, seconds(job));
+    const credential = credentialOf(job, deps.inventory);
+    const kind = deps.inventory.credentials.find((c) => c.id === credential)?.kind ?? '';
+    options.onJobFinished?.({ credential, kind, job: jobLabel(job.name), outcome: final ? 'failed' : 'retrying' }, seconds(job));
     if (final && options.alerting) void alertFailure(options.alerting, job, error);
   });
   worker.on('error', (error) => {
@@ -118,20 +118,45 @@ export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
   return worker;
 }
 
-function credentialOf(job: Job): string {
-  const id = (job.data as { credentialId?: unknown } | undefined)?.credentialId;
-  return typeof id === 'string' ? id : '(unknown)';
+/** Stands for a job name, or a credential, that Redis named but the rotator does not know. */
+const UNKNOWN = '(unknown)';
+/** Stands for a payload that is not valid for its job. */
+const INVALID = '(invalid)';
+
+/** A job's name for logs and metric labels: one the rotator knows, or UNKNOWN. */
+function jobLabel(name: string): string {
+  return isJobName(name) ? name : UNKNOWN;
+}
+
+/** A name from Redis, fit for a message: quoted when it is a plain word, else left out. */
+function printableName(name: string): string {
+  return /^[\w.-]{1,64}$/.test(name) ? `"${name}"` : '(not printable)';
+}
+
+/**
+ * The credential a job names, for metric labels, status and alerts: only from a payload valid for
+ * its job, and only an id the inventory has. Job data is Redis's, which anyone who can write there
+ * controls.
+ */
+function credentialOf(job: Job, inventory: Pick<Inventory, 'credentials'>): string {
+  if (!isJobName(job.name)) return UNKNOWN;
+  const parsed = jobRegistry[job.name].schema.safeParse(job.data);
+  if (!parsed.success) return INVALID;
+  // Every job's payload names its credential (a validated id).
+  const id = (parsed.data as { credentialId: string }).credentialId;
+  return inventory.credentials.some((c) => c.id === id) ? id : UNKNOWN;
 }
 
 async function alertFailure(alerting: AlertingOptions, job: Job, error: Error & FailureDetails): Promise<void> {
-  const credentialId = credentialOf(job);
-  const kind = alerting.inventory.credentials.find((c) => c.id === credentialId)?.kind ?? '(unknown)';
+  const credentialId = credentialOf(job, alerting.inventory);
+  const known = credentialId !== UNKNOWN && credentialId !== INVALID;
+  const kind = alerting.inventory.credentials.find((c) => c.id === credentialId)?.kind ?? UNKNOWN;
   const now = new Date();
-  const status = await alerting.state.readStatus(credentialId).catch(() => ({}));
+  const status = known ? await alerting.state.readStatus(credentialId).catch(() => ({})) : {};
   // From the expiry time: the figure the last successful inspect wrote may be days old.
   const days = daysToExpiryOf(status, now);
   const errorClass = error.errorClass ?? error.name;
-  if (job.name === 'check-credential') {
+  if (known && job.name === 'check-credential') {
     // Status and the failing metric show it too, not only the alert. A validation's own verdict
     // (invalid-credential, missing-scope…) was recorded by the validation step itself.
     const result = errorClass === 'ValidationError' ? {} : { lastResult: 'failed', lastSummary: error.message, lastCheckAt: now.toISOString() };

@@ -11,6 +11,7 @@ import {
   type GuardSecrets,
   type StageValues,
 } from './revoke-guard.ts';
+import { RevokeRefusedError } from './errors.ts';
 import type { ListedCredential, RevokeResult, RotationProvider } from './rotation-provider.ts';
 import type { RotationStateStore } from './rotation-state.ts';
 
@@ -151,7 +152,9 @@ export async function reap<C extends RetirableCredential, S>(
     const own = (x: ListedCredential) => ownershipOf(x, credential.id, deps.scope);
     const recreatedFromLoss = Math.max(0, ...listing.filter((x) => own(x) === 'ours' && x.marker?.replaces === '').map((x) => x.createdAt.getTime()));
     const leftAlone = listing.filter((x) => own(x) === 'legacy' || (own(x) === 'ours' && x.createdAt.getTime() < recreatedFromLoss)).map((x) => x.ref);
-    const candidates = listing.filter((x) => own(x) === 'ours' && x.createdAt.getTime() >= recreatedFromLoss);
+    // The acting credential is AWSCURRENT: left out here already, so a run with nothing else reads no stages.
+    const actingRef = provider.refOf(acting);
+    const candidates = listing.filter((x) => own(x) === 'ours' && x.ref !== actingRef && x.createdAt.getTime() >= recreatedFromLoss);
     if (leftAlone.length) {
       log.warn({ refs: leftAlone }, 'rotation: earlier credentials left alone for a person to confirm (made before a recreation from a lost secret, or before markers named a deployment)');
       await deps.state.updateStatus(credential.id, { leftAlone: leftAlone.join(' ') });
@@ -172,4 +175,38 @@ export async function reap<C extends RetirableCredential, S>(
     log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: orphan reaping failed; the next run tries again');
   }
   return deleted;
+}
+
+export function describeRevoke(result: RevokeResult): string {
+  switch (result.state) {
+    case 'revoked':
+      return 'revoked';
+    case 'already-gone':
+      return 'already gone at the provider';
+    case 'nothing-to-revoke':
+      return 'none known (the secret was missing or unreadable)';
+    case 'left-to-expire':
+      return result.expiresAt ? `left to expire at ${result.expiresAt.toISOString()} (the provider offers no revoke)` : 'left to expire (the provider offers no revoke)';
+  }
+}
+
+/**
+ * What a judged revoke comes to, for the outcome and the status. A cancelled revoke (a stage holds
+ * the credential) is logged with why, and recorded in status; a refused one fails for good.
+ */
+export async function settle(deps: Pick<RetireDeps, 'state' | 'now'>, credentialId: string, ref: string, verdict: Exclude<RevokeVerdict, { action: 'deferred' }>, log: Logger): Promise<string> {
+  switch (verdict.action) {
+    case 'revoked':
+      return describeRevoke(verdict.result);
+    case 'gone':
+      return describeRevoke({ state: 'already-gone' });
+    case 'cancelled': {
+      const state = `kept: ${verdict.reason}`;
+      log.warn({ ref, reason: verdict.reason }, 'rotation: revoke cancelled, a stage of the secret holds the credential');
+      await deps.state.updateStatus(credentialId, { revokeCancelled: `${ref}: ${verdict.reason} (${deps.now().toISOString()})` });
+      return state;
+    }
+    case 'refused':
+      throw new RevokeRefusedError(credentialId, ref, verdict.reason);
+  }
 }

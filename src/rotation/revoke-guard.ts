@@ -47,9 +47,11 @@ export function ownershipOf(item: ListedCredential, credentialId: string, scope:
 /** Stage → the version it labels, each read fresh by its label. */
 export type StageValues = Map<string, StoredSecret>;
 
-export async function readStages(secrets: Pick<SecretStore, 'readStage'>, secretId: string): Promise<StageValues> {
+export async function readStages(secrets: Pick<SecretStore, 'readStage' | 'listVersions'>, secretId: string): Promise<StageValues> {
+  // Which labels exist, in one call; each is then read by its label, so a label moved meanwhile is read where it is now.
+  const labelled = new Set((await secrets.listVersions(secretId)).flatMap((v) => v.stages));
   const values: StageValues = new Map();
-  for (const stage of STAGES) {
+  for (const stage of STAGES.filter((s) => labelled.has(s))) {
     const stored = await secrets.readStage(secretId, stage);
     if (stored) values.set(stage, stored);
   }

@@ -5,11 +5,11 @@ import { ProviderAuthError } from '../providers/errors.ts';
 import { SecretNotFoundError } from '../secrets/errors.ts';
 import { AWSPENDING, type SecretStore } from '../secrets/secret-store.ts';
 import type { CredentialLock, HeldLock } from './credential-lock.ts';
-import { CredentialBusyError, LeaseLostError, RevokeDeferredError, RevokeRefusedError, RotationStepError, WeakerCredentialError } from './errors.ts';
+import { CredentialBusyError, LeaseLostError, RevokeDeferredError, RotationStepError, WeakerCredentialError } from './errors.ts';
 import { runFenced } from './fence.ts';
-import { reap, revokeReplaced, type RevokeVerdict } from './retire.ts';
+import { describeRevoke, reap, revokeReplaced, settle } from './retire.ts';
 import type { GuardSecrets } from './revoke-guard.ts';
-import type { Inspection, RevokeResult, RotationProvider } from './rotation-provider.ts';
+import type { Inspection, RotationProvider } from './rotation-provider.ts';
 import type { RotationRecord, RotationStateStore } from './rotation-state.ts';
 
 const DAY_MS = 86_400_000;
@@ -349,40 +349,6 @@ async function testFresh(deps: RotationDeps, log: Logger, test: () => Promise<vo
       log.warn({ attempt: n + 1, waitMs: delays[n] }, 'rotation: the new credential was refused right after creation; asking again');
       await delay(delays[n]);
     }
-  }
-}
-
-function describeRevoke(result: RevokeResult): string {
-  switch (result.state) {
-    case 'revoked':
-      return 'revoked';
-    case 'already-gone':
-      return 'already gone at the provider';
-    case 'nothing-to-revoke':
-      return 'none known (the secret was missing or unreadable)';
-    case 'left-to-expire':
-      return result.expiresAt ? `left to expire at ${result.expiresAt.toISOString()} (the provider offers no revoke)` : 'left to expire (the provider offers no revoke)';
-  }
-}
-
-/**
- * What a judged revoke comes to, for the outcome and the status. A cancelled revoke (a stage holds
- * the credential) is logged with why, and recorded in status; a refused one fails for good.
- */
-async function settle(deps: RotationDeps, credentialId: string, ref: string, verdict: Exclude<RevokeVerdict, { action: 'deferred' }>, log: Logger): Promise<string> {
-  switch (verdict.action) {
-    case 'revoked':
-      return describeRevoke(verdict.result);
-    case 'gone':
-      return describeRevoke({ state: 'already-gone' });
-    case 'cancelled': {
-      const state = `kept: ${verdict.reason}`;
-      log.warn({ ref, reason: verdict.reason }, 'rotation: revoke cancelled, a stage of the secret holds the credential');
-      await deps.state.updateStatus(credentialId, { revokeCancelled: `${ref}: ${verdict.reason} (${deps.now().toISOString()})` });
-      return state;
-    }
-    case 'refused':
-      throw new RevokeRefusedError(credentialId, ref, verdict.reason);
   }
 }
 

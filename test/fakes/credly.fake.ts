@@ -46,10 +46,11 @@ export interface CredlyFakeOptions {
   /** Requested scopes the application lacks: refuse with invalid_scope, or grant the rest; default 'error'. */
   scopeMismatch?: 'error' | 'grant-subset';
   /**
-   * Rights of a token made by `POST authorization_tokens` ([unconfirmed]): the caller's, or
-   * read-only (not write- nor delete-enabled); default 'caller'.
+   * The rights of a token made by `POST authorization_tokens` (the pages do not say): `inherit` the
+   * caller's read/write/delete flags, `full` (all three whatever the caller has) or `read-only`.
+   * Default 'inherit'.
    */
-  createdTokenRights?: 'caller' | 'read-only';
+  createdTokenRights?: 'inherit' | 'full' | 'read-only';
   /** Lifetime of a new authorization token in days; default 180. */
   tokenLifetimeDays?: number;
   /**
@@ -81,7 +82,7 @@ export async function startCredlyFake(options: CredlyFakeOptions = {}) {
     tokenBody: 'both',
     scopeMismatch: 'error',
     tokenLifetimeDays: 180,
-    createdTokenRights: 'caller',
+    createdTokenRights: 'inherit',
     ...options,
   } satisfies CredlyFakeOptions;
   const now = options.now ?? realClock;
@@ -184,7 +185,11 @@ export async function startCredlyFake(options: CredlyFakeOptions = {}) {
       return json(200, { data: tokenJson(fresh, apiBase), metadata: {} });
     }) },
     { method: 'POST', pattern: new RegExp(`${TOKENS}$`), handler: guarded('authorization_tokens', 'write', (req, org, who) => {
-      const rights = opts.createdTokenRights === 'read-only' ? { readEnabled: true, writeEnabled: false, deleteEnabled: false } : flagsOf(who);
+      const rights = {
+        inherit: flagsOf(who),
+        full: { readEnabled: true, writeEnabled: true, deleteEnabled: true },
+        'read-only': { readEnabled: true, writeEnabled: false, deleteEnabled: false },
+      }[opts.createdTokenRights];
       const fresh = state.addToken(org, { ...rights, description: text(req, 'description') ?? null });
       return json(opts.createStatus, { data: tokenJson(fresh, apiBase), metadata: {} });
     }) },

@@ -92,10 +92,12 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
       return value;
     },
   };
+  /** How far the rotator's clock runs ahead (the end of an overlap window). */
+  let offsetMs = 0;
   const startWorker = async (appSecretId: string) => {
     const inventory = inventoryFor(appSecretId);
     const rotators = createRotators({ inventory, secrets, requestTimeoutMs: 1_000, recheckDelayMs: 200 });
-    const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, rotators });
+    const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, rotators, now: () => new Date(Date.now() + offsetMs) });
     const started: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 5_000 });
     await started.waitUntilReady();
     return started;
@@ -129,6 +131,20 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     },
     async current() {
       return parseSecretValue('credly-oauth-application', (await store.readCurrent(secretIds.app)).secretString);
+    },
+    advance(ms: number) {
+      offsetMs += ms;
+    },
+    /** A person writes a value back by hand: a new version becomes AWSCURRENT (in two calls: see the token harness). */
+    async putByHand(value: string) {
+      const versionId = randomUUID();
+      await store.putPending(secretIds.app, versionId, value);
+      await store.promote(secretIds.app, versionId);
+    },
+    async promoteDelayed() {
+      const delayed = await queue.getDelayed();
+      for (const job of delayed) await job.promote();
+      return delayed.length;
     },
     /** The inventory now names another secret for the application (a worker restarted with it). */
     async moveSecret(appSecretId: string) {
@@ -332,6 +348,21 @@ describe('reaping needs a known acting credential', () => {
     expect(fake.state.isClientValid(inUse.clientId, inUse.clientSecret)).toBe(true);
     expect(fake.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
     expect(t.logs.some((l) => l.includes('left alone for a person to confirm') && l.includes(String(inUse.applicationId)))).toBe(true);
+    await t.expectNoSecretsLeaked();
+  });
+});
+
+describe('never delete an application a stage holds', () => {
+  it('keeps the old application when a person writes its secret back by hand during the window', async () => {
+    const t = await setup({ extra: 'recreateEvery: 1s\nrevokePreviousAfter: 1h' });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await t.run()).outcome).toMatchObject({ action: 'rotated', previousState: expect.stringMatching(/^revoke scheduled for /) });
+    await t.putByHand(JSON.stringify({ applicationId: t.app.id, clientSecret: t.app.secret, clientId: t.app.uid }));
+    t.advance(3_600_000 + 1_000);
+    expect(await t.promoteDelayed()).toBe(1);
+    await expect.poll(() => t.logs.some((l) => l.includes('revoke cancelled')), { timeout: 10_000 }).toBe(true);
+    expect(fake.state.isClientValid(t.app.uid, t.app.secret)).toBe(true);
+    expect(t.logs.join('\n')).toContain('AWSCURRENT holds it');
     await t.expectNoSecretsLeaked();
   });
 });

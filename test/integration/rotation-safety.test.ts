@@ -42,6 +42,13 @@ function advance(s: Scenario, ms: number): void {
 
 const valid = (t: FakeCredlyToken) => fake.state.isTokenValid(t.token);
 
+/** A forced rotation whose job fails for good at the test step: the rotation stays recorded, the new token stored as AWSPENDING. */
+async function stopAtTest(s: Scenario): Promise<void> {
+  fake.faults.add({ match: { method: 'GET', path: new RegExp(`/organizations/${s.organizationId}$`), server: 'api' }, fault: { kind: 'status', status: 500 }, times: Infinity });
+  expect((await s.run({ force: true, attempts: 1 })).state).toBe('failed');
+  fake.faults.clear();
+}
+
 async function rotateForced(s: Scenario, times: number): Promise<void> {
   for (let i = 0; i < times; i += 1) {
     const result = await s.run({ force: true });
@@ -120,13 +127,23 @@ describe('never revoke what a stage of the secret holds', () => {
   }
 });
 
+describe('the reaper never takes what a stage holds', () => {
+  it('keeps a pending token whose rotation record Redis lost', async () => {
+    const s = await scenario({ tokenAgeDays: 10 });
+    await stopAtTest(s);
+    const [pending] = s.rotatorTokens();
+    expect([...(await s.stages()).values()].flat().sort()).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    await s.flushRedis();
+    expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
+    expect(valid(pending!)).toBe(true);
+    expect(fake.requests.filter((r) => r.method === 'DELETE' && r.path.includes(s.organizationId))).toEqual([]);
+  });
+});
+
 describe('no second rotation from a re-run', () => {
   it('a job that resumed and finished a rotation, run again by BullMQ, starts no other', async () => {
     const s = await scenario({ tokenAgeDays: 10 });
-    // The first job stops at the test step for good (its rotation stays recorded, the new token pending).
-    fake.faults.add({ match: { method: 'GET', path: new RegExp(`/organizations/${s.organizationId}$`), server: 'api' }, fault: { kind: 'status', status: 500 }, times: Infinity });
-    expect((await s.run({ force: true, attempts: 1 })).state).toBe('failed');
-    fake.faults.clear();
+    await stopAtTest(s);
     const resumed = await s.run({ force: true, jobId: 'manual-resumer' });
     expect(resumed.outcome, resumed.reason).toMatchObject({ action: 'rotated' });
     const again = await s.run({ force: true, jobId: 'manual-resumer' });

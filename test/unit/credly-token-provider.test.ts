@@ -5,6 +5,7 @@ import { isPermanent } from '../../src/errors/rotator-error.ts';
 import type { CredlyClient, CredlyToken } from '../../src/providers/credly/credly-client.ts';
 import { createCredlyTokenProvider } from '../../src/providers/credly/credly-token.provider.ts';
 import { parseMarker, rotatorDescription } from '../../src/providers/credly/marker.ts';
+import { WeakerCredentialError } from '../../src/rotation/errors.ts';
 import { ProviderAuthError } from '../../src/providers/errors.ts';
 import { CredentialNotListedError } from '../../src/rotation/errors.ts';
 
@@ -70,6 +71,7 @@ describe('Credly token provider', () => {
       expiresAt: current.expiresAt,
       due: false,
       reason: 'expires in 45 day(s) (rotate within 30d)',
+      capabilities: ['read', 'write', 'delete'],
     });
     expect((await provider.inspect(config('    rotateWhenExpiresWithin: 45d'), secret, NOW)).due).toBe(true);
     const expired = token({ expiresInDays: -3 });
@@ -114,6 +116,7 @@ describe('Credly token provider', () => {
     const issued = await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString(), firstAttempt: false, scope: '{rotator}', previousRef: current.id });
     expect(created).toEqual([]);
     expect(issued).toEqual({
+      capabilitiesChecked: true,
       ref: earlier.id,
       expiresAt: earlier.expiresAt,
       secret: { token: earlier.token, tokenId: earlier.id, organizationId: ORG, expiresAt: earlier.expiresAt.toISOString(), rotatedAt: NOW.toISOString() },
@@ -134,6 +137,18 @@ describe('Credly token provider', () => {
     await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString(), firstAttempt: true, scope: '{rotator}', previousRef: '' });
     expect(listed).toBe(0);
     expect(created).toEqual([`credential-rotator ${rotationId} credential=credly-main scope={rotator} replaces=-`]);
+  });
+
+  it('refuses a created token with fewer rights than the one it replaces, and deletes it', async () => {
+    const current = token();
+    const weaker = token({ writeEnabled: false, deleteEnabled: false });
+    const { provider, deleted } = stubClient([current], { createToken: async () => weaker });
+    const inspection = await provider.inspect(config(), { token: current.token }, NOW);
+    const rotation = { rotationId: randomUUID(), startedAt: NOW.toISOString(), firstAttempt: true, scope: '{rotator}', previousRef: current.id, inspection };
+    const error = (await provider.issue(config(), { token: current.token }, rotation).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(WeakerCredentialError);
+    expect(error.message).toContain(`the new credential ${weaker.id} lacks write_enabled, delete_enabled`);
+    expect(deleted).toEqual([weaker.id]);
   });
 
   it('lists every token with its parsed marker and the value that identifies it in a secret', async () => {
