@@ -27,14 +27,14 @@ export interface Gate {
 }
 export const OPEN_GATE: Gate = { before: async () => undefined };
 
-/** Pauses its holder before call number `at` (0-based) until `resume()`; counts every call. */
+/** Pauses its holder before call number `at` (0-based), or its first call labelled `at`, until `resume()`; counts every call. */
 export class Pauser implements Gate {
   readonly calls: string[] = [];
-  private at = -1;
+  private at: number | string = -1;
   private hit: ((label: string) => void) | undefined;
   private release: (() => void) | undefined;
   /** Resolves with the call's label once the holder waits before it. */
-  pauseAt(at: number): Promise<string> {
+  pauseAt(at: number | string): Promise<string> {
     this.at = at;
     return new Promise((resolve) => (this.hit = resolve));
   }
@@ -43,7 +43,8 @@ export class Pauser implements Gate {
   }
   async before(label: string): Promise<void> {
     const n = this.calls.push(label) - 1;
-    if (n !== this.at) return;
+    if (typeof this.at === 'number' ? n !== this.at : label !== this.at) return;
+    this.at = -1;
     this.hit?.(label);
     await new Promise<void>((resolve) => (this.release = resolve));
   }
