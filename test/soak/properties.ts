@@ -7,10 +7,10 @@
  * its window; the live credentials the rotator made stay bounded; every job that failed for good
  * was alerted exactly once; no secret value reached Redis, the logs or an alert.
  *
- * `npm test` runs 50 histories (test/soak/properties.test.ts), `npm run soak` 500. A failing
- * history prints its seed and path; replay it alone with
+ * `npm test` runs 50 histories of up to 6 actions (test/soak/properties.test.ts), `npm run soak`
+ * 500 of up to 8. A failing history prints its seed and path; replay one from npm test (shrunk) with
  *   PROPERTY_SEED=<seed> PROPERTY_PATH=<path> npx vitest run test/soak/properties.test.ts
- * or, at the soak's scale, PROPERTY_SEED=<seed> PROPERTY_PATH=<path> npm run soak -- properties.
+ * and one from the soak with PROPERTY_SEED=<seed> PROPERTY_PATH=<path> npm run soak -- properties.
  */
 import fc from 'fast-check';
 import { Redis } from 'ioredis';

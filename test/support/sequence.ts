@@ -175,11 +175,12 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
         break;
       }
       case 'secret-lost': {
-        const before = (await world.store.readCurrent(world.secretId)).secretString;
-        await deleteSecret(world.secretId);
+        // A renamed application's secret may not exist yet: then it is already lost.
+        const before = await world.store.readCurrent(world.secretId).then((v) => v.secretString, () => undefined);
+        if (before !== undefined) await deleteSecret(world.secretId);
         await world.monitor.refresh();
         await job('check-credential', check(false));
-        if (world.kind === 'credly-authorization-token') await world.store.putCurrent(world.secretId, before);
+        if (world.kind === 'credly-authorization-token' && before !== undefined) await world.store.putCurrent(world.secretId, before);
         break;
       }
       case 'refuse':
