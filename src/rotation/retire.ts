@@ -157,8 +157,9 @@ export async function reap<C extends RetirableCredential, S>(
     const candidates = listing.filter((x) => own(x) === 'ours' && x.ref !== actingRef && x.createdAt.getTime() >= recreatedFromLoss);
     if (leftAlone.length) {
       log.warn({ refs: leftAlone }, 'rotation: earlier credentials left alone for a person to confirm (made before a recreation from a lost secret, or before markers named a deployment)');
-      await deps.state.updateStatus(credential.id, { leftAlone: leftAlone.join(' ') });
     }
+    // Kept current in status ('' clears it once a person has deleted them).
+    await deps.state.updateStatus(credential.id, { leftAlone: leftAlone.join(' ') });
     if (!candidates.length) return deleted;
     const stages = await readStages(deps.secrets, credential.secretId);
     const ctx = context(deps, credential, listing, await deps.state.readStatus(credential.id));
@@ -167,8 +168,9 @@ export async function reap<C extends RetirableCredential, S>(
       if (stagesHolding(stages, orphan).length || (await protectedUntil(ctx, orphan, cache))) continue;
       fence();
       const result = await provider.revoke(credential, acting, orphan.ref);
-      if (result.state === 'left-to-expire') break;
-      deleted.push(orphan.ref);
+      // Only what the provider confirms gone counts; a provider without revoke ends the round.
+      if (result.state === 'revoked' || result.state === 'already-gone') deleted.push(orphan.ref);
+      else if (result.state === 'left-to-expire') break;
     }
     if (deleted.length) log.info({ deleted }, 'rotation: orphans deleted');
   } catch (error) {
