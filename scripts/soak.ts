@@ -13,6 +13,8 @@ import { clock } from '../test/soak/clock.ts';
 import { runScenario, soakSeed } from '../test/soak/context.ts';
 import { crashMatrix } from '../test/soak/crash-matrix.ts';
 import { faultSoak } from '../test/soak/fault-soak.ts';
+import { interleavings } from '../test/soak/interleavings.ts';
+import { properties } from '../test/soak/properties.ts';
 import { redisRestart } from '../test/soak/redis-restart.ts';
 import type { SoakRow, SoakScenario } from '../test/soak/report.ts';
 import { smOutage } from '../test/soak/sm-outage.ts';
@@ -25,6 +27,8 @@ const SCENARIOS: Array<[string, SoakScenario]> = [
   ['secrets manager outage', smOutage],
   ['bad answers', badAnswers],
   ['clock', clock],
+  ['interleavings', interleavings],
+  ['properties', properties],
 ];
 
 async function main(): Promise<number> {

@@ -152,10 +152,14 @@ export async function reap<C extends RetirableCredential, S>(
     const listing = await provider.list(credential, acting);
     const own = (x: ListedCredential) => ownershipOf(x, credential.id, deps.scope);
     const recreatedFromLoss = Math.max(0, ...listing.filter((x) => own(x) === 'ours' && x.marker?.replaces === '').map((x) => x.createdAt.getTime()));
-    const leftAlone = listing.filter((x) => own(x) === 'legacy' || (own(x) === 'ours' && x.createdAt.getTime() < recreatedFromLoss)).map((x) => x.ref);
+    // What an earlier run left alone stays so: the recreation that dated it may itself have been
+    // rotated away and deleted since, taking the date out of the listing.
+    const remembered = new Set(((await deps.state.readStatus(credential.id)).leftAlone ?? '').split(' ').filter(Boolean));
+    const beforeLoss = (x: ListedCredential) => x.createdAt.getTime() < recreatedFromLoss || remembered.has(x.ref);
+    const leftAlone = listing.filter((x) => own(x) === 'legacy' || (own(x) === 'ours' && beforeLoss(x))).map((x) => x.ref);
     // The acting credential is AWSCURRENT: left out here already, so a run with nothing else reads no stages.
     const actingRef = provider.refOf(acting);
-    const candidates = listing.filter((x) => own(x) === 'ours' && x.ref !== actingRef && x.createdAt.getTime() >= recreatedFromLoss);
+    const candidates = listing.filter((x) => own(x) === 'ours' && x.ref !== actingRef && !beforeLoss(x));
     if (leftAlone.length) {
       log.warn({ refs: leftAlone }, 'rotation: earlier credentials left alone for a person to confirm (made before a recreation from a lost secret, or before markers named a deployment)');
     }

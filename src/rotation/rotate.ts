@@ -254,6 +254,12 @@ async function continueRotation<C extends RotatableCredential, S>(
       );
       capabilitiesChecked = issued.capabilitiesChecked === true;
       log.info({ rotationId, newRef: issued.ref }, 'rotation: new credential created and stored as AWSPENDING');
+      // This rotation's version now holds the new credential: what it made before can never be stored.
+      for (const ref of issued.unusable ?? []) {
+        held.assertHeld();
+        await step(id, 'create', () => provider.revoke(credential, current, ref));
+        log.info({ rotationId, ref }, 'rotation: a credential this rotation made before a crash, never stored, deleted');
+      }
       await advance('test', { newRef: issued.ref });
     });
   }

@@ -42,6 +42,13 @@ export interface IssuedCredential<S> {
   expiresAt?: Date;
   /** Its rights were compared with the replaced credential's (from the create answer) and found equal or greater. */
   capabilitiesChecked?: boolean;
+  /**
+   * Credentials this same rotation made before (a crash between the provider's answer and the
+   * store) that can never be used. The protocol deletes them only once the new one is stored: from
+   * then on the rotation's version holds the new one, so no holder that lost its lock can still
+   * store one of these and have it deleted under a stage.
+   */
+  unusable?: string[];
 }
 
 export type RevokeResult =

@@ -5,7 +5,7 @@
  * on any row that misses its target.
  */
 export interface SoakRow {
-  /** Which scenario: `fault soak`, `crash matrix`, `redis restart`, `secrets manager outage`, `bad answers`, `clock`. */
+  /** Which scenario: `fault soak`, `crash matrix`, `redis restart`, `secrets manager outage`, `bad answers`, `clock`, `interleavings`, `properties`. */
   scenario: string;
   /** What is counted or timed, e.g. `credentials lost`. */
   figure: string;

@@ -185,17 +185,16 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
       const description = rotatorDescription(rotation.rotationId, credential.id, { scope: rotation.scope, replaces: rotation.previousRef });
       return managed(credential, async (client, token) => {
         // An application this rotation created before a crash was never stored, and Credly never
-        // shows its secret again: it is useless, so it goes before the new one is made.
+        // shows its secret again: it is useless. It is named for deletion once the new one is
+        // stored, not deleted here: a holder that lost its lock may be storing it right now.
         const earlier = rotation.firstAttempt ? [] : await client.listApplications(token, credential.organizationId);
         const ofThisRotation = (a: { description: string | null }) => {
           const marker = parseMarker(a.description);
           return marker?.rotationId === rotation.rotationId && marker.credentialId === credential.id;
         };
-        for (const stale of earlier.filter(ofThisRotation)) {
-          await client.deleteApplication(token, credential.organizationId, stale.id);
-        }
+        const unusable = earlier.filter(ofThisRotation).map((a) => String(a.id));
         const app = await client.createApplication(token, credential.organizationId, credential.applicationName, description);
-        return { secret: { value: { clientId: app.uid, clientSecret: app.secret, applicationId: app.id } }, ref: String(app.id) };
+        return { secret: { value: { clientId: app.uid, clientSecret: app.secret, applicationId: app.id } }, ref: String(app.id), ...(unusable.length ? { unusable } : {}) };
       });
     },
 

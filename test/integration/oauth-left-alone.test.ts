@@ -1,0 +1,35 @@
+/**
+ * Found by the property suite (npm run soak, history 169 of seed 20261202): an OAuth application
+ * left alone after its secret was renamed (still AWSCURRENT of the old secret, which consumers
+ * read) was deleted by the reaper two rotations later, once the application recreated from the
+ * lost secret had itself been replaced and deleted, taking from the listing the date that marked
+ * what to leave alone. What a run left alone now stays so.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { playHistory } from '../soak/properties.ts';
+
+let fake: CredlyFake;
+let redis: Redis;
+beforeAll(async () => {
+  fake = await startCredlyFake();
+  redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+});
+afterAll(async () => {
+  redis.disconnect();
+  await fake.close();
+});
+
+describe('an OAuth application left alone after its secretId changed', () => {
+  it('is not deleted by later rotations under the new secret', async () => {
+    const result = await playHistory(fake, redis, {
+      kind: 'credly-oauth-application',
+      window: '0s',
+      actions: [{ kind: 'force' }, { kind: 'force' }, { kind: 'rename' }, { kind: 'force' }, { kind: 'force' }, { kind: 'force' }],
+    });
+    expect(result.jobs).toBe(6);
+    expect(result.failedForGood).toBe(0);
+    expect(result.violations).toEqual([]);
+  }, 60_000);
+});

@@ -1,0 +1,138 @@
+/**
+ * The property suite: random histories of one credential — scheduled checks, forced triggers,
+ * worker crashes mid-step, lost locks, a flushed Redis, operator rollbacks in each accepted secret
+ * form, a renamed or deleted secret, rotations inside one overlap window, provider refusals, time passing —
+ * played against real Redis, moto and the Credly fake over HTTP (test/support/sequence.ts). After
+ * every history: AWSCURRENT works at the fake; nothing was revoked while a stage held it or inside
+ * its window; the live credentials the rotator made stay bounded; every job that failed for good
+ * was alerted exactly once; no secret value reached Redis, the logs or an alert.
+ *
+ * `npm test` runs 50 histories of up to 6 actions (test/soak/properties.test.ts), `npm run soak`
+ * 500 of up to 8. A failing history prints its seed and path; replay one from npm test (shrunk) with
+ *   PROPERTY_SEED=<seed> PROPERTY_PATH=<path> npx vitest run test/soak/properties.test.ts
+ * and one from the soak with PROPERTY_SEED=<seed> PROPERTY_PATH=<path> npm run soak -- properties.
+ */
+import fc from 'fast-check';
+import { Redis } from 'ioredis';
+import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { createWorld, type RotatableKind } from '../support/holders.ts';
+import { runSequence, type Action, type SequenceResult } from '../support/sequence.ts';
+import { countRow, type SoakContext, type SoakRow, type SoakScenario } from './report.ts';
+
+const SCENARIO = 'properties';
+
+const action: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant({ kind: 'check' as const }) },
+  { weight: 4, arbitrary: fc.constant({ kind: 'force' as const }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('crash' as const), at: fc.nat(11), force: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('lock-loss' as const), at: fc.nat(11), other: fc.constantFrom('check' as const, 'force' as const) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'flush-redis' as const }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('rollback' as const), form: fc.constantFrom('token' as const, 'bare' as const, 'full' as const) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'rename' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'secret-lost' as const }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('refuse' as const), call: fc.constantFrom('create' as const, 'test' as const, 'list' as const, 'delete' as const) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'time' as const }) },
+);
+
+export interface History {
+  kind: RotatableKind;
+  window: '0s' | '700ms';
+  actions: Action[];
+}
+
+/** Histories of 2 to `maxActions` actions (6 in npm test, 8 in npm run soak), a token or an application, windows of 0 or 700 ms. */
+export const historyArbitrary = (maxActions: number): fc.Arbitrary<History> =>
+  fc.record({
+    kind: fc.constantFrom<RotatableKind>('credly-authorization-token', 'credly-oauth-application'),
+    window: fc.constantFrom('0s' as const, '700ms' as const),
+    actions: fc.array(action, { minLength: 2, maxLength: maxActions }),
+  });
+
+const WINDOW_MS = { '0s': 0, '700ms': 700 } as const;
+
+/** Plays one history in a world of its own. */
+export async function playHistory(fake: CredlyFake, redis: Redis, history: History): Promise<SequenceResult> {
+  const windowMs = WINDOW_MS[history.window];
+  const world = await createWorld(fake, redis, { kind: history.kind, window: history.window, windowMs });
+  try {
+    return await runSequence(fake, redis, world, history.actions, windowMs);
+  } finally {
+    await world.close();
+  }
+}
+
+/** fast-check's seed and path from PROPERTY_SEED / PROPERTY_PATH: replays one history. */
+export function replayParameters(): { seed?: number; path?: string } {
+  const seed = process.env.PROPERTY_SEED;
+  const path = process.env.PROPERTY_PATH;
+  if (seed !== undefined && seed !== '' && !Number.isInteger(Number(seed))) throw new Error(`PROPERTY_SEED must be an integer, got "${seed}"`);
+  return { ...(seed ? { seed: Number(seed) } : {}), ...(path ? { path } : {}) };
+}
+
+export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRow[]> => {
+  const runs = ctx.scale === 'full' ? 500 : 50;
+  const fake = await startCredlyFake();
+  const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
+  const totals = { histories: 0, actions: 0, jobs: 0, failedForGood: 0, alerted: 0, violations: 0, maxLive: 0, bound: 0, second: 0, third: 0, unplayable: 0 };
+  const byKind = new Map<string, number>();
+  try {
+    const started = performance.now();
+    const report = await fc.check(
+      fc.asyncProperty(historyArbitrary(ctx.scale === 'full' ? 8 : 6), async (history) => {
+        const result = await playHistory(fake, redis, history).catch((error: unknown) => {
+          totals.unplayable += 1;
+          ctx.log(`history ${totals.histories + 1} could not be played: ${(error as Error).message.split('\n')[0] ?? ''}`);
+          throw error;
+        });
+        totals.histories += 1;
+        totals.actions += history.actions.length;
+        totals.jobs += result.jobs;
+        totals.failedForGood += result.failedForGood;
+        totals.alerted += result.failedJobs.filter((id) => result.alerts.get(id) === 1).length;
+        totals.violations += result.violations.length;
+        totals.maxLive = Math.max(totals.maxLive, result.maxLiveMade);
+        totals.bound = Math.max(totals.bound, result.liveBound);
+        if (result.generationsInOneWindow >= 3) totals.second += 1;
+        if (result.generationsInOneWindow >= 4) totals.third += 1;
+        byKind.set(history.kind, (byKind.get(history.kind) ?? 0) + 1);
+        if (totals.histories % 50 === 0) ctx.log(`${totals.histories} histories, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+        if (result.violations.length) ctx.log(`history ${totals.histories} broke the invariant: ${result.violations.slice(0, 3).join(' | ')}`);
+        return result.violations.length === 0;
+      }),
+      // A failure is reported at once with its seed and path, unshrunk: replaying it shrinks it.
+      { numRuns: runs, seed: ctx.seed, endOnFailure: true, ...replayParameters() },
+    );
+    const replay = report.failed ? `replay: PROPERTY_SEED=${report.seed} PROPERTY_PATH=${report.counterexamplePath ?? ''} npm run soak -- properties` : undefined;
+    const kinds = [...byKind].map(([kind, n]) => `${n} ${kind === 'credly-authorization-token' ? 'token' : 'application'}`).join(', ');
+    return [
+      {
+        scenario: SCENARIO,
+        figure: 'random histories run, every check held',
+        value: `${totals.histories - (report.failed ? 1 : 0)} of ${totals.histories} (${kinds}; ${totals.actions} actions, ${totals.jobs} jobs)`,
+        target: `all, at least ${runs}`,
+        ok: !report.failed && totals.histories >= runs,
+        ...(replay ? { detail: replay } : {}),
+      },
+      countRow(SCENARIO, 'invariant broken (revoked in a stage or inside its window, AWSCURRENT not working, a leak, an alert missing or extra)', totals.violations, 0, replay),
+      countRow(SCENARIO, 'histories that could not be played to their end (an error of the test itself)', totals.unplayable, 0, replay),
+      countRow(SCENARIO, `jobs failed for good and alerted exactly once (of ${totals.failedForGood})`, totals.alerted, totals.failedForGood),
+      {
+        scenario: SCENARIO,
+        figure: 'histories with a second / a third rotation inside one window',
+        value: `${totals.second} / ${totals.third}`,
+        target: 'some of each',
+        ok: totals.second > 0 && totals.third > 0,
+      },
+      {
+        scenario: SCENARIO,
+        figure: 'most live credentials made by the rotator for one credential',
+        value: String(totals.maxLive),
+        target: `≤ its history's bound (at most ${totals.bound})`,
+        ok: totals.violations === 0,
+      },
+    ];
+  } finally {
+    redis.disconnect();
+    await fake.close();
+  }
+};

@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { jobRegistry, type JobDependencies, type JobName, type JobOutcome } from '../../jobs/index.ts';
+import { parseInventory, type Inventory } from '../../src/config/index.ts';
+import { createJobDependencies, createRotators } from '../../src/main.ts';
+import type { Logger } from '../../src/log/logger.ts';
+import { parseMarker } from '../../src/providers/credly/marker.ts';
+import { createQueue } from '../../src/queue/producer.ts';
+import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../../src/secrets/secret-store.ts';
+import { parseSecretValue } from '../../src/secrets/secret-values.ts';
+import type { CredlyFake } from '../fakes/credly.fake.ts';
+import { captureLogger } from './capture-logger.ts';
+import { createInvariantMonitor, type CredentialProbe, type InvariantMonitor } from './invariant-monitor.ts';
+
+const DAY = 86_400_000;
+
+/**
+ * Holders of one credential, in process, against real Redis, moto and the Credly fake over HTTP.
+ * A holder is the job handlers with their real dependencies, except that every call through the
+ * provider and secret-store interfaces first passes a gate (a step boundary: the test may pause,
+ * crash or fail the holder there) and is watched by the credential's invariant monitor.
+ */
+export interface Gate {
+  /** Called before the holder's next provider or Secrets Manager call; may wait, or throw. */
+  before(label: string): Promise<void>;
+}
+export const OPEN_GATE: Gate = { before: async () => undefined };
+
+/** Pauses its holder before call number `at` (0-based), or its first call labelled `at`, until `resume()`; counts every call. */
+export class Pauser implements Gate {
+  readonly calls: string[] = [];
+  private at: number | string = -1;
+  private hit: ((label: string) => void) | undefined;
+  private release: (() => void) | undefined;
+  /** Resolves with the call's label once the holder waits before it. */
+  pauseAt(at: number | string): Promise<string> {
+    this.at = at;
+    return new Promise((resolve) => (this.hit = resolve));
+  }
+  resume(): void {
+    this.release?.();
+  }
+  async before(label: string): Promise<void> {
+    const n = this.calls.push(label) - 1;
+    if (typeof this.at === 'number' ? n !== this.at : label !== this.at) return;
+    this.at = -1;
+    this.hit?.(label);
+    await new Promise<void>((resolve) => (this.release = resolve));
+  }
+}
+
+export type RotatableKind = 'credly-authorization-token' | 'credly-oauth-application';
+
+export interface WorldOptions {
+  kind: RotatableKind;
+  /** revokePreviousAfter, as the inventory writes it (`0s`, `1h`, `800ms`). */
+  window: string;
+  windowMs: number;
+  /** Age of the token in the secret (tokens only); default 100 days: not due, so rotations are forced. */
+  tokenAgeDays?: number;
+}
+
+export interface Holder {
+  deps: JobDependencies;
+  run(name: JobName, payload: Record<string, unknown>, jobId?: string): Promise<JobOutcome>;
+}
+
+export interface World {
+  kind: RotatableKind;
+  credentialId: string;
+  organizationId: string;
+  prefix: string;
+  /** The secret the inventory names now. */
+  secretId: string;
+  store: SecretStore;
+  monitor: InvariantMonitor;
+  logs: string[];
+  logger: Logger;
+  /** The live credentials the rotator made for this credential (by its marker). */
+  liveMadeByRotator(): number;
+  /** Every secret value of the world, for leak searches. */
+  secretValues(): string[];
+  holder(gate?: Gate): Holder;
+  /** Points the inventory at another secret (a renamed or replaced secret). */
+  renameSecret(secretId: string): void;
+  close(): Promise<void>;
+}
+
+const PURE_PROVIDER_METHODS = new Set(['parseSecret', 'serializeSecret', 'refOf', 'expiryOf', 'missingSecret', 'hasCredential']);
+/** Secret-store calls that change no stage; every other one is followed by a fresh look at the stages. */
+const READS = /^(read|list|describe|get)/i;
+
+/** Every function property of `target`, called through `around` (name, the call). */
+function wrapCalls<T extends object>(target: T, skip: ReadonlySet<string>, around: (name: string, args: unknown[], call: () => Promise<unknown>) => Promise<unknown>): T {
+  const out = { ...target } as Record<string, unknown>;
+  for (const [name, value] of Object.entries(target)) {
+    if (typeof value !== 'function' || skip.has(name)) continue;
+    const fn = value as (...args: unknown[]) => Promise<unknown>;
+    out[name] = (...args: unknown[]) => around(name, args, () => fn.apply(target, args));
+  }
+  return out as T;
+}
+
+function keyOrUndefined(read: () => string): string | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+export async function createWorld(fake: CredlyFake, redis: Redis, options: WorldOptions): Promise<World> {
+  const run = randomUUID().slice(0, 8);
+  const store = createSecretStore(createSecretsManagerClient());
+  const organizationId = fake.state.addOrganization(`Holders ${run}`);
+  const managerId = `manager-${run}`;
+  const credentialId = options.kind === 'credly-authorization-token' ? `token-${run}` : `app-${run}`;
+  let secretId = `test/holders/${run}/${options.kind === 'credly-authorization-token' ? 'token' : 'app'}`;
+  const isOurs = (description: string | null) => parseMarker(description)?.credentialId === credentialId;
+
+  let probe: CredentialProbe;
+  let managerLines = '';
+  if (options.kind === 'credly-authorization-token') {
+    const original = fake.state.addToken(organizationId, { description: 'made by hand', createdAt: new Date(Date.now() - (options.tokenAgeDays ?? 100) * DAY) });
+    await store.putCurrent(secretId, JSON.stringify({ token: original.token, tokenId: original.id }));
+    probe = {
+      keyOf: (s) => keyOrUndefined(() => parseSecretValue('credly-authorization-token', s).token),
+      liveKeys: () => new Set(fake.state.liveTokens(organizationId).map((t) => t.token)),
+      createdAt: (key) => fake.state.tokenByValue(key)?.createdAt.getTime(),
+    };
+  } else {
+    const manager = fake.state.addToken(organizationId, { description: 'management token (by hand)' });
+    const managerSecret = `test/holders/${run}/manager`;
+    await store.putCurrent(managerSecret, JSON.stringify({ token: manager.token, tokenId: manager.id }));
+    const original = fake.state.createApplication(organizationId, { name: 'LMS badge sync' });
+    await store.putCurrent(secretId, JSON.stringify({ clientId: original.uid, clientSecret: original.secret, applicationId: original.id }));
+    probe = {
+      keyOf: (s) => keyOrUndefined(() => parseSecretValue('credly-oauth-application', s).clientId),
+      liveKeys: () => new Set(fake.state.applications(organizationId).map((a) => a.uid)),
+      createdAt: (key) => fake.state.findClient(key)?.createdAt.getTime(),
+    };
+    managerLines = `  - id: ${managerId}
+    kind: credly-authorization-token
+    secretId: ${managerSecret}
+    organizationId: ${organizationId}
+    environment: production
+    endpoints: { apiBase: "${fake.apiBase}" }
+`;
+  }
+  const inventoryFor = (id: string): Inventory =>
+    parseInventory(`version: 1
+credentials:
+${managerLines}  - id: ${credentialId}
+    kind: ${options.kind}
+    secretId: ${id}
+    organizationId: ${organizationId}
+    environment: production
+    revokePreviousAfter: ${options.window}
+${
+  options.kind === 'credly-authorization-token'
+    ? `    endpoints: { apiBase: "${fake.apiBase}" }`
+    : `    managedBy: ${managerId}
+    applicationName: LMS badge sync
+    scopes: [issued_badges]
+    endpoints: { apiBase: "${fake.apiBase}", tokenUrl: "${fake.tokenUrl}" }`
+}
+`);
+  let inventory = inventoryFor(secretId);
+  const monitor = createInvariantMonitor({ store, probe, windowMs: options.windowMs });
+  monitor.watchSecret(secretId);
+  await monitor.refresh();
+  const prefix = `{holders-${run}}`;
+  const queue: Queue = createQueue(redis, prefix);
+  const { logger, lines: logs } = captureLogger();
+
+  return {
+    kind: options.kind,
+    credentialId,
+    organizationId,
+    prefix,
+    get secretId() {
+      return secretId;
+    },
+    store,
+    monitor,
+    logs,
+    logger,
+    liveMadeByRotator: () =>
+      options.kind === 'credly-authorization-token'
+        ? fake.state.liveTokens(organizationId).filter((t) => isOurs(t.description)).length
+        : fake.state.applications(organizationId).filter((a) => isOurs(a.description)).length,
+    secretValues: () => [...fake.state.tokens(organizationId).map((t) => t.token), ...fake.state.applications(organizationId).map((a) => a.secret)],
+    holder(gate = OPEN_GATE) {
+      // A refused application secret is asked again after a short delay here (the default waits seconds).
+      const rotators = createRotators({ inventory, secrets: store, requestTimeoutMs: 3_000, recheckDelayMs: 100 });
+      const base = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 30_000, rotators });
+      const guardProvider = <P extends object>(provider: P): P =>
+        wrapCalls(provider, PURE_PROVIDER_METHODS, async (name, _args, call) => {
+          await gate.before(`provider.${name}`);
+          return monitor.guard(`provider.${name}`, call);
+        });
+      const deps: JobDependencies = {
+        ...base,
+        secrets: wrapCalls(base.secrets, new Set(), async (name, args, call) => {
+          await gate.before(`secrets.${name}`);
+          if (name === 'promote') return monitor.promoting(String(args[0]), call);
+          if (READS.test(name)) return call();
+          try {
+            return await call();
+          } finally {
+            await monitor.refresh();
+          }
+        }),
+        rotators: {
+          'credly-authorization-token': guardProvider(base.rotators['credly-authorization-token']),
+          'credly-oauth-application': guardProvider(base.rotators['credly-oauth-application']),
+        },
+      };
+      return {
+        deps,
+        async run(name, payload, jobId = randomUUID()) {
+          const definition = jobRegistry[name];
+          const parsed = definition.schema.parse(payload) as never;
+          return definition.handle(deps, parsed, { jobId, attempt: 1, logger: logger.child({ jobId }) });
+        },
+      };
+    },
+    renameSecret(id) {
+      secretId = id;
+      inventory = inventoryFor(id);
+      monitor.watchSecret(id);
+    },
+    async close() {
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+    },
+  };
+}

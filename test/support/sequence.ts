@@ -1,0 +1,271 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { JobName } from '../../jobs/index.ts';
+import type { Alert, AlertSink } from '../../src/alerts/alert.ts';
+import { createAlerter } from '../../src/alerts/alerter.ts';
+import { processJob } from '../../src/queue/worker.ts';
+import { lockKey } from '../../src/rotation/credential-lock.ts';
+import { createQueue } from '../../src/queue/producer.ts';
+import { createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
+import { parseSecretValue } from '../../src/secrets/secret-values.ts';
+import type { CredlyFake } from '../fakes/credly.fake.ts';
+import { OPEN_GATE, Pauser, type Gate, type World } from './holders.ts';
+import { operatorWrite } from './operator.ts';
+import { dumpRedis } from './redis-dump.ts';
+
+/**
+ * One random history of a credential, as the property suite (test/soak/properties.ts) generates
+ * it, and the driver that plays it against a world of holders (holders.ts). Jobs run in process
+ * through the worker's own `processJob`, as BullMQ would run them: a transient failure is retried
+ * (up to ATTEMPTS), a permanent one or the last attempt fails for good and is alerted through the
+ * real alerter, as the worker's failure handler does. Delayed revokes are real BullMQ delayed jobs
+ * (so a flushed Redis loses them), run by the driver once their delay is over.
+ */
+export type Action =
+  | { kind: 'check' }
+  | { kind: 'force' }
+  /** The worker dies before its `at`-th call (nothing after it happens); the job is run again once its lock lapsed. */
+  | { kind: 'crash'; at: number; force: boolean }
+  /** The holder loses its lock before its `at`-th call, another job runs meanwhile, then the holder goes on. */
+  | { kind: 'lock-loss'; at: number; other: 'check' | 'force' }
+  | { kind: 'flush-redis' }
+  /** An operator writes the previous credential back (if it still works), in one accepted form. */
+  | { kind: 'rollback'; form: 'token' | 'bare' | 'full' }
+  /**
+   * The inventory names another secret. A token's secret was moved there by the operator (value
+   * and consumers); an application's new secret does not exist yet, and its consumers still read
+   * the old one.
+   */
+  | { kind: 'rename' }
+  /**
+   * The secret is deleted. An OAuth application is recreated into it by the next check; a token
+   * cannot be (the job fails, alerted), so the operator restores it after that check.
+   */
+  | { kind: 'secret-lost' }
+  /** The provider refuses the next matching call. */
+  | { kind: 'refuse'; call: 'create' | 'test' | 'list' | 'delete' }
+  /** Time passes until every overlap window so far has ended. */
+  | { kind: 'time' };
+
+export const ATTEMPTS = 3;
+
+export interface SequenceResult {
+  violations: string[];
+  jobs: number;
+  failedForGood: number;
+  /** Failure alerts received per job id. */
+  alerts: Map<string, number>;
+  /** Job ids that failed for good. */
+  failedJobs: string[];
+  maxLiveMade: number;
+  liveBound: number;
+  /** Generations that lived inside one overlap window at once, at most (3: a third rotation inside one window). */
+  generationsInOneWindow: number;
+}
+
+const settle = <T>(p: Promise<T>) => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error: error as Error }));
+
+export async function runSequence(fake: CredlyFake, redis: Redis, world: World, actions: readonly Action[], windowMs: number): Promise<SequenceResult> {
+  const received: Alert[] = [];
+  const sink: AlertSink = { id: 'capture', send: async (alert) => void received.push(alert) };
+  const alerter = createAlerter({ sinks: [sink], redis, prefix: world.prefix, logger: world.logger, attempts: 1 });
+  const queue = createQueue(redis, world.prefix);
+  const result: SequenceResult = { violations: [], jobs: 0, failedForGood: 0, alerts: new Map(), failedJobs: [], maxLiveMade: 0, liveBound: 0, generationsInOneWindow: 0 };
+  const hung: Array<Promise<unknown>> = [];
+  let renames = 0;
+
+  /** Runs one job to its end as BullMQ would: retried while transient, alerted when it fails for good. */
+  async function job(name: JobName, data: Record<string, unknown>, options: { gate?: Gate; jobId?: string; firstAttempt?: number } = {}) {
+    const jobId = options.jobId ?? randomUUID();
+    result.jobs += 1;
+    for (let attempt = options.firstAttempt ?? 1; ; attempt += 1) {
+      const holder = world.holder(attempt === (options.firstAttempt ?? 1) ? (options.gate ?? OPEN_GATE) : OPEN_GATE);
+      const fakeJob = { id: jobId, name, data, attemptsMade: attempt - 1 } as unknown as Job;
+      const run = await settle(processJob(fakeJob, holder.deps, world.logger));
+      if (run.ok) return;
+      const final = run.error.name === 'UnrecoverableError' || attempt >= ATTEMPTS;
+      if (!final) continue;
+      result.failedForGood += 1;
+      result.failedJobs.push(jobId);
+      const details = run.error as Error & { step?: string; errorClass?: string };
+      await alerter.failed({
+        credentialId: world.credentialId,
+        kind: world.kind,
+        ...(details.step ? { step: details.step } : {}),
+        errorClass: details.errorClass ?? run.error.name,
+        message: run.error.message,
+        attempts: attempt,
+        jobId,
+        occurredAt: new Date().toISOString(),
+        critical: false,
+      });
+      return;
+    }
+  }
+  const check = (force: boolean) => ({ credentialId: world.credentialId, trigger: force ? 'manual' : 'schedule', force });
+
+  /** Delayed revokes whose delay is over, run as the worker would run them. */
+  async function dueRevokes() {
+    for (const delayed of await queue.getDelayed()) {
+      if (delayed.timestamp + (delayed.opts.delay ?? 0) > Date.now()) continue;
+      await delayed.remove().catch(() => undefined);
+      await job('revoke-previous', delayed.data as Record<string, unknown>, { jobId: delayed.id ?? randomUUID() });
+    }
+  }
+
+  for (const action of actions) {
+    switch (action.kind) {
+      case 'check':
+      case 'force':
+        await job('check-credential', check(action.kind === 'force'));
+        break;
+      case 'crash': {
+        const jobId = randomUUID();
+        const dies = new Pauser();
+        const reached = dies.pauseAt(action.at);
+        // Never resumed: the process is gone. Its promise stays pending for good.
+        const first = job('check-credential', check(action.force), { gate: dies, jobId });
+        hung.push(first);
+        const stopped = await Promise.race([reached.then(() => true), first.then(() => false)]);
+        if (stopped) {
+          result.jobs -= 1;
+          // The lease lapses; BullMQ hands the stalled job to another worker.
+          await redis.del(lockKey(world.prefix, world.credentialId));
+          await job('check-credential', check(action.force), { jobId, firstAttempt: 2 });
+        }
+        break;
+      }
+      case 'lock-loss': {
+        const paused = new Pauser();
+        const reached = paused.pauseAt(action.at);
+        const first = job('check-credential', check(true), { gate: paused });
+        const stopped = await Promise.race([reached.then(() => true), first.then(() => false)]);
+        if (stopped) {
+          await redis.del(lockKey(world.prefix, world.credentialId));
+          await job('check-credential', check(action.other === 'force'));
+          paused.resume();
+        }
+        await first;
+        break;
+      }
+      case 'flush-redis': {
+        const keys = await redis.keys(`${world.prefix}*`);
+        if (keys.length) await redis.del(...keys);
+        break;
+      }
+      case 'rollback':
+        await rollback(fake, world, action.form);
+        break;
+      case 'rename': {
+        renames += 1;
+        const next = `${world.secretId.replace(/-renamed-\d+$/, '')}-renamed-${renames}`;
+        const old = world.secretId;
+        world.renameSecret(next);
+        if (world.kind === 'credly-authorization-token') {
+          // A token's secret is moved by the operator, with its consumers: the old name is gone.
+          await world.store.putCurrent(next, (await world.store.readCurrent(old)).secretString);
+          await deleteSecret(old);
+          world.monitor.unwatchSecret(old);
+        }
+        // An application's inventory names a new secret; consumers still read the old one.
+
+        break;
+      }
+      case 'secret-lost': {
+        // A renamed application's secret may not exist yet: then it is already lost.
+        const before = await world.store.readCurrent(world.secretId).then((v) => v.secretString, () => undefined);
+        if (before !== undefined) await deleteSecret(world.secretId);
+        await world.monitor.refresh();
+        await job('check-credential', check(false));
+        if (world.kind === 'credly-authorization-token' && before !== undefined) await world.store.putCurrent(world.secretId, before);
+        break;
+      }
+      case 'refuse':
+        refuse(fake, world, action.call);
+        break;
+      case 'time':
+        await sleep(windowMs + 50);
+        break;
+    }
+    // The operator's writes (rollback, rename, a lost secret) changed stages behind the holders' backs.
+    await world.monitor.refresh();
+    await dueRevokes();
+    result.maxLiveMade = Math.max(result.maxLiveMade, world.liveMadeByRotator());
+  }
+  fake.faults.clear();
+  // The schedule's next tick: whatever the history left (a renamed or lost secret, a failed rotation) it settles.
+  await job('check-credential', check(false));
+  await dueRevokes();
+  await world.monitor.sweep('after the sequence');
+  await world.monitor.checkCurrentWorks(world.secretId, 'after the sequence');
+  result.violations.push(...world.monitor.violations);
+  for (const alert of received) if (alert.type === 'failure') result.alerts.set(alert.jobId, (result.alerts.get(alert.jobId) ?? 0) + 1);
+  for (const id of result.failedJobs) if (result.alerts.get(id) !== 1) result.violations.push(`job ${id} failed for good with ${result.alerts.get(id) ?? 0} alert(s), expected 1`);
+  for (const [id, n] of result.alerts) if (!result.failedJobs.includes(id)) result.violations.push(`${n} alert(s) for job ${id}, which did not fail for good`);
+  // Bounded: the current, the pending, the previous and one orphan of a crash, every generation
+  // still inside its window, what each earlier secret's stages hold after a rename, and per lost
+  // secret the application in use before (left for a person to confirm, or to its window's end).
+  const lost = actions.filter((a) => a.kind === 'secret-lost').length;
+  result.liveBound = 4 + world.monitor.openWindows() + 2 * renames + lost;
+  if (world.liveMadeByRotator() > result.liveBound) result.violations.push(`${world.liveMadeByRotator()} live credentials made by the rotator (bound ${result.liveBound})`);
+  // The current one, and each replaced one still inside its window.
+  result.generationsInOneWindow = 1 + world.monitor.mostOpenAtPromotion.value;
+  const { text } = await dumpRedis(redis, `${world.prefix}*`);
+  const logs = world.logs.join('\n');
+  const leaked = world.secretValues().filter((v) => text.includes(v) || logs.includes(v) || received.some((a) => JSON.stringify(a).includes(v)));
+  if (leaked.length) result.violations.push(`${leaked.length} secret value(s) in Redis, the logs or an alert`);
+  await queue.close();
+  return result;
+}
+
+async function deleteSecret(secretId: string): Promise<void> {
+  const client = createSecretsManagerClient();
+  try {
+    await client.send(new DeleteSecretCommand({ SecretId: secretId, ForceDeleteWithoutRecovery: true }));
+  } finally {
+    client.destroy();
+  }
+}
+
+async function rollback(fake: CredlyFake, world: World, form: 'token' | 'bare' | 'full'): Promise<void> {
+  // A renamed application's secret may not exist yet: nothing to roll back to.
+  const previous = (await world.store.listVersions(world.secretId).catch(() => [])).find((v) => v.stages.includes('AWSPREVIOUS'));
+  if (!previous) return;
+  const stored = (await world.store.readVersion(world.secretId, previous.versionId)).secretString;
+  if (world.kind === 'credly-authorization-token') {
+    const token = fake.state.tokenByValue(parseSecretValue('credly-authorization-token', stored).token);
+    // An operator rolls back to a credential that works.
+    if (!token || !fake.state.isTokenLive(token)) return;
+    const written =
+      form === 'bare'
+        ? token.token
+        : form === 'token'
+          ? JSON.stringify({ token: token.token })
+          : JSON.stringify({ token: token.token, tokenId: token.id, organizationId: world.organizationId, expiresAt: token.expiresAt.toISOString(), rotatedAt: new Date().toISOString() });
+    await operatorWrite(world.store, world.secretId, written);
+    return;
+  }
+  const app = parseSecretValue('credly-oauth-application', stored);
+  if (!fake.state.isClientValid(app.clientId, app.clientSecret)) return;
+  await operatorWrite(world.store, world.secretId, form === 'full' ? stored : JSON.stringify({ clientId: app.clientId, clientSecret: app.clientSecret, applicationId: app.applicationId }));
+}
+
+function refuse(fake: CredlyFake, world: World, call: 'create' | 'test' | 'list' | 'delete'): void {
+  const org = world.organizationId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const resource = world.kind === 'credly-authorization-token' ? 'authorization_tokens' : 'oauth_applications';
+  const rules = {
+    create: { match: { server: 'api' as const, method: 'POST', path: new RegExp(`/${org}/${resource}$`) }, fault: { kind: 'status' as const, status: 403 } },
+    // A token is tested on its organization; an application by a grant at the token endpoint (which
+    // also proves the current one works: a single refusal there must not recreate it).
+    test:
+      world.kind === 'credly-authorization-token'
+        ? { match: { server: 'api' as const, method: 'GET', path: new RegExp(`/organizations/${org}$`) }, fault: { kind: 'status' as const, status: 401 } }
+        : { match: { server: 'web' as const, method: 'POST', path: new RegExp(`^${new URL(fake.tokenUrl).pathname}$`) }, fault: { kind: 'status' as const, status: 401 } },
+    list: { match: { server: 'api' as const, method: 'GET', path: new RegExp(`/${org}/${resource}$`) }, times: 3, fault: { kind: 'status' as const, status: 500 } },
+    delete: { match: { server: 'api' as const, method: 'DELETE', path: new RegExp(`/${org}/${resource}/[^/]+$`) }, times: 3, fault: { kind: 'status' as const, status: 500 } },
+  };
+  fake.faults.add(rules[call]);
+}
