@@ -18,8 +18,10 @@ import { createQueue, enqueue, jobOptions } from './queue/producer.ts';
 import { interleaveByBudget } from './queue/fair-order.ts';
 import { startScheduler } from './queue/scheduler.ts';
 import { createMetrics } from './http/metrics.ts';
-import { startOpsServer } from './http/ops-server.ts';
+import { createBasicAuth } from './http/basic-auth.ts';
+import type { OpsServer } from './http/ops-server.ts';
 import { collectStatus } from './status/collect.ts';
+import { cachedStatus } from './status/public-view.ts';
 import { createRedisConnection, describeRedisUrl } from './queue/redis.ts';
 import { createRotatorWorker } from './queue/worker.ts';
 import { createCredentialLock } from './rotation/credential-lock.ts';
@@ -138,12 +140,36 @@ export interface WorkerRuntime {
   stop(): Promise<boolean>;
 }
 
-/** Wiring: configuration → real dependencies → worker. The only place real clients are built. */
-export async function startWorker(options: { env: Env; inventory: Inventory; logger: Logger }): Promise<WorkerRuntime> {
-  const { env, inventory, logger } = options;
+/** Rejects as soon as `signal` aborts, whatever `promise` does (a start-up step waiting on an unreachable Redis). */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new StartAbortedError());
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** A signal came while the worker was starting: it was stopped before taking any job. */
+export class StartAbortedError extends RotatorError {
+  constructor() {
+    super('stopped by a signal before the worker started', { permanent: true });
+    this.name = 'StartAbortedError';
+  }
+}
+
+/**
+ * Wiring: configuration → real dependencies → worker. The only place real clients are built. The
+ * ops server was started before (health and signals work while Redis is being reached); it gets
+ * the rest of its routes once the worker runs. When `signal` aborts during start-up, whatever was
+ * made is closed and the promise rejects with StartAbortedError.
+ */
+export async function startWorker(options: { env: Env; inventory: Inventory; logger: Logger; ops: OpsServer; signal?: AbortSignal }): Promise<WorkerRuntime> {
+  const { env, inventory, logger, ops, signal } = options;
   const secrets = createSecretStore(createSecretsManagerClient());
   // Sink secrets are read before anything else: a sink that cannot alert is a start-up failure.
-  const sinks = await buildSinks(inventory.alerts, { secrets });
+  const sinks = await unlessAborted(buildSinks(inventory.alerts, { secrets }), signal);
   const connection: Redis = createRedisConnection(env.redisUrl, 'worker');
   connection.on('error', (error: Error) => logger.warn({ err: { type: error.name, message: error.message } }, 'redis: connection error'));
   const queue = createQueue(connection, env.queuePrefix, jobOptions(env));
@@ -157,7 +183,8 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     credlyRateLimit: env.credlyRateLimit,
     requestTimeoutMs: env.requestTimeoutMs,
   });
-  const status = () => collectStatus({ credentials: inventory.credentials, state: deps.rotation.state, queue });
+  // One read of every credential per few seconds at most, however many requests and scrapes come.
+  const status = cachedStatus(() => collectStatus({ credentials: inventory.credentials, state: deps.rotation.state, queue }));
   const metrics = createMetrics(status);
   const alerting = {
     alerter: createAlerter({ sinks, redis: connection, prefix: env.queuePrefix, logger, onSinkFailure: (sink) => metrics.sinkFailed(sink) }),
@@ -174,27 +201,39 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     alerting,
     onJobFinished: (labels, seconds) => metrics.jobFinished(labels, seconds),
   });
-  await worker.waitUntilReady();
-  const ops = await startOpsServer({
-    port: env.httpPort,
+  let scheduler: Awaited<ReturnType<typeof startScheduler>>;
+  try {
+    await unlessAborted(worker.waitUntilReady(), signal);
+    scheduler = await unlessAborted(
+      startScheduler({
+        // A schedule shared by many credentials fires them in this order: organizations interleaved.
+        credentials: interleaveByBudget(inventory.credentials),
+        redis: connection,
+        prefix: env.queuePrefix,
+        logger,
+        enqueuer: {
+          async enqueue(credentialId, jobId) {
+            await enqueue(queue, 'check-credential', { credentialId, trigger: 'schedule' }, { jobId });
+          },
+        },
+      }),
+      signal,
+    );
+  } catch (error) {
+    // Nothing was taken yet: close without waiting on a Redis that may not answer.
+    connection.disconnect();
+    await Promise.race([Promise.allSettled([worker.close(true), queue.close()]), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    throw error;
+  }
+  const auth = env.dashboard ? createBasicAuth(env.dashboard) : undefined;
+  ops.attach({
     redis: connection,
     metrics,
     status,
-    logger,
+    publicMessages: env.statusPublicMessages,
+    ...(auth ? { auth } : {}),
     // Loaded only when on: bull-board and express cost memory every idle worker would carry.
-    ...(env.dashboard ? { dashboard: (await import('./http/dashboard.ts')).createDashboard({ queue, ...env.dashboard }) } : {}),
-  });
-  const scheduler = await startScheduler({
-    // A schedule shared by many credentials fires them in this order: organizations interleaved.
-    credentials: interleaveByBudget(inventory.credentials),
-    redis: connection,
-    prefix: env.queuePrefix,
-    logger,
-    enqueuer: {
-      async enqueue(credentialId, jobId) {
-        await enqueue(queue, 'check-credential', { credentialId, trigger: 'schedule' }, { jobId });
-      },
-    },
+    ...(auth ? { dashboard: (await import('./http/dashboard.ts')).createDashboard({ queue, auth }) } : {}),
   });
   logger.info(
     { redis: describeRedisUrl(env.redisUrl), prefix: env.queuePrefix, credentials: inventory.credentials.length, sinks: sinks.length },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_QUEUE_PREFIX } from '../queue/names.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
+import { redisTransportProblem } from './url-policy.ts';
 import { parseDuration } from './duration.ts';
 import { parseRateLimit, type RateLimit } from '../providers/rate-limit.ts';
 
@@ -32,9 +33,16 @@ export interface Env {
   jobBackoffMs: number;
   /**
    * The BullMQ dashboard at /dashboard: off unless ROTATOR_DASHBOARD=on, and then behind HTTP Basic
-   * auth with ROTATOR_DASHBOARD_USER (default `admin`) and ROTATOR_DASHBOARD_PASSWORD (required).
+   * auth with ROTATOR_DASHBOARD_USER and ROTATOR_DASHBOARD_PASSWORD, both required (no default user).
    */
   dashboard?: { user: string; password: string };
+  /**
+   * ROTATOR_STATUS_PUBLIC_MESSAGES=true: /status and /status.json show each credential's last
+   * message to anyone who reaches the port. Default false: only to the dashboard's users.
+   */
+  statusPublicMessages: boolean;
+  /** ROTATOR_ALLOW_PLAINTEXT_REDIS=true: a remote redis:// (no TLS) is accepted. Default false. */
+  allowPlaintextRedis: boolean;
   /** ROTATOR_CONCURRENCY, default 4: jobs one worker process runs at once. */
   concurrency: number;
   /**
@@ -44,6 +52,10 @@ export interface Env {
   credlyRateLimit: RateLimit | 'off';
   /** ROTATOR_REQUEST_TIMEOUT, default 15s: the deadline of one provider request; a call past it is retried like a reset. */
   requestTimeoutMs: number;
+}
+
+function booleanVariable() {
+  return z.enum(['true', 'false'], { error: () => 'must be true or false' }).default('false').transform((v) => v === 'true');
 }
 
 function durationVariable(fallback: string, hint: string, min = 0) {
@@ -106,13 +118,20 @@ const schema = z.object({
     }),
   ROTATOR_REQUEST_TIMEOUT: durationVariable('15s', 'must be a duration of at least 100ms, like 15s', 100),
   ROTATOR_DASHBOARD: z.enum(['on', 'off'], { error: () => 'must be on or off' }).default('off'),
-  ROTATOR_DASHBOARD_USER: z.string().default('admin'),
+  ROTATOR_DASHBOARD_USER: z.string().regex(/^[^:\s]+$/, 'must be a user name without spaces or ":"').optional(),
   // Never echoed: only its length is judged.
   ROTATOR_DASHBOARD_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  ROTATOR_STATUS_PUBLIC_MESSAGES: booleanVariable(),
+  ROTATOR_ALLOW_PLAINTEXT_REDIS: booleanVariable(),
 }).superRefine((v, ctx) => {
-  if (v.ROTATOR_DASHBOARD === 'on' && !v.ROTATOR_DASHBOARD_PASSWORD) {
-    ctx.addIssue({ code: 'custom', path: ['ROTATOR_DASHBOARD_PASSWORD'], message: 'is required when ROTATOR_DASHBOARD=on' });
+  if (v.ROTATOR_DASHBOARD === 'on') {
+    // No default user: a guessable name is half of a guessed login.
+    for (const name of ['ROTATOR_DASHBOARD_USER', 'ROTATOR_DASHBOARD_PASSWORD'] as const) {
+      if (!v[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when ROTATOR_DASHBOARD=on' });
+    }
   }
+  const transport = redisTransportProblem(v.REDIS_URL, v.ROTATOR_ALLOW_PLAINTEXT_REDIS);
+  if (transport) ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: transport });
 });
 
 /** Reads the environment once; every problem is reported with the variable's name as its path. */
@@ -138,7 +157,9 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
     concurrency: v.ROTATOR_CONCURRENCY,
     credlyRateLimit: v.ROTATOR_CREDLY_RATE_LIMIT,
     requestTimeoutMs: v.ROTATOR_REQUEST_TIMEOUT,
-    ...(v.ROTATOR_DASHBOARD === 'on' && v.ROTATOR_DASHBOARD_PASSWORD
+    statusPublicMessages: v.ROTATOR_STATUS_PUBLIC_MESSAGES,
+    allowPlaintextRedis: v.ROTATOR_ALLOW_PLAINTEXT_REDIS,
+    ...(v.ROTATOR_DASHBOARD === 'on' && v.ROTATOR_DASHBOARD_USER && v.ROTATOR_DASHBOARD_PASSWORD
       ? { dashboard: { user: v.ROTATOR_DASHBOARD_USER, password: v.ROTATOR_DASHBOARD_PASSWORD } }
       : {}),
   };

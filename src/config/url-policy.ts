@@ -28,3 +28,25 @@ export function endpointProblem(value: string): string | undefined {
   }
   return `unsupported scheme "${url.protocol}"; use https://`;
 }
+
+/**
+ * Undefined when a Redis address may be used: `rediss://` (TLS) anywhere, `redis://` to a loopback
+ * host, or `redis://` anywhere when plain text was allowed on purpose (ROTATOR_ALLOW_PLAINTEXT_REDIS).
+ * Redis holds the job queue, the rotation records and the locks: in plain text on a network, anyone
+ * on the path reads and forges them, and reads the password of the URL. Takes a URL; for
+ * addresses given as `host:port` (cluster nodes, sentinels) pass them with the scheme they will be
+ * reached by (`redis://host:port` without TLS). The message names the host, never the URL (it may
+ * carry a password).
+ */
+export function redisTransportProblem(value: string, allowPlaintext: boolean): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined; // the format is judged elsewhere
+  }
+  if (url.protocol !== 'redis:' || allowPlaintext) return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isLoopbackHost(url.hostname) || isLoopbackHost(host)) return undefined;
+  return `plain redis:// to "${url.hostname}" sends the queue and the Redis password unencrypted; use rediss:// (TLS), or set ROTATOR_ALLOW_PLAINTEXT_REDIS=true to accept it`;
+}

@@ -25,7 +25,12 @@ let browser: Browser;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: apt-get install -y chromium (npm test installs it as root), or set ROTATOR_CHROMIUM`);
   const status = async () => view;
-  server = await startOpsServer({ port: 0, host: '127.0.0.1', redis: { ping: async () => 'PONG' }, metrics: createMetrics(status), status, logger: createLogger({ level: 'silent' }) });
+  server = await startOpsServer({
+    port: 0,
+    host: '127.0.0.1',
+    logger: createLogger({ level: 'silent' }),
+    runtime: { redis: { ping: async () => 'PONG' }, metrics: createMetrics(status), status, publicMessages: true },
+  });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
