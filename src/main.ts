@@ -1,7 +1,7 @@
 import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobDependencies } from '../jobs/index.ts';
-import type { Env, Inventory } from './config/index.ts';
+import type { CredlyOAuthAppConfig, CredlyTokenConfig, Env, Inventory } from './config/index.ts';
 import { RotatorError } from './errors/rotator-error.ts';
 import type { Logger } from './log/logger.ts';
 import { createCredlyClient } from './providers/credly/credly-client.ts';
@@ -63,14 +63,20 @@ export function createRotators(options: RotatorOptions): RotatorRegistry {
   };
   const tokens = perApiBase((apiBase) => createCredlyClient({ apiBase, ...http }));
   const applications = perApiBase((apiBase) => createCredlyOAuthClient({ apiBase, ...http }));
+  const managerOf = (credential: CredlyOAuthAppConfig): CredlyTokenConfig => {
+    // Validated at load: managedBy names a credly-authorization-token of the same organization and API.
+    const manager = options.inventory.credentials.find((c) => c.id === credential.managedBy);
+    if (manager?.kind !== 'credly-authorization-token') throw new RotatorError(`managedBy "${credential.managedBy}" is not a Credly token credential`, { permanent: true });
+    return manager;
+  };
   return {
     'credly-authorization-token': createCredlyTokenProvider(tokens),
     'credly-oauth-application': createCredlyOAuthAppProvider({
-      clientFor: applications,
+      // Management calls carry the managing token: they go to the managing credential's API, never
+      // to an address of the application's entry (the load refuses entries where the two differ).
+      clientFor: (credential) => applications(managerOf(credential)),
       async managerToken(credential) {
-        // Validated at load: managedBy names a credly-authorization-token of the same organization.
-        const manager = options.inventory.credentials.find((c) => c.id === credential.managedBy);
-        if (manager?.kind !== 'credly-authorization-token') throw new RotatorError(`managedBy "${credential.managedBy}" is not a Credly token credential`, { permanent: true });
+        const manager = managerOf(credential);
         const stored = await options.secrets.readCurrent(manager.secretId);
         return parseSecretValue('credly-authorization-token', stored.secretString, { secretId: manager.secretId }).token;
       },
