@@ -11,14 +11,14 @@ function expiryBar(days: number | null): string {
   return `<span class="expiry"><div class="bar" role="meter" aria-valuemin="0" aria-valuemax="${MAX_DAYS}" aria-valuenow="${days}" title="${days} days left"><div class="fill ${tone}" style="width:${width}%"></div></div> <span>${days} days</span></span>`;
 }
 
-/** The read-only status page: one row per credential. Ids, states and dates only. */
+/** The read-only status page: one row per credential. Ids, states, classes and dates; messages only when the view holds them. */
 export function renderStatusPage(view: StatusView): string {
   const rows = view.credentials
     .map(
       (c) => `<tr data-credential="${escape(c.id)}">
   <td><strong>${escape(c.id)}</strong><br><span class="muted">${escape(c.kind)}</span></td>
   <td><span class="state ${c.state === 'ok' ? 'good' : c.state === 'failing' ? 'bad' : 'warn'}">${escape(c.state)}</span></td>
-  <td>${escape(c.lastResult ?? '-')}<br><span class="muted">${escape(c.lastSummary ?? '')}</span></td>
+  <td>${escape(c.lastResult ?? '-')}${c.errorClass && c.errorClass !== c.lastResult ? ` <code>${escape(c.errorClass)}</code>` : ''}<br><span class="muted">${escape(c.lastSummary ?? '')}</span></td>
   <td>${escape(c.lastCheckAt ?? 'never')}</td>
   <td>${expiryBar(c.daysToExpiry)}</td>
   <td>${escape(c.nextRunAt ?? '-')}</td>

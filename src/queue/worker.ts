@@ -124,7 +124,7 @@ async function alertFailure(alerting: AlertingOptions, job: Job, error: Error & 
     // Status and the failing metric show it too, not only the alert. A validation's own verdict
     // (invalid-credential, missing-scope…) was recorded by the validation step itself.
     await alerting.state
-      .updateStatus(credentialId, { lastResult: 'failed', lastSummary: error.message, lastCheckAt: new Date().toISOString() })
+      .updateStatus(credentialId, { lastResult: 'failed', lastErrorClass: errorClass, lastSummary: error.message, lastCheckAt: new Date().toISOString() })
       .catch(() => undefined);
   }
   await alerting.alerter.failed({

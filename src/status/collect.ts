@@ -12,7 +12,10 @@ export interface CredentialView {
   /** `ok`, `failing`, `rotating (<step>)`, or `unknown` (never checked). */
   state: string;
   lastResult: string | null;
+  /** The last message: shown only to the dashboard's users (see public-view.ts). */
   lastSummary: string | null;
+  /** While failing: the failure's class (`ProviderAuthError`, `invalid-credential`…), never its text. */
+  errorClass: string | null;
   lastCheckAt: string | null;
   expiresAt: string | null;
   daysToExpiry: number | null;
@@ -44,6 +47,8 @@ function view(credential: CredentialConfig, status: CredentialStatus, rotating: 
     state,
     lastResult: result,
     lastSummary: status.lastSummary ?? null,
+    // A validation records its class as the result; a failed job names its error's class.
+    errorClass: state === 'failing' ? status.lastErrorClass || result : null,
     lastCheckAt: status.lastCheckAt ?? null,
     expiresAt: status.expiresAt || null,
     daysToExpiry: status.daysToExpiry ? Number(status.daysToExpiry) : null,

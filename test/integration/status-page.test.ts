@@ -14,9 +14,9 @@ const view: StatusView = {
   generatedAt: '2026-11-23T06:00:00.000Z',
   queue: { waiting: 0, active: 1, delayed: 2, failed: 0 },
   credentials: [
-    { id: 'credly-main', kind: 'credly-authorization-token', state: 'ok', lastResult: 'rotated', lastSummary: 'rotated: new credential in AWSCURRENT', lastCheckAt: '2026-11-23T03:00:01.000Z', expiresAt: '2027-05-21T03:00:00.000Z', daysToExpiry: 179, lastRotatedAt: '2026-11-23T03:00:01.000Z', previousState: 'revoked', nextRunAt: '2026-11-24T03:00:00.000Z' },
-    { id: 'credly-eu', kind: 'credly-authorization-token', state: 'failing', lastResult: 'failed', lastSummary: 'create failed: 403', lastCheckAt: '2026-11-23T03:00:02.000Z', expiresAt: '2026-11-28T03:00:00.000Z', daysToExpiry: 5, lastRotatedAt: null, previousState: null, nextRunAt: '2026-11-24T03:00:00.000Z' },
-    { id: 'degreed-eu', kind: 'degreed-client-credentials', state: 'unknown', lastResult: null, lastSummary: null, lastCheckAt: null, expiresAt: null, daysToExpiry: null, lastRotatedAt: null, previousState: null, nextRunAt: '2026-11-24T03:00:00.000Z' },
+    { id: 'credly-main', kind: 'credly-authorization-token', state: 'ok', lastResult: 'rotated', lastSummary: 'rotated: new credential in AWSCURRENT', errorClass: null, lastCheckAt: '2026-11-23T03:00:01.000Z', expiresAt: '2027-05-21T03:00:00.000Z', daysToExpiry: 179, lastRotatedAt: '2026-11-23T03:00:01.000Z', previousState: 'revoked', nextRunAt: '2026-11-24T03:00:00.000Z' },
+    { id: 'credly-eu', kind: 'credly-authorization-token', state: 'failing', lastResult: 'failed', lastSummary: 'create failed: 403', errorClass: 'ProviderAuthError', lastCheckAt: '2026-11-23T03:00:02.000Z', expiresAt: '2026-11-28T03:00:00.000Z', daysToExpiry: 5, lastRotatedAt: null, previousState: null, nextRunAt: '2026-11-24T03:00:00.000Z' },
+    { id: 'degreed-eu', kind: 'degreed-client-credentials', state: 'unknown', lastResult: null, lastSummary: null, errorClass: null, lastCheckAt: null, expiresAt: null, daysToExpiry: null, lastRotatedAt: null, previousState: null, nextRunAt: '2026-11-24T03:00:00.000Z' },
   ],
 };
 let server: OpsServer;
