@@ -1,6 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { z } from 'zod';
+import { scrubSecrets } from '../errors/scrub.ts';
+import { BodyTooLargeError, readCapped } from './body.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { ProviderAuthError, ProviderRequestError, ProviderUnavailableError, type ProviderError, type ProviderName } from './errors.ts';
 
@@ -87,10 +89,12 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** Replaces every secret, then shortens: shortening first could leave a secret's beginning behind. */
+/**
+ * Replaces every secret in every form a provider may echo it in, then shortens: shortening first
+ * could leave a secret's beginning behind.
+ */
 function scrub(text: string, secrets: readonly string[], max = 160): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  let out = scrubSecrets(text, secrets);
   out = out.replace(/[\s\p{Cc}]+/gu, ' ').trim();
   return out.length > max ? `${out.slice(0, max)}…` : out;
 }
@@ -102,10 +106,13 @@ function secretsOf(req: ProviderRequest<unknown>): string[] {
   return [...(req.secrets ?? []), ...(auth ? [auth] : []), ...(credential ? [credential] : [])].filter(Boolean);
 }
 
-/** A provider's short reason (`error_description`, `message`, `error`) and code (`error`), never its body. */
+/**
+ * A provider's short reason (`error_description`, `message`, `error`) and code (`error`), never its
+ * body. A body over the cap, or not JSON, gives none: the status alone classifies the refusal.
+ */
 async function reasonOf(response: Response): Promise<{ reason?: string; code?: string }> {
   try {
-    const body = (await response.json()) as Record<string, unknown>;
+    const body = JSON.parse(await readCapped(response)) as Record<string, unknown>;
     const reason = [body.error_description, body.message, body.error].find((v): v is string => typeof v === 'string' && v.trim() !== '');
     const code = typeof body.error === 'string' && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined;
     return { ...(reason ? { reason } : {}), ...(code ? { code } : {}) };
@@ -179,8 +186,10 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
     const type = response.headers.get('content-type') ?? '';
     let text: string;
     try {
-      text = await response.text();
+      text = await readCapped(response);
     } catch (error) {
+      // Over the cap: not the API's answer (every one the rotator needs is a few kB); never buffered whole.
+      if (error instanceof BodyTooLargeError) return broken(error.message);
       const lost = networkFailure(error, timeoutMs);
       return { ...lost, detail: `${status} with an answer cut off (${lost.detail})`, status };
     }
