@@ -184,6 +184,11 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
     if (!ok) return refusal(req, response, secrets);
     const broken = (detail: string): Failure => ({ kind: 'unavailable', detail: `${status} with ${detail}`, reached: true, status });
     const type = response.headers.get('content-type') ?? '';
+    if (req.parse && !isJsonType(type)) {
+      // Judged by its type alone: a body that cannot be the API's answer is not read at all.
+      await response.body?.cancel().catch(() => undefined);
+      return broken(`a ${mediaType(type)} body instead of JSON`);
+    }
     let text: string;
     try {
       text = await readCapped(response);
@@ -201,7 +206,6 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
       if (status < 300 && !api) return broken(`an answer that is not the API's (${mediaType(type)})`);
       return { status, body: undefined as T, headers: response.headers };
     }
-    if (!isJsonType(type)) return broken(`a ${mediaType(type)} body instead of JSON`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
