@@ -1,5 +1,5 @@
 /**
- * Provider hosts as providers.md gives them, derived from a credential's environment, data
+ * Provider hosts as docs/providers.md gives them, derived from a credential's environment, data
  * center or audience. `endpoints:` in the inventory overrides any of them (sandboxes, proxies,
  * the local fakes). Every URL comes out without a trailing slash, so callers append `/path`.
  */
@@ -51,7 +51,7 @@ export type EndpointSource = CredlyEndpointSource | DegreedEndpointSource | Lear
 
 const CREDLY: Record<CredlyEnvironment, CredlyEndpoints> = {
   production: { apiBase: 'https://api.credly.com/v1', tokenUrl: 'https://www.credly.com/oauth/token' },
-  // The sandbox token host is unconfirmed (providers.md); override `endpoints.tokenUrl` if it differs.
+  // The sandbox token host is unconfirmed (docs/providers.md); override `endpoints.tokenUrl` if it differs.
   sandbox: { apiBase: 'https://sandbox-api.credly.com/v1', tokenUrl: 'https://sandbox.credly.com/oauth/token' },
 };
 
@@ -98,7 +98,7 @@ export function degreedEndpoints(
 ): DegreedEndpoints {
   const host = degreedHost(environment, dataCenter);
   const tokenUrl = stripTrailingSlash(overrides.tokenUrl ?? `https://${host}/oauth/token`);
-  // The CA betatest API host follows the pattern of the others; it is unconfirmed (providers.md).
+  // The CA betatest API host follows the pattern of the others; it is unconfirmed (docs/providers.md).
   const apiBase = stripTrailingSlash(overrides.apiBase ?? `https://api.${host}/api/v2`);
   const logout = overrides.logoutUrl ?? (logoutPath ? `${new URL(tokenUrl).origin}${logoutPath}` : undefined);
   return logout ? { tokenUrl, apiBase, logoutUrl: stripTrailingSlash(logout) } : { tokenUrl, apiBase };

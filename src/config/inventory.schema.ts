@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cronExpression, duration, endpointUrl, id, nonEmpty, positiveDuration, secretId, secretRef, uniqueList } from './fields.ts';
 
-/** Credly's OAuth scopes (providers.md). */
+/** Credly's OAuth scopes (docs/providers.md). */
 export const CREDLY_SCOPES = [
   'authorization_tokens',
   'badge_templates',
@@ -15,7 +15,7 @@ export const CREDLY_SCOPES = [
   'workforce',
 ] as const;
 
-/** Learn.link scopes each token audience may ask for (providers.md). */
+/** Learn.link scopes each token audience may ask for (docs/providers.md). */
 export const LEARNLINK_SCOPES = { api: ['api/all', 'api/read', 'api/write'], webhooks: ['api/webhooks', 'api/all'] } as const;
 
 export const ALERT_SINK_KINDS = ['slack', 'pagerduty', 'webhook'] as const;

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 
 /**
  * One lock per credential in Redis, so that exactly one rotation of a credential runs at a time
- * however many replicas run and however the job arrived (DESIGN.md, invariant 3).
+ * however many replicas run and however the job arrived (docs/design.md, invariant 4).
  *
  * The lock expires on its own (`ttlMs`) and is renewed while held, so a holder killed with
  * SIGKILL frees it within one TTL and another worker resumes the rotation. Release and renewal

@@ -76,7 +76,7 @@ async function withLock<T>(lock: CredentialLock, credentialId: string, fn: (held
 }
 
 /**
- * The rotation protocol of DESIGN.md for one credential: inspect; when due (or forced) create →
+ * The rotation protocol of docs/design.md for one credential: inspect; when due (or forced) create →
  * store as AWSPENDING → test → promote → revoke. Every step is recorded in Redis before the next
  * begins, and every step is idempotent, so a job resumed after a crash — by whichever worker —
  * continues the same rotation. Only the lock holder acts.

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
  * status`, metrics and the orphan reaper). Ids, steps, dates and figures only — never a secret.
  */
 
-/** The protocol's steps (DESIGN.md); a record names the next one to run. */
+/** The protocol's steps (docs/design.md); a record names the next one to run. */
 export const ROTATION_STEPS = ['create', 'test', 'finish', 'revoke'] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
 

@@ -34,7 +34,7 @@ export interface StoredSecret {
   secretString: string;
 }
 
-/** Staged versions of Secrets Manager secrets, as the rotation protocol (DESIGN.md) needs them. */
+/** Staged versions of Secrets Manager secrets, as the rotation protocol (docs/design.md) needs them. */
 export interface SecretStore {
   /** The AWSCURRENT version. */
   readCurrent(secretId: string): Promise<StoredSecret>;

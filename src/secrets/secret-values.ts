@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { RotatorError } from '../errors/rotator-error.ts';
 
 /**
- * The SecretString shapes of DESIGN.md ("Secret values"), one per credential kind.
+ * The SecretString shapes of docs/design.md ("Secret values"), one per credential kind.
  *
  * Errors name the secret, the field and what is wrong, never the content: zod's own messages (and
  * JSON.parse's) can quote the received input, so every message here is built from the issue's

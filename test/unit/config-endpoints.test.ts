@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { endpointProblem, isLoopbackHost, learnlinkTokenUrl, parseInventory, resolveEndpoints } from '../../src/config/index.ts';
 
-// Expected values are written out as providers.md gives them, not computed, so a wrong table shows.
+// Expected values are written out as docs/providers.md gives them, not computed, so a wrong table shows.
 describe('endpoint derivation', () => {
   it.each([
     ['credly-authorization-token', 'production', 'https://api.credly.com/v1', 'https://www.credly.com/oauth/token'],

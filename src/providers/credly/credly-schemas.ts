@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Credly's answers, as providers.md describes them. Unknown fields are allowed (and dropped):
+ * Credly's answers, as docs/providers.md describes them. Unknown fields are allowed (and dropped):
  * Credly adds fields, and a new one must not fail a rotation.
  */
 

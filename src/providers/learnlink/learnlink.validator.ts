@@ -29,7 +29,7 @@ export function createLearnlinkValidator(options: LearnlinkValidatorOptions = {}
   async function grant(config: LearnlinkConfig, tenantId: string, secret: LearnlinkSecret, scopes: string[]) {
     const form: Record<string, string> = { grant_type: 'client_credentials', ...(scopes.length ? { scope: scopes.join(' ') } : {}) };
     const headers: Record<string, string> = {};
-    // The tenant id doubles as the client id (providers.md).
+    // The tenant id doubles as the client id (docs/providers.md).
     if (config.credentialsIn === 'basic') headers.authorization = `Basic ${Buffer.from(`${tenantId}:${secret.clientSecret}`).toString('base64')}`;
     else Object.assign(form, { client_id: tenantId, client_secret: secret.clientSecret });
     const answer = await http.request({
