@@ -2,12 +2,14 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 
-export type AuthVerdict = 'ok' | 'none' | 'refused';
+/** `throttled`: the client's turn is too far away; its attempt was not even compared. */
+export type AuthVerdict = 'ok' | 'none' | 'refused' | 'throttled';
 
 export interface BasicAuth {
   /**
    * `none` when the request carries no Basic credentials, `ok` when they are the configured ones,
-   * `refused` otherwise. A client with recent failures waits before its answer.
+   * `refused` otherwise. A client with recent failures waits before its answer; one whose turn
+   * is more than `maxQueueMs` away is `throttled` at once (no attempt held open for long).
    */
   check(req: IncomingMessage): Promise<AuthVerdict>;
 }
@@ -19,6 +21,8 @@ export interface BasicAuthOptions {
   baseDelayMs?: number;
   /** Longest wait, in ms. Default 8000. */
   maxDelayMs?: number;
+  /** Furthest turn an attempt waits for, in ms; beyond it the attempt is throttled. Default 30000. */
+  maxQueueMs?: number;
   /** Injected in tests. */
   now?: () => number;
 }
@@ -42,6 +46,7 @@ export function createBasicAuth(options: BasicAuthOptions): BasicAuth {
   const expected = digest(`${options.user}:${options.password}`);
   const base = options.baseDelayMs ?? 250;
   const max = options.maxDelayMs ?? 8_000;
+  const maxQueue = options.maxQueueMs ?? 30_000;
   const now = options.now ?? Date.now;
   const clients = new Map<string, { failures: number; next: number }>();
 
@@ -64,6 +69,8 @@ export function createBasicAuth(options: BasicAuthOptions): BasicAuth {
         // Takes the next turn of this client: parallel attempts wait one after the other.
         const at = now();
         const turn = Math.max(at, record.next);
+        // Parallel attempts would otherwise hold sockets and timers for hours: past the queue's end, none is compared.
+        if (turn - at > maxQueue) return 'throttled';
         record.next = turn + Math.min(max, base * 2 ** (record.failures - 1));
         if (turn > at) await delay(turn - at);
       }
@@ -81,5 +88,8 @@ export function createBasicAuth(options: BasicAuthOptions): BasicAuth {
     },
   };
 }
+
+/** Seconds a throttled client is told to wait (Retry-After). */
+export const THROTTLED_RETRY_AFTER_S = 30;
 
 export const BASIC_CHALLENGE = 'Basic realm="credential-rotator", charset="UTF-8"';

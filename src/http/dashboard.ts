@@ -3,7 +3,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
-import { BASIC_CHALLENGE, type BasicAuth } from './basic-auth.ts';
+import { BASIC_CHALLENGE, THROTTLED_RETRY_AFTER_S, type BasicAuth } from './basic-auth.ts';
 import { DASHBOARD_PATH } from './ops-server.ts';
 
 export interface DashboardOptions {
@@ -35,6 +35,11 @@ export function createDashboard(options: DashboardOptions): (req: IncomingMessag
       .check(req)
       .then((verdict) => {
         if (verdict === 'ok') return serve(req, res);
+        if (verdict === 'throttled') {
+          res.writeHead(429, { 'retry-after': String(THROTTLED_RETRY_AFTER_S), 'content-type': 'text/plain', 'cache-control': 'no-store' });
+          res.end('too many failed attempts\n');
+          return;
+        }
         res.writeHead(401, { 'www-authenticate': BASIC_CHALLENGE, 'content-type': 'text/plain', 'cache-control': 'no-store' });
         res.end('authentication required\n');
       })

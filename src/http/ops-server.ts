@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../log/logger.ts';
 import { withoutMessages } from '../status/public-view.ts';
 import type { StatusView } from '../status/collect.ts';
-import { BASIC_CHALLENGE, type BasicAuth } from './basic-auth.ts';
+import { BASIC_CHALLENGE, THROTTLED_RETRY_AFTER_S, type BasicAuth } from './basic-auth.ts';
 import type { RotatorMetrics } from './metrics.ts';
 import { DEFAULT_OPS_LIMITS, guardServer, refusalLog, targetPath, type OpsLimits } from './ops-guard.ts';
 import { renderStatusPage } from './status-page.ts';
@@ -58,6 +58,7 @@ async function route(path: string, req: IncomingMessage, runtime: OpsRuntime | u
       // Messages (provider and AWS text) only for the dashboard's users, or when shown on purpose.
       const verdict = runtime.auth ? await runtime.auth.check(req) : 'none';
       if (verdict === 'refused') return send(401, 'text/plain', 'authentication required\n', { 'www-authenticate': BASIC_CHALLENGE });
+      if (verdict === 'throttled') return send(429, 'text/plain', 'too many failed attempts\n', { 'retry-after': String(THROTTLED_RETRY_AFTER_S) });
       const full = await runtime.status();
       const view = verdict === 'ok' || runtime.publicMessages ? full : withoutMessages(full);
       return path === '/status'

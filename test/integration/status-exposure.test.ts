@@ -184,4 +184,14 @@ describe('the dashboard’s credentials', () => {
     expect(await auth.check(req('Basic %%%not-base64'))).toBe('refused');
     expect(await auth.check(req('Bearer abc'))).toBe('none');
   });
+
+  it('throttles at once the attempts whose turn is too far away, instead of holding them open', async () => {
+    const auth = createBasicAuth({ user: USER, password: PASSWORD, baseDelayMs: 100, maxQueueMs: 250 });
+    const req = { headers: { authorization: `Basic ${Buffer.from(`${USER}:wrong`).toString('base64')}` }, socket: { remoteAddress: '127.0.0.8' } } as never;
+    expect(await auth.check(req)).toBe('refused');
+    const started = Date.now();
+    // Turns 100 and 200 ms away are waited for; 300 ms and beyond are past the queue's end.
+    expect(await Promise.all(Array.from({ length: 6 }, () => auth.check(req)))).toEqual(['refused', 'refused', 'throttled', 'throttled', 'throttled', 'throttled']);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
 });
