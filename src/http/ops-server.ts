@@ -98,6 +98,7 @@ export async function startOpsServer(options: {
     res.on('error', () => undefined);
     const send: Send = (status, type, body, headers = {}) => {
       if (res.headersSent || res.destroyed) return;
+      if (status === 404) refused({ status, reason: 'not found', ...(req.method ? { method: req.method } : {}) });
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
       res.end(body);
     };

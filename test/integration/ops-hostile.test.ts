@@ -143,6 +143,8 @@ credentials:
     expect(refusals.length).toBeGreaterThanOrEqual(20);
     expect(refusals.length).toBeLessThanOrEqual(31);
     for (const line of refusals) expect(line.length).toBeLessThan(300);
+    const logged = new Set(refusals.map((l) => (JSON.parse(l) as { status: number }).status));
+    for (const status of [400, 404, 405, 431]) expect(logged).toContain(status);
     expect(worker.output()).not.toContain(long(1_000));
   }, 90_000);
 
