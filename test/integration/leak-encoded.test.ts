@@ -47,7 +47,8 @@ function encodedForms(value: string): Record<string, string> {
 /** A provider error body quoting the value in every form, as a careless or hostile provider might. */
 function echoBody(value: string): string {
   const forms = Object.entries(encodedForms(value)).map(([name, form]) => `${name}=${form}`);
-  return JSON.stringify({ error: 'invalid_client', error_description: `rejected ${forms.join(' ')} (try again)` });
+  // It also tries to page a whole Slack channel and plant a link.
+  return JSON.stringify({ error: 'invalid_client', error_description: `<!channel> <https://evil.example|retry> rejected ${forms.join(' ')} (try again)` });
 }
 
 describe('secrets echoed back in encoded forms', () => {
@@ -139,6 +140,13 @@ alerts:
       redis: redisText,
     };
     expect(places.alerts).toContain('rejected');
+    // Slack gets the provider's markup escaped: no mention, no link.
+    const slack = mine().filter((r) => r.path === '/slack').map((r) => String(r.json.text));
+    expect(slack).toHaveLength(2);
+    for (const text of slack) {
+      expect(text).toContain('&lt;!channel&gt; &lt;https[:]//evil.example|retry&gt;');
+      expect(text).not.toMatch(/<!channel>|<https?:/);
+    }
     const found: string[] = [];
     for (const [secretName, value] of Object.entries({ clientSecret, token })) {
       for (const [formName, form] of Object.entries(encodedForms(value))) {
