@@ -102,9 +102,10 @@ export async function startOpsServer(options: {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
       res.end(body);
     };
-    const refuse = (status: number, reason: string, headers?: Record<string, string>) => {
+    const refuse = (status: number, reason: string, headers: Record<string, string> = {}) => {
       refused({ status, reason, ...(req.method ? { method: req.method } : {}) });
-      send(status, 'text/plain', `${reason}\n`, headers);
+      // A client that sends what no one here serves gets its answer and the connection closed.
+      send(status, 'text/plain', `${reason}\n`, { ...headers, connection: 'close' });
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(405, 'method not allowed', { allow: 'GET, HEAD' });
     const path = targetPath(req.url);
