@@ -208,8 +208,10 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     onJobFinished: (labels, seconds) => metrics.jobFinished(labels, seconds),
   });
   let scheduler: Awaited<ReturnType<typeof startScheduler>>;
+  let ready = false;
   try {
     await unlessAborted(worker.waitUntilReady(), signal);
+    ready = true;
     scheduler = await unlessAborted(
       startScheduler({
         // A schedule shared by many credentials fires them in this order: organizations interleaved.
@@ -226,9 +228,12 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
       signal,
     );
   } catch (error) {
-    // Nothing was taken yet: close without waiting on a Redis that may not answer.
+    // Before Redis answered, nothing was taken: close at once, without waiting on a Redis that may
+    // not answer. Once the worker ran, a job it took may finish within the grace, as at a stop.
+    if (!ready) connection.disconnect();
+    const closed = Promise.allSettled([ready ? worker.close() : worker.close(true), queue.close()]);
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, ready ? env.shutdownGraceMs : 2_000).unref())]);
     connection.disconnect();
-    await Promise.race([Promise.allSettled([worker.close(true), queue.close()]), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     throw error;
   }
   const auth = env.dashboard ? createBasicAuth(env.dashboard) : undefined;
