@@ -1,3 +1,5 @@
+import type { ConfigProblem } from './errors.ts';
+
 /**
  * Which endpoint URLs the inventory accepts. Provider calls carry credentials, so plain http is
  * only allowed where the traffic cannot leave the machine (the local fakes, a sidecar proxy).
@@ -49,4 +51,31 @@ export function redisTransportProblem(value: string, allowPlaintext: boolean): s
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isLoopbackHost(url.hostname) || isLoopbackHost(host)) return undefined;
   return `plain redis:// to "${url.hostname}" sends the queue and the Redis password unencrypted; use rediss:// (TLS), or set ROTATOR_ALLOW_PLAINTEXT_REDIS=true to accept it`;
+}
+
+/** A Redis node as a cluster or sentinel list gives it. */
+interface RedisHostPort {
+  host: string;
+  port: number;
+}
+
+/**
+ * The transport rule of redisTransportProblem for each way of reaching Redis: one URL, the nodes of
+ * a cluster, or the sentinels of a Sentinel group (whose masters are reached the same way, with or
+ * without TLS). Each problem is named by the variable it comes from.
+ */
+export function redisTopologyProblems(
+  topology: { kind: 'standalone'; url: string } | { kind: 'cluster'; nodes: RedisHostPort[]; tls: boolean } | { kind: 'sentinel'; sentinels: RedisHostPort[]; tls: boolean },
+  allowPlaintext: boolean,
+): ConfigProblem[] {
+  if (topology.kind === 'standalone') {
+    const problem = redisTransportProblem(topology.url, allowPlaintext);
+    return problem ? [{ path: 'REDIS_URL', message: problem }] : [];
+  }
+  const [path, nodes] = topology.kind === 'cluster' ? ['REDIS_CLUSTER_NODES', topology.nodes] : ['REDIS_SENTINELS', topology.sentinels];
+  const scheme = topology.tls ? 'rediss' : 'redis';
+  return nodes.flatMap(({ host, port }) => {
+    const problem = redisTransportProblem(`${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`, allowPlaintext);
+    return problem ? [{ path, message: problem }] : [];
+  });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadEnv } from '../../src/config/index.ts';
+import { redisTopologyProblems } from '../../src/config/url-policy.ts';
 
 function refusal(env: NodeJS.ProcessEnv): ConfigError {
   try {
@@ -167,5 +168,24 @@ describe('environment', () => {
   it('reads the settings that loosen defaults only as true or false', () => {
     expect(loadEnv({ ROTATOR_STATUS_PUBLIC_MESSAGES: 'true' }).statusPublicMessages).toBe(true);
     expect(refusal({ ROTATOR_ALLOW_PLAINTEXT_REDIS: 'yes' }).problems).toEqual([{ path: 'ROTATOR_ALLOW_PLAINTEXT_REDIS', message: 'must be true or false' }]);
+  });
+});
+
+describe('the plain-Redis rule for every way of reaching Redis', () => {
+  it('judges one URL, the nodes of a cluster and the sentinels of a group, by the variable they come from', () => {
+    const nodes = [{ host: '127.0.0.1', port: 7000 }, { host: 'redis-1.internal', port: 7001 }, { host: 'fd00::7', port: 7002 }];
+    expect(redisTopologyProblems({ kind: 'cluster', nodes, tls: false }, false)).toEqual([
+      { path: 'REDIS_CLUSTER_NODES', message: expect.stringContaining('plain redis:// to "redis-1.internal"') },
+      { path: 'REDIS_CLUSTER_NODES', message: expect.stringContaining('plain redis:// to "[fd00::7]"') },
+    ]);
+    expect(redisTopologyProblems({ kind: 'cluster', nodes, tls: true }, false)).toEqual([]);
+    expect(redisTopologyProblems({ kind: 'sentinel', sentinels: nodes.slice(1, 2), tls: false }, false)).toEqual([
+      { path: 'REDIS_SENTINELS', message: expect.stringContaining('ROTATOR_ALLOW_PLAINTEXT_REDIS=true') },
+    ]);
+    expect(redisTopologyProblems({ kind: 'sentinel', sentinels: nodes, tls: false }, true)).toEqual([]);
+    expect(redisTopologyProblems({ kind: 'sentinel', sentinels: [{ host: 'localhost', port: 26379 }], tls: false }, false)).toEqual([]);
+    expect(redisTopologyProblems({ kind: 'standalone', url: 'redis://:pw@cache.internal:6379' }, false)).toEqual([
+      { path: 'REDIS_URL', message: expect.stringContaining('"cache.internal"') },
+    ]);
   });
 });
