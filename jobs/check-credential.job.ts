@@ -49,6 +49,8 @@ export function rotationJobOutcome(credentialId: string, kind: string, outcome: 
     expiresAt: outcome.expiresAt,
     daysToExpiry: outcome.daysToExpiry,
     previousState: outcome.previousState,
+    // Provider ids left to revoke by hand ('' when none; unset when not checked): the worker warns on them.
+    unrevoked: outcome.unrevoked?.join(','),
   };
 }
 

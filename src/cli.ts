@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { SinkSecretError } from './alerts/build-sinks.ts';
+import { packageVersion } from './build-info.ts';
 import { ConfigError } from './config/index.ts';
+import { RedisUnreachableError } from './cli/connect-redis.ts';
 import { EXIT, UsageError } from './cli/exit-codes.ts';
 import { parseTimeout } from './cli/timeout.ts';
 
@@ -10,6 +12,9 @@ commands:
   worker                         run the worker until SIGTERM/SIGINT
   check [<credential-id>…]       read-only preflight: configuration, Redis, each secret
       --config-only              validate the configuration only (touches nothing)
+  probe <credential-id>…         call the provider and report, assumption by assumption, what holds;
+                                 ends with the inventory settings to use (read-only)
+      --allow-writes             also create and delete one throwaway token or application
   status [<credential-id>…]      each credential's state, last result, expiry and next run; queue counts
   trigger <credential-id>        enqueue a manual check (a Credly token is rotated when due)
       --force                    rotate even when not due
@@ -18,8 +23,9 @@ commands:
 
 options:
   --config <path>                inventory file (default: $ROTATOR_CONFIG)
-  --json                         machine-readable output
+  --json                         machine-readable output (errors too, as {"ok":false,"error":…})
   -h, --help                     this help
+  --version                      the rotator's version
 
 exit codes: 0 success, 1 failure, 2 bad usage or configuration`;
 
@@ -35,14 +41,22 @@ async function run(argv: string[]): Promise<number> {
       force: { type: 'boolean', default: false },
       wait: { type: 'boolean', default: false },
       timeout: { type: 'string' },
+      'allow-writes': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', default: false },
     },
   });
   const [command, ...rest] = positionals;
-  if (values.help || !command) {
-    console.log(USAGE);
-    return values.help ? EXIT.ok : EXIT.usage;
+  if (values.version) {
+    console.log(values.json ? JSON.stringify({ version: packageVersion() }) : packageVersion());
+    return EXIT.ok;
   }
+  if (values.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  // No command is bad usage: the usage goes to stderr, so a script piping stdout gets nothing half-right.
+  if (!command) throw new UsageError('no command given');
   // Each command loads only what it uses: `rotator status` need not load the AWS SDK or the worker.
   switch (command) {
     case 'worker': {
@@ -53,6 +67,10 @@ async function run(argv: string[]): Promise<number> {
     case 'check': {
       const { checkCommand } = await import('./cli/check.command.ts');
       return checkCommand({ configPath: values.config, ids: rest, configOnly: values['config-only'], json: values.json });
+    }
+    case 'probe': {
+      const { probeCommand } = await import('./cli/probe.command.ts');
+      return probeCommand({ configPath: values.config, ids: rest, allowWrites: values['allow-writes'], json: values.json });
     }
     case 'status': {
       const { statusCommand } = await import('./cli/status.command.ts');
@@ -77,23 +95,28 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-function report(error: unknown, json: boolean): number {
+/** What went wrong, as the CLI reports it: the exit code, the problems, and the text for a terminal. */
+function describe(error: unknown): { code: number; error: { type: string; message: string }; problems?: unknown; text: string } {
   if (error instanceof ConfigError) {
-    if (json) console.log(JSON.stringify({ ok: false, problems: error.problems }));
-    else console.error(error.format());
-    return EXIT.usage;
+    return { code: EXIT.usage, error: { type: error.name, message: error.message }, problems: error.problems, text: error.format() };
   }
-  if (error instanceof SinkSecretError) {
-    // A sink secret that cannot be had is configuration: nothing was touched.
-    console.error(`rotator: ${error.message}`);
-    return EXIT.usage;
-  }
+  const type = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  // A sink secret that cannot be had is configuration: nothing was touched.
+  if (error instanceof SinkSecretError) return { code: EXIT.usage, error: { type, message }, text: `rotator: ${message}` };
   if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-    console.error(`rotator: ${error.message}\n\n${USAGE}`);
-    return EXIT.usage;
+    return { code: EXIT.usage, error: { type: 'UsageError', message }, text: `rotator: ${message}\n\n${USAGE}` };
   }
-  console.error(`rotator: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
-  return EXIT.failure;
+  if (error instanceof RedisUnreachableError) return { code: EXIT.failure, error: { type, message }, text: `rotator: ${message}` };
+  return { code: EXIT.failure, error: { type, message }, text: `rotator: ${type}: ${message}` };
+}
+
+/** Every error ends here: one JSON object on stdout with --json, else text on stderr. */
+function report(error: unknown, json: boolean): number {
+  const { code, text, ...rest } = describe(error);
+  if (json) console.log(JSON.stringify({ ok: false, ...rest }));
+  else console.error(text);
+  return code;
 }
 
 const json = process.argv.includes('--json');

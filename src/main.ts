@@ -1,5 +1,5 @@
 import type { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './queue/redis.ts';
 import type { JobDependencies } from '../jobs/index.ts';
 import type { CredlyOAuthAppConfig, CredlyTokenConfig, Env, Inventory } from './config/index.ts';
 import { RotatorError } from './errors/rotator-error.ts';
@@ -14,6 +14,7 @@ import type { ValidatorRegistry } from './validation/validate.ts';
 import { createCredlyTokenProvider } from './providers/credly/credly-token.provider.ts';
 import { buildSinks } from './alerts/build-sinks.ts';
 import { createAlerter } from './alerts/alerter.ts';
+import { startEscalation } from './alerts/escalation.ts';
 import { createQueue, enqueue, jobOptions } from './queue/producer.ts';
 import { interleaveByBudget } from './queue/fair-order.ts';
 import { startScheduler } from './queue/scheduler.ts';
@@ -22,7 +23,7 @@ import { createBasicAuth } from './http/basic-auth.ts';
 import type { OpsServer } from './http/ops-server.ts';
 import { collectStatus } from './status/collect.ts';
 import { cachedStatus } from './status/public-view.ts';
-import { createRedisConnection, describeRedisUrl } from './queue/redis.ts';
+import { assertRedisUsable, createRedisConnection, describeRedis } from './queue/redis.ts';
 import { createRotatorWorker } from './queue/worker.ts';
 import { createCredentialLock } from './rotation/credential-lock.ts';
 import { createRotationStateStore } from './rotation/rotation-state.ts';
@@ -38,6 +39,11 @@ export interface RotatorOptions {
   requestTimeoutMs?: number;
   /** Client-side limits on provider calls (Credly: per organization). Default: none. */
   limiter?: RateLimiter;
+  /**
+   * Wait before asking a provider again to confirm a refusal or an absence (a refused OAuth
+   * client, a token missing from a listing), in ms. Default: the providers' (1–2 s).
+   */
+  recheckDelayMs?: number;
 }
 
 /** The Credly budget applies to `credly:<organization>` keys; other keys are not limited here. */
@@ -63,6 +69,7 @@ export function createRotators(options: RotatorOptions): RotatorRegistry {
   };
   const tokens = perApiBase((apiBase) => createCredlyClient({ apiBase, ...http }));
   const applications = perApiBase((apiBase) => createCredlyOAuthClient({ apiBase, ...http }));
+  const recheck = options.recheckDelayMs;
   const managerOf = (credential: CredlyOAuthAppConfig): CredlyTokenConfig => {
     // Validated at load: managedBy names a credly-authorization-token of the same organization and API.
     const manager = options.inventory.credentials.find((c) => c.id === credential.managedBy);
@@ -70,11 +77,12 @@ export function createRotators(options: RotatorOptions): RotatorRegistry {
     return manager;
   };
   return {
-    'credly-authorization-token': createCredlyTokenProvider(tokens),
+    'credly-authorization-token': createCredlyTokenProvider(tokens, recheck === undefined ? {} : { relistDelayMs: recheck }),
     'credly-oauth-application': createCredlyOAuthAppProvider({
       // Management calls carry the managing token: they go to the managing credential's API, never
       // to an address of the application's entry (the load refuses entries where the two differ).
       clientFor: (credential) => applications(managerOf(credential)),
+      ...(recheck === undefined ? {} : { confirmDelayMs: recheck }),
       async managerToken(credential) {
         const manager = managerOf(credential);
         const stored = await options.secrets.readCurrent(manager.secretId);
@@ -97,7 +105,7 @@ export function createValidators(options: { requestTimeoutMs?: number } = {}): V
 export function createJobDependencies(options: {
   inventory: Inventory;
   secrets: SecretStore;
-  redis: Redis;
+  redis: RedisClient;
   queue: Queue;
   prefix: string;
   lockDurationMs: number;
@@ -176,7 +184,7 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
   const secrets = createSecretStore(createSecretsManagerClient());
   // Sink secrets are read before anything else: a sink that cannot alert is a start-up failure.
   const sinks = await unlessAborted(buildSinks(inventory.alerts, { secrets }), signal);
-  const connection: Redis = createRedisConnection(env.redisUrl, 'worker');
+  const connection: RedisClient = createRedisConnection(env.redis, 'worker');
   connection.on('error', (error: Error) => logger.warn({ err: { type: error.name, message: error.message } }, 'redis: connection error'));
   const queue = createQueue(connection, env.queuePrefix, jobOptions(env));
   const deps = createJobDependencies({
@@ -219,6 +227,7 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
         redis: connection,
         prefix: env.queuePrefix,
         logger,
+        onMissed: (credentialId) => metrics.scheduleTickMissed(credentialId),
         enqueuer: {
           async enqueue(credentialId, jobId) {
             await enqueue(queue, 'check-credential', { credentialId, trigger: 'schedule' }, { jobId });
@@ -238,7 +247,8 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
   }
   const auth = env.dashboard ? createBasicAuth(env.dashboard) : undefined;
   ops.attach({
-    redis: connection,
+    // Ready only when the topology can take work: a cluster in state ok, the Sentinel group's master.
+    redis: { ping: () => assertRedisUsable(connection, env.queuePrefix) },
     metrics,
     status,
     publicMessages: env.statusPublicMessages,
@@ -246,8 +256,9 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     // Loaded only when on: bull-board and express cost memory every idle worker would carry.
     ...(auth ? { dashboard: (await import('./http/dashboard.ts')).createDashboard({ queue, auth }) } : {}),
   });
+  const escalation = startEscalation({ credentials: inventory.credentials, state: deps.rotation.state, alerter: alerting.alerter, logger, escalateAfterMs: env.escalateAfterMs });
   logger.info(
-    { redis: describeRedisUrl(env.redisUrl), prefix: env.queuePrefix, credentials: inventory.credentials.length, sinks: sinks.length },
+    { redis: describeRedis(env.redis), prefix: env.queuePrefix, credentials: inventory.credentials.length, sinks: sinks.length },
     'worker: started',
   );
 
@@ -256,6 +267,7 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     (stopping ??= (async () => {
       logger.info({ graceMs: env.shutdownGraceMs }, 'worker: stopping, waiting for active jobs');
       await scheduler.stop();
+      escalation.stop();
       await ops.close();
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<false>((resolve) => {

@@ -3,8 +3,13 @@
  * errors, which never carry a secret.
  */
 export interface Alert {
-  /** `failure` when a job failed for good; `resolved` when the credential next succeeds. */
-  type: 'failure' | 'resolved';
+  /**
+   * `failure` when a job failed for good; `warning` for a problem that needs a person though the job
+   * succeeded (`topic`); `resolved` when the credential next succeeds, or the warning's problem is gone.
+   */
+  type: 'failure' | 'resolved' | 'warning';
+  /** What a warning (and its resolution) is about: `unrevoked` — a replaced credential still valid at the provider. */
+  topic?: 'unrevoked';
   credentialId: string;
   kind: string;
   /** The protocol step that failed (`create`, `store`, `test`, `finish`, `revoke`, `inspect`…), when known. */
@@ -30,6 +35,11 @@ export interface AlertSink {
 }
 
 export function alertTitle(alert: Alert): string {
+  if (alert.topic === 'unrevoked') {
+    return alert.type === 'resolved'
+      ? `RESOLVED: credential ${alert.credentialId} (${alert.kind}) has nothing left to revoke by hand`
+      : `WARNING: credential ${alert.credentialId} (${alert.kind}): a replaced credential is NOT revoked; revoke it by hand`;
+  }
   if (alert.type === 'resolved') return `RESOLVED: credential ${alert.credentialId} (${alert.kind}) works again`;
   const expiry = alert.daysToExpiry === undefined ? '' : `; expires in ${alert.daysToExpiry} day(s)`;
   const where = alert.step ? ` at ${alert.step}` : '';

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Alert, AlertSink } from './alert.ts';
 
@@ -8,11 +8,18 @@ export interface Alerter {
   failed(alert: Omit<Alert, 'type'>): Promise<void>;
   /** The credential succeeded: when it was alerting, every sink hears it is resolved, once. */
   succeeded(alert: Pick<Alert, 'credentialId' | 'kind' | 'jobId'>): Promise<void>;
+  /**
+   * Replaced credentials the provider still lists after their revoke (provider ids): one warning per
+   * credential (whichever replica, however many jobs) until `nothingUnrevoked` resolves it.
+   */
+  unrevoked(alert: Pick<Alert, 'credentialId' | 'kind' | 'jobId'> & { refs: readonly string[] }): Promise<void>;
+  /** Nothing of the credential is left to revoke by hand: its warning, if one is open, is resolved once. */
+  nothingUnrevoked(alert: Pick<Alert, 'credentialId' | 'kind' | 'jobId'>): Promise<void>;
 }
 
 export interface AlerterOptions {
   sinks: readonly AlertSink[];
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   logger: Logger;
   /** Deliveries per alert and sink, the first included. Default 3. */
@@ -34,6 +41,9 @@ export function createAlerter(options: AlerterOptions): Alerter {
   const attempts = options.attempts ?? 3;
   const backoffMs = options.backoffMs ?? 1_000;
   const openKey = (credentialId: string) => `${prefix}:alert:open:${credentialId}`;
+  const unrevokedKey = (credentialId: string) => `${prefix}:alert:unrevoked:${credentialId}`;
+  const fail = (credentialId: string, what: string) => (error: unknown) =>
+    logger.error({ credentialId, err: { type: (error as Error).name, message: (error as Error).message } }, `alert: ${what} could not be sent`);
 
   async function deliver(sink: AlertSink, alert: Alert): Promise<boolean> {
     for (let n = 1; ; n += 1) {
@@ -88,6 +98,23 @@ export function createAlerter(options: AlerterOptions): Alerter {
       } catch (error) {
         logger.error({ credentialId, err: { type: (error as Error).name, message: (error as Error).message } }, 'alert: resolve could not be sent');
       }
+    },
+    async unrevoked({ credentialId, kind, jobId, refs }) {
+      await (async () => {
+        if ((await redis.set(unrevokedKey(credentialId), refs.join(','), 'EX', 365 * DAY_S, 'NX')) !== 'OK') return;
+        const message =
+          `the replaced credential(s) ${refs.join(', ')} (provider ids) are still listed at the provider after their revoke, or it offers no revoke: ` +
+          'they stay valid until revoked by hand (Credly: Organization Management, Developers section) or until they expire';
+        await fanOut({ type: 'warning', topic: 'unrevoked', credentialId, kind, jobId, message, occurredAt: new Date().toISOString(), critical: false }, `unrevoked:${credentialId}:${jobId}`);
+      })().catch(fail(credentialId, 'warning'));
+    },
+    async nothingUnrevoked({ credentialId, kind, jobId }) {
+      await (async () => {
+        const refs = await redis.getdel(unrevokedKey(credentialId));
+        if (refs === null) return;
+        const message = `the replaced credential(s) ${refs.split(',').join(', ')} are no longer listed at the provider (job ${jobId})`;
+        await fanOut({ type: 'resolved', topic: 'unrevoked', credentialId, kind, jobId, message, occurredAt: new Date().toISOString(), critical: false }, `unrevoked-resolved:${jobId}`);
+      })().catch(fail(credentialId, 'resolve of a warning'));
     },
   };
 }

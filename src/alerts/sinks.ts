@@ -58,8 +58,8 @@ export function slackText(text: string): string {
 
 /** The classified fields of an alert, and its message as plain text: nothing else goes to a webhook or PagerDuty. */
 function details(alert: Alert) {
-  const { type, credentialId, kind, step, errorClass, attempts, jobId, occurredAt, daysToExpiry, critical } = alert;
-  return { type, credentialId, kind, step, errorClass, message: plainText(alert.message), attempts, jobId, occurredAt, daysToExpiry, critical };
+  const { type, topic, credentialId, kind, step, errorClass, attempts, jobId, occurredAt, daysToExpiry, critical } = alert;
+  return { type, topic, credentialId, kind, step, errorClass, message: plainText(alert.message), attempts, jobId, occurredAt, daysToExpiry, critical };
 }
 
 /** A Slack incoming webhook: one message per alert. */
@@ -89,7 +89,8 @@ export function createPagerDutySink(
     id,
     credentials: options.credentials,
     send(alert) {
-      const dedupKey = `credential-rotator/${alert.credentialId}`;
+      // A warning is an incident of its own: its resolve must not close the credential's failure, nor the reverse.
+      const dedupKey = `credential-rotator/${alert.credentialId}${alert.topic ? `/${alert.topic}` : ''}`;
       const event =
         alert.type === 'resolved'
           ? { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey }
@@ -100,7 +101,7 @@ export function createPagerDutySink(
               payload: {
                 summary: plainText(`${alertTitle(alert)}: ${alert.message}`, 1_000),
                 source: 'credential-rotator',
-                severity: alert.critical ? 'critical' : severity,
+                severity: alert.critical ? 'critical' : alert.type === 'warning' ? 'warning' : severity,
                 component: alert.kind,
                 group: alert.credentialId,
                 class: alert.errorClass,

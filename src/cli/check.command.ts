@@ -1,13 +1,16 @@
-import type { CredentialConfig, Inventory } from '../config/index.ts';
+import type { CredentialConfig } from '../config/index.ts';
 import { createRotators, createValidators } from '../main.ts';
-import { createRedisConnection, describeRedisUrl } from '../queue/redis.ts';
+import type { RedisTopology } from '../config/redis-topology.ts';
+import { describeRedis } from '../queue/redis.ts';
+import { connectRedis } from './connect-redis.ts';
 import { daysUntil } from '../rotation/rotate.ts';
 import type { RotatorRegistry } from '../rotation/registry.ts';
 import type { ValidatorRegistry } from '../validation/validate.ts';
 import { parseSecretValue } from '../secrets/secret-values.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../secrets/secret-store.ts';
-import { EXIT, UsageError } from './exit-codes.ts';
+import { EXIT } from './exit-codes.ts';
 import { loadConfiguration } from './load-config.ts';
+import { selectCredentials } from './select.ts';
 import { printTable } from './table.ts';
 
 export interface CheckOptions {
@@ -65,37 +68,27 @@ export async function checkSecret(
   }
 }
 
-function select(inventory: Inventory, ids: string[]): CredentialConfig[] {
-  if (ids.length === 0) return inventory.credentials;
-  const unknown = ids.filter((id) => !inventory.credentials.some((c) => c.id === id));
-  if (unknown.length) throw new UsageError(`unknown credential id(s): ${unknown.join(', ')}`);
-  return inventory.credentials.filter((c) => ids.includes(c.id));
-}
-
-async function pingRedis(url: string): Promise<{ ok: boolean; detail: string }> {
-  const redis = createRedisConnection(url, 'producer');
-  redis.on('error', () => undefined);
+/** Redis (whichever topology) reachable and usable: the line `rotator check` prints for it. */
+async function pingRedis(topology: RedisTopology, prefix: string): Promise<{ ok: boolean; detail: string }> {
   try {
-    await redis.connect();
-    await redis.ping();
-    return { ok: true, detail: `reachable at ${describeRedisUrl(url)}` };
+    (await connectRedis(topology, prefix)).disconnect();
+    return { ok: true, detail: `reachable at ${describeRedis(topology)}` };
   } catch (error) {
-    return { ok: false, detail: `unreachable at ${describeRedisUrl(url)}: ${errorText(error)}` };
-  } finally {
-    redis.disconnect();
+    // RedisUnreachableError already names the servers, never a password.
+    return { ok: false, detail: (error as Error).message };
   }
 }
 
 /** `rotator check`: read-only preflight. Touches nothing; exit 1 when any check fails. */
 export async function checkCommand(options: CheckOptions): Promise<number> {
   const { env, inventory } = loadConfiguration(options);
-  const credentials = select(inventory, options.ids);
+  const credentials = selectCredentials(inventory, options.ids);
   if (options.configOnly) {
     if (options.json) console.log(JSON.stringify({ ok: true, credentials: credentials.length, alerts: inventory.alerts.length }));
     else console.log(`configuration valid: ${credentials.length} credential(s), ${inventory.alerts.length} alert sink(s)`);
     return EXIT.ok;
   }
-  const redis = await pingRedis(env.redisUrl);
+  const redis = await pingRedis(env.redis, env.queuePrefix);
   const store = createSecretStore(createSecretsManagerClient());
   const rotators = createRotators({ inventory, secrets: store });
   const validators = createValidators();

@@ -1,19 +1,25 @@
-import type { Redis } from 'ioredis';
-import { createRedisConnection, describeRedisUrl } from '../queue/redis.ts';
+import type { RedisTopology } from '../config/redis-topology.ts';
+import { assertRedisUsable, createRedisConnection, describeRedis, type RedisClient } from '../queue/redis.ts';
+
+/** Redis could not be reached by a CLI command: exit 1, printed by the CLI (as JSON with --json). */
+export class RedisUnreachableError extends Error {
+  override readonly name = 'RedisUnreachableError';
+}
 
 /**
- * A fail-fast producer connection for a CLI command, or undefined after saying on stderr that Redis
- * is unreachable (the URL without its password). The command then exits 1.
+ * A fail-fast producer connection for a CLI command, to whichever topology is configured, usable
+ * (a cluster in state ok, the Sentinel group's master). Throws RedisUnreachableError naming the
+ * servers without any password when it cannot be had.
  */
-export async function connectRedis(url: string): Promise<Redis | undefined> {
-  const redis = createRedisConnection(url, 'producer');
+export async function connectRedis(topology: RedisTopology, prefix: string): Promise<RedisClient> {
+  const redis = createRedisConnection(topology, 'producer');
   redis.on('error', () => undefined);
   try {
     await redis.connect();
+    await assertRedisUsable(redis, prefix);
     return redis;
   } catch (error) {
-    console.error(`rotator: Redis unreachable at ${describeRedisUrl(url)}: ${(error as Error).message}`);
     redis.disconnect();
-    return undefined;
+    throw new RedisUnreachableError(`Redis unreachable at ${describeRedis(topology)}: ${(error as Error).message}`);
   }
 }

@@ -1,4 +1,5 @@
 import { ConfigError, loadEnv, loadInventory, type Env, type Inventory } from '../config/index.ts';
+import { dashboardPackagesProblem, missingDashboardPackages } from '../http/dashboard-packages.ts';
 import { UsageError } from './exit-codes.ts';
 
 /**
@@ -10,6 +11,8 @@ export function loadConfiguration(options: { configPath?: string | undefined; en
   inventory: Inventory;
 } {
   const env = loadEnv(options.env ?? process.env);
+  const dashboard = env.dashboard && dashboardPackagesProblem(missingDashboardPackages());
+  if (dashboard) throw new ConfigError('environment', [{ path: 'ROTATOR_DASHBOARD', message: dashboard }]);
   const path = options.configPath ?? env.configPath;
   if (!path) throw new UsageError('no inventory: set ROTATOR_CONFIG or pass --config <path>');
   return { env, inventory: loadInventory(path) };

@@ -12,8 +12,7 @@ export async function statusCommand(options: { configPath?: string | undefined; 
   const unknown = options.ids.filter((id) => !inventory.credentials.some((c) => c.id === id));
   if (unknown.length) throw new UsageError(`unknown credential id(s): ${unknown.join(', ')}`);
   const credentials = options.ids.length ? inventory.credentials.filter((c) => options.ids.includes(c.id)) : inventory.credentials;
-  const redis = await connectRedis(env.redisUrl);
-  if (!redis) return EXIT.failure;
+  const redis = await connectRedis(env.redis, env.queuePrefix);
   const queue = createQueue(redis, env.queuePrefix);
   try {
     const status = await collectStatus({ credentials, state: createRotationStateStore(redis, env.queuePrefix), queue });
@@ -32,6 +31,9 @@ export async function statusCommand(options: { configPath?: string | undefined; 
           c.nextRunAt ?? '-',
         ]),
       );
+      for (const c of status.credentials.filter((x) => x.unrevoked.length)) {
+        console.log(`${c.id}: NOT revoked, still valid at the provider: ${c.unrevoked.join(', ')} — revoke by hand`);
+      }
       const q = status.queue;
       console.log(`queue: ${q.waiting ?? 0} waiting, ${q.active ?? 0} active, ${q.delayed ?? 0} delayed, ${q.failed ?? 0} failed`);
     }

@@ -1,4 +1,5 @@
 import { resolveEndpoints } from './endpoints.ts';
+import { degreedProbePath, LEARNLINK_PROBE } from './probe.ts';
 import type { RawInventory } from './inventory.schema.ts';
 import type { CredentialConfig, Inventory } from './types.ts';
 
@@ -20,6 +21,7 @@ export function buildInventory(parsed: RawInventory): Inventory {
           revokePreviousAfterMs: c.revokePreviousAfter ?? defaults.revokePreviousAfter,
           useRotateEndpoint: c.useRotateEndpoint,
           deleteSupported: c.deleteSupported,
+          testWithOrganizationEndpoint: c.testWithOrganizationEndpoint,
           endpoints: resolveEndpoints(c),
         };
       case 'credly-oauth-application':
@@ -33,6 +35,7 @@ export function buildInventory(parsed: RawInventory): Inventory {
           managedBy: c.managedBy,
           applicationName: c.applicationName,
           scopes: c.scopes,
+          tokenRequestEncoding: c.tokenRequestEncoding,
           ...(c.recreateEvery !== undefined ? { recreateEveryMs: c.recreateEvery } : {}),
           revokePreviousAfterMs: c.revokePreviousAfter ?? defaults.revokePreviousAfter,
           endpoints: resolveEndpoints(c),
@@ -47,6 +50,8 @@ export function buildInventory(parsed: RawInventory): Inventory {
           dataCenter: c.dataCenter,
           scopes: c.scopes,
           probe: c.probe,
+          ...(c.probe ? { probePath: degreedProbePath(c.scopes, c.probePath) ?? '' } : {}),
+          logoutMethod: c.logoutMethod,
           endpoints: resolveEndpoints(c),
         };
       case 'learnlink-client-credentials':
@@ -61,6 +66,7 @@ export function buildInventory(parsed: RawInventory): Inventory {
           scopes: c.scopes,
           credentialsIn: c.credentialsIn,
           probe: c.probe,
+          ...(c.probe ? { probePath: c.probePath ?? LEARNLINK_PROBE } : {}),
           endpoints: resolveEndpoints(c),
         };
     }

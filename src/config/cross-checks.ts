@@ -1,6 +1,7 @@
 import { credlyEndpoints } from './endpoints.ts';
 import type { ConfigProblem } from './errors.ts';
 import { LEARNLINK_SCOPES } from './inventory.schema.ts';
+import { probeProblems } from './probe.ts';
 
 type Item = Record<string, unknown>;
 
@@ -100,7 +101,7 @@ function sinkFilterProblems(sinks: Item[], byId: Map<string, Item>): ConfigProbl
 /**
  * Rules across entries, checked on the raw document so they are reported beside shape problems
  * instead of after them: unique ids and secrets, references that must point at the right
- * credentials, and Learn.link scopes that depend on the audience.
+ * credentials, Learn.link scopes that depend on the audience, and probes the scopes allow.
  */
 export function crossCheck(raw: unknown): ConfigProblem[] {
   const root = (typeof raw === 'object' && raw !== null ? raw : {}) as Item;
@@ -115,6 +116,7 @@ export function crossCheck(raw: unknown): ConfigProblem[] {
     ...duplicates(sinks, 'id', 'alerts', 'sink id'),
     ...managedByProblems(credentials, byId),
     ...learnlinkScopeProblems(credentials),
+    ...probeProblems(credentials),
     ...sinkFilterProblems(sinks, byId),
   ];
 }

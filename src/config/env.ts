@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { DEFAULT_QUEUE_PREFIX } from '../queue/names.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
-import { redisTransportProblem } from './url-policy.ts';
+import { redisTopologyProblems } from './url-policy.ts';
 import { parseDuration } from './duration.ts';
 import { parseRateLimit, type RateLimit } from '../providers/rate-limit.ts';
+import { readRedisTopology, type RedisTopology } from './redis-topology.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -12,9 +13,12 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface Env {
   /** ROTATOR_CONFIG: the inventory path. Optional here; the commands that read the inventory require it. */
   configPath?: string;
-  /** REDIS_URL, default `redis://127.0.0.1:6379`; `redis://` or `rediss://` (TLS), may carry user and password. */
-  redisUrl: string;
-  /** ROTATOR_QUEUE_PREFIX, default `{rotator}` (a Redis Cluster hash tag). */
+  /**
+   * Which Redis: REDIS_CLUSTER_NODES (a cluster), REDIS_SENTINELS with REDIS_SENTINEL_NAME (Sentinel),
+   * else REDIS_URL (default `redis://127.0.0.1:6379`; `rediss://` for TLS; user and password in the URL).
+   */
+  redis: RedisTopology;
+  /** ROTATOR_QUEUE_PREFIX, default `{rotator}` (a Redis Cluster hash tag; required to have one under Cluster). */
   queuePrefix: string;
   /** LOG_LEVEL, default info. */
   logLevel: LogLevel;
@@ -52,6 +56,11 @@ export interface Env {
   credlyRateLimit: RateLimit | 'off';
   /** ROTATOR_REQUEST_TIMEOUT, default 15s: the deadline of one provider request; a call past it is retried like a reset. */
   requestTimeoutMs: number;
+  /**
+   * ROTATOR_ESCALATE_AFTER, default 6h: a credential failing or rotating for longer than this while
+   * it expires within the critical window (7 days) gets a critical alert, daily.
+   */
+  escalateAfterMs: number;
 }
 
 function booleanVariable() {
@@ -74,17 +83,6 @@ function durationVariable(fallback: string, hint: string, min = 0) {
 
 const schema = z.object({
   ROTATOR_CONFIG: z.string().min(1).optional(),
-  // No message repeats the value: it may hold a password.
-  REDIS_URL: z
-    .string()
-    .default('redis://127.0.0.1:6379')
-    .refine((v) => {
-      try {
-        return ['redis:', 'rediss:'].includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    }, 'must be a redis:// or rediss:// URL'),
   ROTATOR_QUEUE_PREFIX: z.string().regex(/^[^\s:]+$/, 'must be non-empty without spaces or ":"').default(DEFAULT_QUEUE_PREFIX),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: () => `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   ROTATOR_HTTP_PORT: z
@@ -93,7 +91,7 @@ const schema = z.object({
     .refine((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65535, 'must be a port number from 0 to 65535 (0 picks a free port)')
     .transform(Number),
   ROTATOR_SHUTDOWN_GRACE: durationVariable('30s', 'must be a duration like 30s, 2m or 1m30s'),
-  ROTATOR_LOCK_DURATION: durationVariable('30s', 'must be a duration of at least 1s, like 30s or 2m', 1_000),
+  ROTATOR_LOCK_DURATION: durationVariable('30s', 'must be a duration of at least 5s, like 30s or 2m', 5_000),
   ROTATOR_JOB_ATTEMPTS: z
     .string()
     .default('5')
@@ -117,6 +115,7 @@ const schema = z.object({
       return limit;
     }),
   ROTATOR_REQUEST_TIMEOUT: durationVariable('15s', 'must be a duration of at least 100ms, like 15s', 100),
+  ROTATOR_ESCALATE_AFTER: durationVariable('6h', 'must be a duration of at least 1m, like 6h or 1d', 60_000),
   ROTATOR_DASHBOARD: z.enum(['on', 'off'], { error: () => 'must be on or off' }).default('off'),
   ROTATOR_DASHBOARD_USER: z.string().regex(/^[^:\s]+$/, 'must be a user name without spaces or ":"').optional(),
   // Never echoed: only its length is judged.
@@ -130,8 +129,6 @@ const schema = z.object({
       if (!v[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when ROTATOR_DASHBOARD=on' });
     }
   }
-  const transport = redisTransportProblem(v.REDIS_URL, v.ROTATOR_ALLOW_PLAINTEXT_REDIS);
-  if (transport) ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: transport });
 });
 
 /** Reads the environment once; every problem is reported with the variable's name as its path. */
@@ -139,14 +136,19 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
   // Empty variables count as unset (common in container specs).
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(present);
-  if (!result.success) {
-    const problems: ConfigProblem[] = result.error.issues.map((i) => ({ path: String(i.path[0] ?? '(environment)'), message: i.message }));
-    throw new ConfigError('environment', problems);
-  }
+  const problems: ConfigProblem[] = result.success
+    ? []
+    : result.error.issues.map((i) => ({ path: String(i.path[0] ?? '(environment)'), message: i.message }));
+  // The Redis variables are judged together (one topology, its prefix): see redis-topology.ts.
+  const redis = readRedisTopology(present, result.success ? result.data.ROTATOR_QUEUE_PREFIX : (present.ROTATOR_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX));
+  problems.push(...redis.problems);
+  // Plain redis:// only to loopback, unless allowed on purpose: for a URL, a cluster's nodes, the sentinels.
+  if (redis.topology) problems.push(...redisTopologyProblems(redis.topology, present.ROTATOR_ALLOW_PLAINTEXT_REDIS === 'true'));
+  if (!result.success || !redis.topology || problems.length) throw new ConfigError('environment', problems);
   const v = result.data;
   return {
     ...(v.ROTATOR_CONFIG ? { configPath: v.ROTATOR_CONFIG } : {}),
-    redisUrl: v.REDIS_URL,
+    redis: redis.topology,
     queuePrefix: v.ROTATOR_QUEUE_PREFIX,
     logLevel: v.LOG_LEVEL,
     httpPort: v.ROTATOR_HTTP_PORT,
@@ -157,6 +159,7 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
     concurrency: v.ROTATOR_CONCURRENCY,
     credlyRateLimit: v.ROTATOR_CREDLY_RATE_LIMIT,
     requestTimeoutMs: v.ROTATOR_REQUEST_TIMEOUT,
+    escalateAfterMs: v.ROTATOR_ESCALATE_AFTER,
     statusPublicMessages: v.ROTATOR_STATUS_PUBLIC_MESSAGES,
     allowPlaintextRedis: v.ROTATOR_ALLOW_PLAINTEXT_REDIS,
     ...(v.ROTATOR_DASHBOARD === 'on' && v.ROTATOR_DASHBOARD_USER && v.ROTATOR_DASHBOARD_PASSWORD

@@ -37,6 +37,13 @@ const common = {
 
 const credlyEnvironment = z.enum(['production', 'sandbox']);
 
+/** A read under the API base (with its query), for a validation probe; "//" would make it another host. */
+const probePath = (example: string) =>
+  z
+    .string()
+    .regex(/^\/(?!\/)[^\s#]*$/, `must be a path under the API base starting with a single "/", like ${example}`)
+    .optional();
+
 const credlyToken = z.strictObject({
   ...common,
   kind: z.literal('credly-authorization-token'),
@@ -51,6 +58,8 @@ const credlyToken = z.strictObject({
     .refine((v) => !v, "is not offered: Credly's rotate endpoint kills the calling token at once, so a crash before the new one is stored loses both; the rotator creates a new token and revokes the old one after storing (see README)")
     .default(false),
   deleteSupported: z.boolean().default(true),
+  // The documented proof of a new token is the token listing; GET /organizations/{id} is in no vendor page.
+  testWithOrganizationEndpoint: z.boolean().default(false),
   endpoints: z.strictObject({ apiBase: endpointUrl.optional() }).default({}),
 });
 
@@ -62,6 +71,8 @@ const credlyApp = z.strictObject({
   managedBy: id,
   applicationName: nonEmpty.max(255, 'must be at most 255 characters'),
   scopes: uniqueList(z.enum(CREDLY_SCOPES), 'scope'),
+  // The token endpoint's body encoding is in no vendor page: form (OAuth's own) unless set.
+  tokenRequestEncoding: z.enum(['form', 'json']).default('form'),
   recreateEvery: positiveDuration.optional(),
   revokePreviousAfter: duration.optional(),
   endpoints: z.strictObject({ apiBase: endpointUrl.optional(), tokenUrl: endpointUrl.optional() }).default({}),
@@ -74,11 +85,14 @@ const degreed = z.strictObject({
   dataCenter: z.enum(['US', 'EU', 'CA']),
   scopes: uniqueList(z.string().regex(/^[a-z_]+:[a-z_]+$/, 'must be a Degreed scope like users:read'), 'scope'),
   probe: z.boolean().default(false),
+  probePath: probePath('/users?limit=1'),
   // A path on the token host; "//" would make it a different host.
   logoutPath: z
     .string()
     .regex(/^\/(?!\/)[^\s?#]*$/, 'must be a path on the token host starting with a single "/", like /oauth/logout')
     .optional(),
+  // The page's example is a curl without a method or body: a GET (vendor page 000, lines 79–81).
+  logoutMethod: z.enum(['GET', 'POST']).default('GET'),
   endpoints: z
     .strictObject({ tokenUrl: endpointUrl.optional(), apiBase: endpointUrl.optional(), logoutUrl: endpointUrl.optional() })
     .default({}),
@@ -95,6 +109,7 @@ const learnlink = z.strictObject({
   scopes: uniqueList(z.string(), 'scope', { min: 0 }).default([]),
   credentialsIn: z.enum(['basic', 'body']).default('basic'),
   probe: z.boolean().default(false),
+  probePath: probePath('/users?page=1&perPage=1'),
   endpoints: z.strictObject({ tokenUrl: endpointUrl.optional(), apiBase: endpointUrl.optional() }).default({}),
 });
 

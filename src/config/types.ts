@@ -35,6 +35,8 @@ export interface CredlyTokenConfig extends CredentialBase {
   useRotateEndpoint: boolean;
   /** Revoke old tokens with DELETE (an unconfirmed endpoint); false leaves them to expire. Default true. */
   deleteSupported: boolean;
+  /** Also `GET /organizations/{id}` (in no vendor page) when testing a new token, beside the listing. Default false. */
+  testWithOrganizationEndpoint: boolean;
   endpoints: CredlyEndpoints;
 }
 
@@ -49,6 +51,8 @@ export interface CredlyOAuthAppConfig extends CredentialBase {
   applicationName: string;
   /** Credly scopes, at least one (CREDLY_SCOPES). */
   scopes: string[];
+  /** Body encoding of the OAuth token request (in no vendor page). Default `form`. */
+  tokenRequestEncoding: 'form' | 'json';
   /** Recreate on this interval even while the secret works. Default: only when the secret is lost or refused. */
   recreateEveryMs?: number;
   /** Overlap before the previous application is deleted. Default `defaults.revokePreviousAfter`, itself default 0. */
@@ -62,8 +66,12 @@ export interface DegreedConfig extends CredentialBase {
   dataCenter: DegreedDataCenter;
   /** `name:access` scopes, at least one; sent comma-separated. */
   scopes: string[];
-  /** Also do the cheap read `GET /api/v2/users?limit=1`. Default false. */
+  /** Also do a cheap read the scopes allow (`probePath`). Default false. */
   probe: boolean;
+  /** With `probe`: the read under the API base — `probePath` as configured, else the one the scopes allow (probe.ts). */
+  probePath?: string;
+  /** The logout call's method: GET as the vendor page's example (no body), or POST with the refresh token in JSON. Default GET. */
+  logoutMethod: 'GET' | 'POST';
   /** `logoutUrl` is set only when a logout path or URL is configured. */
   endpoints: DegreedEndpoints;
 }
@@ -78,8 +86,10 @@ export interface LearnlinkConfig extends CredentialBase {
   scopes: string[];
   /** Send the credentials as HTTP Basic or as form fields. Default `basic`. */
   credentialsIn: 'basic' | 'body';
-  /** Also do the cheap read `GET /rest/v1/users?page=1&perPage=1`. Default false. */
+  /** Also do a cheap read of the REST API (`probePath`). Default false. */
   probe: boolean;
+  /** With `probe`: the read under the API base; default `/users?page=1&perPage=1` (probe.ts). */
+  probePath?: string;
   /** `tokenUrl` contains `{tenantId}`: fill it with learnlinkTokenUrl(). */
   endpoints: LearnlinkEndpoints;
 }

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../log/logger.ts';
 import { withoutMessages } from '../status/public-view.ts';
 import type { StatusView } from '../status/collect.ts';
@@ -14,7 +13,8 @@ export const DASHBOARD_PATH = '/dashboard';
 
 /** What the routes beyond /healthz need: attached once the worker has started. */
 export interface OpsRuntime {
-  redis: Pick<Redis, 'ping'>;
+  /** Resolves when Redis is usable, rejects (saying why) when not: `/readyz`. */
+  redis: { ping(): Promise<unknown> };
   metrics: RotatorMetrics;
   /** The status view with its messages; the server hides them from whoever may not see them. */
   status: () => Promise<StatusView>;
@@ -45,11 +45,13 @@ async function route(path: string, req: IncomingMessage, runtime: OpsRuntime | u
   }
   switch (path) {
     case '/readyz': {
-      const redis = await Promise.race([
-        runtime.redis.ping().then(() => true, () => false),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1_000).unref()),
+      // Why not, when not: "cluster state is fail", "connected to a slave, not the master", a timeout.
+      const problem = await Promise.race([
+        runtime.redis.ping().then(() => undefined, (error: unknown) => (error instanceof Error ? error.message : String(error))),
+        new Promise<string>((resolve) => setTimeout(() => resolve('no answer within 1 s'), 1_000).unref()),
       ]);
-      return send(redis ? 200 : 503, 'application/json', `${JSON.stringify({ status: redis ? 'ready' : 'not ready', configuration: 'loaded', redis: redis ? 'reachable' : 'unreachable' })}\n`);
+      const body = problem === undefined ? { status: 'ready', configuration: 'loaded', redis: 'reachable' } : { status: 'not ready', configuration: 'loaded', redis: 'unreachable', reason: problem };
+      return send(problem === undefined ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
     }
     case '/metrics':
       return send(200, runtime.metrics.registry.contentType, await runtime.metrics.registry.metrics());

@@ -3,12 +3,17 @@ import type { StatusView } from '../status/collect.ts';
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const MAX_DAYS = 180;
 
-/** Time left before expiry as a bar: full at 180 days, red inside 7 days, amber inside 30. */
-function expiryBar(days: number | null): string {
-  if (days === null) return '<span class="muted">no expiry</span>';
+/** Time left before expiry as a bar (full at 180 days, red inside 7 days, amber inside 30) and the expiry itself. */
+function expiryBar(days: number | null, expiresAt: string | null): string {
+  if (days === null || expiresAt === null) return '<span class="muted">no expiry</span>';
   const width = Math.max(0, Math.min(100, (days / MAX_DAYS) * 100)).toFixed(1);
   const tone = days <= 7 ? 'bad' : days <= 30 ? 'warn' : 'good';
-  return `<span class="expiry"><div class="bar" role="meter" aria-valuemin="0" aria-valuemax="${MAX_DAYS}" aria-valuenow="${days}" title="${days} days left"><div class="fill ${tone}" style="width:${width}%"></div></div> <span>${days} days</span></span>`;
+  return `<span class="expiry"><div class="bar" role="meter" aria-valuemin="0" aria-valuemax="${MAX_DAYS}" aria-valuenow="${days}" title="${days} days left"><div class="fill ${tone}" style="width:${width}%"></div></div> <span>${days} days</span></span><br><span class="muted">expires ${escape(expiresAt)}</span>`;
+}
+
+/** Replaced credentials still valid at the provider (their ids, never values): a person must revoke them. */
+function unrevoked(refs: readonly string[]): string {
+  return refs.length ? `<br><span class="state bad">NOT revoked: ${escape(refs.join(', '))} — revoke by hand</span>` : '';
 }
 
 /** The read-only status page: one row per credential. Ids, states, classes and dates; messages only when the view holds them. */
@@ -16,11 +21,11 @@ export function renderStatusPage(view: StatusView): string {
   const rows = view.credentials
     .map(
       (c) => `<tr data-credential="${escape(c.id)}">
-  <td><strong>${escape(c.id)}</strong><br><span class="muted">${escape(c.kind)}</span></td>
+  <td><strong>${escape(c.id)}</strong><br><span class="muted">${escape(c.kind)}</span>${unrevoked(c.unrevoked)}</td>
   <td><span class="state ${c.state === 'ok' ? 'good' : c.state === 'failing' ? 'bad' : 'warn'}">${escape(c.state)}</span></td>
   <td>${escape(c.lastResult ?? '-')}${c.errorClass && c.errorClass !== c.lastResult ? ` <code>${escape(c.errorClass)}</code>` : ''}<br><span class="muted">${escape(c.lastSummary ?? '')}</span></td>
-  <td>${escape(c.lastCheckAt ?? 'never')}</td>
-  <td>${expiryBar(c.daysToExpiry)}</td>
+  <td>${escape(c.lastCheckAt ?? 'never')}<br><span class="muted last-success">last success: ${escape(c.lastSuccessAt ?? 'never')}</span></td>
+  <td>${expiryBar(c.daysToExpiry, c.expiresAt)}</td>
   <td>${escape(c.nextRunAt ?? '-')}</td>
 </tr>`,
     )

@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { z } from 'zod';
 import { scrubSecrets } from '../errors/scrub.ts';
 import { BodyTooLargeError, readCapped } from './body.ts';
+import { currentFence } from '../rotation/fence.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { ProviderAuthError, ProviderRequestError, ProviderUnavailableError, type ProviderError, type ProviderName } from './errors.ts';
 
@@ -154,10 +155,11 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
     const why = ours && theirs ? `${ours} (${provider} says: ${theirs})` : (ours ?? theirs);
     const base = { detail: why ? `${statusLine(status)} — ${why}` : statusLine(status), status, ...(said.code ? { code: said.code } : {}) };
     if (status === 401 || status === 403) return { ...base, kind: 'auth', reached: true };
-    if (status === 429 || status >= 500) {
+    if (status === 408 || status === 429 || status >= 500) {
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-      // A 429 is a refusal before any work; a 5xx may come after the work was done.
-      return { ...base, kind: 'unavailable', reached: status !== 429, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+      // A 429 is a refusal before any work, a 408 a request that never arrived whole (a proxy or a
+      // slow network gave up on it); a 5xx may come after the work was done.
+      return { ...base, kind: 'unavailable', reached: status >= 500, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     }
     return { ...base, kind: 'request', reached: true };
   }
@@ -173,10 +175,16 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
       body = new URLSearchParams(req.form).toString();
     }
     let response: Response;
+    // A lock holder's call is aborted at the socket the moment its lease is lost (fence.ts).
+    const fence = currentFence();
+    const deadline = AbortSignal.timeout(timeoutMs);
     try {
+      fence?.assertHeld();
       // No redirects: following one would hand the Authorization header to wherever it points.
-      response = await doFetch(req.url, { method: req.method, headers, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+      const signal = fence ? AbortSignal.any([deadline, fence.signal]) : deadline;
+      response = await doFetch(req.url, { method: req.method, headers, body, signal, redirect: 'error' });
     } catch (error) {
+      fence?.signal.throwIfAborted();
       return networkFailure(error, timeoutMs);
     }
     const { status } = response;
@@ -195,6 +203,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
     } catch (error) {
       // Over the cap: not the API's answer (every one the rotator needs is a few kB); never buffered whole.
       if (error instanceof BodyTooLargeError) return broken(error.message);
+      fence?.signal.throwIfAborted();
       const lost = networkFailure(error, timeoutMs);
       return { ...lost, detail: `${status} with an answer cut off (${lost.detail})`, status };
     }
@@ -241,10 +250,27 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
         if (!idempotent && out.reached) throw fail('; not repeated: the provider may have carried it out');
         if (out.retryAfterMs !== undefined && out.retryAfterMs > maxRetryAfterMs) throw fail();
         if (n >= maxAttempts) throw fail(n > 1 ? ` (after ${n} attempts)` : '');
-        await sleep(out.retryAfterMs ?? backoffMs * 2 ** (n - 1) * (0.5 + Math.random()));
+        await untilLeaseLost(sleep(out.retryAfterMs ?? backoffMs * 2 ** (n - 1) * (0.5 + Math.random())));
       }
     },
   };
+}
+
+/** A wait between attempts, cut short (with the lease's error) when a lock holder loses its lease. */
+async function untilLeaseLost(wait: Promise<void>): Promise<void> {
+  const fence = currentFence();
+  if (!fence) return wait;
+  fence.assertHeld();
+  const { signal } = fence;
+  await new Promise<void>((resolve, reject) => {
+    const lost = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', lost, { once: true });
+    void wait.then(() => {
+      signal.removeEventListener('abort', lost);
+      resolve();
+    });
+  });
+  fence.assertHeld();
 }
 
 function isJson(text: string): boolean {

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.ts';
 
 /** Waits until a call under `key` fits the provider's budget. */
 export interface RateLimiter {
@@ -46,7 +46,7 @@ return 0
  * A rate limiter shared by every replica through Redis (GCRA). Keys without a limit pass at once.
  */
 export function createRedisRateLimiter(
-  redis: Pick<Redis, 'eval'>,
+  redis: Pick<RedisClient, 'eval'>,
   options: { prefix: string; limitFor: (key: string) => RateLimit | undefined; sleep?: (ms: number) => Promise<void> },
 ): RateLimiter {
   const sleep = options.sleep ?? ((ms: number) => delay(ms));

@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 import { jobRegistry, type JobName } from '../../jobs/index.ts';
 import { RotatorError } from '../errors/rotator-error.ts';
 import { QUEUE_NAME } from './names.ts';
@@ -28,7 +28,7 @@ export function jobOptions(env: { jobAttempts: number; jobBackoffMs: number }): 
   return { ...DEFAULT_JOB_OPTIONS, attempts: env.jobAttempts, backoff: { type: 'exponential', delay: env.jobBackoffMs, jitter: 0.5 } };
 }
 
-export function createQueue(connection: Redis, prefix: string, defaultJobOptions: JobsOptions = DEFAULT_JOB_OPTIONS): Queue {
+export function createQueue(connection: RedisClient, prefix: string, defaultJobOptions: JobsOptions = DEFAULT_JOB_OPTIONS): Queue {
   return new Queue(QUEUE_NAME, { connection, prefix, defaultJobOptions });
 }
 

@@ -1,41 +1,105 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisTopology } from '../config/redis-topology.ts';
+
+export { describeRedis, describeRedisUrl } from '../config/redis-topology.ts';
 
 /**
  * The two kinds of Redis connection BullMQ needs, as its production guide advises:
  * - `worker`: blocking commands and long outages: `maxRetriesPerRequest: null` so a Redis restart
- *   is waited out instead of failing the worker.
+ *   (or a failover) is waited out instead of failing the worker.
  * - `producer`: used by the CLI and enqueuers: fail fast (no offline queue, one retry) so a user
  *   learns at once that Redis is unreachable.
  *
- * `rediss://` URLs get TLS (ElastiCache in-transit encryption); user and password come from the URL.
+ * Each topology (one server, a Redis Cluster, a Sentinel group) gets the same two roles; the rest of
+ * the code takes either client, since every key it builds shares the prefix's hash slot.
  */
 export type ConnectionRole = 'worker' | 'producer';
 
+/** A connection to whichever topology is configured: ioredis's Redis (one server or Sentinel) or Cluster client. */
+export type RedisClient = Redis | Cluster;
+
+// Reconnect with a capped backoff; never give up (the worker must outlive a Redis restart).
+const backoff = (times: number) => Math.min(200 * 2 ** Math.min(times, 6), 5_000);
+
 export function redisOptions(role: ConnectionRole): RedisOptions {
-  const base: RedisOptions = {
-    // Reconnect with a capped backoff; never give up (the worker must outlive a Redis restart).
-    retryStrategy: (times) => Math.min(200 * 2 ** Math.min(times, 6), 5_000),
-    connectionName: `credential-rotator-${role}`,
-  };
+  const base: RedisOptions = { retryStrategy: backoff, connectionName: `credential-rotator-${role}` };
   return role === 'worker'
     ? { ...base, maxRetriesPerRequest: null, enableReadyCheck: true }
     : // Auto-pipelining: a command fanning out over every credential (status) makes one round trip, not thousands.
       { ...base, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5_000, enableAutoPipelining: true };
 }
 
-export function createRedisConnection(url: string, role: ConnectionRole): Redis {
-  const options = redisOptions(role);
-  if (url.startsWith('rediss://')) options.tls = {};
-  // Producers connect lazily so the caller can await connect() and report a clean error.
-  return new Redis(url, { ...options, lazyConnect: role === 'producer' });
+// After a Sentinel failover the old master turns replica and answers writes with READONLY until the
+// client asks the sentinels again: reconnect (and resend) on that answer.
+const reconnectOnReadonly = (error: Error) => (error.message.startsWith('READONLY') ? 2 : false);
+
+function clusterConnection(topology: Extract<RedisTopology, { kind: 'cluster' }>, role: ConnectionRole): Cluster {
+  const { retryStrategy: _retry, enableOfflineQueue, lazyConnect: _lazy, enableAutoPipelining, ...node } = redisOptions(role);
+  const options: ClusterOptions = {
+    redisOptions: {
+      ...node,
+      ...(topology.username ? { username: topology.username } : {}),
+      ...(topology.password ? { password: topology.password } : {}),
+      ...(topology.tls ? { tls: {} } : {}),
+    },
+    clusterRetryStrategy: backoff,
+    // Every key of the rotator is in the prefix's slot: reads go to its master, like writes.
+    scaleReads: 'master',
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
+    // TLS certificates name the configuration endpoint, not the nodes' addresses (ElastiCache):
+    // connect by the names the cluster announces instead of resolving them to IPs first.
+    ...(topology.tls ? { dnsLookup: (address: string, callback: (error: Error | null, address: string) => void) => callback(null, address) } : {}),
+    lazyConnect: role === 'producer',
+  };
+  return new Cluster(topology.nodes, options);
 }
 
-/** Describes a Redis URL for logs and errors without its password. */
-export function describeRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname === '/' ? '' : parsed.pathname}`;
-  } catch {
-    return '(unparseable Redis URL)';
+export function createRedisConnection(topology: RedisTopology, role: ConnectionRole): RedisClient {
+  const options = redisOptions(role);
+  // Producers connect lazily so the caller can await connect() and report a clean error.
+  const lazyConnect = role === 'producer';
+  switch (topology.kind) {
+    case 'standalone':
+      return new Redis(topology.url, { ...options, ...(topology.url.startsWith('rediss://') ? { tls: {} } : {}), lazyConnect });
+    case 'cluster':
+      return clusterConnection(topology, role);
+    case 'sentinel':
+      return new Redis({
+        ...options,
+        sentinels: topology.sentinels,
+        name: topology.name,
+        ...(topology.username ? { username: topology.username } : {}),
+        ...(topology.password ? { password: topology.password } : {}),
+        ...(topology.sentinelPassword ? { sentinelPassword: topology.sentinelPassword } : {}),
+        ...(topology.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
+        // Subscribes to the sentinels' +switch-master, so a failover is followed at once, not at the next error.
+        failoverDetector: true,
+        reconnectOnError: reconnectOnReadonly,
+        sentinelRetryStrategy: backoff,
+        lazyConnect,
+      });
   }
+}
+
+/**
+ * Whether the topology can take the rotator's work now; throws saying why not. One server answers
+ * PING; a cluster reports `cluster_state:ok` and the master of the prefix's slot answers; under
+ * Sentinel the connection reaches the master (not a replica left behind by a failover).
+ */
+export async function assertRedisUsable(client: RedisClient, prefix: string): Promise<void> {
+  if (client instanceof Cluster) {
+    const info = await client.cluster('INFO');
+    const state = /cluster_state:(\w+)/.exec(String(info))?.[1];
+    if (state !== 'ok') throw new Error(`cluster state is ${state ?? 'unknown'}`);
+    // Routed to the master of the prefix's hash slot: every key of the rotator lives there.
+    await client.exists(`${prefix}:ready`);
+    return;
+  }
+  if (client.options.sentinels?.length) {
+    const [role] = (await client.role()) as [string, ...unknown[]];
+    if (role !== 'master') throw new Error(`connected to a ${role}, not the master`);
+    return;
+  }
+  await client.ping();
 }

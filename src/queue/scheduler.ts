@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { CredentialConfig } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
@@ -13,6 +13,8 @@ import type { Logger } from '../log/logger.ts';
  * make one job. Nothing about schedules is stored in Redis but the last fire time per credential,
  * so an edited or removed credential leaves no stale schedule behind after a restart. A tick missed
  * while every replica was down is caught up once at start, under the id of the latest missed tick.
+ * A tick missed while the process was alive (node-cron's missed execution: an event-loop stall, a
+ * suspended host) is caught up the same way at once: logged, counted, enqueued under its own id.
  */
 
 export interface ScheduleEnqueuer {
@@ -23,11 +25,13 @@ export interface ScheduleEnqueuer {
 export interface SchedulerOptions {
   credentials: ReadonlyArray<Pick<CredentialConfig, 'id' | 'schedule'>>;
   enqueuer: ScheduleEnqueuer;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   logger: Logger;
   /** Default: the clock. */
   now?: () => Date;
+  /** Told of each tick of a credential missed while the process was alive (metrics). */
+  onMissed?: (credentialId: string) => void;
 }
 
 export interface Scheduler {
@@ -58,13 +62,22 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   const now = options.now ?? (() => new Date());
   const record = (credentialId: string, at: Date) => redis.eval(RECORD, 1, lastFireKey(prefix, credentialId), String(at.getTime()));
 
-  const fire = async (credentialId: string, at: Date, reason: 'tick' | 'catch-up') => {
+  const fire = async (credentialId: string, at: Date, reason: 'tick' | 'catch-up' | 'missed') => {
     const jobId = scheduledJobId(credentialId, at);
     await enqueuer.enqueue(credentialId, jobId);
     await record(credentialId, at);
     logger.info({ credentialId, jobId, reason }, 'schedule: fired');
     return jobId;
   };
+
+  const missed = catchUpMissed(async (credentialId, at, count) => {
+    const last = Number((await redis.get(lastFireKey(prefix, credentialId))) ?? 0);
+    for (let i = 0; i < count; i += 1) options.onMissed?.(credentialId);
+    // A later tick already ran (the stall ended on one): that check covers the missed one.
+    const covered = last >= at.getTime();
+    logger.warn({ credentialId, tick: at.toISOString(), missed: count, covered }, 'schedule: tick missed while the process was alive (event loop stalled?)');
+    if (!covered) await fire(credentialId, at, 'missed');
+  }, logger);
 
   const caughtUp: string[] = [];
   for (const credential of options.credentials) {
@@ -82,8 +95,8 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   // and a node-cron task costs tens of kilobytes.
   const bySchedule = new Map<string, string[]>();
   for (const c of options.credentials) bySchedule.set(c.schedule, [...(bySchedule.get(c.schedule) ?? []), c.id]);
-  const tasks: ScheduledTask[] = [...bySchedule].map(([schedule, ids]) =>
-    cron.schedule(
+  const tasks: ScheduledTask[] = [...bySchedule].map(([schedule, ids]) => {
+    const task = cron.schedule(
       schedule,
       async (context) => {
         // The tick's own time, whole seconds, so every replica names it alike.
@@ -97,13 +110,51 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
         }
       },
       { timezone: 'Etc/UTC', name: `rotator:${schedule}`, suppressMissedWarning: true },
-    ),
-  );
+    );
+    task.on('execution:missed', (context) => missed.note(ids, context.date));
+    return task;
+  });
   logger.info({ schedules: options.credentials.length, caughtUp: caughtUp.length }, 'schedule: started');
   return {
     caughtUp,
     async stop() {
       for (const task of tasks) await task.destroy();
+    },
+  };
+}
+
+/**
+ * Collects the ticks node-cron reports missed in one wake-up (a long stall misses several) and
+ * catches each credential up once, under the latest one's id: replicas that missed it too add the
+ * same job id, so the fleet still gets one job.
+ */
+function catchUpMissed(
+  catchUp: (credentialId: string, at: Date, count: number) => Promise<void>,
+  logger: Logger,
+): { note(credentialIds: readonly string[], at: Date): void } {
+  const pending = new Map<string, { at: Date; count: number }>();
+  let flushing: NodeJS.Immediate | undefined;
+  const flush = async () => {
+    flushing = undefined;
+    const batch = [...pending];
+    pending.clear();
+    for (const [credentialId, { at, count }] of batch) {
+      try {
+        await catchUp(credentialId, at, count);
+      } catch (error) {
+        logger.error({ credentialId, err: { type: (error as Error).name, message: (error as Error).message } }, 'schedule: could not catch up a missed tick');
+      }
+    }
+  };
+  return {
+    note(credentialIds, at) {
+      // The tick's own time, whole seconds, as a fire names it.
+      const tick = new Date(Math.floor(at.getTime() / 1000) * 1000);
+      for (const id of credentialIds) {
+        const seen = pending.get(id);
+        pending.set(id, { at: seen && seen.at > tick ? seen.at : tick, count: (seen?.count ?? 0) + 1 });
+      }
+      flushing ??= setImmediate(() => void flush());
     },
   };
 }

@@ -1,17 +1,17 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 import { isJobName, jobRegistry, type JobDependencies, type JobOutcome } from '../../jobs/index.ts';
 import { isPermanent } from '../errors/rotator-error.ts';
 import type { Alerter } from '../alerts/alerter.ts';
 import type { Inventory } from '../config/index.ts';
 import { CredentialBusyError, RotationStepError } from '../rotation/errors.ts';
-import type { RotationStateStore } from '../rotation/rotation-state.ts';
+import { daysToExpiryOf, type RotationStateStore } from '../rotation/rotation-state.ts';
 import type { Logger } from '../log/logger.ts';
 import { QUEUE_NAME } from './names.ts';
 import { describeIssues } from './payload.ts';
 
 export interface RotatorWorkerOptions {
-  connection: Redis;
+  connection: RedisClient;
   /** BullMQ key prefix; default `{rotator}`. */
   prefix: string;
   deps: JobDependencies;
@@ -89,6 +89,14 @@ export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
     options.onJobFinished?.({ credential: result.credentialId, kind: String(result.kind ?? ''), job: job.name, outcome: String(result.action ?? result.status) }, seconds(job));
     if (options.alerting && job.name === 'check-credential') {
       void options.alerting.alerter.succeeded({ credentialId: result.credentialId, kind: String(result.kind ?? ''), jobId: job.id ?? '' });
+      // Failing no more: the escalation of a long failure stops counting.
+      void options.alerting.state.updateStatus(result.credentialId, { failingSince: '' }).catch(() => undefined);
+    }
+    // `unrevoked` is set when the job looked (rotate.ts): ids of replaced credentials still valid, or ''.
+    if (options.alerting && typeof result.unrevoked === 'string') {
+      const alert = { credentialId: result.credentialId, kind: String(result.kind ?? ''), jobId: job.id ?? '' };
+      const refs = result.unrevoked.split(',').filter(Boolean);
+      void (refs.length ? options.alerting.alerter.unrevoked({ ...alert, refs }) : options.alerting.alerter.nothingUnrevoked(alert));
     }
   });
   worker.on('failed', (job, error) => {
@@ -117,15 +125,17 @@ function credentialOf(job: Job): string {
 async function alertFailure(alerting: AlertingOptions, job: Job, error: Error & FailureDetails): Promise<void> {
   const credentialId = credentialOf(job);
   const kind = alerting.inventory.credentials.find((c) => c.id === credentialId)?.kind ?? '(unknown)';
-  const status = await alerting.state.readStatus(credentialId).catch(() => ({ daysToExpiry: undefined }));
-  const days = status.daysToExpiry === undefined || status.daysToExpiry === '' ? undefined : Number(status.daysToExpiry);
+  const now = new Date();
+  const status = await alerting.state.readStatus(credentialId).catch(() => ({}));
+  // From the expiry time: the figure the last successful inspect wrote may be days old.
+  const days = daysToExpiryOf(status, now);
   const errorClass = error.errorClass ?? error.name;
-  if (job.name === 'check-credential' && errorClass !== 'ValidationError') {
+  if (job.name === 'check-credential') {
     // Status and the failing metric show it too, not only the alert. A validation's own verdict
     // (invalid-credential, missing-scope…) was recorded by the validation step itself.
-    await alerting.state
-      .updateStatus(credentialId, { lastResult: 'failed', lastErrorClass: errorClass, lastSummary: error.message, lastCheckAt: new Date().toISOString() })
-      .catch(() => undefined);
+    const result = errorClass === 'ValidationError' ? {} : { lastResult: 'failed', lastErrorClass: errorClass, lastSummary: error.message, lastCheckAt: now.toISOString() };
+    const since = 'failingSince' in status && status.failingSince ? {} : { failingSince: now.toISOString() };
+    await alerting.state.updateStatus(credentialId, { ...result, ...since }).catch(() => undefined);
   }
   await alerting.alerter.failed({
     credentialId,
@@ -137,7 +147,7 @@ async function alertFailure(alerting: AlertingOptions, job: Job, error: Error & 
     jobId: job.id ?? '',
     occurredAt: new Date().toISOString(),
     ...(days === undefined ? {} : { daysToExpiry: days }),
-    // A token about to expire whose rotation just failed needs a person now.
-    critical: kind === 'credly-authorization-token' && days !== undefined && days <= (alerting.criticalWindowDays ?? 7),
+    // A credential about to expire whose rotation just failed needs a person now.
+    critical: days !== undefined && days <= (alerting.criticalWindowDays ?? 7),
   });
 }

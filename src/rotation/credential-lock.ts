@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.ts';
+import { LeaseLostError } from './errors.ts';
+import type { Fence } from './fence.ts';
 
 /**
  * One lock per credential in Redis, so that exactly one rotation of a credential runs at a time
@@ -8,15 +10,21 @@ import type { Redis } from 'ioredis';
  * The lock expires on its own (`ttlMs`) and is renewed while held, so a holder killed with
  * SIGKILL frees it within one TTL and another worker resumes the rotation. Release and renewal
  * act only on the holder's own token, so a holder that lost its lock cannot free someone else's.
+ *
+ * Fencing: the holder counts its lease from the moment it sent the last renewal Redis accepted.
+ * Once that is older than half the TTL (renewals failing, hanging, or the event loop stalled), or
+ * a renewal finds the key gone or someone else's, the lease is no longer proven: the signal aborts
+ * and `assertHeld` throws. The other half of the TTL is the margin in which the holder's in-flight
+ * calls are aborted before another worker can take the lock.
  */
 export interface CredentialLock {
   /** Holds the lock for `credentialId` and returns a handle, or undefined when another holder has it. */
   acquire(credentialId: string): Promise<HeldLock | undefined>;
 }
 
-export interface HeldLock {
-  /** Aborted when renewal finds the lock lost: the holder must stop before its next write. */
-  readonly signal: AbortSignal;
+export interface HeldLock extends Fence {
+  /** The holder's token: rotation state writes are compare-and-set against it. */
+  readonly token: string;
   release(): Promise<void>;
 }
 
@@ -27,6 +35,11 @@ export interface CredentialLockOptions {
   ttlMs?: number;
 }
 
+/** Share of the TTL after the last accepted renewal beyond which the lease counts as unproven. */
+export const SAFE_LEASE_FRACTION = 0.5;
+/** Renewals per TTL: a renewal may land up to a quarter TTL late before the lease is unproven. */
+const RENEWALS_PER_TTL = 4;
+
 // Compare-and-act: only the holder's token may renew or delete the key.
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -35,29 +48,60 @@ export function lockKey(prefix: string, credentialId: string): string {
   return `${prefix}:lock:${credentialId}`;
 }
 
-export function createCredentialLock(redis: Redis, options: CredentialLockOptions): CredentialLock {
+export function createCredentialLock(redis: RedisClient, options: CredentialLockOptions): CredentialLock {
   const ttlMs = options.ttlMs ?? 30_000;
+  const safeMs = Math.floor(ttlMs * SAFE_LEASE_FRACTION);
   return {
     async acquire(credentialId) {
       const key = lockKey(options.prefix, credentialId);
       const token = randomUUID();
+      const sentAt = Date.now();
       const ok = await redis.set(key, token, 'PX', ttlMs, 'NX');
       if (ok !== 'OK') return undefined;
+      let provenAt = sentAt;
       const controller = new AbortController();
-      // Renew at a third of the TTL: two renewals may fail (a Redis blip) before the lock lapses.
+      const lose = (why: string) => {
+        if (!controller.signal.aborted) controller.abort(new LeaseLostError(credentialId, why));
+      };
+      const unproven = () => `no renewal accepted for ${Date.now() - provenAt} ms (lease ${ttlMs} ms, proven for ${safeMs} ms)`;
+      // Fires when the lease stops being proven without any renewal saying so (Redis unreachable or paused).
+      let watchdog: NodeJS.Timeout | undefined;
+      const arm = () => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => lose(unproven()), Math.max(0, provenAt + safeMs - Date.now()));
+        watchdog.unref();
+      };
+      arm();
+      let renewing = false;
       const timer = setInterval(() => {
+        // One renewal at a time: a hanging one is not joined by more behind it.
+        if (renewing || controller.signal.aborted) return;
+        renewing = true;
+        const sent = Date.now();
         redis.eval(RENEW, 1, key, token, String(ttlMs)).then(
           (renewed) => {
-            if (renewed !== 1) controller.abort(new Error(`lock on credential "${credentialId}" was lost`));
+            renewing = false;
+            if (renewed !== 1) return lose('the lock expired or another holder took it');
+            provenAt = sent;
+            arm();
           },
-          () => undefined,
+          () => {
+            renewing = false;
+          },
         );
-      }, Math.max(100, Math.floor(ttlMs / 3)));
+      }, Math.max(50, Math.floor(ttlMs / RENEWALS_PER_TTL)));
       timer.unref();
       return {
+        token,
         signal: controller.signal,
+        assertHeld() {
+          // Judged on the clock, not only on the timers: after an event-loop stall no timer has run yet.
+          if (!controller.signal.aborted && Date.now() - provenAt > safeMs) lose(unproven());
+          controller.signal.throwIfAborted();
+        },
         async release() {
           clearInterval(timer);
+          clearTimeout(watchdog);
           await redis.eval(RELEASE, 1, key, token);
         },
       };

@@ -43,3 +43,16 @@ export class RefusedRevokeError extends RotatorError {
     super(`credential "${credentialId}": refused to revoke ${ref}, which is the current credential`, { permanent: true });
   }
 }
+
+/**
+ * The holder of a credential's lock cannot prove its lease any more (renewals failing or late,
+ * or another holder has the lock): it stops before its next write. Transient: the job is retried,
+ * and then waits for the lock or finds the rotation continued by the new holder.
+ */
+export class LeaseLostError extends RotatorError {
+  readonly credentialId: string;
+  constructor(credentialId: string, why: string) {
+    super(`credential "${credentialId}": lock lease not proven (${why}); stopped before the next write`);
+    this.credentialId = credentialId;
+  }
+}

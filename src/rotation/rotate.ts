@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log/logger.ts';
+import { ProviderAuthError } from '../providers/errors.ts';
 import { SecretNotFoundError } from '../secrets/errors.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import type { CredentialLock, HeldLock } from './credential-lock.ts';
-import { CredentialBusyError, RefusedRevokeError, RotationStepError } from './errors.ts';
+import { CredentialBusyError, LeaseLostError, RefusedRevokeError, RotationStepError } from './errors.ts';
+import { runFenced } from './fence.ts';
 import type { RevokeResult, RotationProvider } from './rotation-provider.ts';
 import type { CredentialStatus, RotationRecord, RotationStateStore } from './rotation-state.ts';
+import { describeNotRevoked, noteUnrevoked, recheckUnrevoked, unrevokedRefs } from './unrevoked.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -30,7 +34,14 @@ export interface RotationDeps {
   /** Enqueues the delayed revoke of the previous credential; one per rotation however often it is called. */
   scheduleRevoke(request: RevokeRequest, delayMs: number): Promise<void>;
   now(): Date;
+  /**
+   * Waits before asking again when the provider refuses a credential it created a moment ago (it
+   * may not know it everywhere yet). Default: 2 s, then 5 s; after those the refusal stands.
+   */
+  freshRefusalDelaysMs?: readonly number[];
 }
+
+const FRESH_REFUSAL_DELAYS_MS = [2_000, 5_000];
 
 export interface RotationOutcome {
   action: 'rotated' | 'not-due' | 'already-done';
@@ -39,6 +50,8 @@ export interface RotationOutcome {
   expiresAt?: string;
   daysToExpiry?: number;
   previousState?: string;
+  /** Replaced credentials still valid at the provider, to revoke by hand (provider ids); unset when not checked. */
+  unrevoked?: string[];
 }
 
 export function daysUntil(at: Date, now: Date): number {
@@ -65,11 +78,16 @@ async function readCurrentSecret<S>(deps: RotationDeps, provider: RotationProvid
   }
 }
 
+/**
+ * Runs `fn` as the lock's holder, fenced: every provider and Secrets Manager call inside checks the
+ * lease first and is aborted when it is lost (fence.ts), and every state write is compare-and-set
+ * against the holder's token.
+ */
 async function withLock<T>(lock: CredentialLock, credentialId: string, fn: (held: HeldLock) => Promise<T>): Promise<T> {
   const held = await lock.acquire(credentialId);
   if (!held) throw new CredentialBusyError(credentialId);
   try {
-    return await fn(held);
+    return await runFenced(held, () => fn(held));
   } finally {
     await held.release();
   }
@@ -103,17 +121,18 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
       const expiry = inspection.expiresAt
         ? { expiresAt: inspection.expiresAt.toISOString(), daysToExpiry: daysUntil(inspection.expiresAt, now) }
         : {};
-      await deps.state.updateStatus(id, {
-        lastCheckAt: now.toISOString(),
-        expiresAt: expiry.expiresAt,
-        daysToExpiry: expiry.daysToExpiry?.toString(),
-      });
+      await deps.state.updateStatus(
+        id,
+        { lastCheckAt: now.toISOString(), expiresAt: expiry.expiresAt, daysToExpiry: expiry.daysToExpiry?.toString() },
+        held.token,
+      );
       await reap(deps, provider, credential, current, status, log);
+      const unrevoked = await recheckUnrevoked(deps.state, provider, credential, current, status, now, log);
       if (!inspection.due && !request.force) {
         const summary = `not due: ${inspection.reason}`;
-        await deps.state.updateStatus(id, { lastResult: 'not-due', lastSummary: summary });
+        await deps.state.updateStatus(id, { lastResult: 'not-due', lastSummary: summary }, held.token);
         log.info({ ...expiry }, 'rotation: not due');
-        return { action: 'not-due', summary, ...expiry };
+        return { action: 'not-due', summary, ...expiry, unrevoked };
       }
       record = {
         credentialId: id,
@@ -124,13 +143,34 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
         previousRef: inspection.ref,
         forced: !inspection.due,
       };
-      await deps.state.save(record);
+      await deps.state.save(record, held.token);
       log.info({ rotationId: record.rotationId, previousRef: record.previousRef, forced: record.forced, reason: inspection.reason }, 'rotation: started');
       return continueRotation(deps, provider, credential, record, held, log, { current });
     }
     log.info({ rotationId: record.rotationId, step: record.step, startedBy: record.jobId }, 'rotation: resuming');
+    // Before promotion the replaced credential is still current: its days to expiry keep counting.
+    if (record.step !== 'revoke') await refreshExpiry(deps, provider, credential, held, log);
     return continueRotation(deps, provider, credential, record, held, log);
   });
+}
+
+/**
+ * A resumed rotation re-reads the current credential's expiry, so that a rotation stuck for days
+ * does not show (nor alert with) the days it began with. Best effort: the rotation goes on without.
+ */
+async function refreshExpiry<C extends RotatableCredential, S>(deps: RotationDeps, provider: RotationProvider<C, S>, credential: C, held: HeldLock, log: Logger): Promise<void> {
+  // Only kinds whose credentials expire.
+  if (!provider.expiryOf) return;
+  try {
+    const now = deps.now();
+    const inspection = await provider.inspect(credential, await readCurrentSecret(deps, provider, credential.secretId), now);
+    if (!inspection.expiresAt) return;
+    const fields = { lastCheckAt: now.toISOString(), expiresAt: inspection.expiresAt.toISOString(), daysToExpiry: String(daysUntil(inspection.expiresAt, now)) };
+    await deps.state.updateStatus(credential.id, fields, held.token);
+  } catch (error) {
+    if (error instanceof LeaseLostError) throw error;
+    log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: could not refresh the current credential\'s expiry; resuming without');
+  }
 }
 
 async function readVersionIfStored(deps: RotationDeps, secretId: string, versionId: string): Promise<string | undefined> {
@@ -155,9 +195,9 @@ async function continueRotation<C extends RotatableCredential, S>(
   const { id, secretId } = credential;
   const { rotationId } = record;
   const advance = async (next: RotationRecord['step'], extra: Partial<RotationRecord> = {}) => {
-    held.signal.throwIfAborted();
+    held.assertHeld();
     record = { ...record, ...extra, step: next };
-    await deps.state.save(record);
+    await deps.state.save(record, held.token);
   };
   const readPending = async () => {
     const stored = await deps.secrets.readVersion(secretId, rotationId);
@@ -169,7 +209,7 @@ async function continueRotation<C extends RotatableCredential, S>(
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof RotationStepError && error.permanent) await deps.state.clear(id, rotationId);
+      if (error instanceof RotationStepError && error.permanent) await deps.state.clear(id, rotationId, held.token);
       throw error;
     }
   };
@@ -186,7 +226,7 @@ async function continueRotation<C extends RotatableCredential, S>(
       const current = fresh?.current ?? (await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId)));
       const context = { rotationId, startedAt: record.startedAt, firstAttempt: fresh !== undefined };
       const issued = await step(id, 'create', () => provider.issue(credential, current, context));
-      held.signal.throwIfAborted();
+      held.assertHeld();
       // Stored at once, in the step that received it: a crash from here on leaves it findable.
       const value = provider.serializeSecret(issued.secret, secretId);
       await step(id, 'store', () =>
@@ -203,13 +243,13 @@ async function continueRotation<C extends RotatableCredential, S>(
   if (record.step === 'test') {
     await abandonOnPermanent(async () => {
       const pending = await step(id, 'test', readPending);
-      await step(id, 'test', () => provider.test(credential, pending));
+      await step(id, 'test', () => testFresh(deps, log, () => provider.test(credential, pending)));
       log.info({ rotationId }, 'rotation: new credential works');
       await advance('finish');
     });
   }
   if (record.step === 'finish') {
-    held.signal.throwIfAborted();
+    held.assertHeld();
     await step(id, 'finish', () => deps.secrets.promote(secretId, rotationId));
     log.info({ rotationId }, 'rotation: new credential promoted to AWSCURRENT');
     await advance('revoke');
@@ -220,14 +260,16 @@ async function continueRotation<C extends RotatableCredential, S>(
   let previous: { state: string; revokeAt: string };
   let revokeFailure: RotationStepError | undefined;
   if (record.previousRef === '') {
-    previous = { state: describeRevoke({ state: 'nothing-to-revoke' }), revokeAt: '' };
+    previous = { state: describeRevoke({ state: 'nothing-to-revoke' }, ''), revokeAt: '' };
   } else if (credential.revokePreviousAfterMs > 0) {
     const revokeAt = new Date(now.getTime() + credential.revokePreviousAfterMs).toISOString();
     await step(id, 'revoke', () => deps.scheduleRevoke({ credentialId: id, rotationId, previousRef: record.previousRef }, credential.revokePreviousAfterMs));
     previous = { state: `revoke scheduled for ${revokeAt}`, revokeAt };
   } else {
     try {
-      previous = { state: describeRevoke(await revokeNow(provider, credential, acting, record.previousRef)), revokeAt: '' };
+      const result = await revokeNow(provider, credential, acting, record.previousRef);
+      if (result.state === 'not-revoked') await noteUnrevoked(deps.state, id, record.previousRef);
+      previous = { state: describeRevoke(result, record.previousRef), revokeAt: '' };
     } catch (error) {
       revokeFailure = error instanceof RotationStepError ? error : new RotationStepError(id, 'revoke', error);
       // A transient failure is retried with the rotation still recorded at the revoke step.
@@ -256,12 +298,31 @@ async function continueRotation<C extends RotatableCredential, S>(
     previousRef: record.previousRef,
     previousRevokeAt: previous.revokeAt,
     previousState: previous.state,
-  });
-  await deps.state.clear(id, rotationId);
+  }, held.token);
+  await deps.state.clear(id, rotationId, held.token);
   log.info({ rotationId, previousState: previous.state, daysToExpiry: outcome.daysToExpiry }, 'rotation: finished');
-  await reap(deps, provider, credential, acting, await deps.state.readStatus(id), log);
+  const finished = await deps.state.readStatus(id);
+  await reap(deps, provider, credential, acting, finished, log);
   if (revokeFailure) throw revokeFailure;
-  return outcome;
+  return { ...outcome, unrevoked: unrevokedRefs(finished) };
+}
+
+/**
+ * The test of a credential made a moment ago. A refusal (401) may only mean the provider has not
+ * spread it yet: asked again after the delays, a bounded number of times, before it counts.
+ */
+async function testFresh(deps: RotationDeps, log: Logger, test: () => Promise<void>): Promise<void> {
+  const delays = deps.freshRefusalDelaysMs ?? FRESH_REFUSAL_DELAYS_MS;
+  for (let n = 0; ; n += 1) {
+    try {
+      return await test();
+    } catch (error) {
+      const refused = error instanceof ProviderAuthError && error.status === 401;
+      if (!refused || n >= delays.length) throw error;
+      log.warn({ attempt: n + 1, waitMs: delays[n] }, 'rotation: the new credential was refused right after creation; asking again');
+      await delay(delays[n]);
+    }
+  }
 }
 
 async function revokeNow<C extends RotatableCredential, S>(provider: RotationProvider<C, S>, credential: C, acting: S, previousRef: string) {
@@ -269,8 +330,10 @@ async function revokeNow<C extends RotatableCredential, S>(provider: RotationPro
   return step(credential.id, 'revoke', () => provider.revoke(credential, acting, previousRef));
 }
 
-function describeRevoke(result: RevokeResult): string {
+function describeRevoke(result: RevokeResult, ref: string): string {
   switch (result.state) {
+    case 'not-revoked':
+      return describeNotRevoked(ref, result);
     case 'revoked':
       return 'revoked';
     case 'already-gone':
@@ -316,13 +379,20 @@ export async function revokePrevious<C extends RotatableCredential, S>(
   request: RevokeRequest,
   logger: Logger,
 ): Promise<RotationOutcome> {
-  return withLock(deps.lock, credential.id, async () => {
+  return withLock(deps.lock, credential.id, async (held) => {
     const current = await step(credential.id, 'read-secret', () => readCurrentSecret(deps, provider, credential.secretId));
     const result = await revokeNow(provider, credential, current, request.previousRef);
-    const state = describeRevoke(result);
+    const state = describeRevoke(result, request.previousRef);
+    const unrevoked = result.state === 'not-revoked' ? await noteUnrevoked(deps.state, credential.id, request.previousRef) : undefined;
     const status = await deps.state.readStatus(credential.id);
-    if (status.previousRef === request.previousRef) await deps.state.updateStatus(credential.id, { previousState: state, previousRevokeAt: '' });
+    if (status.previousRef === request.previousRef) await deps.state.updateStatus(credential.id, { previousState: state, previousRevokeAt: '' }, held.token);
     logger.info({ credentialId: credential.id, rotationId: request.rotationId, previousRef: request.previousRef, state }, 'rotation: previous credential revoked');
-    return { action: 'rotated', rotationId: request.rotationId, previousState: state, summary: `previous ${request.previousRef}: ${state}` };
+    return {
+      action: 'rotated',
+      rotationId: request.rotationId,
+      previousState: state,
+      summary: `previous ${request.previousRef}: ${state}`,
+      ...(unrevoked ? { unrevoked } : {}),
+    };
   });
 }

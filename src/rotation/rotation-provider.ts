@@ -22,9 +22,15 @@ export interface IssuedCredential<S> {
 }
 
 export type RevokeResult =
+  /** Deleted, and confirmed by listing: the provider no longer lists it. */
   | { state: 'revoked' }
-  /** Already gone at the provider (a 404 on revoke is success). */
+  /** Not listed any more, though the revoke itself did not delete it (a 404, or no revoke tried). */
   | { state: 'already-gone' }
+  /**
+   * Still listed after the revoke — whatever the DELETE answered, a 404 included — or the provider
+   * offers no revoke (`deleteSupported: false`): it stays valid, and a person must revoke it by hand.
+   */
+  | { state: 'not-revoked'; reason: string; expiresAt?: Date }
   /** The provider offers no revoke: the credential dies at its expiry. */
   | { state: 'left-to-expire'; expiresAt?: Date }
   /** No previous credential is known (the secret was missing or unreadable). */
@@ -62,8 +68,13 @@ export interface RotationProvider<C, S> {
   issue(credential: C, current: S, rotation: RotationContext): Promise<IssuedCredential<S>>;
   /** Proves the new credential works; throws when it does not. */
   test(credential: C, pending: S): Promise<void>;
-  /** Revokes the previous credential, acting with the (new) current one. */
+  /**
+   * Revokes the previous credential, acting with the (new) current one, then lists again: what is
+   * still listed is `not-revoked`, never taken for done.
+   */
   revoke(credential: C, acting: S, previousRef: string): Promise<RevokeResult>;
+  /** Which of `refs` the provider still lists, unexpired at `now` (credentials left to revoke by hand), acting with `acting`. */
+  stillListed?(credential: C, acting: S, refs: readonly string[], now: Date): Promise<string[]>;
   /**
    * Deletes credentials the rotator created for this credential that nothing needs any more: not
    * `acting`, not listed in `keep.refs` (the previous credential inside its overlap window). Runs

@@ -1,4 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis.ts';
+import { lockKey } from './credential-lock.ts';
+import { LeaseLostError } from './errors.ts';
 
 /**
  * What the rotator remembers in Redis between jobs: the rotation in flight per credential (so a
@@ -26,8 +28,13 @@ export interface RotationRecord {
   forced: boolean;
 }
 
+/** Results that mean the credential is fine. Anything else recorded is a failure class. */
+export const GOOD_RESULTS: ReadonlySet<string> = new Set(['rotated', 'not-due', 'valid']);
+
 export interface CredentialStatus {
   lastCheckAt?: string;
+  /** The last time a check ended well (a good `lastResult`), kept through later failures. */
+  lastSuccessAt?: string;
   /** `rotated`, `not-due`, `failed`… */
   lastResult?: string;
   lastSummary?: string;
@@ -45,26 +52,61 @@ export interface CredentialStatus {
   previousRef?: string;
   /** When the previous credential is revoked; empty once done. */
   previousRevokeAt?: string;
-  /** What happened to the previous credential: `revoked`, `left to expire at …`, `revoke scheduled`. */
+  /** What happened to the previous credential: `revoked`, `NOT revoked: …`, `revoke scheduled`. */
   previousState?: string;
+  /** Provider ids of replaced credentials still valid at the provider, to revoke by hand; comma-separated (unrevoked.ts). */
+  unrevoked?: string;
+  /** When the credential's checks began failing for good; cleared by its next success. */
+  failingSince?: string;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Whole days from `now` until the current credential expires, counted from its expiry time, not
+ * from the figure the last inspect wrote: a credential whose checks stopped succeeding keeps
+ * counting down. Falls back to the recorded figure when no expiry time is known.
+ */
+export function daysToExpiryOf(status: CredentialStatus, now: Date): number | undefined {
+  const at = status.expiresAt ? Date.parse(status.expiresAt) : NaN;
+  if (!Number.isNaN(at)) return Math.floor((at - now.getTime()) / DAY_MS);
+  return status.daysToExpiry ? Number(status.daysToExpiry) : undefined;
 }
 
 export interface RotationStateStore {
   get(credentialId: string): Promise<RotationRecord | undefined>;
-  save(record: RotationRecord): Promise<void>;
-  /** Ends the rotation; a record of another rotation id is left alone. */
-  clear(credentialId: string, rotationId: string): Promise<void>;
+  /**
+   * Writes the record, only while `lockToken` holds the credential's lock (compare-and-set in one
+   * script): a holder whose lock lapsed gets LeaseLostError and cannot overwrite a newer record.
+   */
+  save(record: RotationRecord, lockToken: string): Promise<void>;
+  /** Ends the rotation, under the same condition; a record of another rotation id is left alone. */
+  clear(credentialId: string, rotationId: string, lockToken: string): Promise<void>;
   readStatus(credentialId: string): Promise<CredentialStatus>;
   /**
    * The status and the live rotation step of many credentials at once, in their order: pipelined
    * in batches, for `rotator status` and the status page over thousands of credentials.
    */
   readOverview(credentialIds: readonly string[]): Promise<Array<{ status: CredentialStatus; step: RotationRecord['step'] | undefined }>>;
-  /** Merges fields into the status; `undefined` leaves a field, `''` clears it. */
-  updateStatus(credentialId: string, fields: Partial<Record<keyof CredentialStatus, string | undefined>>): Promise<void>;
+  /**
+   * Merges fields into the status; `undefined` leaves a field, `''` clears it. With `lockToken`
+   * (a lock holder's write), only while that token holds the credential's lock.
+   */
+  updateStatus(credentialId: string, fields: Partial<Record<keyof CredentialStatus, string | undefined>>, lockToken?: string): Promise<void>;
 }
 
-const CLEAR_IF = `if redis.call('hget', KEYS[1], 'rotationId') == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+// Fenced writes: KEYS[1] is the credential's lock, KEYS[2] the hash; both under the (hash-tagged)
+// prefix, so one slot in Redis Cluster. ARGV[1] the holder's token; 0 when it does not hold the lock.
+// WRITE: ARGV[2] = n, then n field/value pairs to set, then fields to delete.
+const FENCED_WRITE = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+local n = tonumber(ARGV[2])
+if n > 0 then redis.call('hset', KEYS[2], unpack(ARGV, 3, 2 + 2 * n)) end
+if #ARGV > 2 + 2 * n then redis.call('hdel', KEYS[2], unpack(ARGV, 3 + 2 * n)) end
+return 1`;
+// CLEAR: ARGV[2] the rotation id; a record of another rotation is left alone.
+const FENCED_CLEAR = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('hget', KEYS[2], 'rotationId') == ARGV[2] then redis.call('del', KEYS[2]) end
+return 1`;
 
 export function rotationKey(prefix: string, credentialId: string): string {
   return `${prefix}:rotation:${credentialId}`;
@@ -80,7 +122,12 @@ function isStep(value: string | undefined): value is RotationStep {
 /** Credentials per pipeline in `readOverview`: two commands each. */
 const OVERVIEW_BATCH = 1000;
 
-export function createRotationStateStore(redis: Redis, prefix: string): RotationStateStore {
+export function createRotationStateStore(redis: RedisClient, prefix: string): RotationStateStore {
+  const fenced = async (credentialId: string, script: string, key: string, token: string, args: string[], what: string) => {
+    const done = await redis.eval(script, 2, lockKey(prefix, credentialId), key, token, ...args);
+    if (done !== 1) throw new LeaseLostError(credentialId, `the lock is no longer this holder's; ${what} refused`);
+  };
+  const writeArgs = (set: Record<string, string>, del: string[]) => [String(Object.keys(set).length), ...Object.entries(set).flat(), ...del];
   return {
     async get(credentialId) {
       const h = await redis.hgetall(rotationKey(prefix, credentialId));
@@ -96,12 +143,14 @@ export function createRotationStateStore(redis: Redis, prefix: string): Rotation
         forced: h.forced === 'true',
       };
     },
-    async save(record) {
+    async save(record, lockToken) {
       const { credentialId, forced, ...rest } = record;
-      await redis.hset(rotationKey(prefix, credentialId), { ...rest, forced: String(forced) });
+      const set: Record<string, string> = { forced: String(forced) };
+      for (const [field, value] of Object.entries(rest)) if (value !== undefined) set[field] = String(value);
+      await fenced(credentialId, FENCED_WRITE, rotationKey(prefix, credentialId), lockToken, writeArgs(set, []), 'rotation record write');
     },
-    async clear(credentialId, rotationId) {
-      await redis.eval(CLEAR_IF, 1, rotationKey(prefix, credentialId), rotationId);
+    async clear(credentialId, rotationId, lockToken) {
+      await fenced(credentialId, FENCED_CLEAR, rotationKey(prefix, credentialId), lockToken, [rotationId], 'rotation record clear');
     },
     async readStatus(credentialId) {
       return (await redis.hgetall(statusKey(prefix, credentialId)));
@@ -123,7 +172,7 @@ export function createRotationStateStore(redis: Redis, prefix: string): Rotation
       }
       return out;
     },
-    async updateStatus(credentialId, fields) {
+    async updateStatus(credentialId, fields, lockToken) {
       const set: Record<string, string> = {};
       const del: string[] = [];
       for (const [key, value] of Object.entries(fields)) {
@@ -131,7 +180,10 @@ export function createRotationStateStore(redis: Redis, prefix: string): Rotation
         if (value === '') del.push(key);
         else set[key] = value;
       }
+      // A good result stamps the last success here, whichever step recorded it.
+      if (fields.lastResult && GOOD_RESULTS.has(fields.lastResult)) set.lastSuccessAt = fields.lastCheckAt || new Date().toISOString();
       const key = statusKey(prefix, credentialId);
+      if (lockToken !== undefined) return fenced(credentialId, FENCED_WRITE, key, lockToken, writeArgs(set, del), 'status write');
       const multi = redis.multi();
       if (Object.keys(set).length) multi.hset(key, set);
       if (del.length) multi.hdel(key, ...del);

@@ -21,9 +21,14 @@ const DENIED = new Set([
   'SignatureDoesNotMatch',
   'IncompleteSignature',
   'MissingAuthenticationToken',
-  'ExpiredTokenException',
   'CredentialsProviderError',
 ]);
+/**
+ * Session credentials that expired (an assumed role's or IRSA's, an hour long) or a request signed
+ * too long ago: the SDK's credential chain fetches fresh ones, and corrects its clock skew, on the
+ * next try. Transient, not a permission problem: a retry is what fixes it.
+ */
+const EXPIRED = new Set(['ExpiredTokenException', 'ExpiredToken', 'RequestExpired', 'TokenRefreshRequired']);
 const CONFLICT = new Set([
   'ResourceExistsException',
   'InvalidRequestException',
@@ -112,6 +117,9 @@ export function mapSecretsManagerError(
   const base = { secretId, operation, cause };
 
   if (NOT_FOUND.has(name)) return new SecretNotFoundError(`not found (${detail})`, { ...base, retryable: false });
+  if (EXPIRED.has(name)) {
+    return new SecretStoreUnavailableError(`AWS credentials expired; fresh ones are fetched on the next try (${detail})`, { ...base, retryable: true });
+  }
   if (DENIED.has(name) || status === 401 || status === 403) {
     return new SecretAccessDeniedError(`access denied (${detail})`, { ...base, retryable: false });
   }
@@ -119,7 +127,8 @@ export function mapSecretsManagerError(
   if (text(e.message) === 'Region is missing') {
     return new SecretStoreError('no AWS region configured (set AWS_REGION)', { ...base, retryable: false });
   }
-  if (UNAVAILABLE.has(name) || Boolean(e.$retryable) || status === 429 || (status !== undefined && status >= 500)) {
+  // 408: the request did not arrive whole in time (a proxy, a slow network); nothing was done.
+  if (UNAVAILABLE.has(name) || Boolean(e.$retryable) || status === 408 || status === 429 || (status !== undefined && status >= 500)) {
     return new SecretStoreUnavailableError(`Secrets Manager unavailable (${detail})`, { ...base, retryable: true });
   }
   if (status !== undefined && e.$fault === undefined) {

@@ -7,6 +7,8 @@ import {
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { LeaseLostError } from '../rotation/errors.ts';
+import { currentFence } from '../rotation/fence.ts';
 import { mapSecretsManagerError } from './error-mapping.ts';
 import {
   InvalidRotationIdError,
@@ -79,11 +81,32 @@ interface SecretState {
   deleted: boolean;
 }
 
-export function createSecretStore(client: Sender): SecretStore {
+/**
+ * A lock holder's calls (fence.ts): the lease is checked before each one, and the SDK gets the
+ * fence's signal as `abortSignal`, so a write in flight is aborted when the lease is lost.
+ */
+function fenced(client: Sender): Sender {
+  const send = async (command: Parameters<Sender['send']>[0]) => {
+    const fence = currentFence();
+    if (!fence) return client.send(command);
+    fence.assertHeld();
+    try {
+      return await client.send(command, { abortSignal: fence.signal });
+    } catch (error) {
+      fence.signal.throwIfAborted();
+      throw error;
+    }
+  };
+  return { send: send as Sender['send'] };
+}
+
+export function createSecretStore(unfenced: Sender): SecretStore {
+  const client = fenced(unfenced);
   async function call<T>(secretId: string, operation: SecretOperation, send: () => Promise<T>, sensitive: string[] = []): Promise<T> {
     try {
       return await send();
     } catch (error) {
+      if (error instanceof LeaseLostError) throw error;
       throw mapSecretsManagerError(error, secretId, operation, sensitive);
     }
   }
@@ -268,10 +291,14 @@ export function createSecretStore(client: Sender): SecretStore {
       const out = await client.send(new CreateSecretCommand({ Name: secretId, SecretString: secretString, ClientRequestToken: rotationId }));
       return { versionId: versionIdOf(out, secretId, 'create') };
     } catch (error) {
+      if (error instanceof LeaseLostError) throw error;
       if (errorName(error) !== 'ResourceExistsException') throw mapSecretsManagerError(error, secretId, 'create', [secretString]);
     }
     // Created before (a retry whose first answer was lost): done if it holds this very version.
-    const existing = await read(secretId, 'create', { VersionId: rotationId }).catch(() => undefined);
+    const existing = await read(secretId, 'create', { VersionId: rotationId }).catch((error: unknown) => {
+      if (error instanceof LeaseLostError) throw error;
+      return undefined;
+    });
     if (existing?.secretString === secretString) return { versionId: rotationId };
     throw new SecretConflictError('already exists with other content', { secretId, operation: 'create', retryable: false });
   }

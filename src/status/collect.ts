@@ -1,10 +1,8 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { Queue } from 'bullmq';
 import type { CredentialConfig } from '../config/index.ts';
-import type { CredentialStatus, RotationStateStore } from '../rotation/rotation-state.ts';
-
-/** Results that mean the credential is fine. Anything else recorded is a failure class. */
-const GOOD_RESULTS = new Set(['rotated', 'not-due', 'valid']);
+import { GOOD_RESULTS, daysToExpiryOf, type CredentialStatus, type RotationStateStore } from '../rotation/rotation-state.ts';
+import { unrevokedRefs } from '../rotation/unrevoked.ts';
 
 export interface CredentialView {
   id: string;
@@ -17,10 +15,15 @@ export interface CredentialView {
   /** While failing: the failure's class (`ProviderAuthError`, `invalid-credential`…), never its text. */
   errorClass: string | null;
   lastCheckAt: string | null;
+  /** The last check that ended well. */
+  lastSuccessAt: string | null;
   expiresAt: string | null;
+  /** Whole days from now to `expiresAt` (negative once expired). */
   daysToExpiry: number | null;
   lastRotatedAt: string | null;
   previousState: string | null;
+  /** Provider ids of replaced credentials still valid at the provider: revoke them by hand. */
+  unrevoked: string[];
   nextRunAt: string | null;
 }
 
@@ -38,7 +41,7 @@ export function nextRun(schedule: string, now: Date): string | null {
   }
 }
 
-function view(credential: CredentialConfig, status: CredentialStatus, rotating: string | undefined, next: string | null): CredentialView {
+function view(credential: CredentialConfig, status: CredentialStatus, rotating: string | undefined, next: string | null, now: Date): CredentialView {
   const result = status.lastResult ?? null;
   const state = rotating ? `rotating (${rotating})` : result === null ? 'unknown' : GOOD_RESULTS.has(result) ? 'ok' : 'failing';
   return {
@@ -50,10 +53,12 @@ function view(credential: CredentialConfig, status: CredentialStatus, rotating: 
     // A validation records its class as the result; a failed job names its error's class.
     errorClass: state === 'failing' ? status.lastErrorClass || result : null,
     lastCheckAt: status.lastCheckAt ?? null,
+    lastSuccessAt: status.lastSuccessAt ?? null,
     expiresAt: status.expiresAt || null,
-    daysToExpiry: status.daysToExpiry ? Number(status.daysToExpiry) : null,
+    daysToExpiry: daysToExpiryOf(status, now) ?? null,
     lastRotatedAt: status.lastRotatedAt ?? null,
     previousState: status.previousState ?? null,
+    unrevoked: unrevokedRefs(status),
     nextRunAt: next,
   };
 }
@@ -73,7 +78,7 @@ export async function collectStatus(options: {
     return nextRuns.get(schedule) ?? null;
   };
   const overview = await options.state.readOverview(options.credentials.map((c) => c.id));
-  const credentials = options.credentials.map((c, i) => view(c, overview[i]!.status, overview[i]!.step, nextOf(c.schedule)));
+  const credentials = options.credentials.map((c, i) => view(c, overview[i]!.status, overview[i]!.step, nextOf(c.schedule), now));
   const queue = await options.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
   return { generatedAt: now.toISOString(), credentials, queue };
 }

@@ -26,8 +26,15 @@ export interface DegreedFakeOptions {
   tokenLifetimeSeconds?: number;
   /** Requests per minute per API client before 429; default 70. */
   rateLimitPerMinute?: number;
-  /** Logout path on the token host ([unconfirmed]); default `/oauth/logout`; null for a Degreed without one. */
+  /** Logout path on the token host (the page's URL is lost); default `/oauth/logout`; null for a Degreed without one. */
   logoutPath?: string | null;
+  /**
+   * The logout's method. `GET`: the page's example (vendor page 000, lines 75–81: a curl with no method
+   * and no body, so a GET, with `Content-Type: application/json` and the bearer token) — the fake
+   * requires both headers and expires the access token. `POST`: a JSON body, whose `refresh_token`
+   * (when given) is expired too. The other method has no route (404). Default 'GET', as the page.
+   */
+  logoutMethod?: 'GET' | 'POST';
 }
 
 export interface FakeDegreedClient {
@@ -63,6 +70,7 @@ export async function startDegreedFake(options: DegreedFakeOptions = {}) {
   const lifetimeSeconds = options.tokenLifetimeSeconds ?? 300;
   const limit = options.rateLimitPerMinute ?? 70;
   const logoutPath = options.logoutPath === undefined ? '/oauth/logout' : options.logoutPath;
+  const logoutMethod = options.logoutMethod ?? 'GET';
   const clients = new Map<string, FakeDegreedClient>();
   const tokens = new Map<string, FakeDegreedAccessToken>();
   const windows = new Map<string, { start: number; count: number }>();
@@ -144,15 +152,16 @@ export async function startDegreedFake(options: DegreedFakeOptions = {}) {
   function logout(req: FakeRequest): FakeResponse {
     const access = liveAccess(bearer(req));
     if (!access) return json(401, { error: 'invalid_token', message: 'The access token is invalid or has expired' });
+    // The page's example sends `Content-Type: application/json` even without a body.
     if (!isJson(req) || req.badJson) return json(415, { error: 'unsupported_media_type', message: 'Send application/json' });
-    const refresh = (req.body as { refresh_token?: unknown } | undefined)?.refresh_token;
+    const refresh = logoutMethod === 'POST' ? (req.body as { refresh_token?: unknown } | undefined)?.refresh_token : undefined;
     access.expiresAt = now();
     for (const t of tokens.values()) if (t.refreshToken === refresh && t.clientId === access.clientId) t.refreshRevoked = true;
     return json(200, { success: true });
   }
 
   const tokenRoutes: Array<Route<DegreedServer>> = [{ method: 'POST', pattern: /^\/oauth\/token$/, handler: grant }];
-  if (logoutPath !== null) tokenRoutes.push({ method: 'POST', pattern: new RegExp(`^${escapeRegExp(logoutPath)}$`), handler: logout });
+  if (logoutPath !== null) tokenRoutes.push({ method: logoutMethod, pattern: new RegExp(`^${escapeRegExp(logoutPath)}$`), handler: logout });
 
   const common = { faults, log: requests, now };
   const tokenHost = await startFakeServer({ ...common, name: 'token', routes: tokenRoutes });
@@ -209,6 +218,7 @@ export async function startDegreedFake(options: DegreedFakeOptions = {}) {
     /** The logout URL on the token host, or undefined when `logoutPath` is null. */
     logoutUrl: logoutPath === null ? undefined : `${tokenHost.origin}${logoutPath}`,
     logoutPath,
+    logoutMethod,
     /** `http://127.0.0.1:<port>/api/v2` on the API host. */
     apiBase: `${apiHost.origin}/api/v2`,
     state,

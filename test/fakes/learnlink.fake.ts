@@ -27,6 +27,12 @@ export interface LearnlinkFakeOptions {
   separateClientId?: boolean;
   /** Access token lifetime in seconds; default 3600. */
   tokenLifetimeSeconds?: number;
+  /**
+   * The status of a scope refusal at the token endpoint (a scope the tenant or the family does not
+   * allow): 400, the only client error the page documents besides 401 (vendor page 003, lines
+   * 115–135), or 403. Both carry `{ status, error, message }`. Default 400, as the page.
+   */
+  scopeRefusal?: 400 | 403;
 }
 
 export interface FakeLearnlinkTenant {
@@ -75,6 +81,8 @@ export async function startLearnlinkFake(options: LearnlinkFakeOptions = {}) {
   const faults = new FaultInjector<LearnlinkServer>({ latencyMs: options.latencyMs ?? 0 });
   const requests: Array<RecordedRequest<LearnlinkServer>> = [];
 
+  const scopeRefused = (text: string) =>
+    (options.scopeRefusal ?? 400) === 400 ? error(400, 'Bad Request', text) : error(403, 'Forbidden', text);
   const liveAccess = (value: string | undefined) => {
     const access = value === undefined ? undefined : tokens.get(value);
     return access && access.expiresAt.getTime() > now().getTime() && tenants.has(access.tenantId) ? access : undefined;
@@ -95,8 +103,8 @@ export async function startLearnlinkFake(options: LearnlinkFakeOptions = {}) {
     const requested = (req.fields.scope ?? '').split(' ').filter(Boolean);
     const granted = requested.length > 0 ? requested : tenant.scopes.filter((s) => familyScopes.includes(s));
     const refused = granted.filter((s) => !familyScopes.includes(s) || !tenant.scopes.includes(s));
-    if (refused.length > 0) return error(403, 'Forbidden', `Scope not allowed here: ${refused.join(' ')}`);
-    if (granted.length === 0) return error(403, 'Forbidden', `The client holds no scope of the ${family} family`);
+    if (refused.length > 0) return scopeRefused(`Scope not allowed here: ${refused.join(' ')}`);
+    if (granted.length === 0) return scopeRefused(`The client holds no scope of the ${family} family`);
 
     const iat = Math.floor(now().getTime() / 1000);
     const header = { alg: 'RS256', typ: 'JWT', kid: 'fake-key-1' };

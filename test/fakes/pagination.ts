@@ -9,11 +9,17 @@ export interface CredlyPageMetadata {
 }
 
 /**
- * Credly-style pages: `{ data, metadata }`, `page` from 1 and `per` (default 50, at most 100), with
- * absolute previous/next URLs — clients are meant to follow `next_page_url` until it is null.
+ * Credly-style pages: `{ data, metadata }`, `page` from 1 and `per` (default 50, at most `maxPer`,
+ * default 100), with absolute previous/next URLs on `absoluteUrl` (the pages' own links sit on the
+ * web host, not the API host: see the Credly fake's `pageLinks`).
  */
-export function paginate<T>(items: T[], query: Record<string, string>, absoluteUrl: string): { data: T[]; metadata: CredlyPageMetadata } {
-  const per = Math.max(1, Math.min(100, Math.trunc(Number(query.per ?? 50)) || 50));
+export function paginate<T>(
+  items: T[],
+  query: Record<string, string>,
+  absoluteUrl: string,
+  maxPer = 100,
+): { data: T[]; metadata: CredlyPageMetadata } {
+  const per = Math.max(1, Math.min(maxPer, Math.trunc(Number(query.per ?? 50)) || 50));
   const page = Math.max(1, Math.trunc(Number(query.page ?? 1)) || 1);
   const totalPages = Math.max(1, Math.ceil(items.length / per));
   const data = items.slice((page - 1) * per, page * per);

@@ -73,7 +73,7 @@ ${options.deadSink ? `  - id: dead\n    kind: webhook\n    url: http://127.0.0.1
   const env = {
     ROTATOR_CONFIG: configPath,
     ROTATOR_QUEUE_PREFIX: `{alerts-${run}}`,
-    ROTATOR_LOCK_DURATION: '2s',
+    ROTATOR_LOCK_DURATION: '5s',
     ROTATOR_JOB_ATTEMPTS: '2',
     ROTATOR_JOB_BACKOFF: '200ms',
     TEST_SLACK_URL: `${receiver.url}/slack`,

@@ -84,18 +84,43 @@ describe('Credly client: listing tokens', () => {
     expect(requestsOf('GET').every((r) => r.headers.authorization === basic(caller.token))).toBe(true);
   });
 
-  it('refuses a next_page_url on another origin and never sends the token there', async () => {
+  it('refuses a next_page_url on another origin without total_pages, and never sends the token there', async () => {
     const elsewhere = await startCredlyFake();
     try {
       const body = JSON.stringify({ data: [], metadata: { next_page_url: `${elsewhere.apiBase}/organizations/${org}/authorization_tokens?page=2` } });
       fake.faults.add({ match: { method: 'GET', path: '/authorization_tokens' }, fault: { kind: 'status', status: 200, body } });
       const error = await caught(client().listTokens(caller.token, org));
       expect(error).toBeInstanceOf(ProviderUnavailableError);
-      expect(error.message).toBe('credly list-tokens: next_page_url points to another host; refused');
+      expect(error.message).toBe(
+        'credly list-tokens: next_page_url points to another host; refused (and without metadata.total_pages the next page cannot be asked on the API base)',
+      );
       expect(elsewhere.requests).toEqual([]);
     } finally {
       await elsewhere.close();
     }
+  });
+
+  it('reads every page on the API host when the page links sit on the web host, and sends nothing there', async () => {
+    await withFake({ pageLinks: 'web', maxPer: 3 }, async (other, o, token) => {
+      for (let i = 0; i < 7; i++) other.state.addToken(o, { description: `token ${i}` });
+      const tokens = await client({}, other).listTokens(token.token, o);
+      expect(new Set(tokens.map((t) => t.id))).toEqual(new Set(other.state.tokens(o).map((t) => t.id)));
+      expect(tokens).toHaveLength(8);
+      expect(other.webApiRequests()).toEqual([]);
+      const gets = requestsOf('GET', '/authorization_tokens', other);
+      expect(gets.map((r) => [r.server, r.query.page ?? '1', r.query.per])).toEqual([['api', '1', '100'], ['api', '2', '3'], ['api', '3', '3']]);
+    });
+  });
+
+  it('goes on by page number when next_page_url is null but total_pages says there is more', async () => {
+    await withFake({ maxPer: 2 }, async (other, o, token) => {
+      const [, second] = [other.state.addToken(o), other.state.addToken(o)];
+      const page1 = JSON.stringify({ data: [], metadata: { current_page: 1, total_pages: 2, per: 2, next_page_url: null } });
+      other.faults.add({ match: { method: 'GET', path: '/authorization_tokens' }, fault: { kind: 'status', status: 200, body: page1 } });
+      const tokens = await client({}, other).listTokens(token.token, o);
+      expect(tokens.map((t) => t.id)).toEqual([second.id]);
+      expect(requestsOf('GET', '/authorization_tokens', other).map((r) => [r.query.page ?? '1', r.query.per])).toEqual([['1', '100'], ['2', '2']]);
+    });
   });
 
   it('stops a listing whose next page is a page it already read', async () => {

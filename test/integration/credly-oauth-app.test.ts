@@ -12,6 +12,7 @@ import { createRotatorWorker } from '../../src/queue/worker.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/secrets/secret-values.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { CREDLY_APP_VARIANTS } from '../support/fake-variants.ts';
 import { captureLogger } from '../support/capture-logger.ts';
 import { dumpRedis } from '../support/redis-dump.ts';
 
@@ -36,13 +37,16 @@ interface Setup {
   extra?: string;
   /** The managing token is rotated (by its own job) right after the application's job read it the n-th time. */
   managerRotatesAfterRead?: number;
+  /** Another fake (a variant) instead of the suite's. */
+  on?: CredlyFake;
 }
 
 async function setup(options: Setup = {}) {
+  const credly = options.on ?? fake;
   const run = randomUUID().slice(0, 8);
-  const org = fake.state.addOrganization(`Org ${run}`);
-  const manager = fake.state.addToken(org, { description: 'management token (by hand)' });
-  const app = fake.state.createApplication(org, { name: 'LMS badge sync', ...(options.appScopes ? { scopes: options.appScopes } : {}) });
+  const org = credly.state.addOrganization(`Org ${run}`);
+  const manager = credly.state.addToken(org, { description: 'management token (by hand)' });
+  const app = credly.state.createApplication(org, { name: 'LMS badge sync', ...(options.appScopes ? { scopes: options.appScopes } : {}) });
   const ids = { token: `credly-${run}`, app: `app-${run}` };
   const secretIds = { token: `test/oauth/${run}/token`, app: `test/oauth/${run}/app` };
   await store.putCurrent(secretIds.token, JSON.stringify({ token: manager.token, tokenId: manager.id }));
@@ -61,7 +65,7 @@ credentials:
     secretId: ${secretIds.token}
     organizationId: ${org}
     environment: sandbox
-    endpoints: { apiBase: "${fake.apiBase}" }
+    endpoints: { apiBase: "${credly.apiBase}" }
   - id: ${ids.app}
     kind: credly-oauth-application
     secretId: ${secretIds.app}
@@ -70,7 +74,7 @@ credentials:
     managedBy: ${ids.token}
     applicationName: LMS badge sync
     scopes: [issued_badges, badge_templates]
-    endpoints: { apiBase: "${fake.apiBase}", tokenUrl: "${fake.tokenUrl}" }
+    endpoints: { apiBase: "${credly.apiBase}", tokenUrl: "${credly.tokenUrl}" }
 ${(options.extra ?? '').replace(/^/gm, '    ')}
 `);
   const prefix = `{oauth-${run}}`;
@@ -85,16 +89,16 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
       const value = await store.readCurrent(secretId);
       if (secretId === secretIds.token) managerReads += 1;
       if (secretId === secretIds.token && managerReads === options.managerRotatesAfterRead) {
-        const next = fake.state.addToken(org, { description: 'the managing token, rotated' });
+        const next = credly.state.addToken(org, { description: 'the managing token, rotated' });
         await store.putCurrent(secretIds.token, JSON.stringify({ token: next.token, tokenId: next.id }));
-        fake.state.killToken(manager.id);
+        credly.state.killToken(manager.id);
       }
       return value;
     },
   };
-  const rotators = createRotators({ inventory, secrets, requestTimeoutMs: 1_000 });
-  const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 2_000, rotators });
-  const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 2_000 });
+  const rotators = createRotators({ inventory, secrets, requestTimeoutMs: 1_000, recheckDelayMs: 200 });
+  const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, rotators });
+  const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 5_000 });
   await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
   cleanups.push(async () => {
     await worker.close();
@@ -123,12 +127,12 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     async current() {
       return parseSecretValue('credly-oauth-application', (await store.readCurrent(secretIds.app)).secretString);
     },
-    liveApps: () => fake.state.applications(org),
-    rotatorApps: () => fake.state.applications(org).filter((a) => parseMarker(a.description)?.credentialId === ids.app),
+    liveApps: () => credly.state.applications(org),
+    rotatorApps: () => credly.state.applications(org).filter((a) => parseMarker(a.description)?.credentialId === ids.app),
     async expectNoSecretsLeaked() {
       const { text } = await dumpRedis(redis, `${prefix}*`);
       const log = logs.join('\n');
-      const values = [manager.token, app.secret, ...fake.state.applications().map((a) => a.secret), ...fake.state.liveAccessTokens().map((a) => a.value)];
+      const values = [manager.token, app.secret, ...credly.state.applications().map((a) => a.secret), ...credly.state.liveAccessTokens().map((a) => a.value)];
       for (const value of values) {
         expect(text.includes(value), 'a secret is in Redis').toBe(false);
         expect(log.includes(value), 'a secret is in the log').toBe(false);
@@ -184,8 +188,9 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
   });
 
   it('recreates the application when its managing token is rotated between reading and use, with the token now stored', async () => {
-    // Read 1: the reaping before the rotation; read 2: the create, which meets the revoked token.
-    const t = await setup({ secret: 'wrong', managerRotatesAfterRead: 2 });
+    // Read 1: the listing that confirms the refusal; read 2: the reaping before the rotation;
+    // read 3: the create, which meets the revoked token.
+    const t = await setup({ secret: 'wrong', managerRotatesAfterRead: 3 });
     const result = await t.run();
     expect(result).toMatchObject({ state: 'completed', outcome: { action: 'rotated' } });
     const now = await t.current();
@@ -229,5 +234,110 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
     expect(result.outcome).toMatchObject({ action: 'rotated' });
     expect(result.outcome!.summary).toContain(`previous ${t.app.id}: revoked`);
     expect(t.liveApps().map((a) => a.id)).toEqual([(await t.current()).applicationId]);
+  });
+
+  it('recreates when the refusal is confirmed: invalid_client twice, after a delay, with the application still listed', async () => {
+    const t = await setup({ secret: 'wrong' });
+    const result = await t.run();
+    expect(result.state, result.reason).toBe('completed');
+    // The refused secret was asked twice, the delay apart, before anything was created.
+    const grants = fake.requests.filter((r) => r.path === '/oauth/token' && JSON.stringify(r.body ?? '').includes(t.app.uid));
+    expect(grants.length).toBeGreaterThanOrEqual(2);
+    expect(grants[1]!.at.getTime() - grants[0]!.at.getTime()).toBeGreaterThanOrEqual(200);
+    expect(t.logs.some((l) => l.includes('client secret refused by Credly twice (invalid_client)'))).toBe(true);
+  });
+
+  it('recreates an application Credly no longer lists: its grant refused, the listing without it', async () => {
+    const t = await setup();
+    fake.state.deleteApplication(fake.state.findApplication(t.org, t.app.id)!);
+    const result = await t.run();
+    expect(result.state, result.reason).toBe('completed');
+    expect(t.logs.some((l) => l.includes(`application ${t.app.id} is no longer listed`))).toBe(true);
+    const now = await t.current();
+    expect(fake.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
+  });
+
+  it('a single 401 from a proxy on the grant does not destroy the working application', async () => {
+    const t = await setup();
+    fake.faults.add({ match: { method: 'POST', path: '/oauth/token', server: 'web' }, fault: { kind: 'status', status: 401 } });
+    const result = await t.run();
+    expect(result.outcome, result.reason).toMatchObject({ status: 'skipped', action: 'not-due' });
+    expect((await t.current()).applicationId).toBe(t.app.id);
+    expect(t.liveApps().map((a) => a.id)).toEqual([t.app.id]);
+  });
+
+  it('a single invalid_client during an outage does not destroy the working application either', async () => {
+    const t = await setup();
+    const body = JSON.stringify({ error: 'invalid_client', error_description: 'Client authentication failed' });
+    fake.faults.add({ match: { method: 'POST', path: '/oauth/token', server: 'web' }, fault: { kind: 'status', status: 401, body, contentType: 'application/json' } });
+    const result = await t.run();
+    expect(result.outcome, result.reason).toMatchObject({ status: 'skipped', action: 'not-due' });
+    expect(t.liveApps().map((a) => a.id)).toEqual([t.app.id]);
+  });
+
+  it('401s without invalid_client while the application is listed fail the job transiently, after its retries, and recreate nothing', async () => {
+    const t = await setup();
+    fake.faults.add({ match: { method: 'POST', path: '/oauth/token', server: 'web' }, times: Infinity, fault: { kind: 'status', status: 401 } });
+    const result = await t.run();
+    expect(result.state).toBe('failed');
+    expect(result.reason).toContain('without saying invalid_client, and the application is still listed: not recreated on that evidence');
+    // Transient: every attempt of the job was spent, none failed as permanent.
+    expect(t.logs.filter((l) => l.includes('"msg":"job: failed"') && l.includes('"permanent":false'))).toHaveLength(5);
+    expect((await t.current()).applicationId).toBe(t.app.id);
+    expect(t.liveApps().map((a) => a.id)).toEqual([t.app.id]);
+    expect(fake.state.isClientValid(t.app.uid, t.app.secret)).toBe(true);
+  });
+
+  it('a brand-new application refused once right after creation is asked again, not abandoned', async () => {
+    const t = await setup();
+    const body = JSON.stringify({ error: 'invalid_client', error_description: 'Client authentication failed' });
+    // Grant 1 is the check of the working application; grant 2 the test of the new one.
+    fake.faults.add({ match: { method: 'POST', path: '/oauth/token', server: 'web' }, skip: 1, fault: { kind: 'status', status: 401, body, contentType: 'application/json' } });
+    const result = await t.run(true);
+    expect(result.state, result.reason).toBe('completed');
+    expect(result.outcome).toMatchObject({ action: 'rotated' });
+    const now = await t.current();
+    expect(t.rotatorApps().map((a) => a.id)).toEqual([now.applicationId]);
+    expect(t.logs.some((l) => l.includes('the new credential was refused right after creation; asking again'))).toBe(true);
+  });
+});
+
+describe.each(CREDLY_APP_VARIANTS)('Credly OAuth application recreation against the fake: $name', (variant) => {
+  let credly: CredlyFake;
+  beforeAll(async () => {
+    credly = await startCredlyFake(variant.options);
+  });
+  afterAll(() => credly.close());
+  const on = () => ({ on: credly, ...(variant.inventory ? { extra: variant.inventory } : {}) });
+
+  it('keeps a working application, and recreates a refused one, confirming the old one gone by listing', async () => {
+    const working = await setup(on());
+    expect((await working.run()).outcome).toMatchObject({ action: 'not-due' });
+    const t = await setup({ ...on(), secret: 'wrong' });
+    for (let i = 0; i < 3; i += 1) credly.state.createApplication(t.org, { name: `other ${i}` });
+    const result = await t.run();
+    expect(result.state, result.reason).toBe('completed');
+    const now = await t.current();
+    expect(credly.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
+    if (variant.recreation === 'revoked') {
+      expect(result.outcome).toMatchObject({ action: 'rotated', previousState: 'revoked', unrevoked: '' });
+      expect(t.liveApps().map((a) => a.id)).not.toContain(t.app.id);
+    } else {
+      expect(result.outcome).toMatchObject({ action: 'rotated', unrevoked: String(t.app.id) });
+      expect(result.outcome!.previousState).toBe(`NOT revoked: still listed after DELETE answered 404; revoke ${t.app.id} by hand at the provider`);
+      expect(t.liveApps().map((a) => a.id)).toContain(t.app.id);
+    }
+    const encodings = credly.requests.filter((r) => r.server === 'web' && r.path === '/oauth/token').map((r) => (r.contentType.includes('json') ? 'json' : 'form'));
+    expect(new Set(encodings)).toEqual(new Set([variant.options.tokenBody === 'json' ? 'json' : 'form']));
+    expect(credly.webApiRequests()).toEqual([]);
+    await t.expectNoSecretsLeaked();
+  });
+
+  it('names a scope the application is not granted, and changes nothing', async () => {
+    const t = await setup({ ...on(), appScopes: ['issued_badges'] });
+    const result = await t.run();
+    expect(result.state).toBe('failed');
+    expect(result.reason).toContain('the OAuth application is not granted badge_templates');
+    expect((await t.current()).applicationId).toBe(t.app.id);
   });
 });

@@ -156,11 +156,13 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
     await expectRotated(s);
   });
 
-  it('where DELETE is switched off, leaves the previous token to expire and says so', async () => {
+  it('where DELETE is switched off, sends none, and says the previous token is to be revoked by hand', async () => {
     const s = await scenario({ extra: 'deleteSupported: false' });
     const result = await s.run();
-    expect(result.outcome).toMatchObject({ action: 'rotated' });
-    expect(result.outcome!.previousState).toBe(`left to expire at ${s.original.expiresAt.toISOString()} (the provider offers no revoke)`);
+    expect(result.outcome).toMatchObject({ action: 'rotated', unrevoked: s.original.id });
+    expect(result.outcome!.previousState).toBe(
+      `NOT revoked: no DELETE tried (deleteSupported: false); revoke ${s.original.id} by hand at the provider; it stays valid until ${s.original.expiresAt.toISOString()}`,
+    );
     expect(fake.state.isTokenValid(s.original.token)).toBe(true);
     expect(fake.requests.some((r) => r.method === 'DELETE' && r.path.includes(s.organizationId))).toBe(false);
   });
@@ -184,11 +186,12 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
   });
 });
 
-const CREDLY_CALLS: Array<[string, { method: string; path: RegExp }]> = [
-  ['list', { method: 'GET', path: /\/authorization_tokens$/ }],
-  ['create', { method: 'POST', path: /\/authorization_tokens$/ }],
-  ['test', { method: 'GET', path: /\/organizations\/[^/]+$/ }],
-  ['revoke', { method: 'DELETE', path: /\/authorization_tokens\/[^/]+$/ }],
+// The test step is the third listing of a run (after inspect's and the reaper's): the new token lists itself.
+const CREDLY_CALLS: Array<[string, { method: string; path: RegExp }, number]> = [
+  ['list', { method: 'GET', path: /\/authorization_tokens$/ }, 0],
+  ['create', { method: 'POST', path: /\/authorization_tokens$/ }, 0],
+  ['test', { method: 'GET', path: /\/authorization_tokens$/ }, 2],
+  ['revoke', { method: 'DELETE', path: /\/authorization_tokens\/[^/]+$/ }, 0],
 ];
 const CREDLY_FAULTS: Array<[string, Fault]> = [
   ['429 with Retry-After', { kind: 'status', status: 429, retryAfter: 1 }],
@@ -199,12 +202,12 @@ const CREDLY_FAULTS: Array<[string, Fault]> = [
 ];
 
 describe('Credly faults on every call: each run converges to one rotation', () => {
-  it.each(CREDLY_CALLS.flatMap(([call, match]) => CREDLY_FAULTS.map(([name, fault]) => [call, name, match, fault] as const)))(
+  it.each(CREDLY_CALLS.flatMap(([call, match, skip]) => CREDLY_FAULTS.map(([name, fault]) => [call, name, match, skip, fault] as const)))(
     '%s answered with %s',
-    async (_call, _name, match, fault) => {
+    async (_call, _name, match, skip, fault) => {
       const s = await scenario();
       // Three in a row outlast the client's own retries, so the job itself retries too.
-      fake.faults.add({ match: { ...match, server: 'api' }, times: 3, fault });
+      fake.faults.add({ match: { ...match, server: 'api' }, skip, times: 3, fault });
       const result = await s.run();
       expect(result.state, result.reason).toBe('completed');
       expect(fake.faults.pending()).toBe(0);

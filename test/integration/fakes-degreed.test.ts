@@ -25,7 +25,7 @@ const accessToken = async (clientId: string, clientSecret: string, scope?: strin
 const get = (url: string, access: string) => fetch(url, { headers: { authorization: `Bearer ${access}` } });
 
 beforeAll(async () => {
-  fake = await startDegreedFake({ now: () => clock, rateLimitPerMinute: 5 });
+  fake = await startDegreedFake({ now: () => clock, rateLimitPerMinute: 5, logoutMethod: 'POST' });
 });
 afterAll(() => fake.close());
 beforeEach(() => {
@@ -141,7 +141,7 @@ describe('Degreed fake: API and logout', () => {
     expect(fake.state.isRefreshTokenLive(refresh_token)).toBe(true);
 
     for (const logoutPath of ['/api/v2/logout', null]) {
-      const other = await startDegreedFake({ logoutPath });
+      const other = await startDegreedFake({ logoutPath, logoutMethod: 'POST' });
       try {
         const oc = other.state.addClient();
         const { access_token: at } = (await (await formPost(other.tokenUrl, { grant_type: 'client_credentials', client_id: oc.clientId, client_secret: oc.clientSecret })).json()) as GrantBody;

@@ -26,7 +26,7 @@ const users = (access: string, query = 'page=1&perPage=1') => fetch(`${fake.apiB
 const decodePart = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
 
 beforeAll(async () => {
-  fake = await startLearnlinkFake({ now: () => clock });
+  fake = await startLearnlinkFake({ now: () => clock, scopeRefusal: 403 });
 });
 afterAll(() => fake.close());
 beforeEach(() => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -71,18 +71,38 @@ credentials:
     expect((await trigger.exited).code, trigger.output()).toBe(0);
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toContain(`rotator_jobs_total{credential="credly-${run}",kind="credly-authorization-token",job="check-credential",outcome="rotated"} 1`);
-    expect(metrics).toContain(`rotator_credential_days_to_expiry{credential="credly-${run}",kind="credly-authorization-token"} 179`);
-    expect(metrics).toContain(`rotator_credential_failing{credential="credly-${run}",kind="credly-authorization-token"} 0`);
-    expect(metrics).toMatch(/rotator_job_duration_seconds_count\{kind="credly-authorization-token",job="check-credential"\} 1/);
+    const [created] = fake.state.tokens(org).filter((t) => t.id !== token.id);
+    const labels = `credential="credly-${run}",kind="credly-authorization-token"`;
+    expect(metrics).toContain(`rotator_jobs_total{${labels},job_name="check-credential",outcome="rotated"} 1`);
+    // Base units: the new token's expiry and the checks as timestamps in seconds, for alerts on time().
+    expect(metrics).toContain(`rotator_credential_expiry_timestamp_seconds{${labels}} ${created!.expiresAt.getTime() / 1000}`);
+    const sample = (name: string) => Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    const checked = sample('rotator_credential_last_check_timestamp_seconds');
+    expect(Math.abs(checked - Date.now() / 1000)).toBeLessThan(60);
+    expect(sample('rotator_credential_last_success_timestamp_seconds')).toBe(checked);
+    expect(metrics).not.toContain('days_to_expiry');
+    expect(metrics).toContain(`rotator_credential_failing{${labels}} 0`);
+    expect(metrics).toMatch(/rotator_job_duration_seconds_count\{kind="credly-authorization-token",job_name="check-credential"\} 1/);
     expect(metrics).toContain('rotator_queue_jobs{state="failed"} 0');
-    expect(metrics).toContain('rotator_process_resident_memory_bytes');
+    // No label of the product's own is named `job`: that one is Prometheus's (the scrape job).
+    const series = metrics.split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(series.filter((l) => /[{,]job="/.test(l))).toEqual([]);
+    // Standard process and Node.js metrics under their own names, as stock dashboards expect; build info.
+    expect(metrics).toMatch(/^process_cpu_seconds_total \d/m);
+    expect(metrics).toMatch(/^process_resident_memory_bytes \d/m);
+    expect(metrics).toMatch(/^nodejs_heap_size_used_bytes \d/m);
+    expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    expect(metrics).not.toContain('rotator_process_');
+    expect(metrics).not.toContain('rotator_nodejs_');
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(metrics).toContain(`rotator_build_info{version="${version}"} 1`);
 
     const page = await fetch(`${base}/status`);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const html = await page.text();
     expect(html).toContain(`<tr data-credential="credly-${run}">`);
     expect(html).toContain('aria-valuenow="179"');
+    expect(html).toContain(`expires ${created!.expiresAt.toISOString()}`);
     expect(html).toContain('<span class="state good">ok</span>');
     const json = (await (await fetch(`${base}/status.json`)).json()) as { credentials: Array<{ id: string; lastResult: string }> };
     expect(json.credentials).toEqual([expect.objectContaining({ id: `credly-${run}`, lastResult: 'rotated' })]);

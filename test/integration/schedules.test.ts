@@ -12,10 +12,11 @@ import { QUEUE_NAME } from '../../src/queue/names.ts';
 import { lastFireKey, previousTick, scheduledJobId, startScheduler } from '../../src/queue/scheduler.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { captureLogger } from '../support/capture-logger.ts';
 import { processTracker } from '../support/processes.ts';
-import { spawnRotator, type RotatorProcess } from '../support/worker-process.ts';
+import { credlyCredential as harnessCredential, logLines } from '../support/worker-fixtures.ts';
+import { spawnRotator } from '../support/worker-process.ts';
 
-const DAY = 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'rotator-schedules-'));
 const store = createSecretStore(createSecretsManagerClient());
 const silent = createLogger({ level: 'silent' });
@@ -36,34 +37,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Parsed JSON log lines of a process. */
-function logLines(p: RotatorProcess): Array<Record<string, unknown>> {
-  return p.lines.flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-}
-
-async function credlyCredential(ageDays: number, schedule: string) {
-  const run = randomUUID().slice(0, 8);
-  const org = fake.state.addOrganization(`Org ${run}`);
-  const token = fake.state.addToken(org, { createdAt: new Date(Date.now() - ageDays * DAY) });
-  const secretId = `test/schedules/${run}`;
-  await store.putCurrent(secretId, JSON.stringify({ token: token.token, tokenId: token.id }));
-  const id = `credly-${run}`;
-  const yaml = `  - id: ${id}
-    kind: credly-authorization-token
-    secretId: ${secretId}
-    organizationId: ${org}
-    environment: production
-    schedule: "${schedule}"
-    endpoints: { apiBase: "${fake.apiBase}" }
-`;
-  return { id, org, token, yaml };
-}
+/** A Credly token credential of this file's fake (test/support/worker-fixtures.ts). */
+const credlyCredential = (ageDays: number, schedule: string) => harnessCredential(fake, store, { ageDays, schedule });
 
 describe('schedules across replicas (separate worker processes)', () => {
   it('runs each fire of a schedule exactly once with three replicas, counted at the fake, for a minute', async () => {
@@ -180,4 +155,36 @@ describe('scheduler (real Redis and BullMQ)', () => {
     await queue.obliterate({ force: true });
     await queue.close();
   });
+
+  it('catches up a tick missed while the process was alive (an event-loop stall): logged, counted, enqueued once', async () => {
+    const prefix = `{stall-${randomUUID().slice(0, 8)}}`;
+    const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
+    // Once a minute, three seconds from now: the stall swallows it and no later tick follows soon.
+    const tick = new Date((Math.floor(Date.now() / 1000) + 3) * 1000);
+    const schedule = `${tick.getUTCSeconds()} * * * * *`;
+    const credentials = [
+      { id: 'stalled', schedule },
+      { id: 'stalled-too', schedule },
+    ];
+    const { logger, lines } = captureLogger();
+    const missed: string[] = [];
+    const replicas = await Promise.all(
+      [0, 1].map(() => startScheduler({ credentials, enqueuer: enqueuerFor(queue), redis, prefix, logger, onMissed: (id) => missed.push(id) })),
+    );
+    const stallUntil = tick.getTime() + 2_500;
+    while (Date.now() < stallUntil) {
+      // Synchronous work past the tick and past node-cron's tolerance (1 s): no timer can run.
+    }
+    const id = scheduledJobId('stalled', tick);
+    await expect.poll(async () => (await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active'])).map((j) => j.id).sort(), { timeout: 5_000 }).toEqual(
+      [id, scheduledJobId('stalled-too', tick)].sort(),
+    );
+    // Both replicas missed it; the job id made it one job per credential.
+    expect(missed.sort()).toEqual(['stalled', 'stalled', 'stalled-too', 'stalled-too']);
+    expect(lines.filter((l) => l.includes('schedule: tick missed while the process was alive')).length).toBe(4);
+    expect(Number(await redis.get(lastFireKey(prefix, 'stalled')))).toBe(tick.getTime());
+    await Promise.all(replicas.map((r) => r.stop()));
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }, 20_000);
 });

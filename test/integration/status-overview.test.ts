@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseInventory } from '../../src/config/index.ts';
+import { createCredentialLock } from '../../src/rotation/credential-lock.ts';
 import { createRotationStateStore } from '../../src/rotation/rotation-state.ts';
 import { collectStatus } from '../../src/status/collect.ts';
 
@@ -19,7 +20,10 @@ describe('status over many credentials (real Redis)', () => {
     const { credentials } = parseInventory(lines.join('\n'));
     const state = createRotationStateStore(redis, prefix);
     for (let i = 0; i < count; i += 3) await state.updateStatus(`dg-${i}`, { lastResult: i % 2 ? 'valid' : 'invalid-credential', lastCheckAt: '2026-12-01T03:00:00.000Z' });
-    await state.save({ credentialId: 'dg-1001', rotationId: randomUUID(), jobId: 'j', step: 'test', startedAt: '2026-12-01T03:00:00.000Z', previousRef: 'old', forced: false });
+    // A record is written only by the holder of the credential's lock.
+    const held = await createCredentialLock(redis, { prefix }).acquire('dg-1001');
+    await state.save({ credentialId: 'dg-1001', rotationId: randomUUID(), jobId: 'j', step: 'test', startedAt: '2026-12-01T03:00:00.000Z', previousRef: 'old', forced: false }, held!.token);
+    await held!.release();
 
     const view = await collectStatus({ credentials, state, queue: { getJobCounts: async () => ({ waiting: 0 }) }, now: new Date('2026-12-02T00:00:00Z') });
     expect(view.credentials.map((c) => c.id)).toEqual(credentials.map((c) => c.id));
@@ -31,5 +35,18 @@ describe('status over many credentials (real Redis)', () => {
     expect(view.credentials[2_499]).toMatchObject({ id: 'dg-2499', state: 'ok' });
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length) await redis.del(...keys);
+  });
+
+  it('keeps the last success through later failures, for the last-success metric', async () => {
+    const prefix = `{overview-${randomUUID().slice(0, 8)}}`;
+    const state = createRotationStateStore(redis, prefix);
+    await state.updateStatus('credly-a', { lastResult: 'rotated', lastCheckAt: '2026-12-01T03:00:00.000Z' });
+    await state.updateStatus('credly-a', { lastResult: 'failed', lastCheckAt: '2026-12-02T03:00:00.000Z' });
+    expect(await state.readStatus('credly-a')).toMatchObject({ lastResult: 'failed', lastCheckAt: '2026-12-02T03:00:00.000Z', lastSuccessAt: '2026-12-01T03:00:00.000Z' });
+    // A good result recorded apart from its check time (not due) is stamped when recorded.
+    const before = Date.now();
+    await state.updateStatus('credly-a', { lastResult: 'not-due' });
+    expect(Date.parse((await state.readStatus('credly-a')).lastSuccessAt!)).toBeGreaterThanOrEqual(before);
+    await redis.del(...(await redis.keys(`${prefix}*`)));
   });
 });

@@ -14,9 +14,9 @@ const view: StatusView = {
   generatedAt: '2026-11-23T06:00:00.000Z',
   queue: { waiting: 0, active: 1, delayed: 2, failed: 0 },
   credentials: [
-    { id: 'credly-main', kind: 'credly-authorization-token', state: 'ok', lastResult: 'rotated', lastSummary: 'rotated: new credential in AWSCURRENT', errorClass: null, lastCheckAt: '2026-11-23T03:00:01.000Z', expiresAt: '2027-05-21T03:00:00.000Z', daysToExpiry: 179, lastRotatedAt: '2026-11-23T03:00:01.000Z', previousState: 'revoked', nextRunAt: '2026-11-24T03:00:00.000Z' },
-    { id: 'credly-eu', kind: 'credly-authorization-token', state: 'failing', lastResult: 'failed', lastSummary: 'create failed: 403', errorClass: 'ProviderAuthError', lastCheckAt: '2026-11-23T03:00:02.000Z', expiresAt: '2026-11-28T03:00:00.000Z', daysToExpiry: 5, lastRotatedAt: null, previousState: null, nextRunAt: '2026-11-24T03:00:00.000Z' },
-    { id: 'degreed-eu', kind: 'degreed-client-credentials', state: 'unknown', lastResult: null, lastSummary: null, errorClass: null, lastCheckAt: null, expiresAt: null, daysToExpiry: null, lastRotatedAt: null, previousState: null, nextRunAt: '2026-11-24T03:00:00.000Z' },
+    { id: 'credly-main', kind: 'credly-authorization-token', state: 'ok', lastResult: 'rotated', lastSummary: 'rotated: new credential in AWSCURRENT', errorClass: null, lastCheckAt: '2026-11-23T03:00:01.000Z', lastSuccessAt: '2026-11-23T03:00:01.000Z', expiresAt: '2027-05-21T03:00:00.000Z', daysToExpiry: 179, lastRotatedAt: '2026-11-23T03:00:01.000Z', previousState: 'revoked', unrevoked: [], nextRunAt: '2026-11-24T03:00:00.000Z' },
+    { id: 'credly-eu', kind: 'credly-authorization-token', state: 'failing', lastResult: 'failed', lastSummary: 'create failed: 403', errorClass: 'ProviderAuthError', lastCheckAt: '2026-11-23T03:00:02.000Z', lastSuccessAt: '2026-11-22T03:00:02.000Z', expiresAt: '2026-11-28T03:00:00.000Z', daysToExpiry: 5, lastRotatedAt: null, previousState: null, unrevoked: [], nextRunAt: '2026-11-24T03:00:00.000Z' },
+    { id: 'degreed-eu', kind: 'degreed-client-credentials', state: 'unknown', lastResult: null, lastSummary: null, errorClass: null, lastCheckAt: null, lastSuccessAt: null, expiresAt: null, daysToExpiry: null, lastRotatedAt: null, previousState: null, unrevoked: [], nextRunAt: '2026-11-24T03:00:00.000Z' },
   ],
 };
 let server: OpsServer;
@@ -55,12 +55,13 @@ describe('status page in headless Chromium', () => {
         id: await row.getAttribute('data-credential'),
         state: await row.locator('.state').textContent(),
         meter: (await meter.count()) ? await meter.getAttribute('aria-valuenow') : null,
+        lastSuccess: await row.locator('.last-success').textContent(),
       });
     }
     expect(rows).toEqual([
-      { id: 'credly-main', state: 'ok', meter: '179' },
-      { id: 'credly-eu', state: 'failing', meter: '5' },
-      { id: 'degreed-eu', state: 'unknown', meter: null },
+      { id: 'credly-main', state: 'ok', meter: '179', lastSuccess: 'last success: 2026-11-23T03:00:01.000Z' },
+      { id: 'credly-eu', state: 'failing', meter: '5', lastSuccess: 'last success: 2026-11-22T03:00:02.000Z' },
+      { id: 'degreed-eu', state: 'unknown', meter: null, lastSuccess: 'last success: never' },
     ]);
     // The bars are drawn: full-ish and green for 179 days, short and red inside the critical week.
     const fills = page.locator('.fill');

@@ -12,17 +12,17 @@ import { ValidationError } from '../../src/validation/validator.ts';
 import { startDegreedFake, type DegreedFake } from '../fakes/degreed.fake.ts';
 import { startLearnlinkFake, type LearnlinkFake } from '../fakes/learnlink.fake.ts';
 import { captureLogger } from '../support/capture-logger.ts';
+import { DEGREED_VARIANTS, LEARNLINK_VARIANTS } from '../support/fake-variants.ts';
 
+// Each suite runs against every variant of its fake (fake-variants.ts); these are the current one's.
 let degreed: DegreedFake;
 let learnlink: LearnlinkFake;
-beforeAll(async () => {
-  [degreed, learnlink] = await Promise.all([startDegreedFake(), startLearnlinkFake()]);
-});
+let degreedVariant = '';
 afterEach(() => {
-  degreed.faults.clear();
-  learnlink.faults.clear();
+  // One of the two may not have started yet (the suites run one after the other).
+  (degreed as DegreedFake | undefined)?.faults.clear();
+  (learnlink as LearnlinkFake | undefined)?.faults.clear();
 });
-afterAll(async () => Promise.all([degreed.close(), learnlink.close()]));
 
 function degreedConfig(extra = '', scopes = '[users:read, content:read]'): DegreedConfig {
   return parseInventory(`version: 1
@@ -34,6 +34,7 @@ credentials:
     dataCenter: EU
     scopes: ${scopes}
     endpoints: { tokenUrl: "${degreed.tokenUrl}", apiBase: "${degreed.apiBase}" }
+    ${degreedVariant}
 ${extra}`).credentials[0] as DegreedConfig;
 }
 
@@ -67,7 +68,13 @@ async function failure(promise: Promise<unknown>, ...secrets: string[]): Promise
   return error as ValidationError;
 }
 
-describe('Degreed validation (the fake over HTTP)', () => {
+describe.each(DEGREED_VARIANTS)('Degreed validation (the fake over HTTP: $name)', (variant) => {
+  beforeAll(async () => {
+    degreed = await startDegreedFake(variant.options);
+    degreedVariant = variant.inventory;
+  });
+  afterAll(() => degreed.close());
+
   it('passes with a working key, probes, and logs the token out so none stays alive', async () => {
     const client = degreed.state.addClient();
     const result = await createDegreedValidator().validate(degreedConfig('    probe: true\n    logoutPath: /oauth/logout'), client);
@@ -84,6 +91,21 @@ describe('Degreed validation (the fake over HTTP)', () => {
     const grant = degreed.requests.find((r) => r.path === '/oauth/token' && (r.body as Record<string, string>).client_id === client.clientId);
     expect(grant?.contentType).toContain('application/x-www-form-urlencoded');
     expect((grant?.body as Record<string, string>).scope).toBe('users:read,content:read');
+  });
+
+  it('probes what the scopes allow, or the configured probePath, and logs out as the inventory says', async () => {
+    const client = degreed.state.addClient({ scopes: ['content:read'] });
+    const before = degreed.requests.length;
+    const result = await createDegreedValidator().validate(degreedConfig('    probe: true\n    logoutPath: /oauth/logout', '[content:read]'), client);
+    expect(result).toMatchObject({ probed: true, loggedOut: true });
+    const sent = degreed.requests.slice(before);
+    expect(sent.filter((r) => r.server === 'api').map((r) => `${r.path}?limit=${r.query.limit}`)).toEqual(['/api/v2/content?limit=1']);
+    const logout = sent.find((r) => r.path === '/oauth/logout')!;
+    expect(logout.method).toBe(degreed.logoutMethod);
+    expect(logout.headers['content-type']).toContain('application/json');
+    const explicit = await createDegreedValidator().validate(degreedConfig('    probe: true\n    probePath: /users?limit=1', '[users:read]'), degreed.state.addClient());
+    expect(explicit.probed).toBe(true);
+    expect(degreed.requests.at(-1)?.path).toBe('/api/v2/users');
   });
 
   it('sends no logout when none is configured', async () => {
@@ -175,7 +197,12 @@ credentials:
   });
 });
 
-describe('Learn.link validation (the fake over HTTP)', () => {
+describe.each(LEARNLINK_VARIANTS)('Learn.link validation (the fake over HTTP: $name)', (variant) => {
+  beforeAll(async () => {
+    learnlink = await startLearnlinkFake(variant.options);
+  });
+  afterAll(() => learnlink.close());
+
   it('passes with HTTP Basic and with the credentials in the body, and probes', async () => {
     const tenant = learnlink.state.addTenant();
     for (const mode of ['basic', 'body']) {
@@ -194,11 +221,8 @@ describe('Learn.link validation (the fake over HTTP)', () => {
     });
     expect(result.grantedScopes).toEqual(['api/webhooks']);
     expect(learnlink.requests.at(-1)?.server).toBe('user');
-    // A webhooks token cannot read the REST API: no probe is sent, and the summary says so.
-    const before = learnlink.requests.length;
-    const probed = await createLearnlinkValidator().validate(learnlinkConfig(tenant.tenantId, '    probe: true', 'webhooks', '[api/webhooks]'), { clientSecret: tenant.clientSecret });
-    expect(probed.summary).toBe('token granted (scopes api/webhooks; expires in 3600 s); probe skipped (a webhooks token cannot read the API)');
-    expect(learnlink.requests.slice(before).map((r) => r.server)).toEqual(['user']);
+    // A webhooks token is not for the REST API: a probe with one is refused when the inventory loads.
+    expect(() => learnlinkConfig(tenant.tenantId, '    probe: true', 'webhooks', '[api/webhooks]')).toThrow(/credentials\[0\]\.probe: a webhooks token is not for the REST API/);
     const none = await failure(createLearnlinkValidator().validate(learnlinkConfig(undefined), { clientSecret: tenant.clientSecret }));
     expect(none.kind).toBe('misconfiguration');
   });
@@ -213,6 +237,25 @@ describe('Learn.link validation (the fake over HTTP)', () => {
     expect(scope.missingScopes).toEqual(['api/write']);
   });
 
+  it('names the missing scopes whether the refusal is a 400 or a 403, and a refused secret is still invalid', async () => {
+    const tenant = learnlink.state.addTenant({ scopes: ['api/read'] });
+    const config = learnlinkConfig(tenant.tenantId, '', 'api', '[api/read, api/write, api/all]');
+    const scope = await failure(createLearnlinkValidator().validate(config, { clientSecret: tenant.clientSecret }), tenant.clientSecret);
+    expect(scope).toMatchObject({ kind: 'missing-scope', missingScopes: ['api/write', 'api/all'] });
+    expect(scope.message).toContain(`tenant ${tenant.tenantId} is not allowed api/write, api/all`);
+    const invalid = await failure(createLearnlinkValidator().validate(config, { clientSecret: 'wrong' }));
+    expect(invalid.kind).toBe('invalid-credential');
+  });
+
+  it('calls a probe the granted scopes cannot read a misconfiguration, when no scopes were asked', async () => {
+    const tenant = learnlink.state.addTenant({ scopes: ['api/write'] });
+    const before = learnlink.requests.length;
+    const error = await failure(createLearnlinkValidator().validate(learnlinkConfig(tenant.tenantId, '    probe: true', 'api', '[]'), { clientSecret: tenant.clientSecret }));
+    expect(error.kind).toBe('misconfiguration');
+    expect(error.message).toContain('the probe cannot read the API: the token was granted api/write, none of api/read, api/all');
+    expect(learnlink.requests.slice(before).some((r) => r.path.startsWith('/rest/'))).toBe(false);
+  });
+
   it('retries a 503 and reports a malformed answer clearly', async () => {
     const tenant = learnlink.state.addTenant();
     const config = learnlinkConfig(tenant.tenantId);
@@ -225,6 +268,11 @@ describe('Learn.link validation (the fake over HTTP)', () => {
 });
 
 describe('validation as a job step', () => {
+  beforeAll(async () => {
+    [degreed, learnlink] = await Promise.all([startDegreedFake(), startLearnlinkFake()]);
+  });
+  afterAll(async () => Promise.all([degreed.close(), learnlink.close()]));
+
   it('records the outcome and its time for status, and never a token', async () => {
     const redis = new Redis(process.env.REDIS_URL!);
     const prefix = `{valid-${randomUUID().slice(0, 8)}}`;

@@ -239,7 +239,7 @@ export const CASES: Case[] = [
   { name: 'token create: fields missing', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'POST'), fault: jsonAnswer(201, { data: { id: randomUUID(), description: 'partial' }, metadata: {} }) }], says: /create failed: .*credly create-token: 201 with an unexpected body \(at data\.token: invalid_type/ },
   { name: 'token create: empty body with 201', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'POST'), fault: rawJson(201, '') }], says: /create failed: .*credly create-token: 201 with a body that is not valid JSON/ },
   { name: 'token create: 307 redirect to another host', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'POST'), fault: { kind: 'redirect', status: 307, location: `${c.elsewhere}/steal` } }], says: /create failed: .*credly create-token: .*redirect/ },
-  // Credly authorization token: test (GET organization) with the new token
+  // Credly authorization token: test with the new token (its own listing, then GET organization: testWithOrganizationEndpoint)
   { name: 'token test: organization answer names another organization', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyOrg(c), fault: jsonAnswer(200, { data: { id: randomUUID(), name: 'Someone Else Inc.' } }) }], says: /test failed: .*credly get-organization: .*another organization/ },
   { name: 'token test: HTML error page with 200', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyOrg(c), fault: { kind: 'wrong-content-type' } }], says: /test failed: .*credly get-organization: 200 with a text\/html body instead of JSON/ },
   { name: 'token test: null data', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyOrg(c), fault: jsonAnswer(200, { data: null }) }], says: /test failed: .*credly get-organization: 200 with an unexpected body \(at data: invalid_type\)/ },
@@ -298,6 +298,7 @@ async function arrange(kind: Kind, n: number, run: string, fakes: { credly: Cred
     secretId: ${secretId}
     organizationId: ${organizationId}
     environment: sandbox
+    testWithOrganizationEndpoint: true
     endpoints: { apiBase: "${credly.apiBase}" }
 `;
       return { kind, credentialId, secretId, original, inventory, organizationId, token, secrets: [token.token] };

@@ -230,7 +230,7 @@ const workerEnv = (configPath: string, prefix: string, sm: SmProxy): Record<stri
   ROTATOR_CONFIG: configPath,
   ROTATOR_QUEUE_PREFIX: prefix,
   // A dead worker's job and credential locks expire quickly, so the new worker takes over soon.
-  ROTATOR_LOCK_DURATION: '2s',
+  ROTATOR_LOCK_DURATION: '5s',
   ROTATOR_REQUEST_TIMEOUT: '5s',
   AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url,
   LOG_LEVEL: 'debug',

@@ -1,4 +1,4 @@
-import { emulatorAwsEnv, startLocalServices, type LocalServices } from '../../scripts/local-services.ts';
+import { describeServices, emulatorAwsEnv, startLocalServices, type LocalServices } from '../../scripts/local-services.ts';
 
 let services: LocalServices | undefined;
 
@@ -9,6 +9,7 @@ let services: LocalServices | undefined;
  */
 export async function setup(): Promise<void> {
   services = await startLocalServices();
+  console.log(describeServices(services));
   process.env.REDIS_URL = services.redisUrl;
   Object.assign(process.env, emulatorAwsEnv(services.secretsManagerEndpoint));
 }

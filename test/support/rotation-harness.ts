@@ -28,6 +28,8 @@ export interface ScenarioOptions {
   bare?: boolean;
   /** Tokens of the organization listed before the credential's own (pushes it to a later page). */
   tokensBefore?: number;
+  /** Deadline of one Credly request; default 1 s, so fault runs converge fast. */
+  requestTimeoutMs?: number;
 }
 
 export interface Scenario {
@@ -87,9 +89,9 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
   const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
   const { logger, lines: logs } = captureLogger();
   const store: SecretStore = createSecretStore(createSecretsManagerClient({ endpoint: sm.url, maxAttempts: 2, requestTimeoutMs: 1_500 }));
-  const rotators = createRotators({ inventory, secrets: store, requestTimeoutMs: 1_000 });
-  const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 2_000, rotators });
-  const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 2_000 });
+  const rotators = createRotators({ inventory, secrets: store, requestTimeoutMs: options.requestTimeoutMs ?? 1_000 });
+  const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, rotators });
+  const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 5_000 });
   await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
 
   const isOurs = (t: FakeCredlyToken) => parseMarker(t.description)?.credentialId === credentialId;

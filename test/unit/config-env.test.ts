@@ -15,7 +15,7 @@ function refusal(env: NodeJS.ProcessEnv): ConfigError {
 describe('environment', () => {
   it('applies every default when nothing is set, leaving the inventory path to the caller', () => {
     expect(loadEnv({})).toEqual({
-      redisUrl: 'redis://127.0.0.1:6379',
+      redis: { kind: 'standalone', url: 'redis://127.0.0.1:6379' },
       queuePrefix: '{rotator}',
       logLevel: 'info',
       httpPort: 8080,
@@ -26,6 +26,7 @@ describe('environment', () => {
       concurrency: 4,
       credlyRateLimit: { perSecond: 10, burst: 9 },
       requestTimeoutMs: 15_000,
+      escalateAfterMs: 21_600_000,
       statusPublicMessages: false,
       allowPlaintextRedis: false,
     });
@@ -46,12 +47,13 @@ describe('environment', () => {
         ROTATOR_CONCURRENCY: '50',
         ROTATOR_CREDLY_RATE_LIMIT: '120/m',
         ROTATOR_REQUEST_TIMEOUT: '4s',
+        ROTATOR_ESCALATE_AFTER: '1d',
         ROTATOR_STATUS_PUBLIC_MESSAGES: 'true',
         ROTATOR_ALLOW_PLAINTEXT_REDIS: 'false',
       }),
     ).toEqual({
       configPath: '/etc/rotator/inventory.yaml',
-      redisUrl: 'rediss://rotator:pw@redis.internal:6380/0',
+      redis: { kind: 'standalone', url: 'rediss://rotator:pw@redis.internal:6380/0' },
       queuePrefix: '{prod}',
       logLevel: 'debug',
       httpPort: 9090,
@@ -62,6 +64,7 @@ describe('environment', () => {
       concurrency: 50,
       credlyRateLimit: { perSecond: 2, burst: 1 },
       requestTimeoutMs: 4_000,
+      escalateAfterMs: 86_400_000,
       statusPublicMessages: true,
       allowPlaintextRedis: false,
     });
@@ -91,9 +94,9 @@ describe('environment', () => {
     expect(refusal({ ROTATOR_QUEUE_PREFIX: prefix }).problems.map((p) => p.path)).toEqual(['ROTATOR_QUEUE_PREFIX']);
   });
 
-  it.each(['500ms', 'soon', '0s'])('refuses ROTATOR_LOCK_DURATION="%s": a lock shorter than a second would lapse between renewals', (value) => {
+  it.each(['500ms', 'soon', '0s', '2s', '4999ms'])('refuses ROTATOR_LOCK_DURATION="%s": a lease under 5s is not renewed reliably on a loaded host', (value) => {
     expect(refusal({ ROTATOR_LOCK_DURATION: value }).problems).toEqual([
-      { path: 'ROTATOR_LOCK_DURATION', message: 'must be a duration of at least 1s, like 30s or 2m' },
+      { path: 'ROTATOR_LOCK_DURATION', message: 'must be a duration of at least 5s, like 30s or 2m' },
     ]);
   });
 
@@ -157,12 +160,12 @@ describe('environment', () => {
       { path: 'REDIS_URL', message: `plain redis:// to "${host}" sends the queue and the Redis password unencrypted; use rediss:// (TLS), or set ROTATOR_ALLOW_PLAINTEXT_REDIS=true to accept it` },
     ]);
     expect(error.format()).not.toContain('hunter2');
-    expect(loadEnv({ REDIS_URL: url, ROTATOR_ALLOW_PLAINTEXT_REDIS: 'true' })).toMatchObject({ redisUrl: url, allowPlaintextRedis: true });
-    expect(loadEnv({ REDIS_URL: url.replace('redis://', 'rediss://') }).redisUrl).toMatch(/^rediss:/);
+    expect(loadEnv({ REDIS_URL: url, ROTATOR_ALLOW_PLAINTEXT_REDIS: 'true' })).toMatchObject({ redis: { kind: 'standalone', url }, allowPlaintextRedis: true });
+    expect(loadEnv({ REDIS_URL: url.replace('redis://', 'rediss://') }).redis).toMatchObject({ url: expect.stringMatching(/^rediss:/) });
   });
 
   it.each(['redis://127.0.0.1:6379', 'redis://localhost:6380/2', 'redis://[::1]:6379', 'redis://:pw@127.0.0.2'])('accepts plain redis:// to the loopback host of %s', (url) => {
-    expect(loadEnv({ REDIS_URL: url }).redisUrl).toBe(url);
+    expect(loadEnv({ REDIS_URL: url }).redis).toEqual({ kind: 'standalone', url });
   });
 
   it('reads the settings that loosen defaults only as true or false', () => {
@@ -184,6 +187,9 @@ describe('the plain-Redis rule for every way of reaching Redis', () => {
     ]);
     expect(redisTopologyProblems({ kind: 'sentinel', sentinels: nodes, tls: false }, true)).toEqual([]);
     expect(redisTopologyProblems({ kind: 'sentinel', sentinels: [{ host: 'localhost', port: 26379 }], tls: false }, false)).toEqual([]);
+    expect(refusal({ REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000,redis://10.0.0.2:7000' }).problems.map((p) => p.path)).toEqual(['REDIS_CLUSTER_NODES', 'REDIS_CLUSTER_NODES']);
+    expect(loadEnv({ REDIS_CLUSTER_NODES: 'rediss://10.0.0.1:7000,rediss://10.0.0.2:7000' }).redis).toMatchObject({ kind: 'cluster', tls: true });
+    expect(refusal({ REDIS_SENTINELS: 'sentinel-0:26379', REDIS_SENTINEL_NAME: 'main' }).problems.map((p) => p.path)).toEqual(['REDIS_SENTINELS']);
     expect(redisTopologyProblems({ kind: 'standalone', url: 'redis://:pw@cache.internal:6379' }, false)).toEqual([
       { path: 'REDIS_URL', message: expect.stringContaining('"cache.internal"') },
     ]);

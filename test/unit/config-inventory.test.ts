@@ -43,6 +43,7 @@ describe('the full valid inventory', () => {
       revokePreviousAfterMs: HOUR + 30 * MINUTE,
       useRotateEndpoint: false,
       deleteSupported: false,
+      testWithOrganizationEndpoint: false,
       endpoints: { apiBase: 'https://credly-proxy.example.com/v1', tokenUrl: 'https://www.credly.com/oauth/token' },
     });
   });
@@ -59,6 +60,7 @@ describe('the full valid inventory', () => {
       revokePreviousAfterMs: 15 * MINUTE,
       useRotateEndpoint: false,
       deleteSupported: true,
+      testWithOrganizationEndpoint: false,
       endpoints: { apiBase: 'https://sandbox-api.credly.com/v1', tokenUrl: 'https://sandbox.credly.com/oauth/token' },
     });
   });
@@ -74,6 +76,7 @@ describe('the full valid inventory', () => {
       managedBy: 'credly-main',
       applicationName: 'LMS badge sync',
       scopes: ['issued_badges', 'badge_templates'],
+      tokenRequestEncoding: 'form',
       recreateEveryMs: 90 * DAY,
       revokePreviousAfterMs: HOUR,
       endpoints: { apiBase: 'https://credly-proxy.example.com/v1', tokenUrl: 'http://localhost:4011/oauth/token' },
@@ -90,6 +93,8 @@ describe('the full valid inventory', () => {
       dataCenter: 'EU',
       scopes: ['users:read', 'content:read'],
       probe: true,
+      probePath: '/users?limit=1',
+      logoutMethod: 'GET',
       endpoints: {
         tokenUrl: 'https://eu.degreed.com/oauth/token',
         apiBase: 'https://api.eu.degreed.com/api/v2',
@@ -114,6 +119,7 @@ describe('the full valid inventory', () => {
       scopes: ['api/read'],
       credentialsIn: 'basic',
       probe: true,
+      probePath: '/users?page=1&perPage=1',
       endpoints: { tokenUrl: 'https://public.api.learn.link/oauth2/token/{tenantId}', apiBase: 'https://public.api.learn.link/rest/v1' },
     });
     const hooks = inventory.credentials[6]!;
@@ -170,6 +176,43 @@ credentials:
     const named = refusal(() => parseInventory(text, 'prod.yaml'));
     expect(named.source).toBe('prod.yaml');
     expect(named.format()).toMatch(/^prod\.yaml: credentials\[0\]\.environment: /);
+  });
+
+  it('refuses a probe no configured scope allows, naming the field; a probePath or a scope that reads lifts it', () => {
+    const degreed = (scopes: string, extra = '') => `version: 1
+credentials:
+  - id: dg
+    kind: degreed-client-credentials
+    secretId: s
+    environment: production
+    dataCenter: US
+    scopes: ${scopes}
+    probe: true
+${extra}`;
+    expect(refusal(() => parseInventory(degreed('[completions:read]'))).format()).toBe(
+      'inventory: credentials[0].probe: no configured scope allows a read the probe knows (users:read or content:read); add one of them to scopes, set probePath to a read the scopes allow, or turn probe off',
+    );
+    expect(parseInventory(degreed('[completions:read, content:read]')).credentials[0]).toMatchObject({ probePath: '/content?limit=1' });
+    expect(parseInventory(degreed('[completions:read]', '    probePath: /completions?limit=1')).credentials[0]).toMatchObject({ probePath: '/completions?limit=1' });
+    expect(refusal(() => parseInventory(degreed('[users:read]', '    probePath: //evil.example/x'))).problems.map((p) => p.path)).toEqual(['credentials[0].probePath']);
+    const learnlink = (audience: string, scopes: string) => `version: 1
+credentials:
+  - id: ll
+    kind: learnlink-client-credentials
+    secretId: s
+    tenantId: eu-west-2_AbcdEfghI
+    environment: production
+    audience: ${audience}
+    scopes: ${scopes}
+    probe: true
+`;
+    expect(refusal(() => parseInventory(learnlink('api', '[api/write]'))).format()).toBe(
+      'inventory: credentials[0].probe: no configured scope reads the API (api/read or api/all); add one to scopes, set probePath, or turn probe off',
+    );
+    expect(refusal(() => parseInventory(learnlink('webhooks', '[api/webhooks]'))).problems.map((p) => p.path)).toEqual(['credentials[0].probe']);
+    expect(parseInventory(learnlink('api', '[api/write, api/all]')).credentials[0]).toMatchObject({ probePath: '/users?page=1&perPage=1' });
+    // No scopes asked: the tenant's own decide, checked when the token comes.
+    expect(parseInventory(learnlink('api', '[]')).credentials[0]).toMatchObject({ probe: true });
   });
 
   it('marks a configuration error permanent: retrying reads the same file', () => {

@@ -59,6 +59,18 @@ describe('Credly client', () => {
     await expect(createCredlyClient({ apiBase: API, fetch: loop.fetch }).listTokens(TOKEN, ORG)).rejects.toThrow('the listing does not end (page 3)');
   });
 
+  it('pages by number on the API base when the links sit on another host, and refuses a server that ignores the number', async () => {
+    const meta = (current: number) => ({ current_page: current, total_pages: 2, per: 1, next_page_url: current < 2 ? `https://www.example.test/api/v1/organizations/${ORG}/authorization_tokens?page=2` : null });
+    const answer = (ids: string[], current: number) => () =>
+      new Response(JSON.stringify({ data: ids.map(tokenJson), metadata: meta(current) }), { headers: { 'content-type': 'application/json' } });
+    const good = scripted([answer(['a'], 1), answer(['b'], 2)]);
+    expect((await createCredlyClient({ apiBase: API, fetch: good.fetch }).listTokens(TOKEN, ORG)).map((t) => t.id)).toEqual(['a', 'b']);
+    expect(good.calls.map((c) => c.url)).toEqual([`${API}/organizations/${ORG}/authorization_tokens?per=100`, `${API}/organizations/${ORG}/authorization_tokens?per=1&page=2`]);
+    const deaf = scripted([answer(['a'], 1), answer(['a'], 1)]);
+    await expect(createCredlyClient({ apiBase: API, fetch: deaf.fetch }).listTokens(TOKEN, ORG)).rejects.toThrow('credly list-tokens: asked for page 2 by number and got page 1; refused');
+    expect([...good.calls, ...deaf.calls].every((c) => c.url.startsWith(API))).toBe(true);
+  });
+
   it('maps DELETE answers: 204 deleted, 404 not found, 405 unsupported', async () => {
     const { fetch } = scripted([() => new Response(null, { status: 204 }), () => new Response(null, { status: 404 }), () => new Response(null, { status: 405 })]);
     const client = createCredlyClient({ apiBase: API, fetch });

@@ -6,6 +6,7 @@ import type { CredlyClient, CredlyToken } from '../../src/providers/credly/credl
 import { createCredlyTokenProvider } from '../../src/providers/credly/credly-token.provider.ts';
 import { parseMarker, rotatorDescription } from '../../src/providers/credly/marker.ts';
 import { ProviderAuthError } from '../../src/providers/errors.ts';
+import { NewTokenRightsError } from '../../src/providers/credly/new-token-check.ts';
 import { CredentialNotListedError } from '../../src/rotation/errors.ts';
 
 const DAY = 86_400_000;
@@ -38,7 +39,7 @@ function token(init: Partial<CredlyToken> & { expiresInDays?: number } = {}): Cr
   };
 }
 
-/** A strict in-memory client: lists what it is given, records deletes and creates, fails on anything else. */
+/** A strict in-memory client: lists what it is given, records deletes (which take the token off the list) and creates, fails on anything else. */
 function stubClient(tokens: CredlyToken[], overrides: Partial<CredlyClient> = {}) {
   const deleted: string[] = [];
   const created: string[] = [];
@@ -53,11 +54,14 @@ function stubClient(tokens: CredlyToken[], overrides: Partial<CredlyClient> = {}
     getOrganization: () => Promise.reject(new Error('unexpected getOrganization')),
     deleteToken: async (_auth, _org, id) => {
       deleted.push(id);
+      const at = tokens.findIndex((t) => t.id === id);
+      if (at < 0) return 'not-found';
+      tokens.splice(at, 1);
       return 'deleted';
     },
     ...overrides,
   };
-  return { provider: createCredlyTokenProvider(() => client), deleted, created };
+  return { provider: createCredlyTokenProvider(() => client, { relistDelayMs: 1 }), deleted, created };
 }
 
 describe('Credly token provider', () => {
@@ -82,12 +86,17 @@ describe('Credly token provider', () => {
     expect((await provider.inspect(config(), { token: current.token, tokenId: randomUUID() }, NOW)).ref).toBe(current.id);
   });
 
-  it('fails for good when the provider no longer lists the stored token', async () => {
-    const { provider } = stubClient([token(), token()]);
+  it('fails for good when the provider no longer lists the stored token, in three readings of the listing', async () => {
+    let readings = 0;
+    const tokens = [token(), token()];
+    const { provider } = stubClient(tokens, { listTokens: async () => ((readings += 1), tokens) });
     const error = await provider.inspect(config(), { token: 'credlytoken_gone', tokenId: 'a-gone-id' }, NOW).catch((e: unknown) => e as Error);
     expect(error).toBeInstanceOf(CredentialNotListedError);
     expect(isPermanent(error)).toBe(true);
-    expect((error as Error).message).toBe('credential "credly-main": the provider no longer lists token a-gone-id; it was deleted or the secret holds a stale value');
+    expect(readings).toBe(3);
+    expect((error as Error).message).toBe(
+      'credential "credly-main": the provider no longer lists token a-gone-id (in 3 readings of the listing); it was deleted or the secret holds a stale value',
+    );
   });
 
   it('explains a refused stored token: what happened and where to put a new one, without the token', async () => {
@@ -140,18 +149,76 @@ describe('Credly token provider', () => {
     expect(reaped).toEqual([orphan.id]);
     expect(deleted).toEqual([orphan.id]);
     expect(await provider.reap(config('    deleteSupported: false'), { token: acting.token }, { refs: new Set() })).toEqual([]);
+    // A DELETE that answers but deletes nothing reaps nothing: the listing decides.
+    const stubborn = token({ description: rotatorDescription(randomUUID(), 'credly-main') });
+    const noop = stubClient([acting, stubborn], { deleteToken: async () => 'not-found' }).provider;
+    expect(await noop.reap(config(), { token: acting.token, tokenId: acting.id }, { refs: new Set() })).toEqual([]);
   });
 
-  it('revokes by DELETE, takes a 404 as done, and without DELETE reports when the old token expires', async () => {
+  it('tests a new token with the documented listing: it must find itself there, with its expiry', async () => {
+    const fresh = token();
+    const calls: string[] = [];
+    const { provider } = stubClient([token(), fresh], { listTokens: async (auth) => (calls.push(auth), [token(), fresh]) });
+    await provider.test(config(), { token: fresh.token, tokenId: fresh.id });
+    expect(calls).toEqual([fresh.token]);
+    const missing = stubClient([token()]).provider;
+    const error = await missing.test(config(), { token: fresh.token, tokenId: fresh.id }).then(() => undefined, (e: unknown) => e as Error);
+    expect(error?.message).toBe(`credly list-tokens: the new token ${fresh.id} does not find itself in the token listing it made`);
+    expect(isPermanent(error)).toBe(false);
+  });
+
+  it('refuses for good a new token without the rights the next rotation needs, naming them', async () => {
+    const readOnly = token({ writeEnabled: false, deleteEnabled: false });
+    const { provider } = stubClient([readOnly]);
+    const error = await provider.test(config(), { token: readOnly.token, tokenId: readOnly.id }).then(() => undefined, (e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(NewTokenRightsError);
+    expect(isPermanent(error)).toBe(true);
+    expect(error?.message).toContain(`the new token ${readOnly.id} is not write-enabled, delete-enabled`);
+    expect(error?.message).not.toContain(readOnly.token);
+    // Without DELETE the rotator needs no delete right.
+    const noDelete = token({ deleteEnabled: false });
+    await stubClient([noDelete]).provider.test(config('    deleteSupported: false'), { token: noDelete.token, tokenId: noDelete.id });
+  });
+
+  it('asks GET /organizations/{id} only as an extra, when testWithOrganizationEndpoint is set', async () => {
+    const fresh = token();
+    const asked: string[] = [];
+    const { provider } = stubClient([fresh], { getOrganization: async (auth, org) => (asked.push(auth), { id: org, name: 'Demo' }) });
+    await provider.test(config(), { token: fresh.token, tokenId: fresh.id });
+    expect(asked).toEqual([]);
+    await provider.test(config('    testWithOrganizationEndpoint: true'), { token: fresh.token, tokenId: fresh.id });
+    expect(asked).toEqual([fresh.token]);
+  });
+
+  it('revokes by DELETE and confirms by listing: gone is revoked (or already gone after a 404)', async () => {
     const previous = token({ expiresInDays: 12 });
     const acting = token();
     const { provider } = stubClient([acting, previous]);
     expect(await provider.revoke(config(), { token: acting.token }, previous.id)).toEqual({ state: 'revoked' });
     const gone = stubClient([acting], { deleteToken: async () => 'not-found' }).provider;
     expect(await gone.revoke(config(), { token: acting.token }, previous.id)).toEqual({ state: 'already-gone' });
+  });
+
+  it('takes a token still listed after DELETE as not revoked, whatever DELETE answered, and says so without DELETE', async () => {
+    const previous = token({ expiresInDays: 12 });
+    const acting = token();
+    for (const [answer, said] of [['deleted', 'success'], ['not-found', '404'], ['unsupported', '405/501']] as const) {
+      const { provider } = stubClient([acting, previous], { deleteToken: async () => answer });
+      expect(await provider.revoke(config(), { token: acting.token }, previous.id)).toEqual({
+        state: 'not-revoked',
+        reason: `still listed after DELETE answered ${said}`,
+        expiresAt: previous.expiresAt,
+      });
+    }
+    const { provider, deleted } = stubClient([acting, previous]);
     expect(await provider.revoke(config('    deleteSupported: false'), { token: acting.token }, previous.id)).toEqual({
-      state: 'left-to-expire',
+      state: 'not-revoked',
+      reason: 'no DELETE tried (deleteSupported: false)',
       expiresAt: previous.expiresAt,
     });
+    expect(deleted).toEqual([]);
+    expect(await provider.stillListed!(config(), { token: acting.token }, [previous.id, 'gone-id'], NOW)).toEqual([previous.id]);
+    // Listed, but expired: Credly refuses it anyway, so nothing is left to revoke.
+    expect(await provider.stillListed!(config(), { token: acting.token }, [previous.id], new Date(previous.expiresAt.getTime() + 1))).toEqual([]);
   });
 });

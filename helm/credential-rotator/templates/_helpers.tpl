@@ -1,24 +1,73 @@
-{{- define "rotator.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}{{ .Release.Name | trunc 63 | trimSuffix "-" }}{{- else -}}{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{/* The chart's name, or nameOverride. */}}
+{{- define "rotator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{- define "rotator.labels" -}}
-app.kubernetes.io/name: {{ .Chart.Name }}
-app.kubernetes.io/instance: {{ .Release.Name }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{/* Resource names: fullnameOverride, else <release>-<name> (just <release> when it already holds the name). */}}
+{{- define "rotator.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := include "rotator.name" . -}}
+{{- if contains $name .Release.Name -}}{{ .Release.Name | trunc 63 | trimSuffix "-" }}{{- else -}}{{ printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* <fullname><suffix>, the fullname shortened so that the whole stays a 63-character DNS label. */}}
+{{- define "rotator.componentName" -}}
+{{- $ctx := index . 0 -}}{{- $suffix := index . 1 -}}
+{{- printf "%s%s" (include "rotator.fullname" $ctx | trunc (int (sub 63 (len $suffix))) | trimSuffix "-") $suffix -}}
 {{- end -}}
 
 {{- define "rotator.selector" -}}
-app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/name: {{ include "rotator.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/* Labels of every object: the selector's, the chart's, and commonLabels. */}}
+{{- define "rotator.labels" -}}
+{{ include "rotator.selector" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
 {{- define "rotator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
 {{- default (include "rotator.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false (the pod runs as that account: its IAM role)" .Values.serviceAccount.name -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "rotator.redisSecret" -}}
-{{- default (printf "%s-redis" (include "rotator.fullname" .)) .Values.redis.existingSecret -}}
+{{- default (include "rotator.componentName" (list . "-redis")) .Values.redis.existingSecret -}}
+{{- end -}}
+
+{{- define "rotator.inventoryConfigMap" -}}
+{{- default (include "rotator.componentName" (list . "-inventory")) .Values.existingInventoryConfigMap -}}
+{{- end -}}
+
+{{- define "rotator.image" -}}
+{{- if .Values.image.digest -}}
+{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The PromQL selector of this release's series: the labels Prometheus gives a target scraped through
+the chart's Service (namespace and service), so that two releases never alert on each other's
+credentials. metrics.prometheusRule.seriesSelector replaces it (scrapes without the ServiceMonitor).
+*/}}
+{{- define "rotator.seriesSelector" -}}
+{{- with .Values.metrics.prometheusRule.seriesSelector -}}
+{{ . }}
+{{- else -}}
+namespace="{{ .Release.Namespace }}", service="{{ include "rotator.fullname" . }}"
+{{- end -}}
 {{- end -}}

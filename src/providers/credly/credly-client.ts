@@ -2,7 +2,7 @@ import { stripTrailingSlash } from '../../config/index.ts';
 import { ProviderRequestError, ProviderUnavailableError } from '../errors.ts';
 import { readAllPages } from './pages.ts';
 import { createProviderHttp, type ProviderHttpOptions } from '../http.ts';
-import { credlyOrganizationSchema, credlyTokenAnswerSchema, credlyTokenPageSchema, type CredlyTokenJson, type CredlyTokenPageJson } from './credly-schemas.ts';
+import { credlyOrganizationSchema, pageInfo, credlyTokenAnswerSchema, credlyTokenPageSchema, type CredlyTokenJson, type CredlyTokenPageJson } from './credly-schemas.ts';
 
 export interface CredlyToken {
   id: string;
@@ -23,12 +23,13 @@ export type DeleteResult = 'deleted' | 'not-found' | 'unsupported';
 export interface CredlyClient {
   /**
    * Every token the caller may see (a read-only token sees only read-only ones), all pages:
-   * `next_page_url` is followed until null; one on another origin, or a listing that loops, is refused.
+   * `next_page_url` is followed on the API origin only; elsewhere the pages are asked with
+   * `page`/`per` on the API base up to `total_pages` (pages.ts). A listing that loops is refused.
    */
   listTokens(auth: string, organizationId: string): Promise<CredlyToken[]>;
   /** A new token (200 or 201); the calling one stays valid. Not repeated after a lost answer: it may exist. */
   createToken(auth: string, organizationId: string, description: string): Promise<CredlyToken>;
-  /** `GET /organizations/{org}`: the cheap call that proves a token works. */
+  /** `GET /organizations/{org}`: in no vendor page, so only an optional extra proof (`testWithOrganizationEndpoint`). */
   getOrganization(auth: string, organizationId: string): Promise<{ id: string; name: string }>;
   /** 204/200 → `deleted`; 404 → `not-found` (done, for a revoke); 405/501 → `unsupported`. */
   deleteToken(auth: string, organizationId: string, tokenId: string): Promise<DeleteResult>;
@@ -108,7 +109,7 @@ export function createCredlyClient(options: CredlyClientOptions): CredlyClient {
             ...auth(token),
             ...budget(organizationId),
           });
-          return { items: page.body.data.map(toToken), next: page.body.metadata?.next_page_url };
+          return { items: page.body.data.map(toToken), ...pageInfo(page.body.metadata) };
         },
       });
     },

@@ -1,9 +1,10 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { CredlyOAuthAppConfig } from '../../config/index.ts';
 import { formatDuration } from '../../config/index.ts';
 import { RotatorError } from '../../errors/rotator-error.ts';
 import type { RotationProvider } from '../../rotation/rotation-provider.ts';
 import { parseSecretValue, SecretFormatError, serializeSecretValue, type CredlyOAuthAppSecret } from '../../secrets/secret-values.ts';
-import { ProviderAuthError, ProviderError } from '../errors.ts';
+import { ProviderAuthError, ProviderError, ProviderUnavailableError } from '../errors.ts';
 import type { CredlyOAuthClient } from './credly-oauth-client.ts';
 import { parseMarker, rotatorDescription } from './marker.ts';
 
@@ -32,6 +33,8 @@ export interface OAuthAppProviderDeps {
   clientFor(credential: CredlyOAuthAppConfig): CredlyOAuthClient;
   /** The current token of the `managedBy` credential, which makes the management calls. */
   managerToken(credential: CredlyOAuthAppConfig): Promise<string>;
+  /** How long to wait before the second grant that confirms a refusal. Default 2000 ms. */
+  confirmDelayMs?: number;
 }
 
 /** Says what a refused managing token means, and who must act. */
@@ -46,7 +49,11 @@ function explainManager(credential: CredlyOAuthAppConfig, error: unknown): unkno
   });
 }
 
-const isInvalidClient = (error: unknown) => error instanceof ProviderError && (error.code === 'invalid_client' || error.status === 401);
+const DELETE_ANSWER = { deleted: 'success', 'not-found': '404', unsupported: '405' } as const;
+/** A grant refused as if the client were wrong: OAuth's `invalid_client`, or any 401 (a proxy's too). */
+const isRefused = (error: unknown) => error instanceof ProviderError && (error.code === 'invalid_client' || error.status === 401);
+/** The token endpoint itself said the client is unknown or its secret wrong. */
+const saysInvalidClient = (error: unknown) => error instanceof ProviderError && error.code === 'invalid_client';
 const isInvalidScope = (error: unknown) => error instanceof ProviderError && error.code === 'invalid_scope';
 
 /**
@@ -82,19 +89,54 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
     const client = deps.clientFor(credential);
     const { tokenUrl } = credential.endpoints;
     try {
-      const granted = await client.grant(tokenUrl, secret.clientId, secret.clientSecret, credential.scopes);
+      const granted = await client.grant(tokenUrl, secret.clientId, secret.clientSecret, credential.scopes, credential.tokenRequestEncoding);
       return credential.scopes.filter((s) => !granted.scopes.includes(s));
     } catch (error) {
       if (!isInvalidScope(error)) throw error;
     }
     const missing: string[] = [];
     for (const scope of credential.scopes) {
-      await client.grant(tokenUrl, secret.clientId, secret.clientSecret, [scope]).catch((error: unknown) => {
+      await client.grant(tokenUrl, secret.clientId, secret.clientSecret, [scope], credential.tokenRequestEncoding).catch((error: unknown) => {
         if (!isInvalidScope(error)) throw error;
         missing.push(scope);
       });
     }
     return missing;
+  }
+
+  /**
+   * Recreating destroys the application in use, so one refusal is not enough: a proxy's 401, or
+   * an outage answering 401, must not cost a working application. The grant is asked again after a
+   * delay, and the application looked up in the listing. Due only when the application is gone, its
+   * client id is not the stored one, or the token endpoint said `invalid_client` both times while
+   * the listing answered; otherwise a transient failure, which the job retries a bounded number of
+   * times before alerting.
+   */
+  async function confirmRefusal(
+    credential: CredlyOAuthAppConfig,
+    secret: CredlyOAuthAppSecret,
+    first: unknown,
+  ): Promise<{ due: true; ref: string; reason: string } | { due: false; missing: string[] }> {
+    const ref = String(secret.applicationId);
+    await delay(deps.confirmDelayMs ?? 2_000);
+    let second: unknown;
+    try {
+      return { due: false, missing: await missingScopes(credential, secret) };
+    } catch (error) {
+      if (!isRefused(error)) throw error;
+      second = error;
+    }
+    const app = (await managed(credential, (c, t) => c.listApplications(t, credential.organizationId))).find((a) => a.id === secret.applicationId);
+    if (!app) return { due: true, ref, reason: `client secret refused and application ${ref} is no longer listed` };
+    if (app.uid !== secret.clientId) return { due: true, ref, reason: `client secret refused: application ${ref} has another client id than the stored one` };
+    if (saysInvalidClient(first) && saysInvalidClient(second)) {
+      return { due: true, ref, reason: `client secret refused by Credly twice (invalid_client), application ${ref} still listed` };
+    }
+    const status = (second as ProviderError).status;
+    throw new ProviderUnavailableError(
+      `the token endpoint refused application ${ref} twice${status ? ` (${status})` : ''} without saying invalid_client, and the application is still listed: not recreated on that evidence (a proxy or an outage?)`,
+      { provider: 'credly', operation: 'token-grant', status, cause: second },
+    );
   }
 
   return {
@@ -120,8 +162,10 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
       try {
         missing = await missingScopes(credential, current.value);
       } catch (error) {
-        if (isInvalidClient(error)) return { ref, due: true, reason: 'client secret refused by Credly (invalid_client)' };
-        throw error;
+        if (!isRefused(error)) throw error;
+        const confirmed = await confirmRefusal(credential, current.value, error);
+        if (confirmed.due) return confirmed;
+        missing = confirmed.missing;
       }
       if (missing.length) throw new MissingScopesError(credential.id, missing);
       if (credential.recreateEveryMs !== undefined) {
@@ -159,10 +203,18 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
 
     async revoke(credential, _acting, previousRef) {
       if (previousRef === '') return { state: 'nothing-to-revoke' };
-      const result = await managed(credential, (c, t) => c.deleteApplication(t, credential.organizationId, Number(previousRef)));
-      if (result === 'deleted') return { state: 'revoked' };
-      if (result === 'not-found') return { state: 'already-gone' };
-      return { state: 'left-to-expire' };
+      // DELETE → 204 is documented (vendor page 002), but the listing decides, as for tokens.
+      return managed(credential, async (client, token) => {
+        const result = await client.deleteApplication(token, credential.organizationId, Number(previousRef));
+        const still = (await client.listApplications(token, credential.organizationId)).some((a) => String(a.id) === previousRef);
+        if (!still) return { state: result === 'deleted' ? 'revoked' : 'already-gone' };
+        return { state: 'not-revoked', reason: `still listed after DELETE answered ${DELETE_ANSWER[result]}` };
+      });
+    },
+
+    async stillListed(credential, _acting, refs) {
+      const listed = await managed(credential, (c, t) => c.listApplications(t, credential.organizationId));
+      return refs.filter((ref) => listed.some((a) => String(a.id) === ref));
     },
 
     async reap(credential, acting, keep) {
@@ -172,11 +224,10 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
           if (!marker || marker.credentialId !== credential.id) return false;
           return a.id !== acting.value?.applicationId && !keep.refs.has(String(a.id));
         });
-        const deleted: string[] = [];
-        for (const orphan of orphans) {
-          if ((await client.deleteApplication(token, credential.organizationId, orphan.id)) !== 'unsupported') deleted.push(String(orphan.id));
-        }
-        return deleted;
+        if (!orphans.length) return [];
+        for (const orphan of orphans) await client.deleteApplication(token, credential.organizationId, orphan.id);
+        const left = new Set((await client.listApplications(token, credential.organizationId)).map((a) => a.id));
+        return orphans.filter((o) => !left.has(o.id)).map((o) => String(o.id));
       });
     },
   };

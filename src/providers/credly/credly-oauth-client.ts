@@ -7,7 +7,9 @@ import {
   credlyAccessTokenSchema,
   credlyApplicationAnswerSchema,
   credlyApplicationPageSchema,
+  pageInfo,
   type CredlyApplicationJson,
+  type CredlyPageMetadataJson,
 } from './credly-schemas.ts';
 
 export interface CredlyApplication {
@@ -37,10 +39,10 @@ export interface CredlyOAuthClient {
   createApplication(auth: string, organizationId: string, name: string, description: string): Promise<CreatedApplication>;
   deleteApplication(auth: string, organizationId: string, applicationId: number): Promise<DeleteResult>;
   /**
-   * A client_credentials grant at the web host's token endpoint (form-encoded, scopes
-   * space-separated). The access token is dropped at once: only what was granted is returned.
+   * A client_credentials grant at the web host's token endpoint (form-encoded unless `encoding` is
+   * `json`; scopes space-separated). The access token is dropped at once: only what was granted is returned.
    */
-  grant(tokenUrl: string, clientId: string, clientSecret: string, scopes: string[]): Promise<CredlyGrant>;
+  grant(tokenUrl: string, clientId: string, clientSecret: string, scopes: string[], encoding?: 'form' | 'json'): Promise<CredlyGrant>;
 }
 
 export interface CredlyOAuthClientOptions extends Omit<ProviderHttpOptions, 'provider'> {
@@ -71,9 +73,9 @@ export function createCredlyOAuthClient(options: CredlyOAuthClientOptions): Cred
         maxPages,
         operation: 'list-applications',
         read: async (url) => {
-          const page: { body: { data: CredlyApplicationJson[]; metadata?: { next_page_url?: string | null | undefined } | undefined } } =
+          const page: { body: { data: CredlyApplicationJson[]; metadata?: CredlyPageMetadataJson | undefined } } =
             await http.request({ operation: 'list-applications', method: 'GET', url, parse: credlyApplicationPageSchema, ...auth(token), ...budget(organizationId) });
-          return { items: page.body.data.map(toApplication), next: page.body.metadata?.next_page_url };
+          return { items: page.body.data.map(toApplication), ...pageInfo(page.body.metadata) };
         },
       });
     },
@@ -110,12 +112,14 @@ export function createCredlyOAuthClient(options: CredlyOAuthClientOptions): Cred
       return 'deleted';
     },
 
-    async grant(tokenUrl, clientId, clientSecret, scopes) {
+    async grant(tokenUrl, clientId, clientSecret, scopes, encoding = 'form') {
+      const fields = { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: scopes.join(' ') };
       const answer = await http.request({
         operation: 'token-grant',
         method: 'POST',
         url: tokenUrl,
-        form: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: scopes.join(' ') },
+        // The page lists the fields, not the body's encoding (`tokenRequestEncoding`).
+        ...(encoding === 'json' ? { json: fields } : { form: fields }),
         parse: credlyAccessTokenSchema,
         // A grant creates nothing worth guarding: repeating it is safe.
         idempotent: true,

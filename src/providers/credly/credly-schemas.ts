@@ -23,10 +23,23 @@ export const credlyTokenSchema = z.object({
 export type CredlyTokenJson = z.infer<typeof credlyTokenSchema>;
 
 /**
- * Pagination (`count`, `current_page`, `total_pages`, `per`, …): only `next_page_url` is used —
- * followed until null; a missing one ends the listing too.
+ * Pagination (vendor pages 004 lines 56–64, 002 lines 42–50): `next_page_url` is followed when it
+ * is on the API origin; otherwise `current_page`, `total_pages` and `per` drive `page`/`per` on the
+ * API base (pages.ts). A page without any of them ends the listing.
  */
-const pageMetadata = z.object({ next_page_url: z.string().nullable().optional() });
+const pageNumber = z.number().int().nullable().optional().transform((v) => v ?? undefined);
+const pageMetadata = z.object({
+  next_page_url: z.string().nullable().optional(),
+  current_page: pageNumber,
+  total_pages: pageNumber,
+  per: pageNumber,
+});
+export type CredlyPageMetadataJson = z.infer<typeof pageMetadata>;
+
+/** What pages.ts reads of a page's metadata. */
+export function pageInfo(metadata: CredlyPageMetadataJson | undefined) {
+  return { next: metadata?.next_page_url, currentPage: metadata?.current_page, totalPages: metadata?.total_pages, per: metadata?.per };
+}
 
 export const credlyTokenPageSchema = z.object({
   data: z.array(credlyTokenSchema),

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { CredlyTokenConfig } from '../../config/index.ts';
 import { formatDuration } from '../../config/index.ts';
 import { CredentialNotListedError } from '../../rotation/errors.ts';
@@ -6,8 +7,15 @@ import { parseSecretValue, serializeCredlyToken, type CredlyTokenSecret } from '
 import { ProviderAuthError, ProviderUnavailableError } from '../errors.ts';
 import type { CredlyClient, CredlyToken } from './credly-client.ts';
 import { parseMarker, rotatorDescription } from './marker.ts';
+import { proveNewToken } from './new-token-check.ts';
 
 const DAY_MS = 86_400_000;
+const DELETE_ANSWER = { deleted: 'success', 'not-found': '404', unsupported: '405/501' } as const;
+/**
+ * Readings of the listing before the stored token counts as gone: a listing read page by page
+ * while tokens are created or deleted shifts under the reader and can skip one.
+ */
+const LISTING_READS = 3;
 
 /** Says what a refused stored token means for the person who must act on it. */
 function explainRefusal(credential: CredlyTokenConfig, error: unknown): unknown {
@@ -28,8 +36,12 @@ function toSecret(token: CredlyToken, organizationId: string, rotatedAt: string)
   return { token: token.token, tokenId: token.id, organizationId, expiresAt: token.expiresAt.toISOString(), rotatedAt };
 }
 
-/** Credly authorization tokens: new token with the current one, Basic-auth test, DELETE of the old one. */
-export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenConfig) => CredlyClient): RotationProvider<CredlyTokenConfig, CredlyTokenSecret> {
+/** Credly authorization tokens: new token with the current one, tested by listing itself, DELETE of the old one. */
+export function createCredlyTokenProvider(
+  clientFor: (credential: CredlyTokenConfig) => CredlyClient,
+  options: { relistDelayMs?: number } = {},
+): RotationProvider<CredlyTokenConfig, CredlyTokenSecret> {
+  const relistDelayMs = options.relistDelayMs ?? 1_000;
   const list = async (credential: CredlyTokenConfig, acting: CredlyTokenSecret) => {
     try {
       return await clientFor(credential).listTokens(acting.token, credential.organizationId);
@@ -44,9 +56,16 @@ export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenCon
     expiryOf: (secret) => (secret.expiresAt ? new Date(secret.expiresAt) : undefined),
 
     async inspect(credential, current, now) {
-      const tokens = await list(credential, current);
-      const token = findCurrent(tokens, current);
-      if (!token) throw new CredentialNotListedError(credential.id, current.tokenId ? `token ${current.tokenId}` : 'the stored token');
+      let token: CredlyToken | undefined;
+      for (let n = 1; !token; n += 1) {
+        token = findCurrent(await list(credential, current), current);
+        if (token) break;
+        if (n >= LISTING_READS) {
+          const what = current.tokenId ? `token ${current.tokenId}` : 'the stored token';
+          throw new CredentialNotListedError(credential.id, `${what} (in ${n} readings of the listing)`);
+        }
+        await delay(relistDelayMs);
+      }
       const left = token.expiresAt.getTime() - now.getTime();
       const due = left <= credential.rotateWhenExpiresWithinMs;
       const days = Math.floor(left / DAY_MS);
@@ -69,18 +88,23 @@ export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenCon
     },
 
     async test(credential, pending) {
-      await clientFor(credential).getOrganization(pending.token, credential.organizationId);
+      await proveNewToken(clientFor(credential), credential, pending);
     },
 
     async revoke(credential, acting, previousRef) {
-      if (!credential.deleteSupported) {
-        const previous = (await list(credential, acting)).find((t) => t.id === previousRef);
-        return previous ? { state: 'left-to-expire', expiresAt: previous.expiresAt } : { state: 'already-gone' };
-      }
-      const result = await clientFor(credential).deleteToken(acting.token, credential.organizationId, previousRef);
-      if (result === 'deleted') return { state: 'revoked' };
-      if (result === 'not-found') return { state: 'already-gone' };
-      return { state: 'left-to-expire' };
+      // No vendor page documents DELETE of a token, and a Credly without it answers 404 like a token
+      // already gone: whatever DELETE answers, the listing decides.
+      const result = credential.deleteSupported ? await clientFor(credential).deleteToken(acting.token, credential.organizationId, previousRef) : undefined;
+      const still = (await list(credential, acting)).find((t) => t.id === previousRef);
+      if (!still) return { state: result === 'deleted' ? 'revoked' : 'already-gone' };
+      const tried = result === undefined ? 'no DELETE tried (deleteSupported: false)' : `still listed after DELETE answered ${DELETE_ANSWER[result]}`;
+      return { state: 'not-revoked', reason: tried, expiresAt: still.expiresAt };
+    },
+
+    async stillListed(credential, acting, refs, now) {
+      // An expired token is refused by Credly, listed or not: nothing is left to revoke.
+      const listed = new Set((await list(credential, acting)).filter((t) => t.expiresAt.getTime() > now.getTime()).map((t) => t.id));
+      return refs.filter((ref) => listed.has(ref));
     },
 
     async reap(credential, acting, keep) {
@@ -90,12 +114,11 @@ export function createCredlyTokenProvider(clientFor: (credential: CredlyTokenCon
         if (!marker || marker.credentialId !== credential.id) return false;
         return t.token !== acting.token && t.id !== acting.tokenId && !keep.refs.has(t.id);
       });
-      const deleted: string[] = [];
-      for (const orphan of orphans) {
-        const result = await clientFor(credential).deleteToken(acting.token, credential.organizationId, orphan.id);
-        if (result !== 'unsupported') deleted.push(orphan.id);
-      }
-      return deleted;
+      if (!orphans.length) return [];
+      for (const orphan of orphans) await clientFor(credential).deleteToken(acting.token, credential.organizationId, orphan.id);
+      // Deleted is what the listing no longer shows (see revoke).
+      const left = new Set((await list(credential, acting)).map((t) => t.id));
+      return orphans.map((o) => o.id).filter((id) => !left.has(id));
     },
   };
 }

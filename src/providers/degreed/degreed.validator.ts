@@ -23,7 +23,7 @@ export interface DegreedValidatorOptions extends Omit<ProviderHttpOptions, 'prov
 
 /**
  * Degreed API keys cannot be rotated by API: this proves the stored key still obtains a token with
- * the required scopes (form-encoded grant, scopes comma-separated), optionally reads one user, and
+ * the required scopes (form-encoded grant, scopes comma-separated), optionally reads what the scopes allow, and
  * logs the token out again. Tokens obtained are never kept.
  */
 export function createDegreedValidator(options: DegreedValidatorOptions = {}): CredentialValidator<DegreedConfig, DegreedSecret> {
@@ -52,16 +52,22 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
     return answer.body;
   }
 
-  /** Expires the token at once (and its refresh token); false when that did not work. */
+  /**
+   * Expires the token at once; false when that did not work. GET (the default) follows the vendor
+   * page's example: bearer token and `Content-Type: application/json`, no body — so the refresh
+   * token, whose way in the page does not show, is not sent (the page says it is of no use to
+   * parties outside Degreed). POST sends it in a JSON body.
+   */
   async function logout(config: DegreedConfig, accessToken: string, refreshToken: string | undefined): Promise<boolean> {
     if (!config.endpoints.logoutUrl) return false;
+    const post = config.logoutMethod === 'POST';
     try {
       await http.request({
         operation: 'logout',
-        method: 'POST',
+        method: config.logoutMethod,
         url: config.endpoints.logoutUrl,
-        headers: { authorization: `Bearer ${accessToken}` },
-        json: refreshToken ? { refresh_token: refreshToken } : {},
+        headers: { authorization: `Bearer ${accessToken}`, ...(post ? {} : { 'content-type': 'application/json' }) },
+        ...(post ? { json: refreshToken ? { refresh_token: refreshToken } : {} } : {}),
         idempotent: true,
         secrets: [accessToken, ...(refreshToken ? [refreshToken] : [])],
       });
@@ -123,7 +129,7 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
           const read = await http.request({
             operation: 'probe',
             method: 'GET',
-            url: `${config.endpoints.apiBase}/users?limit=1`,
+            url: `${config.endpoints.apiBase}${config.probePath ?? ''}`,
             headers: { authorization: `Bearer ${token.access_token}` },
             parse: readSchema,
             secrets: [token.access_token, secret.clientSecret],

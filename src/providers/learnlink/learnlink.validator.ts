@@ -2,8 +2,10 @@ import { z } from 'zod';
 import type { LearnlinkConfig } from '../../config/index.ts';
 import { learnlinkTokenUrl } from '../../config/index.ts';
 import type { LearnlinkSecret } from '../../secrets/secret-values.ts';
-import { classifyValidationError, isScopeRefusal, probeFailure } from '../../validation/classify.ts';
+import { LEARNLINK_PROBE, LEARNLINK_READ_SCOPES } from '../../config/probe.ts';
+import { classifyValidationError, probeFailure } from '../../validation/classify.ts';
 import { ValidationError, type CredentialValidator, type ValidationResult } from '../../validation/validator.ts';
+import { ProviderError } from '../errors.ts';
 import { createProviderHttp, type ProviderHttpOptions } from '../http.ts';
 
 const grantSchema = z.object({
@@ -13,15 +15,16 @@ const grantSchema = z.object({
   scope: z.string().optional(),
 });
 const readSchema = z.object({ results: z.array(z.unknown()) });
-// Learn.link answers 403 for scopes and 401 for credentials; any 403 is about scopes.
+// Learn.link answers 401 for credentials; a 403 is about scopes.
 const SCOPE_HINT = /./;
+const isScopeRefusalStatus = (error: unknown) => error instanceof ProviderError && (error.status === 400 || error.status === 403);
 
 export type LearnlinkValidatorOptions = Omit<ProviderHttpOptions, 'provider'>;
 
 /**
  * Learn.link (Thrive) client secrets come from the vendor: this proves the stored one still obtains
  * a token for the tenant, on the audience's token host, with the required scopes (space-separated),
- * and optionally reads one user. Tokens obtained are never kept.
+ * and optionally reads what the scopes allow (`probePath`). Tokens obtained are never kept.
  */
 export function createLearnlinkValidator(options: LearnlinkValidatorOptions = {}): CredentialValidator<LearnlinkConfig, LearnlinkSecret> {
   const http = createProviderHttp({ ...options, provider: 'learnlink' });
@@ -45,6 +48,26 @@ export function createLearnlinkValidator(options: LearnlinkValidatorOptions = {}
     return answer.body;
   }
 
+  /**
+   * After the grant for the configured scopes was refused with 400 or 403 (the page documents only
+   * 400; other sources show 403 for scopes): when a grant without any scope — optional on the page —
+   * passes, the credentials are good and the scopes are the problem, so each is asked alone to name
+   * the missing ones. Otherwise (or for any other refusal) none are named.
+   */
+  async function missingScopes(config: LearnlinkConfig, tenantId: string, secret: LearnlinkSecret, error: unknown): Promise<string[]> {
+    if (!isScopeRefusalStatus(error) || config.scopes.length === 0) return [];
+    const credentialsGood = await grant(config, tenantId, secret, []).then(() => true, () => false);
+    if (!credentialsGood) return [];
+    const missing: string[] = [];
+    for (const scope of config.scopes) {
+      await grant(config, tenantId, secret, [scope]).catch((e: unknown) => {
+        if (!isScopeRefusalStatus(e)) throw e;
+        missing.push(scope);
+      });
+    }
+    return missing;
+  }
+
   return {
     async validate(config, secret): Promise<ValidationResult> {
       const tenantId = config.tenantId ?? secret.tenantId;
@@ -62,20 +85,13 @@ export function createLearnlinkValidator(options: LearnlinkValidatorOptions = {}
       try {
         token = await grant(config, tenantId, secret, config.scopes);
       } catch (error) {
-        if (isScopeRefusal(error, SCOPE_HINT) && config.scopes.length > 0) {
-          const missing: string[] = [];
-          for (const scope of config.scopes) {
-            await grant(config, tenantId, secret, [scope]).catch((e: unknown) => {
-              if (isScopeRefusal(e, SCOPE_HINT)) missing.push(scope);
-            });
-          }
-          if (missing.length) {
-            throw new ValidationError('missing-scope', `tenant ${tenantId} is not allowed ${missing.join(', ')}`, {
-              advice: context.scopeAdvice.replace('{scopes}', missing.join(', ')),
-              missingScopes: missing,
-              cause: error,
-            });
-          }
+        const missing = await missingScopes(config, tenantId, secret, error);
+        if (missing.length) {
+          throw new ValidationError('missing-scope', `tenant ${tenantId} is not allowed ${missing.join(', ')}`, {
+            advice: context.scopeAdvice.replace('{scopes}', missing.join(', ')),
+            missingScopes: missing,
+            cause: error,
+          });
         }
         throw classifyValidationError(error, context);
       }
@@ -88,14 +104,18 @@ export function createLearnlinkValidator(options: LearnlinkValidatorOptions = {}
         });
       }
       let probed = false;
-      // A webhooks token is not for the REST API: probing with it would only ever be refused.
-      const probe = config.probe && config.audience === 'api';
-      if (probe) {
+      if (config.probe) {
+        // With no scopes configured, the tenant's own decide: the default read needs one that reads.
+        if (token.scope !== undefined && config.probePath === LEARNLINK_PROBE && !granted.some((s) => LEARNLINK_READ_SCOPES.includes(s))) {
+          throw new ValidationError('misconfiguration', `the probe cannot read the API: the token was granted ${granted.join(' ') || 'no scope'}, none of ${LEARNLINK_READ_SCOPES.join(', ')}`, {
+            advice: `add ${LEARNLINK_READ_SCOPES.join(' or ')} to the scopes of "${config.id}", set its probePath, or turn its probe off`,
+          });
+        }
         try {
           await http.request({
             operation: 'probe',
             method: 'GET',
-            url: `${config.endpoints.apiBase}/users?page=1&perPage=1`,
+            url: `${config.endpoints.apiBase}${config.probePath ?? LEARNLINK_PROBE}`,
             headers: { authorization: `Bearer ${token.access_token}` },
             parse: readSchema,
             secrets: [token.access_token, secret.clientSecret],
@@ -106,8 +126,7 @@ export function createLearnlinkValidator(options: LearnlinkValidatorOptions = {}
         }
       }
       const expires = token.expires_in === undefined ? '' : `; expires in ${token.expires_in} s`;
-      const skipped = config.probe && !probe ? '; probe skipped (a webhooks token cannot read the API)' : '';
-      const summary = `token granted (scopes ${granted.join(' ') || '(none asked)'}${expires})${probed ? '; probe ok' : ''}${skipped}`;
+      const summary = `token granted (scopes ${granted.join(' ') || '(none asked)'}${expires})${probed ? '; probe ok' : ''}`;
       return { grantedScopes: granted, ...(token.expires_in === undefined ? {} : { expiresInSeconds: token.expires_in }), probed, loggedOut: false, summary };
     },
   };

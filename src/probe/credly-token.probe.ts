@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import type { CredlyTokenConfig } from '../config/index.ts';
+import { createCredlyClient, type CredlyClient, type CredlyToken } from '../providers/credly/credly-client.ts';
+import { rotatorDescription } from '../providers/credly/marker.ts';
+import { missingRights } from '../providers/credly/new-token-check.ts';
+import { ProviderError } from '../providers/errors.ts';
+import type { CredlyTokenSecret } from '../secrets/secret-values.ts';
+import { bogus, DAY_MS, describeRefusal, NEEDS_WRITES, probeHttp, probePagination, refusalFacts, type ProbeOptions } from './credly-common.ts';
+import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from './findings.ts';
+import { createWire, type Wire } from './wire.ts';
+
+/** The assumptions, in words, by check name (the same text whether checked or not). */
+const A = {
+  listing: 'the stored token lists the organization\'s authorization tokens (documented) and finds itself there with its expires_at',
+  rights: 'the stored token is read- and write-enabled (and delete-enabled with deleteSupported: true)',
+  create: 'a write-enabled token creates a token (POST authorization_tokens, documented)',
+  createdRights: 'a created token gets the rights the next rotation needs: read and write (and delete with deleteSupported: true); the pages do not say which it gets',
+  test: 'a new token proves itself by the documented listing: it finds itself with its expires_at (the rotator\'s test step)',
+  delete: 'DELETE authorization_tokens/{id} revokes a token (in no vendor page; confirmed by listing again)',
+} as const;
+
+const flags = (t: Pick<CredlyToken, 'readEnabled' | 'writeEnabled' | 'deleteEnabled'>) =>
+  [t.readEnabled ? 'read' : '', t.writeEnabled ? 'write' : '', t.deleteEnabled ? 'delete' : ''].filter(Boolean).join('/') || 'no rights';
+const sameRights = (a: CredlyToken, b: CredlyToken) => a.readEnabled === b.readEnabled && a.writeEnabled === b.writeEnabled && a.deleteEnabled === b.deleteEnabled;
+
+/**
+ * `rotator probe` for a Credly authorization token: the documented listing (and where its page
+ * links point), the stored token's rights, whether `GET /organizations/{id}` exists, how an unknown
+ * token is refused; with --allow-writes, a throwaway token carrying the rotator's marker is created
+ * (which rights it gets, whether it proves itself by the listing) and deleted (whether DELETE exists,
+ * confirmed by listing again).
+ */
+export async function probeCredlyToken(credential: CredlyTokenConfig, secret: CredlyTokenSecret, options: ProbeOptions): Promise<CredentialProbe> {
+  const f = findingsOf(credential.id, credential.kind);
+  const wire = createWire();
+  const client = createCredlyClient({ apiBase: credential.endpoints.apiBase, ...probeHttp(wire, options) });
+  const org = credential.organizationId;
+  const tokensUrl = `${credential.endpoints.apiBase}/organizations/${encodeURIComponent(org)}/authorization_tokens`;
+  const settings: Record<string, boolean> = {
+    deleteSupported: credential.deleteSupported,
+    testWithOrganizationEndpoint: credential.testWithOrganizationEndpoint,
+  };
+  let listed: CredlyToken[];
+  try {
+    listed = await client.listTokens(secret.token, org);
+  } catch (error) {
+    f.fails('listing', A.listing, true, why(error));
+    const notTried = 'not tried: the stored token cannot list';
+    f.unchecked('create-token', A.create, true, notTried);
+    f.unchecked('created-token-rights', A.createdRights, true, notTried);
+    f.unchecked('delete-token', A.delete, credential.deleteSupported, notTried);
+    return f.done(settings);
+  }
+  const self = listed.find((t) => t.token === secret.token || (secret.tokenId !== undefined && t.id === secret.tokenId));
+  if (!self) {
+    f.fails('listing', A.listing, true, `${listed.length} token(s) listed, the stored one not among them (the listing of a read-only token shows only read-only tokens)`, { listed: listed.length });
+  } else {
+    const days = Math.floor((self.expiresAt.getTime() - Date.now()) / DAY_MS);
+    f.holds('listing', A.listing, true, `${listed.length} token(s) listed; the stored one is ${self.id}, ${flags(self)}, expires in ${days} day(s)`, {
+      listed: listed.length,
+      tokenId: self.id,
+      daysToExpiry: days,
+    });
+    // The stored token creates the next one (write) and, with deleteSupported, revokes the old one.
+    const missing = missingRights(credential, self);
+    if (missing.length) f.fails('token-rights', A.rights, true, `it is ${flags(self)}: not ${missing.join(', ')}`, { rights: flags(self) });
+    else f.holds('token-rights', A.rights, true, `it is ${flags(self)}`, { rights: flags(self) });
+  }
+
+  await probePagination(f, wire, options, { url: tokensUrl, token: secret.token, what: 'token', listed: listed.length });
+  await probeOrganizationEndpoint(f, client, credential, secret.token, settings);
+  await probeRefusal(f, client, wire, org);
+
+  if (!options.allowWrites) {
+    f.unchecked('create-token', A.create, true, NEEDS_WRITES);
+    f.unchecked('created-token-rights', A.createdRights, true, NEEDS_WRITES);
+    f.unchecked('new-token-test', A.test, true, NEEDS_WRITES);
+    f.unchecked('delete-token', A.delete, credential.deleteSupported, NEEDS_WRITES);
+    return f.done(settings);
+  }
+  await probeCreateAndDelete(f, client, wire, credential, secret.token, self, settings);
+  return f.done(settings);
+}
+
+async function probeOrganizationEndpoint(f: FindingsBuilder, client: CredlyClient, credential: CredlyTokenConfig, token: string, settings: Record<string, boolean>) {
+  const assumption = 'GET /organizations/{id} answers for the organization (in no vendor page; the rotator uses it only with testWithOrganizationEndpoint: true)';
+  const relied = credential.testWithOrganizationEndpoint;
+  try {
+    const organization = await client.getOrganization(token, credential.organizationId);
+    f.holds('organization-endpoint', assumption, relied, `present: it names the organization ("${organization.name}")`, { present: true });
+  } catch (error) {
+    // The listing of the same organization just worked: a 404 here is the route, not the organization.
+    const absent = error instanceof ProviderError && error.status === 404;
+    if (absent) settings.testWithOrganizationEndpoint = false;
+    f.fails('organization-endpoint', assumption, relied, absent ? 'absent: 404 (the token listing of the same organization works): keep testWithOrganizationEndpoint: false' : why(error), {
+      present: absent ? false : null,
+    });
+  }
+}
+
+async function probeRefusal(f: FindingsBuilder, client: CredlyClient, wire: Wire, org: string) {
+  const assumption = 'an unknown or dead token is refused with 401 (the rotator then fails at once: "refused by Credly (401)")';
+  try {
+    await client.listTokens(bogus('credential-rotator-probe-'), org);
+    f.fails('refusal', assumption, false, 'a token no one issued was accepted');
+  } catch {
+    const facts = refusalFacts(wire, 'GET', /\/authorization_tokens$/);
+    const observed = describeRefusal(facts);
+    if (facts.status === 401) f.holds('refusal', assumption, false, observed, facts);
+    else f.fails('refusal', assumption, false, observed, facts);
+  }
+}
+
+async function probeCreateAndDelete(
+  f: FindingsBuilder,
+  client: CredlyClient,
+  wire: Wire,
+  credential: CredlyTokenConfig,
+  token: string,
+  self: CredlyToken | undefined,
+  settings: Record<string, boolean>,
+) {
+  const org = credential.organizationId;
+  const description = rotatorDescription(randomUUID(), credential.id);
+  let created: CredlyToken;
+  try {
+    created = await client.createToken(token, org, description);
+  } catch (error) {
+    f.fails('create-token', A.create, true, why(error));
+    f.unchecked('created-token-rights', A.createdRights, true, 'not tried: no token was created');
+    f.unchecked('delete-token', A.delete, credential.deleteSupported, 'not tried: no token was created');
+    return;
+  }
+  const status = wire.last('POST', /\/authorization_tokens$/)?.status ?? null;
+  f.holds('create-token', A.create, true, `created ${created.id} (answer ${status})`, { status, tokenId: created.id });
+
+  const inherits = self === undefined ? null : sameRights(created, self);
+  const kind = created.readEnabled && created.writeEnabled && created.deleteEnabled ? 'full' : !created.writeEnabled && !created.deleteEnabled ? 'read-only' : 'partial';
+  const missing = missingRights(credential, created);
+  const rightsText = `the new token is ${flags(created)}${self ? ` (the caller is ${flags(self)}: ${inherits ? 'the caller\'s rights' : 'not the caller\'s rights'})` : ''}`;
+  const rightsFacts = { rights: flags(created), inheritsCallersRights: inherits, kind };
+  if (missing.length) f.fails('created-token-rights', A.createdRights, true, `${rightsText}: not ${missing.join(', ')}`, rightsFacts);
+  else f.holds('created-token-rights', A.createdRights, true, rightsText, rightsFacts);
+
+  try {
+    const seen = (await client.listTokens(created.token, org)).find((t) => t.id === created.id);
+    if (seen) f.holds('new-token-test', A.test, true, `the new token lists ${created.id}, expiring ${seen.expiresAt.toISOString()}`);
+    else f.fails('new-token-test', A.test, true, 'the new token\'s listing does not show it');
+  } catch (error) {
+    f.fails('new-token-test', A.test, true, why(error));
+  }
+  await probeDelete(f, client, wire, credential, token, created, description, settings);
+}
+
+async function probeDelete(
+  f: FindingsBuilder,
+  client: CredlyClient,
+  wire: Wire,
+  credential: CredlyTokenConfig,
+  token: string,
+  created: CredlyToken,
+  description: string,
+  settings: Record<string, boolean>,
+) {
+  const org = credential.organizationId;
+  const assumption = A.delete;
+  let answer: string;
+  try {
+    await client.deleteToken(token, org, created.id);
+    answer = `DELETE answered ${wire.last('DELETE', /\/authorization_tokens\/[^/]+$/)?.status ?? '?'}`;
+  } catch (error) {
+    answer = `DELETE failed: ${why(error)}`;
+  }
+  const deleteStatus = wire.last('DELETE', /\/authorization_tokens\/[^/]+$/)?.status ?? null;
+  let stillListed: boolean | null = null;
+  try {
+    stillListed = (await client.listTokens(token, org)).some((t) => t.id === created.id);
+  } catch (error) {
+    answer += `; listing again failed: ${why(error)}`;
+  }
+  const facts = { deleteStatus, stillListed };
+  if (stillListed === false) {
+    settings.deleteSupported = true;
+    f.holds('delete-token', assumption, credential.deleteSupported, `${answer}; the token is no longer listed`, facts);
+    return;
+  }
+  // A refusal of the caller (not delete-enabled) says nothing about the route.
+  const refused = deleteStatus === 401 || deleteStatus === 403;
+  if (stillListed === true && !refused) settings.deleteSupported = false;
+  const verdict = refused ? 'the stored token may not delete, so whether DELETE exists is not known' : stillListed ? 'the token is still listed: DELETE does not revoke here, so use deleteSupported: false' : 'not confirmed';
+  f.fails('delete-token', assumption, credential.deleteSupported, `${answer}; ${verdict}`, facts);
+  f.leftovers.push({
+    what: 'authorization-token',
+    id: created.id,
+    description,
+    advice: `revoke authorization token ${created.id} by hand in Credly (Organization settings → Developers → Authorization tokens); it stays valid until it expires`,
+  });
+}

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import type { LearnlinkConfig } from '../config/index.ts';
+import { learnlinkTokenUrl } from '../config/index.ts';
+import { LEARNLINK_PROBE } from '../config/probe.ts';
+import { createProviderHttp } from '../providers/http.ts';
+import { createLearnlinkValidator } from '../providers/learnlink/learnlink.validator.ts';
+import type { LearnlinkSecret } from '../secrets/secret-values.ts';
+import { bogus, describeRefusal, probeHttp, refusalFacts, type ProbeOptions } from './credly-common.ts';
+import { findingsOf, why, type CredentialProbe } from './findings.ts';
+import { createWire } from './wire.ts';
+
+const grantSchema = z.object({ access_token: z.string().min(1), token_type: z.string(), expires_in: z.number().optional(), scope: z.string().optional() });
+type Placement = 'basic' | 'body';
+
+/**
+ * `rotator probe` for a Learn.link (Thrive) client secret: the rotator's own check as configured,
+ * then the grant with the credentials as HTTP Basic and in the body, how a wrong secret and a scope
+ * outside the audience are refused (the page documents 400; 403 is seen elsewhere), and the cheap
+ * users read. Tokens obtained are dropped.
+ */
+export async function probeLearnlink(credential: LearnlinkConfig, secret: LearnlinkSecret, options: ProbeOptions): Promise<CredentialProbe> {
+  const f = findingsOf(credential.id, credential.kind);
+  const settings: Record<string, string | boolean> = { credentialsIn: credential.credentialsIn, probe: credential.probe };
+  const tenantId = credential.tenantId ?? secret.tenantId;
+  if (!tenantId) {
+    f.fails('tenant', 'a tenant id is known (inventory or secret)', true, `no tenant id: set tenantId in the inventory or put "tenantId" into secret "${credential.secretId}"`);
+    return f.done(settings);
+  }
+  const wire = createWire();
+  const http = createProviderHttp({ provider: 'learnlink', ...probeHttp(wire, options) });
+  const url = learnlinkTokenUrl(credential.endpoints.tokenUrl, tenantId);
+
+  const check = `the rotator's own check passes as configured (grant${credential.probe ? ', read' : ''})`;
+  try {
+    f.holds('validation', check, true, (await createLearnlinkValidator(probeHttp(wire, options)).validate(credential, secret)).summary);
+  } catch (error) {
+    f.fails('validation', check, true, why(error));
+  }
+
+  const grant = (placement: Placement, scopes: string[], clientSecret = secret.clientSecret) => {
+    const form: Record<string, string> = { grant_type: 'client_credentials', ...(scopes.length ? { scope: scopes.join(' ') } : {}) };
+    const headers: Record<string, string> = {};
+    if (placement === 'basic') headers.authorization = `Basic ${Buffer.from(`${tenantId}:${clientSecret}`).toString('base64')}`;
+    else Object.assign(form, { client_id: tenantId, client_secret: clientSecret });
+    return http.request({ operation: 'token-grant', method: 'POST', url, headers, form, parse: grantSchema, idempotent: true, secrets: [secret.clientSecret] }).then((a) => a.body);
+  };
+
+  const statuses: Record<Placement, number | null> = { basic: null, body: null };
+  let token: z.infer<typeof grantSchema> | undefined;
+  for (const placement of ['basic', 'body'] as const) {
+    const got = await grant(placement, credential.scopes).catch(() => undefined);
+    statuses[placement] = wire.last('POST', /./)?.status ?? null;
+    if (placement === credential.credentialsIn) token = got;
+  }
+  const works = (['basic', 'body'] as const).filter((p) => statuses[p] === 200);
+  if (!works.includes(credential.credentialsIn) && works[0]) settings.credentialsIn = works[0];
+  const placementAssumption = `the token endpoint takes the tenant id and secret as ${credential.credentialsIn === 'basic' ? 'HTTP Basic' : 'body fields'} (credentialsIn: ${credential.credentialsIn})`;
+  const placementText = `HTTP Basic → ${statuses.basic ?? 'no answer'}, body fields → ${statuses.body ?? 'no answer'}`;
+  if (works.includes(credential.credentialsIn)) f.holds('credentials-in', placementAssumption, true, placementText, { ...statuses });
+  else f.fails('credentials-in', placementAssumption, true, `${placementText}${works[0] ? `: use credentialsIn: ${works[0]}` : ''}`, { ...statuses });
+  const placement = settings.credentialsIn as Placement;
+
+  await grant(placement, credential.scopes, bogus('credential-rotator-probe-')).catch(() => undefined);
+  const refused = refusalFacts(wire, 'POST', /./);
+  const clientAssumption = 'a wrong secret is refused with 401 (the rotator reports invalid-credential)';
+  if (refused.status === 401) f.holds('invalid-client', clientAssumption, true, describeRefusal(refused), refused);
+  else f.fails('invalid-client', clientAssumption, true, describeRefusal(refused), refused);
+
+  await grant(placement, ['api/credential-rotator-probe']).catch(() => undefined);
+  const scopeRefused = refusalFacts(wire, 'POST', /./);
+  const scopeAssumption = 'a scope the tenant may not have is refused with 400 (documented) or 403 (the rotator then names the missing scopes)';
+  if (scopeRefused.status === 400 || scopeRefused.status === 403) f.holds('scope-refusal', scopeAssumption, true, describeRefusal(scopeRefused), scopeRefused);
+  else f.fails('scope-refusal', scopeAssumption, true, describeRefusal(scopeRefused), scopeRefused);
+
+  const path = credential.probePath ?? LEARNLINK_PROBE;
+  const readAssumption = `the cheap read GET ${path} works with the granted token (probe: true)`;
+  if (credential.audience !== 'api') {
+    settings.probe = false;
+    f.fails('reads', readAssumption, false, 'a webhooks token is not for the REST API: nothing to read', { audience: credential.audience });
+  } else if (!token) {
+    f.unchecked('reads', readAssumption, credential.probe, 'not tried: no token');
+  } else {
+    const access = token.access_token;
+    const ok = await http
+      .request({ operation: 'probe-read', method: 'GET', url: `${credential.endpoints.apiBase}${path}`, headers: { authorization: `Bearer ${access}` }, parse: z.object({ results: z.array(z.unknown()) }), secrets: [access] })
+      .then(() => true, () => false);
+    const status = wire.last('GET', /./)?.status ?? null;
+    settings.probe = ok;
+    if (ok) f.holds('reads', readAssumption, credential.probe, `answered ${status}`, { status });
+    else f.fails('reads', readAssumption, credential.probe, `answered ${status ?? 'nothing'}: keep probe: false, or ask for api/read`, { status });
+  }
+  return f.done(settings);
+}

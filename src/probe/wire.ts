@@ -1,0 +1,96 @@
+/**
+ * What crossed the wire during a probe, kept without a single value: the probe runs the rotator's
+ * own provider clients (so it tests what the rotator does) with this fetch underneath, and reads
+ * statuses, field names, error codes and page metadata from it. Response bodies are read from a
+ * clone and reduced at once: the values (tokens, secrets, access tokens) are never kept.
+ */
+export interface WireRecord {
+  method: string;
+  /** Origin and path only: the query (page, per) is dropped. */
+  target: string;
+  status: number;
+  /** Top-level field names of a JSON body, sorted. */
+  keys: string[];
+  /** OAuth's `error` when it is a code (`invalid_client`), else undefined. */
+  errorCode: string | undefined;
+  /** Of a Credly listing page: where `next_page_url` points and what `metadata` says. */
+  page?: PageRecord;
+}
+
+export interface PageRecord {
+  /** `none` (null or missing), `same` (the request's origin, relative links included), `other`. */
+  link: 'none' | 'same' | 'other';
+  /** The other origin, only when `link` is `other`. */
+  linkOrigin?: string;
+  currentPage?: number;
+  totalPages?: number;
+  totalCount?: number;
+  per?: number;
+  count: number;
+}
+
+export interface Wire {
+  fetch: typeof fetch;
+  records: WireRecord[];
+  /** The last record of `method` whose path ends with `pathEnd` (a RegExp tests the path). */
+  last(method: string, path: RegExp): WireRecord | undefined;
+}
+
+const CODE = /^[a-z_]{1,64}$/;
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+function pageOf(body: Record<string, unknown>, requestUrl: URL): PageRecord | undefined {
+  const meta = body.metadata;
+  if (!Array.isArray(body.data) || typeof meta !== 'object' || meta === null) return undefined;
+  const m = meta as Record<string, unknown>;
+  const record: PageRecord = { link: 'none', count: body.data.length };
+  const next = m.next_page_url;
+  if (typeof next === 'string' && next !== '') {
+    let origin: string | undefined;
+    try {
+      origin = new URL(next, requestUrl).origin;
+    } catch {
+      origin = 'unparsable';
+    }
+    record.link = origin === requestUrl.origin ? 'same' : 'other';
+    if (record.link === 'other') record.linkOrigin = origin;
+  }
+  for (const [key, field] of [['currentPage', 'current_page'], ['totalPages', 'total_pages'], ['totalCount', 'total_count'], ['per', 'per']] as const) {
+    const value = num(m[field]);
+    if (value !== undefined) record[key] = value;
+  }
+  return record;
+}
+
+async function reduce(response: Response, url: URL, method: string): Promise<WireRecord> {
+  const record: WireRecord = { method, target: `${url.origin}${url.pathname}`, status: response.status, keys: [], errorCode: undefined };
+  if (!/[/+]json\b/i.test(response.headers.get('content-type') ?? '')) return record;
+  try {
+    const body: unknown = await response.clone().json();
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return record;
+    const fields = body as Record<string, unknown>;
+    record.keys = Object.keys(fields).sort();
+    if (typeof fields.error === 'string' && CODE.test(fields.error)) record.errorCode = fields.error;
+    const page = pageOf(fields, url);
+    if (page) record.page = page;
+  } catch {
+    // Not JSON after all: the client says so in its own error.
+  }
+  return record;
+}
+
+export function createWire(base: typeof fetch = fetch): Wire {
+  const records: WireRecord[] = [];
+  const wrapped: typeof fetch = async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+    const response = await base(input, init);
+    records.push(await reduce(response, url, method.toUpperCase()));
+    return response;
+  };
+  return {
+    fetch: wrapped,
+    records,
+    last: (method, path) => records.findLast((r) => r.method === method && path.test(new URL(r.target).pathname)),
+  };
+}

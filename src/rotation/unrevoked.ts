@@ -1,0 +1,58 @@
+import type { Logger } from '../log/logger.ts';
+import type { RevokeResult, RotationProvider } from './rotation-provider.ts';
+import type { CredentialStatus, RotationStateStore } from './rotation-state.ts';
+
+/**
+ * Replaced credentials the provider still lists after their revoke (or that it offers no revoke
+ * for): they stay valid until a person revokes them by hand. Their provider ids (never values) are
+ * kept in the credential's status (`unrevoked`, comma-separated) until a listing no longer shows
+ * them; the job outcome carries them, and the worker raises one warning alert per credential
+ * until they are gone (queue/worker.ts).
+ */
+
+export function unrevokedRefs(status: Pick<CredentialStatus, 'unrevoked'>): string[] {
+  return (status.unrevoked ?? '').split(',').filter(Boolean);
+}
+
+/** The status line of a revoke that did not happen: what to revoke by hand, and until when it works. */
+export function describeNotRevoked(ref: string, result: Extract<RevokeResult, { state: 'not-revoked' }>): string {
+  const until = result.expiresAt ? `; it stays valid until ${result.expiresAt.toISOString()}` : '';
+  return `NOT revoked: ${result.reason}; revoke ${ref} by hand at the provider${until}`;
+}
+
+/** Adds `ref` to the credential's unrevoked list; returns the list. */
+export async function noteUnrevoked(state: Pick<RotationStateStore, 'readStatus' | 'updateStatus'>, credentialId: string, ref: string): Promise<string[]> {
+  const refs = unrevokedRefs(await state.readStatus(credentialId));
+  if (!refs.includes(ref)) refs.push(ref);
+  await state.updateStatus(credentialId, { unrevoked: refs.join(',') });
+  return refs;
+}
+
+/**
+ * Lists again what the status says is left to revoke by hand, and forgets what the provider no
+ * longer lists (revoked by hand, or expired). Returns what is left. Best effort: when the listing
+ * fails, the list stays as it was.
+ */
+export async function recheckUnrevoked<C, S>(
+  state: Pick<RotationStateStore, 'updateStatus'>,
+  provider: RotationProvider<C, S>,
+  credential: C & { id: string },
+  acting: S,
+  status: Pick<CredentialStatus, 'unrevoked'>,
+  now: Date,
+  log: Logger,
+): Promise<string[]> {
+  const refs = unrevokedRefs(status);
+  if (!refs.length || !provider.stillListed) return refs;
+  try {
+    const left = await provider.stillListed(credential, acting, refs, now);
+    if (left.length !== refs.length) {
+      await state.updateStatus(credential.id, { unrevoked: left.join(',') });
+      log.info({ gone: refs.filter((r) => !left.includes(r)), left }, 'rotation: credentials left to revoke by hand are gone');
+    }
+    return left;
+  } catch (error) {
+    log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: could not list what is left to revoke by hand; the next run tries again');
+    return refs;
+  }
+}

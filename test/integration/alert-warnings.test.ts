@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAlerter } from '../../src/alerts/alerter.ts';
+import { createPagerDutySink, createSlackSink, createWebhookSink } from '../../src/alerts/sinks.ts';
+import { startAlertReceiver } from '../support/alert-receiver.ts';
+import { captureLogger } from '../support/capture-logger.ts';
+
+/** The warning for replaced credentials still valid at the provider: one per credential until resolved, on every sink. */
+
+let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
+let redis: Redis;
+beforeAll(async () => {
+  receiver = await startAlertReceiver();
+  redis = new Redis(process.env.REDIS_URL!);
+});
+afterAll(async () => {
+  await receiver.close();
+  redis.disconnect();
+});
+
+describe('unrevoked warnings', () => {
+  it('sends one warning per credential however often it is raised, by any replica, and one resolve', async () => {
+    const credentialId = `credly-${randomUUID().slice(0, 8)}`;
+    const sinks = [
+      createSlackSink('slack', `${receiver.url}/slack`),
+      createPagerDutySink('pager', 'pd-key', 'critical', { url: `${receiver.url}/pagerduty` }),
+      createWebhookSink('hook', `${receiver.url}/webhook`, 'signing-secret'),
+    ];
+    const prefix = `{warn-${randomUUID().slice(0, 8)}}`;
+    const replicas = [0, 1].map(() => createAlerter({ sinks, redis, prefix, logger: captureLogger().logger, backoffMs: 1 }));
+    const mine = (path: string) => receiver.on(path).filter((r) => r.body.includes(credentialId));
+    const alert = { credentialId, kind: 'credly-authorization-token' };
+
+    await Promise.all([
+      replicas[0]!.unrevoked({ ...alert, jobId: 'j1', refs: ['token-id-1'] }),
+      replicas[1]!.unrevoked({ ...alert, jobId: 'j2', refs: ['token-id-1'] }),
+    ]);
+    await replicas[0]!.unrevoked({ ...alert, jobId: 'j3', refs: ['token-id-1', 'token-id-2'] });
+    expect(mine('/webhook')).toHaveLength(1);
+    expect(mine('/webhook')[0]!.json).toMatchObject({ type: 'warning', topic: 'unrevoked', credentialId, critical: false });
+    expect(String(mine('/webhook')[0]!.json.message)).toContain('token-id-1');
+    expect(mine('/pagerduty')[0]!.json).toMatchObject({
+      event_action: 'trigger',
+      dedup_key: `credential-rotator/${credentialId}/unrevoked`,
+      payload: { severity: 'warning' },
+    });
+    expect(String(mine('/slack')[0]!.json.text)).toContain(`WARNING: credential ${credentialId} (credly-authorization-token): a replaced credential is NOT revoked`);
+
+    await Promise.all([replicas[0]!.nothingUnrevoked({ ...alert, jobId: 'j4' }), replicas[1]!.nothingUnrevoked({ ...alert, jobId: 'j5' })]);
+    await replicas[0]!.nothingUnrevoked({ ...alert, jobId: 'j6' });
+    expect(mine('/webhook').map((r) => r.json.type)).toEqual(['warning', 'resolved']);
+    expect(mine('/pagerduty')[1]!.json).toEqual({ routing_key: 'pd-key', event_action: 'resolve', dedup_key: `credential-rotator/${credentialId}/unrevoked` });
+    expect(String(mine('/slack')[1]!.json.text)).toContain(`RESOLVED: credential ${credentialId} (credly-authorization-token) has nothing left to revoke by hand`);
+
+    // Raised again after the resolve: a new warning.
+    await replicas[1]!.unrevoked({ ...alert, jobId: 'j7', refs: ['token-id-3'] });
+    expect(mine('/webhook').map((r) => r.json.type)).toEqual(['warning', 'resolved', 'warning']);
+  });
+});

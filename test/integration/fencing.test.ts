@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createProviderHttp } from '../../src/providers/http.ts';
+import { createCredentialLock, lockKey } from '../../src/rotation/credential-lock.ts';
+import { LeaseLostError } from '../../src/rotation/errors.ts';
+import { runFenced } from '../../src/rotation/fence.ts';
+import { createRotationStateStore, rotationKey, type RotationRecord } from '../../src/rotation/rotation-state.ts';
+import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
+import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { startScenario, type Scenario } from '../support/rotation-harness.ts';
+import { startSmProxy, type SmProxy } from '../support/sm-proxy.ts';
+import { startTcpPauseProxy } from '../support/tcp-pause-proxy.ts';
+
+const redis = new Redis(process.env.REDIS_URL!);
+let fake: CredlyFake;
+let sm: SmProxy;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  fake = await startCredlyFake();
+  sm = await startSmProxy(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER!);
+});
+afterEach(async () => {
+  fake.faults.clear();
+  sm.clear();
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+afterAll(async () => {
+  await fake.close();
+  await sm.close();
+  redis.disconnect();
+});
+
+const newPrefix = () => `{fence-${randomUUID().slice(0, 8)}}`;
+
+function record(credentialId: string, step: RotationRecord['step']): RotationRecord {
+  return { credentialId, rotationId: randomUUID(), jobId: `job-${step}`, step, startedAt: new Date().toISOString(), previousRef: 'old-token-id', forced: false };
+}
+
+describe('fencing: a lock holder that cannot prove its lease stops (real Redis)', () => {
+  it('a holder whose Redis stops answering aborts itself at half the lease, before the lock can lapse', async () => {
+    const proxy = await startTcpPauseProxy(Number(new URL(process.env.REDIS_URL!).port));
+    const viaProxy = new Redis({ host: '127.0.0.1', port: proxy.port, maxRetriesPerRequest: null });
+    cleanups.push(async () => {
+      viaProxy.disconnect();
+      await proxy.close();
+    });
+    const prefix = newPrefix();
+    const ttlMs = 2_000;
+    const before = Date.now();
+    const held = (await createCredentialLock(viaProxy, { prefix, ttlMs }).acquire('credly-main'))!;
+    let abortedAt = 0;
+    held.signal.addEventListener('abort', () => (abortedAt = Date.now()));
+    // Renewals now hang: the connection stays open, nothing comes back.
+    proxy.pause();
+    await expect.poll(() => held.signal.aborted, { timeout: 5_000 }).toBe(true);
+    // The lock set at `before` or later stands until before + ttl: the holder stopped inside it.
+    expect(abortedAt - before).toBeLessThan(ttlMs);
+    expect(abortedAt - before).toBeGreaterThanOrEqual(ttlMs / 2);
+    expect(held.signal.reason).toBeInstanceOf(LeaseLostError);
+    expect(() => held.assertHeld()).toThrow(/lock lease not proven \(no renewal accepted/);
+    proxy.resume();
+  });
+
+  it('after an event-loop stall longer than half the lease, the very next check refuses, before any timer has run', async () => {
+    const held = (await createCredentialLock(redis, { prefix: newPrefix(), ttlMs: 1_000 }).acquire('credly-main'))!;
+    cleanups.push(() => held.release());
+    expect(() => held.assertHeld()).not.toThrow();
+    const stallUntil = Date.now() + 700;
+    while (Date.now() < stallUntil) {
+      // A synchronous stall: no renewal, no watchdog, no I/O can run.
+    }
+    expect(() => held.assertHeld()).toThrow(LeaseLostError);
+    expect(held.signal.aborted).toBe(true);
+  });
+
+  it('a stale holder cannot write, end or annotate a rotation a newer holder recorded', async () => {
+    const prefix = newPrefix();
+    const lock = createCredentialLock(redis, { prefix, ttlMs: 10_000 });
+    const state = createRotationStateStore(redis, prefix);
+    const a = (await lock.acquire('credly-main'))!;
+    const recordA = record('credly-main', 'create');
+    await state.save(recordA, a.token);
+    expect(await state.get('credly-main')).toEqual(recordA);
+
+    // A's lock lapsed (a long pause) and B took it and recorded its own rotation.
+    await redis.del(lockKey(prefix, 'credly-main'));
+    const b = (await lock.acquire('credly-main'))!;
+    cleanups.push(async () => {
+      await b.release();
+      await a.release();
+    });
+    await state.clear('credly-main', recordA.rotationId, b.token);
+    const recordB = record('credly-main', 'test');
+    await state.save(recordB, b.token);
+
+    await expect(state.save({ ...recordA, step: 'finish' }, a.token)).rejects.toThrow(LeaseLostError);
+    await expect(state.clear('credly-main', recordB.rotationId, a.token)).rejects.toThrow(LeaseLostError);
+    await expect(state.updateStatus('credly-main', { lastResult: 'rotated', lastRotationId: recordA.rotationId }, a.token)).rejects.toThrow(LeaseLostError);
+    expect(await state.get('credly-main')).toEqual(recordB);
+    expect(await state.readStatus('credly-main')).toEqual({});
+    // The holder's own writes go through, fields set and cleared in one script.
+    await state.updateStatus('credly-main', { lastResult: 'rotated', lastSummary: 'x' }, b.token);
+    await state.updateStatus('credly-main', { lastSummary: '' }, b.token);
+    // A good result stamps the last success too (no check time given: now).
+    expect(await state.readStatus('credly-main')).toEqual({ lastResult: 'rotated', lastSuccessAt: expect.any(String) });
+    expect(await redis.hget(rotationKey(prefix, 'credly-main'), 'step')).toBe('test');
+  });
+
+  it('a provider request in flight is aborted at the socket when the lease is lost, and none is sent after', async () => {
+    const prefix = newPrefix();
+    const held = (await createCredentialLock(redis, { prefix, ttlMs: 10_000 }).acquire('credly-main'))!;
+    cleanups.push(() => held.release());
+    const org = fake.state.addOrganization('Fenced');
+    fake.faults.add({ match: { method: 'GET', path: `/organizations/${org}` }, fault: { kind: 'latency', ms: 8_000 } });
+    const http = createProviderHttp({ provider: 'credly', requestTimeoutMs: 20_000, backoffMs: 10 });
+    const get = () => runFenced(held, () => http.request({ operation: 'get-organization', method: 'GET', url: `${fake.apiBase}/organizations/${org}` }));
+    const started = Date.now();
+    const call = get();
+    // Another holder has the lock now; the next renewal (every quarter TTL) finds out.
+    await redis.set(lockKey(prefix, 'credly-main'), 'second-holder', 'PX', 20_000);
+    await expect(call).rejects.toThrow(LeaseLostError);
+    expect(Date.now() - started).toBeLessThan(8_000);
+    const sent = fake.requests.length;
+    await expect(get()).rejects.toThrow(LeaseLostError);
+    expect(fake.requests.length).toBe(sent);
+  });
+
+  it('a wait for Retry-After between attempts is cut short when the lease is lost', async () => {
+    const prefix = newPrefix();
+    const held = (await createCredentialLock(redis, { prefix, ttlMs: 10_000 }).acquire('credly-main'))!;
+    cleanups.push(() => held.release());
+    const org = fake.state.addOrganization('Fenced wait');
+    fake.faults.add({ match: { method: 'GET', path: `/organizations/${org}` }, fault: { kind: 'status', status: 503, retryAfter: 30 } });
+    const http = createProviderHttp({ provider: 'credly', requestTimeoutMs: 5_000 });
+    const started = Date.now();
+    const call = runFenced(held, () => http.request({ operation: 'get-organization', method: 'GET', url: `${fake.apiBase}/organizations/${org}` }));
+    await expect.poll(() => fake.requests.filter((r) => r.path.endsWith(org)).length, { timeout: 5_000 }).toBe(1);
+    await redis.set(lockKey(prefix, 'credly-main'), 'second-holder', 'PX', 20_000);
+    await expect(call).rejects.toThrow(LeaseLostError);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(fake.requests.filter((r) => r.path.endsWith(org))).toHaveLength(1);
+  });
+
+  it('a Secrets Manager write in flight is aborted through the SDK\'s abortSignal when the lease is lost', async () => {
+    const prefix = newPrefix();
+    const held = (await createCredentialLock(redis, { prefix, ttlMs: 10_000 }).acquire('credly-main'))!;
+    cleanups.push(() => held.release());
+    const store = createSecretStore(createSecretsManagerClient({ endpoint: sm.url, maxAttempts: 1, requestTimeoutMs: 20_000 }));
+    const secretId = `test/fence/${randomUUID().slice(0, 8)}`;
+    await store.putCurrent(secretId, JSON.stringify({ token: 'current-value-1' }));
+    sm.add({ operation: 'PutSecretValue', fault: { kind: 'hang' } });
+    const rotationId = randomUUID();
+    const started = Date.now();
+    const put = runFenced(held, () => store.putPending(secretId, rotationId, JSON.stringify({ token: 'new-value-1' })));
+    await sm.waitFor('PutSecretValue', 10_000).catch(() => undefined);
+    await redis.set(lockKey(prefix, 'credly-main'), 'second-holder', 'PX', 20_000);
+    await expect(put).rejects.toThrow(LeaseLostError);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    sm.clear();
+    expect((await store.listVersions(secretId)).flatMap((v) => v.stages)).not.toContain('AWSPENDING');
+    const calls = sm.seen.length;
+    await expect(runFenced(held, () => store.readCurrent(secretId))).rejects.toThrow(LeaseLostError);
+    expect(sm.seen.length).toBe(calls);
+  });
+});
+
+describe('fencing inside a rotation (real Redis, moto, the Credly fake over HTTP)', () => {
+  it('a holder that loses its lock while creating makes no further write; the rotation is finished once by the next holder', async () => {
+    const s: Scenario = await startScenario(fake, sm, { requestTimeoutMs: 20_000 });
+    cleanups.push(() => s.close());
+    // The create is slow: the lock changes hands while it is in flight.
+    fake.faults.add({ match: { method: 'POST', path: /authorization_tokens$/ }, fault: { kind: 'latency', ms: 8_000 } });
+    const smCallsBefore = sm.seen.length;
+    const running = s.run();
+    await expect.poll(() => redis.hget(rotationKey(s.prefix, s.credentialId), 'step'), { timeout: 10_000 }).toBe('create');
+    const recorded = await redis.hgetall(rotationKey(s.prefix, s.credentialId));
+    const takenAt = Date.now();
+    await redis.set(lockKey(s.prefix, s.credentialId), 'second-holder', 'PX', 12_000);
+    await expect.poll(() => s.logs.some((l) => l.includes('LeaseLostError')), { timeout: 10_000 }).toBe(true);
+    // It stopped while the create was still held at the fake: the request was aborted, not awaited.
+    expect(Date.now() - takenAt).toBeLessThan(8_000);
+    // No write after the loss: nothing stored, nothing promoted, the record as it was.
+    const smWrites = sm.seen.slice(smCallsBefore).filter((op) => /Put|Update|Create/.test(op));
+    expect(smWrites).toEqual([]);
+    expect(await redis.hgetall(rotationKey(s.prefix, s.credentialId))).toEqual(recorded);
+    // The other holder goes away; the job, retried, resumes the same rotation and adopts the token
+    // the aborted create made at the provider instead of making another.
+    const result = await running;
+    expect(result.state).toBe('completed');
+    const current = await s.current();
+    expect(fake.state.isTokenValid(current.token)).toBe(true);
+    expect(s.rotatorTokens().filter((t) => fake.state.isTokenLive(t)).map((t) => t.id)).toEqual([current.tokenId]);
+    expect(s.rotatorTokens().map((t) => t.description)).toEqual([expect.stringContaining(recorded.rotationId!)]);
+  }, 60_000);
+});

@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseInventory } from '../../src/config/index.ts';
+import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { processTracker } from '../support/processes.ts';
+import { credlyTokenInventory, expectNoSecrets, runId, store } from '../support/probe-harness.ts';
+import { spawnRotator } from '../support/worker-process.ts';
+
+/** `rotator probe` as its own process: exit codes, text and --json, read-only without --allow-writes, no value in the output. */
+
+const dir = mkdtempSync(join(tmpdir(), 'rotator-probe-'));
+const processes = processTracker();
+let fake: CredlyFake;
+
+beforeAll(async () => {
+  fake = await startCredlyFake({ deleteSupported: false, pageLinks: 'web' });
+});
+afterEach(() => processes.stopAll());
+afterAll(async () => {
+  await fake.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function setup(extra = '') {
+  const run = runId();
+  const org = fake.state.addOrganization(`Org ${run}`);
+  fake.state.addToken(org, { description: 'another integration' });
+  const stored = fake.state.addToken(org, { description: 'made by hand' });
+  const secretId = `test/probe-cli/${run}`;
+  await store.putCurrent(secretId, JSON.stringify({ token: stored.token, tokenId: stored.id }));
+  const id = `credly-${run}`;
+  const config = join(dir, `${run}.yaml`);
+  const inventory = credlyTokenInventory({ id, secretId, org, apiBase: fake.apiBase, extra });
+  writeFileSync(config, inventory);
+  const run$ = async (args: string[]) => {
+    const p = processes.track(spawnRotator(['probe', ...args], { ROTATOR_CONFIG: config }));
+    const { code } = await p.exited;
+    return { code, output: p.output() };
+  };
+  return { id, org, secretId, inventory, run: run$, secrets: () => fake.state.tokens().map((t) => t.token) };
+}
+
+describe('rotator probe (process)', () => {
+  it('read-only: exit 1 with the writes unchecked; only GETs reach Credly, nothing is written to Secrets Manager, no value is printed', async () => {
+    const t = await setup();
+    const before = fake.requests.length;
+    const { code, output } = await t.run([t.id]);
+    expect(code, output).toBe(1);
+    expect(output).toMatch(/holds\s+listing\s+2 token\(s\) listed/);
+    expect(output).toMatch(/unchecked\s+delete-token\s+not tried: needs --allow-writes/);
+    expect(output).toContain('another origin');
+    expect(output).toContain('inventory settings to use:\n    deleteSupported: true\n    testWithOrganizationEndpoint: false');
+    expect(output).toContain('run again with --allow-writes');
+    expect(fake.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
+    expect(fake.webApiRequests()).toEqual([]);
+    expect((await store.listVersions(t.secretId)).length).toBe(1);
+    expectNoSecrets(t.secrets(), output);
+  });
+
+  it('--allow-writes --json on a Credly without DELETE: exit 1, deleteSupported: false, the throwaway token named; the settings it prints are a valid inventory that then probes clean', async () => {
+    const t = await setup();
+    const { code, output } = await t.run([t.id, '--allow-writes', '--json']);
+    expect(code, output).toBe(1);
+    const report = JSON.parse(output) as { ok: boolean; allowWrites: boolean; credentials: Array<{ id: string; settings: Record<string, unknown>; leftovers: Array<{ id: string }> }> };
+    expect(report).toMatchObject({ ok: false, allowWrites: true });
+    const [probe] = report.credentials;
+    expect(probe!.settings).toEqual({ deleteSupported: false, testWithOrganizationEndpoint: false });
+    expect(probe!.leftovers).toHaveLength(1);
+    expectNoSecrets(t.secrets(), output);
+
+    // The operator applies the settings: the inventory takes them, and the same probe now passes.
+    const settings = Object.entries(probe!.settings).map(([k, v]) => `    ${k}: ${String(v)}\n`).join('');
+    expect(() => parseInventory(`${t.inventory}${settings}`)).not.toThrow();
+    writeFileSync(join(dir, 'applied.yaml'), `${t.inventory}${settings}`);
+    const again = processes.track(spawnRotator(['probe', t.id, '--allow-writes'], { ROTATOR_CONFIG: join(dir, 'applied.yaml') }));
+    expect((await again.exited).code, again.output()).toBe(0);
+    expect(again.output()).toContain('probe: every assumption the inventory relies on holds');
+    expectNoSecrets(t.secrets(), again.output());
+  });
+
+  it('bad usage exits 2: no credential id, or an unknown one', async () => {
+    const t = await setup();
+    expect((await t.run([])).code).toBe(2);
+    const unknown = await t.run(['no-such-credential']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.output).toContain('unknown credential id(s): no-such-credential');
+  });
+});

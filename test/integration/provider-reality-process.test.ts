@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { JobOutcome } from '../../jobs/index.ts';
+import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
+import { parseSecretValue } from '../../src/secrets/secret-values.ts';
+import { startCredlyFake, type CredlyFake, type CredlyFakeOptions } from '../fakes/credly.fake.ts';
+import { startAlertReceiver } from '../support/alert-receiver.ts';
+import { processTracker } from '../support/processes.ts';
+import { spawnRotator } from '../support/worker-process.ts';
+
+/**
+ * The three cases of a Credly that behaves as its vendor pages allow, each against a worker in its
+ * own process and the matching variant of the fake: no GET /organizations/{id}, page links on the
+ * web host, no DELETE of tokens.
+ */
+
+const DAY = 86_400_000;
+const HOOK_SECRET = `hook-signing-${randomUUID()}`;
+const dir = mkdtempSync(join(tmpdir(), 'rotator-reality-'));
+const store = createSecretStore(createSecretsManagerClient());
+const processes = processTracker();
+const fakes: CredlyFake[] = [];
+let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
+
+beforeAll(async () => {
+  receiver = await startAlertReceiver();
+});
+afterEach(async () => {
+  await processes.stopAll();
+  await Promise.all(fakes.splice(0).map((f) => f.close()));
+});
+afterAll(async () => {
+  await receiver.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function setup(options: CredlyFakeOptions, tokensBefore = 0) {
+  const fake = await startCredlyFake(options);
+  fakes.push(fake);
+  const run = randomUUID().slice(0, 8);
+  const id = `credly-${run}`;
+  const secretId = `test/reality/${run}`;
+  const org = fake.state.addOrganization(`Org ${run}`);
+  for (let i = 0; i < tokensBefore; i += 1) fake.state.addToken(org, { description: `other integration ${i}` });
+  const original = fake.state.addToken(org, { description: 'made by hand', createdAt: new Date(Date.now() - 170 * DAY) });
+  await store.putCurrent(secretId, JSON.stringify({ token: original.token, tokenId: original.id }));
+  const configPath = join(dir, `${run}.yaml`);
+  writeFileSync(
+    configPath,
+    `version: 1
+credentials:
+  - id: ${id}
+    kind: credly-authorization-token
+    secretId: ${secretId}
+    organizationId: ${org}
+    environment: production
+    endpoints: { apiBase: "${fake.apiBase}" }
+alerts:
+  - id: hook
+    kind: webhook
+    url: ${receiver.url}/webhook
+    signingSecret: { env: TEST_HOOK_SECRET }
+`,
+  );
+  const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: `{reality-${run}}`, ROTATOR_LOCK_DURATION: '5s', TEST_HOOK_SECRET: HOOK_SECRET };
+  const spawn = (args: string[]) => processes.track(spawnRotator(args, env));
+  const worker = spawn(['worker']);
+  const { port } = (await worker.waitForLog('ops: listening')) as { port: number };
+  await worker.waitForLog('worker: started');
+  const trigger = async (force = false) => {
+    const p = spawn(['trigger', id, '--wait', '--json', ...(force ? ['--force'] : [])]);
+    expect((await p.exited).code, p.output()).toBe(0);
+    return (JSON.parse(p.output()) as { outcome: JobOutcome }).outcome;
+  };
+  const current = async () => parseSecretValue('credly-authorization-token', (await store.readCurrent(secretId)).secretString);
+  const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const secrets = () => fake.state.tokens(org).map((t) => t.token);
+  return { fake, id, org, original, spawn, worker, trigger, current, metrics, secrets };
+}
+
+describe('a Credly as its vendor pages allow, against a worker process', () => {
+  it('without GET /organizations/{id}: the rotation finishes with documented calls only', async () => {
+    const t = await setup({ organizationEndpoint: false });
+    const outcome = await t.trigger();
+    expect(outcome).toMatchObject({ status: 'success', action: 'rotated', previousState: 'revoked', unrevoked: '' });
+    const now = await t.current();
+    expect(t.fake.state.isTokenValid(now.token)).toBe(true);
+    expect(t.fake.state.isTokenValid(t.original.token)).toBe(false);
+    // The new token proved itself by listing the tokens (the documented call), and nothing asked the organization.
+    expect(t.fake.requests.some((r) => r.path === `/v1/organizations/${t.org}`)).toBe(false);
+    const newTokenCalls = t.fake.requests.filter((r) => r.headers.authorization === `Basic ${Buffer.from(`${now.token}:`).toString('base64')}`);
+    expect(newTokenCalls.map((r) => `${r.method} ${r.path}`)).toContain(`GET /v1/organizations/${t.org}/authorization_tokens`);
+  });
+
+  it('with page links on the web host: the pages are read on the API host and nothing reaches the web host', async () => {
+    const t = await setup({ pageLinks: 'web', maxPer: 2 }, 5);
+    const outcome = await t.trigger();
+    expect(outcome).toMatchObject({ status: 'success', action: 'rotated', previousState: 'revoked' });
+    expect(t.fake.state.isTokenValid((await t.current()).token)).toBe(true);
+    expect(t.fake.webApiRequests()).toEqual([]);
+    const pages = t.fake.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/authorization_tokens'));
+    expect(pages.every((r) => r.server === 'api')).toBe(true);
+    expect(new Set(pages.map((r) => r.query.page ?? '1'))).toEqual(new Set(['1', '2', '3', '4']));
+  });
+
+  it('without DELETE of tokens: the unverified revoke is reported by the outcome, status, metrics and one warning until resolved', async () => {
+    const t = await setup({ deleteSupported: false });
+    const hooks = () => receiver.on('/webhook').filter((r) => r.json.credentialId === t.id);
+    const outcome = await t.trigger();
+    expect(outcome).toMatchObject({ status: 'success', action: 'rotated', unrevoked: t.original.id });
+    expect(outcome.previousState).toBe(
+      `NOT revoked: still listed after DELETE answered 404; revoke ${t.original.id} by hand at the provider; it stays valid until ${t.original.expiresAt.toISOString()}`,
+    );
+    expect(t.fake.state.isTokenValid(t.original.token)).toBe(true);
+
+    const status = t.spawn(['status', t.id, '--json']);
+    expect((await status.exited).code).toBe(0);
+    expect((JSON.parse(status.output()) as { credentials: Array<Record<string, unknown>> }).credentials[0]).toMatchObject({ state: 'ok', unrevoked: [t.original.id] });
+    const table = t.spawn(['status', t.id]);
+    expect((await table.exited).code).toBe(0);
+    expect(table.output()).toContain(`${t.id}: NOT revoked, still valid at the provider: ${t.original.id} — revoke by hand`);
+    expect(await t.metrics()).toContain(`rotator_credential_unrevoked{credential="${t.id}",kind="credly-authorization-token"} 1`);
+
+    await expect.poll(() => hooks().length, { timeout: 10_000 }).toBe(1);
+    expect(hooks()[0]!.json).toMatchObject({ type: 'warning', topic: 'unrevoked', credentialId: t.id, critical: false });
+    expect(String(hooks()[0]!.json.message)).toContain(t.original.id);
+    // The next check lists again: still there, still the one warning.
+    expect(await t.trigger()).toMatchObject({ action: 'not-due', unrevoked: t.original.id });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(hooks()).toHaveLength(1);
+
+    // Revoked by hand: the next check finds it gone and resolves the warning, once.
+    t.fake.state.killToken(t.original.id);
+    expect(await t.trigger()).toMatchObject({ action: 'not-due', unrevoked: '' });
+    await expect.poll(() => hooks().map((r) => r.json.type), { timeout: 10_000 }).toEqual(['warning', 'resolved']);
+    expect(hooks()[1]!.json).toMatchObject({ topic: 'unrevoked' });
+    expect(await t.metrics()).toContain(`rotator_credential_unrevoked{credential="${t.id}",kind="credly-authorization-token"} 0`);
+    expect(await t.trigger()).toMatchObject({ action: 'not-due', unrevoked: '' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(hooks()).toHaveLength(2);
+
+    for (const value of t.secrets()) {
+      expect(receiver.received.some((r) => r.body.includes(value))).toBe(false);
+      expect(t.worker.output().includes(value)).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { renderStatusPage } from '../../src/http/status-page.ts';
+import type { CredentialView } from '../../src/status/collect.ts';
+
+const row = (unrevoked: string[]): CredentialView => ({
+  id: 'credly-main',
+  kind: 'credly-authorization-token',
+  state: 'ok',
+  lastResult: 'not-due',
+  lastSummary: null, errorClass: null,
+  lastCheckAt: '2026-11-23T03:00:01.000Z',
+  lastSuccessAt: '2026-11-23T03:00:01.000Z',
+  expiresAt: '2027-05-21T03:00:00.000Z',
+  daysToExpiry: 179,
+  lastRotatedAt: null,
+  previousState: null,
+  unrevoked,
+  nextRunAt: '2026-11-24T03:00:00.000Z',
+});
+
+describe('status page: replaced credentials NOT revoked', () => {
+  it('names their ids on the credential, escaped, and says nothing when there are none', () => {
+    const page = (unrevoked: string[]) => renderStatusPage({ generatedAt: '2026-11-23T06:00:00.000Z', queue: {}, credentials: [row(unrevoked)] });
+    expect(page(['0d9f0000-0000-4000-8000-000000000001', '<b>'])).toContain('NOT revoked: 0d9f0000-0000-4000-8000-000000000001, &#60;b&#62; — revoke by hand');
+    expect(page([])).not.toContain('NOT revoked');
+  });
+});
