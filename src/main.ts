@@ -1,7 +1,7 @@
 import type { Queue, Worker } from 'bullmq';
 import type { RedisClient } from './queue/redis.ts';
 import type { JobDependencies } from '../jobs/index.ts';
-import type { Env, Inventory } from './config/index.ts';
+import type { CredlyOAuthAppConfig, CredlyTokenConfig, Env, Inventory } from './config/index.ts';
 import { RotatorError } from './errors/rotator-error.ts';
 import type { Logger } from './log/logger.ts';
 import { createCredlyClient } from './providers/credly/credly-client.ts';
@@ -19,8 +19,10 @@ import { createQueue, enqueue, jobOptions } from './queue/producer.ts';
 import { interleaveByBudget } from './queue/fair-order.ts';
 import { startScheduler } from './queue/scheduler.ts';
 import { createMetrics } from './http/metrics.ts';
-import { startOpsServer } from './http/ops-server.ts';
+import { createBasicAuth } from './http/basic-auth.ts';
+import type { OpsServer } from './http/ops-server.ts';
 import { collectStatus } from './status/collect.ts';
+import { cachedStatus } from './status/public-view.ts';
 import { assertRedisUsable, createRedisConnection, describeRedis } from './queue/redis.ts';
 import { createRotatorWorker } from './queue/worker.ts';
 import { createCredentialLock } from './rotation/credential-lock.ts';
@@ -68,15 +70,21 @@ export function createRotators(options: RotatorOptions): RotatorRegistry {
   const tokens = perApiBase((apiBase) => createCredlyClient({ apiBase, ...http }));
   const applications = perApiBase((apiBase) => createCredlyOAuthClient({ apiBase, ...http }));
   const recheck = options.recheckDelayMs;
+  const managerOf = (credential: CredlyOAuthAppConfig): CredlyTokenConfig => {
+    // Validated at load: managedBy names a credly-authorization-token of the same organization and API.
+    const manager = options.inventory.credentials.find((c) => c.id === credential.managedBy);
+    if (manager?.kind !== 'credly-authorization-token') throw new RotatorError(`managedBy "${credential.managedBy}" is not a Credly token credential`, { permanent: true });
+    return manager;
+  };
   return {
     'credly-authorization-token': createCredlyTokenProvider(tokens, recheck === undefined ? {} : { relistDelayMs: recheck }),
     'credly-oauth-application': createCredlyOAuthAppProvider({
-      clientFor: applications,
+      // Management calls carry the managing token: they go to the managing credential's API, never
+      // to an address of the application's entry (the load refuses entries where the two differ).
+      clientFor: (credential) => applications(managerOf(credential)),
       ...(recheck === undefined ? {} : { confirmDelayMs: recheck }),
       async managerToken(credential) {
-        // Validated at load: managedBy names a credly-authorization-token of the same organization.
-        const manager = options.inventory.credentials.find((c) => c.id === credential.managedBy);
-        if (manager?.kind !== 'credly-authorization-token') throw new RotatorError(`managedBy "${credential.managedBy}" is not a Credly token credential`, { permanent: true });
+        const manager = managerOf(credential);
         const stored = await options.secrets.readCurrent(manager.secretId);
         return parseSecretValue('credly-authorization-token', stored.secretString, { secretId: manager.secretId }).token;
       },
@@ -148,12 +156,36 @@ export interface WorkerRuntime {
   stop(): Promise<boolean>;
 }
 
-/** Wiring: configuration → real dependencies → worker. The only place real clients are built. */
-export async function startWorker(options: { env: Env; inventory: Inventory; logger: Logger }): Promise<WorkerRuntime> {
-  const { env, inventory, logger } = options;
+/** Rejects as soon as `signal` aborts, whatever `promise` does (a start-up step waiting on an unreachable Redis). */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new StartAbortedError());
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** A signal came while the worker was starting: it was stopped before taking any job. */
+export class StartAbortedError extends RotatorError {
+  constructor() {
+    super('stopped by a signal before the worker started', { permanent: true });
+    this.name = 'StartAbortedError';
+  }
+}
+
+/**
+ * Wiring: configuration → real dependencies → worker. The only place real clients are built. The
+ * ops server was started before (health and signals work while Redis is being reached); it gets
+ * the rest of its routes once the worker runs. When `signal` aborts during start-up, whatever was
+ * made is closed and the promise rejects with StartAbortedError.
+ */
+export async function startWorker(options: { env: Env; inventory: Inventory; logger: Logger; ops: OpsServer; signal?: AbortSignal }): Promise<WorkerRuntime> {
+  const { env, inventory, logger, ops, signal } = options;
   const secrets = createSecretStore(createSecretsManagerClient());
   // Sink secrets are read before anything else: a sink that cannot alert is a start-up failure.
-  const sinks = await buildSinks(inventory.alerts, { secrets });
+  const sinks = await unlessAborted(buildSinks(inventory.alerts, { secrets }), signal);
   const connection: RedisClient = createRedisConnection(env.redis, 'worker');
   connection.on('error', (error: Error) => logger.warn({ err: { type: error.name, message: error.message } }, 'redis: connection error'));
   const queue = createQueue(connection, env.queuePrefix, jobOptions(env));
@@ -167,7 +199,8 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     credlyRateLimit: env.credlyRateLimit,
     requestTimeoutMs: env.requestTimeoutMs,
   });
-  const status = () => collectStatus({ credentials: inventory.credentials, state: deps.rotation.state, queue });
+  // One read of every credential per few seconds at most, however many requests and scrapes come.
+  const status = cachedStatus(() => collectStatus({ credentials: inventory.credentials, state: deps.rotation.state, queue }));
   const metrics = createMetrics(status);
   const alerting = {
     alerter: createAlerter({ sinks, redis: connection, prefix: env.queuePrefix, logger, onSinkFailure: (sink) => metrics.sinkFailed(sink) }),
@@ -184,29 +217,46 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     alerting,
     onJobFinished: (labels, seconds) => metrics.jobFinished(labels, seconds),
   });
-  await worker.waitUntilReady();
-  const ops = await startOpsServer({
-    port: env.httpPort,
+  let scheduler: Awaited<ReturnType<typeof startScheduler>>;
+  let ready = false;
+  try {
+    await unlessAborted(worker.waitUntilReady(), signal);
+    ready = true;
+    scheduler = await unlessAborted(
+      startScheduler({
+        // A schedule shared by many credentials fires them in this order: organizations interleaved.
+        credentials: interleaveByBudget(inventory.credentials),
+        redis: connection,
+        prefix: env.queuePrefix,
+        logger,
+        onMissed: (credentialId) => metrics.scheduleTickMissed(credentialId),
+        enqueuer: {
+          async enqueue(credentialId, jobId) {
+            await enqueue(queue, 'check-credential', { credentialId, trigger: 'schedule' }, { jobId });
+          },
+        },
+      }),
+      signal,
+    );
+  } catch (error) {
+    // Before Redis answered, nothing was taken: close at once, without waiting on a Redis that may
+    // not answer. Once the worker ran, a job it took may finish within the grace, as at a stop.
+    if (!ready) connection.disconnect();
+    const closed = Promise.allSettled([ready ? worker.close() : worker.close(true), queue.close()]);
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, ready ? env.shutdownGraceMs : 2_000).unref())]);
+    connection.disconnect();
+    throw error;
+  }
+  const auth = env.dashboard ? createBasicAuth(env.dashboard) : undefined;
+  ops.attach({
     // Ready only when the topology can take work: a cluster in state ok, the Sentinel group's master.
     redis: { ping: () => assertRedisUsable(connection, env.queuePrefix) },
     metrics,
     status,
-    logger,
+    publicMessages: env.statusPublicMessages,
+    ...(auth ? { auth } : {}),
     // Loaded only when on: bull-board and express cost memory every idle worker would carry.
-    ...(env.dashboard ? { dashboard: (await import('./http/dashboard.ts')).createDashboard({ queue, ...env.dashboard }) } : {}),
-  });
-  const scheduler = await startScheduler({
-    // A schedule shared by many credentials fires them in this order: organizations interleaved.
-    credentials: interleaveByBudget(inventory.credentials),
-    redis: connection,
-    prefix: env.queuePrefix,
-    logger,
-    onMissed: (credentialId) => metrics.scheduleTickMissed(credentialId),
-    enqueuer: {
-      async enqueue(credentialId, jobId) {
-        await enqueue(queue, 'check-credential', { credentialId, trigger: 'schedule' }, { jobId });
-      },
-    },
+    ...(auth ? { dashboard: (await import('./http/dashboard.ts')).createDashboard({ queue, auth }) } : {}),
   });
   const escalation = startEscalation({ credentials: inventory.credentials, state: deps.rotation.state, alerter: alerting.alerter, logger, escalateAfterMs: env.escalateAfterMs });
   logger.info(

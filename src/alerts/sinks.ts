@@ -30,9 +30,36 @@ async function postJson(sinkId: string, url: string, body: string, headers: Reco
   if (!response.ok) throw new Error(`alert sink "${sinkId}": answered ${response.status}`);
 }
 
+/** Longest message an alert carries: enough for the rotator's own messages, not for a page of provider text. */
+const MAX_MESSAGE = 1_000;
+
+/**
+ * Text that came (partly) from a provider, made plain: control and bidirectional-override
+ * characters removed (they can hide or reorder what a reader sees), whitespace collapsed, length capped.
+ */
+export function plainText(text: string, max = MAX_MESSAGE): string {
+  const out = text.replace(/[\p{Cc}\u200b-\u200f\u202a-\u202e\u2066-\u2069]+/gu, ' ').replace(/\s+/g, ' ').trim();
+  return out.length > max ? `${out.slice(0, max)}…` : out;
+}
+
+/**
+ * Text for Slack mrkdwn: escaped as Slack asks (`&`, `<`, `>`), so a provider's text cannot make a
+ * mention (`<!channel>`, `<@U…>`) or a link (`<https://…|text>`); bare URLs are defanged
+ * (`https[:]//…`) so Slack does not turn them into links, and `@here`-style words cannot notify.
+ */
+export function slackText(text: string): string {
+  return plainText(text)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/([a-z][a-z0-9+.-]*):\/\//gi, '$1[:]//')
+    .replace(/@(here|channel|everyone)\b/gi, '@\u200b$1');
+}
+
+/** The classified fields of an alert, and its message as plain text: nothing else goes to a webhook or PagerDuty. */
 function details(alert: Alert) {
-  const { type, topic, credentialId, kind, step, errorClass, message, attempts, jobId, occurredAt, daysToExpiry, critical } = alert;
-  return { type, topic, credentialId, kind, step, errorClass, message, attempts, jobId, occurredAt, daysToExpiry, critical };
+  const { type, topic, credentialId, kind, step, errorClass, attempts, jobId, occurredAt, daysToExpiry, critical } = alert;
+  return { type, topic, credentialId, kind, step, errorClass, message: plainText(alert.message), attempts, jobId, occurredAt, daysToExpiry, critical };
 }
 
 /** A Slack incoming webhook: one message per alert. */
@@ -41,8 +68,9 @@ export function createSlackSink(id: string, webhookUrl: string, credentials?: re
     id,
     credentials,
     send(alert) {
-      const lines = [`*${alertTitle(alert)}*`, alert.message, `job ${alert.jobId}${alert.attempts ? `, ${alert.attempts} attempt(s)` : ''}`];
-      return postJson(id, webhookUrl, JSON.stringify({ text: lines.join('\n') }), {}, options);
+      const lines = [`*${slackText(alertTitle(alert))}*`, slackText(alert.message), slackText(`job ${alert.jobId}${alert.attempts ? `, ${alert.attempts} attempt(s)` : ''}`)];
+      // No unfurling: nothing in an alert should fetch a preview of a page a provider named.
+      return postJson(id, webhookUrl, JSON.stringify({ text: lines.join('\n'), unfurl_links: false, unfurl_media: false }), {}, options);
     },
   };
 }
@@ -71,7 +99,7 @@ export function createPagerDutySink(
               event_action: 'trigger',
               dedup_key: dedupKey,
               payload: {
-                summary: `${alertTitle(alert)}: ${alert.message}`.slice(0, 1024),
+                summary: plainText(`${alertTitle(alert)}: ${alert.message}`, 1_000),
                 source: 'credential-rotator',
                 severity: alert.critical ? 'critical' : alert.type === 'warning' ? 'warning' : severity,
                 component: alert.kind,

@@ -1,3 +1,4 @@
+import { credlyEndpoints } from './endpoints.ts';
 import type { ConfigProblem } from './errors.ts';
 import { LEARNLINK_SCOPES } from './inventory.schema.ts';
 import { probeProblems } from './probe.ts';
@@ -25,6 +26,15 @@ function duplicates(list: Item[], field: string, section: string, what: string):
   return problems;
 }
 
+/** The API base a Credly entry's calls go to, as resolved at load; undefined while its fields are unreadable. */
+function credlyApiBase(c: Item): string | undefined {
+  if (c.environment !== 'production' && c.environment !== 'sandbox') return undefined;
+  const overrides = typeof c.endpoints === 'object' && c.endpoints !== null ? (c.endpoints as Item) : {};
+  const apiBase = overrides.apiBase;
+  if (apiBase !== undefined && typeof apiBase !== 'string') return undefined;
+  return credlyEndpoints(c.environment, apiBase === undefined ? {} : { apiBase }).apiBase;
+}
+
 function managedByProblems(credentials: Item[], byId: Map<string, Item>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   credentials.forEach((c, index) => {
@@ -39,6 +49,13 @@ function managedByProblems(credentials: Item[], byId: Map<string, Item>): Config
       problems.push({ path, message: `"${c.managedBy}" belongs to another Credly organization; it must have the same organizationId` });
     } else if (manager.environment !== c.environment) {
       problems.push({ path, message: `"${c.managedBy}" is in another Credly environment; it must have the same environment` });
+    } else if (credlyApiBase(c) !== undefined && credlyApiBase(manager) !== undefined && credlyApiBase(c) !== credlyApiBase(manager)) {
+      // Management calls carry the managing token: they go to the manager's API and nowhere else.
+      // The URLs are not repeated: the path names the field, and a URL may carry what it should not.
+      problems.push({
+        path: `credentials[${index}].endpoints.apiBase`,
+        message: `differs from the apiBase of its managing credential "${c.managedBy}"; the managing token is only sent to its own API, so both must use the same one`,
+      });
     }
   });
   return problems;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_QUEUE_PREFIX } from '../queue/names.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
+import { redisTopologyProblems } from './url-policy.ts';
 import { parseDuration } from './duration.ts';
 import { parseRateLimit, type RateLimit } from '../providers/rate-limit.ts';
 import { readRedisTopology, type RedisTopology } from './redis-topology.ts';
@@ -36,9 +37,16 @@ export interface Env {
   jobBackoffMs: number;
   /**
    * The BullMQ dashboard at /dashboard: off unless ROTATOR_DASHBOARD=on, and then behind HTTP Basic
-   * auth with ROTATOR_DASHBOARD_USER (default `admin`) and ROTATOR_DASHBOARD_PASSWORD (required).
+   * auth with ROTATOR_DASHBOARD_USER and ROTATOR_DASHBOARD_PASSWORD, both required (no default user).
    */
   dashboard?: { user: string; password: string };
+  /**
+   * ROTATOR_STATUS_PUBLIC_MESSAGES=true: /status and /status.json show each credential's last
+   * message to anyone who reaches the port. Default false: only to the dashboard's users.
+   */
+  statusPublicMessages: boolean;
+  /** ROTATOR_ALLOW_PLAINTEXT_REDIS=true: a remote redis:// (no TLS) is accepted. Default false. */
+  allowPlaintextRedis: boolean;
   /** ROTATOR_CONCURRENCY, default 4: jobs one worker process runs at once. */
   concurrency: number;
   /**
@@ -53,6 +61,10 @@ export interface Env {
    * it expires within the critical window (7 days) gets a critical alert, daily.
    */
   escalateAfterMs: number;
+}
+
+function booleanVariable() {
+  return z.enum(['true', 'false'], { error: () => 'must be true or false' }).default('false').transform((v) => v === 'true');
 }
 
 function durationVariable(fallback: string, hint: string, min = 0) {
@@ -105,12 +117,17 @@ const schema = z.object({
   ROTATOR_REQUEST_TIMEOUT: durationVariable('15s', 'must be a duration of at least 100ms, like 15s', 100),
   ROTATOR_ESCALATE_AFTER: durationVariable('6h', 'must be a duration of at least 1m, like 6h or 1d', 60_000),
   ROTATOR_DASHBOARD: z.enum(['on', 'off'], { error: () => 'must be on or off' }).default('off'),
-  ROTATOR_DASHBOARD_USER: z.string().default('admin'),
+  ROTATOR_DASHBOARD_USER: z.string().regex(/^[^:\s]+$/, 'must be a user name without spaces or ":"').optional(),
   // Never echoed: only its length is judged.
   ROTATOR_DASHBOARD_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  ROTATOR_STATUS_PUBLIC_MESSAGES: booleanVariable(),
+  ROTATOR_ALLOW_PLAINTEXT_REDIS: booleanVariable(),
 }).superRefine((v, ctx) => {
-  if (v.ROTATOR_DASHBOARD === 'on' && !v.ROTATOR_DASHBOARD_PASSWORD) {
-    ctx.addIssue({ code: 'custom', path: ['ROTATOR_DASHBOARD_PASSWORD'], message: 'is required when ROTATOR_DASHBOARD=on' });
+  if (v.ROTATOR_DASHBOARD === 'on') {
+    // No default user: a guessable name is half of a guessed login.
+    for (const name of ['ROTATOR_DASHBOARD_USER', 'ROTATOR_DASHBOARD_PASSWORD'] as const) {
+      if (!v[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when ROTATOR_DASHBOARD=on' });
+    }
   }
 });
 
@@ -125,6 +142,8 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
   // The Redis variables are judged together (one topology, its prefix): see redis-topology.ts.
   const redis = readRedisTopology(present, result.success ? result.data.ROTATOR_QUEUE_PREFIX : (present.ROTATOR_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX));
   problems.push(...redis.problems);
+  // Plain redis:// only to loopback, unless allowed on purpose: for a URL, a cluster's nodes, the sentinels.
+  if (redis.topology) problems.push(...redisTopologyProblems(redis.topology, present.ROTATOR_ALLOW_PLAINTEXT_REDIS === 'true'));
   if (!result.success || !redis.topology || problems.length) throw new ConfigError('environment', problems);
   const v = result.data;
   return {
@@ -141,7 +160,9 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
     credlyRateLimit: v.ROTATOR_CREDLY_RATE_LIMIT,
     requestTimeoutMs: v.ROTATOR_REQUEST_TIMEOUT,
     escalateAfterMs: v.ROTATOR_ESCALATE_AFTER,
-    ...(v.ROTATOR_DASHBOARD === 'on' && v.ROTATOR_DASHBOARD_PASSWORD
+    statusPublicMessages: v.ROTATOR_STATUS_PUBLIC_MESSAGES,
+    allowPlaintextRedis: v.ROTATOR_ALLOW_PLAINTEXT_REDIS,
+    ...(v.ROTATOR_DASHBOARD === 'on' && v.ROTATOR_DASHBOARD_USER && v.ROTATOR_DASHBOARD_PASSWORD
       ? { dashboard: { user: v.ROTATOR_DASHBOARD_USER, password: v.ROTATOR_DASHBOARD_PASSWORD } }
       : {}),
   };

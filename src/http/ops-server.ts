@@ -1,80 +1,160 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.ts';
+import { withoutMessages } from '../status/public-view.ts';
 import type { StatusView } from '../status/collect.ts';
+import { BASIC_CHALLENGE, THROTTLED_RETRY_AFTER_S, type BasicAuth } from './basic-auth.ts';
 import type { RotatorMetrics } from './metrics.ts';
+import { DEFAULT_OPS_LIMITS, guardServer, refusalLog, targetPath, type OpsLimits } from './ops-guard.ts';
 import { renderStatusPage } from './status-page.ts';
 
 /** Where the dashboard is mounted (kept here so the server does not load bull-board when it is off). */
 export const DASHBOARD_PATH = '/dashboard';
 
+/** What the routes beyond /healthz need: attached once the worker has started. */
+export interface OpsRuntime {
+  /** Resolves when Redis is usable, rejects (saying why) when not: `/readyz`. */
+  redis: { ping(): Promise<unknown> };
+  metrics: RotatorMetrics;
+  /** The status view with its messages; the server hides them from whoever may not see them. */
+  status: () => Promise<StatusView>;
+  /** The dashboard's handler, mounted at /dashboard. Default: none (off). */
+  dashboard?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The dashboard's credentials; a /status request carrying them sees the messages. */
+  auth?: BasicAuth;
+  /** ROTATOR_STATUS_PUBLIC_MESSAGES: messages shown to anyone. Default false. */
+  publicMessages?: boolean;
+}
+
 export interface OpsServer {
   readonly port: number;
+  /** Serves readiness, metrics, status and the dashboard from now on. */
+  attach(runtime: OpsRuntime): void;
   close(): Promise<void>;
+}
+
+type Send = (status: number, type: string, body: string, headers?: Record<string, string>) => void;
+
+async function route(path: string, req: IncomingMessage, runtime: OpsRuntime | undefined, send: Send): Promise<void> {
+  if (path === '/healthz') return send(200, 'application/json', '{"status":"ok"}\n');
+  if (!runtime) {
+    // Started, configuration loaded, Redis not reached yet: alive, not ready.
+    if (path === '/readyz') return send(503, 'application/json', '{"status":"not ready","configuration":"loaded","redis":"connecting"}\n');
+    if (['/metrics', '/status', '/status.json'].includes(path)) return send(503, 'text/plain', 'starting\n');
+    return send(404, 'text/plain', 'not found\n');
+  }
+  switch (path) {
+    case '/readyz': {
+      // Why not, when not: "cluster state is fail", "connected to a slave, not the master", a timeout.
+      const problem = await Promise.race([
+        runtime.redis.ping().then(() => undefined, (error: unknown) => (error instanceof Error ? error.message : String(error))),
+        new Promise<string>((resolve) => setTimeout(() => resolve('no answer within 1 s'), 1_000).unref()),
+      ]);
+      const body = problem === undefined ? { status: 'ready', configuration: 'loaded', redis: 'reachable' } : { status: 'not ready', configuration: 'loaded', redis: 'unreachable', reason: problem };
+      return send(problem === undefined ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
+    }
+    case '/metrics':
+      return send(200, runtime.metrics.registry.contentType, await runtime.metrics.registry.metrics());
+    case '/status':
+    case '/status.json': {
+      // Messages (provider and AWS text) only for the dashboard's users, or when shown on purpose.
+      const verdict = runtime.auth ? await runtime.auth.check(req) : 'none';
+      if (verdict === 'refused') return send(401, 'text/plain', 'authentication required\n', { 'www-authenticate': BASIC_CHALLENGE });
+      if (verdict === 'throttled') return send(429, 'text/plain', 'too many failed attempts\n', { 'retry-after': String(THROTTLED_RETRY_AFTER_S) });
+      const full = await runtime.status();
+      const view = verdict === 'ok' || runtime.publicMessages ? full : withoutMessages(full);
+      return path === '/status'
+        ? send(200, 'text/html; charset=utf-8', renderStatusPage(view))
+        : send(200, 'application/json', `${JSON.stringify(view, null, 2)}\n`);
+    }
+    default:
+      return send(404, 'text/plain', 'not found\n');
+  }
 }
 
 /**
  * The worker's ops endpoints: `/healthz` (the process answers), `/readyz` (configuration loaded and
  * Redis reachable), `/metrics` (Prometheus), `/status` (read-only page) and `/status.json`.
+ *
+ * Started before anything else so a pod is alive (and stoppable) while Redis is still being
+ * reached; the rest is attached when the worker runs. Whoever reaches the port may send anything:
+ * every request is handled inside one guard and gets 400, 404, 405, 408 or 431 when it is not
+ * one of these, with one short log line; the process never falls over.
  */
 export async function startOpsServer(options: {
   port: number;
-  /** Resolves when Redis is usable, rejects (saying why) when not: `/readyz`. */
-  redis: { ping(): Promise<unknown> };
-  metrics: RotatorMetrics;
-  status: () => Promise<StatusView>;
   logger: Logger;
   /** Interface to listen on. Default `0.0.0.0`: in a pod the kubelet probes the pod's IP. */
   host?: string;
-  /** The dashboard's handler, mounted at /dashboard. Default: none (off). */
-  dashboard?: (req: IncomingMessage, res: ServerResponse) => void;
+  limits?: Partial<OpsLimits>;
+  /** Attach at once (tests of the routes). */
+  runtime?: OpsRuntime;
 }): Promise<OpsServer> {
   const { logger } = options;
-  const send = (res: ServerResponse, status: number, type: string, body: string) => {
-    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
-    res.end(body);
-  };
-  const server: Server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
-    if (options.dashboard && (path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`))) return options.dashboard(req, res);
-    const handle = async () => {
-      switch (path) {
-        case '/healthz':
-          return send(res, 200, 'application/json', '{"status":"ok"}\n');
-        case '/readyz': {
-          // Why not, when not: "cluster state is fail", "connected to a slave, not the master", a timeout.
-          const problem = await Promise.race([
-            options.redis.ping().then(() => undefined, (error: unknown) => (error instanceof Error ? error.message : String(error))),
-            new Promise<string>((resolve) => setTimeout(() => resolve('no answer within 1 s'), 1_000).unref()),
-          ]);
-          const body = problem === undefined ? { status: 'ready', configuration: 'loaded', redis: 'reachable' } : { status: 'not ready', configuration: 'loaded', redis: 'unreachable', reason: problem };
-          return send(res, problem === undefined ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
-        }
-        case '/metrics':
-          return send(res, 200, options.metrics.registry.contentType, await options.metrics.registry.metrics());
-        case '/status':
-          return send(res, 200, 'text/html; charset=utf-8', renderStatusPage(await options.status()));
-        case '/status.json':
-          return send(res, 200, 'application/json', `${JSON.stringify(await options.status(), null, 2)}\n`);
-        default:
-          return send(res, 404, 'text/plain', 'not found\n');
-      }
+  const limits = { ...DEFAULT_OPS_LIMITS, ...options.limits };
+  const refused = refusalLog(logger);
+  let runtime = options.runtime;
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
+    const send: Send = (status, type, body, headers = {}) => {
+      if (res.headersSent || res.destroyed) return;
+      if (status === 404) refused({ status, reason: 'not found', ...(req.method ? { method: req.method } : {}) });
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
+      res.end(body);
     };
-    handle().catch((error: unknown) => {
-      logger.warn({ path, err: { type: (error as Error).name, message: (error as Error).message } }, 'ops: request failed');
-      if (!res.headersSent) send(res, 503, 'text/plain', 'unavailable\n');
+    const refuse = (status: number, reason: string, headers: Record<string, string> = {}) => {
+      refused({ status, reason, ...(req.method ? { method: req.method } : {}) });
+      // A client that sends what no one here serves gets its answer and the connection closed.
+      send(status, 'text/plain', `${reason}\n`, { ...headers, connection: 'close' });
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(405, 'method not allowed', { allow: 'GET, HEAD' });
+    const path = targetPath(req.url);
+    if (path === undefined) return refuse(400, 'bad request target');
+    if (runtime?.dashboard && (path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`))) {
+      // The board routes on an origin-form target: an absolute-form one is reduced to its path.
+      if (!req.url?.startsWith('/')) req.url = path;
+      return runtime.dashboard(req, res);
+    }
+    route(path, req, runtime, send).catch((error: unknown) => {
+      logger.warn({ path: path.slice(0, 64), err: { type: (error as Error).name, message: (error as Error).message } }, 'ops: request failed');
+      if (!res.headersSent) send(503, 'text/plain', 'unavailable\n');
       else res.destroy();
     });
-  });
+  };
+
+  const server: Server = createServer(
+    { maxHeaderSize: limits.maxHeaderBytes, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1_000 },
+    (req, res) => {
+      // The one guard: whatever a handler throws synchronously ends as a 400 here, not in the process.
+      try {
+        handle(req, res);
+      } catch (error) {
+        refused({ status: 400, reason: (error as Error).name || 'error', ...(req.method ? { method: req.method } : {}) });
+        if (!res.headersSent) {
+          res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' });
+          res.end('bad request\n');
+        } else res.destroy();
+      }
+    },
+  );
+  server.keepAliveTimeout = 5_000;
+  guardServer(server, logger, refused);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', resolve);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const port = (server.address() as AddressInfo).port;
   logger.info({ port }, 'ops: listening');
   return {
     port,
+    attach(next) {
+      runtime = next;
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

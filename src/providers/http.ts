@@ -1,6 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { z } from 'zod';
+import { scrubSecrets } from '../errors/scrub.ts';
+import { BodyTooLargeError, readCapped } from './body.ts';
 import { currentFence } from '../rotation/fence.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { ProviderAuthError, ProviderRequestError, ProviderUnavailableError, type ProviderError, type ProviderName } from './errors.ts';
@@ -88,10 +90,12 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** Replaces every secret, then shortens: shortening first could leave a secret's beginning behind. */
+/**
+ * Replaces every secret in every form a provider may echo it in, then shortens: shortening first
+ * could leave a secret's beginning behind.
+ */
 function scrub(text: string, secrets: readonly string[], max = 160): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  let out = scrubSecrets(text, secrets);
   out = out.replace(/[\s\p{Cc}]+/gu, ' ').trim();
   return out.length > max ? `${out.slice(0, max)}…` : out;
 }
@@ -103,10 +107,13 @@ function secretsOf(req: ProviderRequest<unknown>): string[] {
   return [...(req.secrets ?? []), ...(auth ? [auth] : []), ...(credential ? [credential] : [])].filter(Boolean);
 }
 
-/** A provider's short reason (`error_description`, `message`, `error`) and code (`error`), never its body. */
+/**
+ * A provider's short reason (`error_description`, `message`, `error`) and code (`error`), never its
+ * body. A body over the cap, or not JSON, gives none: the status alone classifies the refusal.
+ */
 async function reasonOf(response: Response): Promise<{ reason?: string; code?: string }> {
   try {
-    const body = (await response.json()) as Record<string, unknown>;
+    const body = JSON.parse(await readCapped(response)) as Record<string, unknown>;
     const reason = [body.error_description, body.message, body.error].find((v): v is string => typeof v === 'string' && v.trim() !== '');
     const code = typeof body.error === 'string' && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined;
     return { ...(reason ? { reason } : {}), ...(code ? { code } : {}) };
@@ -185,10 +192,17 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
     if (!ok) return refusal(req, response, secrets);
     const broken = (detail: string): Failure => ({ kind: 'unavailable', detail: `${status} with ${detail}`, reached: true, status });
     const type = response.headers.get('content-type') ?? '';
+    if (req.parse && !isJsonType(type)) {
+      // Judged by its type alone: a body that cannot be the API's answer is not read at all.
+      await response.body?.cancel().catch(() => undefined);
+      return broken(`a ${mediaType(type)} body instead of JSON`);
+    }
     let text: string;
     try {
-      text = await response.text();
+      text = await readCapped(response);
     } catch (error) {
+      // Over the cap: not the API's answer (every one the rotator needs is a few kB); never buffered whole.
+      if (error instanceof BodyTooLargeError) return broken(error.message);
       fence?.signal.throwIfAborted();
       const lost = networkFailure(error, timeoutMs);
       return { ...lost, detail: `${status} with an answer cut off (${lost.detail})`, status };
@@ -201,7 +215,6 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
       if (status < 300 && !api) return broken(`an answer that is not the API's (${mediaType(type)})`);
       return { status, body: undefined as T, headers: response.headers };
     }
-    if (!isJsonType(type)) return broken(`a ${mediaType(type)} body instead of JSON`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -165,7 +165,7 @@ async function alertFailure(alerting: AlertingOptions, job: Job, error: Error & 
   if (known && job.name === 'check-credential') {
     // Status and the failing metric show it too, not only the alert. A validation's own verdict
     // (invalid-credential, missing-scope…) was recorded by the validation step itself.
-    const result = errorClass === 'ValidationError' ? {} : { lastResult: 'failed', lastSummary: error.message, lastCheckAt: now.toISOString() };
+    const result = errorClass === 'ValidationError' ? {} : { lastResult: 'failed', lastErrorClass: errorClass, lastSummary: error.message, lastCheckAt: now.toISOString() };
     const since = 'failingSince' in status && status.failingSince ? {} : { failingSince: now.toISOString() };
     await alerting.state.updateStatus(credentialId, { ...result, ...since }).catch(() => undefined);
   }

@@ -38,6 +38,8 @@ export interface CredentialStatus {
   /** `rotated`, `not-due`, `failed`… */
   lastResult?: string;
   lastSummary?: string;
+  /** The error class of the last failure (`ProviderAuthError`, `SecretAccessDeniedError`…): shown to anyone, unlike the summary. */
+  lastErrorClass?: string;
   /** The current credential's expiry at the provider, when it has one. */
   expiresAt?: string;
   daysToExpiry?: string;

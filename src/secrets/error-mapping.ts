@@ -1,3 +1,4 @@
+import { REDACTED, scrubSecrets } from '../errors/scrub.ts';
 import {
   SecretAccessDeniedError,
   SecretConflictError,
@@ -53,7 +54,6 @@ const UNAVAILABLE = new Set([
 ]);
 /** Node socket / DNS error codes: no HTTP answer at all. */
 const NETWORK_CODE = /^(E[A-Z_]+|UND_ERR_[A-Z_]+)$/;
-const REDACTED = '[redacted]';
 const MAX_DETAIL = 200;
 
 interface SdkLikeError {
@@ -74,11 +74,13 @@ function text(value: unknown): string | undefined {
  * and a socket error describe the request; any other error — notably a response body that failed
  * to parse, whose SyntaxError quotes part of that body — may carry a secret, so only its name goes.
  */
-function describe(e: SdkLikeError, name: string, status: number | undefined, code: string | undefined): { detail: string; trusted: boolean } {
+function describe(e: SdkLikeError, name: string, status: number | undefined, code: string | undefined, sensitive: readonly string[]): { detail: string; trusted: boolean } {
   const head = [name, code && code !== name ? code : undefined, status !== undefined ? `HTTP ${status}` : undefined]
     .filter(Boolean)
     .join(', ');
-  const message = text(e.message)?.replace(/\s+/g, ' ').trim();
+  // Scrubbed before it is shortened: shortening first could cut a value and leave its beginning.
+  const raw = text(e.message);
+  const message = (raw === undefined ? undefined : scrubSecrets(raw, sensitive))?.replace(/\s+/g, ' ').trim();
   const trusted = (e.$fault === 'client' || e.$fault === 'server' || (code !== undefined && NETWORK_CODE.test(code)) || name === 'TimeoutError');
   if (!trusted || !message) return { detail: head, trusted };
   const short = message.length > MAX_DETAIL ? `${message.slice(0, MAX_DETAIL)}…` : message;
@@ -86,9 +88,8 @@ function describe(e: SdkLikeError, name: string, status: number | undefined, cod
 }
 
 function redact(detail: string, sensitive: readonly string[]): { detail: string; redacted: boolean } {
-  let out = detail;
-  for (const value of sensitive) if (value !== '' && out.includes(value)) out = out.replaceAll(value, REDACTED);
-  return { detail: out, redacted: out !== detail };
+  const out = scrubSecrets(detail, sensitive);
+  return { detail: out, redacted: out !== detail || detail.includes(REDACTED) };
 }
 
 /**
@@ -109,7 +110,7 @@ export function mapSecretsManagerError(
   const rawStatus = e.$metadata?.httpStatusCode;
   const status = typeof rawStatus === 'number' ? rawStatus : undefined;
   const code = text(e.code);
-  const described = describe(e, name, status, code);
+  const described = describe(e, name, status, code, sensitive);
   const { detail, redacted } = redact(described.detail, sensitive);
   // A cause that could carry a value would reach logs through pino's cause chain: keep a stand-in.
   const cause = described.trusted && !redacted ? error : Object.assign(new Error(detail), { name });

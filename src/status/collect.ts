@@ -10,7 +10,10 @@ export interface CredentialView {
   /** `ok`, `failing`, `rotating (<step>)`, or `unknown` (never checked). */
   state: string;
   lastResult: string | null;
+  /** The last message: shown only to the dashboard's users (see public-view.ts). */
   lastSummary: string | null;
+  /** While failing: the failure's class (`ProviderAuthError`, `invalid-credential`…), never its text. */
+  errorClass: string | null;
   lastCheckAt: string | null;
   /** The last check that ended well. */
   lastSuccessAt: string | null;
@@ -47,6 +50,8 @@ function view(credential: CredentialConfig, status: CredentialStatus, rotating: 
     state,
     lastResult: result,
     lastSummary: status.lastSummary ?? null,
+    // A validation records its class as the result; a failed job names its error's class.
+    errorClass: state === 'failing' ? status.lastErrorClass || result : null,
     lastCheckAt: status.lastCheckAt ?? null,
     lastSuccessAt: status.lastSuccessAt ?? null,
     expiresAt: status.expiresAt || null,

@@ -85,6 +85,10 @@ const CASES: Record<string, Case> = {
     ],
     neverEcho: ['prod/credly/main'],
   },
+  '51-managed-by-other-api.yaml': {
+    problems: [['credentials[1].endpoints.apiBase', 'differs from the apiBase of its managing credential "credly-main"; the managing token is only sent to its own API']],
+    neverEcho: ['attacker.example'],
+  },
   '50-rotate-endpoint-not-offered.yaml': { problems: [['credentials[0].useRotateEndpoint', "is not offered: Credly's rotate endpoint kills the calling token at once"]] },
 };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadEnv } from '../../src/config/index.ts';
+import { redisTopologyProblems } from '../../src/config/url-policy.ts';
 
 function refusal(env: NodeJS.ProcessEnv): ConfigError {
   try {
@@ -26,6 +27,8 @@ describe('environment', () => {
       credlyRateLimit: { perSecond: 10, burst: 9 },
       requestTimeoutMs: 15_000,
       escalateAfterMs: 21_600_000,
+      statusPublicMessages: false,
+      allowPlaintextRedis: false,
     });
   });
 
@@ -45,6 +48,8 @@ describe('environment', () => {
         ROTATOR_CREDLY_RATE_LIMIT: '120/m',
         ROTATOR_REQUEST_TIMEOUT: '4s',
         ROTATOR_ESCALATE_AFTER: '1d',
+        ROTATOR_STATUS_PUBLIC_MESSAGES: 'true',
+        ROTATOR_ALLOW_PLAINTEXT_REDIS: 'false',
       }),
     ).toEqual({
       configPath: '/etc/rotator/inventory.yaml',
@@ -60,6 +65,8 @@ describe('environment', () => {
       credlyRateLimit: { perSecond: 2, burst: 1 },
       requestTimeoutMs: 4_000,
       escalateAfterMs: 86_400_000,
+      statusPublicMessages: true,
+      allowPlaintextRedis: false,
     });
   });
 
@@ -97,11 +104,20 @@ describe('environment', () => {
     expect(refusal({ ROTATOR_JOB_ATTEMPTS: value }).problems).toEqual([{ path: 'ROTATOR_JOB_ATTEMPTS', message: 'must be a whole number of attempts from 1 to 999' }]);
   });
 
-  it('keeps the dashboard off by default, and on only with a password, never echoing it', () => {
+  it('keeps the dashboard off by default, and on only with a user and a password both set, never echoing the password', () => {
     expect(loadEnv({}).dashboard).toBeUndefined();
-    expect(loadEnv({ ROTATOR_DASHBOARD: 'on', ROTATOR_DASHBOARD_PASSWORD: 'correct-horse-battery' }).dashboard).toEqual({ user: 'admin', password: 'correct-horse-battery' });
-    expect(refusal({ ROTATOR_DASHBOARD: 'on' }).problems).toEqual([{ path: 'ROTATOR_DASHBOARD_PASSWORD', message: 'is required when ROTATOR_DASHBOARD=on' }]);
-    const short = refusal({ ROTATOR_DASHBOARD: 'on', ROTATOR_DASHBOARD_PASSWORD: 'hunter2' });
+    const on = { ROTATOR_DASHBOARD: 'on', ROTATOR_DASHBOARD_USER: 'ops', ROTATOR_DASHBOARD_PASSWORD: 'correct-horse-battery' };
+    expect(loadEnv(on).dashboard).toEqual({ user: 'ops', password: 'correct-horse-battery' });
+    // No default user: a password alone is refused, naming the user variable.
+    expect(refusal({ ROTATOR_DASHBOARD: 'on', ROTATOR_DASHBOARD_PASSWORD: 'correct-horse-battery' }).problems).toEqual([
+      { path: 'ROTATOR_DASHBOARD_USER', message: 'is required when ROTATOR_DASHBOARD=on' },
+    ]);
+    expect(refusal({ ROTATOR_DASHBOARD: 'on' }).problems).toEqual([
+      { path: 'ROTATOR_DASHBOARD_USER', message: 'is required when ROTATOR_DASHBOARD=on' },
+      { path: 'ROTATOR_DASHBOARD_PASSWORD', message: 'is required when ROTATOR_DASHBOARD=on' },
+    ]);
+    expect(refusal({ ...on, ROTATOR_DASHBOARD_USER: 'a:b' }).problems).toEqual([{ path: 'ROTATOR_DASHBOARD_USER', message: 'must be a user name without spaces or ":"' }]);
+    const short = refusal({ ROTATOR_DASHBOARD: 'on', ROTATOR_DASHBOARD_USER: 'ops', ROTATOR_DASHBOARD_PASSWORD: 'hunter2' });
     expect(short.problems).toEqual([{ path: 'ROTATOR_DASHBOARD_PASSWORD', message: 'must be at least 12 characters' }]);
     expect(short.format()).not.toContain('hunter2');
   });
@@ -133,4 +149,49 @@ describe('environment', () => {
       expect(error.message).not.toContain('hunter2');
     },
   );
+
+  it.each([
+    ['redis://:hunter2-password@redis.internal:6379', 'redis.internal'],
+    ['redis://10.0.0.7:6379', '10.0.0.7'],
+    ['redis://[fd00::7]:6379', '[fd00::7]'],
+  ])('refuses plain REDIS_URL=%s to a remote host unless ROTATOR_ALLOW_PLAINTEXT_REDIS=true, never repeating the password', (url, host) => {
+    const error = refusal({ REDIS_URL: url });
+    expect(error.problems).toEqual([
+      { path: 'REDIS_URL', message: `plain redis:// to "${host}" sends the queue and the Redis password unencrypted; use rediss:// (TLS), or set ROTATOR_ALLOW_PLAINTEXT_REDIS=true to accept it` },
+    ]);
+    expect(error.format()).not.toContain('hunter2');
+    expect(loadEnv({ REDIS_URL: url, ROTATOR_ALLOW_PLAINTEXT_REDIS: 'true' })).toMatchObject({ redis: { kind: 'standalone', url }, allowPlaintextRedis: true });
+    expect(loadEnv({ REDIS_URL: url.replace('redis://', 'rediss://') }).redis).toMatchObject({ url: expect.stringMatching(/^rediss:/) });
+  });
+
+  it.each(['redis://127.0.0.1:6379', 'redis://localhost:6380/2', 'redis://[::1]:6379', 'redis://:pw@127.0.0.2'])('accepts plain redis:// to the loopback host of %s', (url) => {
+    expect(loadEnv({ REDIS_URL: url }).redis).toEqual({ kind: 'standalone', url });
+  });
+
+  it('reads the settings that loosen defaults only as true or false', () => {
+    expect(loadEnv({ ROTATOR_STATUS_PUBLIC_MESSAGES: 'true' }).statusPublicMessages).toBe(true);
+    expect(refusal({ ROTATOR_ALLOW_PLAINTEXT_REDIS: 'yes' }).problems).toEqual([{ path: 'ROTATOR_ALLOW_PLAINTEXT_REDIS', message: 'must be true or false' }]);
+  });
+});
+
+describe('the plain-Redis rule for every way of reaching Redis', () => {
+  it('judges one URL, the nodes of a cluster and the sentinels of a group, by the variable they come from', () => {
+    const nodes = [{ host: '127.0.0.1', port: 7000 }, { host: 'redis-1.internal', port: 7001 }, { host: 'fd00::7', port: 7002 }];
+    expect(redisTopologyProblems({ kind: 'cluster', nodes, tls: false }, false)).toEqual([
+      { path: 'REDIS_CLUSTER_NODES', message: expect.stringContaining('plain redis:// to "redis-1.internal"') },
+      { path: 'REDIS_CLUSTER_NODES', message: expect.stringContaining('plain redis:// to "[fd00::7]"') },
+    ]);
+    expect(redisTopologyProblems({ kind: 'cluster', nodes, tls: true }, false)).toEqual([]);
+    expect(redisTopologyProblems({ kind: 'sentinel', sentinels: nodes.slice(1, 2), tls: false }, false)).toEqual([
+      { path: 'REDIS_SENTINELS', message: expect.stringContaining('ROTATOR_ALLOW_PLAINTEXT_REDIS=true') },
+    ]);
+    expect(redisTopologyProblems({ kind: 'sentinel', sentinels: nodes, tls: false }, true)).toEqual([]);
+    expect(redisTopologyProblems({ kind: 'sentinel', sentinels: [{ host: 'localhost', port: 26379 }], tls: false }, false)).toEqual([]);
+    expect(refusal({ REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000,redis://10.0.0.2:7000' }).problems.map((p) => p.path)).toEqual(['REDIS_CLUSTER_NODES', 'REDIS_CLUSTER_NODES']);
+    expect(loadEnv({ REDIS_CLUSTER_NODES: 'rediss://10.0.0.1:7000,rediss://10.0.0.2:7000' }).redis).toMatchObject({ kind: 'cluster', tls: true });
+    expect(refusal({ REDIS_SENTINELS: 'sentinel-0:26379', REDIS_SENTINEL_NAME: 'main' }).problems.map((p) => p.path)).toEqual(['REDIS_SENTINELS']);
+    expect(redisTopologyProblems({ kind: 'standalone', url: 'redis://:pw@cache.internal:6379' }, false)).toEqual([
+      { path: 'REDIS_URL', message: expect.stringContaining('"cache.internal"') },
+    ]);
+  });
 });

@@ -65,7 +65,7 @@ describe('the full valid inventory', () => {
     });
   });
 
-  it('reads a Credly OAuth application managed by a token of the same organization, with loopback endpoints', () => {
+  it("reads a Credly OAuth application managed by a token of the same organization and API, with a loopback token endpoint", () => {
     expect(inventory.credentials[2]).toEqual({
       id: 'credly-app',
       kind: 'credly-oauth-application',
@@ -79,7 +79,7 @@ describe('the full valid inventory', () => {
       tokenRequestEncoding: 'form',
       recreateEveryMs: 90 * DAY,
       revokePreviousAfterMs: HOUR,
-      endpoints: { apiBase: 'http://127.0.0.1:4010/v1', tokenUrl: 'http://localhost:4011/oauth/token' },
+      endpoints: { apiBase: 'https://credly-proxy.example.com/v1', tokenUrl: 'http://localhost:4011/oauth/token' },
     });
   });
 

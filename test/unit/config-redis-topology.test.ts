@@ -62,7 +62,7 @@ describe('Redis topology from the environment', () => {
     expect(loadEnv({ REDIS_CLUSTER_NODES: 'redis://127.0.0.1:7000', ROTATOR_QUEUE_PREFIX: 'prod{rotator}' }).queuePrefix).toBe('prod{rotator}');
     // One server and Sentinel keep every key on one node: any prefix works there.
     expect(loadEnv({ ROTATOR_QUEUE_PREFIX: 'rotator' }).queuePrefix).toBe('rotator');
-    expect(loadEnv({ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm', ROTATOR_QUEUE_PREFIX: 'rotator' }).queuePrefix).toBe('rotator');
+    expect(loadEnv({ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm', ROTATOR_QUEUE_PREFIX: 'rotator', ROTATOR_ALLOW_PLAINTEXT_REDIS: 'true' }).queuePrefix).toBe('rotator');
   });
 
   it('computes hash tags as Redis Cluster does', () => {
@@ -95,7 +95,7 @@ describe('Redis topology from the environment', () => {
   it('describes each topology for logs without a password', () => {
     const described = [
       loadEnv({ REDIS_URL: 'rediss://u:secret-pw@redis.internal:6380/0' }).redis,
-      loadEnv({ REDIS_CLUSTER_NODES: 'redis://:secret-pw@10.0.0.1:7000,redis://10.0.0.2:7000' }).redis,
+      loadEnv({ REDIS_CLUSTER_NODES: 'redis://:secret-pw@10.0.0.1:7000,redis://10.0.0.2:7000', ROTATOR_ALLOW_PLAINTEXT_REDIS: 'true' }).redis,
       loadEnv({ REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_NAME: 'mymaster', REDIS_PASSWORD: 'secret-pw', REDIS_TLS: 'on' }).redis,
     ].map(describeRedis);
     expect(described).toEqual([

@@ -7,7 +7,7 @@ const row = (unrevoked: string[]): CredentialView => ({
   kind: 'credly-authorization-token',
   state: 'ok',
   lastResult: 'not-due',
-  lastSummary: null,
+  lastSummary: null, errorClass: null,
   lastCheckAt: '2026-11-23T03:00:01.000Z',
   lastSuccessAt: '2026-11-23T03:00:01.000Z',
   expiresAt: '2027-05-21T03:00:00.000Z',

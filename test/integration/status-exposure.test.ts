@@ -1,0 +1,197 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type ManagedProcess } from '../../scripts/local-services.ts';
+import { parseInventory } from '../../src/config/index.ts';
+import { createBasicAuth } from '../../src/http/basic-auth.ts';
+import { createMetrics } from '../../src/http/metrics.ts';
+import { startOpsServer, type OpsServer } from '../../src/http/ops-server.ts';
+import { createLogger } from '../../src/log/logger.ts';
+import { createQueue } from '../../src/queue/producer.ts';
+import { createRotationStateStore } from '../../src/rotation/rotation-state.ts';
+import { collectStatus } from '../../src/status/collect.ts';
+import { cachedStatus } from '../../src/status/public-view.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'rotator-exposure-'));
+const prefix = '{exposure}';
+const USER = 'ops';
+const PASSWORD = 'a-long-dashboard-password';
+/** What an AWS or provider message carries that a passer-by must not read. */
+const INTERNALS = 'arn:aws:iam::123456789012:role/credential-rotator is not authorized to perform secretsmanager:GetSecretValue on prod/credly/main';
+const inventory = parseInventory(`version: 1
+credentials:
+  - id: credly-main
+    kind: credly-authorization-token
+    secretId: prod/credly/main
+    organizationId: 7c4e2f3a-1b2c-4d5e-8f90-a1b2c3d4e5f6
+    environment: production
+  - id: degreed-us
+    kind: degreed-client-credentials
+    secretId: prod/degreed
+    environment: production
+    dataCenter: US
+    scopes: [users:read]
+  - id: credly-eu
+    kind: credly-authorization-token
+    secretId: prod/credly/eu
+    organizationId: 00000000-0000-4000-8000-000000000001
+    environment: production
+`);
+
+let redisServer: ManagedProcess;
+let redis: Redis;
+const servers: OpsServer[] = [];
+
+/** An ops server over this file's own Redis, wired as the worker wires it. */
+async function serve(options: { publicMessages?: boolean; ttlMs?: number } = {}) {
+  const queue = createQueue(redis, prefix);
+  const state = createRotationStateStore(redis, prefix);
+  const status = cachedStatus(() => collectStatus({ credentials: inventory.credentials, state, queue }), options.ttlMs ?? 3_000);
+  const server = await startOpsServer({
+    port: 0,
+    host: '127.0.0.1',
+    logger: createLogger({ level: 'silent' }),
+    runtime: { redis, metrics: createMetrics(status), status, auth: createBasicAuth({ user: USER, password: PASSWORD }), publicMessages: options.publicMessages ?? false },
+  });
+  servers.push(server);
+  return `http://127.0.0.1:${server.port}`;
+}
+
+const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+
+/** GET from a chosen local address: the backoff is per client address. */
+function getFrom(localAddress: string, url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { localAddress, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function commandCalls(): Promise<Record<string, number>> {
+  const info = await redis.info('commandstats');
+  return Object.fromEntries([...info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+beforeAll(async () => {
+  // A Redis of this file's own: its command counters see only this file's reads.
+  redisServer = await startRedis(mkdtempSync(join(dir, 'redis-')));
+  redis = new Redis(`redis://127.0.0.1:${redisServer.port}`, { maxRetriesPerRequest: null });
+  const state = createRotationStateStore(redis, prefix);
+  await state.updateStatus('credly-main', { lastResult: 'failed', lastErrorClass: 'SecretAccessDeniedError', lastSummary: INTERNALS, lastCheckAt: '2026-12-03T03:00:00.000Z', expiresAt: '2027-01-01T00:00:00.000Z', daysToExpiry: '29' });
+  await state.updateStatus('degreed-us', { lastResult: 'invalid-credential', lastSummary: 'Degreed says: client 4f1e… of tenant acme refused', lastCheckAt: '2026-12-03T03:00:01.000Z' });
+  await state.updateStatus('credly-eu', { lastResult: 'rotated', lastSummary: 'rotated: new credential in AWSCURRENT', lastCheckAt: '2026-12-03T03:00:02.000Z', lastErrorClass: 'ProviderAuthError' });
+});
+afterAll(async () => {
+  for (const server of servers) await server.close();
+  redis?.disconnect();
+  await redisServer?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('/status and /status.json without secrets or internals', () => {
+  it('show state, result, error class and dates to anyone, and the messages only with the dashboard’s credentials', async () => {
+    const base = await serve();
+    const anyone = (await (await fetch(`${base}/status.json`)).json()) as { credentials: Array<Record<string, unknown>> };
+    expect(anyone.credentials.map(({ id, state, lastResult, errorClass, lastCheckAt, lastSummary }) => ({ id, state, lastResult, errorClass, lastCheckAt, lastSummary }))).toEqual([
+      { id: 'credly-main', state: 'failing', lastResult: 'failed', errorClass: 'SecretAccessDeniedError', lastCheckAt: '2026-12-03T03:00:00.000Z', lastSummary: null },
+      { id: 'degreed-us', state: 'failing', lastResult: 'invalid-credential', errorClass: 'invalid-credential', lastCheckAt: '2026-12-03T03:00:01.000Z', lastSummary: null },
+      // A class recorded by an earlier failure is not shown once the credential works again.
+      { id: 'credly-eu', state: 'ok', lastResult: 'rotated', errorClass: null, lastCheckAt: '2026-12-03T03:00:02.000Z', lastSummary: null },
+    ]);
+    expect(anyone.credentials[0]).toMatchObject({ daysToExpiry: expect.any(Number), expiresAt: '2027-01-01T00:00:00.000Z' });
+    const page = await (await fetch(`${base}/status`)).text();
+    expect(page).toContain('SecretAccessDeniedError');
+    for (const text of [JSON.stringify(anyone), page]) {
+      for (const internal of ['arn:aws', '123456789012', 'prod/credly/main', 'tenant acme', 'AWSCURRENT']) expect(text).not.toContain(internal);
+    }
+
+    const auth = basic(USER, PASSWORD);
+    const full = (await (await fetch(`${base}/status.json`, { headers: auth })).json()) as { credentials: Array<{ lastSummary: string | null }> };
+    expect(full.credentials[0]!.lastSummary).toBe(INTERNALS);
+    expect(await (await fetch(`${base}/status`, { headers: auth })).text()).toContain('not authorized to perform');
+    const wrong = await fetch(`${base}/status.json`, { headers: basic(USER, 'not-the-password') });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+  });
+
+  it('shows the messages to anyone only when ROTATOR_STATUS_PUBLIC_MESSAGES turns them on', async () => {
+    const base = await serve({ publicMessages: true });
+    expect(await (await fetch(`${base}/status.json`)).text()).toContain('not authorized to perform');
+  });
+
+  it('reads Redis at most once per cache period however many requests come (300 requests → one read of every credential per 3 s)', async () => {
+    const base = await serve({ ttlMs: 3_000 });
+    // What one view costs Redis: the status hash and the rotation step of each credential.
+    const queue = createQueue(redis, prefix);
+    await redis.config('RESETSTAT');
+    await collectStatus({ credentials: inventory.credentials, state: createRotationStateStore(redis, prefix), queue });
+    const perView = (await commandCalls()).hgetall ?? 0;
+    expect(perView).toBe(inventory.credentials.length);
+
+    await redis.config('RESETSTAT');
+    const started = Date.now();
+    const paths = ['/status', '/status.json', '/metrics'];
+    for (let wave = 0; wave < 10; wave += 1) {
+      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => fetch(`${base}${paths[i % 3]}`).then(async (r) => (await r.arrayBuffer(), r.status))));
+      expect(answers.every((s) => s === 200)).toBe(true);
+    }
+    const elapsed = Date.now() - started;
+    const reads = (await commandCalls()).hgetall ?? 0;
+    const periods = Math.floor(elapsed / 3_000) + 1;
+    expect(reads).toBeGreaterThanOrEqual(perView);
+    expect(reads).toBeLessThanOrEqual(periods * perView);
+  });
+});
+
+describe('the dashboard’s credentials', () => {
+  it('slows a client after each failure, twice as long each time, in turn even in parallel, without slowing others', async () => {
+    const base = await serve();
+    const wrong = basic(USER, 'guess-number-one');
+    const started = Date.now();
+    for (let i = 0; i < 5; i += 1) expect(await getFrom('127.0.0.2', `${base}/status.json`, wrong)).toBe(401);
+    // Waits of 0, 250, 250, 500 and 1000 ms.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+
+    // Two more in parallel take turns: the first waits 2 s, the second its own 4 s after that.
+    const parallel = Date.now();
+    const answers = await Promise.all(Array.from({ length: 2 }, () => getFrom('127.0.0.2', `${base}/status.json`, wrong)));
+    expect(answers).toEqual([401, 401]);
+    expect(Date.now() - parallel).toBeGreaterThanOrEqual(5_500);
+
+    // Another client is not slowed, and the right credentials work at once there.
+    const other = Date.now();
+    expect(await getFrom('127.0.0.3', `${base}/status.json`, basic(USER, PASSWORD))).toBe(200);
+    expect(await getFrom('127.0.0.3', `${base}/status.json`, basic('admin', PASSWORD))).toBe(401);
+    expect(await getFrom('127.0.0.3', `${base}/status.json`)).toBe(200);
+    expect(Date.now() - other).toBeLessThan(1_000);
+  }, 30_000);
+
+  it('compares digests: a password of any length, or none, is refused without an error', async () => {
+    const auth = createBasicAuth({ user: USER, password: PASSWORD, baseDelayMs: 0 });
+    const req = (header?: string) => ({ headers: header ? { authorization: header } : {}, socket: { remoteAddress: '127.0.0.9' } }) as never;
+    expect(await auth.check(req())).toBe('none');
+    expect(await auth.check(req(`Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`))).toBe('ok');
+    for (const given of ['', ':', `${USER}:`, `${USER}:${PASSWORD}x`, `${USER}:${PASSWORD.slice(0, -1)}`, `${USER}:${'x'.repeat(10_000)}`, 'no colon at all']) {
+      expect(await auth.check(req(`Basic ${Buffer.from(given).toString('base64')}`))).toBe('refused');
+    }
+    expect(await auth.check(req('Basic %%%not-base64'))).toBe('refused');
+    expect(await auth.check(req('Bearer abc'))).toBe('none');
+  });
+
+  it('throttles at once the attempts whose turn is too far away, instead of holding them open', async () => {
+    const auth = createBasicAuth({ user: USER, password: PASSWORD, baseDelayMs: 100, maxQueueMs: 250 });
+    const req = { headers: { authorization: `Basic ${Buffer.from(`${USER}:wrong`).toString('base64')}` }, socket: { remoteAddress: '127.0.0.8' } } as never;
+    expect(await auth.check(req)).toBe('refused');
+    const started = Date.now();
+    // Turns 100 and 200 ms away are waited for; 300 ms and beyond are past the queue's end.
+    expect(await Promise.all(Array.from({ length: 6 }, () => auth.check(req)))).toEqual(['refused', 'refused', 'throttled', 'throttled', 'throttled', 'throttled']);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
