@@ -58,7 +58,7 @@ describe('the managing token goes only to its own API', () => {
     expect(() => parseInventory(inventoryYaml(ids, `${home.apiBase}/`))).not.toThrow();
   });
 
-  it('sends every management call (list, create, delete, reap) to the manager’s API even when an entry names another host', async () => {
+  it('sends every management call (list, create, delete, the listings that confirm and guard) to the manager’s API even when an entry names another host', async () => {
     const run = randomUUID().slice(0, 8);
     const org = home.state.addOrganization(`Org ${run}`);
     other.state.addOrganization(`Org ${run} elsewhere`);
@@ -78,11 +78,12 @@ describe('the managing token goes only to its own API', () => {
     const provider = createRotators({ inventory, secrets: store, requestTimeoutMs: 2_000 })['credly-oauth-application'];
 
     const current: OAuthAppSecretState = { value: { clientId: app.uid, clientSecret: app.secret, applicationId: app.id } };
-    // recreateEvery lists the applications; issue lists (a resumed rotation), creates; revoke deletes; reap lists and deletes.
+    // recreateEvery lists the applications; issue lists (a resumed rotation), creates; revoke deletes and lists again; the guard's listing.
     expect(await provider.inspect(credential, current, new Date())).toMatchObject({ due: false });
-    const issued = await provider.issue(credential, current, { rotationId: randomUUID(), startedAt: new Date().toISOString(), firstAttempt: false });
+    const issued = await provider.issue(credential, current, { rotationId: randomUUID(), scope: '{managing}', previousRef: String(app.id), startedAt: new Date().toISOString(), firstAttempt: false });
     expect(await provider.revoke(credential, issued.secret, String(app.id))).toEqual({ state: 'revoked' });
-    await provider.reap(credential, issued.secret, { refs: new Set() });
+    // The reaper and the revoke guard read the listing with the managing token too.
+    expect((await provider.list(credential, issued.secret)).map((l) => l.ref)).toEqual([issued.ref]);
 
     const basic = `Basic ${Buffer.from(`${manager.token}:`).toString('base64')}`;
     const carried = (r: { headers: Record<string, unknown> }) => JSON.stringify(r.headers).includes(manager.token) || r.headers.authorization === basic;
