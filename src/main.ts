@@ -200,8 +200,10 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     requestTimeoutMs: env.requestTimeoutMs,
   });
   // One read of every credential per few seconds at most, however many requests and scrapes come.
-  const status = cachedStatus(() => collectStatus({ credentials: inventory.credentials, state: deps.rotation.state, queue }));
-  const metrics = createMetrics(status);
+  const read = () => collectStatus({ credentials: inventory.credentials, state: deps.rotation.state, queue });
+  const status = cachedStatus(read);
+  // Metrics keep their own one-second read: a scrape sees a job's figures at once.
+  const metrics = createMetrics(read);
   const alerting = {
     alerter: createAlerter({ sinks, redis: connection, prefix: env.queuePrefix, logger, onSinkFailure: (sink) => metrics.sinkFailed(sink) }),
     inventory,
