@@ -82,6 +82,10 @@ async function commandsOfMethods(methods: Set<string>): Promise<{ commands: Set<
     readPending: () => store.readPending(name),
     readVersion: () => store.readVersion(name, second),
     promote: () => store.promote(name, second),
+    readStage: () => store.readStage(name, 'AWSPREVIOUS'),
+    versionCreatedAt: () => store.versionCreatedAt(name, first),
+    // The revoke guard takes AWSPREVIOUS off the replaced version before it revokes.
+    unlabel: () => store.unlabel(name, 'AWSPREVIOUS', first),
     putCurrent: () => store.putCurrent(name, '{"v":3}'),
     listVersions: () => store.listVersions(name),
   };
