@@ -19,7 +19,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'test/**', 'src/cli.ts', 'src/cli/**'],
+    files: ['scripts/**', 'test/**', 'src/cli/**'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -4,5 +4,5 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const built = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
-await import(existsSync(built) ? built : new URL('../src/cli.ts', import.meta.url).href);
+const built = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+await import(existsSync(built) ? built : new URL('../src/cli/main.ts', import.meta.url).href);

@@ -15,7 +15,7 @@ import { statusKey } from '../src/rotation/rotation-state.ts';
 import { interleaveByBudget } from '../src/queue/fair-order.ts';
 import { createQueue, enqueue } from '../src/queue/producer.ts';
 import { parseSecretValue } from '../src/secrets/secret-values.ts';
-import { parseMarker } from '../src/providers/credly/marker.ts';
+import { parseMarker } from '../src/kinds/credly/marker.ts';
 import { startCredlyFake } from '../test/fakes/credly.fake.ts';
 import { startScenario } from '../test/support/rotation-harness.ts';
 import { startSmProxy } from '../test/support/sm-proxy.ts';
@@ -25,7 +25,7 @@ import { emulatorAwsEnv, startLocalServices } from './local-services.ts';
 const PROVIDER_LATENCY_MS = 50;
 // The worker and the CLI are measured as the image runs them: compiled JavaScript, not the
 // TypeScript sources through Node's type stripping (which costs start-up time and memory of its own).
-const compiledCli = join(process.cwd(), '.local/bench-dist/src/cli.js');
+const compiledCli = join(process.cwd(), '.local/bench-dist/src/cli/main.js');
 // …with the Node flags of the image's ENTRYPOINT (the heap settings are part of what is measured).
 const imageNodeFlags = (JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1] ?? '[]') as string[]).filter((a) => a.startsWith('--'));
 const asImage = { NODE_OPTIONS: imageNodeFlags.join(' ') };

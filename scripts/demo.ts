@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { formatTable } from '../src/cli/table.ts';
-import { QUEUE_NAME } from '../src/queue/names.ts';
+import { QUEUE_NAME } from '../src/config/queue-names.ts';
 import { createQueue, enqueue } from '../src/queue/producer.ts';
 import { createSecretStore, createSecretsManagerClient } from '../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../src/secrets/secret-values.ts';

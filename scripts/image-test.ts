@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     const absent = ['usr/local/bin/npm', 'usr/local/bin/npx', 'usr/local/lib/node_modules/npm', 'usr/local/bin/corepack'].filter((p) => existsSync(join(rootfs, p)));
     check('no package manager in the runtime image', absent.length === 0, absent.length ? `present: ${absent.join(', ')}` : 'npm, npx, corepack absent');
     const extra = ['app/src', 'app/test', 'app/node_modules/typescript', 'app/node_modules/vitest', 'app/node_modules/@bull-board', 'app/node_modules/express'].filter((p) => existsSync(join(rootfs, p)));
-    check('compiled code and production dependencies only, without the optional dashboard packages', extra.length === 0 && existsSync(join(rootfs, 'app/dist/src/cli.js')), extra.join(', '));
+    check('compiled code and production dependencies only, without the optional dashboard packages', extra.length === 0 && existsSync(join(rootfs, 'app/dist/src/cli/main.js')), extra.join(', '));
     const appBytes = Number(sh('du', ['-sb', join(rootfs, 'app')]).split('\t')[0]);
 
     // The root filesystem of every run below is mounted read-only: prove it is, as root even.

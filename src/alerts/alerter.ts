@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { RedisClient } from '../queue/redis.ts';
+import type { RedisClient } from '../redis/connection.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Alert, AlertSink } from './alert.ts';
 

@@ -1,7 +1,7 @@
 import type { CredentialConfig } from '../config/index.ts';
-import { createRotators, createValidators } from '../main.ts';
+import { createRotators, createValidators } from '../composition-root.ts';
 import type { RedisTopology } from '../config/redis-topology.ts';
-import { describeRedis } from '../queue/redis.ts';
+import { describeRedis } from '../redis/connection.ts';
 import { connectRedis } from './connect-redis.ts';
 import { daysUntil } from '../rotation/rotate.ts';
 import type { RotatorRegistry } from '../rotation/registry.ts';

@@ -1,5 +1,5 @@
 import type { RedisTopology } from '../config/redis-topology.ts';
-import { assertRedisUsable, createRedisConnection, describeRedis, type RedisClient } from '../queue/redis.ts';
+import { assertRedisUsable, createRedisConnection, describeRedis, type RedisClient } from '../redis/connection.ts';
 
 /** Redis could not be reached by a CLI command: exit 1, printed by the CLI (as JSON with --json). */
 export class RedisUnreachableError extends Error {

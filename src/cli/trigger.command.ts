@@ -1,8 +1,8 @@
 import { QueueEvents } from 'bullmq';
 import type { JobOutcome } from '../../jobs/index.ts';
-import { QUEUE_NAME } from '../queue/names.ts';
+import { QUEUE_NAME } from '../config/queue-names.ts';
 import { createQueue, enqueue, jobOptions } from '../queue/producer.ts';
-import { createRedisConnection } from '../queue/redis.ts';
+import { createRedisConnection } from '../redis/connection.ts';
 import { connectRedis } from './connect-redis.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { loadConfiguration } from './load-config.ts';

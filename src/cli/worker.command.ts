@@ -1,6 +1,6 @@
 import { startOpsServer } from '../http/ops-server.ts';
 import { createLogger } from '../log/logger.ts';
-import { StartAbortedError, startWorker } from '../main.ts';
+import { StartAbortedError, startWorker } from '../composition-root.ts';
 import { EXIT } from './exit-codes.ts';
 import { loadConfiguration } from './load-config.ts';
 

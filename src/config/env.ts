@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { DEFAULT_QUEUE_PREFIX } from '../queue/names.ts';
+import { DEFAULT_QUEUE_PREFIX } from './queue-names.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { redisTopologyProblems } from './url-policy.ts';
 import { parseDuration } from './duration.ts';
-import { parseRateLimit, type RateLimit } from '../providers/rate-limit.ts';
+import { parseRateLimit, type RateLimit } from '../provider-http/rate-limit.ts';
 import { readRedisTopology, type RedisTopology } from './redis-topology.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

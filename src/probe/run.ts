@@ -1,6 +1,6 @@
 import type { CredentialConfig, Inventory } from '../config/index.ts';
 import { parseSecretValue, type SecretValues } from '../secrets/secret-values.ts';
-import type { ProbeOptions } from './credly-common.ts';
+import type { ProbeOptions } from './common.ts';
 import { probeNotStarted, type CredentialProbe } from './findings.ts';
 
 export interface ProbeDeps extends ProbeOptions {
@@ -20,7 +20,7 @@ export async function probeCredential(credential: CredentialConfig, deps: ProbeD
     switch (credential.kind) {
       case 'credly-authorization-token': {
         const secret = await secretOf(deps, credential.kind, credential.secretId);
-        const { probeCredlyToken } = await import('./credly-token.probe.ts');
+        const { probeCredlyToken } = await import('../kinds/credly/authorization-token/probe.ts');
         return await probeCredlyToken(credential, secret, options);
       }
       case 'credly-oauth-application': {
@@ -30,17 +30,17 @@ export async function probeCredential(credential: CredentialConfig, deps: ProbeD
         const managerToken = (await secretOf(deps, manager.kind, manager.secretId)).token;
         // A lost application secret is what the rotator repairs: the probe goes on without it.
         const secret = await secretOf(deps, credential.kind, credential.secretId).catch((error: unknown) => ({ problem: error }));
-        const { probeCredlyApplication } = await import('./credly-oauth-app.probe.ts');
+        const { probeCredlyApplication } = await import('../kinds/credly/oauth-application/probe.ts');
         return await probeCredlyApplication(credential, { secret, managerToken }, options);
       }
       case 'degreed-client-credentials': {
         const secret = await secretOf(deps, credential.kind, credential.secretId);
-        const { probeDegreed } = await import('./degreed.probe.ts');
+        const { probeDegreed } = await import('../kinds/degreed/probe.ts');
         return await probeDegreed(credential, secret, options);
       }
       case 'learnlink-client-credentials': {
         const secret = await secretOf(deps, credential.kind, credential.secretId);
-        const { probeLearnlink } = await import('./learnlink.probe.ts');
+        const { probeLearnlink } = await import('../kinds/learnlink/probe.ts');
         return await probeLearnlink(credential, secret, options);
       }
     }

@@ -1,8 +1,8 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { RedisClient } from './redis.ts';
+import type { RedisClient } from '../redis/connection.ts';
 import { jobRegistry, type JobName } from '../../jobs/index.ts';
 import { RotatorError } from '../errors/rotator-error.ts';
-import { QUEUE_NAME } from './names.ts';
+import { QUEUE_NAME } from '../config/queue-names.ts';
 import { describeIssues } from './payload.ts';
 
 export class InvalidJobPayloadError extends RotatorError {

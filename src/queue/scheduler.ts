@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import type { RedisClient } from './redis.ts';
+import type { RedisClient } from '../redis/connection.ts';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { CredentialConfig } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';

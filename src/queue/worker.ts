@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { RedisClient } from './redis.ts';
+import type { RedisClient } from '../redis/connection.ts';
 import { isJobName, jobRegistry, type JobDependencies, type JobOutcome } from '../../jobs/index.ts';
 import { isPermanent } from '../errors/rotator-error.ts';
 import type { Alerter } from '../alerts/alerter.ts';
@@ -7,7 +7,7 @@ import type { Inventory } from '../config/index.ts';
 import { CredentialBusyError, RevokeDeferredError, RotationStepError } from '../rotation/errors.ts';
 import { daysToExpiryOf, type RotationStateStore } from '../rotation/rotation-state.ts';
 import type { Logger } from '../log/logger.ts';
-import { QUEUE_NAME } from './names.ts';
+import { QUEUE_NAME } from '../config/queue-names.ts';
 import { describeIssues } from './payload.ts';
 
 export interface RotatorWorkerOptions {

@@ -1,5 +1,5 @@
 import type { CredlyOAuthAppConfig, CredlyTokenConfig } from '../config/index.ts';
-import type { OAuthAppSecretState } from '../providers/credly/credly-oauth-app.provider.ts';
+import type { OAuthAppSecretState } from '../kinds/credly/oauth-application/provider.ts';
 import type { CredlyTokenSecret } from '../secrets/secret-values.ts';
 import type { RotationProvider } from './rotation-provider.ts';
 

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log/logger.ts';
-import { ProviderAuthError } from '../providers/errors.ts';
+import { ProviderAuthError } from '../errors/provider-errors.ts';
 import { SecretNotFoundError } from '../secrets/errors.ts';
 import { AWSPENDING, type SecretStore } from '../secrets/secret-store.ts';
 import type { CredentialLock, HeldLock } from './credential-lock.ts';
 import { CredentialBusyError, LeaseLostError, RevokeDeferredError, RotationStepError, WeakerCredentialError } from './errors.ts';
-import { runFenced } from './fence.ts';
+import { runFenced } from '../lease/fence.ts';
 import { describeRevoke, reap, revokeReplaced, settle } from './retire.ts';
 import type { GuardSecrets } from './revoke-guard.ts';
 import type { Inspection, RotationProvider } from './rotation-provider.ts';

@@ -1,4 +1,4 @@
-import type { RedisClient } from '../queue/redis.ts';
+import type { RedisClient } from '../redis/connection.ts';
 import { lockKey } from './credential-lock.ts';
 import { LeaseLostError } from './errors.ts';
 

@@ -8,7 +8,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { LeaseLostError } from '../rotation/errors.ts';
-import { currentFence } from '../rotation/fence.ts';
+import { currentFence } from '../lease/fence.ts';
 import { mapSecretsManagerError } from './error-mapping.ts';
 import {
   InvalidRotationIdError,

@@ -1,4 +1,4 @@
-import { ProviderAuthError, ProviderError, ProviderRequestError, ProviderUnavailableError } from '../providers/errors.ts';
+import { ProviderAuthError, ProviderError, ProviderRequestError, ProviderUnavailableError } from '../errors/provider-errors.ts';
 import { ValidationError } from './validator.ts';
 
 export interface ClassifyContext {

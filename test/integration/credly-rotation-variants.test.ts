@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../jobs/index.ts';
-import { QUEUE_NAME } from '../../src/queue/names.ts';
+import { QUEUE_NAME } from '../../src/config/queue-names.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { CREDLY_VARIANTS } from '../support/fake-variants.ts';
 import { startScenario, type Scenario, type ScenarioOptions } from '../support/rotation-harness.ts';

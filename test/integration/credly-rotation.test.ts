@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { rotatorDescription } from '../../src/providers/credly/marker.ts';
+import { rotatorDescription } from '../../src/kinds/credly/marker.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import type { Fault } from '../fakes/faults.ts';
 import { startScenario, DAY, type Scenario, type ScenarioOptions } from '../support/rotation-harness.ts';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCredentialJob } from '../../jobs/check-credential.job.ts';
 import { buildSinks } from '../../src/alerts/build-sinks.ts';
 import { parseInventory } from '../../src/config/index.ts';
-import { createJobDependencies, createRotators } from '../../src/main.ts';
+import { createJobDependencies, createRotators } from '../../src/composition-root.ts';
 import { createQueue } from '../../src/queue/producer.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';

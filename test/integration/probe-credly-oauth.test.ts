@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMarker } from '../../src/providers/credly/marker.ts';
+import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { startCredlyFake, type CredlyFake, type CredlyFakeOptions } from '../fakes/credly.fake.ts';
 import { parseInventory } from '../../src/config/index.ts';
 import { credlyAppInventory, expectNoSecrets, finding, probe, runId, store, withSettings } from '../support/probe-harness.ts';

@@ -6,7 +6,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { QUEUE_NAME } from '../../src/queue/names.ts';
+import { QUEUE_NAME } from '../../src/config/queue-names.ts';
 import { startDegreedFake, type DegreedFake } from '../fakes/degreed.fake.ts';
 import { startDelayProxy } from '../support/delay-proxy.ts';
 import { spawnRotator } from '../support/worker-process.ts';

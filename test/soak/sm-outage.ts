@@ -25,7 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { emulatorAwsEnv, startRedis } from '../../scripts/local-services.ts';
-import { parseMarker } from '../../src/providers/credly/marker.ts';
+import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { createQueue, enqueue } from '../../src/queue/producer.ts';
 import { createRotationStateStore } from '../../src/rotation/rotation-state.ts';
 import type { SecretStore } from '../../src/secrets/secret-store.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseMarker } from '../../src/providers/credly/marker.ts';
+import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import type { SecretStore } from '../../src/secrets/secret-store.ts';
 import type { CredlyFake } from '../fakes/credly.fake.ts';
 import type { RotatorProcess } from './worker-process.ts';

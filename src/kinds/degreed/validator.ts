@@ -4,7 +4,7 @@ import type { DegreedConfig } from '../../config/index.ts';
 import type { DegreedSecret } from '../../secrets/secret-values.ts';
 import { classifyValidationError, isScopeRefusal, probeFailure } from '../../validation/classify.ts';
 import { ValidationError, type CredentialValidator, type ValidationResult } from '../../validation/validator.ts';
-import { createProviderHttp, type ProviderHttp, type ProviderHttpOptions } from '../http.ts';
+import { createProviderHttp, type ProviderHttp, type ProviderHttpOptions } from '../../provider-http/http.ts';
 
 const grantSchema = z.object({
   access_token: z.string().min(1),

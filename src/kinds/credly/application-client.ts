@@ -1,8 +1,8 @@
 import { stripTrailingSlash } from '../../config/index.ts';
-import { ProviderUnavailableError } from '../errors.ts';
+import { ProviderUnavailableError } from '../../errors/provider-errors.ts';
 import { readAllPages } from './pages.ts';
-import { createProviderHttp, type ProviderHttpOptions } from '../http.ts';
-import type { DeleteResult } from './credly-client.ts';
+import { createProviderHttp, type ProviderHttpOptions } from '../../provider-http/http.ts';
+import type { DeleteResult } from './token-client.ts';
 import {
   credlyAccessTokenSchema,
   credlyApplicationAnswerSchema,
@@ -10,7 +10,7 @@ import {
   pageInfo,
   type CredlyApplicationJson,
   type CredlyPageMetadataJson,
-} from './credly-schemas.ts';
+} from './wire-schemas.ts';
 
 export interface CredlyApplication {
   id: number;

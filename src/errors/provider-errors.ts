@@ -1,4 +1,4 @@
-import { RotatorError } from '../errors/rotator-error.ts';
+import { RotatorError } from './rotator-error.ts';
 
 export type ProviderName = 'credly' | 'degreed' | 'learnlink';
 

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { DegreedConfig } from '../config/index.ts';
-import { DEGREED_PROBES, degreedProbePath } from '../config/probe.ts';
-import { createDegreedValidator } from '../providers/degreed/degreed.validator.ts';
-import { createProviderHttp, type ProviderHttp } from '../providers/http.ts';
-import type { DegreedSecret } from '../secrets/secret-values.ts';
-import { bogus, describeRefusal, probeHttp, refusalFacts, type ProbeOptions } from './credly-common.ts';
-import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from './findings.ts';
-import { createWire, type Wire } from './wire.ts';
+import type { DegreedConfig } from '../../config/index.ts';
+import { DEGREED_PROBES, degreedProbePath } from '../../config/probe.ts';
+import { createDegreedValidator } from './validator.ts';
+import { createProviderHttp, type ProviderHttp } from '../../provider-http/http.ts';
+import type { DegreedSecret } from '../../secrets/secret-values.ts';
+import { bogus, describeRefusal, probeHttp, refusalFacts, type ProbeOptions } from '../../probe/common.ts';
+import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from '../../probe/findings.ts';
+import { createWire, type Wire } from '../../probe/wire.ts';
 
 const grantSchema = z.object({ access_token: z.string().min(1), token_type: z.string(), expires_in: z.number().optional(), refresh_token: z.string().optional(), scope: z.string().optional() });
 type Grant = z.infer<typeof grantSchema>;

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import { SinkSecretError } from './alerts/build-sinks.ts';
-import { packageVersion } from './build-info.ts';
-import { ConfigError } from './config/index.ts';
-import { RedisUnreachableError } from './cli/connect-redis.ts';
-import { EXIT, UsageError } from './cli/exit-codes.ts';
-import { parseTimeout } from './cli/timeout.ts';
+import { SinkSecretError } from '../alerts/build-sinks.ts';
+import { packageVersion } from '../build-info.ts';
+import { ConfigError } from '../config/index.ts';
+import { RedisUnreachableError } from './connect-redis.ts';
+import { EXIT, UsageError } from './exit-codes.ts';
+import { parseTimeout } from './timeout.ts';
 
 const USAGE = `usage: rotator <command> [options]
 
@@ -16,7 +16,7 @@ commands:
                                  ends with the inventory settings to use (read-only)
       --allow-writes             also create and delete one throwaway token or application
   status [<credential-id>…]      each credential's state, last result, expiry and next run; queue counts
-  trigger <credential-id>        enqueue a manual check (a Credly token is rotated when due)
+  trigger <credential-id>        enqueue a manual check (a token is rotated when due)
       --force                    rotate even when not due
       --wait                     wait for the job's end and exit with its outcome
       --timeout <seconds>        how long --wait waits (default 300)
@@ -61,26 +61,26 @@ async function run(argv: string[]): Promise<number> {
   switch (command) {
     case 'worker': {
       if (rest.length) throw new UsageError(`worker takes no arguments (got ${rest.join(' ')})`);
-      const { workerCommand } = await import('./cli/worker.command.ts');
+      const { workerCommand } = await import('./worker.command.ts');
       return workerCommand({ configPath: values.config });
     }
     case 'check': {
-      const { checkCommand } = await import('./cli/check.command.ts');
+      const { checkCommand } = await import('./check.command.ts');
       return checkCommand({ configPath: values.config, ids: rest, configOnly: values['config-only'], json: values.json });
     }
     case 'probe': {
-      const { probeCommand } = await import('./cli/probe.command.ts');
+      const { probeCommand } = await import('./probe.command.ts');
       return probeCommand({ configPath: values.config, ids: rest, allowWrites: values['allow-writes'], json: values.json });
     }
     case 'status': {
-      const { statusCommand } = await import('./cli/status.command.ts');
+      const { statusCommand } = await import('./status.command.ts');
       return statusCommand({ configPath: values.config, ids: rest, json: values.json });
     }
     case 'trigger': {
       const [credentialId, ...extra] = rest;
       if (!credentialId || extra.length) throw new UsageError('trigger takes exactly one credential id');
       const timeoutSeconds = parseTimeout(values.timeout);
-      const { triggerCommand } = await import('./cli/trigger.command.ts');
+      const { triggerCommand } = await import('./trigger.command.ts');
       return triggerCommand({
         configPath: values.config,
         credentialId,

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { CredlyTokenConfig } from '../config/index.ts';
-import { createCredlyClient, type CredlyClient, type CredlyToken } from '../providers/credly/credly-client.ts';
-import { rotatorDescription } from '../providers/credly/marker.ts';
-import { missingRights } from '../providers/credly/new-token-check.ts';
-import { ProviderError } from '../providers/errors.ts';
-import type { CredlyTokenSecret } from '../secrets/secret-values.ts';
-import { bogus, DAY_MS, describeRefusal, NEEDS_WRITES, probeHttp, probePagination, refusalFacts, type ProbeOptions } from './credly-common.ts';
-import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from './findings.ts';
-import { createWire, type Wire } from './wire.ts';
+import type { CredlyTokenConfig } from '../../../config/index.ts';
+import { createCredlyClient, type CredlyClient, type CredlyToken } from '../token-client.ts';
+import { rotatorDescription } from '../marker.ts';
+import { missingRights } from './new-token-check.ts';
+import { ProviderError } from '../../../errors/provider-errors.ts';
+import type { CredlyTokenSecret } from '../../../secrets/secret-values.ts';
+import { bogus, DAY_MS, describeRefusal, NEEDS_WRITES, probeHttp, probePagination, refusalFacts, type ProbeOptions } from '../../../probe/common.ts';
+import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from '../../../probe/findings.ts';
+import { createWire, type Wire } from '../../../probe/wire.ts';
 
 /** The assumptions, in words, by check name (the same text whether checked or not). */
 const A = {

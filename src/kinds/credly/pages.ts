@@ -1,4 +1,4 @@
-import { ProviderUnavailableError } from '../errors.ts';
+import { ProviderUnavailableError } from '../../errors/provider-errors.ts';
 
 /** What a listing page says about paging (`metadata`); every field may be missing. */
 export interface PageInfo {

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { CredlyOAuthAppConfig } from '../config/index.ts';
-import { createCredlyOAuthClient, type CreatedApplication, type CredlyApplication, type CredlyOAuthClient } from '../providers/credly/credly-oauth-client.ts';
-import { rotatorDescription } from '../providers/credly/marker.ts';
-import type { CredlyOAuthAppSecret } from '../secrets/secret-values.ts';
-import type { CredlyGrant } from '../providers/credly/credly-oauth-client.ts';
-import { bogus, describeRefusal, NEEDS_WRITES, probeHttp, probePagination, refusalFacts, type ProbeOptions } from './credly-common.ts';
-import { findingsOf, why, type CredentialProbe, type FindingsBuilder, type Leftover } from './findings.ts';
-import { createWire, type Wire } from './wire.ts';
+import type { CredlyOAuthAppConfig } from '../../../config/index.ts';
+import { createCredlyOAuthClient, type CreatedApplication, type CredlyApplication, type CredlyOAuthClient } from '../application-client.ts';
+import { rotatorDescription } from '../marker.ts';
+import type { CredlyOAuthAppSecret } from '../../../secrets/secret-values.ts';
+import type { CredlyGrant } from '../application-client.ts';
+import { bogus, describeRefusal, NEEDS_WRITES, probeHttp, probePagination, refusalFacts, type ProbeOptions } from '../../../probe/common.ts';
+import { findingsOf, why, type CredentialProbe, type FindingsBuilder, type Leftover } from '../../../probe/findings.ts';
+import { createWire, type Wire } from '../../../probe/wire.ts';
 
 type Encoding = 'form' | 'json';
 const TOKEN_PATH = /./;

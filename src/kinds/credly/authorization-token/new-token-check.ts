@@ -1,7 +1,7 @@
-import type { CredlyTokenConfig } from '../../config/index.ts';
-import { RotatorError } from '../../errors/rotator-error.ts';
-import { ProviderUnavailableError } from '../errors.ts';
-import type { CredlyClient, CredlyToken } from './credly-client.ts';
+import type { CredlyTokenConfig } from '../../../config/index.ts';
+import { RotatorError } from '../../../errors/rotator-error.ts';
+import { ProviderUnavailableError } from '../../../errors/provider-errors.ts';
+import type { CredlyClient, CredlyToken } from '../token-client.ts';
 
 /**
  * The new token cannot do what the next rotation needs. Permanent: a retry makes no better token.

@@ -5,8 +5,8 @@ import type { LearnlinkSecret } from '../../secrets/secret-values.ts';
 import { LEARNLINK_PROBE, LEARNLINK_READ_SCOPES } from '../../config/probe.ts';
 import { classifyValidationError, probeFailure } from '../../validation/classify.ts';
 import { ValidationError, type CredentialValidator, type ValidationResult } from '../../validation/validator.ts';
-import { ProviderError } from '../errors.ts';
-import { createProviderHttp, type ProviderHttpOptions } from '../http.ts';
+import { ProviderError } from '../../errors/provider-errors.ts';
+import { createProviderHttp, type ProviderHttpOptions } from '../../provider-http/http.ts';
 
 const grantSchema = z.object({
   access_token: z.string().min(1),

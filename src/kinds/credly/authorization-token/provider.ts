@@ -1,12 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { CredlyTokenConfig } from '../../config/index.ts';
-import { formatDuration } from '../../config/index.ts';
-import { CredentialNotListedError, WeakerCredentialError } from '../../rotation/errors.ts';
-import type { RotationProvider } from '../../rotation/rotation-provider.ts';
-import { parseSecretValue, serializeCredlyToken, type CredlyTokenSecret } from '../../secrets/secret-values.ts';
-import { ProviderAuthError, ProviderUnavailableError } from '../errors.ts';
-import type { CredlyClient, CredlyToken } from './credly-client.ts';
-import { parseMarker, rotatorDescription } from './marker.ts';
+import type { CredlyTokenConfig } from '../../../config/index.ts';
+import { formatDuration } from '../../../config/index.ts';
+import { CredentialNotListedError, WeakerCredentialError } from '../../../rotation/errors.ts';
+import type { RotationProvider } from '../../../rotation/rotation-provider.ts';
+import { parseSecretValue, serializeCredlyToken, type CredlyTokenSecret } from '../../../secrets/secret-values.ts';
+import { ProviderAuthError, ProviderUnavailableError } from '../../../errors/provider-errors.ts';
+import type { CredlyClient, CredlyToken } from '../token-client.ts';
+import { parseMarker, rotatorDescription } from '../marker.ts';
 import { proveNewToken } from './new-token-check.ts';
 
 const DAY_MS = 86_400_000;

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import type { LearnlinkConfig } from '../config/index.ts';
-import { learnlinkTokenUrl } from '../config/index.ts';
-import { LEARNLINK_PROBE } from '../config/probe.ts';
-import { createProviderHttp } from '../providers/http.ts';
-import { createLearnlinkValidator } from '../providers/learnlink/learnlink.validator.ts';
-import type { LearnlinkSecret } from '../secrets/secret-values.ts';
-import { bogus, describeRefusal, probeHttp, refusalFacts, type ProbeOptions } from './credly-common.ts';
-import { findingsOf, why, type CredentialProbe } from './findings.ts';
-import { createWire } from './wire.ts';
+import type { LearnlinkConfig } from '../../config/index.ts';
+import { learnlinkTokenUrl } from '../../config/index.ts';
+import { LEARNLINK_PROBE } from '../../config/probe.ts';
+import { createProviderHttp } from '../../provider-http/http.ts';
+import { createLearnlinkValidator } from './validator.ts';
+import type { LearnlinkSecret } from '../../secrets/secret-values.ts';
+import { bogus, describeRefusal, probeHttp, refusalFacts, type ProbeOptions } from '../../probe/common.ts';
+import { findingsOf, why, type CredentialProbe } from '../../probe/findings.ts';
+import { createWire } from '../../probe/wire.ts';
 
 const grantSchema = z.object({ access_token: z.string().min(1), token_type: z.string(), expires_in: z.number().optional(), scope: z.string().optional() });
 type Placement = 'basic' | 'body';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { createProviderHttp } from '../providers/http.ts';
+import { createProviderHttp } from '../provider-http/http.ts';
 import type { FindingsBuilder } from './findings.ts';
 import { why } from './findings.ts';
 import type { Wire } from './wire.ts';

@@ -1,12 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { CredlyOAuthAppConfig } from '../../config/index.ts';
-import { formatDuration } from '../../config/index.ts';
-import { RotatorError } from '../../errors/rotator-error.ts';
-import type { RotationProvider } from '../../rotation/rotation-provider.ts';
-import { parseSecretValue, SecretFormatError, serializeSecretValue, type CredlyOAuthAppSecret } from '../../secrets/secret-values.ts';
-import { ProviderAuthError, ProviderError, ProviderUnavailableError } from '../errors.ts';
-import type { CredlyOAuthClient } from './credly-oauth-client.ts';
-import { parseMarker, rotatorDescription } from './marker.ts';
+import type { CredlyOAuthAppConfig } from '../../../config/index.ts';
+import { formatDuration } from '../../../config/index.ts';
+import { RotatorError } from '../../../errors/rotator-error.ts';
+import type { RotationProvider } from '../../../rotation/rotation-provider.ts';
+import { parseSecretValue, SecretFormatError, serializeSecretValue, type CredlyOAuthAppSecret } from '../../../secrets/secret-values.ts';
+import { ProviderAuthError, ProviderError, ProviderUnavailableError } from '../../../errors/provider-errors.ts';
+import type { CredlyOAuthClient } from '../application-client.ts';
+import { parseMarker, rotatorDescription } from '../marker.ts';
 
 /**
  * An OAuth application's secret as the rotator sees it: the stored value, or why there is none

@@ -3,9 +3,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { z } from 'zod';
 import { scrubSecrets } from '../errors/scrub.ts';
 import { BodyTooLargeError, readCapped } from './body.ts';
-import { currentFence } from '../rotation/fence.ts';
+import { currentFence } from '../lease/fence.ts';
 import type { RateLimiter } from './rate-limit.ts';
-import { ProviderAuthError, ProviderRequestError, ProviderUnavailableError, type ProviderError, type ProviderName } from './errors.ts';
+import { ProviderAuthError, ProviderRequestError, ProviderUnavailableError, type ProviderError, type ProviderName } from '../errors/provider-errors.ts';
 
 export interface ProviderHttpOptions {
   provider: ProviderName;

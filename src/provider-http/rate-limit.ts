@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { RedisClient } from '../queue/redis.ts';
+import type { RedisClient } from '../redis/connection.ts';
 
 /** Waits until a call under `key` fits the provider's budget. */
 export interface RateLimiter {
