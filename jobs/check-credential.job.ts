@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { CredentialConfig, Inventory } from '../src/config/index.ts';
+import type { CredentialBase, Inventory } from '../src/config/index.ts';
 import { RotatorError } from '../src/errors/rotator-error.ts';
+import type { KindRuntime, KindRuntimes, RotatableConfig } from '../src/kinds/kind.ts';
 import { checkAndRotate, type RotationDeps, type RotationOutcome } from '../src/rotation/rotate.ts';
-import type { RotatorRegistry } from '../src/rotation/registry.ts';
-import { validateCredential, type ValidatorRegistry } from '../src/validation/validate.ts';
+import { validateCredential } from '../src/validation/validate.ts';
 import type { JobDefinition, JobOutcome } from './job.ts';
 
 export const CREDENTIAL_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -28,14 +28,21 @@ export interface CheckCredentialDeps {
   inventory: Pick<Inventory, 'credentials'>;
   secrets: RotationDeps['secrets'];
   rotation: Omit<RotationDeps, 'secrets'>;
-  rotators: RotatorRegistry;
-  validators: ValidatorRegistry;
+  /** Every kind's runtime (its rotation provider or validator), by kind. */
+  kinds: KindRuntimes;
 }
 
-export function findCredential(inventory: Pick<Inventory, 'credentials'>, id: string): CredentialConfig {
+export function findCredential(inventory: Pick<Inventory, 'credentials'>, id: string): CredentialBase {
   const credential = inventory.credentials.find((c) => c.id === id);
   if (!credential) throw new UnknownCredentialError(id);
   return credential;
+}
+
+/** The runtime of a credential's kind; its configuration was read by that kind's schema. */
+export function runtimeOf(kinds: KindRuntimes, credential: CredentialBase): KindRuntime {
+  const runtime = kinds.get(credential.kind);
+  if (!runtime) throw new RotatorError(`credential "${credential.id}" is of kind ${credential.kind}, which this rotator does not know`, { permanent: true });
+  return runtime;
 }
 
 export function rotationJobOutcome(credentialId: string, kind: string, outcome: RotationOutcome): JobOutcome {
@@ -54,14 +61,10 @@ export function rotationJobOutcome(credentialId: string, kind: string, outcome: 
   };
 }
 
-function validated(credential: CredentialConfig, result: { summary: string }): JobOutcome {
-  return { status: 'success', credentialId: credential.id, kind: credential.kind, action: 'validated', summary: result.summary };
-}
-
 /**
- * The job a schedule or `rotator trigger` fires for one credential: rotate a Credly token when it
- * is due (or forced); recreate a Credly OAuth application whose secret is lost or refused (or
- * forced); prove Degreed and Learn.link credentials still work.
+ * The job a schedule or `rotator trigger` fires for one credential: a rotated kind is rotated when
+ * due (or forced), or repaired when its secret is lost or refused; a validated kind is proven to
+ * still work.
  */
 export const checkCredentialJob: JobDefinition<'check-credential', typeof checkCredentialPayload, CheckCredentialDeps> = {
   name: 'check-credential',
@@ -69,16 +72,14 @@ export const checkCredentialJob: JobDefinition<'check-credential', typeof checkC
   async handle(deps, payload, { jobId, logger }) {
     const credential = findCredential(deps.inventory, payload.credentialId);
     const rotationDeps = { ...deps.rotation, secrets: deps.secrets };
-    const request = { jobId, force: payload.force, logger };
-    switch (credential.kind) {
-      case 'credly-authorization-token':
-        return rotationJobOutcome(credential.id, credential.kind, await checkAndRotate(rotationDeps, deps.rotators[credential.kind], credential, request));
-      case 'credly-oauth-application':
-        return rotationJobOutcome(credential.id, credential.kind, await checkAndRotate(rotationDeps, deps.rotators[credential.kind], credential, request));
-      case 'degreed-client-credentials':
-        return validated(credential, await validateCredential(rotationDeps, deps.validators[credential.kind], credential, logger));
-      case 'learnlink-client-credentials':
-        return validated(credential, await validateCredential(rotationDeps, deps.validators[credential.kind], credential, logger));
+    const runtime = runtimeOf(deps.kinds, credential);
+    if (runtime.mode === 'rotate') {
+      const request = { jobId, force: payload.force, logger };
+      // A rotated kind's schema gives every field the protocol reads (RotatableConfig).
+      const outcome = await checkAndRotate(rotationDeps, runtime.rotator, credential as RotatableConfig, request);
+      return rotationJobOutcome(credential.id, credential.kind, outcome);
     }
+    const result = await validateCredential(rotationDeps, { secret: runtime.definition.secret, validator: runtime.validator }, credential, logger);
+    return { status: 'success', credentialId: credential.id, kind: credential.kind, action: 'validated', summary: result.summary };
   },
 };

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { revokePrevious } from '../src/rotation/rotate.ts';
 import { RotatorError } from '../src/errors/rotator-error.ts';
-import { credentialIdField, findCredential, rotationJobOutcome, type CheckCredentialDeps } from './check-credential.job.ts';
+import type { RotatableConfig } from '../src/kinds/kind.ts';
+import { credentialIdField, findCredential, rotationJobOutcome, runtimeOf, type CheckCredentialDeps } from './check-credential.job.ts';
 import type { JobDefinition } from './job.ts';
 
 export const revokePreviousPayload = z.strictObject({
   credentialId: credentialIdField,
   rotationId: z.uuid(),
-  /** Provider id of the credential to revoke (a Credly token's uuid, an application's number), never its value. */
+  /** Provider id of the credential to revoke (a token's uuid, an application's number), never its value. */
   previousRef: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a provider id'),
 });
 
@@ -23,13 +24,9 @@ export const revokePreviousJob: JobDefinition<'revoke-previous', typeof revokePr
   async handle(deps, payload, { logger }) {
     const credential = findCredential(deps.inventory, payload.credentialId);
     const rotationDeps = { ...deps.rotation, secrets: deps.secrets };
-    switch (credential.kind) {
-      case 'credly-authorization-token':
-        return rotationJobOutcome(credential.id, credential.kind, await revokePrevious(rotationDeps, deps.rotators[credential.kind], credential, payload, logger));
-      case 'credly-oauth-application':
-        return rotationJobOutcome(credential.id, credential.kind, await revokePrevious(rotationDeps, deps.rotators[credential.kind], credential, payload, logger));
-      default:
-        throw new RotatorError(`credential "${credential.id}" is a ${credential.kind}: nothing to revoke`, { permanent: true });
-    }
+    const runtime = runtimeOf(deps.kinds, credential);
+    if (runtime.mode !== 'rotate') throw new RotatorError(`credential "${credential.id}" is a ${credential.kind}: nothing to revoke`, { permanent: true });
+    const outcome = await revokePrevious(rotationDeps, runtime.rotator, credential as RotatableConfig, payload, logger);
+    return rotationJobOutcome(credential.id, credential.kind, outcome);
   },
 };

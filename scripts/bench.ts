@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { createSecretStore, createSecretsManagerClient } from '../src/secrets/secret-store.ts';
-import { statusKey } from '../src/rotation/rotation-state.ts';
+import { statusKey } from '../src/state/rotation-state.ts';
 import { interleaveByBudget } from '../src/queue/fair-order.ts';
+import { budgetOf } from '../src/kinds/registry.ts';
 import { createQueue, enqueue } from '../src/queue/producer.ts';
-import { parseSecretValue } from '../src/secrets/secret-values.ts';
+import { parseSecretValue } from '../src/kinds/registry.ts';
 import { parseMarker } from '../src/kinds/credly/marker.ts';
 import { startCredlyFake } from '../test/fakes/credly.fake.ts';
 import { startScenario } from '../test/support/rotation-harness.ts';
@@ -231,7 +232,7 @@ async function sweep(redisUrl: string, dir: string): Promise<void> {
   const before = fake.requests.length;
   const start = performance.now();
   // What a schedule shared by every credential enqueues when it fires.
-  const ordered = interleaveByBudget(credentials.map((c) => ({ ...c, kind: 'credly-authorization-token' as const })));
+  const ordered = interleaveByBudget(credentials.map((c) => ({ ...c, kind: 'credly-authorization-token' as const })), budgetOf);
   for (const c of ordered) await enqueue(queue, 'check-credential', { credentialId: c.id, trigger: 'schedule' }, { jobId: `sweep-${c.id}` });
   const enqueued = (performance.now() - start) / 1000;
   let done: number;

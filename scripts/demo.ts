@@ -13,7 +13,7 @@ import { formatTable } from '../src/cli/table.ts';
 import { QUEUE_NAME } from '../src/config/queue-names.ts';
 import { createQueue, enqueue } from '../src/queue/producer.ts';
 import { createSecretStore, createSecretsManagerClient } from '../src/secrets/secret-store.ts';
-import { parseSecretValue } from '../src/secrets/secret-values.ts';
+import { parseSecretValue } from '../src/kinds/registry.ts';
 import { startCredlyFake } from '../test/fakes/credly.fake.ts';
 import { startDegreedFake } from '../test/fakes/degreed.fake.ts';
 import { startLearnlinkFake } from '../test/fakes/learnlink.fake.ts';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSecretStore, createSecretsManagerClient } from '../src/secrets/secret-store.ts';
-import { parseSecretValue } from '../src/secrets/secret-values.ts';
+import { parseSecretValue } from '../src/kinds/registry.ts';
 import { startCredlyFake } from '../test/fakes/credly.fake.ts';
 import { buildah, imageConfig, imageSize, sh, streamed } from './image/buildah.ts';
 import { innerProcess, runInImage, type ImageProcess } from './image/sandbox.ts';

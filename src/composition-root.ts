@@ -1,17 +1,12 @@
 import type { Queue, Worker } from 'bullmq';
 import type { RedisClient } from './redis/connection.ts';
 import type { JobDependencies } from '../jobs/index.ts';
-import type { CredlyOAuthAppConfig, CredlyTokenConfig, Env, Inventory } from './config/index.ts';
+import type { Env, Inventory, RateLimit } from './config/index.ts';
+import type { KindRuntimes } from './kinds/kind.ts';
+import { budgetOf, buildKinds, kindOf, type CredentialConfig } from './kinds/registry.ts';
 import { RotatorError } from './errors/rotator-error.ts';
 import type { Logger } from './log/logger.ts';
-import { createCredlyClient } from './kinds/credly/token-client.ts';
-import { createRedisRateLimiter, type RateLimit, type RateLimiter } from './provider-http/rate-limit.ts';
-import { createCredlyOAuthAppProvider } from './kinds/credly/oauth-application/provider.ts';
-import { createCredlyOAuthClient } from './kinds/credly/application-client.ts';
-import { createDegreedValidator } from './kinds/degreed/validator.ts';
-import { createLearnlinkValidator } from './kinds/learnlink/validator.ts';
-import type { ValidatorRegistry } from './validation/validate.ts';
-import { createCredlyTokenProvider } from './kinds/credly/authorization-token/provider.ts';
+import { createRedisRateLimiter, type RateLimiter } from './provider-http/rate-limit.ts';
 import { buildSinks } from './alerts/build-sinks.ts';
 import { createAlerter } from './alerts/alerter.ts';
 import { startEscalation } from './alerts/escalation.ts';
@@ -25,77 +20,51 @@ import { collectStatus } from './status/collect.ts';
 import { cachedStatus } from './status/public-view.ts';
 import { assertRedisUsable, createRedisConnection, describeRedis } from './redis/connection.ts';
 import { createRotatorWorker } from './queue/worker.ts';
-import { createCredentialLock } from './rotation/credential-lock.ts';
-import { createRotationStateStore } from './rotation/rotation-state.ts';
-import type { RotatorRegistry } from './rotation/registry.ts';
+import { createCredentialLock } from './lease/credential-lock.ts';
+import { createRotationStateStore } from './state/rotation-state.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from './secrets/secret-store.ts';
-import { parseSecretValue } from './secrets/secret-values.ts';
 
-export interface RotatorOptions {
-  inventory: Inventory;
-  /** Reads the managing token of OAuth application credentials. */
+export interface KindOptions {
+  inventory: Pick<Inventory, 'credentials'>;
+  /** Reads the secrets one credential needs of another (an application's managing token). */
   secrets: Pick<SecretStore, 'readCurrent'>;
   /** Deadline of one provider request, in ms. Default: the clients' (15000). */
   requestTimeoutMs?: number;
-  /** Client-side limits on provider calls (Credly: per organization). Default: none. */
+  /** Base of the retry backoff of provider calls, in ms. Default: the clients'. */
+  backoffMs?: number;
+  /** Client-side limits on provider calls (per the budgets the kinds name). Default: none. */
   limiter?: RateLimiter;
   /**
    * Wait before asking a provider again to confirm a refusal or an absence (a refused OAuth
-   * client, a token missing from a listing), in ms. Default: the providers' (1–2 s).
+   * client, a token missing from a listing), in ms. Default: the kinds' (1–2 s).
    */
   recheckDelayMs?: number;
 }
 
-/** The Credly budget applies to `credly:<organization>` keys; other keys are not limited here. */
-function credlyLimit(limit: RateLimit): (key: string) => RateLimit | undefined {
-  return (key) => (key.startsWith('credly:') ? limit : undefined);
-}
-
-/** One client per API base, built on first use. */
-function perApiBase<C>(make: (apiBase: string) => C): (credential: { endpoints: { apiBase: string } }) => C {
-  const clients = new Map<string, C>();
-  return ({ endpoints: { apiBase } }) => {
-    let client = clients.get(apiBase);
-    if (!client) clients.set(apiBase, (client = make(apiBase)));
-    return client;
-  };
-}
-
-/** The rotatable kinds' providers over real HTTP clients. */
-export function createRotators(options: RotatorOptions): RotatorRegistry {
-  const http = {
+/** Every kind's rotation provider or validator, over real HTTP clients. */
+export function createKinds(options: KindOptions): KindRuntimes {
+  return buildKinds({
+    credentials: options.inventory.credentials,
+    secrets: options.secrets,
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
     ...(options.limiter ? { limiter: options.limiter } : {}),
-  };
-  const tokens = perApiBase((apiBase) => createCredlyClient({ apiBase, ...http }));
-  const applications = perApiBase((apiBase) => createCredlyOAuthClient({ apiBase, ...http }));
-  const recheck = options.recheckDelayMs;
-  const managerOf = (credential: CredlyOAuthAppConfig): CredlyTokenConfig => {
-    // Validated at load: managedBy names a credly-authorization-token of the same organization and API.
-    const manager = options.inventory.credentials.find((c) => c.id === credential.managedBy);
-    if (manager?.kind !== 'credly-authorization-token') throw new RotatorError(`managedBy "${credential.managedBy}" is not a Credly token credential`, { permanent: true });
-    return manager;
-  };
-  return {
-    'credly-authorization-token': createCredlyTokenProvider(tokens, recheck === undefined ? {} : { relistDelayMs: recheck }),
-    'credly-oauth-application': createCredlyOAuthAppProvider({
-      // Management calls carry the managing token: they go to the managing credential's API, never
-      // to an address of the application's entry (the load refuses entries where the two differ).
-      clientFor: (credential) => applications(managerOf(credential)),
-      ...(recheck === undefined ? {} : { confirmDelayMs: recheck }),
-      async managerToken(credential) {
-        const manager = managerOf(credential);
-        const stored = await options.secrets.readCurrent(manager.secretId);
-        return parseSecretValue('credly-authorization-token', stored.secretString, { secretId: manager.secretId }).token;
-      },
-    }),
-  };
+    ...(options.recheckDelayMs === undefined ? {} : { recheckDelayMs: options.recheckDelayMs }),
+  });
 }
 
-/** The validated kinds' validators over real HTTP clients. */
-export function createValidators(options: { requestTimeoutMs?: number } = {}): ValidatorRegistry {
-  const http = options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs };
-  return { 'degreed-client-credentials': createDegreedValidator(http), 'learnlink-client-credentials': createLearnlinkValidator(http) };
+/**
+ * The limit of each budget the inventory's credentials spend (a provider organization, say): the
+ * rate its kind's variable sets. Budgets of no kind's limit, and limits turned `off`, never wait.
+ */
+function limitsByBudget(credentials: readonly CredentialConfig[], rates: Readonly<Record<string, RateLimit | 'off'>>): Map<string, RateLimit> {
+  const limits = new Map<string, RateLimit>();
+  for (const credential of credentials) {
+    const rateLimit = kindOf(credential.kind)?.rateLimit;
+    const rate = rateLimit ? rates[rateLimit.variable] : undefined;
+    if (rateLimit && rate && rate !== 'off') limits.set(rateLimit.budget(credential as never), rate);
+  }
+  return limits;
 }
 
 /**
@@ -103,35 +72,27 @@ export function createValidators(options: { requestTimeoutMs?: number } = {}): V
  * credential locks), the queue (delayed revokes) and the providers' HTTP APIs.
  */
 export function createJobDependencies(options: {
-  inventory: Inventory;
+  inventory: Inventory<CredentialConfig>;
   secrets: SecretStore;
   redis: RedisClient;
   queue: Queue;
   prefix: string;
   lockDurationMs: number;
-  rotators?: RotatorRegistry;
-  validators?: ValidatorRegistry;
-  /** Calls per Credly organization, shared through Redis. Default: no limit. */
-  credlyRateLimit?: RateLimit | 'off';
+  kinds?: KindRuntimes;
+  /** The kinds' rate limits by variable (Env.rateLimits), shared through Redis. Default: no limit. */
+  rateLimits?: Readonly<Record<string, RateLimit | 'off'>>;
   /** Deadline of one provider request, in ms. Default: the clients' (15000). */
   requestTimeoutMs?: number;
   now?: () => Date;
 }): JobDependencies {
   const { queue } = options;
+  const http = options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs };
+  const limits = options.rateLimits ? limitsByBudget(options.inventory.credentials, options.rateLimits) : new Map<string, RateLimit>();
+  const limiter = limits.size > 0 ? createRedisRateLimiter(options.redis, { prefix: options.prefix, limitFor: (key) => limits.get(key) }) : undefined;
   return {
     inventory: options.inventory,
     secrets: options.secrets,
-    rotators:
-      options.rotators ??
-      createRotators({
-        inventory: options.inventory,
-        secrets: options.secrets,
-        ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
-        ...(options.credlyRateLimit && options.credlyRateLimit !== 'off'
-          ? { limiter: createRedisRateLimiter(options.redis, { prefix: options.prefix, limitFor: credlyLimit(options.credlyRateLimit) }) }
-          : {}),
-      }),
-    validators: options.validators ?? createValidators(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    kinds: options.kinds ?? createKinds({ inventory: options.inventory, secrets: options.secrets, ...http, ...(limiter ? { limiter } : {}) }),
     rotation: {
       // The deployment's scope in every marker: the queue prefix, which no two deployments share.
       scope: options.prefix,
@@ -181,7 +142,7 @@ export class StartAbortedError extends RotatorError {
  * the rest of its routes once the worker runs. When `signal` aborts during start-up, whatever was
  * made is closed and the promise rejects with StartAbortedError.
  */
-export async function startWorker(options: { env: Env; inventory: Inventory; logger: Logger; ops: OpsServer; signal?: AbortSignal }): Promise<WorkerRuntime> {
+export async function startWorker(options: { env: Env; inventory: Inventory<CredentialConfig>; logger: Logger; ops: OpsServer; signal?: AbortSignal }): Promise<WorkerRuntime> {
   const { env, inventory, logger, ops, signal } = options;
   const secrets = createSecretStore(createSecretsManagerClient());
   // Sink secrets are read before anything else: a sink that cannot alert is a start-up failure.
@@ -196,7 +157,7 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     queue,
     prefix: env.queuePrefix,
     lockDurationMs: env.lockDurationMs,
-    credlyRateLimit: env.credlyRateLimit,
+    rateLimits: env.rateLimits,
     requestTimeoutMs: env.requestTimeoutMs,
   });
   // One read of every credential per few seconds at most, however many requests and scrapes come.
@@ -205,7 +166,17 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
   // Metrics keep their own one-second read: a scrape sees a job's figures at once.
   const metrics = createMetrics(read);
   const alerting = {
-    alerter: createAlerter({ sinks, redis: connection, prefix: env.queuePrefix, logger, onSinkFailure: (sink) => metrics.sinkFailed(sink) }),
+    alerter: createAlerter({
+      sinks,
+      redis: connection,
+      prefix: env.queuePrefix,
+      logger,
+      revokeByHand: (kind) => {
+        const definition = kindOf(kind);
+        return definition?.mode === 'rotate' ? definition.revokeByHand : undefined;
+      },
+      onSinkFailure: (sink) => metrics.sinkFailed(sink),
+    }),
     inventory,
     state: deps.rotation.state,
   };
@@ -227,7 +198,7 @@ export async function startWorker(options: { env: Env; inventory: Inventory; log
     scheduler = await unlessAborted(
       startScheduler({
         // A schedule shared by many credentials fires them in this order: organizations interleaved.
-        credentials: interleaveByBudget(inventory.credentials),
+        credentials: interleaveByBudget(inventory.credentials, budgetOf),
         redis: connection,
         prefix: env.queuePrefix,
         logger,

@@ -20,7 +20,7 @@ export interface Alert {
   attempts?: number;
   jobId: string;
   occurredAt: string;
-  /** Days until the current credential expires, when known (Credly tokens). */
+  /** Days until the current credential expires, when known (kinds whose credentials expire). */
   daysToExpiry?: number;
   /** Inside the critical window before expiry with the last rotation failed. */
   critical: boolean;

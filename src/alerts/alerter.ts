@@ -26,6 +26,8 @@ export interface AlerterOptions {
   attempts?: number;
   /** First wait between deliveries, in ms; doubles each time. Default 1000. */
   backoffMs?: number;
+  /** Where a person revokes a credential of the kind by hand (the kind says), for the warning. */
+  revokeByHand?: (kind: string) => string | undefined;
   /** Told when a sink gave up on an alert (metrics). */
   onSinkFailure?: (sinkId: string) => void;
 }
@@ -102,9 +104,10 @@ export function createAlerter(options: AlerterOptions): Alerter {
     async unrevoked({ credentialId, kind, jobId, refs }) {
       await (async () => {
         if ((await redis.set(unrevokedKey(credentialId), refs.join(','), 'EX', 365 * DAY_S, 'NX')) !== 'OK') return;
+        const where = options.revokeByHand?.(kind) ?? 'at the provider';
         const message =
           `the replaced credential(s) ${refs.join(', ')} (provider ids) are still listed at the provider after their revoke, or it offers no revoke: ` +
-          'they stay valid until revoked by hand (Credly: Organization Management, Developers section) or until they expire';
+          `they stay valid until revoked by hand (${where}) or until they expire`;
         await fanOut({ type: 'warning', topic: 'unrevoked', credentialId, kind, jobId, message, occurredAt: new Date().toISOString(), critical: false }, `unrevoked:${credentialId}:${jobId}`);
       })().catch(fail(credentialId, 'warning'));
     },

@@ -1,6 +1,6 @@
-import type { CredentialConfig } from '../config/index.ts';
+import type { CredentialBase } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
-import { daysToExpiryOf, type RotationStateStore } from '../rotation/rotation-state.ts';
+import { daysToExpiryOf, type RotationStateStore } from '../state/rotation-state.ts';
 import type { Alerter } from './alerter.ts';
 
 /**
@@ -15,7 +15,7 @@ import type { Alerter } from './alerter.ts';
  * sends once whichever replica sees it first), with the days counted from the expiry time.
  */
 export interface EscalationOptions {
-  credentials: ReadonlyArray<Pick<CredentialConfig, 'id' | 'kind'>>;
+  credentials: ReadonlyArray<Pick<CredentialBase, 'id' | 'kind'>>;
   state: Pick<RotationStateStore, 'readOverview' | 'get'>;
   alerter: Pick<Alerter, 'failed'>;
   logger: Logger;

@@ -1,12 +1,11 @@
-import type { CredentialConfig } from '../config/index.ts';
-import { createRotators, createValidators } from '../composition-root.ts';
+import type { CredentialBase } from '../config/index.ts';
+import { createKinds } from '../composition-root.ts';
+import type { KindRuntimes, RotatableConfig } from '../kinds/kind.ts';
+import { kindOf } from '../kinds/registry.ts';
+import { parseSecret } from '../secrets/secret-values.ts';
 import type { RedisTopology } from '../config/redis-topology.ts';
 import { describeRedis } from '../redis/connection.ts';
 import { connectRedis } from './connect-redis.ts';
-import { daysUntil } from '../rotation/rotate.ts';
-import type { RotatorRegistry } from '../rotation/registry.ts';
-import type { ValidatorRegistry } from '../validation/validate.ts';
-import { parseSecretValue } from '../secrets/secret-values.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../secrets/secret-store.ts';
 import { EXIT } from './exit-codes.ts';
 import { loadConfiguration } from './load-config.ts';
@@ -33,35 +32,24 @@ function errorText(error: unknown): string {
 }
 
 /**
- * One credential, read-only: the secret is readable and well-formed; a Credly token is also looked
- * up at Credly (it must be listed and accepted) with its days to expiry; Degreed and Learn.link
- * credentials must obtain a token with their scopes.
+ * One credential, read-only: the secret is readable and well-formed; a kind with a check of its own
+ * says more (a token looked up at its provider, with its days to expiry); a validated kind must
+ * obtain a token with its scopes.
  */
-export async function checkSecret(
-  store: Pick<SecretStore, 'readCurrent'>,
-  credential: CredentialConfig,
-  rotators?: RotatorRegistry,
-  validators?: ValidatorRegistry,
-): Promise<CredentialCheck> {
+export async function checkSecret(store: Pick<SecretStore, 'readCurrent'>, credential: CredentialBase, kinds?: KindRuntimes): Promise<CredentialCheck> {
   const row = { id: credential.id, kind: credential.kind, secretId: credential.secretId };
   try {
     const stored = await store.readCurrent(credential.secretId);
-    if (credential.kind === 'credly-authorization-token' && rotators) {
-      const provider = rotators[credential.kind];
-      const now = new Date();
-      const inspection = await provider.inspect(credential, provider.parseSecret(stored.secretString, credential.secretId), now);
-      const days = inspection.expiresAt ? `, ${daysUntil(inspection.expiresAt, now)} days to expiry` : '';
-      return { ...row, ok: true, detail: `token accepted by Credly${days}; ${inspection.due ? 'due for rotation' : 'not due'}: ${inspection.reason}` };
+    const runtime = kinds?.get(credential.kind);
+    if (runtime?.mode === 'rotate' && runtime.definition.check) {
+      return { ...row, ok: true, detail: await runtime.definition.check(runtime.rotator, credential as RotatableConfig, stored.secretString, new Date()) };
     }
-    if (credential.kind === 'degreed-client-credentials' && validators) {
-      const secret = parseSecretValue(credential.kind, stored.secretString, { secretId: credential.secretId });
-      return { ...row, ok: true, detail: (await validators[credential.kind].validate(credential, secret)).summary };
+    if (runtime?.mode === 'validate') {
+      const secret = parseSecret(runtime.definition.secret, stored.secretString, { secretId: credential.secretId });
+      return { ...row, ok: true, detail: (await runtime.validator.validate(credential, secret)).summary };
     }
-    if (credential.kind === 'learnlink-client-credentials' && validators) {
-      const secret = parseSecretValue(credential.kind, stored.secretString, { secretId: credential.secretId });
-      return { ...row, ok: true, detail: (await validators[credential.kind].validate(credential, secret)).summary };
-    }
-    parseSecretValue(credential.kind, stored.secretString, { secretId: credential.secretId });
+    const kind = kindOf(credential.kind);
+    if (kind) parseSecret(kind.secret, stored.secretString, { secretId: credential.secretId });
     return { ...row, ok: true, detail: 'secret readable and well-formed' };
   } catch (error) {
     return { ...row, ok: false, detail: errorText(error) };
@@ -90,9 +78,8 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   }
   const redis = await pingRedis(env.redis, env.queuePrefix);
   const store = createSecretStore(createSecretsManagerClient());
-  const rotators = createRotators({ inventory, secrets: store });
-  const validators = createValidators();
-  const rows = await Promise.all(credentials.map((c) => checkSecret(store, c, rotators, validators)));
+  const kinds = createKinds({ inventory, secrets: store });
+  const rows = await Promise.all(credentials.map((c) => checkSecret(store, c, kinds)));
   const ok = redis.ok && rows.every((r) => r.ok);
   if (options.json) {
     console.log(JSON.stringify({ ok, redis, credentials: rows }, null, 2));

@@ -1,4 +1,5 @@
-import { ConfigError, loadEnv, loadInventory, type Env, type Inventory } from '../config/index.ts';
+import { ConfigError, loadEnv, type Env, type Inventory } from '../config/index.ts';
+import { loadInventory, RATE_LIMIT_VARIABLES, type CredentialConfig } from '../kinds/registry.ts';
 import { dashboardPackagesProblem, missingDashboardPackages } from '../http/dashboard-packages.ts';
 import { UsageError } from './exit-codes.ts';
 
@@ -8,9 +9,9 @@ import { UsageError } from './exit-codes.ts';
  */
 export function loadConfiguration(options: { configPath?: string | undefined; env?: NodeJS.ProcessEnv } = {}): {
   env: Env;
-  inventory: Inventory;
+  inventory: Inventory<CredentialConfig>;
 } {
-  const env = loadEnv(options.env ?? process.env);
+  const env = loadEnv(options.env ?? process.env, { rateLimits: RATE_LIMIT_VARIABLES });
   const dashboard = env.dashboard && dashboardPackagesProblem(missingDashboardPackages());
   if (dashboard) throw new ConfigError('environment', [{ path: 'ROTATOR_DASHBOARD', message: dashboard }]);
   const path = options.configPath ?? env.configPath;

@@ -1,5 +1,5 @@
 import type { CredentialProbe, Finding } from '../probe/findings.ts';
-import { probeCredential } from '../probe/run.ts';
+import { probeCredential } from './probe-run.ts';
 import { createSecretStore, createSecretsManagerClient } from '../secrets/secret-store.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { loadConfiguration } from './load-config.ts';

@@ -1,6 +1,6 @@
 import { createQueue } from '../queue/producer.ts';
 import { connectRedis } from './connect-redis.ts';
-import { createRotationStateStore } from '../rotation/rotation-state.ts';
+import { createRotationStateStore } from '../state/rotation-state.ts';
 import { collectStatus } from '../status/collect.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { loadConfiguration } from './load-config.ts';

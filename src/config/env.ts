@@ -3,7 +3,7 @@ import { DEFAULT_QUEUE_PREFIX } from './queue-names.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { redisTopologyProblems } from './url-policy.ts';
 import { parseDuration } from './duration.ts';
-import { parseRateLimit, type RateLimit } from '../provider-http/rate-limit.ts';
+import { rateLimitVariable, type RateLimit, type RateLimitVariable } from './rate-limit.ts';
 import { readRedisTopology, type RedisTopology } from './redis-topology.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -50,10 +50,10 @@ export interface Env {
   /** ROTATOR_CONCURRENCY, default 4: jobs one worker process runs at once. */
   concurrency: number;
   /**
-   * ROTATOR_CREDLY_RATE_LIMIT, default `10/s`: calls per Credly organization, shared by every
-   * replica through Redis (`600/m` works too; `off` disables it).
+   * The rate limits the credential kinds declare (by variable name, e.g. `10/s`, `600/m` or `off`),
+   * each shared by every replica through Redis. See the README's configuration table.
    */
-  credlyRateLimit: RateLimit | 'off';
+  rateLimits: Record<string, RateLimit | 'off'>;
   /** ROTATOR_REQUEST_TIMEOUT, default 15s: the deadline of one provider request; a call past it is retried like a reset. */
   requestTimeoutMs: number;
   /**
@@ -103,17 +103,6 @@ const schema = z.object({
     .default('4')
     .refine((v) => /^\d{1,4}$/.test(v) && Number(v) >= 1, 'must be a whole number of jobs from 1 to 9999')
     .transform(Number),
-  ROTATOR_CREDLY_RATE_LIMIT: z
-    .string()
-    .default('10/s')
-    .transform((v, ctx) => {
-      const limit = parseRateLimit(v);
-      if (limit === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'must be a rate like 10/s or 600/m, or off' });
-        return z.NEVER;
-      }
-      return limit;
-    }),
   ROTATOR_REQUEST_TIMEOUT: durationVariable('15s', 'must be a duration of at least 100ms, like 15s', 100),
   ROTATOR_ESCALATE_AFTER: durationVariable('6h', 'must be a duration of at least 1m, like 6h or 1d', 60_000),
   ROTATOR_DASHBOARD: z.enum(['on', 'off'], { error: () => 'must be on or off' }).default('off'),
@@ -132,19 +121,21 @@ const schema = z.object({
 });
 
 /** Reads the environment once; every problem is reported with the variable's name as its path. */
-export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
+export function loadEnv(env: NodeJS.ProcessEnv = process.env, options: { rateLimits?: readonly RateLimitVariable[] } = {}): Env {
   // Empty variables count as unset (common in container specs).
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const limits = options.rateLimits ?? [];
   const result = schema.safeParse(present);
-  const problems: ConfigProblem[] = result.success
-    ? []
-    : result.error.issues.map((i) => ({ path: String(i.path[0] ?? '(environment)'), message: i.message }));
+  const rates = z.object(Object.fromEntries(limits.map((l) => [l.variable, rateLimitVariable(l.fallback)]))).safeParse(present);
+  const problems: ConfigProblem[] = [result, rates].flatMap((r) =>
+    r.success ? [] : r.error.issues.map((i) => ({ path: String(i.path[0] ?? '(environment)'), message: i.message })),
+  );
   // The Redis variables are judged together (one topology, its prefix): see redis-topology.ts.
   const redis = readRedisTopology(present, result.success ? result.data.ROTATOR_QUEUE_PREFIX : (present.ROTATOR_QUEUE_PREFIX ?? DEFAULT_QUEUE_PREFIX));
   problems.push(...redis.problems);
   // Plain redis:// only to loopback, unless allowed on purpose: for a URL, a cluster's nodes, the sentinels.
   if (redis.topology) problems.push(...redisTopologyProblems(redis.topology, present.ROTATOR_ALLOW_PLAINTEXT_REDIS === 'true'));
-  if (!result.success || !redis.topology || problems.length) throw new ConfigError('environment', problems);
+  if (!result.success || !rates.success || !redis.topology || problems.length) throw new ConfigError('environment', problems);
   const v = result.data;
   return {
     ...(v.ROTATOR_CONFIG ? { configPath: v.ROTATOR_CONFIG } : {}),
@@ -157,7 +148,7 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
     jobAttempts: v.ROTATOR_JOB_ATTEMPTS,
     jobBackoffMs: v.ROTATOR_JOB_BACKOFF,
     concurrency: v.ROTATOR_CONCURRENCY,
-    credlyRateLimit: v.ROTATOR_CREDLY_RATE_LIMIT,
+    rateLimits: rates.data,
     requestTimeoutMs: v.ROTATOR_REQUEST_TIMEOUT,
     escalateAfterMs: v.ROTATOR_ESCALATE_AFTER,
     statusPublicMessages: v.ROTATOR_STATUS_PUBLIC_MESSAGES,

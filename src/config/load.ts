@@ -2,12 +2,16 @@ import { readFileSync } from 'node:fs';
 import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
 import { createRequire } from 'node:module';
 import type * as YamlLibrary from 'yaml';
-import { buildInventory } from './build.ts';
 import { crossCheck } from './cross-checks.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
-import { inventorySchema } from './inventory.schema.ts';
-import type { Inventory } from './types.ts';
+import { defaultsSchema, inventorySchema, type InventoryDefaults } from './inventory.schema.ts';
+import type { CredentialBase, Inventory, InventoryKind } from './types.ts';
 import { zodProblems } from './zod-problems.ts';
+
+/** The kinds an inventory may name, by name. */
+export type KindTable = ReadonlyMap<string, InventoryKind>;
+/** The configuration type of any kind of a list of kinds. */
+export type ConfigOfKinds<K extends readonly InventoryKind[]> = K[number] extends InventoryKind<infer C> ? C : never;
 
 function yamlProblem(error: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }): ConfigProblem {
   // The yaml library appends the offending source lines; keep its first line only, since the
@@ -53,19 +57,46 @@ export function readYaml(text: string, source: string): unknown {
  * Parses and validates an inventory (YAML text). Throws a ConfigError listing every problem by its
  * path; `source` names the text in those problems (default `inventory`).
  */
-export function parseInventory(text: string, source = 'inventory'): Inventory {
+export function parseInventory<C extends CredentialBase>(text: string, kinds: readonly InventoryKind<C>[], source = 'inventory'): Inventory<C> {
   const raw = readYaml(text, source);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(source, [{ path: '(root)', message: 'must be a YAML mapping with version, credentials and alerts' }]);
   }
+  const table: KindTable = new Map(kinds.map((k) => [k.kind, k as unknown as InventoryKind]));
   const result = inventorySchema.safeParse(raw);
-  const problems = [...(result.success ? [] : zodProblems(result.error.issues, raw)), ...crossCheck(raw)];
+  const problems = result.success ? [] : zodProblems(result.error.issues, raw, [...table.keys()]);
+  // Credentials are read even when the document around them is wrong, so every problem is named at once.
+  // With `defaults` itself wrong (reported above), entries are read against the built-in defaults.
+  const defaults = result.success ? result.data.defaults : (defaultsSchema.safeParse((raw as Record<string, unknown>).defaults).data ?? defaultsSchema.parse(undefined));
+  const entries = (raw as Record<string, unknown>).credentials;
+  const credentials = Array.isArray(entries) ? entries.map((entry, index) => readCredential(entry, index, table, defaults, raw, problems)) : [];
+  problems.push(...crossCheck(raw, table));
   if (!result.success || problems.length > 0) throw new ConfigError(source, problems);
-  return buildInventory(result.data);
+  return { version: 1, credentials: credentials as C[], alerts: result.data.alerts };
+}
+
+/** One credential by its kind's schema; its problems are added to `problems` with their full path. */
+function readCredential(entry: unknown, index: number, kinds: KindTable, defaults: InventoryDefaults, raw: unknown, problems: ConfigProblem[]): CredentialBase | undefined {
+  const at = (path: readonly PropertyKey[]) => ['credentials', index, ...path];
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    problems.push(...zodProblems([{ code: 'invalid_type', expected: 'object', path: at([]), message: 'Invalid input', input: entry }], raw));
+    return undefined;
+  }
+  const kind = (entry as Record<string, unknown>).kind;
+  const definition = typeof kind === 'string' ? kinds.get(kind) : undefined;
+  if (!definition) {
+    const what = kind === undefined ? 'field "kind" is missing' : `unknown kind ${JSON.stringify(kind)}`;
+    problems.push({ path: `credentials[${index}].kind`, message: `${what}; expected one of ${[...kinds.keys()].join(', ')}` });
+    return undefined;
+  }
+  const result = definition.entry(defaults).safeParse(entry);
+  if (result.success) return result.data;
+  problems.push(...zodProblems(result.error.issues.map((issue) => ({ ...issue, path: at(issue.path) })), raw));
+  return undefined;
 }
 
 /** Reads and validates the inventory at `path`; a missing or unreadable file is a ConfigError too. */
-export function loadInventory(path: string): Inventory {
+export function loadInventory<C extends CredentialBase>(path: string, kinds: readonly InventoryKind<C>[]): Inventory<C> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -74,5 +105,5 @@ export function loadInventory(path: string): Inventory {
     const message = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot read the file (${code ?? 'unknown error'})`;
     throw new ConfigError(path, [{ path: '(root)', message }], { cause: error });
   }
-  return parseInventory(text, path);
+  return parseInventory(text, kinds, path);
 }

@@ -79,3 +79,8 @@ export function redisTopologyProblems(
     return problem ? [{ path, message: problem }] : [];
   });
 }
+
+/** A URL without its trailing slashes, so callers append `/path`. */
+export function stripTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}

@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { CREDENTIAL_KINDS } from '../credential-kinds.ts';
 import { formatPath, type ConfigProblem } from './errors.ts';
 import { ALERT_SINK_KINDS } from './inventory.schema.ts';
 
@@ -31,7 +30,7 @@ function describe(value: unknown): string {
  * Turns zod issues into problems by path, with the messages a person needs. Values are echoed only
  * where they come from a closed list (kinds, enums): anything else might be a misplaced secret.
  */
-export function zodProblems(issues: readonly z.core.$ZodIssue[], raw: unknown): ConfigProblem[] {
+export function zodProblems(issues: readonly z.core.$ZodIssue[], raw: unknown, credentialKinds: readonly string[] = []): ConfigProblem[] {
   return issues.flatMap((issue): ConfigProblem[] => {
     const path = formatPath(issue.path);
     const value = valueAt(raw, issue.path);
@@ -41,7 +40,7 @@ export function zodProblems(issues: readonly z.core.$ZodIssue[], raw: unknown): 
       case 'invalid_union': {
         if (issue.path.at(-1) !== 'kind') return [{ path, message: issue.message }];
         // No variant matches the discriminator: name the kinds that exist.
-        const kinds: readonly string[] = issue.path[0] === 'alerts' ? ALERT_SINK_KINDS : CREDENTIAL_KINDS;
+        const kinds: readonly string[] = issue.path[0] === 'alerts' ? ALERT_SINK_KINDS : credentialKinds;
         const what = value === undefined ? 'field "kind" is missing' : `unknown kind ${JSON.stringify(value)}`;
         return [{ path, message: `${what}; expected one of ${kinds.join(', ')}` }];
       }

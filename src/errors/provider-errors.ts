@@ -1,6 +1,7 @@
 import { RotatorError } from './rotator-error.ts';
 
-export type ProviderName = 'credly' | 'degreed' | 'learnlink';
+/** The provider's name in messages, lower case (each kind's client names its own). */
+export type ProviderName = string;
 
 export interface ProviderErrorOptions {
   provider: ProviderName;

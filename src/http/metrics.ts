@@ -61,7 +61,7 @@ export function createMetrics(readStatus: () => Promise<StatusView>): RotatorMet
         }
       },
     });
-  timestampGauge('rotator_credential_expiry_timestamp_seconds', 'When the current credential expires at the provider (Credly tokens), seconds since the epoch', (c) => c.expiresAt);
+  timestampGauge('rotator_credential_expiry_timestamp_seconds', 'When the current credential expires at the provider (kinds whose credentials expire), seconds since the epoch', (c) => c.expiresAt);
   timestampGauge('rotator_credential_last_check_timestamp_seconds', 'When the credential was last checked, whatever the result, seconds since the epoch', (c) => c.lastCheckAt);
   timestampGauge('rotator_credential_last_success_timestamp_seconds', 'When a check of the credential last ended well, seconds since the epoch', (c) => c.lastSuccessAt);
   new Gauge({

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { RotatorError } from '../errors/rotator-error.ts';
 
 /**
  * The lease a lock holder must be able to prove before each call it makes. Every provider request
@@ -23,4 +24,17 @@ export function runFenced<T>(fence: Fence, fn: () => Promise<T>): Promise<T> {
 /** The fence of the lock the current call chain holds, if any. */
 export function currentFence(): Fence | undefined {
   return storage.getStore();
+}
+
+/**
+ * The holder of a credential's lock cannot prove its lease any more (renewals failing or late,
+ * or another holder has the lock): it stops before its next write. Transient: the job is retried,
+ * and then waits for the lock or finds the rotation continued by the new holder.
+ */
+export class LeaseLostError extends RotatorError {
+  readonly credentialId: string;
+  constructor(credentialId: string, why: string) {
+    super(`credential "${credentialId}": lock lease not proven (${why}); stopped before the next write`);
+    this.credentialId = credentialId;
+  }
 }

@@ -13,7 +13,7 @@ export interface WireRecord {
   keys: string[];
   /** OAuth's `error` when it is a code (`invalid_client`), else undefined. */
   errorCode: string | undefined;
-  /** Of a Credly listing page: where `next_page_url` points and what `metadata` says. */
+  /** Of a paged listing: where `next_page_url` points and what `metadata` says. */
   page?: PageRecord;
 }
 

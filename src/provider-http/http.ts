@@ -51,7 +51,7 @@ export interface ProviderRequest<T> {
   idempotent?: boolean;
   /** What a refusal means for this call, by status (`403: 'the token is not write-enabled'`). Default: none. */
   explain?: Partial<Record<number, string>>;
-  /** The budget this call spends (e.g. `credly:<organization id>`), when a limiter is set. */
+  /** The budget this call spends (e.g. `<provider>:<organization id>`), when a limiter is set. */
   rateKey?: string;
 }
 

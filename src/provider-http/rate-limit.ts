@@ -1,29 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { RateLimit } from '../config/rate-limit.ts';
 import type { RedisClient } from '../redis/connection.ts';
+
+export { parseRateLimit, type RateLimit } from '../config/rate-limit.ts';
 
 /** Waits until a call under `key` fits the provider's budget. */
 export interface RateLimiter {
   acquire(key: string): Promise<void>;
-}
-
-export interface RateLimit {
-  /** Calls per second, on average. */
-  perSecond: number;
-  /** Calls allowed at once after a quiet spell. */
-  burst: number;
-}
-
-/** `10/s`, `600/m`, or `off`; undefined when it cannot be read. */
-export function parseRateLimit(text: string): RateLimit | 'off' | undefined {
-  if (text === 'off') return 'off';
-  const m = /^(\d+(?:\.\d+)?)\/(s|m)$/.exec(text);
-  if (!m) return undefined;
-  const perSecond = Number(m[1]) / (m[2] === 'm' ? 60 : 1);
-  if (!(perSecond > 0)) return undefined;
-  // One call less than a second's worth at once: the provider counts calls as they arrive, and
-  // arrivals jitter by a few milliseconds against the moments they were booked here. A burst one
-  // short absorbs up to one interval of jitter, so a client at the provider's own rate meets no 429.
-  return { perSecond, burst: Math.max(1, Math.floor(perSecond) - 1) };
 }
 
 // GCRA on Redis's own clock, so every replica spends one budget per key. Returns 0 when the call

@@ -1,7 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { RedisClient } from '../redis/connection.ts';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { CredentialConfig } from '../config/index.ts';
+import type { CredentialBase } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
 
 /**
@@ -23,7 +23,7 @@ export interface ScheduleEnqueuer {
 }
 
 export interface SchedulerOptions {
-  credentials: ReadonlyArray<Pick<CredentialConfig, 'id' | 'schedule'>>;
+  credentials: ReadonlyArray<Pick<CredentialBase, 'id' | 'schedule'>>;
   enqueuer: ScheduleEnqueuer;
   redis: RedisClient;
   prefix: string;

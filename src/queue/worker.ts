@@ -5,7 +5,7 @@ import { isPermanent } from '../errors/rotator-error.ts';
 import type { Alerter } from '../alerts/alerter.ts';
 import type { Inventory } from '../config/index.ts';
 import { CredentialBusyError, RevokeDeferredError, RotationStepError } from '../rotation/errors.ts';
-import { daysToExpiryOf, type RotationStateStore } from '../rotation/rotation-state.ts';
+import { daysToExpiryOf, type RotationStateStore } from '../state/rotation-state.ts';
 import type { Logger } from '../log/logger.ts';
 import { QUEUE_NAME } from '../config/queue-names.ts';
 import { describeIssues } from './payload.ts';

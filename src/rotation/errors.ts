@@ -77,15 +77,4 @@ export class WeakerCredentialError extends RotatorError {
   }
 }
 
-/**
- * The holder of a credential's lock cannot prove its lease any more (renewals failing or late,
- * or another holder has the lock): it stops before its next write. Transient: the job is retried,
- * and then waits for the lock or finds the rotation continued by the new holder.
- */
-export class LeaseLostError extends RotatorError {
-  readonly credentialId: string;
-  constructor(credentialId: string, why: string) {
-    super(`credential "${credentialId}": lock lease not proven (${why}); stopped before the next write`);
-    this.credentialId = credentialId;
-  }
-}
+export { LeaseLostError } from '../lease/fence.ts';

@@ -14,7 +14,7 @@ import {
 import { RevokeRefusedError } from './errors.ts';
 import { describeNotRevoked, noteUnrevoked } from './unrevoked.ts';
 import type { ListedCredential, RevokeResult, RotationProvider } from './rotation-provider.ts';
-import type { RotationStateStore } from './rotation-state.ts';
+import type { RotationStateStore } from '../state/rotation-state.ts';
 
 /**
  * Revoking what rotations replaced and reaping what they left behind, both through the revoke

@@ -1,7 +1,7 @@
 import { SecretNotFoundError } from '../secrets/errors.ts';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type SecretStore, type StoredSecret } from '../secrets/secret-store.ts';
 import type { ListedCredential } from './rotation-provider.ts';
-import type { CredentialStatus } from './rotation-state.ts';
+import type { CredentialStatus } from '../state/rotation-state.ts';
 
 /**
  * What decides, immediately before any revoke or delete, whether a credential may go (the

@@ -2,7 +2,7 @@
  * What the rotation protocol (rotate.ts) needs of a provider whose credentials it can replace.
  * One implementation per rotatable kind; the protocol itself knows no provider.
  *
- * `ref` is the provider's id of a credential (a Credly token id): not secret, safe in Redis.
+ * `ref` is the provider's id of a credential (a token's id, an application's number): not secret, safe in Redis.
  */
 export interface Inspection {
   /** Provider id of the credential in AWSCURRENT. */

@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.ts';
 import type { RevokeResult, RotationProvider } from './rotation-provider.ts';
-import type { CredentialStatus, RotationStateStore } from './rotation-state.ts';
+import type { CredentialStatus, RotationStateStore } from '../state/rotation-state.ts';
 
 /**
  * Replaced credentials the provider still lists after their revoke (or that it offers no revoke

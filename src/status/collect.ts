@@ -1,7 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import type { Queue } from 'bullmq';
-import type { CredentialConfig } from '../config/index.ts';
-import { GOOD_RESULTS, daysToExpiryOf, type CredentialStatus, type RotationStateStore } from '../rotation/rotation-state.ts';
+import type { CredentialBase } from '../config/index.ts';
+import { GOOD_RESULTS, daysToExpiryOf, type CredentialStatus, type RotationStateStore } from '../state/rotation-state.ts';
 import { unrevokedRefs } from '../rotation/unrevoked.ts';
 
 export interface CredentialView {
@@ -41,7 +41,7 @@ export function nextRun(schedule: string, now: Date): string | null {
   }
 }
 
-function view(credential: CredentialConfig, status: CredentialStatus, rotating: string | undefined, next: string | null, now: Date): CredentialView {
+function view(credential: CredentialBase, status: CredentialStatus, rotating: string | undefined, next: string | null, now: Date): CredentialView {
   const result = status.lastResult ?? null;
   const state = rotating ? `rotating (${rotating})` : result === null ? 'unknown' : GOOD_RESULTS.has(result) ? 'ok' : 'failing';
   return {
@@ -65,7 +65,7 @@ function view(credential: CredentialConfig, status: CredentialStatus, rotating: 
 
 /** Everything `rotator status` and the status page show, read from Redis: ids, states and dates only. */
 export async function collectStatus(options: {
-  credentials: readonly CredentialConfig[];
+  credentials: readonly CredentialBase[];
   state: Pick<RotationStateStore, 'readOverview'>;
   queue: Pick<Queue, 'getJobCounts'>;
   now?: Date;

@@ -2,7 +2,7 @@ import { ProviderAuthError, ProviderError, ProviderRequestError, ProviderUnavail
 import { ValidationError } from './validator.ts';
 
 export interface ClassifyContext {
-  /** What to do about a refused credential, e.g. `ask the Degreed technical admin for a new API key with scopes …`. */
+  /** What to do about a refused credential, e.g. `ask the provider's technical admin for a new API key with scopes …`. */
   invalidAdvice: string;
   /** What to do about missing scopes; `{scopes}` is replaced by the missing ones. */
   scopeAdvice: string;

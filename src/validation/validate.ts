@@ -1,15 +1,9 @@
-import type { DegreedConfig, LearnlinkConfig } from '../config/index.ts';
+import type { CredentialBase } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
-import type { RotationStateStore } from '../rotation/rotation-state.ts';
+import type { RotationStateStore } from '../state/rotation-state.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
-import { parseSecretValue, type DegreedSecret, type LearnlinkSecret } from '../secrets/secret-values.ts';
+import { parseSecret, type SecretShape } from '../secrets/secret-values.ts';
 import { ValidationError, type CredentialValidator, type ValidationResult } from './validator.ts';
-
-/** The validated kinds and their validators; a kind missing here fails to compile. */
-export interface ValidatorRegistry {
-  'degreed-client-credentials': CredentialValidator<DegreedConfig, DegreedSecret>;
-  'learnlink-client-credentials': CredentialValidator<LearnlinkConfig, LearnlinkSecret>;
-}
 
 export interface ValidateDeps {
   secrets: Pick<SecretStore, 'readCurrent'>;
@@ -21,15 +15,15 @@ export interface ValidateDeps {
  * Validates one credential against its provider and records the outcome and its time for status
  * and metrics. A failure is rethrown (a ValidationError says which kind, and what to do).
  */
-export async function validateCredential<C extends DegreedConfig | LearnlinkConfig, S>(
+export async function validateCredential<C extends CredentialBase, S>(
   deps: ValidateDeps,
-  validator: CredentialValidator<C, S>,
+  kind: { secret: SecretShape<S>; validator: CredentialValidator<C, S> },
   credential: C,
   logger: Logger,
 ): Promise<ValidationResult> {
+  const { validator } = kind;
   const stored = await deps.secrets.readCurrent(credential.secretId);
-  // The registry pairs each kind with the validator of that kind's secret shape.
-  const secret = parseSecretValue(credential.kind, stored.secretString, { secretId: credential.secretId }) as S;
+  const secret = parseSecret(kind.secret, stored.secretString, { secretId: credential.secretId });
   const at = deps.now().toISOString();
   try {
     const result = await validator.validate(credential, secret);

@@ -1,7 +1,7 @@
 import { RotatorError } from '../errors/rotator-error.ts';
 
 /**
- * Proving that client credentials a provider issued by hand (Degreed, Learn.link) still work:
+ * Proving that client credentials a provider issued by hand still work:
  * they obtain a token with the scopes the integration needs. Nothing obtained is kept.
  */
 
@@ -15,7 +15,7 @@ export interface ValidationResult {
   expiresInSeconds?: number;
   /** The optional cheap read ran and passed. */
   probed: boolean;
-  /** The token was logged out afterwards (Degreed, when a logout URL is configured). */
+  /** The token was logged out afterwards (where the kind logs out, and a logout URL is configured). */
   loggedOut: boolean;
   /** One line for people, e.g. `token granted for users:read,content:read; probe ok; logged out`. */
   summary: string;

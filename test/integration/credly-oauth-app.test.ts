@@ -3,14 +3,14 @@ import { QueueEvents, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../jobs/index.ts';
-import { parseInventory } from '../../src/config/index.ts';
-import { createJobDependencies, createRotators } from '../../src/composition-root.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
+import { createJobDependencies, createKinds } from '../../src/composition-root.ts';
 import { parseMarker, rotatorDescription } from '../../src/kinds/credly/marker.ts';
 import { QUEUE_NAME } from '../../src/config/queue-names.ts';
 import { createQueue, enqueue } from '../../src/queue/producer.ts';
 import { createRotatorWorker } from '../../src/queue/worker.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { parseSecretValue } from '../../src/secrets/secret-values.ts';
+import { parseSecretValue } from '../../src/kinds/registry.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { CREDLY_APP_VARIANTS } from '../support/fake-variants.ts';
 import { captureLogger } from '../support/capture-logger.ts';
@@ -100,8 +100,8 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
   let offsetMs = 0;
   const startWorker = async (appSecretId: string) => {
     const inventory = inventoryFor(appSecretId);
-    const rotators = createRotators({ inventory, secrets, requestTimeoutMs: 1_000, recheckDelayMs: 200 });
-    const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, rotators, now: () => new Date(Date.now() + offsetMs) });
+    const kinds = createKinds({ inventory, secrets, requestTimeoutMs: 1_000, recheckDelayMs: 200 });
+    const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, kinds, now: () => new Date(Date.now() + offsetMs) });
     const started: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 5_000 });
     await started.waitUntilReady();
     return started;

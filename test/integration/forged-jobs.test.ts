@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rotatorDescription } from '../../src/kinds/credly/marker.ts';
 import { QUEUE_NAME } from '../../src/config/queue-names.ts';
-import { rotationKey, statusKey } from '../../src/rotation/rotation-state.ts';
+import { rotationKey, statusKey } from '../../src/state/rotation-state.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { startScenario, type Scenario, type ScenarioOptions } from '../support/rotation-harness.ts';
 import { startSmProxy, type SmProxy } from '../support/sm-proxy.ts';

@@ -6,8 +6,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCredentialJob } from '../../jobs/check-credential.job.ts';
 import { buildSinks } from '../../src/alerts/build-sinks.ts';
-import { parseInventory } from '../../src/config/index.ts';
-import { createJobDependencies, createRotators } from '../../src/composition-root.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
+import { createJobDependencies, createKinds } from '../../src/composition-root.ts';
 import { createQueue } from '../../src/queue/producer.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
@@ -166,7 +166,7 @@ alerts:
   const prefix = `{iam-${run}}`;
   const queue = createQueue(redis, prefix);
   try {
-    const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, rotators: createRotators({ inventory, secrets: store }) });
+    const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, kinds: createKinds({ inventory, secrets: store }) });
     const { logger } = captureLogger();
     for (const credentialId of ['token', 'app', 'degreed', 'learnlink']) {
       const outcome = await checkCredentialJob.handle(deps, { credentialId, trigger: 'manual', force: false }, { jobId: `iam-${run}-${credentialId}`, attempt: 1, logger });

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, parseInventory, type CredlyOAuthAppConfig, type Inventory } from '../../src/config/index.ts';
-import { createRotators } from '../../src/composition-root.ts';
+import { ConfigError, type Inventory } from '../../src/config/index.ts';
+import { parseInventory, type CredentialConfig } from '../../src/kinds/registry.ts';
+import { type CredlyOAuthAppConfig } from '../../src/kinds/credly/oauth-application/schema.ts';
+import { createKinds } from '../../src/composition-root.ts';
 import type { OAuthAppSecretState } from '../../src/kinds/credly/oauth-application/provider.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
@@ -69,13 +71,15 @@ describe('the managing token goes only to its own API', () => {
 
     // As if the load check were not there: the application entry points its apiBase at the other host.
     const loaded = parseInventory(inventoryYaml(ids, home.apiBase));
-    const inventory: Inventory = {
+    const inventory: Inventory<CredentialConfig> = {
       ...loaded,
       credentials: loaded.credentials.map((c) => (c.id === 'app' ? { ...c, endpoints: { ...c.endpoints, apiBase: other.apiBase } } : c)),
     };
     const credential = inventory.credentials.find((c): c is CredlyOAuthAppConfig => c.id === 'app')!;
     expect(credential.endpoints.apiBase).toBe(other.apiBase);
-    const provider = createRotators({ inventory, secrets: store, requestTimeoutMs: 2_000 })['credly-oauth-application'];
+    const runtime = createKinds({ inventory, secrets: store, requestTimeoutMs: 2_000 }).get('credly-oauth-application');
+    if (runtime?.mode !== 'rotate') throw new Error('the OAuth application kind is not a rotated kind');
+    const provider = runtime.rotator;
 
     const current: OAuthAppSecretState = { value: { clientId: app.uid, clientSecret: app.secret, applicationId: app.id } };
     // recreateEvery lists the applications; issue lists (a resumed rotation), creates; revoke deletes and lists again; the guard's listing.

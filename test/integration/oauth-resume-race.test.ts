@@ -6,7 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lockKey } from '../../src/rotation/credential-lock.ts';
+import { lockKey } from '../../src/lease/credential-lock.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { createWorld, Pauser } from '../support/holders.ts';
 

@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { QUEUE_NAME } from '../../src/config/queue-names.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { parseSecretValue } from '../../src/secrets/secret-values.ts';
+import { parseSecretValue } from '../../src/kinds/registry.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { operatorWrite } from '../support/operator.ts';
 import { processTracker } from '../support/processes.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseInventory } from '../../src/config/index.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { processTracker } from '../support/processes.ts';
 import { credlyTokenInventory, expectNoSecrets, runId, store } from '../support/probe-harness.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { parseSecretValue } from '../../src/secrets/secret-values.ts';
+import { parseSecretValue } from '../../src/kinds/registry.ts';
 import { startCredlyFake, type CredlyFake, type CredlyFakeOptions } from '../fakes/credly.fake.ts';
 import { startAlertReceiver } from '../support/alert-receiver.ts';
 import { processTracker } from '../support/processes.ts';

@@ -9,8 +9,8 @@ import { startRedisCluster, type LocalRedisCluster } from '../../scripts/redis-t
 import { loadEnv } from '../../src/config/index.ts';
 import { createRedisRateLimiter } from '../../src/provider-http/rate-limit.ts';
 import { createRedisConnection } from '../../src/redis/connection.ts';
-import { createCredentialLock } from '../../src/rotation/credential-lock.ts';
-import { createRotationStateStore } from '../../src/rotation/rotation-state.ts';
+import { createCredentialLock } from '../../src/lease/credential-lock.ts';
+import { createRotationStateStore } from '../../src/state/rotation-state.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { processTracker } from '../support/processes.ts';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { parseInventory, type CredlyTokenConfig } from '../../src/config/index.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
+import { type CredlyTokenConfig } from '../../src/kinds/credly/authorization-token/schema.ts';
 import { isPermanent } from '../../src/errors/rotator-error.ts';
 import { createCredlyClient, type CredlyClient, type CredlyToken } from '../../src/kinds/credly/token-client.ts';
 import { credlyAccessTokenSchema } from '../../src/kinds/credly/wire-schemas.ts';

@@ -3,22 +3,15 @@ import { createServer } from 'node:http';
 import { QueueEvents, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { JobOutcome } from '../../jobs/index.ts';
-import { parseInventory, type Inventory } from '../../src/config/index.ts';
-import { createJobDependencies } from '../../src/composition-root.ts';
-import { createCredlyClient, type CredlyClient } from '../../src/kinds/credly/token-client.ts';
-import { createCredlyOAuthAppProvider } from '../../src/kinds/credly/oauth-application/provider.ts';
-import { createCredlyOAuthClient, type CredlyOAuthClient } from '../../src/kinds/credly/application-client.ts';
-import { createCredlyTokenProvider } from '../../src/kinds/credly/authorization-token/provider.ts';
-import { createDegreedValidator } from '../../src/kinds/degreed/validator.ts';
-import { createLearnlinkValidator } from '../../src/kinds/learnlink/validator.ts';
+import { type Inventory } from '../../src/config/index.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
+import { createJobDependencies, createKinds } from '../../src/composition-root.ts';
+import type { KindRuntimes } from '../../src/kinds/kind.ts';
 import { QUEUE_NAME } from '../../src/config/queue-names.ts';
 import { createQueue, enqueue } from '../../src/queue/producer.ts';
 import { createRotatorWorker } from '../../src/queue/worker.ts';
-import { RotatorError } from '../../src/errors/rotator-error.ts';
-import type { RotatorRegistry } from '../../src/rotation/registry.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../../src/secrets/secret-store.ts';
-import { parseSecretValue } from '../../src/secrets/secret-values.ts';
-import type { ValidatorRegistry } from '../../src/validation/validate.ts';
+import { parseSecretValue } from '../../src/kinds/registry.ts';
 import { startCredlyFake, type CredlyFake, type FakeCredlyToken } from '../fakes/credly.fake.ts';
 import { tokenJson } from '../fakes/credly-state.ts';
 import { startDegreedFake, type DegreedFake } from '../fakes/degreed.fake.ts';
@@ -41,30 +34,9 @@ const DAY_MS = 86_400_000;
 /** HTTP options of every provider client in the soak: retries as in production, only quicker. */
 export const SOAK_HTTP = { requestTimeoutMs: 5_000, backoffMs: 5 } as const;
 
-/** The registry `createRotators` builds, over the same factories, with SOAK_HTTP. */
-export function soakRotators(inventory: Inventory, secrets: Pick<SecretStore, 'readCurrent'>): RotatorRegistry {
-  const tokens = new Map<string, CredlyClient>();
-  const apps = new Map<string, CredlyOAuthClient>();
-  const tokenClient = ({ endpoints: { apiBase } }: { endpoints: { apiBase: string } }) =>
-    tokens.get(apiBase) ?? tokens.set(apiBase, createCredlyClient({ apiBase, ...SOAK_HTTP })).get(apiBase)!;
-  const appClient = ({ endpoints: { apiBase } }: { endpoints: { apiBase: string } }) =>
-    apps.get(apiBase) ?? apps.set(apiBase, createCredlyOAuthClient({ apiBase, ...SOAK_HTTP })).get(apiBase)!;
-  return {
-    'credly-authorization-token': createCredlyTokenProvider(tokenClient),
-    'credly-oauth-application': createCredlyOAuthAppProvider({
-      clientFor: appClient,
-      async managerToken(credential) {
-        const manager = inventory.credentials.find((c) => c.id === credential.managedBy);
-        if (manager?.kind !== 'credly-authorization-token') throw new RotatorError(`managedBy "${credential.managedBy}" is not a Credly token credential`, { permanent: true });
-        const stored = await secrets.readCurrent(manager.secretId);
-        return parseSecretValue('credly-authorization-token', stored.secretString, { secretId: manager.secretId }).token;
-      },
-    }),
-  };
-}
-
-export function soakValidators(): ValidatorRegistry {
-  return { 'degreed-client-credentials': createDegreedValidator(SOAK_HTTP), 'learnlink-client-credentials': createLearnlinkValidator(SOAK_HTTP) };
+/** The kinds as the composition root builds them, with SOAK_HTTP. */
+export function soakKinds(inventory: Pick<Inventory, 'credentials'>, secrets: Pick<SecretStore, 'readCurrent'>): KindRuntimes {
+  return createKinds({ inventory, secrets, ...SOAK_HTTP });
 }
 
 export interface JobResult {
@@ -100,8 +72,7 @@ export async function startSoakWorker(inventoryText: string, options: { now?: Cl
     queue,
     prefix,
     lockDurationMs: 5_000,
-    rotators: soakRotators(inventory, store),
-    validators: soakValidators(),
+    kinds: soakKinds(inventory, store),
     ...(options.now ? { now: options.now } : {}),
   });
   const worker: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 5_000, concurrency: 2 });

@@ -20,7 +20,7 @@ import type { JobOutcome } from '../../jobs/index.ts';
 import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { QUEUE_NAME } from '../../src/config/queue-names.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { parseSecretValue } from '../../src/secrets/secret-values.ts';
+import { parseSecretValue } from '../../src/kinds/registry.ts';
 import { startCredlyFake, type CredlyFake, type CredlyServer } from '../fakes/credly.fake.ts';
 import type { FaultRule } from '../fakes/faults.ts';
 import { seededRandom } from '../fakes/faults.ts';

@@ -14,12 +14,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { CredentialKind } from '../../src/credential-kinds.ts';
+import { budgetOf, type CredentialKind } from '../../src/kinds/registry.ts';
 import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { interleaveByBudget } from '../../src/queue/fair-order.ts';
 import { QUEUE_NAME } from '../../src/config/queue-names.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { parseSecretValue } from '../../src/secrets/secret-values.ts';
+import { parseSecretValue } from '../../src/kinds/registry.ts';
 import { startCredlyFake } from '../fakes/credly.fake.ts';
 import { startDegreedFake } from '../fakes/degreed.fake.ts';
 import type { Fault } from '../fakes/faults.ts';
@@ -217,7 +217,7 @@ export const faultSoak: SoakScenario = async (ctx: SoakContext): Promise<SoakRow
 
     const checkAll = async (round: number) => {
       // As a shared schedule fires them: Credly organizations interleaved.
-      const ordered = interleaveByBudget(entries.map((e) => ({ id: e.id, kind: e.credentialKind, organizationId: e.organizationId })));
+      const ordered = interleaveByBudget(entries.map((e) => ({ id: e.id, kind: e.credentialKind, organizationId: e.organizationId })), budgetOf);
       // Two tries: with a fifth of all calls failing some jobs fail for good, and each must alert once.
       const options = { attempts: 2, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: false, removeOnFail: false };
       await queue.addBulk(ordered.map((e) => ({ name: 'check-credential', data: { credentialId: e.id, trigger: 'schedule', force: false }, opts: { ...options, jobId: `soak-${round}-${e.id}` } })));

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobRegistry, type JobDependencies, type JobName, type JobOutcome } from '../../jobs/index.ts';
-import { parseInventory, type Inventory } from '../../src/config/index.ts';
-import { createJobDependencies, createRotators } from '../../src/composition-root.ts';
+import { type Inventory } from '../../src/config/index.ts';
+import { parseInventory, type CredentialConfig } from '../../src/kinds/registry.ts';
+import { createJobDependencies, createKinds } from '../../src/composition-root.ts';
 import type { Logger } from '../../src/log/logger.ts';
 import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { createQueue } from '../../src/queue/producer.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../../src/secrets/secret-store.ts';
-import { parseSecretValue } from '../../src/secrets/secret-values.ts';
+import { parseSecretValue } from '../../src/kinds/registry.ts';
 import type { CredlyFake } from '../fakes/credly.fake.ts';
 import { captureLogger } from './capture-logger.ts';
 import { createInvariantMonitor, type CredentialProbe, type InvariantMonitor } from './invariant-monitor.ts';
@@ -148,7 +149,7 @@ export async function createWorld(fake: CredlyFake, redis: Redis, options: World
     endpoints: { apiBase: "${fake.apiBase}" }
 `;
   }
-  const inventoryFor = (id: string): Inventory =>
+  const inventoryFor = (id: string): Inventory<CredentialConfig> =>
     parseInventory(`version: 1
 credentials:
 ${managerLines}  - id: ${credentialId}
@@ -193,8 +194,8 @@ ${
     secretValues: () => [...fake.state.tokens(organizationId).map((t) => t.token), ...fake.state.applications(organizationId).map((a) => a.secret)],
     holder(gate = OPEN_GATE) {
       // A refused application secret is asked again after a short delay here (the default waits seconds).
-      const rotators = createRotators({ inventory, secrets: store, requestTimeoutMs: 3_000, recheckDelayMs: 100 });
-      const base = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 30_000, rotators });
+      const kinds = createKinds({ inventory, secrets: store, requestTimeoutMs: 3_000, recheckDelayMs: 100 });
+      const base = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 30_000, kinds });
       const guardProvider = <P extends object>(provider: P): P =>
         wrapCalls(provider, PURE_PROVIDER_METHODS, async (name, _args, call) => {
           await gate.before(`provider.${name}`);
@@ -212,10 +213,8 @@ ${
             await monitor.refresh();
           }
         }),
-        rotators: {
-          'credly-authorization-token': guardProvider(base.rotators['credly-authorization-token']),
-          'credly-oauth-application': guardProvider(base.rotators['credly-oauth-application']),
-        },
+        // Every rotation provider's calls pass the gate and the monitor.
+        kinds: new Map([...base.kinds].map(([kind, runtime]) => [kind, runtime.mode === 'rotate' ? { ...runtime, rotator: guardProvider(runtime.rotator) } : runtime])),
       };
       return {
         deps,

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { parseInventory, type Inventory } from '../../src/config/index.ts';
+import { type Inventory } from '../../src/config/index.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
 import type { CredentialProbe, Finding } from '../../src/probe/findings.ts';
-import { probeCredential } from '../../src/probe/run.ts';
+import { probeCredential } from '../../src/cli/probe-run.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 
 export const store = createSecretStore(createSecretsManagerClient());

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { QueueEvents, type Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { JobOutcome } from '../../jobs/index.ts';
-import { parseInventory } from '../../src/config/index.ts';
-import { createJobDependencies, createRotators } from '../../src/composition-root.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
+import { createJobDependencies, createKinds } from '../../src/composition-root.ts';
 import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { QUEUE_NAME } from '../../src/config/queue-names.ts';
 import { createQueue, enqueue } from '../../src/queue/producer.ts';
 import { createRotatorWorker } from '../../src/queue/worker.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../../src/secrets/secret-store.ts';
-import { parseSecretValue } from '../../src/secrets/secret-values.ts';
+import { parseSecretValue } from '../../src/kinds/registry.ts';
 import type { CredlyFake, FakeCredlyToken } from '../fakes/credly.fake.ts';
 import { captureLogger } from './capture-logger.ts';
 import { dumpRedis } from './redis-dump.ts';
@@ -106,10 +106,10 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
   const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
   const { logger, lines: logs } = captureLogger();
   const store: SecretStore = createSecretStore(createSecretsManagerClient({ endpoint: sm.url, maxAttempts: 2, requestTimeoutMs: 1_500 }));
-  const rotators = createRotators({ inventory, secrets: store, requestTimeoutMs: options.requestTimeoutMs ?? 1_000 });
+  const kinds = createKinds({ inventory, secrets: store, requestTimeoutMs: options.requestTimeoutMs ?? 1_000 });
   let offsetMs = 0;
   const now = () => new Date(Date.now() + offsetMs);
-  const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, rotators, now });
+  const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, kinds, now });
   const worker: Worker = createRotatorWorker({
     connection: redis,
     prefix,

@@ -1,5 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { endpointProblem, isLoopbackHost, learnlinkTokenUrl, parseInventory, resolveEndpoints } from '../../src/config/index.ts';
+import { endpointProblem, isLoopbackHost } from '../../src/config/index.ts';
+import { credlyEndpoints, type CredlyEndpoints, type CredlyEnvironment } from '../../src/kinds/credly/endpoints.ts';
+import { degreedEndpoints, type DegreedDataCenter, type DegreedEndpoints, type DegreedEnvironment } from '../../src/kinds/degreed/schema.ts';
+import { learnlinkEndpoints, learnlinkTokenUrl, type LearnlinkAudience, type LearnlinkEndpoints, type LearnlinkEnvironment } from '../../src/kinds/learnlink/schema.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
+
+type Source =
+  | { kind: 'credly-authorization-token' | 'credly-oauth-application'; environment: CredlyEnvironment; endpoints?: Partial<CredlyEndpoints> }
+  | { kind: 'degreed-client-credentials'; environment: DegreedEnvironment; dataCenter: DegreedDataCenter; logoutPath?: string; endpoints?: Partial<DegreedEndpoints> }
+  | { kind: 'learnlink-client-credentials'; environment: LearnlinkEnvironment; audience: LearnlinkAudience; endpoints?: Partial<LearnlinkEndpoints> };
+
+/** Each kind's endpoint function, by the entry's kind (as each kind's schema calls it). */
+function resolveEndpoints(c: Source): Partial<CredlyEndpoints & DegreedEndpoints & LearnlinkEndpoints> {
+  switch (c.kind) {
+    case 'credly-authorization-token':
+    case 'credly-oauth-application':
+      return credlyEndpoints(c.environment, c.endpoints);
+    case 'degreed-client-credentials':
+      return degreedEndpoints(c.environment, c.dataCenter, c.logoutPath, c.endpoints);
+    case 'learnlink-client-credentials':
+      return learnlinkEndpoints(c.environment, c.audience, c.endpoints);
+  }
+}
 
 // Expected values are written out as docs/providers.md gives them, not computed, so a wrong table shows.
 describe('endpoint derivation', () => {

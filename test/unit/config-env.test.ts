@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadEnv } from '../../src/config/index.ts';
+import { ConfigError, loadEnv as loadEnvOf } from '../../src/config/index.ts';
+import { RATE_LIMIT_VARIABLES } from '../../src/kinds/registry.ts';
+
+/** The environment as the CLI reads it: with the rate limits the kinds declare. */
+const loadEnv = (env: NodeJS.ProcessEnv) => loadEnvOf(env, { rateLimits: RATE_LIMIT_VARIABLES });
 import { redisTopologyProblems } from '../../src/config/url-policy.ts';
 
 function refusal(env: NodeJS.ProcessEnv): ConfigError {
@@ -24,7 +28,7 @@ describe('environment', () => {
       jobAttempts: 5,
       jobBackoffMs: 5_000,
       concurrency: 4,
-      credlyRateLimit: { perSecond: 10, burst: 9 },
+      rateLimits: { ROTATOR_CREDLY_RATE_LIMIT: { perSecond: 10, burst: 9 } },
       requestTimeoutMs: 15_000,
       escalateAfterMs: 21_600_000,
       statusPublicMessages: false,
@@ -62,7 +66,7 @@ describe('environment', () => {
       jobAttempts: 8,
       jobBackoffMs: 2_000,
       concurrency: 50,
-      credlyRateLimit: { perSecond: 2, burst: 1 },
+      rateLimits: { ROTATOR_CREDLY_RATE_LIMIT: { perSecond: 2, burst: 1 } },
       requestTimeoutMs: 4_000,
       escalateAfterMs: 86_400_000,
       statusPublicMessages: true,
@@ -123,7 +127,7 @@ describe('environment', () => {
   });
 
   it('reads off as no Credly rate limit, and refuses rates it cannot read', () => {
-    expect(loadEnv({ ROTATOR_CREDLY_RATE_LIMIT: 'off' }).credlyRateLimit).toBe('off');
+    expect(loadEnv({ ROTATOR_CREDLY_RATE_LIMIT: 'off' }).rateLimits).toEqual({ ROTATOR_CREDLY_RATE_LIMIT: 'off' });
     for (const bad of ['0s', '50ms', 'soon']) {
       expect(refusal({ ROTATOR_REQUEST_TIMEOUT: bad }).problems).toEqual([{ path: 'ROTATOR_REQUEST_TIMEOUT', message: 'must be a duration of at least 100ms, like 15s' }]);
     }

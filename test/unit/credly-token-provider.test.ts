@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseInventory, type CredlyTokenConfig } from '../../src/config/index.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
+import { type CredlyTokenConfig } from '../../src/kinds/credly/authorization-token/schema.ts';
 import { isPermanent } from '../../src/errors/rotator-error.ts';
 import type { CredlyClient, CredlyToken } from '../../src/kinds/credly/token-client.ts';
 import { createCredlyTokenProvider } from '../../src/kinds/credly/authorization-token/provider.ts';

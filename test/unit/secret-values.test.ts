@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  parseSecretValue,
-  SECRET_KINDS,
-  SecretFormatError,
-  serializeCredlyToken,
-  serializeSecretValue,
-  type SecretKind,
-} from '../../src/secrets/secret-values.ts';
+import { SecretFormatError } from '../../src/secrets/secret-values.ts';
+import { CREDENTIAL_KINDS, parseSecretValue, serializeSecretValue, type CredentialKind } from '../../src/kinds/registry.ts';
+import { serializeCredlyToken } from '../../src/kinds/credly/authorization-token/schema.ts';
 
 const SECRET = 'sk_live_7f3a9c2e4b1d8f6a0c5e3b9d7a1f4c2e';
 
@@ -118,7 +113,7 @@ describe('parseSecretValue', () => {
       JSON.stringify({ token: [SECRET], clientId: [SECRET], applicationId: SECRET, tenantId: [SECRET] }),
       JSON.stringify(SECRET),
     ];
-    const kinds: readonly SecretKind[] = SECRET_KINDS;
+    const kinds: readonly CredentialKind[] = CREDENTIAL_KINDS;
     let refused = 0;
     for (const kind of kinds) {
       for (const text of broken) {

@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import type { DegreedConfig } from '../../config/index.ts';
-import { DEGREED_PROBES, degreedProbePath } from '../../config/probe.ts';
+import { DEGREED_PROBES, degreedProbePath, type DegreedConfig, type DegreedSecret } from './schema.ts';
 import { createDegreedValidator } from './validator.ts';
 import { createProviderHttp, type ProviderHttp } from '../../provider-http/http.ts';
-import type { DegreedSecret } from '../../secrets/secret-values.ts';
 import { bogus, describeRefusal, probeHttp, refusalFacts, type ProbeOptions } from '../../probe/common.ts';
 import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from '../../probe/findings.ts';
 import { createWire, type Wire } from '../../probe/wire.ts';

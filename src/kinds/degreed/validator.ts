@@ -1,7 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import type { DegreedConfig } from '../../config/index.ts';
-import type { DegreedSecret } from '../../secrets/secret-values.ts';
+import type { DegreedConfig, DegreedSecret } from './schema.ts';
 import { classifyValidationError, isScopeRefusal, probeFailure } from '../../validation/classify.ts';
 import { ValidationError, type CredentialValidator, type ValidationResult } from '../../validation/validator.ts';
 import { createProviderHttp, type ProviderHttp, type ProviderHttpOptions } from '../../provider-http/http.ts';

@@ -1,10 +1,7 @@
 import { z } from 'zod';
-import type { LearnlinkConfig } from '../../config/index.ts';
-import { learnlinkTokenUrl } from '../../config/index.ts';
-import { LEARNLINK_PROBE } from '../../config/probe.ts';
+import { LEARNLINK_PROBE, learnlinkTokenUrl, type LearnlinkConfig, type LearnlinkSecret } from './schema.ts';
 import { createProviderHttp } from '../../provider-http/http.ts';
 import { createLearnlinkValidator } from './validator.ts';
-import type { LearnlinkSecret } from '../../secrets/secret-values.ts';
 import { bogus, describeRefusal, probeHttp, refusalFacts, type ProbeOptions } from '../../probe/common.ts';
 import { findingsOf, why, type CredentialProbe } from '../../probe/findings.ts';
 import { createWire } from '../../probe/wire.ts';

@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import type { LearnlinkConfig } from '../../config/index.ts';
-import { learnlinkTokenUrl } from '../../config/index.ts';
-import type { LearnlinkSecret } from '../../secrets/secret-values.ts';
-import { LEARNLINK_PROBE, LEARNLINK_READ_SCOPES } from '../../config/probe.ts';
+import { LEARNLINK_PROBE, LEARNLINK_READ_SCOPES, learnlinkTokenUrl, type LearnlinkConfig, type LearnlinkSecret } from './schema.ts';
 import { classifyValidationError, probeFailure } from '../../validation/classify.ts';
 import { ValidationError, type CredentialValidator, type ValidationResult } from '../../validation/validator.ts';
 import { ProviderError } from '../../errors/provider-errors.ts';

@@ -1,4 +1,4 @@
-import type { CredlyTokenConfig } from '../../../config/index.ts';
+import type { CredlyTokenConfig } from './schema.ts';
 import { RotatorError } from '../../../errors/rotator-error.ts';
 import { ProviderUnavailableError } from '../../../errors/provider-errors.ts';
 import type { CredlyClient, CredlyToken } from '../token-client.ts';

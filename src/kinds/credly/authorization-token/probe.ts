@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { CredlyTokenConfig } from '../../../config/index.ts';
+import type { CredlyTokenConfig, CredlyTokenSecret } from './schema.ts';
 import { createCredlyClient, type CredlyClient, type CredlyToken } from '../token-client.ts';
 import { rotatorDescription } from '../marker.ts';
 import { missingRights } from './new-token-check.ts';
 import { ProviderError } from '../../../errors/provider-errors.ts';
-import type { CredlyTokenSecret } from '../../../secrets/secret-values.ts';
-import { bogus, DAY_MS, describeRefusal, NEEDS_WRITES, probeHttp, probePagination, refusalFacts, type ProbeOptions } from '../../../probe/common.ts';
+import { bogus, DAY_MS, describeRefusal, NEEDS_WRITES, probeHttp, refusalFacts, type ProbeOptions } from '../../../probe/common.ts';
+import { probePagination } from '../probe-pagination.ts';
 import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from '../../../probe/findings.ts';
 import { createWire, type Wire } from '../../../probe/wire.ts';
 

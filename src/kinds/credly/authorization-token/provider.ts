@@ -1,9 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { CredlyTokenConfig } from '../../../config/index.ts';
 import { formatDuration } from '../../../config/index.ts';
 import { CredentialNotListedError, WeakerCredentialError } from '../../../rotation/errors.ts';
 import type { RotationProvider } from '../../../rotation/rotation-provider.ts';
-import { parseSecretValue, serializeCredlyToken, type CredlyTokenSecret } from '../../../secrets/secret-values.ts';
+import { parseCredlyToken, serializeCredlyToken, type CredlyTokenConfig, type CredlyTokenSecret } from './schema.ts';
 import { ProviderAuthError, ProviderUnavailableError } from '../../../errors/provider-errors.ts';
 import type { CredlyClient, CredlyToken } from '../token-client.ts';
 import { parseMarker, rotatorDescription } from '../marker.ts';
@@ -73,7 +72,7 @@ export function createCredlyTokenProvider(
     }
   };
   return {
-    parseSecret: (secretString, secretId) => parseSecretValue('credly-authorization-token', secretString, { secretId }),
+    parseSecret: (secretString, secretId) => parseCredlyToken(secretString, { secretId }),
     serializeSecret: (secret, secretId) => serializeCredlyToken(secret, { secretId }),
     refOf: (secret) => secret.tokenId,
     expiryOf: (secret) => (secret.expiresAt ? new Date(secret.expiresAt) : undefined),

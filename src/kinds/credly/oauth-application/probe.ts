@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { CredlyOAuthAppConfig } from '../../../config/index.ts';
+import type { CredlyOAuthAppConfig, CredlyOAuthAppSecret } from './schema.ts';
 import { createCredlyOAuthClient, type CreatedApplication, type CredlyApplication, type CredlyOAuthClient } from '../application-client.ts';
 import { rotatorDescription } from '../marker.ts';
-import type { CredlyOAuthAppSecret } from '../../../secrets/secret-values.ts';
 import type { CredlyGrant } from '../application-client.ts';
-import { bogus, describeRefusal, NEEDS_WRITES, probeHttp, probePagination, refusalFacts, type ProbeOptions } from '../../../probe/common.ts';
+import { bogus, describeRefusal, NEEDS_WRITES, probeHttp, refusalFacts, type ProbeOptions } from '../../../probe/common.ts';
+import { probePagination } from '../probe-pagination.ts';
 import { findingsOf, why, type CredentialProbe, type FindingsBuilder, type Leftover } from '../../../probe/findings.ts';
 import { createWire, type Wire } from '../../../probe/wire.ts';
 

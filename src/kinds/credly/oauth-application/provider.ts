@@ -1,9 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { CredlyOAuthAppConfig } from '../../../config/index.ts';
 import { formatDuration } from '../../../config/index.ts';
 import { RotatorError } from '../../../errors/rotator-error.ts';
 import type { RotationProvider } from '../../../rotation/rotation-provider.ts';
-import { parseSecretValue, SecretFormatError, serializeSecretValue, type CredlyOAuthAppSecret } from '../../../secrets/secret-values.ts';
+import { SecretFormatError, serializeSecret } from '../../../secrets/secret-values.ts';
+import { credlyOAuthAppSecret, parseCredlyOAuthApp, type CredlyOAuthAppConfig, type CredlyOAuthAppSecret } from './schema.ts';
 import { ProviderAuthError, ProviderError, ProviderUnavailableError } from '../../../errors/provider-errors.ts';
 import type { CredlyOAuthClient } from '../application-client.ts';
 import { parseMarker, rotatorDescription } from '../marker.ts';
@@ -142,7 +142,7 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
   return {
     parseSecret(secretString, secretId) {
       try {
-        return { value: parseSecretValue('credly-oauth-application', secretString, { secretId }) };
+        return { value: parseCredlyOAuthApp(secretString, { secretId }) };
       } catch (error) {
         if (error instanceof SecretFormatError) return { problem: error.message };
         throw error;
@@ -150,7 +150,7 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
     },
     serializeSecret(secret, secretId) {
       if (!secret.value) throw new SecretFormatError('credly-oauth-application', ['no value to store'], secretId);
-      return serializeSecretValue('credly-oauth-application', secret.value, { secretId });
+      return serializeSecret(credlyOAuthAppSecret, secret.value, { secretId });
     },
     refOf: (secret) => (secret.value ? String(secret.value.applicationId) : undefined),
     missingSecret: () => ({ problem: 'the secret does not exist' }),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis/connection.ts';
-import { LeaseLostError } from './errors.ts';
-import type { Fence } from '../lease/fence.ts';
+import { LeaseLostError } from './fence.ts';
+import type { Fence } from './fence.ts';
 
 /**
  * One lock per credential in Redis, so that exactly one rotation of a credential runs at a time

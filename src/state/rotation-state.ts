@@ -1,6 +1,6 @@
 import type { RedisClient } from '../redis/connection.ts';
-import { lockKey } from './credential-lock.ts';
-import { LeaseLostError } from './errors.ts';
+import { lockKey } from '../lease/credential-lock.ts';
+import { LeaseLostError } from '../lease/fence.ts';
 
 /**
  * What the rotator remembers in Redis between jobs: the rotation in flight per credential (so a
@@ -21,7 +21,7 @@ export interface RotationRecord {
   step: RotationStep;
   /** ISO time the rotation began; also the `rotatedAt` written into the secret (one value per rotation). */
   startedAt: string;
-  /** Provider id of the credential being replaced (Credly token id). */
+  /** Provider id of the credential being replaced (its provider id). */
   previousRef: string;
   /** Provider id of the new credential, once created. */
   newRef?: string;
@@ -46,7 +46,7 @@ export interface CredentialStatus {
   lastRotationId?: string;
   lastRotationJobId?: string;
   lastRotatedAt?: string;
-  /** Last time a validated credential (Degreed, Learn.link) was proven to work. */
+  /** Last time a validated credential was proven to work. */
   lastValidAt?: string;
   /** The replaced credential still alive during its overlap window (or left to expire). */
   previousRef?: string;

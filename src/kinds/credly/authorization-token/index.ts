@@ -1,0 +1,36 @@
+import { daysUntil } from '../../../rotation/rotate.ts';
+import { httpOptions, type RotatedKind } from '../../kind.ts';
+import { credlyRateLimit, perApiBase } from '../shared.ts';
+import { createCredlyClient } from '../token-client.ts';
+import { createCredlyTokenProvider } from './provider.ts';
+import { credlyTokenEntry, credlyTokenSecret, KIND, parseCredlyToken, type CredlyTokenConfig, type CredlyTokenSecret } from './schema.ts';
+
+/**
+ * Credly authorization tokens: a new token is made with the current one, stored, proven by the
+ * listing, promoted, and the old one revoked after `revokePreviousAfter` (docs/design.md).
+ */
+export const credlyAuthorizationToken: RotatedKind<CredlyTokenConfig, CredlyTokenSecret, CredlyTokenSecret> = {
+  kind: KIND,
+  provider: 'Credly',
+  mode: 'rotate',
+  revokeByHand: 'Credly: Organization Management, Developers section',
+  entry: credlyTokenEntry,
+  secret: credlyTokenSecret,
+  rateLimit: credlyRateLimit,
+  rotator(context) {
+    const clients = perApiBase((apiBase) => createCredlyClient({ apiBase, ...httpOptions(context) }));
+    return createCredlyTokenProvider(clients, context.recheckDelayMs === undefined ? {} : { relistDelayMs: context.recheckDelayMs });
+  },
+  // The token must be listed and accepted at Credly; its days to expiry say whether rotation is due.
+  async check(rotator, credential, stored, now) {
+    const inspection = await rotator.inspect(credential, rotator.parseSecret(stored, credential.secretId), now);
+    const days = inspection.expiresAt ? `, ${daysUntil(inspection.expiresAt, now)} days to expiry` : '';
+    return `token accepted by Credly${days}; ${inspection.due ? 'due for rotation' : 'not due'}: ${inspection.reason}`;
+  },
+  async probe(credential, context) {
+    const secret = parseCredlyToken(await context.readSecret(credential.secretId), { secretId: credential.secretId });
+    // Loaded only when probed: the worker never carries the probe's code.
+    const { probeCredlyToken } = await import('./probe.ts');
+    return probeCredlyToken(credential, secret, context);
+  },
+};

@@ -1,0 +1,91 @@
+import type { CredentialBase, InventoryKind } from '../config/index.ts';
+import type { RateLimiter } from '../provider-http/rate-limit.ts';
+import type { CredentialProbe } from '../probe/findings.ts';
+import type { ProbeOptions } from '../probe/common.ts';
+import type { RotatableCredential } from '../rotation/rotate.ts';
+import type { RotationProvider } from '../rotation/rotation-provider.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import type { SecretShape } from '../secrets/secret-values.ts';
+import type { CredentialValidator } from '../validation/validator.ts';
+
+/**
+ * A credential kind: everything the product knows of it, in one folder, added by one entry in
+ * registry.ts. The cores (rotation, validation, jobs, status) reach a kind only through this
+ * interface; docs/adding-a-kind.md walks through writing one.
+ */
+
+/** What a kind's runtime parts are built with: real clients in the composition root, fakes in tests. */
+export interface KindContext {
+  /** Every credential of the inventory: a kind may name another (an application's managing token). */
+  credentials: readonly CredentialBase[];
+  /** Reads secrets of other credentials (a managing token); never writes. */
+  secrets: Pick<SecretStore, 'readCurrent'>;
+  /** Deadline of one provider request, in ms. Default: the clients' (15000). */
+  requestTimeoutMs?: number;
+  /** Base of the retry backoff of provider calls, in ms. Default: the clients' (the soak shortens it). */
+  backoffMs?: number;
+  /** Client-side limits on provider calls, keyed by the budgets `rateLimit.budget` names. */
+  limiter?: RateLimiter;
+  /** Wait before asking a provider again to confirm a refusal or an absence, in ms. Default: the kind's. */
+  recheckDelayMs?: number;
+}
+
+/** What `rotator probe` gives a kind: the operator's options, and read access to secrets. */
+export interface ProbeContext extends ProbeOptions {
+  credentials: readonly CredentialBase[];
+  /** The SecretString of a secret's AWSCURRENT version (the probe never writes a secret). */
+  readSecret(secretId: string): Promise<string>;
+}
+
+interface KindBase<C extends CredentialBase, S> extends InventoryKind<C> {
+  /** The provider's name, for people (`rotator check`, docs). */
+  readonly provider: string;
+  /** The shape of the kind's SecretString. */
+  readonly secret: SecretShape<S>;
+  /**
+   * A provider-wide rate limit shared by every replica: the environment variable that sets it, its
+   * default, and the budget a credential's calls spend (credentials without one are not limited).
+   */
+  readonly rateLimit?: { variable: string; fallback: string; budget(credential: C): string };
+  /** `rotator probe`: what holds of the provider's documented behaviour, assumption by assumption. */
+  probe(credential: C, context: ProbeContext): Promise<CredentialProbe>;
+}
+
+/** The configuration every rotated kind has: the protocol's fields besides the common ones. */
+export type RotatableConfig = CredentialBase & RotatableCredential;
+
+/** A kind the rotator replaces: the rotation protocol (src/rotation) drives its provider. */
+export interface RotatedKind<C extends RotatableConfig = RotatableConfig, S = unknown, State = unknown> extends KindBase<C, S> {
+  readonly mode: 'rotate';
+  /** Where a person revokes a replaced credential by hand, for the warning when the rotator could not. */
+  readonly revokeByHand?: string;
+  rotator(context: KindContext): RotationProvider<C, State>;
+  /** What `rotator check` says of a stored credential that works (read-only). Default: that it parses. */
+  check?(rotator: RotationProvider<C, State>, credential: C, stored: string, now: Date): Promise<string>;
+}
+
+/** A kind issued by hand at the provider: the rotator proves it still works (src/validation). */
+export interface ValidatedKind<C extends CredentialBase = CredentialBase, S = unknown> extends KindBase<C, S> {
+  readonly mode: 'validate';
+  validator(context: KindContext): CredentialValidator<C, S>;
+}
+
+/** Any kind, as the generic parts hold them. */
+export type KindDefinition = RotatedKind | ValidatedKind;
+
+/** A kind's runtime parts, built once per process (see registry.ts, buildKinds). */
+export type KindRuntime<C extends CredentialBase = CredentialBase> =
+  | { readonly mode: 'rotate'; readonly definition: RotatedKind; readonly rotator: RotationProvider<RotatableConfig, unknown> }
+  | { readonly mode: 'validate'; readonly definition: ValidatedKind<C>; readonly validator: CredentialValidator<C, unknown> };
+
+/** Every kind's runtime by its name: what the jobs, the CLI and the composition root hold. */
+export type KindRuntimes = ReadonlyMap<string, KindRuntime>;
+
+/** The HTTP options a kind's clients get from the context. */
+export function httpOptions(context: KindContext, options: { limited: boolean } = { limited: true }): { requestTimeoutMs?: number; backoffMs?: number; limiter?: RateLimiter } {
+  return {
+    ...(context.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: context.requestTimeoutMs }),
+    ...(context.backoffMs === undefined ? {} : { backoffMs: context.backoffMs }),
+    ...(options.limited && context.limiter ? { limiter: context.limiter } : {}),
+  };
+}
