@@ -4,7 +4,7 @@ import { RotatorError } from '../src/errors/rotator-error.ts';
 import { checkAndRotate, type RotationDeps, type RotationOutcome } from '../src/rotation/rotate.ts';
 import type { RotatorRegistry } from '../src/rotation/registry.ts';
 import { validateCredential, type ValidatorRegistry } from '../src/validation/validate.ts';
-import type { JobDefinition, JobOutcome } from './job.ts';
+import type { JobDefinition, RotationJobOutcome, ValidationJobOutcome } from './job.ts';
 
 export const CREDENTIAL_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const credentialIdField = z.string().regex(CREDENTIAL_ID_PATTERN, 'must be a credential id from the inventory');
@@ -38,11 +38,11 @@ export function findCredential(inventory: Pick<Inventory, 'credentials'>, id: st
   return credential;
 }
 
-export function rotationJobOutcome(credentialId: string, kind: string, outcome: RotationOutcome): JobOutcome {
+function rotationJobOutcome(credential: CredentialConfig, outcome: RotationOutcome): RotationJobOutcome {
   return {
     status: outcome.action === 'not-due' ? 'skipped' : 'success',
-    credentialId,
-    kind,
+    credentialId: credential.id,
+    kind: credential.kind,
     action: outcome.action,
     summary: outcome.summary,
     rotationId: outcome.rotationId,
@@ -54,7 +54,7 @@ export function rotationJobOutcome(credentialId: string, kind: string, outcome: 
   };
 }
 
-function validated(credential: CredentialConfig, result: { summary: string }): JobOutcome {
+function validated(credential: CredentialConfig, result: { summary: string }): ValidationJobOutcome {
   return { status: 'success', credentialId: credential.id, kind: credential.kind, action: 'validated', summary: result.summary };
 }
 
@@ -72,9 +72,9 @@ export const checkCredentialJob: JobDefinition<'check-credential', typeof checkC
     const request = { jobId, force: payload.force, logger };
     switch (credential.kind) {
       case 'credly-authorization-token':
-        return rotationJobOutcome(credential.id, credential.kind, await checkAndRotate(rotationDeps, deps.rotators[credential.kind], credential, request));
+        return rotationJobOutcome(credential, await checkAndRotate(rotationDeps, deps.rotators[credential.kind], credential, request));
       case 'credly-oauth-application':
-        return rotationJobOutcome(credential.id, credential.kind, await checkAndRotate(rotationDeps, deps.rotators[credential.kind], credential, request));
+        return rotationJobOutcome(credential, await checkAndRotate(rotationDeps, deps.rotators[credential.kind], credential, request));
       case 'degreed-client-credentials':
         return validated(credential, await validateCredential(rotationDeps, deps.validators[credential.kind], credential, logger));
       case 'learnlink-client-credentials':

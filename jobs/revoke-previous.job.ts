@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { revokePrevious } from '../src/rotation/rotate.ts';
+import { revokePrevious, type RevokeOutcome } from '../src/rotation/rotate.ts';
 import { RotatorError } from '../src/errors/rotator-error.ts';
-import { credentialIdField, findCredential, rotationJobOutcome, type CheckCredentialDeps } from './check-credential.job.ts';
-import type { JobDefinition } from './job.ts';
+import type { CredentialConfig } from '../src/config/index.ts';
+import { credentialIdField, findCredential, type CheckCredentialDeps } from './check-credential.job.ts';
+import type { JobDefinition, RevokeJobOutcome } from './job.ts';
 
 export const revokePreviousPayload = z.strictObject({
   credentialId: credentialIdField,
@@ -10,6 +11,20 @@ export const revokePreviousPayload = z.strictObject({
   /** Provider id of the credential to revoke (a Credly token's uuid, an application's number), never its value. */
   previousRef: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a provider id'),
 });
+
+function revokeJobOutcome(credential: CredentialConfig, outcome: RevokeOutcome): RevokeJobOutcome {
+  return {
+    status: 'success',
+    credentialId: credential.id,
+    kind: credential.kind,
+    action: 'revoke-handled',
+    summary: outcome.summary,
+    rotationId: outcome.rotationId,
+    previousState: outcome.previousState,
+    // Set only when something is left to revoke by hand: the worker then warns.
+    ...(outcome.unrevoked.length ? { unrevoked: outcome.unrevoked.join(',') } : {}),
+  };
+}
 
 /**
  * Revokes the credential a rotation replaced, once its overlap window (`revokePreviousAfter`) is
@@ -25,9 +40,9 @@ export const revokePreviousJob: JobDefinition<'revoke-previous', typeof revokePr
     const rotationDeps = { ...deps.rotation, secrets: deps.secrets };
     switch (credential.kind) {
       case 'credly-authorization-token':
-        return rotationJobOutcome(credential.id, credential.kind, await revokePrevious(rotationDeps, deps.rotators[credential.kind], credential, payload, logger));
+        return revokeJobOutcome(credential, await revokePrevious(rotationDeps, deps.rotators[credential.kind], credential, payload, logger));
       case 'credly-oauth-application':
-        return rotationJobOutcome(credential.id, credential.kind, await revokePrevious(rotationDeps, deps.rotators[credential.kind], credential, payload, logger));
+        return revokeJobOutcome(credential, await revokePrevious(rotationDeps, deps.rotators[credential.kind], credential, payload, logger));
       default:
         throw new RotatorError(`credential "${credential.id}" is a ${credential.kind}: nothing to revoke`, { permanent: true });
     }

@@ -58,6 +58,15 @@ export interface RotationOutcome {
   unrevoked?: string[];
 }
 
+/** What a delayed revoke (revokePrevious) did with the replaced credential. */
+export interface RevokeOutcome {
+  rotationId: string;
+  summary: string;
+  previousState: string;
+  /** Replaced credentials still valid at the provider, to revoke by hand (provider ids). */
+  unrevoked: string[];
+}
+
 export function daysUntil(at: Date, now: Date): number {
   return Math.floor((at.getTime() - now.getTime()) / DAY_MS);
 }
@@ -374,7 +383,7 @@ export async function revokePrevious<C extends RotatableCredential, S>(
   credential: C,
   request: RevokeRequest,
   logger: Logger,
-): Promise<RotationOutcome> {
+): Promise<RevokeOutcome> {
   const log = logger.child({ credentialId: credential.id, rotationId: request.rotationId, previousRef: request.previousRef });
   return withLock(deps.lock, credential.id, async (held) => {
     const current = await step(credential.id, 'read-secret', () => readCurrentSecret(deps, provider, credential.secretId));
@@ -389,12 +398,6 @@ export async function revokePrevious<C extends RotatableCredential, S>(
     if (status.previousRef === request.previousRef) await deps.state.updateStatus(credential.id, { previousState: state, previousRevokeAt: '' }, held.token);
     log.info({ state }, 'rotation: previous credential handled');
     const unrevoked = unrevokedRefs(await deps.state.readStatus(credential.id));
-    return {
-      action: 'rotated',
-      rotationId: request.rotationId,
-      previousState: state,
-      summary: `previous ${request.previousRef}: ${state}`,
-      ...(unrevoked.length ? { unrevoked } : {}),
-    };
+    return { rotationId: request.rotationId, previousState: state, summary: `previous ${request.previousRef}: ${state}`, unrevoked };
   });
 }
