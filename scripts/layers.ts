@@ -33,9 +33,7 @@ export const LAYERS: readonly Layer[] = [
 ];
 
 /** The only imports between two parts of one layer: the CLI's `worker` command starts the composition root. */
-export const SAME_LAYER_IMPORTS: readonly { readonly part: string; readonly imports: string }[] = [
-  { part: 'src/cli/', imports: 'src/composition-root.ts' },
-];
+export const SAME_LAYER_IMPORTS: readonly { readonly part: string; readonly imports: string }[] = [{ part: 'src/cli/', imports: 'src/composition-root.ts' }];
 
 /** Folders whose every file must belong to a part of the table. */
 export const LAYERED_ROOTS = ['src/', 'jobs/'] as const;
@@ -152,9 +150,7 @@ export function importRules(root: string, options: ImportRuleOptions): Linter.Co
         'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
       },
       rules: {
-        ...(options.layers
-          ? { 'import-x/no-restricted-paths': ['error', { basePath: root, zones: layerZones(root) }], 'layers/in-the-table': 'error' }
-          : {}),
+        ...(options.layers ? { 'import-x/no-restricted-paths': ['error', { basePath: root, zones: layerZones(root) }], 'layers/in-the-table': 'error' } : {}),
         ...(options.cycles ? { 'import-x/no-cycle': ['error', { ignoreExternal: true }] } : {}),
       },
     },

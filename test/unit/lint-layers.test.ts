@@ -85,12 +85,27 @@ const FORBIDDEN: Array<[why: string, file: string, text: string, message: string
   ['a dynamic import counts', 'src/rotation/x.ts', "export const m = import('../status/collect.ts');", 'src/rotation/ is on layer 3'],
   ['the rotation core imports no provider', 'src/rotation/x.ts', "import { x } from '../kinds/credly/client.ts';", 'src/rotation/ is on layer 3'],
   ['a provider does not import another', 'src/kinds/degreed/a.ts', "import { x } from '../credly/client.ts';", "not another provider's folder"],
-  ['nor from a Credly kind subfolder', 'src/kinds/credly/authorization-token/a.ts', "import { x } from '../../learnlink/validator.ts';", "not another provider's folder"],
+  [
+    'nor from a Credly kind subfolder',
+    'src/kinds/credly/authorization-token/a.ts',
+    "import { x } from '../../learnlink/validator.ts';",
+    "not another provider's folder",
+  ],
   ['a new kind folder is held to it too', 'src/kinds/example/a.ts', "import { x } from '../degreed/validator.ts';", "not another provider's folder"],
   ['a provider does not import the registry', 'src/kinds/degreed/a.ts', "import { x } from '../registry.ts';", 'nor the registry'],
   ['the kind interface does not import a provider', 'src/kinds/kind.ts', "import { x } from './degreed/validator.ts';", 'only src/kinds/registry.ts imports'],
-  ['a higher layer reaches a provider through the registry only', 'src/probe/x.ts', "import { x } from '../kinds/degreed/validator.ts';", 'only src/kinds/registry.ts imports'],
-  ['the composition root also goes through the registry', 'src/composition-root.ts', "import { x } from './kinds/learnlink/validator.ts';", 'only src/kinds/registry.ts imports'],
+  [
+    'a higher layer reaches a provider through the registry only',
+    'src/probe/x.ts',
+    "import { x } from '../kinds/degreed/validator.ts';",
+    'only src/kinds/registry.ts imports',
+  ],
+  [
+    'the composition root also goes through the registry',
+    'src/composition-root.ts',
+    "import { x } from './kinds/learnlink/validator.ts';",
+    'only src/kinds/registry.ts imports',
+  ],
   ['jobs do not import the queue', 'jobs/x.job.ts', "import { x } from '../src/queue/worker.ts';", 'jobs/ is on layer 6'],
   ['the ops server does not import the CLI', 'src/http/x.ts', "import { x } from '../cli/main.ts';", 'src/http/ is on layer 8'],
   ['the queue does not import the composition root', 'src/queue/x.ts', "import { x } from '../composition-root.ts';", 'src/queue/ is on layer 7'],
@@ -100,20 +115,56 @@ const FORBIDDEN: Array<[why: string, file: string, text: string, message: string
 ];
 
 const ALLOWED: Array<[why: string, file: string, text: string]> = [
-  ['own folder and lower layers', 'src/config/x.ts', "import { x } from './env.ts';\nimport { x as e } from '../errors/rotator-error.ts';\nexport const y = [x, e];"],
-  ['a package or node: module is outside the table', 'src/build-info.ts', "import { readFileSync } from 'node:fs';\nimport { z } from 'zod';\nexport const y = [readFileSync, z];"],
-  ['the rotation core uses lower layers', 'src/rotation/x.ts', "import { x } from '../secrets/secret-store.ts';\nimport { x as f } from '../lease/fence.ts';\nexport const y = [x, f];"],
+  [
+    'own folder and lower layers',
+    'src/config/x.ts',
+    "import { x } from './env.ts';\nimport { x as e } from '../errors/rotator-error.ts';\nexport const y = [x, e];",
+  ],
+  [
+    'a package or node: module is outside the table',
+    'src/build-info.ts',
+    "import { readFileSync } from 'node:fs';\nimport { z } from 'zod';\nexport const y = [readFileSync, z];",
+  ],
+  [
+    'the rotation core uses lower layers',
+    'src/rotation/x.ts',
+    "import { x } from '../secrets/secret-store.ts';\nimport { x as f } from '../lease/fence.ts';\nexport const y = [x, f];",
+  ],
   [
     'a Credly kind uses the shared Credly files, its sibling kind, the kind interface and lower layers',
     'src/kinds/credly/authorization-token/a.ts',
     "import { x } from '../client.ts';\nimport { x as o } from '../oauth-application/provider.ts';\nimport type { x as k } from '../../kind.ts';\nimport { x as r } from '../../../rotation/rotate.ts';\nexport const y = [x, o, r];\nexport type K = typeof k;",
   ],
-  ['a provider uses the kind interface and its own folder', 'src/kinds/degreed/a.ts', "import { x } from '../kind.ts';\nimport { x as v } from './validator.ts';\nexport const y = [x, v];"],
-  ['the registry imports every provider folder', 'src/kinds/registry.ts', "import { x } from './credly/authorization-token/provider.ts';\nimport { x as d } from './degreed/validator.ts';\nexport const y = [x, d];"],
-  ['a job uses the kind interface and lower layers', 'jobs/x.job.ts', "import type { x } from '../src/kinds/kind.ts';\nimport { x as s } from '../src/status/collect.ts';\nexport const y = [s];\nexport type X = typeof x;"],
-  ['the CLI starts the composition root', 'src/cli/x.ts', "import { x } from '../composition-root.ts';\nimport { x as h } from '../http/ops-server.ts';\nexport const y = [x, h];"],
-  ['the composition root builds from the registry and the queue', 'src/composition-root.ts', "import { x } from './kinds/registry.ts';\nimport { x as w } from './queue/worker.ts';\nexport const y = [x, w];"],
-  ['tests reach into any part', 'test/unit/x.test.ts', "import { x } from '../../src/kinds/degreed/validator.ts';\nimport { x as c } from '../../src/cli/main.ts';\nexport const y = [x, c];"],
+  [
+    'a provider uses the kind interface and its own folder',
+    'src/kinds/degreed/a.ts',
+    "import { x } from '../kind.ts';\nimport { x as v } from './validator.ts';\nexport const y = [x, v];",
+  ],
+  [
+    'the registry imports every provider folder',
+    'src/kinds/registry.ts',
+    "import { x } from './credly/authorization-token/provider.ts';\nimport { x as d } from './degreed/validator.ts';\nexport const y = [x, d];",
+  ],
+  [
+    'a job uses the kind interface and lower layers',
+    'jobs/x.job.ts',
+    "import type { x } from '../src/kinds/kind.ts';\nimport { x as s } from '../src/status/collect.ts';\nexport const y = [s];\nexport type X = typeof x;",
+  ],
+  [
+    'the CLI starts the composition root',
+    'src/cli/x.ts',
+    "import { x } from '../composition-root.ts';\nimport { x as h } from '../http/ops-server.ts';\nexport const y = [x, h];",
+  ],
+  [
+    'the composition root builds from the registry and the queue',
+    'src/composition-root.ts',
+    "import { x } from './kinds/registry.ts';\nimport { x as w } from './queue/worker.ts';\nexport const y = [x, w];",
+  ],
+  [
+    'tests reach into any part',
+    'test/unit/x.test.ts',
+    "import { x } from '../../src/kinds/degreed/validator.ts';\nimport { x as c } from '../../src/cli/main.ts';\nexport const y = [x, c];",
+  ],
 ];
 
 describe('the layer rules (scripts/layers.ts)', () => {
