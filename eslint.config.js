@@ -1,11 +1,11 @@
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
-import { importRules } from './scripts/layers.ts';
+import { importRules } from './scripts/layer-lint.ts';
 
-// The direction of dependencies (scripts/layers.ts, docs/design.md "Parts"). Off until src/ has
-// moved into the layout of that table (issue 17): the tree before the move breaks it by design.
-// Module-level import cycles fail lint already (there are none).
+// The direction of dependencies (scripts/layers.ts; docs/design.md, "Direction of dependencies").
+// Off until src/ has moved into the layout of that table (issue 17): the tree before the move
+// breaks it by design. Module-level import cycles fail lint already (there are none).
 const ENFORCE_LAYERS = false;
 
 export default tseslint.config(

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAYERS, importRules, layerTableMarkdown, partOf } from '../../scripts/layers.ts';
+import { importRules } from '../../scripts/layer-lint.ts';
+import { LAYERS, layerTableMarkdown, partOf } from '../../scripts/layers.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -112,6 +113,20 @@ const FORBIDDEN: Array<[why: string, file: string, text: string, message: string
   ['the composition root does not import the CLI', 'src/composition-root.ts', "import { x } from './cli/main.ts';", 'src/composition-root.ts is on layer 9'],
   ['the logger does not import config', 'src/log/x.ts', "import { x } from '../config/env.ts';", 'src/log/ is on layer 0'],
   ['the product does not import tests', 'src/secrets/x.ts', "import { x } from '../../test/support/scenario.ts';", 'does not import tests or scripts'],
+  [
+    'jobs do not import the registry',
+    'jobs/x.job.ts',
+    "import type { x } from '../src/kinds/registry.ts';",
+    'jobs/ reaches the kinds only through src/kinds/kind.ts',
+  ],
+];
+
+/** Imports the zones allow but the job layer may make only as `import type`. */
+const VALUE_IMPORTS_FROM_KINDS: Array<[why: string, text: string]> = [
+  ['a value import', "import { x } from '../src/kinds/kind.ts';\nexport const y = x;"],
+  ['an inline type import (it still loads the module)', "import { type x } from '../src/kinds/kind.ts';\nexport type Y = typeof x;"],
+  ['a re-export', "export { x } from '../src/kinds/kind.ts';"],
+  ['a dynamic import', "export const m = import('../src/kinds/kind.ts');"],
 ];
 
 const ALLOWED: Array<[why: string, file: string, text: string]> = [
@@ -148,7 +163,7 @@ const ALLOWED: Array<[why: string, file: string, text: string]> = [
   [
     'a job uses the kind interface and lower layers',
     'jobs/x.job.ts',
-    "import type { x } from '../src/kinds/kind.ts';\nimport { x as s } from '../src/status/collect.ts';\nexport const y = [s];\nexport type X = typeof x;",
+    "import type { x } from '../src/kinds/kind.ts';\nexport type { x as z } from '../src/kinds/kind.ts';\nimport { x as s } from '../src/status/collect.ts';\nexport const y = [s];\nexport type X = typeof x;",
   ],
   [
     'the CLI starts the composition root',
@@ -173,6 +188,12 @@ describe('the layer rules (scripts/layers.ts)', () => {
     expect(messages.length).toBeGreaterThan(0);
     for (const m of messages) expect(m).toMatch(/^import-x\/no-restricted-paths: /);
     expect(messages.some((m) => m.includes(message))).toBe(true);
+  });
+
+  it.each(VALUE_IMPORTS_FROM_KINDS)('report in jobs/: %s from src/kinds/', async (_why, text) => {
+    expect(await reported('jobs/x.job.ts', text)).toEqual([
+      'layers/type-only-kinds: jobs/ imports only types from src/kinds/ ("import type"); "../src/kinds/kind.ts" is a value import.',
+    ]);
   });
 
   it.each(ALLOWED)('allow: %s', async (_why, file, text) => {
