@@ -3,7 +3,7 @@
 // test/unit/lint-layers.test.ts checks both the rules and that the document matches.
 //
 // A part may import only from itself and from parts on LOWER layers (type-only imports included),
-// which makes a cycle between parts impossible. Inside layer 4 one more rule holds: each folder
+// which makes a cycle between parts impossible. Inside the kinds' layer one more rule holds: each folder
 // under src/kinds/ is one provider; it may import src/kinds/kind.ts and its own folder (so the
 // Credly kinds share the Credly client beside them) but no other provider's folder, and only
 // src/kinds/registry.ts imports the provider folders. Tests and scripts stand outside the table.
@@ -15,16 +15,26 @@ export interface Layer {
 }
 
 export const LAYERS: readonly Layer[] = [
-  { layer: 0, parts: ['src/errors/', 'src/log/', 'src/build-info.ts'], holds: 'RotatorError, scrub, provider error classes; logger; version' },
-  { layer: 1, parts: ['src/config/', 'src/lease/'], holds: 'environment and inventory (pure data); the lease fence' },
-  { layer: 2, parts: ['src/redis/', 'src/provider-http/', 'src/secrets/'], holds: 'Redis connection; HTTP for providers; Secrets Manager store' },
-  { layer: 3, parts: ['src/rotation/', 'src/validation/'], holds: 'rotation and validation cores (no provider)' },
-  { layer: 4, parts: ['src/kinds/'], holds: 'kind.ts, registry.ts, one folder per provider' },
-  { layer: 5, parts: ['src/status/', 'src/alerts/', 'src/probe/'], holds: 'status read, alert policy and sinks, probe runner' },
-  { layer: 6, parts: ['jobs/'], holds: 'one thin adapter per job kind' },
-  { layer: 7, parts: ['src/queue/'], holds: 'BullMQ producer, worker, scheduler' },
-  { layer: 8, parts: ['src/http/'], holds: 'ops server, metrics, status page, dashboard' },
-  { layer: 9, parts: ['src/composition-root.ts', 'src/cli/'], holds: 'builds the real clients; the CLI' },
+  {
+    layer: 0,
+    parts: ['src/errors/', 'src/log/', 'src/build-info.ts', 'src/probe/'],
+    holds: 'leaves: RotatorError, scrub, provider errors; logger; version; probe findings and wire record',
+  },
+  { layer: 1, parts: ['src/config/'], holds: 'environment and inventory: pure data, generic over kinds' },
+  { layer: 2, parts: ['src/redis/'], holds: 'a Redis connection for a topology' },
+  { layer: 3, parts: ['src/lease/'], holds: 'the lease fence, and the credential lock that holds it in Redis' },
+  {
+    layer: 4,
+    parts: ['src/provider-http/', 'src/secrets/', 'src/state/'],
+    holds: 'HTTP for providers (fenced, rate-limited); Secrets Manager store; rotation state',
+  },
+  { layer: 5, parts: ['src/rotation/', 'src/validation/'], holds: 'rotation and validation cores (no provider)' },
+  { layer: 6, parts: ['src/kinds/'], holds: 'kind.ts, registry.ts, one folder per provider' },
+  { layer: 7, parts: ['src/status/', 'src/alerts/'], holds: 'status read; alert policy and sinks' },
+  { layer: 8, parts: ['jobs/'], holds: 'one thin adapter per job kind' },
+  { layer: 9, parts: ['src/queue/'], holds: 'BullMQ producer, worker, scheduler' },
+  { layer: 10, parts: ['src/http/'], holds: 'ops server, metrics, status page, dashboard' },
+  { layer: 11, parts: ['src/composition-root.ts', 'src/cli/'], holds: 'builds the real clients; the CLI' },
 ];
 
 /** The only imports between two parts of one layer: the CLI's `worker` command starts the composition root. */
@@ -33,7 +43,7 @@ export const SAME_LAYER_IMPORTS: readonly { readonly part: string; readonly impo
 /** Folders whose every file must belong to a part of the table. */
 export const LAYERED_ROOTS = ['src/', 'jobs/'] as const;
 
-/** Layer 4: each folder of `folder` is one provider; `shared` the files every provider folder may import. */
+/** The kinds' layer: each folder of `folder` is one provider; `shared` the files every provider folder may import. */
 export const KINDS = { folder: 'src/kinds/', shared: ['src/kinds/kind.ts'], registry: 'src/kinds/registry.ts' } as const;
 
 /** Parts that reach the kinds only by type imports of these files (the job layer is a thin adapter). */

@@ -1,7 +1,7 @@
 // The lint rules of scripts/layers.ts, run through ESLint's Node API on a small tree laid out like
 // the target layout (docs/design.md "Parts"): each forbidden direction is reported, each allowed
 // one is not. The repository's own tree is checked by `eslint .` once eslint.config.js enforces them.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ const TREE = [
   'src/redis/connection.ts',
   'src/provider-http/http.ts',
   'src/secrets/secret-store.ts',
+  'src/state/rotation-state.ts',
   'src/rotation/rotate.ts',
   'src/validation/validate.ts',
   'src/kinds/kind.ts',
@@ -35,7 +36,7 @@ const TREE = [
   'src/kinds/example/validator.ts',
   'src/status/collect.ts',
   'src/alerts/alerter.ts',
-  'src/probe/run.ts',
+  'src/probe/findings.ts',
   'jobs/check-credential.job.ts',
   'src/queue/worker.ts',
   'src/http/ops-server.ts',
@@ -81,10 +82,11 @@ async function reported(file: string, text: string): Promise<string[]> {
 const FORBIDDEN: Array<[why: string, file: string, text: string, message: string]> = [
   ['config may not import the kinds', 'src/config/x.ts', "import { x } from '../kinds/registry.ts';", 'src/config/ is on layer 1'],
   ['a type-only import obeys the same rule', 'src/config/x.ts', "import type { x } from '../provider-http/http.ts';", 'src/config/ is on layer 1'],
-  ['two parts of one layer do not import each other', 'src/config/x.ts', "import { x } from '../lease/fence.ts';", 'src/config/ is on layer 1'],
-  ['an export-from counts', 'src/rotation/x.ts', "export { x } from '../validation/validate.ts';", 'src/rotation/ is on layer 3'],
-  ['a dynamic import counts', 'src/rotation/x.ts', "export const m = import('../status/collect.ts');", 'src/rotation/ is on layer 3'],
-  ['the rotation core imports no provider', 'src/rotation/x.ts', "import { x } from '../kinds/credly/client.ts';", 'src/rotation/ is on layer 3'],
+  ['two parts of one layer do not import each other', 'src/secrets/x.ts', "import { x } from '../state/rotation-state.ts';", 'src/secrets/ is on layer 4'],
+  ['configuration imports no Redis', 'src/config/x.ts', "import type { x } from '../redis/connection.ts';", 'src/config/ is on layer 1'],
+  ['an export-from counts', 'src/rotation/x.ts', "export { x } from '../validation/validate.ts';", 'src/rotation/ is on layer 5'],
+  ['a dynamic import counts', 'src/rotation/x.ts', "export const m = import('../status/collect.ts');", 'src/rotation/ is on layer 5'],
+  ['the rotation core imports no provider', 'src/rotation/x.ts', "import { x } from '../kinds/credly/client.ts';", 'src/rotation/ is on layer 5'],
   ['a provider does not import another', 'src/kinds/degreed/a.ts', "import { x } from '../credly/client.ts';", "not another provider's folder"],
   [
     'nor from a Credly kind subfolder',
@@ -97,7 +99,7 @@ const FORBIDDEN: Array<[why: string, file: string, text: string, message: string
   ['the kind interface does not import a provider', 'src/kinds/kind.ts', "import { x } from './degreed/validator.ts';", 'only src/kinds/registry.ts imports'],
   [
     'a higher layer reaches a provider through the registry only',
-    'src/probe/x.ts',
+    'src/status/x.ts',
     "import { x } from '../kinds/degreed/validator.ts';",
     'only src/kinds/registry.ts imports',
   ],
@@ -107,10 +109,10 @@ const FORBIDDEN: Array<[why: string, file: string, text: string, message: string
     "import { x } from './kinds/learnlink/validator.ts';",
     'only src/kinds/registry.ts imports',
   ],
-  ['jobs do not import the queue', 'jobs/x.job.ts', "import { x } from '../src/queue/worker.ts';", 'jobs/ is on layer 6'],
-  ['the ops server does not import the CLI', 'src/http/x.ts', "import { x } from '../cli/main.ts';", 'src/http/ is on layer 8'],
-  ['the queue does not import the composition root', 'src/queue/x.ts', "import { x } from '../composition-root.ts';", 'src/queue/ is on layer 7'],
-  ['the composition root does not import the CLI', 'src/composition-root.ts', "import { x } from './cli/main.ts';", 'src/composition-root.ts is on layer 9'],
+  ['jobs do not import the queue', 'jobs/x.job.ts', "import { x } from '../src/queue/worker.ts';", 'jobs/ is on layer 8'],
+  ['the ops server does not import the CLI', 'src/http/x.ts', "import { x } from '../cli/main.ts';", 'src/http/ is on layer 10'],
+  ['the queue does not import the composition root', 'src/queue/x.ts', "import { x } from '../composition-root.ts';", 'src/queue/ is on layer 9'],
+  ['the composition root does not import the CLI', 'src/composition-root.ts', "import { x } from './cli/main.ts';", 'src/composition-root.ts is on layer 11'],
   ['the logger does not import config', 'src/log/x.ts', "import { x } from '../config/env.ts';", 'src/log/ is on layer 0'],
   ['the product does not import tests', 'src/secrets/x.ts', "import { x } from '../../test/support/scenario.ts';", 'does not import tests or scripts'],
   [
@@ -151,9 +153,9 @@ const ALLOWED: Array<[why: string, file: string, text: string]> = [
     "import { x } from '../client.ts';\nimport { x as o } from '../oauth-application/provider.ts';\nimport type { x as k } from '../../kind.ts';\nimport { x as r } from '../../../rotation/rotate.ts';\nexport const y = [x, o, r];\nexport type K = typeof k;",
   ],
   [
-    'a provider uses the kind interface and its own folder',
+    'a provider uses the kind interface, its own folder and the probe vocabulary',
     'src/kinds/degreed/a.ts',
-    "import { x } from '../kind.ts';\nimport { x as v } from './validator.ts';\nexport const y = [x, v];",
+    "import { x } from '../kind.ts';\nimport { x as v } from './validator.ts';\nimport { x as f } from '../../probe/findings.ts';\nexport const y = [x, v, f];",
   ],
   [
     'the registry imports every provider folder',
@@ -225,6 +227,12 @@ describe("the repository's configuration", () => {
   it('fails lint on an import cycle in src/ and jobs/', async () => {
     const config = (await new ESLint({ cwd: repo }).calculateConfigForFile(join(repo, 'src/build-info.ts'))) as { rules: Record<string, unknown> };
     expect(config.rules['import-x/no-cycle']).toBeDefined();
+  });
+
+  it('enforces the layers once src/ has the layout of the table (src/kinds/registry.ts exists)', async () => {
+    const config = (await new ESLint({ cwd: repo }).calculateConfigForFile(join(repo, 'src/build-info.ts'))) as { rules: Record<string, unknown> };
+    const enforced = existsSync(join(repo, 'src/kinds/registry.ts'));
+    for (const rule of ['import-x/no-restricted-paths', 'layers/in-the-table', 'layers/type-only-kinds']) expect(rule in config.rules, rule).toBe(enforced);
   });
 
   it('docs/design.md shows the table of scripts/layers.ts', () => {
