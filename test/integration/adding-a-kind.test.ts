@@ -4,13 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobOutcome } from '../../jobs/index.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { startExampleFake, type ExampleFake } from '../fakes/example.fake.ts';
-import { processTracker } from '../support/processes.ts';
 import { dumpRedis } from '../support/redis-dump.ts';
 import { copyRepository, filesUnder, lineDiff, REPOSITORY, runTool } from '../support/repository-copy.ts';
-import { spawnRotator } from '../support/worker-process.ts';
+import { spawnRotator, type RotatorProcess } from '../support/worker-process.ts';
 
 /**
  * docs/adding-a-kind.md, done for real: on a copy of the repository the test-only kind of
@@ -28,7 +26,9 @@ const IMPORT = "import { exampleApiKey } from './example/index.ts';";
 const copy = mkdtempSync(join(tmpdir(), 'rotator-new-kind-'));
 const cli = join(copy, 'src/cli/main.ts');
 const store = createSecretStore(createSecretsManagerClient());
-const processes = processTracker();
+// Every process this file starts, killed at its end whatever happened.
+const started: RotatorProcess[] = [];
+const track = (p: RotatorProcess) => (started.push(p), p);
 const run = randomUUID().slice(0, 8);
 let copied: string[] = [];
 let fake: ExampleFake;
@@ -53,7 +53,8 @@ beforeAll(async () => {
   fake = await startExampleFake();
 }, 60_000);
 afterAll(async () => {
-  await processes.stopAll();
+  for (const p of started) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  await Promise.all(started.map((p) => p.exited));
   await fake?.close();
   rmSync(copy, { recursive: true, force: true });
 });
@@ -76,6 +77,18 @@ describe('adding a credential kind as docs/adding-a-kind.md says', () => {
     expect(removed.length).toBeLessThanOrEqual(1);
   });
 
+  it("shows in the walkthrough the fixture's own code and the registry line the test adds", () => {
+    const doc = readFileSync(join(REPOSITORY, 'docs/adding-a-kind.md'), 'utf8');
+    const fixture = readdirSync(FIXTURE).map((f) => readFileSync(join(FIXTURE, f), 'utf8')).join('\n');
+    const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('//'));
+    const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    const fromFixture = blocks.filter((b) => /exampleEntry|exampleSecret|exampleApiKey: ValidatedKind/.test(b));
+    expect(fromFixture).toHaveLength(4);
+    const known = new Set(lines(fixture));
+    for (const block of fromFixture) for (const line of lines(block)) expect(known.has(line), `docs/adding-a-kind.md shows "${line}", which the fixture does not have`).toBe(true);
+    expect(doc).toContain(IMPORT);
+  });
+
   it('type-checks and lints with the project settings', async () => {
     const tsc = await runTool(copy, 'typescript/bin/tsc', ['--noEmit', '-p', 'tsconfig.json']);
     expect(tsc, tsc.output).toMatchObject({ code: 0 });
@@ -92,7 +105,7 @@ describe('adding a credential kind as docs/adding-a-kind.md says', () => {
     const entry = (c: { credential: string; secretId: string }, extra = '') =>
       `  - id: ${c.credential}\n    kind: example-api-key\n    secretId: ${c.secretId}\n    scopes: [badges:read]\n    endpoints: { apiBase: "${fake.apiBase}" }\n${extra}`;
     let env: Record<string, string>;
-    const rotator = (args: string[]) => processes.track(spawnRotator(args, env, cli));
+    const rotator = (args: string[]) => track(spawnRotator(args, env, cli));
 
     beforeAll(async () => {
       for (const c of [good, revoked, down]) {
@@ -117,7 +130,7 @@ describe('adding a credential kind as docs/adding-a-kind.md says', () => {
         bad,
         `version: 1\ncredentials:\n${entry(good)}${entry(broken).replace('[badges:read]', '[Badges]').replace(fake.apiBase, 'http://api.example.net')}`,
       );
-      const refused = processes.track(spawnRotator(['check', '--config-only', '--json'], { ...env, ROTATOR_CONFIG: bad }, cli));
+      const refused = track(spawnRotator(['check', '--config-only', '--json'], { ...env, ROTATOR_CONFIG: bad }, cli));
       expect((await refused.exited).code, refused.output()).toBe(2);
       const answer = JSON.parse(refused.output()) as { ok: boolean; error: { type: string }; problems: Array<{ path: string; message: string }> };
       expect(answer).toMatchObject({ ok: false, error: { type: 'ConfigError' } });
@@ -139,7 +152,7 @@ describe('adding a credential kind as docs/adding-a-kind.md says', () => {
       const trigger = async (id: string) => {
         const p = rotator(['trigger', id, '--wait', '--json', '--timeout', '60']);
         const { code } = await p.exited;
-        return { code, output: p.output(), result: JSON.parse(p.output()) as { state: string; outcome?: JobOutcome; error?: string } };
+        return { code, output: p.output(), result: JSON.parse(p.output()) as { state: string; outcome?: Record<string, unknown>; error?: string } };
       };
 
       const valid = await trigger(good.credential);
