@@ -79,13 +79,20 @@ describe('adding a credential kind as docs/adding-a-kind.md says', () => {
 
   it("shows in the walkthrough the fixture's own code and the registry line the test adds", () => {
     const doc = readFileSync(join(REPOSITORY, 'docs/adding-a-kind.md'), 'utf8');
-    const fixture = readdirSync(FIXTURE).map((f) => readFileSync(join(FIXTURE, f), 'utf8')).join('\n');
-    const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('//'));
+    const fixture = readdirSync(FIXTURE)
+      .map((f) => readFileSync(join(FIXTURE, f), 'utf8'))
+      .join('\n');
+    const lines = (text: string) =>
+      text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.startsWith('//'));
     const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
     const fromFixture = blocks.filter((b) => /exampleEntry|exampleSecret|exampleApiKey: ValidatedKind/.test(b));
     expect(fromFixture).toHaveLength(4);
     const known = new Set(lines(fixture));
-    for (const block of fromFixture) for (const line of lines(block)) expect(known.has(line), `docs/adding-a-kind.md shows "${line}", which the fixture does not have`).toBe(true);
+    for (const block of fromFixture)
+      for (const line of lines(block)) expect(known.has(line), `docs/adding-a-kind.md shows "${line}", which the fixture does not have`).toBe(true);
     expect(doc).toContain(IMPORT);
   });
 
@@ -141,7 +148,10 @@ describe('adding a credential kind as docs/adding-a-kind.md says', () => {
     it('checks, probes, triggers in a worker and shows status; the key reaches neither logs nor Redis', async () => {
       const check = rotator(['check', good.credential, '--json']);
       expect((await check.exited).code, check.output()).toBe(0);
-      expect(JSON.parse(check.output())).toMatchObject({ ok: true, credentials: [{ id: good.credential, ok: true, detail: `key ${good.id} accepted (scopes badges:read)` }] });
+      expect(JSON.parse(check.output())).toMatchObject({
+        ok: true,
+        credentials: [{ id: good.credential, ok: true, detail: `key ${good.id} accepted (scopes badges:read)` }],
+      });
       const probe = rotator(['probe', good.credential, '--json']);
       expect((await probe.exited).code, probe.output()).toBe(0);
       expect(probe.output()).toContain('"invalid-key"');
@@ -157,7 +167,12 @@ describe('adding a credential kind as docs/adding-a-kind.md says', () => {
 
       const valid = await trigger(good.credential);
       expect(valid.code, valid.output).toBe(0);
-      expect(valid.result.outcome).toMatchObject({ status: 'success', action: 'validated', kind: 'example-api-key', summary: `key ${good.id} accepted (scopes badges:read)` });
+      expect(valid.result.outcome).toMatchObject({
+        status: 'success',
+        action: 'validated',
+        kind: 'example-api-key',
+        summary: `key ${good.id} accepted (scopes badges:read)`,
+      });
 
       const refused = await trigger(revoked.credential);
       expect(refused.code, refused.output).toBe(1);
@@ -189,7 +204,13 @@ describe('adding a credential kind as docs/adding-a-kind.md says', () => {
       const { keys, text: redisText } = await dumpRedis(redis, `${prefix}*`);
       redis.disconnect();
       expect(keys).toBeGreaterThan(0);
-      const places: Record<string, string> = { 'worker log': worker.output(), redis: redisText, 'status, check, probe': [status, check, probe].map((p) => p.output()).join('\n'), triggers: [valid, refused, unavailable].map((t) => t.output).join('\n'), metrics };
+      const places: Record<string, string> = {
+        'worker log': worker.output(),
+        redis: redisText,
+        'status, check, probe': [status, check, probe].map((p) => p.output()).join('\n'),
+        triggers: [valid, refused, unavailable].map((t) => t.output).join('\n'),
+        metrics,
+      };
       expect(worker.output()).toContain('validation: credential works');
       for (const c of [good, revoked, down]) {
         for (const [place, text] of Object.entries(places)) expect(text.includes(c.key), `${c.credential}'s key in ${place}`).toBe(false);

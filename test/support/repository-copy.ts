@@ -61,7 +61,11 @@ export async function lineDiff(before: string, after: string): Promise<{ added: 
 /** Runs a tool of the repository's node_modules in `cwd`; resolves with its exit code and output, whatever the code. */
 export async function runTool(cwd: string, script: string, args: string[], timeoutMs = 90_000): Promise<{ code: number; output: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [join(REPOSITORY, 'node_modules', script), ...args], { cwd, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [join(REPOSITORY, 'node_modules', script), ...args], {
+      cwd,
+      timeout: timeoutMs,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return { code: 0, output: stdout + stderr };
   } catch (error) {
     const e = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
