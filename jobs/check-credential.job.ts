@@ -4,7 +4,7 @@ import { RotatorError } from '../src/errors/rotator-error.ts';
 import type { KindRuntime, KindRuntimes, RotatableConfig } from '../src/kinds/kind.ts';
 import { checkAndRotate, type RotationDeps, type RotationOutcome } from '../src/rotation/rotate.ts';
 import { validateCredential } from '../src/validation/validate.ts';
-import type { JobDefinition, JobOutcome } from './job.ts';
+import type { JobDefinition, RotationJobOutcome, ValidationJobOutcome } from './job.ts';
 
 export const CREDENTIAL_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const credentialIdField = z.string().regex(CREDENTIAL_ID_PATTERN, 'must be a credential id from the inventory');
@@ -45,11 +45,11 @@ export function runtimeOf(kinds: KindRuntimes, credential: CredentialBase): Kind
   return runtime;
 }
 
-export function rotationJobOutcome(credentialId: string, kind: string, outcome: RotationOutcome): JobOutcome {
+function rotationJobOutcome(credential: CredentialBase, outcome: RotationOutcome): RotationJobOutcome {
   return {
     status: outcome.action === 'not-due' ? 'skipped' : 'success',
-    credentialId,
-    kind,
+    credentialId: credential.id,
+    kind: credential.kind,
     action: outcome.action,
     summary: outcome.summary,
     rotationId: outcome.rotationId,
@@ -59,6 +59,10 @@ export function rotationJobOutcome(credentialId: string, kind: string, outcome: 
     // Provider ids left to revoke by hand ('' when none; unset when not checked): the worker warns on them.
     unrevoked: outcome.unrevoked?.join(','),
   };
+}
+
+function validated(credential: CredentialBase, result: { summary: string }): ValidationJobOutcome {
+  return { status: 'success', credentialId: credential.id, kind: credential.kind, action: 'validated', summary: result.summary };
 }
 
 /**
@@ -77,9 +81,9 @@ export const checkCredentialJob: JobDefinition<'check-credential', typeof checkC
       const request = { jobId, force: payload.force, logger };
       // A rotated kind's schema gives every field the protocol reads (RotatableConfig).
       const outcome = await checkAndRotate(rotationDeps, runtime.rotator, credential as RotatableConfig, request);
-      return rotationJobOutcome(credential.id, credential.kind, outcome);
+      return rotationJobOutcome(credential, outcome);
     }
     const result = await validateCredential(rotationDeps, { secret: runtime.definition.secret, validator: runtime.validator }, credential, logger);
-    return { status: 'success', credentialId: credential.id, kind: credential.kind, action: 'validated', summary: result.summary };
+    return validated(credential, result);
   },
 };

@@ -3,7 +3,7 @@ import { checkCredentialJob, type CheckCredentialDeps } from './check-credential
 import type { JobDefinition } from './job.ts';
 import { revokePreviousJob } from './revoke-previous.job.ts';
 
-export type { JobContext, JobDefinition, JobOutcome } from './job.ts';
+export type { JobContext, JobDefinition, JobOutcome, RevokeJobOutcome, RotationJobOutcome, ValidationJobOutcome } from './job.ts';
 
 /** Everything any job handler may use; each handler declares the narrow part it needs. */
 export type JobDependencies = CheckCredentialDeps;

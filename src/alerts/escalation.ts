@@ -2,6 +2,7 @@ import type { CredentialBase } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { daysToExpiryOf, type RotationStateStore } from '../state/rotation-state.ts';
 import type { Alerter } from './alerter.ts';
+import { CRITICAL_WINDOW_DAYS } from './policy.ts';
 
 /**
  * Escalation of rotations that fail or hang while the credential they should replace runs out.
@@ -21,7 +22,7 @@ export interface EscalationOptions {
   logger: Logger;
   /** How long a credential may be failing or rotating before it escalates. */
   escalateAfterMs: number;
-  /** Days before expiry from which it escalates. Default 7, the failure alerts' critical window. */
+  /** Days before expiry from which it escalates. Default CRITICAL_WINDOW_DAYS, the failure alerts' critical window. */
   criticalWindowDays?: number;
   /** Between two looks, in ms. Default 10 minutes. */
   intervalMs?: number;
@@ -31,7 +32,7 @@ export interface EscalationOptions {
 /** One look at every credential; returns the ids escalated. */
 export async function escalateOverdue(options: EscalationOptions): Promise<string[]> {
   const now = options.now?.() ?? new Date();
-  const window = options.criticalWindowDays ?? 7;
+  const window = options.criticalWindowDays ?? CRITICAL_WINDOW_DAYS;
   const overview = await options.state.readOverview(options.credentials.map((c) => c.id));
   const escalated: string[] = [];
   for (const [i, credential] of options.credentials.entries()) {

@@ -23,8 +23,6 @@ export class ProviderError extends RotatorError {
   readonly operation: string;
   readonly status: number | undefined;
   readonly code: string | undefined;
-  /** Whether a later attempt may succeed; the opposite of `permanent`. */
-  readonly retryable: boolean;
 
   constructor(message: string, options: ProviderErrorOptions & { permanent: boolean }) {
     super(`${options.provider} ${options.operation}: ${message}`, { cause: options.cause, permanent: options.permanent });
@@ -32,7 +30,6 @@ export class ProviderError extends RotatorError {
     this.operation = options.operation;
     this.status = options.status;
     this.code = options.code;
-    this.retryable = !options.permanent;
   }
 }
 
@@ -55,7 +52,7 @@ export class ProviderRequestError extends ProviderError {
  * provider may answer later, so the job retries.
  */
 export class ProviderUnavailableError extends ProviderError {
-  /** The provider's Retry-After, when it gave one: the job layer should not retry sooner. */
+  /** The provider's Retry-After, when it gave one: the job layer retries no sooner (queue/retry-delay.ts). */
   readonly retryAfterMs: number | undefined;
 
   constructor(message: string, options: ProviderErrorOptions & { retryAfterMs?: number | undefined }) {

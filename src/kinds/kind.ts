@@ -5,7 +5,7 @@ import type { ProbeOptions } from '../probe/common.ts';
 import type { RotatableCredential } from '../rotation/rotate.ts';
 import type { RotationProvider } from '../rotation/rotation-provider.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
-import type { SecretShape } from '../secrets/secret-values.ts';
+import { parseSecret, type SecretShape } from '../secrets/secret-values.ts';
 import type { CredentialValidator } from '../validation/validator.ts';
 
 /**
@@ -80,6 +80,20 @@ export type KindRuntime<C extends CredentialBase = CredentialBase> =
 
 /** Every kind's runtime by its name: what the jobs, the CLI and the composition root hold. */
 export type KindRuntimes = ReadonlyMap<string, KindRuntime>;
+
+/**
+ * A kind's `probe` over its stored secret: reads and parses it, then runs the probe module, loaded
+ * only when probed (the worker never carries a probe's code).
+ */
+export function probeWithSecret<C extends CredentialBase, S>(
+  shape: SecretShape<S>,
+  load: () => Promise<(credential: C, secret: S, options: ProbeOptions) => Promise<CredentialProbe>>,
+): (credential: C, context: ProbeContext) => Promise<CredentialProbe> {
+  return async (credential, context) => {
+    const secret = parseSecret(shape, await context.readSecret(credential.secretId), { secretId: credential.secretId });
+    return (await load())(credential, secret, context);
+  };
+}
 
 /** The HTTP options a kind's clients get from the context. */
 export function httpOptions(context: KindContext, options: { limited: boolean } = { limited: true }): { requestTimeoutMs?: number; backoffMs?: number; limiter?: RateLimiter } {

@@ -7,6 +7,12 @@ import { currentFence } from '../lease/fence.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { ProviderAuthError, ProviderRequestError, ProviderUnavailableError, type ProviderError, type ProviderName } from '../errors/provider-errors.ts';
 
+/**
+ * Longest Retry-After honoured, by default inside one call and always by the job layer
+ * (queue/retry-delay.ts): a provider cannot park a rotation beyond its failure alerting.
+ */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
+
 export interface ProviderHttpOptions {
   provider: ProviderName;
   /** Deadline of one attempt (answer and body), in ms. Default 15000. */
@@ -17,7 +23,8 @@ export interface ProviderHttpOptions {
   backoffMs?: number;
   /**
    * Longest Retry-After waited for inside one call, in ms. A longer one ends the call at once with
-   * a retryable error carrying it (`retryAfterMs`), and the job retries later. Default 60000.
+   * a transient (not permanent) error carrying it (`retryAfterMs`), and the job retries later, no
+   * sooner than it says (up to DEFAULT_MAX_RETRY_AFTER_MS). Default DEFAULT_MAX_RETRY_AFTER_MS.
    */
   maxRetryAfterMs?: number;
   /** Injected in tests. Default: timers. */
@@ -142,7 +149,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
   const timeoutMs = options.requestTimeoutMs ?? 15_000;
   const maxAttempts = Math.max(1, options.maxAttempts ?? 3);
   const backoffMs = options.backoffMs ?? 500;
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   const sleep = options.sleep ?? ((ms: number) => delay(ms));
   const doFetch = options.fetch ?? fetch;
   const { provider } = options;

@@ -2,13 +2,13 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../redis/connection.ts';
 import { isJobName, jobRegistry, type JobDependencies, type JobOutcome } from '../../jobs/index.ts';
 import { isPermanent } from '../errors/rotator-error.ts';
-import type { Alerter } from '../alerts/alerter.ts';
+import { createAlertPolicy, isFinalFailure, type AlertPolicyOptions } from '../alerts/policy.ts';
 import type { Inventory } from '../config/index.ts';
 import { CredentialBusyError, RevokeDeferredError, RotationStepError } from '../rotation/errors.ts';
-import { daysToExpiryOf, type RotationStateStore } from '../state/rotation-state.ts';
 import type { Logger } from '../log/logger.ts';
 import { QUEUE_NAME } from '../config/queue-names.ts';
 import { describeIssues } from './payload.ts';
+import { retryDelay } from './retry-delay.ts';
 
 export interface RotatorWorkerOptions {
   connection: RedisClient;
@@ -29,12 +29,9 @@ export interface RotatorWorkerOptions {
   onJobFinished?: (labels: { credential: string; kind: string; job: string; outcome: string }, seconds: number) => void;
 }
 
-export interface AlertingOptions {
-  alerter: Alerter;
+/** What the alert policy (alerts/policy.ts) is built from, and the inventory that names a job's credential. */
+export interface AlertingOptions extends AlertPolicyOptions {
   inventory: Pick<Inventory, 'credentials'>;
-  state: Pick<RotationStateStore, 'readStatus' | 'updateStatus'>;
-  /** A failure while the credential expires within this many days is critical. Default 7. */
-  criticalWindowDays?: number;
 }
 
 /** What the failure handler needs to know of a job's error, kept on the error itself. */
@@ -88,35 +85,47 @@ export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
     concurrency: options.concurrency ?? 4,
     lockDuration,
     stalledInterval: lockDuration,
+    // Jobs of the producer's backoff type wait as retry-delay.ts says: no sooner than a Retry-After.
+    settings: { backoffStrategy: retryDelay },
     autorun: true,
   });
   const seconds = (job: Job) => (job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0);
+  const alerts = options.alerting && createAlertPolicy(options.alerting);
+  const alertProblem = (error: unknown) => logger.error({ err: { type: (error as Error).name, message: (error as Error).message } }, 'alert: policy failed');
+  // `result` is what processJob returned in this process, not a value read back from Redis.
   worker.on('completed', (job, result: JobOutcome) => {
     logger.info({ jobId: job.id, job: job.name, credentialId: result.credentialId, status: result.status }, 'job: completed');
-    options.onJobFinished?.({ credential: result.credentialId, kind: String(result.kind ?? ''), job: job.name, outcome: String(result.action ?? result.status) }, seconds(job));
-    if (options.alerting && job.name === 'check-credential') {
-      void options.alerting.alerter.succeeded({ credentialId: result.credentialId, kind: String(result.kind ?? ''), jobId: job.id ?? '' });
-      // Failing no more: the escalation of a long failure stops counting.
-      void options.alerting.state.updateStatus(result.credentialId, { failingSince: '' }).catch(() => undefined);
-    }
+    options.onJobFinished?.({ credential: result.credentialId, kind: result.kind, job: job.name, outcome: result.action }, seconds(job));
     // `unrevoked` is set when the job looked (rotate.ts): ids of replaced credentials still valid, or ''.
-    if (options.alerting && typeof result.unrevoked === 'string') {
-      const alert = { credentialId: result.credentialId, kind: String(result.kind ?? ''), jobId: job.id ?? '' };
-      const refs = result.unrevoked.split(',').filter(Boolean);
-      void (refs.length ? options.alerting.alerter.unrevoked({ ...alert, refs }) : options.alerting.alerter.nothingUnrevoked(alert));
-    }
+    const unrevoked = result.action === 'validated' ? undefined : result.unrevoked?.split(',').filter(Boolean);
+    const checked = result.action !== 'revoke-handled';
+    void alerts?.succeeded({ credentialId: result.credentialId, kind: result.kind, jobId: job.id ?? '', checked, unrevoked }).catch(alertProblem);
   });
-  worker.on('failed', (job, error) => {
+  worker.on('failed', (job, error: Error & FailureDetails) => {
     logger.error(
       { jobId: job?.id, job: job && jobLabel(job.name), attemptsMade: job?.attemptsMade, err: { type: error.name, message: error.message } },
       'job: failed',
     );
     if (!job || error.name === 'DelayedError') return;
-    const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const final = isFinalFailure({ unrecoverable: error.name === 'UnrecoverableError', attemptsMade: job.attemptsMade, attempts: job.opts.attempts });
     const credential = credentialOf(job, deps.inventory);
     const kind = deps.inventory.credentials.find((c) => c.id === credential)?.kind ?? '';
     options.onJobFinished?.({ credential, kind, job: jobLabel(job.name), outcome: final ? 'failed' : 'retrying' }, seconds(job));
-    if (final && options.alerting) void alertFailure(options.alerting, job, error);
+    if (!final || !options.alerting || !alerts) return;
+    const credentialId = credentialOf(job, options.alerting.inventory);
+    void alerts
+      .failed({
+        credentialId,
+        known: credentialId !== UNKNOWN && credentialId !== INVALID,
+        kind: options.alerting.inventory.credentials.find((c) => c.id === credentialId)?.kind ?? UNKNOWN,
+        jobId: job.id ?? '',
+        checked: job.name === 'check-credential',
+        errorClass: error.errorClass ?? error.name,
+        step: error.step,
+        message: error.message,
+        attempts: job.attemptsMade,
+      })
+      .catch(alertProblem);
   });
   worker.on('error', (error) => {
     logger.error({ err: { type: error.name, message: error.message } }, 'worker: error');
@@ -151,35 +160,4 @@ function credentialOf(job: Job, inventory: Pick<Inventory, 'credentials'>): stri
   // Every job's payload names its credential (a validated id).
   const id = (parsed.data as { credentialId: string }).credentialId;
   return inventory.credentials.some((c) => c.id === id) ? id : UNKNOWN;
-}
-
-async function alertFailure(alerting: AlertingOptions, job: Job, error: Error & FailureDetails): Promise<void> {
-  const credentialId = credentialOf(job, alerting.inventory);
-  const known = credentialId !== UNKNOWN && credentialId !== INVALID;
-  const kind = alerting.inventory.credentials.find((c) => c.id === credentialId)?.kind ?? UNKNOWN;
-  const now = new Date();
-  const status = known ? await alerting.state.readStatus(credentialId).catch(() => ({})) : {};
-  // From the expiry time: the figure the last successful inspect wrote may be days old.
-  const days = daysToExpiryOf(status, now);
-  const errorClass = error.errorClass ?? error.name;
-  if (known && job.name === 'check-credential') {
-    // Status and the failing metric show it too, not only the alert. A validation's own verdict
-    // (invalid-credential, missing-scope…) was recorded by the validation step itself.
-    const result = errorClass === 'ValidationError' ? {} : { lastResult: 'failed', lastErrorClass: errorClass, lastSummary: error.message, lastCheckAt: now.toISOString() };
-    const since = 'failingSince' in status && status.failingSince ? {} : { failingSince: now.toISOString() };
-    await alerting.state.updateStatus(credentialId, { ...result, ...since }).catch(() => undefined);
-  }
-  await alerting.alerter.failed({
-    credentialId,
-    kind,
-    ...(error.step ? { step: error.step } : {}),
-    errorClass,
-    message: error.message,
-    attempts: job.attemptsMade,
-    jobId: job.id ?? '',
-    occurredAt: new Date().toISOString(),
-    ...(days === undefined ? {} : { daysToExpiry: days }),
-    // A credential about to expire whose rotation just failed needs a person now.
-    critical: days !== undefined && days <= (alerting.criticalWindowDays ?? 7),
-  });
 }

@@ -55,6 +55,15 @@ export interface RotationOutcome {
   unrevoked?: string[];
 }
 
+/** What a delayed revoke (revokePrevious) did with the replaced credential. */
+export interface RevokeOutcome {
+  rotationId: string;
+  summary: string;
+  previousState: string;
+  /** Replaced credentials still valid at the provider, to revoke by hand (provider ids). */
+  unrevoked: string[];
+}
+
 export function daysUntil(at: Date, now: Date): number {
   return Math.floor((at.getTime() - now.getTime()) / DAY_MS);
 }

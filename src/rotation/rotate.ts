@@ -7,9 +7,9 @@ import type { RotationProvider } from './rotation-provider.ts';
 import { recheckUnrevoked, unrevokedRefs } from './unrevoked.ts';
 
 import { continueRotation } from './continue-rotation.ts';
-import { daysUntil, readCurrentSecret, step, withLock, type RevokeRequest, type RotatableCredential, type RotationDeps, type RotationOutcome } from './protocol.ts';
+import { daysUntil, readCurrentSecret, step, withLock, type RevokeOutcome, type RevokeRequest, type RotatableCredential, type RotationDeps, type RotationOutcome } from './protocol.ts';
 
-export { daysUntil, type RevokeRequest, type RotatableCredential, type RotationDeps, type RotationOutcome } from './protocol.ts';
+export { daysUntil, type RevokeOutcome, type RevokeRequest, type RotatableCredential, type RotationDeps, type RotationOutcome } from './protocol.ts';
 /**
  * The rotation protocol of docs/design.md for one credential: inspect; when due (or forced) create →
  * store as AWSPENDING → test → promote → revoke. Every step is recorded in Redis before the next
@@ -104,7 +104,7 @@ export async function revokePrevious<C extends RotatableCredential, S>(
   credential: C,
   request: RevokeRequest,
   logger: Logger,
-): Promise<RotationOutcome> {
+): Promise<RevokeOutcome> {
   const log = logger.child({ credentialId: credential.id, rotationId: request.rotationId, previousRef: request.previousRef });
   return withLock(deps.lock, credential.id, async (held) => {
     const current = await step(credential.id, 'read-secret', () => readCurrentSecret(deps, provider, credential.secretId));
@@ -119,12 +119,6 @@ export async function revokePrevious<C extends RotatableCredential, S>(
     if (status.previousRef === request.previousRef) await deps.state.updateStatus(credential.id, { previousState: state, previousRevokeAt: '' }, held.token);
     log.info({ state }, 'rotation: previous credential handled');
     const unrevoked = unrevokedRefs(await deps.state.readStatus(credential.id));
-    return {
-      action: 'rotated',
-      rotationId: request.rotationId,
-      previousState: state,
-      summary: `previous ${request.previousRef}: ${state}`,
-      ...(unrevoked.length ? { unrevoked } : {}),
-    };
+    return { rotationId: request.rotationId, previousState: state, summary: `previous ${request.previousRef}: ${state}`, unrevoked };
   });
 }

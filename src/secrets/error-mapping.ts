@@ -116,30 +116,30 @@ export function mapSecretsManagerError(
   const cause = described.trusted && !redacted ? error : Object.assign(new Error(detail), { name });
   const base = { secretId, operation, cause };
 
-  if (NOT_FOUND.has(name)) return new SecretNotFoundError(`not found (${detail})`, { ...base, retryable: false });
+  if (NOT_FOUND.has(name)) return new SecretNotFoundError(`not found (${detail})`, { ...base, permanent: true });
   if (EXPIRED.has(name)) {
-    return new SecretStoreUnavailableError(`AWS credentials expired; fresh ones are fetched on the next try (${detail})`, { ...base, retryable: true });
+    return new SecretStoreUnavailableError(`AWS credentials expired; fresh ones are fetched on the next try (${detail})`, { ...base, permanent: false });
   }
   if (DENIED.has(name) || status === 401 || status === 403) {
-    return new SecretAccessDeniedError(`access denied (${detail})`, { ...base, retryable: false });
+    return new SecretAccessDeniedError(`access denied (${detail})`, { ...base, permanent: true });
   }
-  if (CONFLICT.has(name)) return new SecretConflictError(`refused (${detail})`, { ...base, retryable: false });
+  if (CONFLICT.has(name)) return new SecretConflictError(`refused (${detail})`, { ...base, permanent: true });
   if (text(e.message) === 'Region is missing') {
-    return new SecretStoreError('no AWS region configured (set AWS_REGION)', { ...base, retryable: false });
+    return new SecretStoreError('no AWS region configured (set AWS_REGION)', { ...base, permanent: true });
   }
   // 408: the request did not arrive whole in time (a proxy, a slow network); nothing was done.
   if (UNAVAILABLE.has(name) || Boolean(e.$retryable) || status === 408 || status === 429 || (status !== undefined && status >= 500)) {
-    return new SecretStoreUnavailableError(`Secrets Manager unavailable (${detail})`, { ...base, retryable: true });
+    return new SecretStoreUnavailableError(`Secrets Manager unavailable (${detail})`, { ...base, permanent: false });
   }
   if (status !== undefined && e.$fault === undefined) {
     // An HTTP answer the SDK could not read as a Secrets Manager reply (an HTML page from a proxy,
     // a truncated body): nothing says the request was wrong, so let the job retry.
-    return new SecretStoreUnavailableError(`unreadable answer from Secrets Manager (${detail})`, { ...base, retryable: true });
+    return new SecretStoreUnavailableError(`unreadable answer from Secrets Manager (${detail})`, { ...base, permanent: false });
   }
   if (status === undefined) {
     // No HTTP answer at all (refused, reset, DNS, socket timeout). Every store call is idempotent,
     // so letting the job retry is safe.
-    return new SecretStoreUnavailableError(`Secrets Manager unreachable (${detail})`, { ...base, retryable: true });
+    return new SecretStoreUnavailableError(`Secrets Manager unreachable (${detail})`, { ...base, permanent: false });
   }
-  return new SecretStoreError(`refused with HTTP ${status} (${detail})`, { ...base, retryable: false });
+  return new SecretStoreError(`refused with HTTP ${status} (${detail})`, { ...base, permanent: true });
 }

@@ -16,25 +16,24 @@ export type SecretOperation =
 export interface SecretStoreErrorOptions {
   secretId: string;
   operation: SecretOperation;
-  retryable: boolean;
+  /** A retry cannot help (see RotatorError). */
+  permanent: boolean;
   cause?: unknown;
 }
 
 /**
  * Errors of the secret store. Messages name the operation and the secret id, never a value: they
- * reach Redis as a job's failure reason. `retryable` tells the job layer whether BullMQ should try
- * again (every store step is idempotent, so a retry is always safe, but not always useful).
+ * reach Redis as a job's failure reason. `permanent` (RotatorError's) tells the job layer whether
+ * BullMQ should try again (every store step is idempotent, so a retry is always safe, but not always useful).
  */
 export class SecretStoreError extends RotatorError {
   readonly secretId: string;
   readonly operation: SecretOperation;
-  readonly retryable: boolean;
 
   constructor(message: string, options: SecretStoreErrorOptions) {
-    super(`${options.operation} "${options.secretId}": ${message}`, { cause: options.cause, permanent: !options.retryable });
+    super(`${options.operation} "${options.secretId}": ${message}`, { cause: options.cause, permanent: options.permanent });
     this.secretId = options.secretId;
     this.operation = options.operation;
-    this.retryable = options.retryable;
   }
 }
 
@@ -62,7 +61,7 @@ export class InvalidRotationIdError extends SecretStoreError {
     super('rotation id must be a UUID (it becomes the version id and ClientRequestToken)', {
       secretId,
       operation: 'put-pending',
-      retryable: false,
+      permanent: true,
     });
   }
 }

@@ -55,7 +55,7 @@ export function createSecretStore(unfenced: Sender): SecretStore {
   async function read(secretId: string, operation: SecretOperation, by: ReadBy): Promise<StoredSecret> {
     const out = await call(secretId, operation, () => client.send(new GetSecretValueCommand({ SecretId: secretId, ...by })));
     if (out.SecretString === undefined || !out.VersionId) {
-      throw new SecretStoreError('holds a binary value (SecretBinary), not a SecretString', { secretId, operation, retryable: false });
+      throw new SecretStoreError('holds a binary value (SecretBinary), not a SecretString', { secretId, operation, permanent: true });
     }
     return { versionId: out.VersionId, secretString: out.SecretString };
   }
@@ -90,7 +90,7 @@ export function createSecretStore(unfenced: Sender): SecretStore {
   }
 
   function versionIdOf(out: { VersionId?: string | undefined }, secretId: string, operation: SecretOperation): string {
-    if (!out.VersionId) throw new SecretStoreError('the answer named no version id', { secretId, operation, retryable: false });
+    if (!out.VersionId) throw new SecretStoreError('the answer named no version id', { secretId, operation, permanent: true });
     return out.VersionId;
   }
 
@@ -127,7 +127,7 @@ export function createSecretStore(unfenced: Sender): SecretStore {
         throw new SecretConflictError(`version ${rotationId} already holds a different value (one rotation id, one value)`, {
           secretId,
           operation: 'put-pending',
-          retryable: false,
+          permanent: true,
         });
       }
       const { stages } = await state(secretId, 'put-pending');
@@ -153,13 +153,13 @@ export function createSecretStore(unfenced: Sender): SecretStore {
 
   async function promote(secretId: string, versionId: string): Promise<void> {
     const { stages, deleted } = await state(secretId, 'promote');
-    if (deleted) throw new SecretConflictError('the secret is scheduled for deletion', { secretId, operation: 'promote', retryable: false });
+    if (deleted) throw new SecretConflictError('the secret is scheduled for deletion', { secretId, operation: 'promote', permanent: true });
     const labels = stages.get(versionId);
     if (!labels) {
       throw new SecretConflictError(`version ${versionId} does not exist or carries no staging label`, {
         secretId,
         operation: 'promote',
-        retryable: false,
+        permanent: true,
       });
     }
     const current = holding(stages, AWSCURRENT);
@@ -218,7 +218,7 @@ export function createSecretStore(unfenced: Sender): SecretStore {
         () => false,
         (probe: unknown) => probe instanceof SecretNotFoundError,
       );
-      if (missing) throw new SecretNotFoundError('not found', { secretId, operation: 'list-versions', retryable: false, cause: error });
+      if (missing) throw new SecretNotFoundError('not found', { secretId, operation: 'list-versions', permanent: true, cause: error });
     }
     throw error;
   }
@@ -259,7 +259,7 @@ export function createSecretStore(unfenced: Sender): SecretStore {
       return undefined;
     });
     if (existing?.secretString === secretString) return { versionId: rotationId };
-    throw new SecretConflictError('already exists with other content', { secretId, operation: 'create', retryable: false });
+    throw new SecretConflictError('already exists with other content', { secretId, operation: 'create', permanent: true });
   }
 
   return {

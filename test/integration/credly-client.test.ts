@@ -165,7 +165,7 @@ describe('Credly client: creating tokens', () => {
     const reader = fake.state.addToken(org, { writeEnabled: false });
     const error = await caught(client().createToken(reader.token, org, 'rotator:r3'));
     expect(error).toBeInstanceOf(ProviderAuthError);
-    expect(error).toMatchObject({ status: 403, operation: 'create-token', retryable: false });
+    expect(error).toMatchObject({ status: 403, operation: 'create-token', permanent: true });
     expect(isPermanent(error)).toBe(true);
     expect(error.message).toMatch(/^credly create-token: 403 Forbidden — the token lacks the permission to create authorization tokens \(it must be write-enabled/);
     expect(requestsOf('POST')).toHaveLength(1);
@@ -180,7 +180,7 @@ describe('Credly client: creating tokens', () => {
     fake.faults.add({ match: { method: 'POST', path: '/authorization_tokens' }, fault });
     const error = await caught(client({ requestTimeoutMs: 300 }).createToken(caller.token, org, 'rotator:r4'));
     expect(error).toBeInstanceOf(ProviderUnavailableError);
-    expect(error.retryable).toBe(true);
+    expect(error.permanent).toBe(false);
     expect(error.message).toContain('not repeated');
     expect(requestsOf('POST')).toHaveLength(1);
     expect(fake.faults.pending()).toBe(0);
@@ -270,7 +270,7 @@ describe('Credly client: a flaky provider', () => {
     flaky({ kind: 'status', status: 429, retryAfter: 3600 });
     const error = await caught(client().getOrganization(caller.token, org));
     expect(error).toBeInstanceOf(ProviderUnavailableError);
-    expect(error).toMatchObject({ retryAfterMs: 3_600_000, retryable: true, status: 429 });
+    expect(error).toMatchObject({ retryAfterMs: 3_600_000, permanent: false, status: 429 });
     expect(waits).toEqual([]);
     expect(requestsOf('GET', '/organizations')).toHaveLength(1);
   });

@@ -15,6 +15,7 @@ import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { CREDLY_APP_VARIANTS } from '../support/fake-variants.ts';
 import { captureLogger } from '../support/capture-logger.ts';
 import { dumpRedis } from '../support/redis-dump.ts';
+import { rotationOutcome } from '../support/job-outcome.ts';
 
 const store = createSecretStore(createSecretsManagerClient());
 let fake: CredlyFake;
@@ -203,7 +204,7 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
       expect(fake.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
       // The old application's id was not in the secret: it is left alone, never guessed at.
       expect(t.liveApps().map((a) => a.id).sort()).toEqual([t.app.id, now.applicationId].sort());
-      expect(result.outcome!.previousState).toBe('none known (the secret was missing or unreadable)');
+      expect(rotationOutcome(result.outcome).previousState).toBe('none known (the secret was missing or unreadable)');
     }
   });
 
@@ -356,7 +357,7 @@ describe.each(CREDLY_APP_VARIANTS)('Credly OAuth application recreation against 
       expect(t.liveApps().map((a) => a.id)).not.toContain(t.app.id);
     } else {
       expect(result.outcome).toMatchObject({ action: 'rotated', unrevoked: String(t.app.id) });
-      expect(result.outcome!.previousState).toBe(`NOT revoked: still listed after DELETE answered 404; revoke ${t.app.id} by hand at the provider`);
+      expect(rotationOutcome(result.outcome).previousState).toBe(`NOT revoked: still listed after DELETE answered 404; revoke ${t.app.id} by hand at the provider`);
       expect(t.liveApps().map((a) => a.id)).toContain(t.app.id);
     }
     const encodings = credly.requests.filter((r) => r.server === 'web' && r.path === '/oauth/token').map((r) => (r.contentType.includes('json') ? 'json' : 'form'));

@@ -7,6 +7,7 @@ import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { CREDLY_VARIANTS } from '../support/fake-variants.ts';
 import { startScenario, type Scenario, type ScenarioOptions } from '../support/rotation-harness.ts';
 import { startSmProxy, type SmProxy } from '../support/sm-proxy.ts';
+import { rotationOutcome } from '../support/job-outcome.ts';
 
 /**
  * The rotation suite's core cases against every variant of the Credly fake (fake-variants.ts): what
@@ -69,7 +70,7 @@ describe.each(CREDLY_VARIANTS)('Credly token rotation against the fake: $name', 
         expect(fake.state.isTokenValid(s.original.token)).toBe(false);
       } else {
         expect(result.outcome).toMatchObject({ action: 'rotated', unrevoked: s.original.id });
-        expect(String(result.outcome!.previousState)).toMatch(new RegExp(`^NOT revoked: still listed after DELETE answered (404|405/501); revoke ${s.original.id} by hand`));
+        expect(String(rotationOutcome(result.outcome).previousState)).toMatch(new RegExp(`^NOT revoked: still listed after DELETE answered (404|405/501); revoke ${s.original.id} by hand`));
         expect(fake.state.isTokenValid(s.original.token)).toBe(true);
       }
     }

@@ -5,6 +5,7 @@ import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import type { Fault } from '../fakes/faults.ts';
 import { startScenario, DAY, type Scenario, type ScenarioOptions } from '../support/rotation-harness.ts';
 import { startSmProxy, type SmFault, type SmProxy } from '../support/sm-proxy.ts';
+import { rotationOutcome } from '../support/job-outcome.ts';
 
 let fake: CredlyFake;
 let sm: SmProxy;
@@ -73,10 +74,10 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
       expiresAt: created.expiresAt.toISOString(),
       rotatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
-    expect(created.description).toBe(rotatorDescription(result.outcome!.rotationId as string, s.credentialId, { scope: s.prefix, replaces: s.original.id }));
+    expect(created.description).toBe(rotatorDescription(rotationOutcome(result.outcome).rotationId!, s.credentialId, { scope: s.prefix, replaces: s.original.id }));
     // The previous version holds the old token.
     const stages = await s.stages();
-    expect([...stages.entries()].find(([, st]) => st.includes('AWSCURRENT'))?.[0]).toBe(result.outcome!.rotationId);
+    expect([...stages.entries()].find(([, st]) => st.includes('AWSCURRENT'))?.[0]).toBe(rotationOutcome(result.outcome).rotationId);
     await expectNoSecretsLeaked(s);
   });
 
@@ -149,7 +150,7 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
     const delayed = await queue.getDelayed();
     expect(delayed.map((j) => j.name)).toEqual(['revoke-previous']);
     expect(delayed[0]!.opts.delay).toBe(3_600_000);
-    expect(delayed[0]!.data).toEqual({ credentialId: s.credentialId, rotationId: result.outcome!.rotationId, previousRef: s.original.id });
+    expect(delayed[0]!.data).toEqual({ credentialId: s.credentialId, rotationId: rotationOutcome(result.outcome).rotationId, previousRef: s.original.id });
     // Run early, the job is put back: the window protects the old token whatever Redis says.
     await delayed[0]!.promote();
     await expect.poll(() => s.logs.some((l) => l.includes('revoke deferred')), { timeout: 10_000 }).toBe(true);
@@ -166,7 +167,7 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
     const s = await scenario({ extra: 'deleteSupported: false' });
     const result = await s.run();
     expect(result.outcome).toMatchObject({ action: 'rotated', unrevoked: s.original.id });
-    expect(result.outcome!.previousState).toBe(
+    expect(rotationOutcome(result.outcome).previousState).toBe(
       `NOT revoked: no DELETE tried (deleteSupported: false); revoke ${s.original.id} by hand at the provider; it stays valid until ${s.original.expiresAt.toISOString()}`,
     );
     expect(fake.state.isTokenValid(s.original.token)).toBe(true);

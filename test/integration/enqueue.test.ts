@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createQueue, enqueue, InvalidJobPayloadError, jobOptions } from '../../src/queue/producer.ts';
+import { RETRY_BACKOFF_TYPE } from '../../src/queue/retry-delay.ts';
 import { dumpRedis } from '../support/redis-dump.ts';
 
 const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
@@ -33,9 +34,9 @@ describe('enqueue (real Redis)', () => {
     expect(await queue.count()).toBe(0);
   });
 
-  it('gives jobs the configured attempts and exponential backoff with jitter', async () => {
+  it('gives jobs the configured attempts and exponential backoff with jitter (that honours Retry-After: retry-after.test.ts)', async () => {
     const job = await enqueue(queue, 'check-credential', { credentialId: 'credly-main', trigger: 'manual' });
-    expect(job.opts).toMatchObject({ attempts: 7, backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 } });
+    expect(job.opts).toMatchObject({ attempts: 7, backoff: { type: RETRY_BACKOFF_TYPE, delay: 2_000, jitter: 0.5 } });
     expect(job.data).toEqual({ credentialId: 'credly-main', trigger: 'manual', force: false });
   });
 });

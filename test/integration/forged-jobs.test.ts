@@ -6,6 +6,7 @@ import { rotationKey, statusKey } from '../../src/state/rotation-state.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { startScenario, type Scenario, type ScenarioOptions } from '../support/rotation-harness.ts';
 import { startSmProxy, type SmProxy } from '../support/sm-proxy.ts';
+import { rotationOutcome } from '../support/job-outcome.ts';
 
 /**
  * Redis is a boundary: jobs written there by anyone (BullMQ's Queue.add past the producer's
@@ -55,7 +56,7 @@ describe('forged jobs in Redis delete nothing', () => {
     const s = await scenario({ extra: 'revokePreviousAfter: 1h' });
     const rotated = await s.run();
     expect(rotated.outcome).toMatchObject({ action: 'rotated' });
-    const rotationId = rotated.outcome!.rotationId as string;
+    const rotationId = rotationOutcome(rotated.outcome).rotationId!;
     const current = await s.current();
     // What a forger would like deleted: another integration's token, another credential's, the current one.
     const unrelated = fake.state.addToken(s.organizationId, { description: 'LMS integration of another team' });
@@ -123,7 +124,7 @@ describe('forged jobs in Redis delete nothing', () => {
     const unrelated = fake.state.addToken(s.organizationId, { description: 'LMS integration of another team' });
     const before = deletes(s);
     await s.redis.hset(rotationKey(s.prefix, s.credentialId), {
-      rotationId: rotated.outcome!.rotationId as string,
+      rotationId: rotationOutcome(rotated.outcome).rotationId!,
       jobId: 'forged',
       step: 'revoke',
       startedAt: new Date().toISOString(),

@@ -101,7 +101,6 @@ describe('SecretStore error mapping through a fake send', () => {
     const error = await failure(createSecretStore(client).readCurrent(SECRET_ID));
 
     expect(error).toBeInstanceOf(type);
-    expect(error.retryable).toBe(retryable);
     expect(error.permanent).toBe(!retryable);
     expect(error.secretId).toBe(SECRET_ID);
     expect(error.operation).toBe('read-current');
@@ -116,7 +115,7 @@ describe('SecretStore error mapping through a fake send', () => {
     for (const specific of [SecretNotFoundError, SecretAccessDeniedError, SecretConflictError, SecretStoreUnavailableError]) {
       expect(error).not.toBeInstanceOf(specific);
     }
-    expect(error.retryable).toBe(false);
+    expect(error.permanent).toBe(true);
     expect(error.message).toContain('HTTP 400');
   });
 
@@ -161,7 +160,7 @@ describe('SecretStore error mapping through a fake send', () => {
     const error = await failure(createSecretStore(client).readCurrent(SECRET_ID));
 
     expect(error).toBeInstanceOf(SecretStoreUnavailableError);
-    expect(error.retryable).toBe(true);
+    expect(error.permanent).toBe(false);
     expect(error.message).toContain('SyntaxError');
     expect(everythingSaid(error)).not.toContain(SECRET);
   });
@@ -173,7 +172,7 @@ describe('SecretStore error mapping through a fake send', () => {
     for (const rotationId of ['not-a-uuid', '', `${randomUUID()}x`, SECRET]) {
       const error = await failure(store.putPending(SECRET_ID, rotationId, '{"token":"x"}'));
       expect(error).toBeInstanceOf(InvalidRotationIdError);
-      expect(error.retryable).toBe(false);
+      expect(error.permanent).toBe(true);
       expect(error.message).toMatch(/rotation id must be a UUID/);
       expect(error.message).not.toContain(SECRET);
     }
@@ -220,7 +219,7 @@ describe('SecretStore error mapping through a fake send', () => {
     const { client } = fakeClient(() => ({ VersionId: randomUUID(), SecretBinary: new Uint8Array([1, 2, 3]), ...meta(200) }));
     const error = await failure(createSecretStore(client).readCurrent(SECRET_ID));
     expect(error.message).toMatch(/binary value/);
-    expect(error.retryable).toBe(false);
+    expect(error.permanent).toBe(true);
   });
 });
 
@@ -258,7 +257,7 @@ describe('SecretStore error mapping with the real SDK over loopback', () => {
     const port = await freePort();
     const error = await failure(storeAt(`http://127.0.0.1:${port}`, 500).readCurrent(SECRET_ID));
     expect(error).toBeInstanceOf(SecretStoreUnavailableError);
-    expect(error.retryable).toBe(true);
+    expect(error.permanent).toBe(false);
     expect(error.message).toMatch(new RegExp(`^read-current "${SECRET_ID}": Secrets Manager unreachable`));
   });
 
@@ -269,7 +268,7 @@ describe('SecretStore error mapping with the real SDK over loopback', () => {
     const error = await failure(storeAt(`http://127.0.0.1:${port}`, 300).readCurrent(SECRET_ID));
 
     expect(error).toBeInstanceOf(SecretStoreUnavailableError);
-    expect(error.retryable).toBe(true);
+    expect(error.permanent).toBe(false);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
@@ -284,7 +283,7 @@ describe('SecretStore error mapping with the real SDK over loopback', () => {
     expect(deniedError).toBeInstanceOf(SecretAccessDeniedError);
     expect(deniedError.message).toContain('AccessDeniedException');
     expect(throttledError).toBeInstanceOf(SecretStoreUnavailableError);
-    expect(throttledError.retryable).toBe(true);
+    expect(throttledError.permanent).toBe(false);
     expect(everythingSaid(throttledError)).not.toContain(SECRET);
   });
 
@@ -295,7 +294,7 @@ describe('SecretStore error mapping with the real SDK over loopback', () => {
     for (const endpoint of [html, truncated]) {
       const error = await failure(storeAt(endpoint).readCurrent(SECRET_ID));
       expect(error).toBeInstanceOf(SecretStoreUnavailableError);
-      expect(error.retryable).toBe(true);
+      expect(error.permanent).toBe(false);
       expect(everythingSaid(error)).not.toContain(SECRET);
     }
   });

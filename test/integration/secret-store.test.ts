@@ -113,7 +113,7 @@ describe('SecretStore against the Secrets Manager emulator', () => {
     const error = await failure(store.putPending(id, rotationId, other));
 
     expect(error).toBeInstanceOf(SecretConflictError);
-    expect(error.retryable).toBe(false);
+    expect(error.permanent).toBe(true);
     expect(error.message).toContain(id);
     expect(error.message).toContain('put-pending');
     for (const secret of [firstToken, otherToken]) {
@@ -239,7 +239,7 @@ describe('SecretStore against the Secrets Manager emulator', () => {
       const error = await failure(read());
       expect(error, operation).toBeInstanceOf(SecretNotFoundError);
       expect(error.message).toContain(`${operation} "${id}"`);
-      expect(error.retryable).toBe(false);
+      expect(error.permanent).toBe(true);
       expect(error.secretId).toBe(id);
     }
   });
@@ -277,7 +277,7 @@ describe('SecretStore against the Secrets Manager emulator', () => {
 
     for (const error of [putError, promoteError, readError]) {
       expect(error).toBeInstanceOf(SecretConflictError);
-      expect(error.retryable).toBe(false);
+      expect(error.permanent).toBe(true);
       expect(error.message).toContain(id);
       expect(error.message).not.toContain(secret);
       expect(error.message).not.toContain(current);

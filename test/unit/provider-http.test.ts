@@ -76,7 +76,7 @@ describe('provider HTTP client', () => {
     const { fetch, calls } = scripted(jsonAnswer(429, {}, { 'retry-after': '3600' }));
     const error = await failure(client(fetch).request(get));
     expect(error).toBeInstanceOf(ProviderUnavailableError);
-    expect(error).toMatchObject({ retryAfterMs: 3_600_000, retryable: true, permanent: false, status: 429 });
+    expect(error).toMatchObject({ retryAfterMs: 3_600_000, permanent: false, status: 429 });
     expect(isPermanent(error)).toBe(false);
     expect(error.message).toBe('credly get-organization: 429 Too Many Requests');
     expect(calls).toHaveLength(1);
@@ -92,7 +92,7 @@ describe('provider HTTP client', () => {
     const down = scripted(jsonAnswer(500, {}), jsonAnswer(502, {}), jsonAnswer(503, {}));
     const error = await failure(client(down.fetch).request(get));
     expect(error.message).toBe('credly get-organization: 503 Service Unavailable (after 3 attempts)');
-    expect(error.retryable).toBe(true);
+    expect(error.permanent).toBe(false);
   });
 
   it('never repeats a POST that may have reached the provider (reset, timeout, 500), and says so', async () => {
@@ -129,7 +129,7 @@ describe('provider HTTP client', () => {
       const { fetch, calls } = scripted(jsonAnswer(status, { message: 'nope' }));
       const error = await failure(client(fetch).request(get));
       expect(error).toBeInstanceOf(type);
-      expect(error).toMatchObject({ provider: 'credly', operation: 'get-organization', status, retryable: false });
+      expect(error).toMatchObject({ provider: 'credly', operation: 'get-organization', status, permanent: true });
       expect(isPermanent(error)).toBe(true);
       expect(error.message).toBe(`credly get-organization: ${status} ${text} — nope`);
       expect(calls).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { RawEntry } from '../../config/index.ts';
-import { credlyEndpoints } from './endpoints.ts';
+import { commonFields, type InventoryDefaults, type RawEntry } from '../../config/index.ts';
+import { credlyEndpoints, credlyEnvironment } from './endpoints.ts';
 
 /** What the two Credly kinds share: the organization, the rate-limit budget, one client per API. */
 
@@ -24,6 +24,11 @@ export const organizationId = z
   .string()
   .regex(UUID, 'must be the Credly organization id (a UUID)')
   .transform((v) => v.toLowerCase());
+
+/** The fields both Credly kinds' entries start with: the common ones, the kind, the organization and environment. */
+export function credlyEntryFields<K extends string>(defaults: InventoryDefaults, kind: K) {
+  return { ...commonFields(defaults), kind: z.literal(kind), organizationId, environment: credlyEnvironment };
+}
 
 /**
  * A Credly organization is rate-limited as a whole, across both kinds and every replica:

@@ -1,5 +1,5 @@
-import { httpOptions, type ValidatedKind } from '../kind.ts';
-import { KIND, learnlinkEntry, learnlinkProblems, learnlinkSecret, parseLearnlinkSecret, type LearnlinkConfig, type LearnlinkSecret } from './schema.ts';
+import { httpOptions, probeWithSecret, type ValidatedKind } from '../kind.ts';
+import { KIND, learnlinkEntry, learnlinkProblems, learnlinkSecret, type LearnlinkConfig, type LearnlinkSecret } from './schema.ts';
 import { createLearnlinkValidator } from './validator.ts';
 
 /** Learn.link (Thrive) client credentials, issued by hand: proven by a token grant for their audience and scopes (and a read). */
@@ -11,9 +11,5 @@ export const learnlinkClientCredentials: ValidatedKind<LearnlinkConfig, Learnlin
   secret: learnlinkSecret,
   crossCheck: learnlinkProblems,
   validator: (context) => createLearnlinkValidator(httpOptions(context, { limited: false })),
-  async probe(credential, context) {
-    const secret = parseLearnlinkSecret(await context.readSecret(credential.secretId), { secretId: credential.secretId });
-    const { probeLearnlink } = await import('./probe.ts');
-    return probeLearnlink(credential, secret, context);
-  },
+  probe: probeWithSecret(learnlinkSecret, async () => (await import('./probe.ts')).probeLearnlink),
 };

@@ -1,9 +1,9 @@
 import { daysUntil } from '../../../rotation/rotate.ts';
-import { httpOptions, type RotatedKind } from '../../kind.ts';
+import { httpOptions, probeWithSecret, type RotatedKind } from '../../kind.ts';
 import { credlyRateLimit, perApiBase } from '../shared.ts';
 import { createCredlyClient } from '../token-client.ts';
 import { createCredlyTokenProvider } from './provider.ts';
-import { credlyTokenEntry, credlyTokenSecret, KIND, parseCredlyToken, type CredlyTokenConfig, type CredlyTokenSecret } from './schema.ts';
+import { credlyTokenEntry, credlyTokenSecret, KIND, type CredlyTokenConfig, type CredlyTokenSecret } from './schema.ts';
 
 /**
  * Credly authorization tokens: a new token is made with the current one, stored, proven by the
@@ -27,10 +27,5 @@ export const credlyAuthorizationToken: RotatedKind<CredlyTokenConfig, CredlyToke
     const days = inspection.expiresAt ? `, ${daysUntil(inspection.expiresAt, now)} days to expiry` : '';
     return `token accepted by Credly${days}; ${inspection.due ? 'due for rotation' : 'not due'}: ${inspection.reason}`;
   },
-  async probe(credential, context) {
-    const secret = parseCredlyToken(await context.readSecret(credential.secretId), { secretId: credential.secretId });
-    // Loaded only when probed: the worker never carries the probe's code.
-    const { probeCredlyToken } = await import('./probe.ts');
-    return probeCredlyToken(credential, secret, context);
-  },
+  probe: probeWithSecret(credlyTokenSecret, async () => (await import('./probe.ts')).probeCredlyToken),
 };

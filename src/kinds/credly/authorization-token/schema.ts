@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { commonFields, duration, endpointUrl, positiveDuration, type InventoryDefaults } from '../../../config/index.ts';
+import { duration, endpointUrl, positiveDuration, type InventoryDefaults } from '../../../config/index.ts';
 import { parseSecret, secretText, secretTimestamp, serializeSecret, type ParseSecretOptions, type SecretShape } from '../../../secrets/secret-values.ts';
-import { credlyEndpoints, credlyEnvironment } from '../endpoints.ts';
-import { organizationId } from '../shared.ts';
+import { credlyEndpoints } from '../endpoints.ts';
+import { credlyEntryFields } from '../shared.ts';
 
 export const KIND = 'credly-authorization-token';
 
@@ -10,10 +10,7 @@ export const KIND = 'credly-authorization-token';
 export const credlyTokenEntry = (defaults: InventoryDefaults) =>
   z
     .strictObject({
-      ...commonFields(defaults),
-      kind: z.literal(KIND),
-      organizationId,
-      environment: credlyEnvironment,
+      ...credlyEntryFields(defaults, KIND),
       /** Rotate once the token expires within this. */
       rotateWhenExpiresWithin: positiveDuration.default(defaults.rotateWhenExpiresWithin),
       /** Overlap before the previous token is revoked. */

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { commonFields, duration, endpointUrl, id, nonEmpty, positiveDuration, uniqueList, type ConfigProblem, type InventoryDefaults, type RawEntry } from '../../../config/index.ts';
+import { duration, endpointUrl, id, nonEmpty, positiveDuration, uniqueList, type ConfigProblem, type InventoryDefaults, type RawEntry } from '../../../config/index.ts';
 import { parseSecret, secretText, type ParseSecretOptions, type SecretShape } from '../../../secrets/secret-values.ts';
 import { KIND as TOKEN_KIND } from '../authorization-token/schema.ts';
-import { credlyEndpoints, credlyEnvironment } from '../endpoints.ts';
-import { credlyApiBase, CREDLY_SCOPES, organizationId } from '../shared.ts';
+import { credlyEndpoints } from '../endpoints.ts';
+import { credlyApiBase, credlyEntryFields, CREDLY_SCOPES } from '../shared.ts';
 
 export const KIND = 'credly-oauth-application';
 
@@ -11,10 +11,7 @@ export const KIND = 'credly-oauth-application';
 export const credlyAppEntry = (defaults: InventoryDefaults) =>
   z
     .strictObject({
-      ...commonFields(defaults),
-      kind: z.literal(KIND),
-      organizationId,
-      environment: credlyEnvironment,
+      ...credlyEntryFields(defaults, KIND),
       /** Id of the credly-authorization-token (same organization, environment and API) that makes the management calls. */
       managedBy: id,
       /** Name given when (re)creating the application. */
