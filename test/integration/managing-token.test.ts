@@ -73,7 +73,7 @@ describe('the managing token goes only to its own API', () => {
     const loaded = parseInventory(inventoryYaml(ids, home.apiBase));
     const inventory: Inventory<CredentialConfig> = {
       ...loaded,
-      credentials: loaded.credentials.map((c) => (c.id === 'app' ? { ...c, endpoints: { ...c.endpoints, apiBase: other.apiBase } } : c)),
+      credentials: loaded.credentials.map((c) => (c.kind === 'credly-oauth-application' && c.id === 'app' ? { ...c, endpoints: { ...c.endpoints, apiBase: other.apiBase } } : c)),
     };
     const credential = inventory.credentials.find((c): c is CredlyOAuthAppConfig => c.id === 'app')!;
     expect(credential.endpoints.apiBase).toBe(other.apiBase);
