@@ -1,19 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { QueueEvents, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { parseInventory } from '../../src/config/index.ts';
 import { createJobDependencies, createRotators } from '../../src/main.ts';
 import { parseMarker, rotatorDescription } from '../../src/providers/credly/marker.ts';
-import { QUEUE_NAME } from '../../src/queue/names.ts';
-import { createQueue, enqueue } from '../../src/queue/producer.ts';
+import { enqueue } from '../../src/queue/producer.ts';
 import { createRotatorWorker } from '../../src/queue/worker.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/secrets/secret-values.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { CREDLY_APP_VARIANTS } from '../support/fake-variants.ts';
 import { captureLogger } from '../support/capture-logger.ts';
+import { openJobQueue } from '../support/job-queue.ts';
 import { dumpRedis } from '../support/redis-dump.ts';
 
 const store = createSecretStore(createSecretsManagerClient());
@@ -78,10 +77,8 @@ credentials:
 ${(options.extra ?? '').replace(/^/gm, '    ')}
 `);
   const prefix = `{oauth-${run}}`;
-  const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
-  const eventsConnection = redis.duplicate();
-  const queue = createQueue(redis, prefix);
-  const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
+  const jobs = openJobQueue(prefix);
+  const { redis, queue, events } = jobs;
   const { logger, lines: logs } = captureLogger();
   let managerReads = 0;
   const secrets: Pick<typeof store, 'readCurrent'> = {
@@ -108,14 +105,7 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
   };
   let worker = await startWorker(secretIds.app);
   await events.waitUntilReady();
-  cleanups.push(async () => {
-    await worker.close();
-    await events.close();
-    await queue.obliterate({ force: true });
-    await queue.close();
-    eventsConnection.disconnect();
-    redis.disconnect();
-  });
+  cleanups.push(() => jobs.close(worker));
 
   return {
     org,

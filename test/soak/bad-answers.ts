@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { QueueEvents, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Worker } from 'bullmq';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { parseInventory, type Inventory } from '../../src/config/index.ts';
 import { createJobDependencies } from '../../src/main.ts';
@@ -11,8 +10,7 @@ import { createCredlyOAuthClient, type CredlyOAuthClient } from '../../src/provi
 import { createCredlyTokenProvider } from '../../src/providers/credly/credly-token.provider.ts';
 import { createDegreedValidator } from '../../src/providers/degreed/degreed.validator.ts';
 import { createLearnlinkValidator } from '../../src/providers/learnlink/learnlink.validator.ts';
-import { QUEUE_NAME } from '../../src/queue/names.ts';
-import { createQueue, enqueue } from '../../src/queue/producer.ts';
+import { enqueue } from '../../src/queue/producer.ts';
 import { createRotatorWorker } from '../../src/queue/worker.ts';
 import { RotatorError } from '../../src/errors/rotator-error.ts';
 import type { RotatorRegistry } from '../../src/rotation/registry.ts';
@@ -27,6 +25,7 @@ import { seededRandom } from '../fakes/faults.ts';
 import type { Clock } from '../fakes/http.ts';
 import { startLearnlinkFake, type LearnlinkFake } from '../fakes/learnlink.fake.ts';
 import { captureLogger } from '../support/capture-logger.ts';
+import { openJobQueue } from '../support/job-queue.ts';
 import { countRow, type SoakRow, type SoakScenario } from './report.ts';
 
 const SCENARIO = 'bad answers';
@@ -88,10 +87,8 @@ export async function startSoakWorker(inventoryText: string, options: { now?: Cl
   const inventory = parseInventory(inventoryText);
   const store = createSecretStore(createSecretsManagerClient());
   const prefix = `{soak-${randomUUID().slice(0, 8)}}`;
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
-  const eventsConnection = redis.duplicate();
-  const queue = createQueue(redis, prefix);
-  const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
+  const jobs = openJobQueue(prefix);
+  const { redis, queue, events } = jobs;
   const { logger, lines: logs } = captureLogger();
   const deps = createJobDependencies({
     inventory,
@@ -134,12 +131,7 @@ export async function startSoakWorker(inventoryText: string, options: { now?: Cl
       }
     },
     async close() {
-      await worker.close();
-      await events.close();
-      await queue.obliterate({ force: true });
-      await queue.close();
-      eventsConnection.disconnect();
-      redis.disconnect();
+      await jobs.close(worker);
       process.off('uncaughtException', onException);
       process.off('unhandledRejection', onRejection);
     },

@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { QueueEvents, type Queue, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { afterEach } from 'vitest';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { parseInventory } from '../../src/config/index.ts';
 import { createJobDependencies, createRotators } from '../../src/main.ts';
-import { QUEUE_NAME } from '../../src/queue/names.ts';
-import { createQueue, enqueue } from '../../src/queue/producer.ts';
+import { enqueue } from '../../src/queue/producer.ts';
 import { createRotatorWorker } from '../../src/queue/worker.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../../src/secrets/secret-store.ts';
 import type { CredlyFake, CredlyFakeOptions, FakeCredlyToken } from '../fakes/credly.fake.ts';
 import { captureLogger } from './capture-logger.ts';
 import { credlyToken, inventoryYaml, runId, seedSecrets, store as direct } from './credentials.ts';
 import { dumpRedis } from './redis-dump.ts';
+import { openJobQueue } from './job-queue.ts';
 import { useFakeHosts } from './fake-hosts.ts';
 import type { SmProxy } from './sm-proxy.ts';
 
@@ -93,10 +93,8 @@ export async function startScenario(fake: CredlyFake, sm: SmProxy, options: Scen
   const prefix = `{rot-${run}}`;
   await seedSecrets([credential]);
   const inventory = parseInventory(inventoryYaml([credential]));
-  const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
-  const eventsConnection = redis.duplicate();
-  const queue = createQueue(redis, prefix);
-  const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
+  const jobs = openJobQueue(prefix);
+  const { redis, queue, events } = jobs;
   const { logger, lines: logs } = captureLogger();
   const store: SecretStore = createSecretStore(createSecretsManagerClient({ endpoint: sm.url, maxAttempts: 2, requestTimeoutMs: 1_500 }));
   const rotators = createRotators({ inventory, secrets: store, requestTimeoutMs: options.requestTimeoutMs ?? 1_000 });
@@ -175,14 +173,7 @@ export async function startScenario(fake: CredlyFake, sm: SmProxy, options: Scen
     async redisText() {
       return (await dumpRedis(redis, `${prefix}*`)).text;
     },
-    async close() {
-      await worker.close();
-      await events.close();
-      await queue.obliterate({ force: true });
-      await queue.close();
-      eventsConnection.disconnect();
-      redis.disconnect();
-    },
+    close: () => jobs.close(worker),
   };
 }
 

@@ -57,6 +57,16 @@ export interface ProcessScenario {
   redisText: () => Promise<string>;
 }
 
+/**
+ * A connection to the run's Redis for a test file's own reads and writes, opened on first use and
+ * closed after the file's last test.
+ */
+export function useRedis(): () => Redis {
+  let redis: Redis | undefined;
+  afterAll(() => redis?.disconnect());
+  return () => (redis ??= new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null }));
+}
+
 /** Parsed JSON log lines of a process. */
 export function logLines(p: RotatorProcess): Array<Record<string, unknown>> {
   return p.lines.flatMap((l) => {
@@ -86,8 +96,7 @@ export function useScenarios(suite: string, { stopSignal = 'SIGKILL' }: { stopSi
   const dir = mkdtempSync(join(tmpdir(), `rotator-${suite}-`));
   const processes = processTracker();
   const cleanups: Array<() => Promise<void>> = [];
-  let redis: Redis | undefined;
-  const connection = () => (redis ??= new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null }));
+  const connection = useRedis();
 
   /** Closes the scenarios' queues, then stops every process still running. */
   async function stopAll(signal: NodeJS.Signals = stopSignal): Promise<void> {
@@ -96,7 +105,6 @@ export function useScenarios(suite: string, { stopSignal = 'SIGKILL' }: { stopSi
   }
   afterEach(() => stopAll());
   afterAll(() => {
-    redis?.disconnect();
     rmSync(dir, { recursive: true, force: true });
   });
 
