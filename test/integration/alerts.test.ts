@@ -1,21 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { webhookSignature } from '../../src/alerts/sinks.ts';
-import { alertsYaml, startAlertReceiver } from '../support/alert-receiver.ts';
+import { alertsYaml } from '../support/alert-receiver.ts';
 import { freePort } from '../../scripts/local-services.ts';
 import { useFakeHosts } from '../support/fake-hosts.ts';
 import { credlyToken, DAY, store, useScenarios } from '../support/scenario.ts';
 
-const hosts = useFakeHosts({ credly: {} }, { clearAfterEach: false });
+const hosts = useFakeHosts({ credly: {}, alerts: true }, { clearAfterEach: false });
 const scenarios = useScenarios('alerts');
-let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
-
-beforeAll(async () => {
-  receiver = await startAlertReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
 
 const HOOK_SECRET = `hook-signing-${randomUUID()}`;
 const PD_KEY = `pd-routing-${randomUUID()}`;
@@ -26,12 +18,12 @@ async function setup(options: { ageDays: number; writeEnabled?: boolean; deadSin
   const deadUrl = options.deadSink ? `http://127.0.0.1:${deadPort}/gone` : undefined;
   const t = await scenarios.build({
     credentials: [c],
-    more: alertsYaml(receiver.url, ['slack', 'pagerduty', 'webhook'], deadUrl),
+    more: alertsYaml(hosts.alerts.url, ['slack', 'pagerduty', 'webhook'], deadUrl),
     env: {
       ROTATOR_LOCK_DURATION: '5s',
       ROTATOR_JOB_ATTEMPTS: '2',
       ROTATOR_JOB_BACKOFF: '200ms',
-      TEST_SLACK_URL: `${receiver.url}/slack`,
+      TEST_SLACK_URL: `${hosts.alerts.url}/slack`,
       TEST_PD_KEY: PD_KEY,
       TEST_HOOK_SECRET: HOOK_SECRET,
     },
@@ -40,7 +32,7 @@ async function setup(options: { ageDays: number; writeEnabled?: boolean; deadSin
 }
 
 const forCredential = (id: string, path: string) =>
-  receiver.on(path).filter((r) => r.body.includes(`"${id}"`) || r.body.includes(`credential ${id} `) || r.body.includes(`credential-rotator/${id}`));
+  hosts.alerts.on(path).filter((r) => r.body.includes(`"${id}"`) || r.body.includes(`credential ${id} `) || r.body.includes(`credential-rotator/${id}`));
 
 describe('alerts (a local receiver plays Slack, PagerDuty and a signed webhook)', () => {
   it('sends exactly one alert per sink for a job that fails for good, and resolves when the credential next succeeds', async () => {
@@ -97,7 +89,7 @@ describe('alerts (a local receiver plays Slack, PagerDuty and a signed webhook)'
     await expect.poll(() => worker.output(), { timeout: 10_000 }).toContain('alert: sink failed; giving up on this alert');
     expect(worker.child.exitCode).toBeNull();
     for (const value of [t.token.token, fresh.token]) {
-      expect(receiver.received.some((r) => r.body.includes(value))).toBe(false);
+      expect(hosts.alerts.received.some((r) => r.body.includes(value))).toBe(false);
       expect(worker.output().includes(value)).toBe(false);
     }
     expect(worker.output().includes(HOOK_SECRET) || worker.output().includes(PD_KEY)).toBe(false);

@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertsYaml, startAlertReceiver } from '../support/alert-receiver.ts';
+import { describe, expect, it } from 'vitest';
+import { alertsYaml } from '../support/alert-receiver.ts';
 import { credlyEndpoints, degreedEndpoints, useFakeHosts } from '../support/fake-hosts.ts';
 import { entryYaml, useScenarios, type WorkerProcess } from '../support/scenario.ts';
 
-const hosts = useFakeHosts({ credly: {}, degreed: {} }, { clearAfterEach: false });
-let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
-beforeAll(async () => {
-  receiver = await startAlertReceiver();
-});
-afterAll(() => receiver.close());
+const hosts = useFakeHosts({ credly: {}, degreed: {}, alerts: true }, { clearAfterEach: false });
 const scenarios = useScenarios('leak');
 
 /** Every form a provider could echo a value in. The values hold characters each encoding changes. */
@@ -37,7 +32,7 @@ function echoBody(value: string): string {
 
 describe('secrets echoed back in encoded forms', () => {
   it('reach neither alerts, status, logs nor Redis in any form: raw, percent-, form- or base64-encoded', async () => {
-    const { credly, degreed } = hosts;
+    const { credly, degreed, alerts: receiver } = hosts;
     const run = randomUUID().slice(0, 8);
     // Spaces, +, /, =, &, %, ?, # and non-ASCII: the percent, form and base64 forms all differ from the raw value.
     const clientSecret = `dg sec+ret/${run}=&%?#é`;

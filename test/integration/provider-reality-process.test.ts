@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { startCredlyFake, type CredlyFake, type CredlyFakeOptions } from '../fakes/credly.fake.ts';
-import { alertsYaml, startAlertReceiver } from '../support/alert-receiver.ts';
+import { alertsYaml } from '../support/alert-receiver.ts';
+import { useFakeHosts } from '../support/fake-hosts.ts';
 import { credlyToken, useScenarios } from '../support/scenario.ts';
 
 /**
@@ -17,15 +18,8 @@ const fakes: CredlyFake[] = [];
 afterEach(async () => {
   await Promise.all(fakes.splice(0).map((f) => f.close()));
 });
+const hosts = useFakeHosts({ alerts: true }, { clearAfterEach: false });
 const scenarios = useScenarios('reality');
-let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
-
-beforeAll(async () => {
-  receiver = await startAlertReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
 
 async function setup(options: CredlyFakeOptions, tokensBefore = 0) {
   const fake = await startCredlyFake(options);
@@ -34,7 +28,7 @@ async function setup(options: CredlyFakeOptions, tokensBefore = 0) {
   const { id, org, token: original, current } = c;
   const t = await scenarios.build({
     credentials: [c],
-    more: alertsYaml(receiver.url, ['webhook']),
+    more: alertsYaml(hosts.alerts.url, ['webhook']),
     env: { ROTATOR_LOCK_DURATION: '5s', TEST_HOOK_SECRET: HOOK_SECRET },
     workers: 1,
   });
@@ -76,7 +70,7 @@ describe('a Credly as its vendor pages allow, against a worker process', () => {
 
   it('without DELETE of tokens: the unverified revoke is reported by the outcome, status, metrics and one warning until resolved', async () => {
     const t = await setup({ deleteSupported: false });
-    const hooks = () => receiver.on('/webhook').filter((r) => r.json.credentialId === t.id);
+    const hooks = () => hosts.alerts.on('/webhook').filter((r) => r.json.credentialId === t.id);
     const outcome = await t.trigger();
     expect(outcome).toMatchObject({ status: 'success', action: 'rotated', unrevoked: t.original.id });
     expect(outcome.previousState).toBe(
@@ -111,7 +105,7 @@ describe('a Credly as its vendor pages allow, against a worker process', () => {
     expect(hooks()).toHaveLength(2);
 
     for (const value of t.secrets()) {
-      expect(receiver.received.some((r) => r.body.includes(value))).toBe(false);
+      expect(hosts.alerts.received.some((r) => r.body.includes(value))).toBe(false);
       expect(t.worker.output().includes(value)).toBe(false);
     }
   });

@@ -11,7 +11,14 @@ export interface ReceivedAlert {
  * One local HTTP server playing Slack (`/slack`), PagerDuty Events v2 (`/pagerduty`) and a generic
  * webhook (`/webhook`): it records every delivery and answers 200 (202 for PagerDuty, as it does).
  */
-export async function startAlertReceiver(): Promise<{ url: string; received: ReceivedAlert[]; on(path: string): ReceivedAlert[]; close(): Promise<void> }> {
+export interface AlertReceiver {
+  url: string;
+  received: ReceivedAlert[];
+  on: (path: string) => ReceivedAlert[];
+  close: () => Promise<void>;
+}
+
+export async function startAlertReceiver(): Promise<AlertReceiver> {
   const received: ReceivedAlert[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];

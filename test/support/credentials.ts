@@ -3,7 +3,8 @@ import { parseMarker } from '../../src/providers/credly/marker.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/secrets/secret-values.ts';
 import type { CredlyFake, FakeCredlyToken } from '../fakes/credly.fake.ts';
-import { credlyEndpoints, endpointsYaml, type Endpoints } from './fake-hosts.ts';
+import type { DegreedFake } from '../fakes/degreed.fake.ts';
+import { credlyEndpoints, degreedEndpoints, endpointsYaml, type Endpoints } from './fake-hosts.ts';
 
 /**
  * The credentials a scenario declares (scenario.ts): each one made at its fake, with the inventory
@@ -144,4 +145,12 @@ export function credlyApplication(fake: CredlyFake, manager: CredlyTokenCredenti
     seed: JSON.stringify({ clientId: application.uid, clientSecret: options.lost ? 'credlysecret_lost' : application.secret, applicationId: application.id }),
     current: async (secretId = options.secretId) => parseSecretValue('credly-oauth-application', (await store.readCurrent(secretId)).secretString),
   };
+}
+
+/** A Degreed OAuth client at the fake with `scopes`, its secret (the client as JSON) and its inventory entry. */
+export function degreedClient(fake: DegreedFake, options: { id: string; secretId: string; scopes?: string[]; dataCenter?: string; extra?: string }) {
+  const scopes = options.scopes ?? ['users:read'];
+  const client = fake.state.addClient({ scopes });
+  const fields = { id: options.id, kind: 'degreed-client-credentials', secretId: options.secretId, environment: 'production', dataCenter: options.dataCenter ?? 'US', scopes: `[${scopes.join(', ')}]` };
+  return { id: options.id, secretId: options.secretId, client, yaml: entryYaml(fields, degreedEndpoints(fake), options.extra), seed: JSON.stringify(client) };
 }

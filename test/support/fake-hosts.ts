@@ -2,12 +2,14 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startCredlyFake, type CredlyFake, type CredlyFakeOptions } from '../fakes/credly.fake.ts';
 import { startDegreedFake, type DegreedFake, type DegreedFakeOptions } from '../fakes/degreed.fake.ts';
 import { startLearnlinkFake, type LearnlinkFake, type LearnlinkFakeOptions } from '../fakes/learnlink.fake.ts';
+import { startAlertReceiver, type AlertReceiver } from './alert-receiver.ts';
 import { startSmProxy, type SmProxy } from './sm-proxy.ts';
 
 /**
  * The one way a suite starts the provider fakes (each on loopback ports of its own, see
- * test/fakes/README.md) and, with `sm: true`, the fault-injecting proxy in front of the run's
- * Secrets Manager emulator; and the `endpoints:` an inventory entry needs to reach them.
+ * test/fakes/README.md), with `sm: true` the fault-injecting proxy in front of the run's Secrets
+ * Manager emulator, with `alerts: true` the alert receiver; and the `endpoints:` an inventory entry
+ * needs to reach the fakes.
  */
 
 export interface FakeHostOptions {
@@ -16,6 +18,8 @@ export interface FakeHostOptions {
   learnlink?: LearnlinkFakeOptions;
   /** The Secrets Manager proxy (sm-proxy.ts) in front of the emulator the global setup started. */
   sm?: true;
+  /** The receiver playing Slack, PagerDuty and a webhook (alert-receiver.ts). */
+  alerts?: true;
 }
 
 interface HostTypes {
@@ -23,6 +27,7 @@ interface HostTypes {
   degreed: DegreedFake;
   learnlink: LearnlinkFake;
   sm: SmProxy;
+  alerts: AlertReceiver;
 }
 
 /** The hosts `O` asks for, typed; `clear` forgets every fault and proxy rule, `close` stops them all. */
@@ -32,11 +37,12 @@ export type FakeHosts<O extends FakeHostOptions> = { [K in keyof O & keyof HostT
 };
 
 export async function startFakeHosts<O extends FakeHostOptions>(options: O): Promise<FakeHosts<O>> {
-  const [credly, degreed, learnlink, sm] = await Promise.all([
+  const [credly, degreed, learnlink, sm, alerts] = await Promise.all([
     options.credly ? startCredlyFake(options.credly) : undefined,
     options.degreed ? startDegreedFake(options.degreed) : undefined,
     options.learnlink ? startLearnlinkFake(options.learnlink) : undefined,
     options.sm ? startSmProxy(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER!) : undefined,
+    options.alerts ? startAlertReceiver() : undefined,
   ]);
   const fakes = [credly, degreed, learnlink].filter((f) => f !== undefined);
   const hosts = {
@@ -44,12 +50,13 @@ export async function startFakeHosts<O extends FakeHostOptions>(options: O): Pro
     ...(degreed ? { degreed } : {}),
     ...(learnlink ? { learnlink } : {}),
     ...(sm ? { sm } : {}),
+    ...(alerts ? { alerts } : {}),
     clear() {
       for (const fake of fakes) fake.faults.clear();
       sm?.clear();
     },
     async close() {
-      await Promise.all([...fakes.map((f) => f.close()), sm?.close()]);
+      await Promise.all([...fakes.map((f) => f.close()), sm?.close(), alerts?.close()]);
     },
   };
   return hosts as unknown as FakeHosts<O>;

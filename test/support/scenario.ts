@@ -9,7 +9,7 @@ import { inventoryYaml, runId, seedSecrets, type DeclaredCredential } from './cr
 import { dumpRedis } from './redis-dump.ts';
 import { processTracker, spawnRotator, type RotatorProcess } from './worker-process.ts';
 
-export { credlyApplication, credlyToken, DAY, entryYaml, inventoryYaml, runId, seedSecrets, store } from './credentials.ts';
+export { credlyApplication, credlyToken, DAY, degreedClient, entryYaml, inventoryYaml, runId, seedSecrets, store } from './credentials.ts';
 export type { CredlyTokenCredential, DeclaredCredential } from './credentials.ts';
 
 /**
