@@ -148,7 +148,7 @@ describe('crash injection on an OAuth application recreation', () => {
     const token = credlyToken(hosts.credly, { id: `token-${run}`, secretId: `test/process/${run}/token`, description: 'management token (by hand)' });
     const manager = { ...token, seed: JSON.stringify({ token: token.token.token }) };
     // The stored secret is refused: the application must be recreated.
-    const app = credlyApplication(hosts.credly, manager, { id: `app-${run}`, secretId: `test/process/${run}/app`, lost: true });
+    const app = credlyApplication(hosts.credly, manager, { id: `app-${run}`, secretId: `test/process/${run}/app`, secret: 'lost' });
     const org = manager.organizationId;
     const old = app.application;
     const t = await scenarios.build({

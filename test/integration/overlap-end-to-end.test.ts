@@ -77,7 +77,7 @@ describe('issue 13, end to end against a worker process', () => {
     const app = credlyApplication(hosts.credly, manager, { id: `app-${run}`, secretId: ids.oldApp, extra: 'revokePreviousAfter: 1h' });
     const [appId, org] = [app.id, manager.organizationId];
     // The same application under another secret, which does not exist yet: only its entry differs.
-    const renamed = { id: appId, secretId: ids.newApp, yaml: app.yaml.replace(`secretId: ${ids.oldApp}`, `secretId: ${ids.newApp}`) };
+    const renamed = { id: appId, secretId: ids.newApp, yaml: app.yamlFor(ids.newApp) };
     const d = await deployment([manager, app]);
     const first = await d.startWorker();
     // The rotator recreates the application once: the one now in use is its own (it carries the marker).

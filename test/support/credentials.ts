@@ -120,29 +120,50 @@ export function credlyToken(fake: CredlyFake, options: CredlyTokenOptions = {}) 
 
 export type CredlyTokenCredential = ReturnType<typeof credlyToken>;
 
-/**
- * A Credly OAuth application managed by `manager` (a token credential of the same organization),
- * made at the fake; its secret holds its client secret, or with `lost` one Credly refuses.
- */
-export function credlyApplication(fake: CredlyFake, manager: CredlyTokenCredential, options: { id?: string; secretId: string; lost?: boolean; extra?: string }) {
-  const application = fake.state.createApplication(manager.organizationId, { name: 'LMS badge sync' });
+export interface CredlyApplicationOptions {
+  id?: string;
+  secretId: string;
+  environment?: string;
+  /** The scopes the inventory requires; default `[issued_badges]`. */
+  scopes?: string[];
+  /** The scopes the application at the fake may be granted; default the fake's. */
+  appScopes?: string[];
+  /** What its secret holds at start: its client secret, one Credly refuses (`wrong`, `lost`), `{}`, or no secret at all. */
+  secret?: 'working' | 'wrong' | 'lost' | 'empty' | 'none';
+  extra?: string;
+}
+
+/** A Credly OAuth application managed by `manager` (a token credential of the same organization), made at the fake. */
+export function credlyApplication(fake: CredlyFake, manager: CredlyTokenCredential, options: CredlyApplicationOptions) {
+  const application = fake.state.createApplication(manager.organizationId, { name: 'LMS badge sync', ...(options.appScopes ? { scopes: options.appScopes } : {}) });
   const id = options.id ?? `app-${manager.id}`;
-  const fields = {
+  const fields = (secretId: string) => ({
     id,
     kind: 'credly-oauth-application',
-    secretId: options.secretId,
+    secretId,
     organizationId: manager.organizationId,
-    environment: 'production',
+    environment: options.environment ?? 'production',
     managedBy: manager.id,
     applicationName: 'LMS badge sync',
-    scopes: '[issued_badges]',
+    scopes: `[${(options.scopes ?? ['issued_badges']).join(', ')}]`,
+  });
+  /** The inventory entry naming `secretId` for the application (an inventory changed later). */
+  const yamlFor = (secretId: string) => entryYaml(fields(secretId), credlyEndpoints(fake, { oauth: true }), options.extra);
+  const refused = { wrong: 'credlysecret_not-the-right-one', lost: 'credlysecret_lost' };
+  const secret = options.secret ?? 'working';
+  const seeds = {
+    working: { clientId: application.uid, clientSecret: application.secret, applicationId: application.id },
+    wrong: { clientId: application.uid, clientSecret: refused.wrong, applicationId: application.id },
+    lost: { clientId: application.uid, clientSecret: refused.lost, applicationId: application.id },
+    empty: {},
   };
   return {
     id,
     secretId: options.secretId,
     application,
-    yaml: entryYaml(fields, credlyEndpoints(fake, { oauth: true }), options.extra),
-    seed: JSON.stringify({ clientId: application.uid, clientSecret: options.lost ? 'credlysecret_lost' : application.secret, applicationId: application.id }),
+    yaml: yamlFor(options.secretId),
+    yamlFor,
+    ...(secret === 'none' ? {} : { seed: JSON.stringify(seeds[secret]) }),
     current: async (secretId = options.secretId) => parseSecretValue('credly-oauth-application', (await store.readCurrent(secretId)).secretString),
   };
 }
