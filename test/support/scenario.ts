@@ -47,8 +47,6 @@ export interface ProcessScenario {
   command: (args: string[]) => Promise<{ code: number | null; output: string; lines: string[] }>;
   /** A `rotator worker`, resolved once it logs `worker: started`. */
   startWorker: (timeoutMs?: number) => Promise<WorkerProcess>;
-  /** `rotator status --json`, its credentials. */
-  status: () => Promise<Array<Record<string, unknown> & { id: string; state: string; lastResult: string | null }>>;
   /** Rewrites the inventory file (a worker started later reads the new one). */
   writeInventory: (credentials: DeclaredCredential[], more?: string) => void;
   /** The scenario's queue and its events on the suite's Redis, closed (and obliterated) after the test. */
@@ -136,11 +134,6 @@ export function useScenarios(suite: string, { stopSignal = 'SIGKILL' }: { stopSi
         const worker = asWorker(scenario.spawn(['worker']));
         await worker.waitForLog('worker: started', timeoutMs);
         return worker;
-      },
-      async status() {
-        const { code, output } = await scenario.command(['status', '--json']);
-        if (code !== 0) throw new Error(`rotator status exited ${code}:\n${output}`);
-        return (JSON.parse(output) as { credentials: Awaited<ReturnType<ProcessScenario['status']>> }).credentials;
       },
       writeInventory,
       async queue() {
