@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCredentialLock, lockKey } from '../../src/rotation/credential-lock.ts';
+import { createCredentialLock, lockKey } from '../../src/lease/credential-lock.ts';
 
 const redis = new Redis(process.env.REDIS_URL!);
 afterAll(() => redis.disconnect());

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isPermanent } from '../../src/errors/rotator-error.ts';
-import { createCredlyClient, type CredlyClientOptions } from '../../src/providers/credly/credly-client.ts';
-import { ProviderAuthError, ProviderError, ProviderUnavailableError } from '../../src/providers/errors.ts';
+import { createCredlyClient, type CredlyClientOptions } from '../../src/kinds/credly/token-client.ts';
+import { ProviderAuthError, ProviderError, ProviderUnavailableError } from '../../src/errors/provider-errors.ts';
 import type { Fault } from '../fakes/faults.ts';
 import { startCredlyFake, type CredlyFake, type CredlyFakeOptions, type FakeCredlyToken } from '../fakes/credly.fake.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../jobs/index.ts';
-import { parseMarker } from '../../src/providers/credly/marker.ts';
-import { parseSecretValue } from '../../src/secrets/secret-values.ts';
+import { parseMarker } from '../../src/kinds/credly/marker.ts';
+import { parseSecretValue } from '../../src/kinds/registry.ts';
 import { useFakeHosts } from '../support/fake-hosts.ts';
 import { credlyApplication, credlyToken, runId, store, useScenarios } from '../support/scenario.ts';
 

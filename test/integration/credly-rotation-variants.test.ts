@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../jobs/index.ts';
-import { QUEUE_NAME } from '../../src/queue/names.ts';
+import { QUEUE_NAME } from '../../src/config/queue-names.ts';
 import { CREDLY_VARIANTS } from '../support/fake-variants.ts';
 import { useRotationScenarios, type Scenario } from '../support/rotation-harness.ts';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { rotatorDescription } from '../../src/providers/credly/marker.ts';
+import { rotatorDescription } from '../../src/kinds/credly/marker.ts';
 import type { Fault } from '../fakes/faults.ts';
 import { DAY, useRotationScenarios, type Scenario } from '../support/rotation-harness.ts';
 import type { SmFault } from '../support/sm-proxy.ts';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createProviderHttp } from '../../src/providers/http.ts';
-import { createCredentialLock, lockKey } from '../../src/rotation/credential-lock.ts';
+import { createProviderHttp } from '../../src/provider-http/http.ts';
+import { createCredentialLock, lockKey } from '../../src/lease/credential-lock.ts';
 import { LeaseLostError } from '../../src/rotation/errors.ts';
-import { runFenced } from '../../src/rotation/fence.ts';
-import { createRotationStateStore, rotationKey, type RotationRecord } from '../../src/rotation/rotation-state.ts';
+import { runFenced } from '../../src/lease/fence.ts';
+import { createRotationStateStore, rotationKey, type RotationRecord } from '../../src/state/rotation-state.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { useRotationScenarios, type Scenario } from '../support/rotation-harness.ts';
 import { startTcpPauseProxy } from '../support/tcp-pause-proxy.ts';

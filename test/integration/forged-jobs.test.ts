@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { rotatorDescription } from '../../src/providers/credly/marker.ts';
-import { QUEUE_NAME } from '../../src/queue/names.ts';
-import { rotationKey, statusKey } from '../../src/rotation/rotation-state.ts';
+import { rotatorDescription } from '../../src/kinds/credly/marker.ts';
+import { QUEUE_NAME } from '../../src/config/queue-names.ts';
+import { rotationKey, statusKey } from '../../src/state/rotation-state.ts';
 import { useRotationScenarios, type Scenario } from '../support/rotation-harness.ts';
 
 /**

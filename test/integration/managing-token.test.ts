@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, parseInventory, type CredlyOAuthAppConfig, type Inventory } from '../../src/config/index.ts';
-import { createRotators } from '../../src/main.ts';
-import type { OAuthAppSecretState } from '../../src/providers/credly/credly-oauth-app.provider.ts';
+import { ConfigError, type Inventory } from '../../src/config/index.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
+import { type CredlyOAuthAppConfig } from '../../src/kinds/credly/oauth-application/schema.ts';
+import { createRotators } from '../../src/composition-root.ts';
+import type { OAuthAppSecretState } from '../../src/kinds/credly/oauth-application/provider.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 

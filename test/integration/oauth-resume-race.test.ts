@@ -5,7 +5,7 @@
  * only once the new one is stored in the rotation's version, which then can hold no other.
  */
 import { describe, expect, it } from 'vitest';
-import { lockKey } from '../../src/rotation/credential-lock.ts';
+import { lockKey } from '../../src/lease/credential-lock.ts';
 import { useFakeHosts } from '../support/fake-hosts.ts';
 import { createWorld, Pauser } from '../support/holders.ts';
 import { useRedis } from '../support/scenario.ts';

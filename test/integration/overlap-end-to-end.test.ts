@@ -5,7 +5,7 @@
  * its secret holds it, or before the overlap window of the rotation that replaced it has ended.
  */
 import { describe, expect, it } from 'vitest';
-import { parseMarker } from '../../src/providers/credly/marker.ts';
+import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { useFakeHosts } from '../support/fake-hosts.ts';
 import { operatorWrite } from '../support/operator.ts';
 import { credlyApplication, credlyToken, runId, store, useScenarios, type DeclaredCredential } from '../support/scenario.ts';

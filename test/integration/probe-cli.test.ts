@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseInventory } from '../../src/config/index.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
 import { useFakeHosts } from '../support/fake-hosts.ts';
 import { credlyTokenInventory, expectNoSecrets, runId, store } from '../support/probe-harness.ts';
 import { useScenarios } from '../support/scenario.ts';

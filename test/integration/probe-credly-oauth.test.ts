@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseMarker } from '../../src/providers/credly/marker.ts';
+import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { startCredlyFake, type CredlyFake, type CredlyFakeOptions } from '../fakes/credly.fake.ts';
-import { parseInventory } from '../../src/config/index.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
 import { credlyAppInventory, expectNoSecrets, finding, probe, runId, store, withSettings } from '../support/probe-harness.ts';
 
 /** `rotator probe` for a Credly OAuth application, against each variant of the fake's token endpoint and application DELETE. */

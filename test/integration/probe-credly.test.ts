@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMarker } from '../../src/providers/credly/marker.ts';
+import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { startCredlyFake, type CredlyFake, type CredlyFakeOptions } from '../fakes/credly.fake.ts';
 import { credlyTokenInventory, expectNoSecrets, finding, probe, runId, store } from '../support/probe-harness.ts';
 

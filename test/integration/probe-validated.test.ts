@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startDegreedFake, type DegreedFakeOptions } from '../fakes/degreed.fake.ts';
 import { startLearnlinkFake, type LearnlinkFakeOptions } from '../fakes/learnlink.fake.ts';
-import { parseInventory } from '../../src/config/index.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
 import { degreedInventory, expectNoSecrets, finding, learnlinkInventory, probe, runId, store, withSettings } from '../support/probe-harness.ts';
 
 /** `rotator probe` for Degreed and Learn.link credentials, against each variant of their fakes. */

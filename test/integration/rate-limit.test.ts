@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCredlyClient } from '../../src/providers/credly/credly-client.ts';
-import { createRedisRateLimiter, parseRateLimit } from '../../src/providers/rate-limit.ts';
+import { createCredlyClient } from '../../src/kinds/credly/token-client.ts';
+import { createRedisRateLimiter, parseRateLimit } from '../../src/provider-http/rate-limit.ts';
 import { startCredlyFake } from '../fakes/credly.fake.ts';
 
 const redis = new Redis(process.env.REDIS_URL!);

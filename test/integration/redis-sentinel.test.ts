@@ -4,9 +4,9 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisSentinel, type LocalSentinelGroup } from '../../scripts/redis-topologies.ts';
 import { loadEnv } from '../../src/config/index.ts';
-import { parseMarker } from '../../src/providers/credly/marker.ts';
-import { QUEUE_NAME } from '../../src/queue/names.ts';
-import { createRedisConnection } from '../../src/queue/redis.ts';
+import { parseMarker } from '../../src/kinds/credly/marker.ts';
+import { QUEUE_NAME } from '../../src/config/queue-names.ts';
+import { createRedisConnection } from '../../src/redis/connection.ts';
 import { useFakeHosts } from '../support/fake-hosts.ts';
 import { credlyToken, logLines, store, topologyEnv, useScenarios } from '../support/scenario.ts';
 

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type ManagedProcess } from '../../scripts/local-services.ts';
-import { parseInventory } from '../../src/config/index.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
 import { createBasicAuth } from '../../src/http/basic-auth.ts';
 import { createMetrics } from '../../src/http/metrics.ts';
 import { startOpsServer, type OpsServer } from '../../src/http/ops-server.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { createQueue } from '../../src/queue/producer.ts';
-import { createRotationStateStore } from '../../src/rotation/rotation-state.ts';
+import { createRotationStateStore } from '../../src/state/rotation-state.ts';
 import { collectStatus } from '../../src/status/collect.ts';
 import { cachedStatus } from '../../src/status/public-view.ts';
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseInventory } from '../../src/config/index.ts';
-import { createCredentialLock } from '../../src/rotation/credential-lock.ts';
-import { createRotationStateStore } from '../../src/rotation/rotation-state.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
+import { createCredentialLock } from '../../src/lease/credential-lock.ts';
+import { createRotationStateStore } from '../../src/state/rotation-state.ts';
 import { collectStatus } from '../../src/status/collect.ts';
 
 const redis = new Redis(process.env.REDIS_URL!);

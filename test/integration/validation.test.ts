@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseInventory, type DegreedConfig, type LearnlinkConfig } from '../../src/config/index.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
+import { type DegreedConfig } from '../../src/kinds/degreed/schema.ts';
+import { type LearnlinkConfig } from '../../src/kinds/learnlink/schema.ts';
 import { isPermanent } from '../../src/errors/rotator-error.ts';
-import { createDegreedValidator } from '../../src/providers/degreed/degreed.validator.ts';
-import { createLearnlinkValidator } from '../../src/providers/learnlink/learnlink.validator.ts';
-import { createRotationStateStore } from '../../src/rotation/rotation-state.ts';
+import { createDegreedValidator } from '../../src/kinds/degreed/validator.ts';
+import { createLearnlinkValidator } from '../../src/kinds/learnlink/validator.ts';
+import { createRotationStateStore } from '../../src/state/rotation-state.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { validateCredential } from '../../src/validation/validate.ts';
 import { ValidationError } from '../../src/validation/validator.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { parseMarker } from '../../src/providers/credly/marker.ts';
+import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { parseSecretValue } from '../../src/secrets/secret-values.ts';
+import { parseSecretValue } from '../../src/kinds/registry.ts';
 import type { CredlyFake, FakeCredlyToken } from '../fakes/credly.fake.ts';
 import type { DegreedFake } from '../fakes/degreed.fake.ts';
 import { credlyEndpoints, degreedEndpoints, endpointsYaml, type Endpoints } from './fake-hosts.ts';

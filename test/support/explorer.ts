@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { lockKey } from '../../src/rotation/credential-lock.ts';
+import { lockKey } from '../../src/lease/credential-lock.ts';
 import type { CredlyFake } from '../fakes/credly.fake.ts';
 import { createWorld, Pauser, type World, type WorldOptions } from './holders.ts';
 

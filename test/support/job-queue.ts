@@ -1,6 +1,6 @@
 import { QueueEvents, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { QUEUE_NAME } from '../../src/queue/names.ts';
+import { QUEUE_NAME } from '../../src/config/queue-names.ts';
 import { createQueue } from '../../src/queue/producer.ts';
 
 /**

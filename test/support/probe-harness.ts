@@ -1,7 +1,8 @@
 import { expect } from 'vitest';
-import { parseInventory, type Inventory } from '../../src/config/index.ts';
+import { type Inventory } from '../../src/config/index.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
 import type { CredentialProbe, Finding } from '../../src/probe/findings.ts';
-import { probeCredential } from '../../src/probe/run.ts';
+import { probeCredential } from '../../src/cli/probe-run.ts';
 import { entryYaml, inventoryYaml, store } from './credentials.ts';
 import type { Endpoints } from './fake-hosts.ts';
 

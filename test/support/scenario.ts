@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach } from 'vitest';
-import { QUEUE_NAME } from '../../src/queue/names.ts';
+import { QUEUE_NAME } from '../../src/config/queue-names.ts';
 import { inventoryYaml, runId, seedSecrets, type DeclaredCredential } from './credentials.ts';
 import { dumpRedis } from './redis-dump.ts';
 import { processTracker, spawnRotator, type RotatorProcess } from './worker-process.ts';

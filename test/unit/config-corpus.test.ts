@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseInventory } from '../../src/config/index.ts';
+import { ConfigError } from '../../src/config/index.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
 
 const dir = fileURLToPath(new URL('../fixtures/inventories/bad/', import.meta.url));
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();

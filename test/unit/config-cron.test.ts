@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cronProblem, normalizeCron, parseInventory } from '../../src/config/index.ts';
+import { cronProblem, normalizeCron } from '../../src/config/index.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
 
 describe('cron schedules', () => {
   it.each(['0 3 * * *', '*/15 * * * *', '0 3 * * mon-fri', '0 4 1,15 * *', '30 0 3 * * *', '0 3 * jan,jul *'])('accepts "%s"', (expression) => {

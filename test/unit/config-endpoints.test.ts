@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { endpointProblem, isLoopbackHost, learnlinkTokenUrl, parseInventory, resolveEndpoints } from '../../src/config/index.ts';
+import { endpointProblem, isLoopbackHost, resolveEndpoints } from '../../src/config/index.ts';
+import { learnlinkTokenUrl } from '../../src/kinds/learnlink/schema.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
 
 // Expected values are written out as docs/providers.md gives them, not computed, so a wrong table shows.
 describe('endpoint derivation', () => {

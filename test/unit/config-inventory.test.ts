@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CREDENTIAL_KINDS, ConfigError, loadInventory, parseInventory, type Inventory } from '../../src/config/index.ts';
+import { ConfigError, type Inventory } from '../../src/config/index.ts';
+import { CREDENTIAL_KINDS, loadInventory, parseInventory } from '../../src/kinds/registry.ts';
 
 const validFull = fileURLToPath(new URL('../fixtures/inventories/valid-full.yaml', import.meta.url));
 const example = fileURLToPath(new URL('../../examples/inventory.yaml', import.meta.url));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createCredlyClient } from '../../src/providers/credly/credly-client.ts';
-import { createCredlyOAuthClient } from '../../src/providers/credly/credly-oauth-client.ts';
+import { createCredlyClient } from '../../src/kinds/credly/token-client.ts';
+import { createCredlyOAuthClient } from '../../src/kinds/credly/application-client.ts';
 
 const API = 'https://api.example.test/v1';
 const ORG = '7c4e2f3a-1b2c-4d5e-8f90-a1b2c3d4e5f6';

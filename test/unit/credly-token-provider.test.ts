@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseInventory, type CredlyTokenConfig } from '../../src/config/index.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
+import { type CredlyTokenConfig } from '../../src/kinds/credly/authorization-token/schema.ts';
 import { isPermanent } from '../../src/errors/rotator-error.ts';
-import type { CredlyClient, CredlyToken } from '../../src/providers/credly/credly-client.ts';
-import { createCredlyTokenProvider } from '../../src/providers/credly/credly-token.provider.ts';
-import { parseMarker, rotatorDescription } from '../../src/providers/credly/marker.ts';
+import type { CredlyClient, CredlyToken } from '../../src/kinds/credly/token-client.ts';
+import { createCredlyTokenProvider } from '../../src/kinds/credly/authorization-token/provider.ts';
+import { parseMarker, rotatorDescription } from '../../src/kinds/credly/marker.ts';
 import { WeakerCredentialError } from '../../src/rotation/errors.ts';
-import { ProviderAuthError } from '../../src/providers/errors.ts';
-import { NewTokenRightsError } from '../../src/providers/credly/new-token-check.ts';
+import { ProviderAuthError } from '../../src/errors/provider-errors.ts';
+import { NewTokenRightsError } from '../../src/kinds/credly/authorization-token/new-token-check.ts';
 import { CredentialNotListedError } from '../../src/rotation/errors.ts';
 
 const DAY = 86_400_000;

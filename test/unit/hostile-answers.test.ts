@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { plainText, slackText } from '../../src/alerts/sinks.ts';
 import { REDACTED, scrubSecrets, secretForms } from '../../src/errors/scrub.ts';
-import { ProviderRequestError, ProviderUnavailableError } from '../../src/providers/errors.ts';
-import { createProviderHttp } from '../../src/providers/http.ts';
+import { ProviderRequestError, ProviderUnavailableError } from '../../src/errors/provider-errors.ts';
+import { createProviderHttp } from '../../src/provider-http/http.ts';
 import { mapSecretsManagerError } from '../../src/secrets/error-mapping.ts';
 
 const SECRET = 'sec ret+/=&%?é-0123456789';

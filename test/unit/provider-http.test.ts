@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { isPermanent } from '../../src/errors/rotator-error.ts';
-import { ProviderAuthError, ProviderError, ProviderRequestError, ProviderUnavailableError } from '../../src/providers/errors.ts';
-import { createProviderHttp, parseRetryAfter } from '../../src/providers/http.ts';
+import { ProviderAuthError, ProviderError, ProviderRequestError, ProviderUnavailableError } from '../../src/errors/provider-errors.ts';
+import { createProviderHttp, parseRetryAfter } from '../../src/provider-http/http.ts';
 
 const SECRET = 'credlytoken_5f3a9c0d2b7e4f61a8c9d0e1f2a3b4c5';
 const BASIC = Buffer.from(`${SECRET}:`).toString('base64');

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  parseSecretValue,
-  SECRET_KINDS,
-  SecretFormatError,
-  serializeCredlyToken,
-  serializeSecretValue,
-  type SecretKind,
-} from '../../src/secrets/secret-values.ts';
+import { SECRET_KINDS, SecretFormatError, type SecretKind } from '../../src/secrets/secret-values.ts';
+import { parseSecretValue, serializeSecretValue } from '../../src/kinds/registry.ts';
+import { serializeCredlyToken } from '../../src/kinds/credly/authorization-token/schema.ts';
 
 const SECRET = 'sk_live_7f3a9c2e4b1d8f6a0c5e3b9d7a1f4c2e';
 
