@@ -1,102 +1,45 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { webhookSignature } from '../../src/alerts/sinks.ts';
-import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
-import { startAlertReceiver } from '../support/alert-receiver.ts';
+import { alertsYaml } from '../support/alert-receiver.ts';
 import { freePort } from '../../scripts/local-services.ts';
-import { processTracker } from '../support/processes.ts';
-import { spawnRotator } from '../support/worker-process.ts';
+import { useFakeHosts } from '../support/fake-hosts.ts';
+import { credlyToken, DAY, store, useScenarios } from '../support/scenario.ts';
 
-const DAY = 86_400_000;
-const dir = mkdtempSync(join(tmpdir(), 'rotator-alerts-'));
-const store = createSecretStore(createSecretsManagerClient());
-let fake: CredlyFake;
-let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
-const processes = processTracker();
-
-beforeAll(async () => {
-  fake = await startCredlyFake();
-  receiver = await startAlertReceiver();
-});
-afterEach(async () => {
-  await processes.stopAll();
-});
-afterAll(async () => {
-  await fake.close();
-  await receiver.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const hosts = useFakeHosts({ credly: {}, alerts: true }, { clearAfterEach: false });
+const scenarios = useScenarios('alerts');
 
 const HOOK_SECRET = `hook-signing-${randomUUID()}`;
 const PD_KEY = `pd-routing-${randomUUID()}`;
 
 async function setup(options: { ageDays: number; writeEnabled?: boolean; deadSink?: boolean }) {
-  const run = randomUUID().slice(0, 8);
-  const id = `credly-${run}`;
-  const secretId = `test/alerts/${run}`;
-  const org = fake.state.addOrganization(`Org ${run}`);
-  const token = fake.state.addToken(org, {
-    createdAt: new Date(Date.now() - options.ageDays * DAY),
-    ...(options.writeEnabled === false ? { writeEnabled: false, deleteEnabled: false } : {}),
-  });
-  await store.putCurrent(secretId, JSON.stringify({ token: token.token, tokenId: token.id }));
+  const c = credlyToken(hosts.credly, { folder: 'alerts', ageDays: options.ageDays, ...(options.writeEnabled === false ? { writeEnabled: false as const } : {}) });
   const deadPort = await freePort();
-  const configPath = join(dir, `${run}.yaml`);
-  writeFileSync(
-    configPath,
-    `version: 1
-credentials:
-  - id: ${id}
-    kind: credly-authorization-token
-    secretId: ${secretId}
-    organizationId: ${org}
-    environment: production
-    endpoints: { apiBase: "${fake.apiBase}" }
-alerts:
-  - id: slack
-    kind: slack
-    webhookUrl: { env: TEST_SLACK_URL }
-  - id: pager
-    kind: pagerduty
-    routingKey: { env: TEST_PD_KEY }
-    url: ${receiver.url}/pagerduty
-  - id: hook
-    kind: webhook
-    url: ${receiver.url}/webhook
-    signingSecret: { env: TEST_HOOK_SECRET }
-${options.deadSink ? `  - id: dead\n    kind: webhook\n    url: http://127.0.0.1:${deadPort}/gone\n    signingSecret: { env: TEST_HOOK_SECRET }\n` : ''}`,
-  );
-  const env = {
-    ROTATOR_CONFIG: configPath,
-    ROTATOR_QUEUE_PREFIX: `{alerts-${run}}`,
-    ROTATOR_LOCK_DURATION: '5s',
-    ROTATOR_JOB_ATTEMPTS: '2',
-    ROTATOR_JOB_BACKOFF: '200ms',
-    TEST_SLACK_URL: `${receiver.url}/slack`,
-    TEST_PD_KEY: PD_KEY,
-    TEST_HOOK_SECRET: HOOK_SECRET,
-  };
-  const spawn = (args: string[]) => {
-    const p = spawnRotator(args, env);
-    processes.track(p);
-    return p;
-  };
-  return { id, org, token, secretId, spawn };
+  const deadUrl = options.deadSink ? `http://127.0.0.1:${deadPort}/gone` : undefined;
+  const t = await scenarios.build({
+    credentials: [c],
+    more: alertsYaml(hosts.alerts.url, ['slack', 'pagerduty', 'webhook'], deadUrl),
+    env: {
+      ROTATOR_LOCK_DURATION: '5s',
+      ROTATOR_JOB_ATTEMPTS: '2',
+      ROTATOR_JOB_BACKOFF: '200ms',
+      TEST_SLACK_URL: `${hosts.alerts.url}/slack`,
+      TEST_PD_KEY: PD_KEY,
+      TEST_HOOK_SECRET: HOOK_SECRET,
+    },
+  });
+  return { id: c.id, org: c.org, token: c.token, secretId: c.secretId, spawn: (args: string[], env?: Record<string, string>) => t.spawn(args, env) };
 }
 
 const forCredential = (id: string, path: string) =>
-  receiver.on(path).filter((r) => r.body.includes(`"${id}"`) || r.body.includes(`credential ${id} `) || r.body.includes(`credential-rotator/${id}`));
+  hosts.alerts.on(path).filter((r) => r.body.includes(`"${id}"`) || r.body.includes(`credential ${id} `) || r.body.includes(`credential-rotator/${id}`));
 
 describe('alerts (a local receiver plays Slack, PagerDuty and a signed webhook)', () => {
   it('sends exactly one alert per sink for a job that fails for good, and resolves when the credential next succeeds', async () => {
     const t = await setup({ ageDays: 170, deadSink: true });
     const worker = t.spawn(['worker']);
     await worker.waitForLog('worker: started');
-    fake.state.killToken(t.token.id);
+    hosts.credly.state.killToken(t.token.id);
 
     const failing = t.spawn(['trigger', t.id, '--wait']);
     expect((await failing.exited).code).toBe(1);
@@ -130,7 +73,7 @@ describe('alerts (a local receiver plays Slack, PagerDuty and a signed webhook)'
     expect(view.credentials[0]!.lastSummary).toContain('refused by Credly (401)');
 
     // Someone puts a working token into the secret: the next success resolves the incident, once.
-    const fresh = fake.state.addToken(t.org, { createdAt: new Date(Date.now() - 10 * DAY) });
+    const fresh = hosts.credly.state.addToken(t.org, { createdAt: new Date(Date.now() - 10 * DAY) });
     await store.putCurrent(t.secretId, JSON.stringify({ token: fresh.token, tokenId: fresh.id }));
     const ok = t.spawn(['trigger', t.id, '--wait']);
     expect((await ok.exited).code).toBe(0);
@@ -146,7 +89,7 @@ describe('alerts (a local receiver plays Slack, PagerDuty and a signed webhook)'
     await expect.poll(() => worker.output(), { timeout: 10_000 }).toContain('alert: sink failed; giving up on this alert');
     expect(worker.child.exitCode).toBeNull();
     for (const value of [t.token.token, fresh.token]) {
-      expect(receiver.received.some((r) => r.body.includes(value))).toBe(false);
+      expect(hosts.alerts.received.some((r) => r.body.includes(value))).toBe(false);
       expect(worker.output().includes(value)).toBe(false);
     }
     expect(worker.output().includes(HOOK_SECRET) || worker.output().includes(PD_KEY)).toBe(false);
@@ -166,8 +109,7 @@ describe('alerts (a local receiver plays Slack, PagerDuty and a signed webhook)'
 
   it('refuses to start when a sink secret is missing, naming the sink and the variable', async () => {
     const t = await setup({ ageDays: 10 });
-    const worker = spawnRotator(['worker'], { ...Object.fromEntries(Object.entries(process.env)), ROTATOR_CONFIG: join(dir, `${t.id.slice(7)}.yaml`), TEST_SLACK_URL: '' });
-    processes.track(worker);
+    const worker = t.spawn(['worker'], { TEST_SLACK_URL: '' });
     const exit = await worker.exited;
     expect(exit.code).toBe(2);
     expect(worker.output()).toContain('alert sink "slack": environment variable TEST_SLACK_URL is not set');

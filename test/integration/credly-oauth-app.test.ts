@@ -1,23 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { QueueEvents, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { parseInventory } from '../../src/kinds/registry.ts';
 import { createJobDependencies, createKinds } from '../../src/composition-root.ts';
 import { parseMarker, rotatorDescription } from '../../src/kinds/credly/marker.ts';
-import { QUEUE_NAME } from '../../src/config/queue-names.ts';
-import { createQueue, enqueue } from '../../src/queue/producer.ts';
+import { enqueue } from '../../src/queue/producer.ts';
 import { createRotatorWorker } from '../../src/queue/worker.ts';
-import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/kinds/registry.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { CREDLY_APP_VARIANTS } from '../support/fake-variants.ts';
 import { captureLogger } from '../support/capture-logger.ts';
+import { credlyApplication, credlyToken, inventoryYaml, runId, seedSecrets, store } from '../support/credentials.ts';
+import { openJobQueue } from '../support/job-queue.ts';
+import { operatorWrite } from '../support/operator.ts';
 import { dumpRedis } from '../support/redis-dump.ts';
 import { rotationOutcome } from '../support/job-outcome.ts';
 
-const store = createSecretStore(createSecretsManagerClient());
 let fake: CredlyFake;
 const cleanups: Array<() => Promise<void>> = [];
 
@@ -44,45 +43,26 @@ interface Setup {
 
 async function setup(options: Setup = {}) {
   const credly = options.on ?? fake;
-  const run = randomUUID().slice(0, 8);
-  const org = credly.state.addOrganization(`Org ${run}`);
-  const manager = credly.state.addToken(org, { description: 'management token (by hand)' });
-  const app = credly.state.createApplication(org, { name: 'LMS badge sync', ...(options.appScopes ? { scopes: options.appScopes } : {}) });
-  const ids = { token: `credly-${run}`, app: `app-${run}` };
-  const secretIds = { token: `test/oauth/${run}/token`, app: `test/oauth/${run}/app` };
-  await store.putCurrent(secretIds.token, JSON.stringify({ token: manager.token, tokenId: manager.id }));
-  const initial = {
-    working: { clientId: app.uid, clientSecret: app.secret, applicationId: app.id },
-    wrong: { clientId: app.uid, clientSecret: 'credlysecret_not-the-right-one', applicationId: app.id },
-    empty: {},
-  };
-  const kind = options.secret ?? 'working';
-  if (kind !== 'none') await store.putCurrent(secretIds.app, JSON.stringify(initial[kind]));
-
-  const inventoryFor = (appSecretId: string) => parseInventory(`version: 1
-credentials:
-  - id: ${ids.token}
-    kind: credly-authorization-token
-    secretId: ${secretIds.token}
-    organizationId: ${org}
-    environment: sandbox
-    endpoints: { apiBase: "${credly.apiBase}" }
-  - id: ${ids.app}
-    kind: credly-oauth-application
-    secretId: ${appSecretId}
-    organizationId: ${org}
-    environment: sandbox
-    managedBy: ${ids.token}
-    applicationName: LMS badge sync
-    scopes: [issued_badges, badge_templates]
-    endpoints: { apiBase: "${credly.apiBase}", tokenUrl: "${credly.tokenUrl}" }
-${(options.extra ?? '').replace(/^/gm, '    ')}
-`);
+  const run = runId();
+  const managerCredential = credlyToken(credly, { run, secretId: `test/oauth/${run}/token`, environment: 'sandbox', description: 'management token (by hand)' });
+  const appCredential = credlyApplication(credly, managerCredential, {
+    id: `app-${run}`,
+    secretId: `test/oauth/${run}/app`,
+    environment: 'sandbox',
+    scopes: ['issued_badges', 'badge_templates'],
+    ...(options.appScopes ? { appScopes: options.appScopes } : {}),
+    secret: options.secret ?? 'working',
+    extra: options.extra ?? '',
+  });
+  const { organizationId: org, token: manager } = managerCredential;
+  const app = appCredential.application;
+  const ids = { token: managerCredential.id, app: appCredential.id };
+  const secretIds = { token: managerCredential.secretId, app: appCredential.secretId };
+  await seedSecrets([managerCredential, appCredential]);
+  const inventoryFor = (appSecretId: string) => parseInventory(inventoryYaml([managerCredential, { yaml: appCredential.yamlFor(appSecretId) }]));
   const prefix = `{oauth-${run}}`;
-  const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
-  const eventsConnection = redis.duplicate();
-  const queue = createQueue(redis, prefix);
-  const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
+  const jobs = openJobQueue(prefix);
+  const { redis, queue, events } = jobs;
   const { logger, lines: logs } = captureLogger();
   let managerReads = 0;
   const secrets: Pick<typeof store, 'readCurrent'> = {
@@ -109,14 +89,7 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
   };
   let worker = await startWorker(secretIds.app);
   await events.waitUntilReady();
-  cleanups.push(async () => {
-    await worker.close();
-    await events.close();
-    await queue.obliterate({ force: true });
-    await queue.close();
-    eventsConnection.disconnect();
-    redis.disconnect();
-  });
+  cleanups.push(() => jobs.close(worker));
 
   return {
     org,
@@ -142,9 +115,7 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     },
     /** A person writes a value back by hand: a new version becomes AWSCURRENT (in two calls: see the token harness). */
     async putByHand(value: string) {
-      const versionId = randomUUID();
-      await store.putPending(secretIds.app, versionId, value);
-      await store.promote(secretIds.app, versionId);
+      await operatorWrite(store, secretIds.app, value);
     },
     async promoteDelayed() {
       const delayed = await queue.getDelayed();

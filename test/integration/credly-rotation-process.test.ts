@@ -1,95 +1,29 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Queue, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { parseMarker } from '../../src/kinds/credly/marker.ts';
-import { QUEUE_NAME } from '../../src/config/queue-names.ts';
-import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/kinds/registry.ts';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
-import { dumpRedis } from '../support/redis-dump.ts';
-import { startSmProxy, type SmProxy } from '../support/sm-proxy.ts';
-import { processTracker } from '../support/processes.ts';
-import { spawnRotator } from '../support/worker-process.ts';
+import { useFakeHosts } from '../support/fake-hosts.ts';
+import { credlyApplication, credlyToken, runId, store, useScenarios } from '../support/scenario.ts';
 
-const DAY = 86_400_000;
-const dir = mkdtempSync(join(tmpdir(), 'rotator-credly-'));
-const store = createSecretStore(createSecretsManagerClient());
-let fake: CredlyFake;
-let sm: SmProxy;
-let redis: Redis;
-const processes = processTracker();
-
-beforeAll(async () => {
-  fake = await startCredlyFake();
-  sm = await startSmProxy(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER!);
-  redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
-});
-afterEach(async () => {
-  fake.faults.clear();
-  sm.clear();
-  await processes.stopAll();
-});
-afterAll(async () => {
-  await fake.close();
-  await sm.close();
-  redis.disconnect();
-  rmSync(dir, { recursive: true, force: true });
-});
+const hosts = useFakeHosts({ credly: {}, sm: true });
+const scenarios = useScenarios('proc');
 
 /** A Credly-token credential due for rotation, its inventory file and the environment of its processes. */
 async function setup() {
-  const run = randomUUID().slice(0, 8);
-  const credentialId = `credly-${run}`;
-  const secretId = `test/process/${run}`;
-  const organizationId = fake.state.addOrganization(`Org ${run}`);
-  const original = fake.state.addToken(organizationId, { description: 'made by hand', createdAt: new Date(Date.now() - 165 * DAY) });
-  await store.putCurrent(secretId, JSON.stringify({ token: original.token, tokenId: original.id }));
-  const configPath = join(dir, `${run}.yaml`);
-  writeFileSync(
-    configPath,
-    `version: 1
-credentials:
-  - id: ${credentialId}
-    kind: credly-authorization-token
-    secretId: ${secretId}
-    organizationId: ${organizationId}
-    environment: production
-    endpoints: { apiBase: "${fake.apiBase}" }
-`,
-  );
-  const prefix = `{proc-${run}}`;
-  const env = {
-    ROTATOR_CONFIG: configPath,
-    ROTATOR_QUEUE_PREFIX: prefix,
-    ROTATOR_LOCK_DURATION: '5s',
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url,
-    LOG_LEVEL: 'debug',
-  };
-  const spawn = (args: string[]) => {
-    const p = spawnRotator(args, env);
-    processes.track(p);
-    return p;
-  };
-  const startWorker = async () => {
-    const worker = spawn(['worker']);
-    await worker.waitForLog('worker: started');
-    return worker;
-  };
-  const current = async () => parseSecretValue('credly-authorization-token', (await store.readCurrent(secretId)).secretString);
-  const rotatorTokens = () => fake.state.tokens(organizationId).filter((t) => parseMarker(t.description)?.credentialId === credentialId);
+  const c = credlyToken(hosts.credly, { folder: 'process', description: 'made by hand', ageDays: 165 });
+  const scenario = await scenarios.build({
+    credentials: [c],
+    env: { ROTATOR_LOCK_DURATION: '5s', AWS_ENDPOINT_URL_SECRETS_MANAGER: hosts.sm.url, LOG_LEVEL: 'debug' },
+  });
+  const { id: credentialId, secretId, organizationId, token: original, current } = c;
 
   /** One rotation reached its end: new token current and working, old one revoked and in no stage, nothing pending, no orphan. */
   const expectOneRotation = async () => {
     const now = await current();
     expect(now.token).not.toBe(original.token);
-    expect(fake.state.isTokenValid(now.token)).toBe(true);
-    expect(fake.state.isTokenValid(original.token)).toBe(false);
-    expect(rotatorTokens().map((t) => t.id)).toEqual([now.tokenId]);
+    expect(hosts.credly.state.isTokenValid(now.token)).toBe(true);
+    expect(hosts.credly.state.isTokenValid(original.token)).toBe(false);
+    expect(c.created().map((t) => t.id)).toEqual([now.tokenId]);
     const versions = await store.listVersions(secretId, { includeDeprecated: true });
     // The revoked token is in no stage (its AWSPREVIOUS label went first), and still in the history.
     expect(versions.filter((v) => v.stages.length > 0).map((v) => v.stages)).toEqual([['AWSCURRENT']]);
@@ -97,14 +31,13 @@ credentials:
     expect(values.some((v) => parseSecretValue('credly-authorization-token', v).token === original.token)).toBe(true);
   };
   const expectNoSecretsIn = async (...outputs: string[]) => {
-    const { text } = await dumpRedis(redis, `${prefix}*`);
-    const values = fake.state.tokens(organizationId).map((t) => t.token);
-    for (const value of values) {
+    const text = await scenario.redisText();
+    for (const value of c.tokenValues()) {
       expect(text.includes(value), 'a token value is in Redis').toBe(false);
       for (const output of outputs) expect(output.includes(value), 'a token value is in a log').toBe(false);
     }
   };
-  return { credentialId, secretId, organizationId, original, prefix, spawn, startWorker, current, expectOneRotation, expectNoSecretsIn };
+  return { ...scenario, credentialId, secretId, organizationId, original, current, expectOneRotation, expectNoSecretsIn };
 }
 
 describe('rotator trigger --wait, with the worker in its own process', () => {
@@ -128,7 +61,7 @@ describe('rotator trigger --wait, with the worker in its own process', () => {
     const answer = JSON.parse(forced.output()) as { state: string; outcome: JobOutcome };
     expect(answer).toMatchObject({ state: 'completed', outcome: { status: 'success', action: 'rotated', previousState: 'revoked' } });
     expect((await t.current()).token).not.toBe(first.token);
-    expect(fake.state.isTokenValid(first.token)).toBe(false);
+    expect(hosts.credly.state.isTokenValid(first.token)).toBe(false);
 
     const check = t.spawn(['check', t.credentialId]);
     expect((await check.exited).code, check.output()).toBe(0);
@@ -152,7 +85,7 @@ describe('rotator trigger --wait, with the worker in its own process', () => {
 
   it('exits 1 with the failure when the rotation fails, and 2 for an unknown credential', async () => {
     const t = await setup();
-    fake.state.killToken(t.original.id);
+    hosts.credly.state.killToken(t.original.id);
     await t.startWorker();
     const trigger = t.spawn(['trigger', t.credentialId, '--wait']);
     expect((await trigger.exited).code).toBe(1);
@@ -165,15 +98,15 @@ describe('rotator trigger --wait, with the worker in its own process', () => {
 
 /** Holds a Credly request (after letting `skip` matching ones through) until the worker is killed; resolves once it has arrived. */
 function holdCredly(method: string, path: RegExp, skip = 0): Promise<void> {
-  const before = fake.requests.length;
-  fake.faults.add({ match: { method, path, server: 'api' }, skip, fault: { kind: 'hang', ms: 60_000 } });
-  return expect.poll(() => fake.requests.slice(before).filter((r) => r.method === method && path.test(r.path)).length, { timeout: 20_000 }).toBeGreaterThan(skip);
+  const before = hosts.credly.requests.length;
+  hosts.credly.faults.add({ match: { method, path, server: 'api' }, skip, fault: { kind: 'hang', ms: 60_000 } });
+  return expect.poll(() => hosts.credly.requests.slice(before).filter((r) => r.method === method && path.test(r.path)).length, { timeout: 20_000 }).toBeGreaterThan(skip);
 }
 /** Holds a Secrets Manager operation (after letting `skip` of them through); resolves once the held one has arrived. */
 function holdSecretsManager(operation: string, skip = 0): Promise<void> {
-  const before = sm.seen.filter((o) => o === operation).length;
-  sm.add({ operation, skip, fault: { kind: 'hang' } });
-  return expect.poll(() => sm.seen.filter((o) => o === operation).length - before, { timeout: 20_000 }).toBeGreaterThan(skip);
+  const before = hosts.sm.seen.filter((o) => o === operation).length;
+  hosts.sm.add({ operation, skip, fault: { kind: 'hang' } });
+  return expect.poll(() => hosts.sm.seen.filter((o) => o === operation).length - before, { timeout: 20_000 }).toBeGreaterThan(skip);
 }
 
 const CRASH_POINTS: Array<{ name: string; hold: () => Promise<void> }> = [
@@ -189,110 +122,63 @@ describe('crash injection: the worker is killed (SIGKILL) mid-rotation and a new
   it.each(CRASH_POINTS)('$name', async ({ hold }) => {
     const t = await setup();
     const first = await t.startWorker();
-    const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: t.prefix });
-    const eventsConnection = redis.duplicate();
-    const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix: t.prefix });
-    await events.waitUntilReady();
-    try {
-      const held = hold();
-      const job = await queue.add('check-credential', { credentialId: t.credentialId, trigger: 'manual' }, { attempts: 5, backoff: { type: 'fixed', delay: 200 } });
-      await held;
-      first.child.kill('SIGKILL');
-      await first.exited;
-      sm.clear();
-      fake.faults.clear();
-      // The old token still works whatever step was interrupted, or the new one is already current.
-      expect(fake.state.isTokenValid((await t.current()).token)).toBe(true);
+    const { queue, events } = await t.queue();
+    const held = hold();
+    const job = await queue.add('check-credential', { credentialId: t.credentialId, trigger: 'manual' }, { attempts: 5, backoff: { type: 'fixed', delay: 200 } });
+    await held;
+    first.child.kill('SIGKILL');
+    await first.exited;
+    hosts.sm.clear();
+    hosts.credly.faults.clear();
+    // The old token still works whatever step was interrupted, or the new one is already current.
+    expect(hosts.credly.state.isTokenValid((await t.current()).token)).toBe(true);
 
-      const second = await t.startWorker();
-      const outcome = (await job.waitUntilFinished(events, 30_000)) as JobOutcome;
-      expect(outcome).toMatchObject({ status: 'success', action: 'rotated' });
-      await t.expectOneRotation();
-      expect(second.output()).toContain('rotation: resuming');
-      await t.expectNoSecretsIn(first.output(), second.output());
-    } finally {
-      await events.close();
-      await queue.obliterate({ force: true });
-      await queue.close();
-      eventsConnection.disconnect();
-    }
+    const second = await t.startWorker();
+    const outcome = (await job.waitUntilFinished(events, 30_000)) as JobOutcome;
+    expect(outcome).toMatchObject({ status: 'success', action: 'rotated' });
+    await t.expectOneRotation();
+    expect(second.output()).toContain('rotation: resuming');
+    await t.expectNoSecretsIn(first.output(), second.output());
   });
 });
 
 describe('crash injection on an OAuth application recreation', () => {
   it('a worker killed right after create: a new worker takes over, exactly one new application survives, the unstored one is reaped', async () => {
-    const run = randomUUID().slice(0, 8);
-    const org = fake.state.addOrganization(`Org ${run}`);
-    const manager = fake.state.addToken(org, { description: 'management token (by hand)' });
-    const old = fake.state.createApplication(org, { name: 'LMS badge sync' });
-    const secretIds = { token: `test/process/${run}/token`, app: `test/process/${run}/app` };
-    await store.putCurrent(secretIds.token, JSON.stringify({ token: manager.token }));
+    const run = runId();
+    const token = credlyToken(hosts.credly, { id: `token-${run}`, secretId: `test/process/${run}/token`, description: 'management token (by hand)' });
+    const manager = { ...token, seed: JSON.stringify({ token: token.token.token }) };
     // The stored secret is refused: the application must be recreated.
-    await store.putCurrent(secretIds.app, JSON.stringify({ clientId: old.uid, clientSecret: 'credlysecret_lost', applicationId: old.id }));
-    const configPath = join(dir, `${run}-app.yaml`);
-    writeFileSync(
-      configPath,
-      `version: 1
-credentials:
-  - id: token-${run}
-    kind: credly-authorization-token
-    secretId: ${secretIds.token}
-    organizationId: ${org}
-    environment: production
-    endpoints: { apiBase: "${fake.apiBase}" }
-  - id: app-${run}
-    kind: credly-oauth-application
-    secretId: ${secretIds.app}
-    organizationId: ${org}
-    environment: production
-    managedBy: token-${run}
-    applicationName: LMS badge sync
-    scopes: [issued_badges]
-    endpoints: { apiBase: "${fake.apiBase}", tokenUrl: "${fake.tokenUrl}" }
-`,
-    );
-    const prefix = `{proc-${run}}`;
-    const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: prefix, ROTATOR_LOCK_DURATION: '5s', AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url, LOG_LEVEL: 'debug' };
-    const startWorker = async () => {
-      const worker = spawnRotator(['worker'], env);
-      processes.track(worker);
-      await worker.waitForLog('worker: started');
-      return worker;
-    };
-    const first = await startWorker();
-    const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
-    const eventsConnection = redis.duplicate();
-    const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
-    await events.waitUntilReady();
-    try {
-      const held = holdSecretsManager('PutSecretValue');
-      const job = await queue.add('check-credential', { credentialId: `app-${run}`, trigger: 'manual' }, { attempts: 5, backoff: { type: 'fixed', delay: 200 } });
-      await held;
-      first.child.kill('SIGKILL');
-      await first.exited;
-      sm.clear();
-      // Created, never stored: its secret is gone for good.
-      const unstored = fake.state.applications(org).filter((a) => parseMarker(a.description)?.credentialId === `app-${run}`);
-      expect(unstored).toHaveLength(1);
+    const app = credlyApplication(hosts.credly, manager, { id: `app-${run}`, secretId: `test/process/${run}/app`, secret: 'lost' });
+    const org = manager.organizationId;
+    const old = app.application;
+    const t = await scenarios.build({
+      credentials: [manager, app],
+      env: { ROTATOR_LOCK_DURATION: '5s', AWS_ENDPOINT_URL_SECRETS_MANAGER: hosts.sm.url, LOG_LEVEL: 'debug' },
+    });
+    const first = await t.startWorker();
+    const { queue, events } = await t.queue();
+    const held = holdSecretsManager('PutSecretValue');
+    const job = await queue.add('check-credential', { credentialId: app.id, trigger: 'manual' }, { attempts: 5, backoff: { type: 'fixed', delay: 200 } });
+    await held;
+    first.child.kill('SIGKILL');
+    await first.exited;
+    hosts.sm.clear();
+    // Created, never stored: its secret is gone for good.
+    const unstored = hosts.credly.state.applications(org).filter((a) => parseMarker(a.description)?.credentialId === app.id);
+    expect(unstored).toHaveLength(1);
 
-      const second = await startWorker();
-      const outcome = (await job.waitUntilFinished(events, 30_000)) as JobOutcome;
-      expect(outcome).toMatchObject({ status: 'success', action: 'rotated', previousState: 'revoked' });
-      const now = parseSecretValue('credly-oauth-application', (await store.readCurrent(secretIds.app)).secretString);
-      expect(fake.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
-      expect(fake.state.applications(org).map((a) => a.id)).toEqual([now.applicationId]);
-      expect(now.applicationId).not.toBe(unstored[0]!.id);
-      const { text } = await dumpRedis(redis, `${prefix}*`);
-      const logs = first.output() + second.output();
-      for (const value of [manager.token, old.secret, now.clientSecret, unstored[0]!.secret]) {
-        expect(text.includes(value)).toBe(false);
-        expect(logs.includes(value)).toBe(false);
-      }
-    } finally {
-      await events.close();
-      await queue.obliterate({ force: true });
-      await queue.close();
-      eventsConnection.disconnect();
+    const second = await t.startWorker();
+    const outcome = (await job.waitUntilFinished(events, 30_000)) as JobOutcome;
+    expect(outcome).toMatchObject({ status: 'success', action: 'rotated', previousState: 'revoked' });
+    const now = await app.current();
+    expect(hosts.credly.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
+    expect(hosts.credly.state.applications(org).map((a) => a.id)).toEqual([now.applicationId]);
+    expect(now.applicationId).not.toBe(unstored[0]!.id);
+    const text = await t.redisText();
+    const logs = first.output() + second.output();
+    for (const value of [manager.token.token, old.secret, now.clientSecret, unstored[0]!.secret]) {
+      expect(text.includes(value)).toBe(false);
+      expect(logs.includes(value)).toBe(false);
     }
   });
 });

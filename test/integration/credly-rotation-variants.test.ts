@@ -1,12 +1,10 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { QUEUE_NAME } from '../../src/config/queue-names.ts';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { CREDLY_VARIANTS } from '../support/fake-variants.ts';
-import { startScenario, type Scenario, type ScenarioOptions } from '../support/rotation-harness.ts';
-import { startSmProxy, type SmProxy } from '../support/sm-proxy.ts';
+import { useRotationScenarios, type Scenario } from '../support/rotation-harness.ts';
 import { rotationOutcome } from '../support/job-outcome.ts';
 
 /**
@@ -14,28 +12,8 @@ import { rotationOutcome } from '../support/job-outcome.ts';
  * the vendor pages leave open must never let a rotation pass for what it is not.
  */
 
-let sm: SmProxy;
-const open: Scenario[] = [];
-beforeAll(async () => {
-  sm = await startSmProxy(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER!);
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-afterAll(() => sm.close());
-
 describe.each(CREDLY_VARIANTS)('Credly token rotation against the fake: $name', (variant) => {
-  let fake: CredlyFake;
-  beforeAll(async () => {
-    fake = await startCredlyFake(variant.options);
-  });
-  afterAll(() => fake.close());
-
-  async function scenario(options: ScenarioOptions = {}): Promise<Scenario> {
-    const s = await startScenario(fake, sm, { ...options, ...(variant.inventory ? { extra: variant.inventory } : {}) });
-    open.push(s);
-    return s;
-  }
+  const { hosts, scenario } = useRotationScenarios({ credly: variant.options, defaults: () => (variant.inventory ? { extra: variant.inventory } : {}) });
 
   async function expectNothingLeaked(s: Scenario): Promise<void> {
     const redis = await s.redisText();
@@ -45,7 +23,7 @@ describe.each(CREDLY_VARIANTS)('Credly token rotation against the fake: $name', 
       expect(logs.includes(value), 'a token value is in the log').toBe(false);
     }
     // Page links elsewhere are never followed: no credential reaches the web host's API.
-    expect(fake.webApiRequests()).toEqual([]);
+    expect(hosts.credly.webApiRequests()).toEqual([]);
   }
 
   it('rotates a due token listed behind others, ending as the variant requires', async () => {
@@ -58,30 +36,29 @@ describe.each(CREDLY_VARIANTS)('Credly token rotation against the fake: $name', 
       expect(result.reason).toMatch(/create failed: WeakerCredentialError: .* lacks write_enabled, delete_enabled/);
       // Nothing was promoted: the old token is still the one stored, and it works; the weak one is gone.
       expect(current.token).toBe(s.original.token);
-      expect(fake.state.isTokenValid(s.original.token)).toBe(true);
-      expect(s.rotatorTokens().filter((t) => fake.state.isTokenLive(t))).toEqual([]);
+      expect(hosts.credly.state.isTokenValid(s.original.token)).toBe(true);
+      expect(s.rotatorTokens().filter((t) => hosts.credly.state.isTokenLive(t))).toEqual([]);
     } else {
       expect(result.state, result.reason).toBe('completed');
       expect(current.token).not.toBe(s.original.token);
-      expect(fake.state.isTokenValid(current.token)).toBe(true);
-      expect(s.rotatorTokens().filter((t) => fake.state.isTokenLive(t)).map((t) => t.id)).toEqual([current.tokenId]);
+      expect(hosts.credly.state.isTokenValid(current.token)).toBe(true);
+      expect(s.rotatorTokens().filter((t) => hosts.credly.state.isTokenLive(t)).map((t) => t.id)).toEqual([current.tokenId]);
       if (variant.rotation === 'revoked') {
         expect(result.outcome).toMatchObject({ action: 'rotated', previousState: 'revoked', unrevoked: '' });
-        expect(fake.state.isTokenValid(s.original.token)).toBe(false);
+        expect(hosts.credly.state.isTokenValid(s.original.token)).toBe(false);
       } else {
         expect(result.outcome).toMatchObject({ action: 'rotated', unrevoked: s.original.id });
         expect(String(rotationOutcome(result.outcome).previousState)).toMatch(new RegExp(`^NOT revoked: still listed after DELETE answered (404|405/501); revoke ${s.original.id} by hand`));
-        expect(fake.state.isTokenValid(s.original.token)).toBe(true);
+        expect(hosts.credly.state.isTokenValid(s.original.token)).toBe(true);
       }
     }
     // Only documented calls prove a token: no GET /organizations/{id} unless the inventory asks for it.
-    expect(fake.requests.some((r) => r.path === `/v1/organizations/${s.organizationId}`)).toBe(false);
+    expect(hosts.credly.requests.some((r) => r.path === `/v1/organizations/${s.organizationId}`)).toBe(false);
     await expectNothingLeaked(s);
   });
 
   it('with revokePreviousAfter, the delayed revoke ends as the variant requires', async () => {
-    const s = await startScenario(fake, sm, { extra: ['revokePreviousAfter: 1h', variant.inventory ?? ''].join('\n') });
-    open.push(s);
+    const s = await scenario({ extra: ['revokePreviousAfter: 1h', variant.inventory ?? ''].join('\n') });
     const result = await s.run({ attempts: 2 });
     const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
     const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: s.prefix });
@@ -102,11 +79,11 @@ describe.each(CREDLY_VARIANTS)('Credly token rotation against the fake: $name', 
       const status = await redis.hgetall(`${s.prefix}:status:${s.credentialId}`);
       if (variant.rotation === 'revoked') {
         expect(outcome).toMatchObject({ previousState: 'revoked' });
-        expect(fake.state.isTokenValid(s.original.token)).toBe(false);
+        expect(hosts.credly.state.isTokenValid(s.original.token)).toBe(false);
         expect(status.unrevoked).toBeUndefined();
       } else {
         expect(outcome).toMatchObject({ unrevoked: s.original.id, previousState: expect.stringMatching(/^NOT revoked: /) });
-        expect(fake.state.isTokenValid(s.original.token)).toBe(true);
+        expect(hosts.credly.state.isTokenValid(s.original.token)).toBe(true);
         expect(status).toMatchObject({ unrevoked: s.original.id, previousState: expect.stringMatching(/^NOT revoked: /) });
       }
     } finally {

@@ -1,35 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rotatorDescription } from '../../src/kinds/credly/marker.ts';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import type { Fault } from '../fakes/faults.ts';
-import { startScenario, DAY, type Scenario, type ScenarioOptions } from '../support/rotation-harness.ts';
-import { startSmProxy, type SmFault, type SmProxy } from '../support/sm-proxy.ts';
+import { DAY, useRotationScenarios, type Scenario } from '../support/rotation-harness.ts';
+import type { SmFault } from '../support/sm-proxy.ts';
 import { rotationOutcome } from '../support/job-outcome.ts';
 
-let fake: CredlyFake;
-let sm: SmProxy;
-const open: Scenario[] = [];
-
-beforeAll(async () => {
-  fake = await startCredlyFake();
-  sm = await startSmProxy(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER!);
-});
-afterEach(async () => {
-  fake.faults.clear();
-  sm.clear();
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-afterAll(async () => {
-  await fake.close();
-  await sm.close();
-});
-
-async function scenario(options: ScenarioOptions = {}): Promise<Scenario> {
-  const s = await startScenario(fake, sm, options);
-  open.push(s);
-  return s;
-}
+const { hosts, scenario } = useRotationScenarios();
 
 /** No token value of the organization in Redis (every key under the prefix) or in the worker's log. */
 async function expectNoSecretsLeaked(s: Scenario): Promise<void> {
@@ -47,10 +24,10 @@ async function expectNoSecretsLeaked(s: Scenario): Promise<void> {
 async function expectRotated(s: Scenario): Promise<void> {
   const current = await s.current();
   expect(current.token).not.toBe(s.original.token);
-  expect(fake.state.isTokenValid(current.token)).toBe(true);
-  expect(fake.state.isTokenValid(s.original.token)).toBe(false);
+  expect(hosts.credly.state.isTokenValid(current.token)).toBe(true);
+  expect(hosts.credly.state.isTokenValid(s.original.token)).toBe(false);
   // Exactly one rotation: one token made by the rotator for this credential, and it is the current one.
-  const live = s.rotatorTokens().filter((t) => fake.state.isTokenLive(t));
+  const live = s.rotatorTokens().filter((t) => hosts.credly.state.isTokenLive(t));
   expect(live.map((t) => t.id)).toEqual([current.tokenId]);
   const stages = [...(await s.stages()).values()].flat();
   expect(stages.filter((x) => x === 'AWSPENDING')).toEqual([]);
@@ -66,7 +43,7 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
     expect(result.outcome).toMatchObject({ status: 'success', action: 'rotated', daysToExpiry: 179, previousState: 'revoked' });
     await expectRotated(s);
     const current = await s.current();
-    const created = fake.state.findToken(current.tokenId!)!;
+    const created = hosts.credly.state.findToken(current.tokenId!)!;
     expect(current).toEqual({
       token: created.token,
       tokenId: created.id,
@@ -107,7 +84,7 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
     const result = await s.run();
     expect(result.outcome).toMatchObject({ action: 'rotated' });
     await expectRotated(s);
-    const pages = fake.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/authorization_tokens') && r.query.page === '3');
+    const pages = hosts.credly.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/authorization_tokens') && r.query.page === '3');
     expect(pages.length).toBeGreaterThan(0);
   });
 
@@ -118,14 +95,14 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
     expect(result.reason).toMatch(/create failed: .*403/);
     expect(result.reason).toMatch(/permission|write/i);
     expect((await s.current()).token).toBe(s.original.token);
-    expect(fake.state.isTokenValid(s.original.token)).toBe(true);
+    expect(hosts.credly.state.isTokenValid(s.original.token)).toBe(true);
     expect(s.rotatorTokens()).toEqual([]);
     await expectNoSecretsLeaked(s);
   });
 
   it('a dead stored token fails at once, without retries, saying what to do', async () => {
     const s = await scenario();
-    fake.state.killToken(s.original.id);
+    hosts.credly.state.killToken(s.original.id);
     const result = await s.run({ attempts: 5 });
     expect(result.state).toBe('failed');
     expect(result.reason).toContain('refused by Credly (401)');
@@ -138,10 +115,10 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
     const s = await scenario({ extra: 'revokePreviousAfter: 1h' });
     const result = await s.run();
     expect(result.outcome).toMatchObject({ action: 'rotated', previousState: expect.stringMatching(/^revoke scheduled for /) });
-    expect(fake.state.isTokenValid(s.original.token)).toBe(true);
+    expect(hosts.credly.state.isTokenValid(s.original.token)).toBe(true);
     // The next check (and its orphan reaping) leaves the previous token alone during its window.
     expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
-    expect(fake.state.isTokenValid(s.original.token)).toBe(true);
+    expect(hosts.credly.state.isTokenValid(s.original.token)).toBe(true);
 
     const { Queue } = await import('bullmq');
     const { Redis } = await import('ioredis');
@@ -154,10 +131,10 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
     // Run early, the job is put back: the window protects the old token whatever Redis says.
     await delayed[0]!.promote();
     await expect.poll(() => s.logs.some((l) => l.includes('revoke deferred')), { timeout: 10_000 }).toBe(true);
-    expect(fake.state.isTokenValid(s.original.token)).toBe(true);
+    expect(hosts.credly.state.isTokenValid(s.original.token)).toBe(true);
     s.advance(3_600_000);
     await (await queue.getJob(delayed[0]!.id!))!.promote();
-    await expect.poll(() => fake.state.isTokenValid(s.original.token), { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => hosts.credly.state.isTokenValid(s.original.token), { timeout: 10_000 }).toBe(false);
     await queue.close();
     redis.disconnect();
     await expectRotated(s);
@@ -170,22 +147,22 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
     expect(rotationOutcome(result.outcome).previousState).toBe(
       `NOT revoked: no DELETE tried (deleteSupported: false); revoke ${s.original.id} by hand at the provider; it stays valid until ${s.original.expiresAt.toISOString()}`,
     );
-    expect(fake.state.isTokenValid(s.original.token)).toBe(true);
-    expect(fake.requests.some((r) => r.method === 'DELETE' && r.path.includes(s.organizationId))).toBe(false);
+    expect(hosts.credly.state.isTokenValid(s.original.token)).toBe(true);
+    expect(hosts.credly.requests.some((r) => r.method === 'DELETE' && r.path.includes(s.organizationId))).toBe(false);
   });
 
   it("reaps this credential's orphans, never a token it did not create or another credential's", async () => {
     const s = await scenario({ tokenAgeDays: 10 });
     const mark = (credentialId: string, scope: string) => rotatorDescription(randomUUID(), credentialId, { scope, replaces: s.original.id });
-    const orphans = [1, 2].map(() => fake.state.addToken(s.organizationId, { description: mark(s.credentialId, s.prefix) }));
-    const othersOrphan = fake.state.addToken(s.organizationId, { description: mark('another-credential', s.prefix) });
+    const orphans = [1, 2].map(() => hosts.credly.state.addToken(s.organizationId, { description: mark(s.credentialId, s.prefix) }));
+    const othersOrphan = hosts.credly.state.addToken(s.organizationId, { description: mark('another-credential', s.prefix) });
     // Another deployment sharing the organization and the credential id, and a marker from before scopes.
-    const otherDeployments = fake.state.addToken(s.organizationId, { description: mark(s.credentialId, '{other-deployment}') });
-    const legacy = fake.state.addToken(s.organizationId, { description: rotatorDescription(randomUUID(), s.credentialId) });
-    const lookalike = fake.state.addToken(s.organizationId, { description: 'credential-rotator was here' });
+    const otherDeployments = hosts.credly.state.addToken(s.organizationId, { description: mark(s.credentialId, '{other-deployment}') });
+    const legacy = hosts.credly.state.addToken(s.organizationId, { description: rotatorDescription(randomUUID(), s.credentialId) });
+    const lookalike = hosts.credly.state.addToken(s.organizationId, { description: 'credential-rotator was here' });
     expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
-    for (const orphan of orphans) expect(fake.state.isTokenValid(orphan.token)).toBe(false);
-    for (const kept of [othersOrphan, otherDeployments, legacy, lookalike, s.original]) expect(fake.state.isTokenValid(kept.token)).toBe(true);
+    for (const orphan of orphans) expect(hosts.credly.state.isTokenValid(orphan.token)).toBe(false);
+    for (const kept of [othersOrphan, otherDeployments, legacy, lookalike, s.original]) expect(hosts.credly.state.isTokenValid(kept.token)).toBe(true);
   });
 
   it('runs one rotation when two jobs for the credential arrive together', async () => {
@@ -218,10 +195,10 @@ describe('Credly faults on every call: each run converges to one rotation', () =
     async (_call, _name, match, skip, fault) => {
       const s = await scenario();
       // Three in a row outlast the client's own retries, so the job itself retries too.
-      fake.faults.add({ match: { ...match, server: 'api' }, skip, times: 3, fault });
+      hosts.credly.faults.add({ match: { ...match, server: 'api' }, skip, times: 3, fault });
       const result = await s.run();
       expect(result.state, result.reason).toBe('completed');
-      expect(fake.faults.pending()).toBe(0);
+      expect(hosts.credly.faults.pending()).toBe(0);
       await expectRotated(s);
       await expectNoSecretsLeaked(s);
     },
@@ -243,7 +220,7 @@ describe('Secrets Manager faults on every call: each run converges, the old toke
     '%s answered with %s',
     async (operation, _name, fault) => {
       const s = await scenario();
-      sm.add({ operation, times: 3, fault });
+      hosts.sm.add({ operation, times: 3, fault });
       const result = await s.run();
       expect(result.state, result.reason).toBe('completed');
       await expectRotated(s);

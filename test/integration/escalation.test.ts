@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Alert, AlertSink } from '../../src/alerts/alert.ts';
 import { createAlerter } from '../../src/alerts/alerter.ts';
 import { escalateOverdue } from '../../src/alerts/escalation.ts';
@@ -8,30 +8,13 @@ import { parseInventory } from '../../src/kinds/registry.ts';
 import { createCredentialLock } from '../../src/lease/credential-lock.ts';
 import { createRotationStateStore, rotationKey, statusKey } from '../../src/state/rotation-state.ts';
 import { collectStatus } from '../../src/status/collect.ts';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { captureLogger } from '../support/capture-logger.ts';
-import { DAY, startScenario, type Scenario } from '../support/rotation-harness.ts';
-import { startSmProxy, type SmProxy } from '../support/sm-proxy.ts';
+import { DAY, useRotationScenarios } from '../support/rotation-harness.ts';
 
 const redis = new Redis(process.env.REDIS_URL!);
 const HOUR = 3_600_000;
-let fake: CredlyFake;
-let sm: SmProxy;
-const open: Scenario[] = [];
-
-beforeAll(async () => {
-  fake = await startCredlyFake();
-  sm = await startSmProxy(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER!);
-});
-afterEach(async () => {
-  fake.faults.clear();
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-afterAll(async () => {
-  await fake.close();
-  await sm.close();
-  redis.disconnect();
-});
+const { hosts, scenario } = useRotationScenarios();
+afterAll(() => redis.disconnect());
 
 function memorySink(): AlertSink & { alerts: Alert[] } {
   const alerts: Alert[] = [];
@@ -105,8 +88,7 @@ credentials:
 
 describe('days to expiry refreshed inside resumed rotations (real Redis, moto, the Credly fake over HTTP)', () => {
   it('a resumed rotation re-reads the current token\'s expiry before going on, even when it then fails again', async () => {
-    const s = await startScenario(fake, sm, { tokenAgeDays: 176 });
-    open.push(s);
+    const s = await scenario({ tokenAgeDays: 176 });
     // A rotation a crashed worker left at create two days ago; the status still says 40 days.
     await redis.hset(rotationKey(s.prefix, s.credentialId), {
       rotationId: randomUUID(),
@@ -117,7 +99,7 @@ describe('days to expiry refreshed inside resumed rotations (real Redis, moto, t
       forced: 'false',
     });
     await redis.hset(statusKey(s.prefix, s.credentialId), { expiresAt: new Date(Date.now() + 40 * DAY).toISOString(), daysToExpiry: '40' });
-    fake.faults.add({ match: { method: 'POST', path: /authorization_tokens$/ }, times: Infinity, fault: { kind: 'status', status: 500 } });
+    hosts.credly.faults.add({ match: { method: 'POST', path: /authorization_tokens$/ }, times: Infinity, fault: { kind: 'status', status: 500 } });
     const result = await s.run({ attempts: 1 });
     expect(result.state).toBe('failed');
     const status = await redis.hgetall(statusKey(s.prefix, s.credentialId));

@@ -1,36 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createProviderHttp } from '../../src/provider-http/http.ts';
 import { createCredentialLock, lockKey } from '../../src/lease/credential-lock.ts';
 import { LeaseLostError } from '../../src/rotation/errors.ts';
 import { runFenced } from '../../src/lease/fence.ts';
 import { createRotationStateStore, rotationKey, type RotationRecord } from '../../src/state/rotation-state.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
-import { startScenario, type Scenario } from '../support/rotation-harness.ts';
-import { startSmProxy, type SmProxy } from '../support/sm-proxy.ts';
+import { useRotationScenarios, type Scenario } from '../support/rotation-harness.ts';
 import { startTcpPauseProxy } from '../support/tcp-pause-proxy.ts';
 
 const redis = new Redis(process.env.REDIS_URL!);
-let fake: CredlyFake;
-let sm: SmProxy;
 const cleanups: Array<() => Promise<unknown>> = [];
-
-beforeAll(async () => {
-  fake = await startCredlyFake();
-  sm = await startSmProxy(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER!);
-});
+// Registered first, so it runs after the harness has cleared the faults (after-hooks run last-registered first).
 afterEach(async () => {
-  fake.faults.clear();
-  sm.clear();
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
-afterAll(async () => {
-  await fake.close();
-  await sm.close();
-  redis.disconnect();
-});
+const { hosts, scenario } = useRotationScenarios();
+afterAll(() => redis.disconnect());
 
 const newPrefix = () => `{fence-${randomUUID().slice(0, 8)}}`;
 
@@ -112,67 +99,66 @@ describe('fencing: a lock holder that cannot prove its lease stops (real Redis)'
     const prefix = newPrefix();
     const held = (await createCredentialLock(redis, { prefix, ttlMs: 10_000 }).acquire('credly-main'))!;
     cleanups.push(() => held.release());
-    const org = fake.state.addOrganization('Fenced');
-    fake.faults.add({ match: { method: 'GET', path: `/organizations/${org}` }, fault: { kind: 'latency', ms: 8_000 } });
+    const org = hosts.credly.state.addOrganization('Fenced');
+    hosts.credly.faults.add({ match: { method: 'GET', path: `/organizations/${org}` }, fault: { kind: 'latency', ms: 8_000 } });
     const http = createProviderHttp({ provider: 'credly', requestTimeoutMs: 20_000, backoffMs: 10 });
-    const get = () => runFenced(held, () => http.request({ operation: 'get-organization', method: 'GET', url: `${fake.apiBase}/organizations/${org}` }));
+    const get = () => runFenced(held, () => http.request({ operation: 'get-organization', method: 'GET', url: `${hosts.credly.apiBase}/organizations/${org}` }));
     const started = Date.now();
     const call = get();
     // Another holder has the lock now; the next renewal (every quarter TTL) finds out.
     await redis.set(lockKey(prefix, 'credly-main'), 'second-holder', 'PX', 20_000);
     await expect(call).rejects.toThrow(LeaseLostError);
     expect(Date.now() - started).toBeLessThan(8_000);
-    const sent = fake.requests.length;
+    const sent = hosts.credly.requests.length;
     await expect(get()).rejects.toThrow(LeaseLostError);
-    expect(fake.requests.length).toBe(sent);
+    expect(hosts.credly.requests.length).toBe(sent);
   });
 
   it('a wait for Retry-After between attempts is cut short when the lease is lost', async () => {
     const prefix = newPrefix();
     const held = (await createCredentialLock(redis, { prefix, ttlMs: 10_000 }).acquire('credly-main'))!;
     cleanups.push(() => held.release());
-    const org = fake.state.addOrganization('Fenced wait');
-    fake.faults.add({ match: { method: 'GET', path: `/organizations/${org}` }, fault: { kind: 'status', status: 503, retryAfter: 30 } });
+    const org = hosts.credly.state.addOrganization('Fenced wait');
+    hosts.credly.faults.add({ match: { method: 'GET', path: `/organizations/${org}` }, fault: { kind: 'status', status: 503, retryAfter: 30 } });
     const http = createProviderHttp({ provider: 'credly', requestTimeoutMs: 5_000 });
     const started = Date.now();
-    const call = runFenced(held, () => http.request({ operation: 'get-organization', method: 'GET', url: `${fake.apiBase}/organizations/${org}` }));
-    await expect.poll(() => fake.requests.filter((r) => r.path.endsWith(org)).length, { timeout: 5_000 }).toBe(1);
+    const call = runFenced(held, () => http.request({ operation: 'get-organization', method: 'GET', url: `${hosts.credly.apiBase}/organizations/${org}` }));
+    await expect.poll(() => hosts.credly.requests.filter((r) => r.path.endsWith(org)).length, { timeout: 5_000 }).toBe(1);
     await redis.set(lockKey(prefix, 'credly-main'), 'second-holder', 'PX', 20_000);
     await expect(call).rejects.toThrow(LeaseLostError);
     expect(Date.now() - started).toBeLessThan(30_000);
-    expect(fake.requests.filter((r) => r.path.endsWith(org))).toHaveLength(1);
+    expect(hosts.credly.requests.filter((r) => r.path.endsWith(org))).toHaveLength(1);
   });
 
   it('a Secrets Manager write in flight is aborted through the SDK\'s abortSignal when the lease is lost', async () => {
     const prefix = newPrefix();
     const held = (await createCredentialLock(redis, { prefix, ttlMs: 10_000 }).acquire('credly-main'))!;
     cleanups.push(() => held.release());
-    const store = createSecretStore(createSecretsManagerClient({ endpoint: sm.url, maxAttempts: 1, requestTimeoutMs: 20_000 }));
+    const store = createSecretStore(createSecretsManagerClient({ endpoint: hosts.sm.url, maxAttempts: 1, requestTimeoutMs: 20_000 }));
     const secretId = `test/fence/${randomUUID().slice(0, 8)}`;
     await store.putCurrent(secretId, JSON.stringify({ token: 'current-value-1' }));
-    sm.add({ operation: 'PutSecretValue', fault: { kind: 'hang' } });
+    hosts.sm.add({ operation: 'PutSecretValue', fault: { kind: 'hang' } });
     const rotationId = randomUUID();
     const started = Date.now();
     const put = runFenced(held, () => store.putPending(secretId, rotationId, JSON.stringify({ token: 'new-value-1' })));
-    await sm.waitFor('PutSecretValue', 10_000).catch(() => undefined);
+    await hosts.sm.waitFor('PutSecretValue', 10_000).catch(() => undefined);
     await redis.set(lockKey(prefix, 'credly-main'), 'second-holder', 'PX', 20_000);
     await expect(put).rejects.toThrow(LeaseLostError);
     expect(Date.now() - started).toBeLessThan(10_000);
-    sm.clear();
+    hosts.sm.clear();
     expect((await store.listVersions(secretId)).flatMap((v) => v.stages)).not.toContain('AWSPENDING');
-    const calls = sm.seen.length;
+    const calls = hosts.sm.seen.length;
     await expect(runFenced(held, () => store.readCurrent(secretId))).rejects.toThrow(LeaseLostError);
-    expect(sm.seen.length).toBe(calls);
+    expect(hosts.sm.seen.length).toBe(calls);
   });
 });
 
 describe('fencing inside a rotation (real Redis, moto, the Credly fake over HTTP)', () => {
   it('a holder that loses its lock while creating makes no further write; the rotation is finished once by the next holder', async () => {
-    const s: Scenario = await startScenario(fake, sm, { requestTimeoutMs: 20_000 });
-    cleanups.push(() => s.close());
+    const s: Scenario = await scenario({ requestTimeoutMs: 20_000 });
     // The create is slow: the lock changes hands while it is in flight.
-    fake.faults.add({ match: { method: 'POST', path: /authorization_tokens$/ }, fault: { kind: 'latency', ms: 8_000 } });
-    const smCallsBefore = sm.seen.length;
+    hosts.credly.faults.add({ match: { method: 'POST', path: /authorization_tokens$/ }, fault: { kind: 'latency', ms: 8_000 } });
+    const smCallsBefore = hosts.sm.seen.length;
     const running = s.run();
     await expect.poll(() => redis.hget(rotationKey(s.prefix, s.credentialId), 'step'), { timeout: 10_000 }).toBe('create');
     const recorded = await redis.hgetall(rotationKey(s.prefix, s.credentialId));
@@ -182,7 +168,7 @@ describe('fencing inside a rotation (real Redis, moto, the Credly fake over HTTP
     // It stopped while the create was still held at the fake: the request was aborted, not awaited.
     expect(Date.now() - takenAt).toBeLessThan(8_000);
     // No write after the loss: nothing stored, nothing promoted, the record as it was.
-    const smWrites = sm.seen.slice(smCallsBefore).filter((op) => /Put|Update|Create/.test(op));
+    const smWrites = hosts.sm.seen.slice(smCallsBefore).filter((op) => /Put|Update|Create/.test(op));
     expect(smWrites).toEqual([]);
     expect(await redis.hgetall(rotationKey(s.prefix, s.credentialId))).toEqual(recorded);
     // The other holder goes away; the job, retried, resumes the same rotation and adopts the token
@@ -190,8 +176,8 @@ describe('fencing inside a rotation (real Redis, moto, the Credly fake over HTTP
     const result = await running;
     expect(result.state).toBe('completed');
     const current = await s.current();
-    expect(fake.state.isTokenValid(current.token)).toBe(true);
-    expect(s.rotatorTokens().filter((t) => fake.state.isTokenLive(t)).map((t) => t.id)).toEqual([current.tokenId]);
+    expect(hosts.credly.state.isTokenValid(current.token)).toBe(true);
+    expect(s.rotatorTokens().filter((t) => hosts.credly.state.isTokenLive(t)).map((t) => t.id)).toEqual([current.tokenId]);
     expect(s.rotatorTokens().map((t) => t.description)).toEqual([expect.stringContaining(recorded.rotationId!)]);
   }, 60_000);
 });

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rotatorDescription } from '../../src/kinds/credly/marker.ts';
 import { QUEUE_NAME } from '../../src/config/queue-names.ts';
 import { rotationKey, statusKey } from '../../src/state/rotation-state.ts';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
-import { startScenario, type Scenario, type ScenarioOptions } from '../support/rotation-harness.ts';
-import { startSmProxy, type SmProxy } from '../support/sm-proxy.ts';
+import { useRotationScenarios, type Scenario } from '../support/rotation-harness.ts';
 import { rotationOutcome } from '../support/job-outcome.ts';
 
 /**
@@ -13,30 +11,10 @@ import { rotationOutcome } from '../support/job-outcome.ts';
  * validation, and raw writes to job data and rotation state) delete nothing at Credly.
  */
 
-let fake: CredlyFake;
-let sm: SmProxy;
-const open: Scenario[] = [];
 const labels: Array<{ credential: string; kind: string; job: string; outcome: string }> = [];
+const { hosts, scenario } = useRotationScenarios({ defaults: () => ({ onJobFinished: (l) => labels.push(l) }) });
 
-beforeAll(async () => {
-  fake = await startCredlyFake();
-  sm = await startSmProxy(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER!);
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-afterAll(async () => {
-  await fake.close();
-  await sm.close();
-});
-
-async function scenario(options: ScenarioOptions = {}): Promise<Scenario> {
-  const s = await startScenario(fake, sm, { ...options, onJobFinished: (l) => labels.push(l) });
-  open.push(s);
-  return s;
-}
-
-const deletes = (s: Scenario) => fake.requests.filter((r) => r.method === 'DELETE' && r.path.includes(s.organizationId)).length;
+const deletes = (s: Scenario) => hosts.credly.requests.filter((r) => r.method === 'DELETE' && r.path.includes(s.organizationId)).length;
 
 /** Waits until every job has ended (completed or failed) or sits delayed, as `delayed` says it may. */
 async function settle(s: Scenario, ids: string[], delayed: string[] = []): Promise<void> {
@@ -59,9 +37,9 @@ describe('forged jobs in Redis delete nothing', () => {
     const rotationId = rotationOutcome(rotated.outcome).rotationId!;
     const current = await s.current();
     // What a forger would like deleted: another integration's token, another credential's, the current one.
-    const unrelated = fake.state.addToken(s.organizationId, { description: 'LMS integration of another team' });
-    const othersToken = fake.state.addToken(s.organizationId, { description: rotatorDescription(randomUUID(), 'another-credential', { scope: s.prefix, replaces: '' }) });
-    const victims = [unrelated, othersToken, fake.state.findToken(current.tokenId!)!, s.original];
+    const unrelated = hosts.credly.state.addToken(s.organizationId, { description: 'LMS integration of another team' });
+    const othersToken = hosts.credly.state.addToken(s.organizationId, { description: rotatorDescription(randomUUID(), 'another-credential', { scope: s.prefix, replaces: '' }) });
+    const victims = [unrelated, othersToken, hosts.credly.state.findToken(current.tokenId!)!, s.original];
     const before = deletes(s);
 
     const revoke = (data: unknown, jobId = randomUUID()) => s.queue.add('revoke-previous', data, { jobId, attempts: 1 });
@@ -108,7 +86,7 @@ describe('forged jobs in Redis delete nothing', () => {
     }
 
     expect(deletes(s) - before).toBe(0);
-    for (const victim of victims.slice(0, 3)) expect(fake.state.isTokenValid(victim.token), victim.description ?? victim.id).toBe(true);
+    for (const victim of victims.slice(0, 3)) expect(hosts.credly.state.isTokenValid(victim.token), victim.description ?? victim.id).toBe(true);
     // Metric labels come from validated payloads of inventory credentials only.
     expect(new Set(labels.map((l) => l.credential))).toEqual(new Set([s.credentialId, '(invalid)', '(unknown)']));
     expect(new Set(labels.map((l) => l.job))).toEqual(new Set(['check-credential', 'revoke-previous', '(unknown)']));
@@ -121,7 +99,7 @@ describe('forged jobs in Redis delete nothing', () => {
     const s = await scenario();
     const rotated = await s.run();
     expect(rotated.outcome).toMatchObject({ action: 'rotated', previousState: 'revoked' });
-    const unrelated = fake.state.addToken(s.organizationId, { description: 'LMS integration of another team' });
+    const unrelated = hosts.credly.state.addToken(s.organizationId, { description: 'LMS integration of another team' });
     const before = deletes(s);
     await s.redis.hset(rotationKey(s.prefix, s.credentialId), {
       rotationId: rotationOutcome(rotated.outcome).rotationId!,
@@ -135,7 +113,7 @@ describe('forged jobs in Redis delete nothing', () => {
     expect(result.state).toBe('failed');
     expect(result.reason).toContain(`refused to revoke ${unrelated.id}`);
     expect(deletes(s) - before).toBe(0);
-    expect(fake.state.isTokenValid(unrelated.token)).toBe(true);
-    expect(fake.state.isTokenValid((await s.current()).token)).toBe(true);
+    expect(hosts.credly.state.isTokenValid(unrelated.token)).toBe(true);
+    expect(hosts.credly.state.isTokenValid((await s.current()).token)).toBe(true);
   });
 });

@@ -1,32 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
-import { startDegreedFake, type DegreedFake } from '../fakes/degreed.fake.ts';
-import { startAlertReceiver } from '../support/alert-receiver.ts';
-import { processTracker } from '../support/processes.ts';
-import { dumpRedis } from '../support/redis-dump.ts';
-import { spawnRotator } from '../support/worker-process.ts';
+import { describe, expect, it } from 'vitest';
+import { alertsYaml } from '../support/alert-receiver.ts';
+import { credlyEndpoints, degreedEndpoints, useFakeHosts } from '../support/fake-hosts.ts';
+import { entryYaml, useScenarios, type WorkerProcess } from '../support/scenario.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'rotator-leak-'));
-const store = createSecretStore(createSecretsManagerClient());
-const processes = processTracker();
-let credly: CredlyFake;
-let degreed: DegreedFake;
-let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
-
-beforeAll(async () => {
-  [credly, degreed, receiver] = await Promise.all([startCredlyFake(), startDegreedFake(), startAlertReceiver()]);
-});
-afterAll(async () => {
-  await processes.stopAll();
-  await Promise.all([credly.close(), degreed.close(), receiver.close()]);
-  rmSync(dir, { recursive: true, force: true });
-});
+const hosts = useFakeHosts({ credly: {}, degreed: {}, alerts: true }, { clearAfterEach: false });
+const scenarios = useScenarios('leak');
 
 /** Every form a provider could echo a value in. The values hold characters each encoding changes. */
 function encodedForms(value: string): Record<string, string> {
@@ -53,68 +32,42 @@ function echoBody(value: string): string {
 
 describe('secrets echoed back in encoded forms', () => {
   it('reach neither alerts, status, logs nor Redis in any form: raw, percent-, form- or base64-encoded', async () => {
+    const { credly, degreed, alerts: receiver } = hosts;
     const run = randomUUID().slice(0, 8);
     // Spaces, +, /, =, &, %, ?, # and non-ASCII: the percent, form and base64 forms all differ from the raw value.
     const clientSecret = `dg sec+ret/${run}=&%?#é`;
     const token = `cr tok+en/${run}==&é`;
-    const prefix = `{leak-${run}}`;
     const org = credly.state.addOrganization(`Org ${run}`);
     const client = degreed.state.addClient({ scopes: ['users:read'] });
-    await store.putCurrent(`test/leak/${run}/degreed`, JSON.stringify({ clientId: client.clientId, clientSecret }));
-    await store.putCurrent(`test/leak/${run}/credly`, JSON.stringify({ token }));
     degreed.faults.add({ match: { server: 'token' }, times: Infinity, fault: { kind: 'respond', status: 401, headers: { 'content-type': 'application/json' }, body: echoBody(clientSecret) } });
     // A 422 carries the provider's reason into the error (a 401 is replaced by the rotator's own explanation).
     credly.faults.add({ match: { path: org }, times: Infinity, fault: { kind: 'respond', status: 422, headers: { 'content-type': 'application/json' }, body: echoBody(token) } });
-    const configPath = join(dir, `${run}.yaml`);
-    writeFileSync(
-      configPath,
-      `version: 1
-credentials:
-  - id: degreed-${run}
-    kind: degreed-client-credentials
-    secretId: test/leak/${run}/degreed
-    environment: production
-    dataCenter: US
-    scopes: [users:read]
-    endpoints: { tokenUrl: "${degreed.tokenUrl}", apiBase: "${degreed.apiBase}" }
-  - id: credly-${run}
-    kind: credly-authorization-token
-    secretId: test/leak/${run}/credly
-    organizationId: ${org}
-    environment: production
-    endpoints: { apiBase: "${credly.apiBase}" }
-alerts:
-  - id: slack
-    kind: slack
-    webhookUrl: { env: TEST_SLACK_URL }
-  - id: pager
-    kind: pagerduty
-    routingKey: { env: TEST_PD_KEY }
-    url: ${receiver.url}/pagerduty
-  - id: hook
-    kind: webhook
-    url: ${receiver.url}/webhook
-    signingSecret: { env: TEST_HOOK_SECRET }
-`,
-    );
+    const secretIds = { degreed: `test/leak/${run}/degreed`, credly: `test/leak/${run}/credly` };
+    const degreedEntry = { id: `degreed-${run}`, kind: 'degreed-client-credentials', secretId: secretIds.degreed, environment: 'production', dataCenter: 'US', scopes: '[users:read]' };
+    const credlyEntry = { id: `credly-${run}`, kind: 'credly-authorization-token', secretId: secretIds.credly, organizationId: org, environment: 'production' };
     const password = `dash-${randomUUID()}`;
-    const env = {
-      ROTATOR_CONFIG: configPath,
-      ROTATOR_QUEUE_PREFIX: prefix,
-      ROTATOR_JOB_ATTEMPTS: '1',
-      LOG_LEVEL: 'debug',
-      ROTATOR_DASHBOARD: 'on',
-      ROTATOR_DASHBOARD_USER: 'ops',
-      ROTATOR_DASHBOARD_PASSWORD: password,
-      TEST_SLACK_URL: `${receiver.url}/slack`,
-      TEST_PD_KEY: `pd-${run}`,
-      TEST_HOOK_SECRET: `hook-${run}`,
-    };
-    const worker = processes.track(spawnRotator(['worker'], env));
-    const { port } = (await worker.waitForLog('ops: listening')) as { port: number };
-    await worker.waitForLog('worker: started');
+    const t = await scenarios.build({
+      credentials: [
+        { ...degreedEntry, yaml: entryYaml(degreedEntry, degreedEndpoints(degreed)), seed: JSON.stringify({ clientId: client.clientId, clientSecret }) },
+        { ...credlyEntry, yaml: entryYaml(credlyEntry, credlyEndpoints(credly)), seed: JSON.stringify({ token }) },
+      ],
+      more: alertsYaml(receiver.url, ['slack', 'pagerduty', 'webhook']),
+      env: {
+        ROTATOR_JOB_ATTEMPTS: '1',
+        LOG_LEVEL: 'debug',
+        ROTATOR_DASHBOARD: 'on',
+        ROTATOR_DASHBOARD_USER: 'ops',
+        ROTATOR_DASHBOARD_PASSWORD: password,
+        TEST_SLACK_URL: `${receiver.url}/slack`,
+        TEST_PD_KEY: `pd-${run}`,
+        TEST_HOOK_SECRET: `hook-${run}`,
+      },
+      workers: 1,
+    });
+    const [worker] = t.workers as [WorkerProcess];
+    const port = await worker.port();
     for (const id of [`degreed-${run}`, `credly-${run}`]) {
-      const trigger = processes.track(spawnRotator(['trigger', id, '--wait'], env));
+      const trigger = t.spawn(['trigger', id, '--wait']);
       expect((await trigger.exited).code, trigger.output()).toBe(1);
       expect(trigger.output()).toContain('[redacted]');
     }
@@ -123,15 +76,13 @@ alerts:
 
     // What each place holds: the alerts as delivered, the status with its messages (CLI and the
     // ops port with the dashboard's credentials), every log line of both processes, all of Redis.
-    const status = processes.track(spawnRotator(['status', '--json'], env));
+    const status = t.spawn(['status', '--json']);
     expect((await status.exited).code).toBe(0);
     const auth = { authorization: `Basic ${Buffer.from(`ops:${password}`).toString('base64')}` };
     const statusJson = await (await fetch(`http://127.0.0.1:${port}/status.json`, { headers: auth })).text();
     expect(statusJson).toContain('invalid-credential');
     expect(statusJson).toContain('[redacted]');
-    const redis = new Redis(process.env.REDIS_URL!);
-    const { text: redisText } = await dumpRedis(redis, `${prefix}*`);
-    redis.disconnect();
+    const redisText = await t.redisText();
     const places: Record<string, string> = {
       alerts: mine().map((r) => r.body).join('\n'),
       'rotator status': status.output(),

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, type Inventory } from '../../src/config/index.ts';
-import { parseInventory, type CredentialConfig } from '../../src/kinds/registry.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
 import { type CredlyOAuthAppConfig } from '../../src/kinds/credly/oauth-application/schema.ts';
 import { createKinds } from '../../src/composition-root.ts';
 import type { OAuthAppSecretState } from '../../src/kinds/credly/oauth-application/provider.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import type { CredentialConfig } from '../../src/kinds/registry.ts';
 
 const store = createSecretStore(createSecretsManagerClient());
 /** The managing token's own Credly, and another host an application entry points at. */

@@ -5,25 +5,17 @@
  * lost secret had itself been replaced and deleted, taking from the listing the date that marked
  * what to leave alone. What a run left alone now stays so.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { describe, expect, it } from 'vitest';
 import { playHistory } from '../soak/properties.ts';
+import { useFakeHosts } from '../support/fake-hosts.ts';
+import { useRedis } from '../support/scenario.ts';
 
-let fake: CredlyFake;
-let redis: Redis;
-beforeAll(async () => {
-  fake = await startCredlyFake();
-  redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
-});
-afterAll(async () => {
-  redis.disconnect();
-  await fake.close();
-});
+const hosts = useFakeHosts({ credly: {} }, { clearAfterEach: false });
+const redis = useRedis();
 
 describe('an OAuth application left alone after its secretId changed', () => {
   it('is not deleted by later rotations under the new secret', async () => {
-    const result = await playHistory(fake, redis, {
+    const result = await playHistory(hosts.credly, redis(), {
       kind: 'credly-oauth-application',
       window: '0s',
       actions: [{ kind: 'force' }, { kind: 'force' }, { kind: 'rename' }, { kind: 'force' }, { kind: 'force' }, { kind: 'force' }],

@@ -4,26 +4,18 @@
  * holder that lost its lock was storing it as AWSPENDING. The unusable application is now deleted
  * only once the new one is stored in the rotation's version, which then can hold no other.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lockKey } from '../../src/lease/credential-lock.ts';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { useFakeHosts } from '../support/fake-hosts.ts';
 import { createWorld, Pauser } from '../support/holders.ts';
+import { useRedis } from '../support/scenario.ts';
 
-let fake: CredlyFake;
-let redis: Redis;
-beforeAll(async () => {
-  fake = await startCredlyFake();
-  redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
-});
-afterAll(async () => {
-  redis.disconnect();
-  await fake.close();
-});
+const hosts = useFakeHosts({ credly: {} }, { clearAfterEach: false });
+const redis = useRedis();
 
 describe('a resumed OAuth application rotation racing the holder that lost its lock', () => {
   it('never deletes the application the stale holder stores as AWSPENDING meanwhile', async () => {
-    const world = await createWorld(fake, redis, { kind: 'credly-oauth-application', window: '0s', windowMs: 0 });
+    const world = await createWorld(hosts.credly, redis(), { kind: 'credly-oauth-application', window: '0s', windowMs: 0 });
     try {
       const force = { credentialId: world.credentialId, trigger: 'manual', force: true };
       const settle = (p: Promise<unknown>) => p.then(() => 'completed', (error: unknown) => `failed: ${(error as Error).message}`);
@@ -32,7 +24,7 @@ describe('a resumed OAuth application rotation racing the holder that lost its l
       const aStoring = a.pauseAt('secrets.putPending');
       const aRun = settle(world.holder(a).run('check-credential', force));
       await aStoring;
-      await redis.del(lockKey(world.prefix, world.credentialId));
+      await redis().del(lockKey(world.prefix, world.credentialId));
       // B resumes the same rotation, finds nothing stored yet, and is about to issue.
       const b = new Pauser();
       const bIssuing = b.pauseAt('provider.issue');

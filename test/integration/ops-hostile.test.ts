@@ -1,29 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
-import { processTracker } from '../support/processes.ts';
+import { describe, expect, it } from 'vitest';
+import { credlyEndpoints, useFakeHosts } from '../support/fake-hosts.ts';
 import { rawRequest, type RawAnswer } from '../support/raw-http.ts';
-import { spawnRotator } from '../support/worker-process.ts';
+import { credlyToken, entryYaml, useScenarios, type WorkerProcess } from '../support/scenario.ts';
 
-const DAY = 86_400_000;
-const dir = mkdtempSync(join(tmpdir(), 'rotator-hostile-'));
-const store = createSecretStore(createSecretsManagerClient());
-const processes = processTracker();
-let fake: CredlyFake;
-
-beforeAll(async () => {
-  fake = await startCredlyFake();
-});
-afterEach(() => processes.stopAll());
-afterAll(async () => {
-  await fake.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const hosts = useFakeHosts({ credly: {} }, { clearAfterEach: false });
+const scenarios = useScenarios('hostile');
 
 const H = 'Host: rotator\r\n';
 const long = (n: number) => 'a'.repeat(n);
@@ -80,28 +62,11 @@ async function freePort(): Promise<number> {
 describe('the ops server of a worker process against hostile clients', () => {
   it(`answers ${HOSTILE.length} hostile requests, cuts off slow and silent clients, and keeps serving and rotating`, async () => {
     expect(HOSTILE.length).toBeGreaterThanOrEqual(30);
-    const run = randomUUID().slice(0, 8);
-    const org = fake.state.addOrganization(`Org ${run}`);
-    const token = fake.state.addToken(org, { createdAt: new Date(Date.now() - 170 * DAY) });
-    const secretId = `test/hostile/${run}`;
-    await store.putCurrent(secretId, JSON.stringify({ token: token.token, tokenId: token.id }));
-    const configPath = join(dir, `${run}.yaml`);
-    writeFileSync(
-      configPath,
-      `version: 1
-credentials:
-  - id: credly-${run}
-    kind: credly-authorization-token
-    secretId: ${secretId}
-    organizationId: ${org}
-    environment: production
-    endpoints: { apiBase: "${fake.apiBase}" }
-`,
-    );
-    const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: `{hostile-${run}}` };
-    const worker = processes.track(spawnRotator(['worker'], env));
-    const { port } = (await worker.waitForLog('ops: listening')) as { port: number };
-    await worker.waitForLog('worker: started');
+    const c = credlyToken(hosts.credly, { folder: 'hostile', ageDays: 170 });
+    const { org, token } = c;
+    const t = await scenarios.build({ credentials: [c], workers: 1 });
+    const [worker] = t.workers as [WorkerProcess];
+    const port = await worker.port();
 
     // Slow clients first, left hanging while the rest goes on: one trickles its headers, one sends nothing.
     const slowloris = rawRequest(port, `GET /healthz HTTP/1.1\r\n${H}X-Slow: `, { waitMs: 20_000 });
@@ -135,10 +100,10 @@ credentials:
     const base = `http://127.0.0.1:${port}`;
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
-    const trigger = processes.track(spawnRotator(['trigger', `credly-${run}`, '--wait'], env));
+    const trigger = t.spawn(['trigger', c.id, '--wait']);
     expect((await trigger.exited).code, trigger.output()).toBe(0);
     expect(trigger.output()).toContain('rotated');
-    expect(fake.state.tokens(org).filter((t) => t.id !== token.id)).toHaveLength(1);
+    expect(hosts.credly.state.tokens(org).filter((t) => t.id !== token.id)).toHaveLength(1);
 
     // Each refusal left one short line (at most 30 a minute, the rest counted), never the request itself.
     const refusals = worker.lines.filter((l) => l.includes('"msg":"ops: refused"'));
@@ -151,21 +116,11 @@ credentials:
   }, 90_000);
 
   it('answers /healthz and stops cleanly on SIGTERM while Redis cannot be reached', async () => {
-    const configPath = join(dir, 'no-redis.yaml');
-    writeFileSync(
-      configPath,
-      `version: 1
-credentials:
-  - id: credly-no-redis
-    kind: credly-authorization-token
-    secretId: test/hostile/no-redis
-    organizationId: 00000000-0000-0000-0000-000000000000
-    environment: production
-    endpoints: { apiBase: "${fake.apiBase}" }
-`,
-    );
+    const c = { id: 'credly-no-redis', kind: 'credly-authorization-token', secretId: 'test/hostile/no-redis', organizationId: '00000000-0000-0000-0000-000000000000', environment: 'production' };
+    const yaml = entryYaml(c, credlyEndpoints(hosts.credly));
     // A port nothing listens on: every connection attempt is refused, for as long as the test runs.
-    const worker = processes.track(spawnRotator(['worker'], { ROTATOR_CONFIG: configPath, REDIS_URL: `redis://127.0.0.1:${await freePort()}` }));
+    const t = await scenarios.build({ credentials: [{ ...c, yaml }], env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}` } });
+    const worker = t.spawn(['worker']);
     const { port } = (await worker.waitForLog('ops: listening')) as { port: number };
     await worker.waitForLog('redis: connection error');
     const base = `http://127.0.0.1:${port}`;

@@ -1,65 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type ManagedProcess } from '../../scripts/local-services.ts';
-import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
-import { processTracker } from '../support/processes.ts';
-import { spawnRotator } from '../support/worker-process.ts';
+import { useFakeHosts } from '../support/fake-hosts.ts';
+import { credlyToken, useScenarios, type WorkerProcess } from '../support/scenario.ts';
 
-const DAY = 86_400_000;
-const dir = mkdtempSync(join(tmpdir(), 'rotator-ops-'));
-const store = createSecretStore(createSecretsManagerClient());
-const processes = processTracker();
-let fake: CredlyFake;
+const hosts = useFakeHosts({ credly: {} }, { clearAfterEach: false });
+const scenarios = useScenarios('ops');
 let redis: ManagedProcess;
+// Registered after the scenarios: after-hooks run last-registered first, so this Redis stops before their folder, which holds its files, goes.
+afterAll(async () => {
+  await redis.stop();
+});
 
 beforeAll(async () => {
-  fake = await startCredlyFake();
   // A Redis of this file's own, so the test can stop it and watch readiness fall.
-  redis = await startRedis(mkdtempSync(join(dir, 'redis-')));
-});
-afterEach(() => processes.stopAll());
-afterAll(async () => {
-  await fake.close();
-  await redis.stop();
-  rmSync(dir, { recursive: true, force: true });
+  redis = await startRedis(mkdtempSync(join(scenarios.dir, 'redis-')));
 });
 
 describe('ops server (the worker in its own process)', () => {
   it('serves health, readiness, metrics and the status page; readiness follows Redis', async () => {
-    const run = randomUUID().slice(0, 8);
-    const org = fake.state.addOrganization(`Org ${run}`);
-    const token = fake.state.addToken(org, { createdAt: new Date(Date.now() - 170 * DAY) });
-    const secretId = `test/ops/${run}`;
-    await store.putCurrent(secretId, JSON.stringify({ token: token.token, tokenId: token.id }));
-    const configPath = join(dir, `${run}.yaml`);
-    writeFileSync(
-      configPath,
-      `version: 1
-credentials:
-  - id: credly-${run}
-    kind: credly-authorization-token
-    secretId: ${secretId}
-    organizationId: ${org}
-    environment: production
-    endpoints: { apiBase: "${fake.apiBase}" }
-`,
-    );
+    const c = credlyToken(hosts.credly, { folder: 'ops', ageDays: 170 });
+    const { org, token } = c;
     const password = `dash-${randomUUID()}`;
-    const env = {
-      ROTATOR_CONFIG: configPath,
-      REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-      ROTATOR_QUEUE_PREFIX: `{ops-${run}}`,
-      ROTATOR_DASHBOARD: 'on',
-      ROTATOR_DASHBOARD_USER: 'ops',
-      ROTATOR_DASHBOARD_PASSWORD: password,
-    };
-    const worker = processes.track(spawnRotator(['worker'], env));
-    const { port } = (await worker.waitForLog('ops: listening')) as { port: number };
-    await worker.waitForLog('worker: started');
+    const t = await scenarios.build({
+      credentials: [c],
+      env: { REDIS_URL: `redis://127.0.0.1:${redis.port}`, ROTATOR_DASHBOARD: 'on', ROTATOR_DASHBOARD_USER: 'ops', ROTATOR_DASHBOARD_PASSWORD: password },
+      workers: 1,
+    });
+    const [worker] = t.workers as [WorkerProcess];
+    const port = await worker.port();
     const base = `http://127.0.0.1:${port}`;
 
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
@@ -67,12 +38,12 @@ credentials:
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', configuration: 'loaded', redis: 'reachable' });
 
-    const trigger = processes.track(spawnRotator(['trigger', `credly-${run}`, '--wait'], env));
+    const trigger = t.spawn(['trigger', c.id, '--wait']);
     expect((await trigger.exited).code, trigger.output()).toBe(0);
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    const [created] = fake.state.tokens(org).filter((t) => t.id !== token.id);
-    const labels = `credential="credly-${run}",kind="credly-authorization-token"`;
+    const [created] = hosts.credly.state.tokens(org).filter((t) => t.id !== token.id);
+    const labels = `credential="${c.id}",kind="credly-authorization-token"`;
     expect(metrics).toContain(`rotator_jobs_total{${labels},job_name="check-credential",outcome="rotated"} 1`);
     // Base units: the new token's expiry and the checks as timestamps in seconds, for alerts on time().
     expect(metrics).toContain(`rotator_credential_expiry_timestamp_seconds{${labels}} ${created!.expiresAt.getTime() / 1000}`);
@@ -100,12 +71,12 @@ credentials:
     const page = await fetch(`${base}/status`);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const html = await page.text();
-    expect(html).toContain(`<tr data-credential="credly-${run}">`);
+    expect(html).toContain(`<tr data-credential="${c.id}">`);
     expect(html).toContain('aria-valuenow="179"');
     expect(html).toContain(`expires ${created!.expiresAt.toISOString()}`);
     expect(html).toContain('<span class="state good">ok</span>');
     const json = (await (await fetch(`${base}/status.json`)).json()) as { credentials: Array<{ id: string; lastResult: string }> };
-    expect(json.credentials).toEqual([expect.objectContaining({ id: `credly-${run}`, lastResult: 'rotated' })]);
+    expect(json.credentials).toEqual([expect.objectContaining({ id: c.id, lastResult: 'rotated' })]);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
 
     // The BullMQ dashboard: Basic auth, then bull-board's page and its API over our queue.
@@ -118,7 +89,7 @@ credentials:
     const queues = (await (await fetch(`${base}/dashboard/api/queues`, { headers: auth })).json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> };
     expect(queues.queues.map((q) => [q.name, q.readOnlyMode])).toEqual([['credentials', true]]);
     expect(worker.output()).not.toContain(password);
-    for (const value of fake.state.tokens(org).map((t) => t.token)) {
+    for (const value of hosts.credly.state.tokens(org).map((t) => t.token)) {
       expect(metrics.includes(value) || html.includes(value) || JSON.stringify(json).includes(value)).toBe(false);
     }
 

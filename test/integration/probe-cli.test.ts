@@ -1,51 +1,39 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseInventory } from '../../src/kinds/registry.ts';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
-import { processTracker } from '../support/processes.ts';
+import { useFakeHosts } from '../support/fake-hosts.ts';
 import { credlyTokenInventory, expectNoSecrets, runId, store } from '../support/probe-harness.ts';
-import { spawnRotator } from '../support/worker-process.ts';
+import { useScenarios } from '../support/scenario.ts';
 
 /** `rotator probe` as its own process: exit codes, text and --json, read-only without --allow-writes, no value in the output. */
 
-const dir = mkdtempSync(join(tmpdir(), 'rotator-probe-'));
-const processes = processTracker();
-let fake: CredlyFake;
-
-beforeAll(async () => {
-  fake = await startCredlyFake({ deleteSupported: false, pageLinks: 'web' });
-});
-afterEach(() => processes.stopAll());
-afterAll(async () => {
-  await fake.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const hosts = useFakeHosts({ credly: { deleteSupported: false, pageLinks: 'web' } }, { clearAfterEach: false });
+const scenarios = useScenarios('probe');
 
 async function setup(extra = '') {
   const run = runId();
-  const org = fake.state.addOrganization(`Org ${run}`);
-  fake.state.addToken(org, { description: 'another integration' });
-  const stored = fake.state.addToken(org, { description: 'made by hand' });
+  const org = hosts.credly.state.addOrganization(`Org ${run}`);
+  hosts.credly.state.addToken(org, { description: 'another integration' });
+  const stored = hosts.credly.state.addToken(org, { description: 'made by hand' });
   const secretId = `test/probe-cli/${run}`;
   await store.putCurrent(secretId, JSON.stringify({ token: stored.token, tokenId: stored.id }));
   const id = `credly-${run}`;
-  const config = join(dir, `${run}.yaml`);
-  const inventory = credlyTokenInventory({ id, secretId, org, apiBase: fake.apiBase, extra });
+  const config = join(scenarios.dir, `${run}.yaml`);
+  const inventory = credlyTokenInventory({ id, secretId, org, apiBase: hosts.credly.apiBase, extra });
   writeFileSync(config, inventory);
   const run$ = async (args: string[]) => {
-    const p = processes.track(spawnRotator(['probe', ...args], { ROTATOR_CONFIG: config }));
+    const p = scenarios.spawn(['probe', ...args], { ROTATOR_CONFIG: config });
     const { code } = await p.exited;
     return { code, output: p.output() };
   };
-  return { id, org, secretId, inventory, run: run$, secrets: () => fake.state.tokens().map((t) => t.token) };
+  return { id, org, secretId, inventory, run: run$, secrets: () => hosts.credly.state.tokens().map((t) => t.token) };
 }
 
 describe('rotator probe (process)', () => {
   it('read-only: exit 1 with the writes unchecked; only GETs reach Credly, nothing is written to Secrets Manager, no value is printed', async () => {
     const t = await setup();
-    const before = fake.requests.length;
+    const before = hosts.credly.requests.length;
     const { code, output } = await t.run([t.id]);
     expect(code, output).toBe(1);
     expect(output).toMatch(/holds\s+listing\s+2 token\(s\) listed/);
@@ -53,8 +41,8 @@ describe('rotator probe (process)', () => {
     expect(output).toContain('another origin');
     expect(output).toContain('inventory settings to use:\n    deleteSupported: true\n    testWithOrganizationEndpoint: false');
     expect(output).toContain('run again with --allow-writes');
-    expect(fake.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
-    expect(fake.webApiRequests()).toEqual([]);
+    expect(hosts.credly.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
+    expect(hosts.credly.webApiRequests()).toEqual([]);
     expect((await store.listVersions(t.secretId)).length).toBe(1);
     expectNoSecrets(t.secrets(), output);
   });
@@ -73,8 +61,8 @@ describe('rotator probe (process)', () => {
     // The operator applies the settings: the inventory takes them, and the same probe now passes.
     const settings = Object.entries(probe!.settings).map(([k, v]) => `    ${k}: ${String(v)}\n`).join('');
     expect(() => parseInventory(`${t.inventory}${settings}`)).not.toThrow();
-    writeFileSync(join(dir, 'applied.yaml'), `${t.inventory}${settings}`);
-    const again = processes.track(spawnRotator(['probe', t.id, '--allow-writes'], { ROTATOR_CONFIG: join(dir, 'applied.yaml') }));
+    writeFileSync(join(scenarios.dir, 'applied.yaml'), `${t.inventory}${settings}`);
+    const again = scenarios.spawn(['probe', t.id, '--allow-writes'], { ROTATOR_CONFIG: join(scenarios.dir, 'applied.yaml') });
     expect((await again.exited).code, again.output()).toBe(0);
     expect(again.output()).toContain('probe: every assumption the inventory relies on holds');
     expectNoSecrets(t.secrets(), again.output());

@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../jobs/index.ts';
-import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { parseSecretValue } from '../../src/kinds/registry.ts';
 import { startCredlyFake, type CredlyFake, type CredlyFakeOptions } from '../fakes/credly.fake.ts';
-import { startAlertReceiver } from '../support/alert-receiver.ts';
-import { processTracker } from '../support/processes.ts';
-import { spawnRotator } from '../support/worker-process.ts';
+import { alertsYaml } from '../support/alert-receiver.ts';
+import { useFakeHosts } from '../support/fake-hosts.ts';
+import { credlyToken, useScenarios } from '../support/scenario.ts';
 import { rotationOutcome } from '../support/job-outcome.ts';
 
 /**
@@ -18,68 +13,35 @@ import { rotationOutcome } from '../support/job-outcome.ts';
  * web host, no DELETE of tokens.
  */
 
-const DAY = 86_400_000;
 const HOOK_SECRET = `hook-signing-${randomUUID()}`;
-const dir = mkdtempSync(join(tmpdir(), 'rotator-reality-'));
-const store = createSecretStore(createSecretsManagerClient());
-const processes = processTracker();
 const fakes: CredlyFake[] = [];
-let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
-
-beforeAll(async () => {
-  receiver = await startAlertReceiver();
-});
+// Registered before the scenarios, so the workers stop before their fake does.
 afterEach(async () => {
-  await processes.stopAll();
   await Promise.all(fakes.splice(0).map((f) => f.close()));
 });
-afterAll(async () => {
-  await receiver.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const hosts = useFakeHosts({ alerts: true }, { clearAfterEach: false });
+const scenarios = useScenarios('reality');
 
 async function setup(options: CredlyFakeOptions, tokensBefore = 0) {
   const fake = await startCredlyFake(options);
   fakes.push(fake);
-  const run = randomUUID().slice(0, 8);
-  const id = `credly-${run}`;
-  const secretId = `test/reality/${run}`;
-  const org = fake.state.addOrganization(`Org ${run}`);
-  for (let i = 0; i < tokensBefore; i += 1) fake.state.addToken(org, { description: `other integration ${i}` });
-  const original = fake.state.addToken(org, { description: 'made by hand', createdAt: new Date(Date.now() - 170 * DAY) });
-  await store.putCurrent(secretId, JSON.stringify({ token: original.token, tokenId: original.id }));
-  const configPath = join(dir, `${run}.yaml`);
-  writeFileSync(
-    configPath,
-    `version: 1
-credentials:
-  - id: ${id}
-    kind: credly-authorization-token
-    secretId: ${secretId}
-    organizationId: ${org}
-    environment: production
-    endpoints: { apiBase: "${fake.apiBase}" }
-alerts:
-  - id: hook
-    kind: webhook
-    url: ${receiver.url}/webhook
-    signingSecret: { env: TEST_HOOK_SECRET }
-`,
-  );
-  const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: `{reality-${run}}`, ROTATOR_LOCK_DURATION: '5s', TEST_HOOK_SECRET: HOOK_SECRET };
-  const spawn = (args: string[]) => processes.track(spawnRotator(args, env));
-  const worker = spawn(['worker']);
-  const { port } = (await worker.waitForLog('ops: listening')) as { port: number };
-  await worker.waitForLog('worker: started');
+  const c = credlyToken(fake, { folder: 'reality', description: 'made by hand', ageDays: 170, tokensBefore });
+  const { id, org, token: original, current } = c;
+  const t = await scenarios.build({
+    credentials: [c],
+    more: alertsYaml(hosts.alerts.url, ['webhook']),
+    env: { ROTATOR_LOCK_DURATION: '5s', TEST_HOOK_SECRET: HOOK_SECRET },
+    workers: 1,
+  });
+  const [worker] = t.workers;
+  const port = await worker!.port();
   const trigger = async (force = false) => {
-    const p = spawn(['trigger', id, '--wait', '--json', ...(force ? ['--force'] : [])]);
+    const p = t.spawn(['trigger', id, '--wait', '--json', ...(force ? ['--force'] : [])]);
     expect((await p.exited).code, p.output()).toBe(0);
     return (JSON.parse(p.output()) as { outcome: JobOutcome }).outcome;
   };
-  const current = async () => parseSecretValue('credly-authorization-token', (await store.readCurrent(secretId)).secretString);
   const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const secrets = () => fake.state.tokens(org).map((t) => t.token);
-  return { fake, id, org, original, spawn, worker, trigger, current, metrics, secrets };
+  return { fake, id, org, original, spawn: t.spawn, worker: worker!, trigger, current, metrics, secrets: c.tokenValues };
 }
 
 describe('a Credly as its vendor pages allow, against a worker process', () => {
@@ -109,7 +71,7 @@ describe('a Credly as its vendor pages allow, against a worker process', () => {
 
   it('without DELETE of tokens: the unverified revoke is reported by the outcome, status, metrics and one warning until resolved', async () => {
     const t = await setup({ deleteSupported: false });
-    const hooks = () => receiver.on('/webhook').filter((r) => r.json.credentialId === t.id);
+    const hooks = () => hosts.alerts.on('/webhook').filter((r) => r.json.credentialId === t.id);
     const outcome = await t.trigger();
     expect(outcome).toMatchObject({ status: 'success', action: 'rotated', unrevoked: t.original.id });
     expect(rotationOutcome(outcome).previousState).toBe(
@@ -144,7 +106,7 @@ describe('a Credly as its vendor pages allow, against a worker process', () => {
     expect(hooks()).toHaveLength(2);
 
     for (const value of t.secrets()) {
-      expect(receiver.received.some((r) => r.body.includes(value))).toBe(false);
+      expect(hosts.alerts.received.some((r) => r.body.includes(value))).toBe(false);
       expect(t.worker.output().includes(value)).toBe(false);
     }
   });

@@ -1,38 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type Cluster } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisCluster, type LocalRedisCluster } from '../../scripts/redis-topologies.ts';
 import { loadEnv } from '../../src/config/index.ts';
 import { createRedisRateLimiter } from '../../src/provider-http/rate-limit.ts';
 import { createRedisConnection } from '../../src/redis/connection.ts';
 import { createCredentialLock } from '../../src/lease/credential-lock.ts';
 import { createRotationStateStore } from '../../src/state/rotation-state.ts';
-import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
-import { processTracker } from '../support/processes.ts';
+import { useFakeHosts } from '../support/fake-hosts.ts';
 import { dumpRedis } from '../support/redis-dump.ts';
-import { credlyCredential, logLines, topologyEnv, writeInventory } from '../support/worker-fixtures.ts';
-import { spawnRotator } from '../support/worker-process.ts';
+import { credlyToken, logLines, store, topologyEnv, useScenarios } from '../support/scenario.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'rotator-cluster-'));
-const store = createSecretStore(createSecretsManagerClient());
-const processes = processTracker();
+const hosts = useFakeHosts({ credly: {} }, { clearAfterEach: false });
+const scenarios = useScenarios('cluster');
 let cluster: LocalRedisCluster;
-let fake: CredlyFake;
 
 beforeAll(async () => {
-  cluster = await startRedisCluster(dir, { password: `cluster-${randomUUID()}` });
-  fake = await startCredlyFake();
+  cluster = await startRedisCluster(scenarios.dir, { password: `cluster-${randomUUID()}` });
 }, 60_000);
-afterEach(() => processes.stopAll());
+// Registered after the scenarios: it runs before their folder, which holds the cluster's files, goes.
 afterAll(async () => {
   await cluster?.stop();
-  await fake?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const clusterEnv = () => ({ REDIS_CLUSTER_NODES: cluster.urls.join(',') });
@@ -104,31 +93,29 @@ describe('Redis Cluster (three real masters on loopback)', () => {
   });
 
   it('rotates on a trigger, reports status, and runs a schedule exactly once across two workers; /readyz follows the cluster state', async () => {
-    const due = await credlyCredential(fake, store, { ageDays: 170 });
-    const ticking = await credlyCredential(fake, store, { ageDays: 10, schedule: '*/2 * * * * *' });
-    const prefix = `{cl-${randomUUID().slice(0, 8)}}`;
-    const env = topologyEnv({ ...clusterEnv(), ROTATOR_CONFIG: writeInventory(dir, prefix, [due, ticking]), ROTATOR_QUEUE_PREFIX: prefix, ROTATOR_LOCK_DURATION: '5s' });
-    const listsBefore = fake.requests.length;
-    const workers = [0, 1].map(() => processes.track(spawnRotator(['worker'], env)));
-    const ports = await Promise.all(workers.map(async (w) => ((await w.waitForLog('ops: listening')) as { port: number }).port));
-    await Promise.all(workers.map((w) => w.waitForLog('worker: started')));
+    const due = credlyToken(hosts.credly, { folder: 'workers', ageDays: 170 });
+    const ticking = credlyToken(hosts.credly, { folder: 'workers', ageDays: 10, schedule: '*/2 * * * * *' });
+    const listsBefore = hosts.credly.requests.length;
+    const t = await scenarios.build({ credentials: [due, ticking], prefix: `{cl-${randomUUID().slice(0, 8)}}`, env: topologyEnv({ ...clusterEnv(), ROTATOR_LOCK_DURATION: '5s' }), workers: 2 });
+    const { prefix, workers } = t;
+    const ports = await Promise.all(workers.map((w) => w.port()));
     for (const port of ports) expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
 
-    const trigger = processes.track(spawnRotator(['trigger', due.id, '--wait', '--json'], env));
+    const trigger = t.spawn(['trigger', due.id, '--wait', '--json']);
     expect((await trigger.exited).code, trigger.output()).toBe(0);
     expect(JSON.parse(trigger.lines.at(-1)!)).toMatchObject({ state: 'completed', outcome: { status: 'success', action: 'rotated' } });
     const [created] = due.created();
     expect(due.created()).toHaveLength(1);
-    expect(fake.state.isTokenValid(due.token.token)).toBe(false);
+    expect(hosts.credly.state.isTokenValid(due.token.token)).toBe(false);
     expect(JSON.parse((await store.readCurrent(due.secretId)).secretString)).toMatchObject({ token: created!.token, tokenId: created!.id });
 
-    const status = processes.track(spawnRotator(['status', '--json'], env));
+    const status = t.spawn(['status', '--json']);
     expect((await status.exited).code, status.output()).toBe(0);
     const view = JSON.parse(status.lines.join('\n')) as { credentials: Array<{ id: string; state: string; lastResult: string | null }>; queue: Record<string, number> };
     expect(view.credentials.find((c) => c.id === due.id)).toMatchObject({ state: 'ok', lastResult: 'rotated' });
     expect(view.queue.failed).toBe(0);
 
-    const check = processes.track(spawnRotator(['check', due.id, '--json'], env));
+    const check = t.spawn(['check', due.id, '--json']);
     expect((await check.exited).code, check.output()).toBe(0);
     expect(JSON.parse(check.lines.join('\n'))).toMatchObject({ ok: true, redis: { ok: true, detail: `reachable at cluster redis://127.0.0.1:${cluster.nodes[0]!.port},` + cluster.nodes.slice(1).map((n) => `127.0.0.1:${n.port}`).join(',') } });
     expect(check.output()).not.toContain(cluster.password);
@@ -142,7 +129,7 @@ describe('Redis Cluster (three real masters on loopback)', () => {
     for (const jobId of completed) expect(fired.has(jobId)).toBe(true);
     expect(completed.length).toBeGreaterThanOrEqual(fired.size - 1);
     // At the fake: a check lists the tokens twice (inspect, then orphan reaping), once per tick.
-    const lists = fake.requests.slice(listsBefore).filter((r) => r.method === 'GET' && r.path.includes(ticking.org) && r.path.endsWith('/authorization_tokens'));
+    const lists = hosts.credly.requests.slice(listsBefore).filter((r) => r.method === 'GET' && r.path.includes(ticking.org) && r.path.endsWith('/authorization_tokens'));
     expect(lists.length).toBe(completed.length * 2);
 
     // One master holds everything, and no token is in Redis.

@@ -1,53 +1,40 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisSentinel, type LocalSentinelGroup } from '../../scripts/redis-topologies.ts';
 import { loadEnv } from '../../src/config/index.ts';
 import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { QUEUE_NAME } from '../../src/config/queue-names.ts';
 import { createRedisConnection } from '../../src/redis/connection.ts';
-import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
-import { processTracker } from '../support/processes.ts';
-import { credlyCredential, logLines, topologyEnv, writeInventory } from '../support/worker-fixtures.ts';
-import { spawnRotator } from '../support/worker-process.ts';
+import { useFakeHosts } from '../support/fake-hosts.ts';
+import { credlyToken, logLines, store, topologyEnv, useScenarios } from '../support/scenario.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'rotator-sentinel-'));
-const store = createSecretStore(createSecretsManagerClient());
-const processes = processTracker();
+// Every Credly call takes 150 ms, so rotations are in flight when the failover comes.
+const hosts = useFakeHosts({ credly: { latencyMs: 150 } }, { clearAfterEach: false });
+const scenarios = useScenarios('sentinel');
 let group: LocalSentinelGroup;
-let fake: CredlyFake;
 
 beforeAll(async () => {
-  group = await startRedisSentinel(dir, { password: `data-${randomUUID()}`, sentinelPassword: `sentinel-${randomUUID()}` });
-  // Every Credly call takes 150 ms, so rotations are in flight when the failover comes.
-  fake = await startCredlyFake({ latencyMs: 150 });
+  group = await startRedisSentinel(scenarios.dir, { password: `data-${randomUUID()}`, sentinelPassword: `sentinel-${randomUUID()}` });
 }, 60_000);
-afterEach(() => processes.stopAll());
+// Registered after the scenarios: it runs before their folder, which holds the servers' files, goes.
 afterAll(async () => {
   await group?.stop();
-  await fake?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('Redis Sentinel (a master, a replica and three sentinels on loopback)', () => {
   it('rotates on a trigger, reports status, and loses no job through a SENTINEL FAILOVER in the middle of a burst', async () => {
-    const credentials = await Promise.all(Array.from({ length: 10 }, () => credlyCredential(fake, store, { ageDays: 170 })));
-    const prefix = `{sn-${randomUUID().slice(0, 8)}}`;
+    const credentials = Array.from({ length: 10 }, () => credlyToken(hosts.credly, { folder: 'workers', ageDays: 170 }));
     const vars = { REDIS_SENTINELS: group.sentinelAddresses, REDIS_SENTINEL_NAME: group.name, REDIS_PASSWORD: group.password, REDIS_SENTINEL_PASSWORD: group.sentinelPassword };
-    const env = topologyEnv({ ...vars, ROTATOR_CONFIG: writeInventory(dir, prefix, credentials), ROTATOR_QUEUE_PREFIX: prefix, ROTATOR_LOCK_DURATION: '5s' });
-    const workers = [0, 1].map(() => processes.track(spawnRotator(['worker'], env)));
-    const ports = await Promise.all(workers.map(async (w) => ((await w.waitForLog('ops: listening')) as { port: number }).port));
-    await Promise.all(workers.map((w) => w.waitForLog('worker: started')));
+    const t = await scenarios.build({ credentials, prefix: `{sn-${randomUUID().slice(0, 8)}}`, env: topologyEnv({ ...vars, ROTATOR_LOCK_DURATION: '5s' }), workers: 2 });
+    const { prefix, workers } = t;
+    const ports = await Promise.all(workers.map((w) => w.port()));
     for (const port of ports) expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
 
     // A trigger through the CLI, on the Sentinel topology.
     const [first, ...rest] = credentials;
-    const trigger = processes.track(spawnRotator(['trigger', first!.id, '--wait', '--json'], env));
+    const trigger = t.spawn(['trigger', first!.id, '--wait', '--json']);
     expect((await trigger.exited).code, trigger.output()).toBe(0);
     expect(JSON.parse(trigger.lines.at(-1)!)).toMatchObject({ state: 'completed', outcome: { action: 'rotated' } });
 
@@ -68,7 +55,7 @@ describe('Redis Sentinel (a master, a replica and three sentinels on loopback)',
       for (const c of credentials) {
         const created = c.created();
         expect(created, c.id).toHaveLength(1);
-        expect(fake.state.isTokenValid(c.token.token)).toBe(false);
+        expect(hosts.credly.state.isTokenValid(c.token.token)).toBe(false);
         expect(JSON.parse((await store.readCurrent(c.secretId)).secretString)).toMatchObject({ token: created[0]!.token });
       }
       // The client follows the sentinels to the promoted server.
@@ -82,7 +69,7 @@ describe('Redis Sentinel (a master, a replica and three sentinels on loopback)',
     // Both workers follow the new master: ready again, and status reads it.
     for (const port of ports) await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status, { timeout: 15_000, interval: 250 }).toBe(200);
     const readStatus = async () => {
-      const status = processes.track(spawnRotator(['status', '--json'], env));
+      const status = t.spawn(['status', '--json']);
       expect((await status.exited).code, status.output()).toBe(0);
       return (JSON.parse(status.lines.join('\n')) as { credentials: Array<{ id: string; state: string; lastResult: string | null }> }).credentials;
     };
@@ -95,7 +82,7 @@ describe('Redis Sentinel (a master, a replica and three sentinels on loopback)',
     const lost = before.filter((c) => c.lastResult === null);
     for (const c of lost) {
       expect(c.lastResult).toBeNull();
-      const again = processes.track(spawnRotator(['trigger', c.id, '--wait', '--json'], env));
+      const again = t.spawn(['trigger', c.id, '--wait', '--json']);
       expect((await again.exited).code, again.output()).toBe(0);
       // Not due; or, when the lost write was the end of the rotation record, the same rotation resumed
       // and finished (its token already current, the old one already gone): never a second token.

@@ -1,7 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startCredlyFake, type CredlyFake, type FakeCredlyToken } from '../fakes/credly.fake.ts';
-import { startScenario, type Scenario, type ScenarioOptions } from '../support/rotation-harness.ts';
-import { startSmProxy, type SmProxy } from '../support/sm-proxy.ts';
+import { describe, expect, it } from 'vitest';
+import { startCredlyFake, type FakeCredlyToken } from '../fakes/credly.fake.ts';
+import { startScenario, useRotationScenarios, type Scenario, type ScenarioOptions } from '../support/rotation-harness.ts';
 
 /**
  * The revoke guard against real Redis, moto and the Credly fake over HTTP: overlapping rotations,
@@ -9,27 +8,12 @@ import { startSmProxy, type SmProxy } from '../support/sm-proxy.ts';
  */
 
 const HOUR = 3_600_000;
-let fake: CredlyFake;
 /** The fake's clock runs ahead with the rotator's: `advance` moves both. */
 let offsetMs = 0;
-let sm: SmProxy;
-const open: Scenario[] = [];
-
-beforeAll(async () => {
-  fake = await startCredlyFake({ now: () => new Date(Date.now() + offsetMs) });
-  sm = await startSmProxy(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER!);
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-afterAll(async () => {
-  await fake.close();
-  await sm.close();
-});
+const { hosts, scenario: start } = useRotationScenarios({ credly: { now: () => new Date(Date.now() + offsetMs) } });
 
 async function scenario(options: ScenarioOptions = {}): Promise<Scenario> {
-  const s = await startScenario(fake, sm, options);
-  open.push(s);
+  const s = await start(options);
   // The rotator's clock starts where the shared fake's stands after earlier tests.
   s.advance(offsetMs);
   return s;
@@ -40,14 +24,14 @@ function advance(s: Scenario, ms: number): void {
   s.advance(ms);
 }
 
-const valid = (t: FakeCredlyToken) => fake.state.isTokenValid(t.token);
+const valid = (t: FakeCredlyToken) => hosts.credly.state.isTokenValid(t.token);
 
 /** A forced rotation whose job fails for good at the test step: the rotation stays recorded, the new token stored as AWSPENDING. */
 async function stopAtTest(s: Scenario): Promise<void> {
   // The inspection lists the tokens once; the test step's listing (with the new token) and all after it fail.
-  fake.faults.add({ match: { method: 'GET', path: new RegExp(`/organizations/${s.organizationId}/authorization_tokens$`), server: 'api' }, fault: { kind: 'status', status: 500 }, skip: 1, times: Infinity });
+  hosts.credly.faults.add({ match: { method: 'GET', path: new RegExp(`/organizations/${s.organizationId}/authorization_tokens$`), server: 'api' }, fault: { kind: 'status', status: 500 }, skip: 1, times: Infinity });
   expect((await s.run({ force: true, attempts: 1 })).state).toBe('failed');
-  fake.faults.clear();
+  hosts.credly.faults.clear();
 }
 
 async function rotateForced(s: Scenario, times: number): Promise<void> {
@@ -65,7 +49,7 @@ describe('every generation inside its overlap window is protected', () => {
     expect(generations).toHaveLength(3);
     // The token the first rotation made, replaced by the second minutes ago, still works.
     for (const t of [s.original, ...generations]) expect(valid(t), t.description ?? 'original').toBe(true);
-    expect(fake.requests.filter((r) => r.method === 'DELETE' && r.path.includes(s.organizationId))).toEqual([]);
+    expect(hosts.credly.requests.filter((r) => r.method === 'DELETE' && r.path.includes(s.organizationId))).toEqual([]);
 
     // Redis loses everything: status, the rotation records and the delayed revokes.
     await s.flushRedis();
@@ -98,7 +82,7 @@ describe('every generation inside its overlap window is protected', () => {
     advance(s, HOUR);
     await s.promoteDelayed();
     await expect.poll(() => valid(s.original) || valid(first!), { timeout: 10_000 }).toBe(false);
-    expect(fake.state.isTokenValid((await s.current()).token)).toBe(true);
+    expect(hosts.credly.state.isTokenValid((await s.current()).token)).toBe(true);
   });
 });
 
@@ -137,7 +121,7 @@ describe('the reaper never takes what a stage holds', () => {
     await s.flushRedis();
     expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
     expect(valid(pending!)).toBe(true);
-    expect(fake.requests.filter((r) => r.method === 'DELETE' && r.path.includes(s.organizationId))).toEqual([]);
+    expect(hosts.credly.requests.filter((r) => r.method === 'DELETE' && r.path.includes(s.organizationId))).toEqual([]);
   });
 });
 
@@ -157,9 +141,10 @@ describe('no second rotation from a re-run', () => {
 describe('a new token must be as capable as the old', () => {
   it('a token created with fewer rights fails the rotation before promotion, is deleted, and the old one stays current', async () => {
     const readOnly = await startCredlyFake({ createdTokenRights: 'read-only' });
+    const opened: Scenario[] = [];
     try {
-      const s = await startScenario(readOnly, sm);
-      open.push(s);
+      const s = await startScenario(readOnly, hosts.sm);
+      opened.push(s);
       const result = await s.run({ attempts: 3 });
       expect(result.state).toBe('failed');
       expect(result.reason).toContain('lacks write_enabled, delete_enabled');
@@ -172,7 +157,7 @@ describe('a new token must be as capable as the old', () => {
       expect(readOnly.state.isTokenValid(made[0]!.token)).toBe(false);
       expect([...(await s.stages()).values()].flat()).toEqual(['AWSCURRENT']);
     } finally {
-      await Promise.all(open.splice(0).map((s) => s.close()));
+      await Promise.all(opened.map((s) => s.close()));
       await readOnly.close();
     }
   });

@@ -1,56 +1,38 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/logger.ts';
 import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { QUEUE_NAME } from '../../src/config/queue-names.ts';
 import { lastFireKey, previousTick, scheduledJobId, startScheduler } from '../../src/queue/scheduler.ts';
-import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { captureLogger } from '../support/capture-logger.ts';
-import { processTracker } from '../support/processes.ts';
-import { credlyCredential as harnessCredential, logLines } from '../support/worker-fixtures.ts';
-import { spawnRotator } from '../support/worker-process.ts';
+import { useFakeHosts } from '../support/fake-hosts.ts';
+import { credlyToken, logLines, useScenarios } from '../support/scenario.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'rotator-schedules-'));
-const store = createSecretStore(createSecretsManagerClient());
 const silent = createLogger({ level: 'silent' });
-let fake: CredlyFake;
+const hosts = useFakeHosts({ credly: {} }, { clearAfterEach: false });
+// The replicas get SIGTERM after each test, as a deployment stops them.
+const scenarios = useScenarios('sched', { stopSignal: 'SIGTERM' });
 let redis: Redis;
-const processes = processTracker();
 
-beforeAll(async () => {
-  fake = await startCredlyFake();
+beforeAll(() => {
   redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
 });
-afterEach(async () => {
-  await processes.stopAll('SIGTERM');
-});
-afterAll(async () => {
-  await fake.close();
+afterAll(() => {
   redis.disconnect();
-  rmSync(dir, { recursive: true, force: true });
 });
 
-/** A Credly token credential of this file's fake (test/support/worker-fixtures.ts). */
-const credlyCredential = (ageDays: number, schedule: string) => harnessCredential(fake, store, { ageDays, schedule });
+/** A Credly token credential of this file's fake (test/support/credentials.ts). */
+const credlyCredential = (ageDays: number, schedule: string) => credlyToken(hosts.credly, { folder: 'workers', ageDays, schedule });
 
 describe('schedules across replicas (separate worker processes)', () => {
   it('runs each fire of a schedule exactly once with three replicas, counted at the fake, for a minute', async () => {
-    const c = await credlyCredential(10, '*/2 * * * * *');
-    const configPath = join(dir, `${c.id}.yaml`);
-    writeFileSync(configPath, `version: 1\ncredentials:\n${c.yaml}`);
-    const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: `{sched-${c.id}}`, ROTATOR_LOCK_DURATION: '5s' };
+    const c = credlyCredential(10, '*/2 * * * * *');
     // Counted from before the first replica starts: it may fire while the others are still starting.
-    const listsBefore = fake.requests.length;
-    const workers = [0, 1, 2].map(() => spawnRotator(['worker'], env));
-    workers.forEach((w) => processes.track(w));
-    await Promise.all(workers.map((w) => w.waitForLog('worker: started')));
+    const listsBefore = hosts.credly.requests.length;
+    const { workers } = await scenarios.build({ credentials: [c], prefix: `{sched-${c.id}}`, env: { ROTATOR_LOCK_DURATION: '5s' }, workers: 3 });
     await sleep(60_000);
     for (const w of workers) w.child.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
@@ -65,28 +47,22 @@ describe('schedules across replicas (separate worker processes)', () => {
     for (const jobId of completed) expect(fired.has(jobId)).toBe(true);
     expect(completed.length).toBeGreaterThanOrEqual(fired.size - 1);
     // At the fake: a check lists the tokens twice (inspect, then orphan reaping), once per tick.
-    const lists = fake.requests.slice(listsBefore).filter((r) => r.method === 'GET' && r.path.includes(c.org) && r.path.endsWith('/authorization_tokens'));
+    const lists = hosts.credly.requests.slice(listsBefore).filter((r) => r.method === 'GET' && r.path.includes(c.org) && r.path.endsWith('/authorization_tokens'));
     expect(lists.length).toBe(completed.length * 2);
   }, 90_000);
 
   it('a manual trigger racing a scheduled run of the same credential makes one rotation', async () => {
-    const c = await credlyCredential(170, '*/3 * * * * *');
-    const configPath = join(dir, `${c.id}.yaml`);
-    writeFileSync(configPath, `version: 1\ncredentials:\n${c.yaml}`);
-    const prefix = `{race-${c.id}}`;
-    const env = { ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: prefix, ROTATOR_LOCK_DURATION: '5s' };
-    const workers = [0, 1].map(() => spawnRotator(['worker'], env));
-    workers.forEach((w) => processes.track(w));
-    await Promise.all(workers.map((w) => w.waitForLog('worker: started')));
+    const c = credlyCredential(170, '*/3 * * * * *');
+    const { prefix, workers } = await scenarios.build({ credentials: [c], prefix: `{race-${c.id}}`, env: { ROTATOR_LOCK_DURATION: '5s' }, workers: 2 });
     const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
     // Enqueued a few ms before the next tick, so both jobs are in flight together.
     await sleep(3_000 - (Date.now() % 3_000) - 20);
     await queue.add('check-credential', { credentialId: c.id, trigger: 'manual' });
     await sleep(4_000);
     await queue.close();
-    const created = fake.state.tokens(c.org).filter((t) => parseMarker(t.description)?.credentialId === c.id);
+    const created = hosts.credly.state.tokens(c.org).filter((t) => parseMarker(t.description)?.credentialId === c.id);
     expect(created).toHaveLength(1);
-    expect(fake.state.isTokenValid(c.token.token)).toBe(false);
+    expect(hosts.credly.state.isTokenValid(c.token.token)).toBe(false);
     const lines = workers.flatMap(logLines);
     expect(lines.filter((l) => l.msg === 'rotation: finished')).toHaveLength(1);
     expect(lines.filter((l) => l.msg === 'rotation: not due').length).toBeGreaterThanOrEqual(1);

@@ -5,7 +5,6 @@ import { parseInventory } from '../../src/kinds/registry.ts';
 import { type DegreedConfig } from '../../src/kinds/degreed/schema.ts';
 import { type LearnlinkConfig } from '../../src/kinds/learnlink/schema.ts';
 import { isPermanent } from '../../src/errors/rotator-error.ts';
-import { degreedSecret } from '../../src/kinds/degreed/schema.ts';
 import { createDegreedValidator } from '../../src/kinds/degreed/validator.ts';
 import { createLearnlinkValidator } from '../../src/kinds/learnlink/validator.ts';
 import { createRotationStateStore } from '../../src/state/rotation-state.ts';
@@ -16,6 +15,7 @@ import { startDegreedFake, type DegreedFake } from '../fakes/degreed.fake.ts';
 import { startLearnlinkFake, type LearnlinkFake } from '../fakes/learnlink.fake.ts';
 import { captureLogger } from '../support/capture-logger.ts';
 import { DEGREED_VARIANTS, LEARNLINK_VARIANTS } from '../support/fake-variants.ts';
+import { degreedSecret } from '../../src/kinds/degreed/schema.ts';
 
 // Each suite runs against every variant of its fake (fake-variants.ts); these are the current one's.
 let degreed: DegreedFake;

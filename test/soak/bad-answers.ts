@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { QueueEvents, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Worker } from 'bullmq';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { type Inventory } from '../../src/config/index.ts';
 import { parseInventory } from '../../src/kinds/registry.ts';
 import { createJobDependencies, createKinds } from '../../src/composition-root.ts';
-import type { KindRuntimes } from '../../src/kinds/kind.ts';
-import { QUEUE_NAME } from '../../src/config/queue-names.ts';
-import { createQueue, enqueue } from '../../src/queue/producer.ts';
+import { enqueue } from '../../src/queue/producer.ts';
 import { createRotatorWorker } from '../../src/queue/worker.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/kinds/registry.ts';
@@ -20,7 +17,9 @@ import { seededRandom } from '../fakes/faults.ts';
 import type { Clock } from '../fakes/http.ts';
 import { startLearnlinkFake, type LearnlinkFake } from '../fakes/learnlink.fake.ts';
 import { captureLogger } from '../support/capture-logger.ts';
+import { openJobQueue } from '../support/job-queue.ts';
 import { countRow, type SoakRow, type SoakScenario } from './report.ts';
+import type { KindRuntimes } from '../../src/kinds/kind.ts';
 
 const SCENARIO = 'bad answers';
 const DAY_MS = 86_400_000;
@@ -60,10 +59,8 @@ export async function startSoakWorker(inventoryText: string, options: { now?: Cl
   const inventory = parseInventory(inventoryText);
   const store = createSecretStore(createSecretsManagerClient());
   const prefix = `{soak-${randomUUID().slice(0, 8)}}`;
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
-  const eventsConnection = redis.duplicate();
-  const queue = createQueue(redis, prefix);
-  const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
+  const jobs = openJobQueue(prefix);
+  const { redis, queue, events } = jobs;
   const { logger, lines: logs } = captureLogger();
   const deps = createJobDependencies({
     inventory,
@@ -105,12 +102,7 @@ export async function startSoakWorker(inventoryText: string, options: { now?: Cl
       }
     },
     async close() {
-      await worker.close();
-      await events.close();
-      await queue.obliterate({ force: true });
-      await queue.close();
-      eventsConnection.disconnect();
-      redis.disconnect();
+      await jobs.close(worker);
       process.off('uncaughtException', onException);
       process.off('unhandledRejection', onRejection);
     },

@@ -1,20 +1,12 @@
 import { test } from '@fast-check/vitest';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
+import { describe, expect } from 'vitest';
+import { useFakeHosts } from '../support/fake-hosts.ts';
+import { useRedis } from '../support/scenario.ts';
 import { soakSeed } from './context.ts';
 import { historyArbitrary, playHistory, replayParameters } from './properties.ts';
 
-let fake: CredlyFake;
-let redis: Redis;
-beforeAll(async () => {
-  fake = await startCredlyFake();
-  redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
-});
-afterAll(async () => {
-  redis.disconnect();
-  await fake.close();
-});
+const hosts = useFakeHosts({ credly: {} }, { clearAfterEach: false });
+const redis = useRedis();
 
 describe('properties: random histories of one credential (50 here, 500 in npm run soak)', () => {
   // The soak's seed (SOAK_SEED to change it). fast-check prints the seed and path of a failing
@@ -24,7 +16,7 @@ describe('properties: random histories of one credential (50 here, 500 in npm ru
   test.prop([historyArbitrary(6)], { numRuns: 50, seed: soakSeed(), endOnFailure: replay.path === undefined, ...replay })(
     'AWSCURRENT works, nothing in a stage or inside its window is revoked, live credentials stay bounded, every failure is alerted once',
     async (history) => {
-      const result = await playHistory(fake, redis, history);
+      const result = await playHistory(hosts.credly, redis(), history);
       expect(result.violations).toEqual([]);
       expect(result.maxLiveMade).toBeLessThanOrEqual(result.liveBound);
     },

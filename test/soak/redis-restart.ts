@@ -31,8 +31,7 @@ import { parseSecretValue } from '../../src/kinds/registry.ts';
 import { startCredlyFake } from '../fakes/credly.fake.ts';
 import { startDegreedFake } from '../fakes/degreed.fake.ts';
 import { startLearnlinkFake } from '../fakes/learnlink.fake.ts';
-import { processTracker } from '../support/processes.ts';
-import { spawnRotator, type RotatorProcess } from '../support/worker-process.ts';
+import { processTracker, spawnRotator, type RotatorProcess } from '../support/worker-process.ts';
 import { emulatorStore, waitUntil } from './context.ts';
 import { countRow, type SoakContext, type SoakRow, type SoakScenario } from './report.ts';
 

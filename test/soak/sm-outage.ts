@@ -34,9 +34,8 @@ import { startCredlyFake } from '../fakes/credly.fake.ts';
 import { startDegreedFake } from '../fakes/degreed.fake.ts';
 import { startLearnlinkFake } from '../fakes/learnlink.fake.ts';
 import { startAlertReceiver } from '../support/alert-receiver.ts';
-import { processTracker } from '../support/processes.ts';
 import { startSmProxy, type SmOutage } from '../support/sm-proxy.ts';
-import { spawnRotator } from '../support/worker-process.ts';
+import { processTracker, spawnRotator } from '../support/worker-process.ts';
 import { emulatorStore, waitUntil } from './context.ts';
 import { countRow, type SoakContext, type SoakRow, type SoakScenario } from './report.ts';
 

@@ -11,7 +11,14 @@ export interface ReceivedAlert {
  * One local HTTP server playing Slack (`/slack`), PagerDuty Events v2 (`/pagerduty`) and a generic
  * webhook (`/webhook`): it records every delivery and answers 200 (202 for PagerDuty, as it does).
  */
-export async function startAlertReceiver(): Promise<{ url: string; received: ReceivedAlert[]; on(path: string): ReceivedAlert[]; close(): Promise<void> }> {
+export interface AlertReceiver {
+  url: string;
+  received: ReceivedAlert[];
+  on: (path: string) => ReceivedAlert[];
+  close: () => Promise<void>;
+}
+
+export async function startAlertReceiver(): Promise<AlertReceiver> {
   const received: ReceivedAlert[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -43,4 +50,19 @@ export async function startAlertReceiver(): Promise<{ url: string; received: Rec
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The inventory's `alerts:` section sending to a receiver at `url`: each of `sinks` (slack,
+ * pagerduty, webhook) reads its secret from the env var the test sets (TEST_SLACK_URL, TEST_PD_KEY,
+ * TEST_HOOK_SECRET); `deadUrl` adds a webhook nobody answers.
+ */
+export function alertsYaml(url: string, sinks: Array<'slack' | 'pagerduty' | 'webhook'>, deadUrl?: string): string {
+  const entries = {
+    slack: `  - id: slack\n    kind: slack\n    webhookUrl: { env: TEST_SLACK_URL }\n`,
+    pagerduty: `  - id: pager\n    kind: pagerduty\n    routingKey: { env: TEST_PD_KEY }\n    url: ${url}/pagerduty\n`,
+    webhook: `  - id: hook\n    kind: webhook\n    url: ${url}/webhook\n    signingSecret: { env: TEST_HOOK_SECRET }\n`,
+  };
+  const dead = deadUrl ? `  - id: dead\n    kind: webhook\n    url: ${deadUrl}\n    signingSecret: { env: TEST_HOOK_SECRET }\n` : '';
+  return `alerts:\n${sinks.map((s) => entries[s]).join('')}${dead}`;
 }

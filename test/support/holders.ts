@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobRegistry, type JobDependencies, type JobName, type JobOutcome } from '../../jobs/index.ts';
 import { type Inventory } from '../../src/config/index.ts';
-import { parseInventory, type CredentialConfig } from '../../src/kinds/registry.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
 import { createJobDependencies, createKinds } from '../../src/composition-root.ts';
 import type { Logger } from '../../src/log/logger.ts';
 import { parseMarker } from '../../src/kinds/credly/marker.ts';
@@ -13,6 +13,7 @@ import { parseSecretValue } from '../../src/kinds/registry.ts';
 import type { CredlyFake } from '../fakes/credly.fake.ts';
 import { captureLogger } from './capture-logger.ts';
 import { createInvariantMonitor, type CredentialProbe, type InvariantMonitor } from './invariant-monitor.ts';
+import type { CredentialConfig } from '../../src/kinds/registry.ts';
 
 const DAY = 86_400_000;
 

@@ -1,15 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import { type Inventory } from '../../src/config/index.ts';
 import { parseInventory } from '../../src/kinds/registry.ts';
 import type { CredentialProbe, Finding } from '../../src/probe/findings.ts';
 import { probeCredential } from '../../src/cli/probe-run.ts';
-import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
+import { entryYaml, inventoryYaml, store } from './credentials.ts';
+import type { Endpoints } from './fake-hosts.ts';
 
-export const store = createSecretStore(createSecretsManagerClient());
-
-/** A unique run id, secret ids and credential ids that never clash between tests. */
-export const runId = () => randomUUID().slice(0, 8);
+export { runId, store } from './credentials.ts';
 
 /** Probes `id` of the inventory text, in process, over real HTTP and the real Secrets Manager emulator. */
 export async function probe(inventoryText: string, id: string, allowWrites: boolean): Promise<{ result: CredentialProbe; inventory: Inventory }> {
@@ -46,61 +43,30 @@ export function withSettings(inventoryText: string, settings: Record<string, str
   return `${kept}${Object.entries(settings).map(([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : String(v)}\n`).join('')}`;
 }
 
+const inventory = (fields: Record<string, string>, endpoints: Endpoints, extra = '', before = '') =>
+  inventoryYaml([{ yaml: `${before}${entryYaml(fields, endpoints, extra)}` }]);
+
 /** One credly-authorization-token credential (the last in the inventory, so `withSettings` applies to it). */
 export function credlyTokenInventory(c: { id: string; secretId: string; org: string; apiBase: string; extra?: string }): string {
-  return `version: 1
-credentials:
-  - id: ${c.id}
-    kind: credly-authorization-token
-    secretId: ${c.secretId}
-    organizationId: ${c.org}
-    environment: production
-    endpoints: { apiBase: "${c.apiBase}" }
-${c.extra ?? ''}`;
+  return inventory({ id: c.id, kind: 'credly-authorization-token', secretId: c.secretId, organizationId: c.org, environment: 'production' }, { apiBase: c.apiBase }, c.extra);
 }
 
 /** A managing token and the OAuth application it manages (last), with `scopes: [issued_badges]`. */
 export function credlyAppInventory(c: { id: string; managerId: string; run: string; org: string; apiBase: string; tokenUrl: string; extra?: string }): string {
-  return `version: 1
-credentials:
-  - { id: ${c.managerId}, kind: credly-authorization-token, secretId: test/probe/${c.run}/manager, organizationId: ${c.org}, environment: production, endpoints: { apiBase: "${c.apiBase}" } }
-  - id: ${c.id}
-    kind: credly-oauth-application
-    secretId: test/probe/${c.run}/app
-    organizationId: ${c.org}
-    environment: production
-    managedBy: ${c.managerId}
-    applicationName: LMS
-    scopes: [issued_badges]
-    endpoints: { apiBase: "${c.apiBase}", tokenUrl: "${c.tokenUrl}" }
-${c.extra ?? ''}`;
+  // The manager on one line: `withSettings` changes only the application's settings.
+  const manager = `  - { id: ${c.managerId}, kind: credly-authorization-token, secretId: test/probe/${c.run}/manager, organizationId: ${c.org}, environment: production, endpoints: { apiBase: "${c.apiBase}" } }\n`;
+  const fields = { id: c.id, kind: 'credly-oauth-application', secretId: `test/probe/${c.run}/app`, organizationId: c.org, environment: 'production', managedBy: c.managerId, applicationName: 'LMS', scopes: '[issued_badges]' };
+  return inventory(fields, { apiBase: c.apiBase, tokenUrl: c.tokenUrl }, c.extra, manager);
 }
 
 /** A Degreed credential (last) over the fake's endpoints; `logoutUrl` only when the fake has one. */
 export function degreedInventory(c: { id: string; secretId: string; scopes: string[]; tokenUrl: string; apiBase: string; logoutUrl?: string | undefined; extra?: string }): string {
-  const logout = c.logoutUrl ? `, logoutUrl: "${c.logoutUrl}"` : '';
-  return `version: 1
-credentials:
-  - id: ${c.id}
-    kind: degreed-client-credentials
-    secretId: ${c.secretId}
-    environment: betatest
-    dataCenter: EU
-    scopes: [${c.scopes.join(', ')}]
-    endpoints: { tokenUrl: "${c.tokenUrl}", apiBase: "${c.apiBase}"${logout} }
-${c.extra ?? ''}`;
+  const fields = { id: c.id, kind: 'degreed-client-credentials', secretId: c.secretId, environment: 'betatest', dataCenter: 'EU', scopes: `[${c.scopes.join(', ')}]` };
+  return inventory(fields, { tokenUrl: c.tokenUrl, apiBase: c.apiBase, ...(c.logoutUrl ? { logoutUrl: c.logoutUrl } : {}) }, c.extra);
 }
 
 /** A Learn.link API-audience credential with `scopes: [api/read]` (last) over the fake's endpoints. */
 export function learnlinkInventory(c: { id: string; secretId: string; tokenUrl: string; apiBase: string; extra?: string }): string {
-  return `version: 1
-credentials:
-  - id: ${c.id}
-    kind: learnlink-client-credentials
-    secretId: ${c.secretId}
-    environment: staging
-    audience: api
-    scopes: [api/read]
-    endpoints: { tokenUrl: "${c.tokenUrl}", apiBase: "${c.apiBase}" }
-${c.extra ?? ''}`;
+  const fields = { id: c.id, kind: 'learnlink-client-credentials', secretId: c.secretId, environment: 'staging', audience: 'api', scopes: '[api/read]' };
+  return inventory(fields, { tokenUrl: c.tokenUrl, apiBase: c.apiBase }, c.extra);
 }

@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { QueueEvents, type Queue, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterEach } from 'vitest';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { parseInventory } from '../../src/kinds/registry.ts';
 import { createJobDependencies, createKinds } from '../../src/composition-root.ts';
-import { parseMarker } from '../../src/kinds/credly/marker.ts';
-import { QUEUE_NAME } from '../../src/config/queue-names.ts';
-import { createQueue, enqueue } from '../../src/queue/producer.ts';
+import { enqueue } from '../../src/queue/producer.ts';
 import { createRotatorWorker } from '../../src/queue/worker.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../../src/secrets/secret-store.ts';
-import { parseSecretValue } from '../../src/kinds/registry.ts';
-import type { CredlyFake, FakeCredlyToken } from '../fakes/credly.fake.ts';
+import type { CredlyFake, CredlyFakeOptions, FakeCredlyToken } from '../fakes/credly.fake.ts';
 import { captureLogger } from './capture-logger.ts';
+import { credlyToken, inventoryYaml, runId, seedSecrets, store as direct } from './credentials.ts';
 import { dumpRedis } from './redis-dump.ts';
+import { openJobQueue } from './job-queue.ts';
+import { useFakeHosts } from './fake-hosts.ts';
 import type { SmProxy } from './sm-proxy.ts';
 
-export const DAY = 86_400_000;
+export { DAY } from './credentials.ts';
 
 export interface ScenarioOptions {
   /** Age of the token in the secret at start; default 170 days (expires in 10, so due). */
@@ -76,34 +77,24 @@ export interface Scenario {
  * `rotator worker`. Retries are quick (fixed 100 ms backoff) so fault runs converge fast.
  */
 export async function startScenario(fake: CredlyFake, sm: SmProxy, options: ScenarioOptions = {}): Promise<Scenario> {
-  const run = randomUUID().slice(0, 8);
-  const credentialId = `credly-${run}`;
-  const secretId = `test/rotation/${run}`;
-  const prefix = `{rot-${run}}`;
-  const organizationId = fake.state.addOrganization(`Org ${run}`);
-  for (let i = 0; i < (options.tokensBefore ?? 0); i += 1) fake.state.addToken(organizationId, { description: `other integration ${i}` });
-  const original = fake.state.addToken(organizationId, {
+  const run = runId();
+  const credential = credlyToken(fake, {
+    run,
+    folder: 'rotation',
+    environment: 'sandbox',
     description: 'LMS integration (made by hand)',
-    createdAt: new Date(Date.now() - (options.tokenAgeDays ?? 170) * DAY),
-    ...(options.writeEnabled === false ? { writeEnabled: false, deleteEnabled: false } : {}),
+    ageDays: options.tokenAgeDays ?? 170,
+    tokensBefore: options.tokensBefore ?? 0,
+    ...(options.writeEnabled === false ? { writeEnabled: false as const } : {}),
+    bare: options.bare ?? false,
+    extra: options.extra ?? '',
   });
-  const direct = createSecretStore(createSecretsManagerClient());
-  await direct.putCurrent(secretId, options.bare ? original.token : JSON.stringify({ token: original.token, tokenId: original.id }));
-
-  const inventory = parseInventory(`version: 1
-credentials:
-  - id: ${credentialId}
-    kind: credly-authorization-token
-    secretId: ${secretId}
-    organizationId: ${organizationId}
-    environment: sandbox
-    endpoints: { apiBase: "${fake.apiBase}" }
-${(options.extra ?? '').replace(/^/gm, '    ')}
-`);
-  const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
-  const eventsConnection = redis.duplicate();
-  const queue = createQueue(redis, prefix);
-  const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix });
+  const { id: credentialId, secretId, organizationId, token: original } = credential;
+  const prefix = `{rot-${run}}`;
+  await seedSecrets([credential]);
+  const inventory = parseInventory(inventoryYaml([credential]));
+  const jobs = openJobQueue(prefix);
+  const { redis, queue, events } = jobs;
   const { logger, lines: logs } = captureLogger();
   const store: SecretStore = createSecretStore(createSecretsManagerClient({ endpoint: sm.url, maxAttempts: 2, requestTimeoutMs: 1_500 }));
   const kinds = createKinds({ inventory, secrets: store, requestTimeoutMs: options.requestTimeoutMs ?? 1_000 });
@@ -120,7 +111,6 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
   });
   await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
 
-  const isOurs = (t: FakeCredlyToken) => parseMarker(t.description)?.credentialId === credentialId;
   return {
     credentialId,
     secretId,
@@ -145,7 +135,7 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
       }
     },
     async current() {
-      return parseSecretValue('credly-authorization-token', (await direct.readCurrent(secretId)).secretString);
+      return credential.current();
     },
     async stages() {
       return new Map((await direct.listVersions(secretId)).map((v) => [v.versionId, v.stages]));
@@ -158,8 +148,8 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
       }
       return values;
     },
-    rotatorTokens: () => fake.state.tokens(organizationId).filter(isOurs),
-    tokenValues: () => fake.state.tokens(organizationId).map((t) => t.token),
+    rotatorTokens: credential.created,
+    tokenValues: credential.tokenValues,
     async putByHand(secretString) {
       // What put-secret-value does on AWS (a new version becomes AWSCURRENT, the old one AWSPREVIOUS),
       // in two calls: the emulator's put-secret-value leaves AWSCURRENT on the version a stage move
@@ -183,14 +173,30 @@ ${(options.extra ?? '').replace(/^/gm, '    ')}
     async redisText() {
       return (await dumpRedis(redis, `${prefix}*`)).text;
     },
-    async close() {
-      await worker.close();
-      await events.close();
-      await queue.obliterate({ force: true });
-      await queue.close();
-      eventsConnection.disconnect();
-      redis.disconnect();
-    },
+    close: () => jobs.close(worker),
   };
 }
 
+
+/**
+ * The in-process scenarios of one test file, with its Credly fake (of `credly` options) and the
+ * Secrets Manager proxy (fake-hosts.ts): after each test the faults and proxy rules are cleared
+ * first (a held request must not hold up a closing worker), then every scenario is closed.
+ * `defaults` apply to every scenario of the file.
+ */
+export function useRotationScenarios(options: { credly?: CredlyFakeOptions; defaults?: () => ScenarioOptions } = {}) {
+  const hosts = useFakeHosts({ credly: options.credly ?? {}, sm: true }, { clearAfterEach: false });
+  const open: Scenario[] = [];
+  afterEach(async () => {
+    hosts.clear();
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  return {
+    hosts,
+    scenario: async (scenarioOptions: ScenarioOptions = {}): Promise<Scenario> => {
+      const s = await startScenario(hosts.credly, hosts.sm, { ...options.defaults?.(), ...scenarioOptions });
+      open.push(s);
+      return s;
+    },
+  };
+}

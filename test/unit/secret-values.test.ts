@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SecretFormatError } from '../../src/secrets/secret-values.ts';
-import { CREDENTIAL_KINDS, parseSecretValue, serializeSecretValue, type CredentialKind } from '../../src/kinds/registry.ts';
+import { CREDENTIAL_KINDS, type CredentialKind } from '../../src/kinds/registry.ts';
+import { parseSecretValue, serializeSecretValue } from '../../src/kinds/registry.ts';
 import { serializeCredlyToken } from '../../src/kinds/credly/authorization-token/schema.ts';
 
 const SECRET = 'sk_live_7f3a9c2e4b1d8f6a0c5e3b9d7a1f4c2e';
