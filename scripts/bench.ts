@@ -28,7 +28,9 @@ const PROVIDER_LATENCY_MS = 50;
 // TypeScript sources through Node's type stripping (which costs start-up time and memory of its own).
 const compiledCli = join(process.cwd(), '.local/bench-dist/src/cli/main.js');
 // …with the Node flags of the image's ENTRYPOINT (the heap settings are part of what is measured).
-const imageNodeFlags = (JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1] ?? '[]') as string[]).filter((a) => a.startsWith('--'));
+const imageNodeFlags = (JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1] ?? '[]') as string[]).filter((a) =>
+  a.startsWith('--'),
+);
 const asImage = { NODE_OPTIONS: imageNodeFlags.join(' ') };
 const rows: string[][] = [];
 const record = (what: string, figure: string, target: string, verdict: string) => {
@@ -113,7 +115,10 @@ async function idleAndStartup(redisUrl: string, dir: string): Promise<void> {
   const worker = spawnRotator(['worker'], { ...env, ...asImage, LOG_LEVEL: 'info' }, compiledCli);
   const { port } = (await worker.waitForLog('ops: listening', 30_000)) as { port: number };
   for (;;) {
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) break;
     await sleep(10);
   }
@@ -169,9 +174,11 @@ async function statusAtScale(redisUrl: string, dir: string): Promise<void> {
 /** Runs `fn` over `items` with at most `width` at once. */
 async function inPool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 /** Peak RSS in MB (VmHWM) of a process, from /proc. */
@@ -185,7 +192,9 @@ async function sweep(redisUrl: string, dir: string): Promise<void> {
   // rate 2,000 rotations need about 70 emulator calls a second. The worker is told the same rate.
   const RATE = 0.5;
   const REPLICAS = 2;
-  console.log(`\n▸ sweep: ${ORGS * PER_ORG} due Credly tokens across ${ORGS} organizations, each limited to ${RATE * 60} calls/min at the fake, ${REPLICAS} worker replicas`);
+  console.log(
+    `\n▸ sweep: ${ORGS * PER_ORG} due Credly tokens across ${ORGS} organizations, each limited to ${RATE * 60} calls/min at the fake, ${REPLICAS} worker replicas`,
+  );
   const fake = await startCredlyFake({ latencyMs: 20, rateLimit: { perSecond: RATE, burst: 2 } });
   const store = createSecretStore(createSecretsManagerClient());
   const run = randomUUID().slice(0, 8);
@@ -232,7 +241,10 @@ async function sweep(redisUrl: string, dir: string): Promise<void> {
   const before = fake.requests.length;
   const start = performance.now();
   // What a schedule shared by every credential enqueues when it fires.
-  const ordered = interleaveByBudget(credentials.map((c) => ({ ...c, kind: 'credly-authorization-token' as const })), budgetOf);
+  const ordered = interleaveByBudget(
+    credentials.map((c) => ({ ...c, kind: 'credly-authorization-token' as const })),
+    budgetOf,
+  );
   for (const c of ordered) await enqueue(queue, 'check-credential', { credentialId: c.id, trigger: 'schedule' }, { jobId: `sweep-${c.id}` });
   const enqueued = (performance.now() - start) / 1000;
   let done: number;
@@ -267,7 +279,9 @@ async function sweep(redisUrl: string, dir: string): Promise<void> {
   console.log(`  gaps between one organization's calls: median ${percentile(gaps, 50)} ms, p90 ${percentile(gaps, 90)} ms, p99 ${percentile(gaps, 99)} ms`);
   const efficiency = [...perOrg.values()].map((o) => (o.last - o.first) / 1000 / ((o.calls - 2) / RATE));
   const firstCall = Math.min(...[...perOrg.values()].map((o) => o.first)) - (Date.now() - (performance.now() - start));
-  console.log(`  enqueued in ${enqueued.toFixed(1)} s; first Credly call ${(firstCall / 1000).toFixed(1)} s after the start; organization span / own bound: median ${percentile(efficiency, 50).toFixed(2)}, max ${Math.max(...efficiency).toFixed(2)}`);
+  console.log(
+    `  enqueued in ${enqueued.toFixed(1)} s; first Credly call ${(firstCall / 1000).toFixed(1)} s after the start; organization span / own bound: median ${percentile(efficiency, 50).toFixed(2)}, max ${Math.max(...efficiency).toFixed(2)}`,
+  );
   const bound = (busiest - 2) / RATE;
   const throttled = [...fake.throttled.values()].reduce((a, b) => a + b, 0);
   const peaks = workers.map((w) => peakRssMb(w.child.pid!));
@@ -278,7 +292,9 @@ async function sweep(redisUrl: string, dir: string): Promise<void> {
     const own = fake.state.tokens(c.organizationId).filter((t) => parseMarker(t.description)?.credentialId === c.id && !t.revoked);
     if (now.token === c.token || !fake.state.isTokenValid(now.token) || fake.state.isTokenValid(c.token) || own.length !== 1) wrong += 1;
   });
-  console.log(`  ${fake.requests.length - before} Credly calls, the busiest organization ${busiest}; ${done} rotations in ${seconds.toFixed(1)} s against a bound of ${bound.toFixed(1)} s`);
+  console.log(
+    `  ${fake.requests.length - before} Credly calls, the busiest organization ${busiest}; ${done} rotations in ${seconds.toFixed(1)} s against a bound of ${bound.toFixed(1)} s`,
+  );
   const ratio = seconds / bound;
   record('sweep time / rate-limit bound', ratio.toFixed(2), '≤ 1.15', ratio <= 1.15 ? 'met' : 'MISSED');
   record('sweep 429s received', String(throttled), '0', throttled === 0 ? 'met' : 'MISSED');
@@ -295,7 +311,9 @@ async function sweep(redisUrl: string, dir: string): Promise<void> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rotator-bench-'));
-  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', '.local/bench-dist'], { stdio: 'inherit' });
+  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', '.local/bench-dist'], {
+    stdio: 'inherit',
+  });
   if (build.status !== 0) throw new Error('the TypeScript build failed');
   const services = await startLocalServices();
   try {

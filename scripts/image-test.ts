@@ -61,31 +61,53 @@ async function main(): Promise<void> {
 
   const { config } = imageConfig(IMAGE);
   check('the image runs as its own unprivileged user', config.User === 'node', `USER ${config.User}`);
-  check('its entrypoint is the compiled CLI', JSON.stringify(config.Entrypoint) === '["node","--max-semi-space-size=2","bin/rotator.mjs"]' && JSON.stringify(config.Cmd) === '["worker"]', `${config.Entrypoint.join(' ')} ${config.Cmd.join(' ')}`);
+  check(
+    'its entrypoint is the compiled CLI',
+    JSON.stringify(config.Entrypoint) === '["node","--max-semi-space-size=2","bin/rotator.mjs"]' && JSON.stringify(config.Cmd) === '["worker"]',
+    `${config.Entrypoint.join(' ')} ${config.Cmd.join(' ')}`,
+  );
 
   const container = buildah('from', '--pull=never', IMAGE);
   const work = mkdtempSync(join(tmpdir(), 'rotator-image-test-'));
-  const cleanups: Array<() => Promise<void> | void> = [
-    () => rmSync(work, { recursive: true, force: true }),
-    () => void sh('buildah', ['rm', container]),
-  ];
+  const cleanups: Array<() => Promise<void> | void> = [() => rmSync(work, { recursive: true, force: true }), () => void sh('buildah', ['rm', container])];
   try {
     const rootfs = buildah('mount', container);
     cleanups.push(() => void sh('buildah', ['umount', container]));
-    const absent = ['usr/local/bin/npm', 'usr/local/bin/npx', 'usr/local/lib/node_modules/npm', 'usr/local/bin/corepack'].filter((p) => existsSync(join(rootfs, p)));
+    const absent = ['usr/local/bin/npm', 'usr/local/bin/npx', 'usr/local/lib/node_modules/npm', 'usr/local/bin/corepack'].filter((p) =>
+      existsSync(join(rootfs, p)),
+    );
     check('no package manager in the runtime image', absent.length === 0, absent.length ? `present: ${absent.join(', ')}` : 'npm, npx, corepack absent');
-    const extra = ['app/src', 'app/test', 'app/node_modules/typescript', 'app/node_modules/vitest', 'app/node_modules/@bull-board', 'app/node_modules/express'].filter((p) => existsSync(join(rootfs, p)));
-    check('compiled code and production dependencies only, without the optional dashboard packages', extra.length === 0 && existsSync(join(rootfs, 'app/dist/src/cli/main.js')), extra.join(', '));
+    const extra = [
+      'app/src',
+      'app/test',
+      'app/node_modules/typescript',
+      'app/node_modules/vitest',
+      'app/node_modules/@bull-board',
+      'app/node_modules/express',
+    ].filter((p) => existsSync(join(rootfs, p)));
+    check(
+      'compiled code and production dependencies only, without the optional dashboard packages',
+      extra.length === 0 && existsSync(join(rootfs, 'app/dist/src/cli/main.js')),
+      extra.join(', '),
+    );
     const appBytes = Number(sh('du', ['-sb', join(rootfs, 'app')]).split('\t')[0]);
 
     // The root filesystem of every run below is mounted read-only: prove it is, as root even.
     const write = runInImage({ root: rootfs, config, argv: ['/bin/sh', '-c', 'touch /app/probe; touch /tmp/probe && echo tmp-writable'], user: '0:0' });
     await write.exited;
-    check('the root filesystem is read-only in the sandbox, /tmp writable', write.output().includes('Read-only file system') && write.output().includes('tmp-writable'), write.output().replace(/\n/g, ' | '));
+    check(
+      'the root filesystem is read-only in the sandbox, /tmp writable',
+      write.output().includes('Read-only file system') && write.output().includes('tmp-writable'),
+      write.output().replace(/\n/g, ' | '),
+    );
 
     const checkRun = runInImage({ root: rootfs, config, args: ['check', '--config-only', '--config', 'examples/inventory.yaml'] });
     const checkCode = await checkRun.exited;
-    check('`check --config-only` through the entrypoint, as uid 1000, read-only root', checkCode === 0 && checkRun.output().includes('configuration valid'), `exit ${checkCode}: ${checkRun.output().trim()}`);
+    check(
+      '`check --config-only` through the entrypoint, as uid 1000, read-only root',
+      checkCode === 0 && checkRun.output().includes('configuration valid'),
+      `exit ${checkCode}: ${checkRun.output().trim()}`,
+    );
 
     const dashboard = runInImage({
       root: rootfs,
@@ -94,7 +116,11 @@ async function main(): Promise<void> {
       env: { ROTATOR_DASHBOARD: 'on', ROTATOR_DASHBOARD_USER: 'ops', ROTATOR_DASHBOARD_PASSWORD: 'a-long-dashboard-password' },
     });
     const dashboardCode = await dashboard.exited;
-    check('the dashboard asked for without its packages: exit 2 naming them', dashboardCode === 2 && dashboard.output().includes("the dashboard's packages are not installed"), `exit ${dashboardCode}`);
+    check(
+      'the dashboard asked for without its packages: exit 2 naming them',
+      dashboardCode === 2 && dashboard.output().includes("the dashboard's packages are not installed"),
+      `exit ${dashboardCode}`,
+    );
 
     await workerScenario(rootfs, config, work, cleanups);
     await dashboardPackagesStage();
@@ -118,19 +144,41 @@ async function main(): Promise<void> {
 async function dashboardPackagesStage(): Promise<void> {
   const name = `${IMAGE}-deps`;
   const started = Date.now();
-  await streamed('buildah', ['bud', '--pull=never', '--layers=false', '--target', 'deps', '--build-arg', 'DASHBOARD_PACKAGES=include', '-t', name, '-f', join(root, 'Dockerfile'), root], '  ');
+  await streamed(
+    'buildah',
+    [
+      'bud',
+      '--pull=never',
+      '--layers=false',
+      '--target',
+      'deps',
+      '--build-arg',
+      'DASHBOARD_PACKAGES=include',
+      '-t',
+      name,
+      '-f',
+      join(root, 'Dockerfile'),
+      root,
+    ],
+    '  ',
+  );
   const container = buildah('from', '--pull=never', name);
   try {
     const rootfs = buildah('mount', container);
     const present = ['@bull-board/api', '@bull-board/express', 'express'].filter((p) => existsSync(join(rootfs, 'app/node_modules', p)));
-    check('--build-arg DASHBOARD_PACKAGES=include installs the dashboard\'s packages', present.length === 3, `${present.join(', ')} in ${seconds(started)} s`);
+    check("--build-arg DASHBOARD_PACKAGES=include installs the dashboard's packages", present.length === 3, `${present.join(', ')} in ${seconds(started)} s`);
   } finally {
     sh('buildah', ['rm', container]);
     sh('buildah', ['rmi', name]);
   }
 }
 
-async function workerScenario(rootfs: string, config: ReturnType<typeof imageConfig>['config'], work: string, cleanups: Array<() => Promise<void> | void>): Promise<void> {
+async function workerScenario(
+  rootfs: string,
+  config: ReturnType<typeof imageConfig>['config'],
+  work: string,
+  cleanups: Array<() => Promise<void> | void>,
+): Promise<void> {
   console.log('== the image as a worker, against the local Redis, Secrets Manager emulator and Credly fake');
   const services = await startLocalServices({ dir: join(work, 'services') });
   cleanups.push(() => services.stop());
@@ -151,7 +199,13 @@ async function workerScenario(rootfs: string, config: ReturnType<typeof imageCon
     `version: 1\ncredentials:\n  - id: credly-main\n    kind: credly-authorization-token\n    secretId: ${secretId}\n    organizationId: ${org}\n    environment: sandbox\n    endpoints: { apiBase: "${credly.apiBase}" }\n`,
   );
   const port = await freePort();
-  const env = { ...awsEnv, REDIS_URL: services.redisUrl, ROTATOR_CONFIG: '/mnt/inventory.yaml', ROTATOR_QUEUE_PREFIX: `{image-${run}}`, ROTATOR_HTTP_PORT: String(port) };
+  const env = {
+    ...awsEnv,
+    REDIS_URL: services.redisUrl,
+    ROTATOR_CONFIG: '/mnt/inventory.yaml',
+    ROTATOR_QUEUE_PREFIX: `{image-${run}}`,
+    ROTATOR_HTTP_PORT: String(port),
+  };
   const binds = [{ host: configDir, target: '/mnt' }];
   const worker: ImageProcess = runInImage({ root: rootfs, config, env, binds });
   cleanups.push(async () => {
@@ -166,16 +220,32 @@ async function workerScenario(rootfs: string, config: ReturnType<typeof imageCon
   const ready = healthy && (await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000));
   check('the worker answers /healthz and /readyz', healthy && ready, `port ${port}`);
   const inner = worker.child.pid ? innerProcess(worker.child.pid) : undefined;
-  check('the worker process is not root', inner !== undefined && inner.uid === 1000 && inner.euid === 1000, inner ? `pid ${inner.pid} uid ${inner.uid} euid ${inner.euid}: ${inner.command}` : 'not found');
+  check(
+    'the worker process is not root',
+    inner !== undefined && inner.uid === 1000 && inner.euid === 1000,
+    inner ? `pid ${inner.pid} uid ${inner.uid} euid ${inner.euid}: ${inner.command}` : 'not found',
+  );
 
   // The image's own CLI triggers the rotation and waits for it; the worker in the image does it.
-  const trigger = runInImage({ root: rootfs, config, env: { ...env, ROTATOR_HTTP_PORT: '0' }, binds, args: ['trigger', 'credly-main', '--force', '--wait', '--timeout', '120'] });
+  const trigger = runInImage({
+    root: rootfs,
+    config,
+    env: { ...env, ROTATOR_HTTP_PORT: '0' },
+    binds,
+    args: ['trigger', 'credly-main', '--force', '--wait', '--timeout', '120'],
+  });
   const triggerCode = await trigger.exited;
-  check('`trigger --force --wait` from the image: the rotation succeeded', triggerCode === 0, `exit ${triggerCode}: ${trigger.output().trim().split('\n').pop() ?? ''}`);
+  check(
+    '`trigger --force --wait` from the image: the rotation succeeded',
+    triggerCode === 0,
+    `exit ${triggerCode}: ${trigger.output().trim().split('\n').pop() ?? ''}`,
+  );
   const after = parseSecretValue('credly-authorization-token', (await store.readCurrent(secretId)).secretString);
   const rotated = after.tokenId !== old.id && credly.state.isTokenValid(after.token) && !credly.state.isTokenValid(old.token);
   check('the secret holds a new working token and the old one is revoked', rotated, `token ${old.id} → ${after.tokenId ?? '?'}`);
-  const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => '');
+  const metrics = await fetch(`http://127.0.0.1:${port}/metrics`)
+    .then((r) => r.text())
+    .catch(() => '');
   check('/metrics counts the rotation', /rotator_jobs_total\{[^}]*credential="credly-main"[^}]*\} 1/.test(metrics));
 
   const innerNow = worker.child.pid ? innerProcess(worker.child.pid) : undefined;
@@ -184,7 +254,7 @@ async function workerScenario(rootfs: string, config: ReturnType<typeof imageCon
   check('SIGTERM stops the worker cleanly (exit 0)', code === 0, `exit ${String(code)}`);
   const values = [old.token, after.token];
   const leaked = values.filter((v) => worker.output().includes(v) || trigger.output().includes(v)).length;
-  check('no token value in the image processes\' output', leaked === 0, `${leaked} found`);
+  check("no token value in the image processes' output", leaked === 0, `${leaked} found`);
 }
 
 await main().catch((error: unknown) => check('the image test ran to its end', false, error instanceof Error ? error.message : String(error)));

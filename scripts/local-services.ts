@@ -165,9 +165,7 @@ function persistenceArgs(persistence: RedisServerOptions['persistence']): string
 export async function startRedis(dataDir: string, options: RedisServerOptions = {}): Promise<ManagedProcess> {
   const bin = process.env.ROTATOR_REDIS_SERVER ?? 'redis-server';
   if (!commandExists(bin, ['--version'])) {
-    throw new MissingServiceError(
-      `redis-server not found: install it (Debian/Ubuntu: apt-get install -y redis-server) or set REDIS_URL to a running Redis`,
-    );
+    throw new MissingServiceError(`redis-server not found: install it (Debian/Ubuntu: apt-get install -y redis-server) or set REDIS_URL to a running Redis`);
   }
   const port = await freePort();
   const proc = managed(
@@ -177,13 +175,18 @@ export async function startRedis(dataDir: string, options: RedisServerOptions = 
       spawn(
         bin,
         [
-          '--port', String(port),
-          '--bind', '127.0.0.1',
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
           ...persistenceArgs(options.persistence),
-          '--dir', dataDir,
-          '--pidfile', join(dataDir, `redis-${port}.pid`),
+          '--dir',
+          dataDir,
+          '--pidfile',
+          join(dataDir, `redis-${port}.pid`),
           // BullMQ requires that Redis never evicts its keys.
-          '--maxmemory-policy', 'noeviction',
+          '--maxmemory-policy',
+          'noeviction',
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       ),

@@ -40,8 +40,22 @@ function server(name: string, port: number, dir: string, password: string, extra
   const dataDir = join(dir, `${name.replace(/\W+/g, '-')}-${port}`);
   mkdirSync(dataDir, { recursive: true });
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--save', '', '--appendonly', 'no',
-    '--maxmemory-policy', 'noeviction', '--requirepass', password, '--masterauth', password,
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dataDir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--maxmemory-policy',
+    'noeviction',
+    '--requirepass',
+    password,
+    '--masterauth',
+    password,
     ...extra,
   ];
   return managed(
@@ -72,10 +86,15 @@ export async function startRedisCluster(dir: string, options: { masters?: number
     for (let i = 0; i < (options.masters ?? 3); i += 1) {
       const port = await freePort();
       const node = server(`cluster node ${i + 1}`, port, dir, password, [
-        '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
         // Its own bus port: the default (port + 10000) may be taken, or past 65535.
-        '--cluster-port', String(await freePort()),
-        '--cluster-node-timeout', '2000',
+        '--cluster-port',
+        String(await freePort()),
+        '--cluster-node-timeout',
+        '2000',
       ]);
       nodes.push(node);
       await node.start();
@@ -137,7 +156,11 @@ export async function startRedisSentinel(dir: string, options: { name?: string; 
     started.push(replica);
     await replica.start();
     // The replica must be in sync before the sentinels look, or they may find no replica to promote.
-    await waitForCondition(async () => String(await ask(replicaPort, password, 'INFO', 'replication')).includes('master_link_status:up'), 'the replica to sync', 10_000);
+    await waitForCondition(
+      async () => String(await ask(replicaPort, password, 'INFO', 'replication')).includes('master_link_status:up'),
+      'the replica to sync',
+      10_000,
+    );
     for (let i = 0; i < 3; i += 1) {
       const port = await freePort();
       const sentinelDir = join(dir, `sentinel-${port}`);
@@ -147,7 +170,9 @@ export async function startRedisSentinel(dir: string, options: { name?: string; 
       writeFileSync(
         config,
         [
-          `port ${port}`, 'bind 127.0.0.1', `dir ${sentinelDir}`,
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${sentinelDir}`,
           `sentinel monitor ${name} 127.0.0.1 ${masterPort} 2`,
           `sentinel auth-pass ${name} ${password}`,
           `sentinel down-after-milliseconds ${name} 1000`,
@@ -161,20 +186,25 @@ export async function startRedisSentinel(dir: string, options: { name?: string; 
         `redis-sentinel ${i + 1}`,
         port,
         () => spawn(REDIS_SERVER(), [config, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] }),
-        (child) => waitFor(async () => Array.isArray(await ask(port, sentinelPassword, 'SENTINEL', 'get-master-addr-by-name', name)), 'redis-sentinel', child, 10_000),
+        (child) =>
+          waitFor(async () => Array.isArray(await ask(port, sentinelPassword, 'SENTINEL', 'get-master-addr-by-name', name)), 'redis-sentinel', child, 10_000),
       );
       started.push(sentinel);
       sentinels.push(sentinel);
       await sentinel.start();
     }
     // Each sentinel must know the replica (from the master's INFO) before a failover can promote it.
-    await waitForCondition(async () => {
-      for (const s of sentinels) {
-        const replicas = await ask(s.port, sentinelPassword, 'SENTINEL', 'replicas', name);
-        if (!Array.isArray(replicas) || replicas.length !== 1) return false;
-      }
-      return true;
-    }, 'the sentinels to discover the replica', 20_000);
+    await waitForCondition(
+      async () => {
+        for (const s of sentinels) {
+          const replicas = await ask(s.port, sentinelPassword, 'SENTINEL', 'replicas', name);
+          if (!Array.isArray(replicas) || replicas.length !== 1) return false;
+        }
+        return true;
+      },
+      'the sentinels to discover the replica',
+      20_000,
+    );
   } catch (error) {
     await stop();
     throw error;
@@ -197,12 +227,16 @@ export async function startRedisSentinel(dir: string, options: { name?: string; 
       const answer = await ask(sentinels[0]!.port, sentinelPassword, 'SENTINEL', 'FAILOVER', name);
       if (answer !== 'OK') throw new Error(`SENTINEL FAILOVER was refused: ${String(answer)}`);
       let to: number | undefined;
-      await waitForCondition(async () => {
-        to = await masterPort();
-        if (to === undefined || to === from) return false;
-        const role = await ask(to, password, 'ROLE');
-        return Array.isArray(role) && role[0] === 'master';
-      }, 'the failover to promote the replica', 20_000);
+      await waitForCondition(
+        async () => {
+          to = await masterPort();
+          if (to === undefined || to === from) return false;
+          const role = await ask(to, password, 'ROLE');
+          return Array.isArray(role) && role[0] === 'master';
+        },
+        'the failover to promote the replica',
+        20_000,
+      );
       return { from, to: to! };
     },
     stop,

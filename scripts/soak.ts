@@ -51,7 +51,8 @@ async function main(): Promise<number> {
       const start = performance.now();
       try {
         const result = await runScenario(scenario, scale, (line) => console.log(`  ${line}`));
-        for (const row of result) console.log(`  ${row.ok ? '✓' : '✗'} ${row.figure}: ${row.value} (target ${row.target})${row.detail ? ` — ${row.detail}` : ''}`);
+        for (const row of result)
+          console.log(`  ${row.ok ? '✓' : '✗'} ${row.figure}: ${row.value} (target ${row.target})${row.detail ? ` — ${row.detail}` : ''}`);
         rows.push(...result);
       } catch (error) {
         // A scenario that cannot finish is a failed row, not a crash of the whole soak.

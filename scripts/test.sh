@@ -8,10 +8,8 @@ hash -r  # node_modules/.bin/node (the project's Node LTS) may have just appeare
 mkdir -p .local
 
 echo "== typecheck"; tsc --noEmit || exit 1
-# Prettier (.prettierrc.json) checks the formatting once the tree has been formatted in one commit
-# (issue 17: `npm run format` right after the branches are merged); until then this stays false.
-format_checked=false
-if $format_checked; then echo "== format"; prettier --check --cache . || exit 1; fi
+# House style: Prettier (.prettierrc.json; `npm run format` rewrites, this only checks).
+echo "== format"; prettier --check --cache . || exit 1
 echo "== lint"; eslint . || exit 1
 echo "== tests (node $(node --version))"
 vitest run --reporter=default --reporter=json --outputFile.json=.local/vitest.json "$@"

@@ -142,7 +142,13 @@ export class StartAbortedError extends RotatorError {
  * the rest of its routes once the worker runs. When `signal` aborts during start-up, whatever was
  * made is closed and the promise rejects with StartAbortedError.
  */
-export async function startWorker(options: { env: Env; inventory: Inventory<CredentialConfig>; logger: Logger; ops: OpsServer; signal?: AbortSignal }): Promise<WorkerRuntime> {
+export async function startWorker(options: {
+  env: Env;
+  inventory: Inventory<CredentialConfig>;
+  logger: Logger;
+  ops: OpsServer;
+  signal?: AbortSignal;
+}): Promise<WorkerRuntime> {
   const { env, inventory, logger, ops, signal } = options;
   const secrets = createSecretStore(createSecretsManagerClient());
   // Sink secrets are read before anything else: a sink that cannot alert is a start-up failure.
@@ -231,11 +237,14 @@ export async function startWorker(options: { env: Env; inventory: Inventory<Cred
     // Loaded only when on: bull-board and express cost memory every idle worker would carry.
     ...(auth ? { dashboard: (await import('./http/dashboard.ts')).createDashboard({ queue, auth }) } : {}),
   });
-  const escalation = startEscalation({ credentials: inventory.credentials, state: deps.rotation.state, alerter: alerting.alerter, logger, escalateAfterMs: env.escalateAfterMs });
-  logger.info(
-    { redis: describeRedis(env.redis), prefix: env.queuePrefix, credentials: inventory.credentials.length, sinks: sinks.length },
-    'worker: started',
-  );
+  const escalation = startEscalation({
+    credentials: inventory.credentials,
+    state: deps.rotation.state,
+    alerter: alerting.alerter,
+    logger,
+    escalateAfterMs: env.escalateAfterMs,
+  });
+  logger.info({ redis: describeRedis(env.redis), prefix: env.queuePrefix, credentials: inventory.credentials.length, sinks: sinks.length }, 'worker: started');
 
   let stopping: Promise<boolean> | undefined;
   const stop = () =>

@@ -32,7 +32,9 @@ export function streamed(cmd: string, args: string[], prefix: string, env: NodeJ
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new CommandError(`${cmd} ${args.slice(0, 3).join(' ')} … exited ${code}:\n${tail.join('\n')}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new CommandError(`${cmd} ${args.slice(0, 3).join(' ')} … exited ${code}:\n${tail.join('\n')}`)),
+    );
   });
 }
 

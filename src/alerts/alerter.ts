@@ -94,7 +94,15 @@ export function createAlerter(options: AlerterOptions): Alerter {
         const failedJob = await redis.getdel(openKey(credentialId));
         if (failedJob === null) return;
         await fanOut(
-          { type: 'resolved', credentialId, kind, jobId, message: `succeeded in job ${jobId} after the failure of job ${failedJob}`, occurredAt: new Date().toISOString(), critical: false },
+          {
+            type: 'resolved',
+            credentialId,
+            kind,
+            jobId,
+            message: `succeeded in job ${jobId} after the failure of job ${failedJob}`,
+            occurredAt: new Date().toISOString(),
+            critical: false,
+          },
           `resolved:${jobId}`,
         );
       } catch (error) {
@@ -108,7 +116,10 @@ export function createAlerter(options: AlerterOptions): Alerter {
         const message =
           `the replaced credential(s) ${refs.join(', ')} (provider ids) are still listed at the provider after their revoke, or it offers no revoke: ` +
           `they stay valid until revoked by hand (${where}) or until they expire`;
-        await fanOut({ type: 'warning', topic: 'unrevoked', credentialId, kind, jobId, message, occurredAt: new Date().toISOString(), critical: false }, `unrevoked:${credentialId}:${jobId}`);
+        await fanOut(
+          { type: 'warning', topic: 'unrevoked', credentialId, kind, jobId, message, occurredAt: new Date().toISOString(), critical: false },
+          `unrevoked:${credentialId}:${jobId}`,
+        );
       })().catch(fail(credentialId, 'warning'));
     },
     async nothingUnrevoked({ credentialId, kind, jobId }) {
@@ -116,7 +127,10 @@ export function createAlerter(options: AlerterOptions): Alerter {
         const refs = await redis.getdel(unrevokedKey(credentialId));
         if (refs === null) return;
         const message = `the replaced credential(s) ${refs.split(',').join(', ')} are no longer listed at the provider (job ${jobId})`;
-        await fanOut({ type: 'resolved', topic: 'unrevoked', credentialId, kind, jobId, message, occurredAt: new Date().toISOString(), critical: false }, `unrevoked-resolved:${jobId}`);
+        await fanOut(
+          { type: 'resolved', topic: 'unrevoked', credentialId, kind, jobId, message, occurredAt: new Date().toISOString(), critical: false },
+          `unrevoked-resolved:${jobId}`,
+        );
       })().catch(fail(credentialId, 'resolve of a warning'));
     },
   };

@@ -67,7 +67,10 @@ export function createAlertPolicy(options: AlertPolicyOptions): AlertPolicy {
       const work: Array<Promise<unknown>> = [];
       if (job.checked) {
         // A credential that works again resolves its failure, and the escalation of a long failure stops counting.
-        work.push(alerter.succeeded(alert), state.updateStatus(job.credentialId, { failingSince: '' }).catch(() => undefined));
+        work.push(
+          alerter.succeeded(alert),
+          state.updateStatus(job.credentialId, { failingSince: '' }).catch(() => undefined),
+        );
       }
       if (job.unrevoked) {
         // A warning stays open while a replaced credential is left to revoke by hand; none left resolves it.
@@ -85,7 +88,9 @@ export function createAlertPolicy(options: AlertPolicyOptions): AlertPolicy {
         // Status and the failing metric show it too, not only the alert. A validation's own verdict
         // (invalid-credential, missing-scope…) was recorded by the validation step itself.
         const result =
-          job.errorClass === 'ValidationError' ? {} : { lastResult: 'failed', lastErrorClass: job.errorClass, lastSummary: job.message, lastCheckAt: now.toISOString() };
+          job.errorClass === 'ValidationError'
+            ? {}
+            : { lastResult: 'failed', lastErrorClass: job.errorClass, lastSummary: job.message, lastCheckAt: now.toISOString() };
         // Failing since the first of a run of failures: escalation measures from it.
         const since = 'failingSince' in status && status.failingSince ? {} : { failingSince: now.toISOString() };
         await state.updateStatus(job.credentialId, { ...result, ...since }).catch(() => undefined);

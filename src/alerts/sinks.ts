@@ -38,7 +38,10 @@ const MAX_MESSAGE = 1_000;
  * characters removed (they can hide or reorder what a reader sees), whitespace collapsed, length capped.
  */
 export function plainText(text: string, max = MAX_MESSAGE): string {
-  const out = text.replace(/[\p{Cc}\u200b-\u200f\u202a-\u202e\u2066-\u2069]+/gu, ' ').replace(/\s+/g, ' ').trim();
+  const out = text
+    .replace(/[\p{Cc}\u200b-\u200f\u202a-\u202e\u2066-\u2069]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return out.length > max ? `${out.slice(0, max)}…` : out;
 }
 
@@ -68,7 +71,11 @@ export function createSlackSink(id: string, webhookUrl: string, credentials?: re
     id,
     credentials,
     send(alert) {
-      const lines = [`*${slackText(alertTitle(alert))}*`, slackText(alert.message), slackText(`job ${alert.jobId}${alert.attempts ? `, ${alert.attempts} attempt(s)` : ''}`)];
+      const lines = [
+        `*${slackText(alertTitle(alert))}*`,
+        slackText(alert.message),
+        slackText(`job ${alert.jobId}${alert.attempts ? `, ${alert.attempts} attempt(s)` : ''}`),
+      ];
       // No unfurling: nothing in an alert should fetch a preview of a page a provider named.
       return postJson(id, webhookUrl, JSON.stringify({ text: lines.join('\n'), unfurl_links: false, unfurl_media: false }), {}, options);
     },
@@ -129,7 +136,13 @@ export function createWebhookSink(id: string, url: string, signingSecret: string
     send(alert) {
       const body = JSON.stringify({ ...details(alert), title: alertTitle(alert) });
       const timestamp = String(Math.floor(Date.now() / 1000));
-      return postJson(id, url, body, { 'x-rotator-timestamp': timestamp, 'x-rotator-signature': `sha256=${webhookSignature(signingSecret, timestamp, body)}` }, options);
+      return postJson(
+        id,
+        url,
+        body,
+        { 'x-rotator-timestamp': timestamp, 'x-rotator-signature': `sha256=${webhookSignature(signingSecret, timestamp, body)}` },
+        options,
+      );
     },
   };
 }

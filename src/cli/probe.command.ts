@@ -21,7 +21,9 @@ export function formatProbe(probe: CredentialProbe, allowWrites: boolean): strin
   const failing = probe.findings.filter((f) => f.relied && f.status !== 'holds').map((f) => f.check);
   const lines = [
     `${probe.id} (${probe.kind})${allowWrites ? '' : ', read-only'}`,
-    ...formatTable(['RESULT', 'ASSUMPTION', 'OBSERVED'], rows).split('\n').map((l) => `  ${l}`),
+    ...formatTable(['RESULT', 'ASSUMPTION', 'OBSERVED'], rows)
+      .split('\n')
+      .map((l) => `  ${l}`),
   ];
   for (const f of probe.findings.filter((x) => x.status !== 'holds' && x.relied)) lines.push(`  ${f.check}: ${f.assumption}`);
   const settings = Object.entries(probe.settings);
@@ -62,10 +64,17 @@ export async function probeCommand(options: ProbeCommandOptions): Promise<number
   if (options.json) {
     console.log(JSON.stringify({ ok, allowWrites: options.allowWrites, credentials: probes }, null, 2));
   } else {
-    console.log(ok ? 'probe: every assumption the inventory relies on holds' : `probe: FAILED for ${probes.filter((p) => !p.ok).map((p) => p.id).join(', ')}`);
+    console.log(
+      ok
+        ? 'probe: every assumption the inventory relies on holds'
+        : `probe: FAILED for ${probes
+            .filter((p) => !p.ok)
+            .map((p) => p.id)
+            .join(', ')}`,
+    );
     if (!options.allowWrites && probes.some((p) => p.findings.some((f) => f.status === 'unchecked' && f.relied))) {
       console.log(
-        'some assumptions only a write shows: run again with --allow-writes (it creates one throwaway token or application carrying the rotator\'s marker, deletes it and confirms by listing; against a sandbox first, if you have one)',
+        "some assumptions only a write shows: run again with --allow-writes (it creates one throwaway token or application carrying the rotator's marker, deletes it and confirms by listing; against a sandbox first, if you have one)",
       );
     }
   }

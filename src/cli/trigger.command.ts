@@ -44,14 +44,23 @@ export async function triggerCommand(options: TriggerOptions): Promise<number> {
     }
     try {
       const outcome = (await job.waitUntilFinished(events, options.timeoutSeconds * 1000)) as JobOutcome;
-      print(options.json, { jobId, credentialId: options.credentialId, state: 'completed', outcome }, `${options.credentialId}: ${outcome.status} — ${outcome.summary} (job ${jobId})`);
+      print(
+        options.json,
+        { jobId, credentialId: options.credentialId, state: 'completed', outcome },
+        `${options.credentialId}: ${outcome.status} — ${outcome.summary} (job ${jobId})`,
+      );
       return EXIT.ok;
     } catch (error) {
       const message = (error as Error).message;
       const timedOut = /timed out/i.test(message);
       const state = timedOut ? 'running' : 'failed';
       const detail = timedOut ? `still running after ${options.timeoutSeconds}s; follow it with rotator status` : message;
-      print(options.json, { jobId, credentialId: options.credentialId, state, error: detail }, `${options.credentialId}: ${state.toUpperCase()} — ${detail} (job ${jobId})`, true);
+      print(
+        options.json,
+        { jobId, credentialId: options.credentialId, state, error: detail },
+        `${options.credentialId}: ${state.toUpperCase()} — ${detail} (job ${jobId})`,
+        true,
+      );
       return EXIT.failure;
     }
   } finally {

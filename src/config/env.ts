@@ -64,7 +64,10 @@ export interface Env {
 }
 
 function booleanVariable() {
-  return z.enum(['true', 'false'], { error: () => 'must be true or false' }).default('false').transform((v) => v === 'true');
+  return z
+    .enum(['true', 'false'], { error: () => 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true');
 }
 
 function durationVariable(fallback: string, hint: string, min = 0) {
@@ -81,44 +84,52 @@ function durationVariable(fallback: string, hint: string, min = 0) {
     });
 }
 
-const schema = z.object({
-  ROTATOR_CONFIG: z.string().min(1).optional(),
-  ROTATOR_QUEUE_PREFIX: z.string().regex(/^[^\s:]+$/, 'must be non-empty without spaces or ":"').default(DEFAULT_QUEUE_PREFIX),
-  LOG_LEVEL: z.enum(LOG_LEVELS, { error: () => `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-  ROTATOR_HTTP_PORT: z
-    .string()
-    .default('8080')
-    .refine((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65535, 'must be a port number from 0 to 65535 (0 picks a free port)')
-    .transform(Number),
-  ROTATOR_SHUTDOWN_GRACE: durationVariable('30s', 'must be a duration like 30s, 2m or 1m30s'),
-  ROTATOR_LOCK_DURATION: durationVariable('30s', 'must be a duration of at least 5s, like 30s or 2m', 5_000),
-  ROTATOR_JOB_ATTEMPTS: z
-    .string()
-    .default('5')
-    .refine((v) => /^\d{1,3}$/.test(v) && Number(v) >= 1, 'must be a whole number of attempts from 1 to 999')
-    .transform(Number),
-  ROTATOR_JOB_BACKOFF: durationVariable('5s', 'must be a duration like 5s or 1m'),
-  ROTATOR_CONCURRENCY: z
-    .string()
-    .default('4')
-    .refine((v) => /^\d{1,4}$/.test(v) && Number(v) >= 1, 'must be a whole number of jobs from 1 to 9999')
-    .transform(Number),
-  ROTATOR_REQUEST_TIMEOUT: durationVariable('15s', 'must be a duration of at least 100ms, like 15s', 100),
-  ROTATOR_ESCALATE_AFTER: durationVariable('6h', 'must be a duration of at least 1m, like 6h or 1d', 60_000),
-  ROTATOR_DASHBOARD: z.enum(['on', 'off'], { error: () => 'must be on or off' }).default('off'),
-  ROTATOR_DASHBOARD_USER: z.string().regex(/^[^:\s]+$/, 'must be a user name without spaces or ":"').optional(),
-  // Never echoed: only its length is judged.
-  ROTATOR_DASHBOARD_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
-  ROTATOR_STATUS_PUBLIC_MESSAGES: booleanVariable(),
-  ROTATOR_ALLOW_PLAINTEXT_REDIS: booleanVariable(),
-}).superRefine((v, ctx) => {
-  if (v.ROTATOR_DASHBOARD === 'on') {
-    // No default user: a guessable name is half of a guessed login.
-    for (const name of ['ROTATOR_DASHBOARD_USER', 'ROTATOR_DASHBOARD_PASSWORD'] as const) {
-      if (!v[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when ROTATOR_DASHBOARD=on' });
+const schema = z
+  .object({
+    ROTATOR_CONFIG: z.string().min(1).optional(),
+    ROTATOR_QUEUE_PREFIX: z
+      .string()
+      .regex(/^[^\s:]+$/, 'must be non-empty without spaces or ":"')
+      .default(DEFAULT_QUEUE_PREFIX),
+    LOG_LEVEL: z.enum(LOG_LEVELS, { error: () => `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    ROTATOR_HTTP_PORT: z
+      .string()
+      .default('8080')
+      .refine((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65535, 'must be a port number from 0 to 65535 (0 picks a free port)')
+      .transform(Number),
+    ROTATOR_SHUTDOWN_GRACE: durationVariable('30s', 'must be a duration like 30s, 2m or 1m30s'),
+    ROTATOR_LOCK_DURATION: durationVariable('30s', 'must be a duration of at least 5s, like 30s or 2m', 5_000),
+    ROTATOR_JOB_ATTEMPTS: z
+      .string()
+      .default('5')
+      .refine((v) => /^\d{1,3}$/.test(v) && Number(v) >= 1, 'must be a whole number of attempts from 1 to 999')
+      .transform(Number),
+    ROTATOR_JOB_BACKOFF: durationVariable('5s', 'must be a duration like 5s or 1m'),
+    ROTATOR_CONCURRENCY: z
+      .string()
+      .default('4')
+      .refine((v) => /^\d{1,4}$/.test(v) && Number(v) >= 1, 'must be a whole number of jobs from 1 to 9999')
+      .transform(Number),
+    ROTATOR_REQUEST_TIMEOUT: durationVariable('15s', 'must be a duration of at least 100ms, like 15s', 100),
+    ROTATOR_ESCALATE_AFTER: durationVariable('6h', 'must be a duration of at least 1m, like 6h or 1d', 60_000),
+    ROTATOR_DASHBOARD: z.enum(['on', 'off'], { error: () => 'must be on or off' }).default('off'),
+    ROTATOR_DASHBOARD_USER: z
+      .string()
+      .regex(/^[^:\s]+$/, 'must be a user name without spaces or ":"')
+      .optional(),
+    // Never echoed: only its length is judged.
+    ROTATOR_DASHBOARD_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+    ROTATOR_STATUS_PUBLIC_MESSAGES: booleanVariable(),
+    ROTATOR_ALLOW_PLAINTEXT_REDIS: booleanVariable(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.ROTATOR_DASHBOARD === 'on') {
+      // No default user: a guessable name is half of a guessed login.
+      for (const name of ['ROTATOR_DASHBOARD_USER', 'ROTATOR_DASHBOARD_PASSWORD'] as const) {
+        if (!v[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when ROTATOR_DASHBOARD=on' });
+      }
     }
-  }
-});
+  });
 
 /** Reads the environment once; every problem is reported with the variable's name as its path. */
 export function loadEnv(env: NodeJS.ProcessEnv = process.env, options: { rateLimits?: readonly RateLimitVariable[] } = {}): Env {

@@ -8,9 +8,7 @@ import { endpointProblem } from './url-policy.ts';
 /** Ids end up in BullMQ job ids and Redis keys, where ":" separates parts. */
 export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
-export const id = z
-  .string()
-  .regex(ID_PATTERN, 'must be 1–63 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit');
+export const id = z.string().regex(ID_PATTERN, 'must be 1–63 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit');
 
 export const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
@@ -67,7 +65,10 @@ const INLINE_HINT = 'must reference the secret as { env: NAME } or { secretId: "
 export const secretRef = z
   .strictObject(
     {
-      env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+      env: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+        .optional(),
       secretId: secretId.optional(),
     },
     { error: (issue) => (issue.code === 'invalid_type' ? INLINE_HINT : undefined) },

@@ -67,7 +67,9 @@ export function parseInventory<C extends CredentialBase>(text: string, kinds: re
   const problems = result.success ? [] : zodProblems(result.error.issues, raw, [...table.keys()]);
   // Credentials are read even when the document around them is wrong, so every problem is named at once.
   // With `defaults` itself wrong (reported above), entries are read against the built-in defaults.
-  const defaults = result.success ? result.data.defaults : (defaultsSchema.safeParse((raw as Record<string, unknown>).defaults).data ?? defaultsSchema.parse(undefined));
+  const defaults = result.success
+    ? result.data.defaults
+    : (defaultsSchema.safeParse((raw as Record<string, unknown>).defaults).data ?? defaultsSchema.parse(undefined));
   const entries = (raw as Record<string, unknown>).credentials;
   const credentials = Array.isArray(entries) ? entries.map((entry, index) => readCredential(entry, index, table, defaults, raw, problems)) : [];
   problems.push(...crossCheck(raw, table));
@@ -76,7 +78,14 @@ export function parseInventory<C extends CredentialBase>(text: string, kinds: re
 }
 
 /** One credential by its kind's schema; its problems are added to `problems` with their full path. */
-function readCredential(entry: unknown, index: number, kinds: KindTable, defaults: InventoryDefaults, raw: unknown, problems: ConfigProblem[]): CredentialBase | undefined {
+function readCredential(
+  entry: unknown,
+  index: number,
+  kinds: KindTable,
+  defaults: InventoryDefaults,
+  raw: unknown,
+  problems: ConfigProblem[],
+): CredentialBase | undefined {
   const at = (path: readonly PropertyKey[]) => ['credentials', index, ...path];
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     problems.push(...zodProblems([{ code: 'invalid_type', expected: 'object', path: at([]), message: 'Invalid input', input: entry }], raw));
@@ -91,7 +100,12 @@ function readCredential(entry: unknown, index: number, kinds: KindTable, default
   }
   const result = definition.entry(defaults).safeParse(entry);
   if (result.success) return result.data;
-  problems.push(...zodProblems(result.error.issues.map((issue) => ({ ...issue, path: at(issue.path) })), raw));
+  problems.push(
+    ...zodProblems(
+      result.error.issues.map((issue) => ({ ...issue, path: at(issue.path) })),
+      raw,
+    ),
+  );
   return undefined;
 }
 
@@ -102,7 +116,8 @@ export function loadInventory<C extends CredentialBase>(path: string, kinds: rea
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const message = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot read the file (${code ?? 'unknown error'})`;
+    const message =
+      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot read the file (${code ?? 'unknown error'})`;
     throw new ConfigError(path, [{ path: '(root)', message }], { cause: error });
   }
   return parseInventory(text, kinds, path);

@@ -21,7 +21,6 @@ export function parseRateLimit(text: string): RateLimit | 'off' | undefined {
   return { perSecond, burst: Math.max(1, Math.floor(perSecond) - 1) };
 }
 
-
 /**
  * An environment variable a credential kind reads for its provider's rate limit (declared by the
  * kind, so the environment's reader names no provider). `fallback` applies when it is unset.

@@ -54,7 +54,10 @@ function isRedisUrl(value: string): boolean {
 }
 
 function list(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function parseClusterNodes(value: string, problems: ConfigProblem[]): Extract<RedisTopology, { kind: 'cluster' }> | undefined {
@@ -117,7 +120,8 @@ export function readRedisTopology(vars: Record<string, string | undefined>, pref
     if (!hashTag(prefix)) {
       problems.push({
         path: 'ROTATOR_QUEUE_PREFIX',
-        message: 'must carry a Redis Cluster hash tag, like {rotator}, with REDIS_CLUSTER_NODES: BullMQ\'s scripts and the rotator\'s keys must share one hash slot',
+        message:
+          "must carry a Redis Cluster hash tag, like {rotator}, with REDIS_CLUSTER_NODES: BullMQ's scripts and the rotator's keys must share one hash slot",
       });
     }
     return problems.length || !topology ? { problems } : { topology, problems };

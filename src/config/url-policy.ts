@@ -65,7 +65,10 @@ interface RedisHostPort {
  * without TLS). Each problem is named by the variable it comes from.
  */
 export function redisTopologyProblems(
-  topology: { kind: 'standalone'; url: string } | { kind: 'cluster'; nodes: RedisHostPort[]; tls: boolean } | { kind: 'sentinel'; sentinels: RedisHostPort[]; tls: boolean },
+  topology:
+    | { kind: 'standalone'; url: string }
+    | { kind: 'cluster'; nodes: RedisHostPort[]; tls: boolean }
+    | { kind: 'sentinel'; sentinels: RedisHostPort[]; tls: boolean },
   allowPlaintext: boolean,
 ): ConfigProblem[] {
   if (topology.kind === 'standalone') {

@@ -23,7 +23,16 @@ export function secretForms(value: string): string[] {
   if (value.length < MIN_LENGTH) return [];
   const percent = encodeURIComponent(value);
   const form = new URLSearchParams({ v: value }).toString().slice(2);
-  const forms = [value, percent, lowerHex(percent), form, lowerHex(form), JSON.stringify(value).slice(1, -1), ...base64Forms(value), ...base64Forms(`${value}:`)];
+  const forms = [
+    value,
+    percent,
+    lowerHex(percent),
+    form,
+    lowerHex(form),
+    JSON.stringify(value).slice(1, -1),
+    ...base64Forms(value),
+    ...base64Forms(`${value}:`),
+  ];
   return [...new Set(forms)].filter((f) => f.length >= MIN_LENGTH).sort((a, b) => b.length - a.length);
 }
 

@@ -21,7 +21,10 @@ export interface RotatorMetrics {
 export function createMetrics(readStatus: () => Promise<StatusView>): RotatorMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  new Gauge({ name: 'rotator_build_info', help: 'The running version; always 1', labelNames: ['version'], registers: [registry] }).set({ version: packageVersion() }, 1);
+  new Gauge({ name: 'rotator_build_info', help: 'The running version; always 1', labelNames: ['version'], registers: [registry] }).set(
+    { version: packageVersion() },
+    1,
+  );
   const jobs = new Counter({
     name: 'rotator_jobs_total',
     help: 'Jobs ended, by credential, kind, job name and outcome (rotated, not-due, validated, failed…)',
@@ -41,7 +44,12 @@ export function createMetrics(readStatus: () => Promise<StatusView>): RotatorMet
     labelNames: ['credential'],
     registers: [registry],
   });
-  const sinkFailures = new Counter({ name: 'rotator_alert_sink_failures_total', help: 'Alerts a sink did not take after every retry', labelNames: ['sink'], registers: [registry] });
+  const sinkFailures = new Counter({
+    name: 'rotator_alert_sink_failures_total',
+    help: 'Alerts a sink did not take after every retry',
+    labelNames: ['sink'],
+    registers: [registry],
+  });
 
   // Gauges filled at scrape time from the status Redis holds.
   let view: Promise<StatusView> | undefined;
@@ -61,12 +69,24 @@ export function createMetrics(readStatus: () => Promise<StatusView>): RotatorMet
         }
       },
     });
-  timestampGauge('rotator_credential_expiry_timestamp_seconds', 'When the current credential expires at the provider (kinds whose credentials expire), seconds since the epoch', (c) => c.expiresAt);
-  timestampGauge('rotator_credential_last_check_timestamp_seconds', 'When the credential was last checked, whatever the result, seconds since the epoch', (c) => c.lastCheckAt);
-  timestampGauge('rotator_credential_last_success_timestamp_seconds', 'When a check of the credential last ended well, seconds since the epoch', (c) => c.lastSuccessAt);
+  timestampGauge(
+    'rotator_credential_expiry_timestamp_seconds',
+    'When the current credential expires at the provider (kinds whose credentials expire), seconds since the epoch',
+    (c) => c.expiresAt,
+  );
+  timestampGauge(
+    'rotator_credential_last_check_timestamp_seconds',
+    'When the credential was last checked, whatever the result, seconds since the epoch',
+    (c) => c.lastCheckAt,
+  );
+  timestampGauge(
+    'rotator_credential_last_success_timestamp_seconds',
+    'When a check of the credential last ended well, seconds since the epoch',
+    (c) => c.lastSuccessAt,
+  );
   new Gauge({
     name: 'rotator_credential_failing',
-    help: '1 when the credential\'s last check failed',
+    help: "1 when the credential's last check failed",
     labelNames: ['credential', 'kind'],
     registers: [registry],
     async collect() {

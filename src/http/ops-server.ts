@@ -47,10 +47,16 @@ async function route(path: string, req: IncomingMessage, runtime: OpsRuntime | u
     case '/readyz': {
       // Why not, when not: "cluster state is fail", "connected to a slave, not the master", a timeout.
       const problem = await Promise.race([
-        runtime.redis.ping().then(() => undefined, (error: unknown) => (error instanceof Error ? error.message : String(error))),
+        runtime.redis.ping().then(
+          () => undefined,
+          (error: unknown) => (error instanceof Error ? error.message : String(error)),
+        ),
         new Promise<string>((resolve) => setTimeout(() => resolve('no answer within 1 s'), 1_000).unref()),
       ]);
-      const body = problem === undefined ? { status: 'ready', configuration: 'loaded', redis: 'reachable' } : { status: 'not ready', configuration: 'loaded', redis: 'unreachable', reason: problem };
+      const body =
+        problem === undefined
+          ? { status: 'ready', configuration: 'loaded', redis: 'reachable' }
+          : { status: 'not ready', configuration: 'loaded', redis: 'unreachable', reason: problem };
       return send(problem === undefined ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
     }
     case '/metrics':
@@ -125,7 +131,12 @@ export async function startOpsServer(options: {
   };
 
   const server: Server = createServer(
-    { maxHeaderSize: limits.maxHeaderBytes, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1_000 },
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: 1_000,
+    },
     (req, res) => {
       // The one guard: whatever a handler throws synchronously ends as a 400 here, not in the process.
       try {

@@ -96,7 +96,10 @@ export function probeWithSecret<C extends CredentialBase, S>(
 }
 
 /** The HTTP options a kind's clients get from the context. */
-export function httpOptions(context: KindContext, options: { limited: boolean } = { limited: true }): { requestTimeoutMs?: number; backoffMs?: number; limiter?: RateLimiter } {
+export function httpOptions(
+  context: KindContext,
+  options: { limited: boolean } = { limited: true },
+): { requestTimeoutMs?: number; backoffMs?: number; limiter?: RateLimiter } {
   return {
     ...(context.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: context.requestTimeoutMs }),
     ...(context.backoffMs === undefined ? {} : { backoffMs: context.backoffMs }),

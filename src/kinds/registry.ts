@@ -1,4 +1,10 @@
-import { loadInventory as loadInventoryOf, parseInventory as parseInventoryOf, type Inventory, type InventoryKind, type RateLimitVariable } from '../config/index.ts';
+import {
+  loadInventory as loadInventoryOf,
+  parseInventory as parseInventoryOf,
+  type Inventory,
+  type InventoryKind,
+  type RateLimitVariable,
+} from '../config/index.ts';
 import { parseSecret, serializeSecret, type ParseSecretOptions, type SecretShape } from '../secrets/secret-values.ts';
 import { credlyAuthorizationToken } from './credly/authorization-token/index.ts';
 import { credlyOAuthApplication } from './credly/oauth-application/index.ts';
@@ -33,7 +39,9 @@ export function kindOf(kind: string): KindDefinition | undefined {
 
 /** The environment variables of the kinds' rate limits, for loadEnv. */
 export const RATE_LIMIT_VARIABLES: readonly RateLimitVariable[] = [
-  ...new Map(DEFINITIONS.flatMap((k) => (k.rateLimit ? [[k.rateLimit.variable, { variable: k.rateLimit.variable, fallback: k.rateLimit.fallback }] as const] : []))).values(),
+  ...new Map(
+    DEFINITIONS.flatMap((k) => (k.rateLimit ? [[k.rateLimit.variable, { variable: k.rateLimit.variable, fallback: k.rateLimit.fallback }] as const] : [])),
+  ).values(),
 ];
 
 /** Parses and validates an inventory of the product's kinds (see config/load.ts). */

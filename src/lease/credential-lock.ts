@@ -73,23 +73,26 @@ export function createCredentialLock(redis: RedisClient, options: CredentialLock
       };
       arm();
       let renewing = false;
-      const timer = setInterval(() => {
-        // One renewal at a time: a hanging one is not joined by more behind it.
-        if (renewing || controller.signal.aborted) return;
-        renewing = true;
-        const sent = Date.now();
-        redis.eval(RENEW, 1, key, token, String(ttlMs)).then(
-          (renewed) => {
-            renewing = false;
-            if (renewed !== 1) return lose('the lock expired or another holder took it');
-            provenAt = sent;
-            arm();
-          },
-          () => {
-            renewing = false;
-          },
-        );
-      }, Math.max(50, Math.floor(ttlMs / RENEWALS_PER_TTL)));
+      const timer = setInterval(
+        () => {
+          // One renewal at a time: a hanging one is not joined by more behind it.
+          if (renewing || controller.signal.aborted) return;
+          renewing = true;
+          const sent = Date.now();
+          redis.eval(RENEW, 1, key, token, String(ttlMs)).then(
+            (renewed) => {
+              renewing = false;
+              if (renewed !== 1) return lose('the lock expired or another holder took it');
+              provenAt = sent;
+              arm();
+            },
+            () => {
+              renewing = false;
+            },
+          );
+        },
+        Math.max(50, Math.floor(ttlMs / RENEWALS_PER_TTL)),
+      );
       timer.unref();
       return {
         token,

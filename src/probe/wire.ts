@@ -55,7 +55,12 @@ function pageOf(body: Record<string, unknown>, requestUrl: URL): PageRecord | un
     record.link = origin === requestUrl.origin ? 'same' : 'other';
     if (record.link === 'other') record.linkOrigin = origin;
   }
-  for (const [key, field] of [['currentPage', 'current_page'], ['totalPages', 'total_pages'], ['totalCount', 'total_count'], ['per', 'per']] as const) {
+  for (const [key, field] of [
+    ['currentPage', 'current_page'],
+    ['totalPages', 'total_pages'],
+    ['totalCount', 'total_count'],
+    ['per', 'per'],
+  ] as const) {
     const value = num(m[field]);
     if (value !== undefined) record[key] = value;
   }

@@ -54,7 +54,9 @@ const RECORD = `local v = tonumber(redis.call('get', KEYS[1]) or '0') if tonumbe
 /** The latest scheduled time at or before `now` (UTC). */
 export function previousTick(expression: string, now: Date): Date {
   // A moment past `now` makes a tick exactly at `now` count as the latest.
-  return CronExpressionParser.parse(expression, { currentDate: new Date(now.getTime() + 1), tz: 'UTC' }).prev().toDate();
+  return CronExpressionParser.parse(expression, { currentDate: new Date(now.getTime() + 1), tz: 'UTC' })
+    .prev()
+    .toDate();
 }
 
 export async function startScheduler(options: SchedulerOptions): Promise<Scheduler> {

@@ -99,17 +99,17 @@ export async function continueRotation<C extends RotatableCredential, S>(
     await abandonOnPermanent(async () => {
       const pending = await step(id, 'test', readPending);
       const current = fresh?.current ?? (await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId)));
-      await step(id, 'test', () => testFresh(deps, log, () => provider.test(credential, pending, { current, previousRef: record.previousRef, capabilitiesChecked }))).catch(
-        async (error: unknown) => {
-          if (error instanceof RotationStepError && error.cause instanceof WeakerCredentialError) {
-            // Stored but never promoted: off AWSPENDING first (no stage may hold a revoked credential), then deleted.
-            held.assertHeld();
-            await deps.secrets.unlabel(secretId, AWSPENDING, rotationId);
-            await provider.revoke(credential, current, error.cause.ref).catch(() => undefined);
-          }
-          throw error;
-        },
-      );
+      await step(id, 'test', () =>
+        testFresh(deps, log, () => provider.test(credential, pending, { current, previousRef: record.previousRef, capabilitiesChecked })),
+      ).catch(async (error: unknown) => {
+        if (error instanceof RotationStepError && error.cause instanceof WeakerCredentialError) {
+          // Stored but never promoted: off AWSPENDING first (no stage may hold a revoked credential), then deleted.
+          held.assertHeld();
+          await deps.secrets.unlabel(secretId, AWSPENDING, rotationId);
+          await provider.revoke(credential, current, error.cause.ref).catch(() => undefined);
+        }
+        throw error;
+      });
       log.info({ rotationId }, 'rotation: new credential works');
       await advance('finish');
     });
@@ -126,7 +126,9 @@ export async function continueRotation<C extends RotatableCredential, S>(
   let previous: { state: string; revokeAt: string };
   let revokeFailure: RotationStepError | undefined;
   const scheduleAt = async (at: Date) => {
-    await step(id, 'revoke', () => deps.scheduleRevoke({ credentialId: id, rotationId, previousRef: record.previousRef }, Math.max(0, at.getTime() - now.getTime())));
+    await step(id, 'revoke', () =>
+      deps.scheduleRevoke({ credentialId: id, rotationId, previousRef: record.previousRef }, Math.max(0, at.getTime() - now.getTime())),
+    );
     return { state: `revoke scheduled for ${at.toISOString()}`, revokeAt: at.toISOString() };
   };
   if (record.previousRef === '') {
@@ -136,7 +138,9 @@ export async function continueRotation<C extends RotatableCredential, S>(
   } else {
     try {
       const fence = () => held.assertHeld();
-      const verdict = await step(id, 'revoke', () => revokeReplaced(deps, provider, credential, acting, { rotationId, previousRef: record.previousRef }, fence));
+      const verdict = await step(id, 'revoke', () =>
+        revokeReplaced(deps, provider, credential, acting, { rotationId, previousRef: record.previousRef }, fence),
+      );
       if (verdict.action === 'deferred') previous = await scheduleAt(verdict.until);
       else previous = { state: await settle(deps, id, record.previousRef, verdict, log), revokeAt: '' };
     } catch (error) {
@@ -155,19 +159,23 @@ export async function continueRotation<C extends RotatableCredential, S>(
     previousState: previous.state,
     ...(expiresAt ? { expiresAt: expiresAt.toISOString(), daysToExpiry: daysUntil(expiresAt, now) } : {}),
   };
-  await deps.state.updateStatus(id, {
-    lastResult: 'rotated',
-    lastSummary: outcome.summary,
-    lastRotationId: rotationId,
-    lastRotationJobId: record.jobId,
-    lastRotatedAt: now.toISOString(),
-    lastCheckAt: now.toISOString(),
-    expiresAt: outcome.expiresAt ?? '',
-    daysToExpiry: outcome.daysToExpiry?.toString() ?? '',
-    previousRef: record.previousRef,
-    previousRevokeAt: previous.revokeAt,
-    previousState: previous.state,
-  }, held.token);
+  await deps.state.updateStatus(
+    id,
+    {
+      lastResult: 'rotated',
+      lastSummary: outcome.summary,
+      lastRotationId: rotationId,
+      lastRotationJobId: record.jobId,
+      lastRotatedAt: now.toISOString(),
+      lastCheckAt: now.toISOString(),
+      expiresAt: outcome.expiresAt ?? '',
+      daysToExpiry: outcome.daysToExpiry?.toString() ?? '',
+      previousRef: record.previousRef,
+      previousRevokeAt: previous.revokeAt,
+      previousState: previous.state,
+    },
+    held.token,
+  );
   await deps.state.clear(id, rotationId, held.token);
   log.info({ rotationId, previousState: previous.state, daysToExpiry: outcome.daysToExpiry }, 'rotation: finished');
   const finished = await deps.state.readStatus(id);

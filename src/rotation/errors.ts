@@ -72,7 +72,9 @@ export class RevokeDeferredError extends RotatorError {
 export class WeakerCredentialError extends RotatorError {
   readonly ref: string;
   constructor(credentialId: string, ref: string, missing: readonly string[]) {
-    super(`credential "${credentialId}": the new credential ${ref} lacks ${missing.join(', ')}, which the one it replaces has; it was not promoted`, { permanent: true });
+    super(`credential "${credentialId}": the new credential ${ref} lacks ${missing.join(', ')}, which the one it replaces has; it was not promoted`, {
+      permanent: true,
+    });
     this.ref = ref;
   }
 }

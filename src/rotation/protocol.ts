@@ -7,7 +7,6 @@ import type { GuardSecrets } from './revoke-guard.ts';
 import type { RotationProvider } from './rotation-provider.ts';
 import type { RotationStateStore } from '../state/rotation-state.ts';
 
-
 /** The protocol's shared parts: what it needs, what it returns, and how a step runs. */
 
 const DAY_MS = 86_400_000;
@@ -102,4 +101,3 @@ export async function withLock<T>(lock: CredentialLock, credentialId: string, fn
     await held.release();
   }
 }
-

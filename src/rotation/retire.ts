@@ -67,7 +67,13 @@ function context(deps: RetireDeps, credential: RetirableCredential, listing: Lis
  * marker) and in Secrets Manager (the rotation stored its version; a credential the rotator did not
  * make must have been held by a version of this secret).
  */
-async function unproven(ctx: GuardContext, target: ListedCredential, rotationId: string, stages: StageValues, cache: Map<string, Date | null>): Promise<string | undefined> {
+async function unproven(
+  ctx: GuardContext,
+  target: ListedCredential,
+  rotationId: string,
+  stages: StageValues,
+  cache: Map<string, Date | null>,
+): Promise<string | undefined> {
   const own = ownershipOf(target, ctx.credentialId, ctx.scope);
   if (own === 'foreign') return 'it carries the marker of another credential or deployment';
   const replacer = ctx.listing.find(
@@ -161,7 +167,10 @@ export async function reap<C extends RetirableCredential, S>(
     const actingRef = provider.refOf(acting);
     const candidates = listing.filter((x) => own(x) === 'ours' && x.ref !== actingRef && !beforeLoss(x));
     if (leftAlone.length) {
-      log.warn({ refs: leftAlone }, 'rotation: earlier credentials left alone for a person to confirm (made before a recreation from a lost secret, or before markers named a deployment)');
+      log.warn(
+        { refs: leftAlone },
+        'rotation: earlier credentials left alone for a person to confirm (made before a recreation from a lost secret, or before markers named a deployment)',
+      );
     }
     // Kept current in status ('' clears it once a person has deleted them).
     await deps.state.updateStatus(credential.id, { leftAlone: leftAlone.join(' ') });
@@ -195,7 +204,9 @@ export function describeRevoke(result: RevokeResult, ref: string): string {
     case 'nothing-to-revoke':
       return 'none known (the secret was missing or unreadable)';
     case 'left-to-expire':
-      return result.expiresAt ? `left to expire at ${result.expiresAt.toISOString()} (the provider offers no revoke)` : 'left to expire (the provider offers no revoke)';
+      return result.expiresAt
+        ? `left to expire at ${result.expiresAt.toISOString()} (the provider offers no revoke)`
+        : 'left to expire (the provider offers no revoke)';
   }
 }
 
@@ -203,7 +214,13 @@ export function describeRevoke(result: RevokeResult, ref: string): string {
  * What a judged revoke comes to, for the outcome and the status. A cancelled revoke (a stage holds
  * the credential) is logged with why, and recorded in status; a refused one fails for good.
  */
-export async function settle(deps: { state: Pick<RotationStateStore, 'readStatus' | 'updateStatus'>; now(): Date }, credentialId: string, ref: string, verdict: Exclude<RevokeVerdict, { action: 'deferred' }>, log: Logger): Promise<string> {
+export async function settle(
+  deps: { state: Pick<RotationStateStore, 'readStatus' | 'updateStatus'>; now(): Date },
+  credentialId: string,
+  ref: string,
+  verdict: Exclude<RevokeVerdict, { action: 'deferred' }>,
+  log: Logger,
+): Promise<string> {
   switch (verdict.action) {
     case 'revoked':
       // Still listed after the DELETE: kept in status for a person to revoke by hand.

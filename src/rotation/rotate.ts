@@ -7,7 +7,17 @@ import type { RotationProvider } from './rotation-provider.ts';
 import { recheckUnrevoked, unrevokedRefs } from './unrevoked.ts';
 
 import { continueRotation } from './continue-rotation.ts';
-import { daysUntil, readCurrentSecret, step, withLock, type RevokeOutcome, type RevokeRequest, type RotatableCredential, type RotationDeps, type RotationOutcome } from './protocol.ts';
+import {
+  daysUntil,
+  readCurrentSecret,
+  step,
+  withLock,
+  type RevokeOutcome,
+  type RevokeRequest,
+  type RotatableCredential,
+  type RotationDeps,
+  type RotationOutcome,
+} from './protocol.ts';
 
 export { daysUntil, type RevokeOutcome, type RevokeRequest, type RotatableCredential, type RotationDeps, type RotationOutcome } from './protocol.ts';
 /**
@@ -30,15 +40,16 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
     if (!record && (status.lastRotationJobId === request.jobId || (await deps.state.tookPart(id, request.jobId)))) {
       // BullMQ runs again a job that began or resumed a rotation now finished (its completion was
       // lost, or it stalled): never a second rotation from it.
-      return { action: 'already-done', summary: `this job already took part in a rotation (last: ${status.lastRotationId ?? 'unknown'}); not starting another` };
+      return {
+        action: 'already-done',
+        summary: `this job already took part in a rotation (last: ${status.lastRotationId ?? 'unknown'}); not starting another`,
+      };
     }
     if (!record) {
       const current = await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId));
       const now = deps.now();
       const inspection = await step(id, 'inspect', () => provider.inspect(credential, current, now));
-      const expiry = inspection.expiresAt
-        ? { expiresAt: inspection.expiresAt.toISOString(), daysToExpiry: daysUntil(inspection.expiresAt, now) }
-        : {};
+      const expiry = inspection.expiresAt ? { expiresAt: inspection.expiresAt.toISOString(), daysToExpiry: daysUntil(inspection.expiresAt, now) } : {};
       await deps.state.updateStatus(
         id,
         { lastCheckAt: now.toISOString(), expiresAt: expiry.expiresAt, daysToExpiry: expiry.daysToExpiry?.toString() },
@@ -78,18 +89,31 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
  * A resumed rotation re-reads the current credential's expiry, so that a rotation stuck for days
  * does not show (nor alert with) the days it began with. Best effort: the rotation goes on without.
  */
-async function refreshExpiry<C extends RotatableCredential, S>(deps: RotationDeps, provider: RotationProvider<C, S>, credential: C, held: HeldLock, log: Logger): Promise<void> {
+async function refreshExpiry<C extends RotatableCredential, S>(
+  deps: RotationDeps,
+  provider: RotationProvider<C, S>,
+  credential: C,
+  held: HeldLock,
+  log: Logger,
+): Promise<void> {
   // Only kinds whose credentials expire.
   if (!provider.expiryOf) return;
   try {
     const now = deps.now();
     const inspection = await provider.inspect(credential, await readCurrentSecret(deps, provider, credential.secretId), now);
     if (!inspection.expiresAt) return;
-    const fields = { lastCheckAt: now.toISOString(), expiresAt: inspection.expiresAt.toISOString(), daysToExpiry: String(daysUntil(inspection.expiresAt, now)) };
+    const fields = {
+      lastCheckAt: now.toISOString(),
+      expiresAt: inspection.expiresAt.toISOString(),
+      daysToExpiry: String(daysUntil(inspection.expiresAt, now)),
+    };
     await deps.state.updateStatus(credential.id, fields, held.token);
   } catch (error) {
     if (error instanceof LeaseLostError) throw error;
-    log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: could not refresh the current credential\'s expiry; resuming without');
+    log.warn(
+      { err: { type: (error as Error).name, message: (error as Error).message } },
+      "rotation: could not refresh the current credential's expiry; resuming without",
+    );
   }
 }
 

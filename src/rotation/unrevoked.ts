@@ -52,7 +52,10 @@ export async function recheckUnrevoked<C, S>(
     }
     return left;
   } catch (error) {
-    log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: could not list what is left to revoke by hand; the next run tries again');
+    log.warn(
+      { err: { type: (error as Error).name, message: (error as Error).message } },
+      'rotation: could not list what is left to revoke by hand; the next run tries again',
+    );
     return refs;
   }
 }

@@ -74,14 +74,18 @@ function text(value: unknown): string | undefined {
  * and a socket error describe the request; any other error — notably a response body that failed
  * to parse, whose SyntaxError quotes part of that body — may carry a secret, so only its name goes.
  */
-function describe(e: SdkLikeError, name: string, status: number | undefined, code: string | undefined, sensitive: readonly string[]): { detail: string; trusted: boolean } {
-  const head = [name, code && code !== name ? code : undefined, status !== undefined ? `HTTP ${status}` : undefined]
-    .filter(Boolean)
-    .join(', ');
+function describe(
+  e: SdkLikeError,
+  name: string,
+  status: number | undefined,
+  code: string | undefined,
+  sensitive: readonly string[],
+): { detail: string; trusted: boolean } {
+  const head = [name, code && code !== name ? code : undefined, status !== undefined ? `HTTP ${status}` : undefined].filter(Boolean).join(', ');
   // Scrubbed before it is shortened: shortening first could cut a value and leave its beginning.
   const raw = text(e.message);
   const message = (raw === undefined ? undefined : scrubSecrets(raw, sensitive))?.replace(/\s+/g, ' ').trim();
-  const trusted = (e.$fault === 'client' || e.$fault === 'server' || (code !== undefined && NETWORK_CODE.test(code)) || name === 'TimeoutError');
+  const trusted = e.$fault === 'client' || e.$fault === 'server' || (code !== undefined && NETWORK_CODE.test(code)) || name === 'TimeoutError';
   if (!trusted || !message) return { detail: head, trusted };
   const short = message.length > MAX_DETAIL ? `${message.slice(0, MAX_DETAIL)}…` : message;
   return { detail: `${head}: ${short}`, trusted };
@@ -98,12 +102,7 @@ function redact(detail: string, sensitive: readonly string[]): { detail: string;
  * appear in the result (the secret being written); they are redacted even if an error echoed them,
  * and the original error is then not kept as `cause`.
  */
-export function mapSecretsManagerError(
-  error: unknown,
-  secretId: string,
-  operation: SecretOperation,
-  sensitive: readonly string[] = [],
-): SecretStoreError {
+export function mapSecretsManagerError(error: unknown, secretId: string, operation: SecretOperation, sensitive: readonly string[] = []): SecretStoreError {
   if (error instanceof SecretStoreError) return error;
   const e: SdkLikeError = typeof error === 'object' && error !== null ? error : {};
   const name = text(e.name) ?? 'Error';

@@ -2,16 +2,7 @@ import { RotatorError } from '../errors/rotator-error.ts';
 
 /** The store operation that failed; error messages start with it. */
 export type SecretOperation =
-  | 'read-current'
-  | 'read-pending'
-  | 'read-stage'
-  | 'unlabel'
-  | 'read-version'
-  | 'put-pending'
-  | 'promote'
-  | 'list-versions'
-  | 'put-current'
-  | 'create';
+  'read-current' | 'read-pending' | 'read-stage' | 'unlabel' | 'read-version' | 'put-pending' | 'promote' | 'list-versions' | 'put-current' | 'create';
 
 export interface SecretStoreErrorOptions {
   secretId: string;

@@ -143,9 +143,7 @@ export function createSecretStore(unfenced: Sender): SecretStore {
       secretId,
       'put-pending',
       () =>
-        client.send(
-          new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: rotationId, SecretString: secretString, VersionStages: [AWSPENDING] }),
-        ),
+        client.send(new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: rotationId, SecretString: secretString, VersionStages: [AWSPENDING] })),
       [secretString],
     );
     return { versionId: versionIdOf(out, secretId, 'put-pending') };
@@ -192,12 +190,14 @@ export function createSecretStore(unfenced: Sender): SecretStore {
     do {
       const token = nextToken;
       const page = await call(secretId, 'list-versions', () =>
-        client.send(new ListSecretVersionIdsCommand({
+        client.send(
+          new ListSecretVersionIdsCommand({
             SecretId: secretId,
             MaxResults: 100,
             ...(options.includeDeprecated ? { IncludeDeprecated: true } : {}),
             ...(token ? { NextToken: token } : {}),
-          })),
+          }),
+        ),
       ).catch((error: unknown) => confirmNotFound(error, secretId, token));
       for (const v of page.Versions ?? []) {
         if (!v.VersionId) continue;

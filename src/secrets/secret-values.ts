@@ -85,7 +85,12 @@ function validate<S>(shape: SecretShape<S>, input: Record<string, unknown>, secr
   // Tools that write JSON often emit null for "not set": treat it as absent (and as missing when required).
   const fields = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null));
   const result = shape.schema.safeParse(fields);
-  if (!result.success) throw new SecretFormatError(shape.kind, result.error.issues.map((i) => describeIssue(i, fields)), secretId);
+  if (!result.success)
+    throw new SecretFormatError(
+      shape.kind,
+      result.error.issues.map((i) => describeIssue(i, fields)),
+      secretId,
+    );
   return result.data;
 }
 

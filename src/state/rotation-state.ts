@@ -170,7 +170,7 @@ export function createRotationStateStore(redis: RedisClient, prefix: string): Ro
       await fenced(credentialId, FENCED_CLEAR, rotationKey(prefix, credentialId), lockToken, [rotationId], 'rotation record clear');
     },
     async readStatus(credentialId) {
-      return (await redis.hgetall(statusKey(prefix, credentialId)));
+      return await redis.hgetall(statusKey(prefix, credentialId));
     },
     async readOverview(credentialIds) {
       const out: Array<{ status: CredentialStatus; step: RotationRecord['step'] | undefined }> = [];
@@ -184,14 +184,18 @@ export function createRotationStateStore(redis: RedisClient, prefix: string): Ro
           const [stepError, step] = replies[2 * j + 1] ?? [];
           if (statusError) throw statusError;
           if (stepError) throw stepError;
-          out.push({ status: (status ?? {}), step: typeof step === 'string' && isStep(step) ? step : undefined });
+          out.push({ status: status ?? {}, step: typeof step === 'string' && isStep(step) ? step : undefined });
         }
       }
       return out;
     },
     async addRotationJob(credentialId, jobId) {
       const key = rotationJobsKey(prefix, credentialId);
-      await redis.multi().zadd(key, Date.now(), jobId).zremrangebyrank(key, 0, -(ROTATION_JOBS_KEPT + 1)).exec();
+      await redis
+        .multi()
+        .zadd(key, Date.now(), jobId)
+        .zremrangebyrank(key, 0, -(ROTATION_JOBS_KEPT + 1))
+        .exec();
     },
     async tookPart(credentialId, jobId) {
       return (await redis.zscore(rotationJobsKey(prefix, credentialId), jobId)) !== null;

@@ -24,12 +24,16 @@ export function classifyValidationError(error: unknown, ctx: ClassifyContext): u
   }
   if (error instanceof ProviderAuthError) {
     const scope = error.status === 403 && ctx.scopeHint.test(`${error.code ?? ''} ${error.message}`);
-    if (scope) return new ValidationError('missing-scope', `scopes refused: ${error.message}`, { advice: ctx.scopeAdvice.replace('{scopes}', 'the required scopes'), cause: error });
+    if (scope)
+      return new ValidationError('missing-scope', `scopes refused: ${error.message}`, {
+        advice: ctx.scopeAdvice.replace('{scopes}', 'the required scopes'),
+        cause: error,
+      });
     return new ValidationError('invalid-credential', `credential refused: ${error.message}`, { advice: ctx.invalidAdvice, cause: error });
   }
   if (error instanceof ProviderRequestError || error instanceof ProviderError) {
     return new ValidationError('misconfiguration', `request refused: ${error.message}`, {
-      advice: 'check the credential\'s environment, data center or tenant and its endpoints in the inventory',
+      advice: "check the credential's environment, data center or tenant and its endpoints in the inventory",
       cause: error,
     });
   }

@@ -7,8 +7,7 @@ export interface CredlyOAuthOptions {
 }
 
 // Doorkeeper's wording, so clients that show `error_description` show something realistic.
-const INVALID_CLIENT =
-  'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.';
+const INVALID_CLIENT = 'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.';
 const INVALID_SCOPE = 'The requested scope is invalid, unknown, or malformed.';
 
 const doorkeeperError = (status: number, error: string, description: string): FakeResponse =>
@@ -29,9 +28,7 @@ function grant(req: FakeRequest, state: CredlyState, options: CredlyOAuthOptions
     return doorkeeperError(400, 'invalid_request', `The request body must be ${accepted}.`);
   }
   const basic = basicAuth(req);
-  const fields: Partial<Record<string, string>> = basic
-    ? { ...req.fields, client_id: basic.user, client_secret: basic.password ?? '' }
-    : req.fields;
+  const fields: Partial<Record<string, string>> = basic ? { ...req.fields, client_id: basic.user, client_secret: basic.password ?? '' } : req.fields;
   if (!fields.grant_type) return doorkeeperError(400, 'invalid_request', 'Missing required parameter: grant_type.');
   if (fields.grant_type !== 'client_credentials') {
     return doorkeeperError(400, 'unsupported_grant_type', 'The authorization grant type is not supported by the authorization server.');

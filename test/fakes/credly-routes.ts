@@ -91,8 +91,7 @@ export function credlyApiRoutes(prefix: string, ctx: CredlyRouteContext): Array<
     'read-only': { writeEnabled: false, readEnabled: true, deleteEnabled: false },
   };
   const createdRights = (who: Caller) => (opts.createdTokenRights === 'inherit' ? flagsOf(who) : RIGHTS[opts.createdTokenRights]);
-  const page = <T>(items: T[], req: FakeRequest) =>
-    json(200, paginate(items, req.query, `${ctx.linkBase()}${req.path.slice(prefix.length)}`, opts.maxPer));
+  const page = <T>(items: T[], req: FakeRequest) => json(200, paginate(items, req.query, `${ctx.linkBase()}${req.path.slice(prefix.length)}`, opts.maxPer));
   const tokenOut = (t: FakeCredlyToken) => tokenJson(t, ctx.linkBase());
 
   const ORG = `^${prefix}/organizations/([^/]+)`;
@@ -100,74 +99,118 @@ export function credlyApiRoutes(prefix: string, ctx: CredlyRouteContext): Array<
   const APPS = `${ORG}/oauth_applications`;
   const routes: Array<Route<'api' | 'web'>> = [];
   if (opts.organizationEndpoint) {
-    routes.push({ method: 'GET', pattern: new RegExp(`${ORG}$`), handler: guarded('organization', 'read', (_req, org) => json(200, { data: state.organization(org) })) });
+    routes.push({
+      method: 'GET',
+      pattern: new RegExp(`${ORG}$`),
+      handler: guarded('organization', 'read', (_req, org) => json(200, { data: state.organization(org) })),
+    });
   }
   routes.push(
-    { method: 'GET', pattern: new RegExp(`${TOKENS}$`), handler: guarded('authorization_tokens', 'read', (req, org, who) => {
-      // A read-only caller sees only read-only tokens, so it cannot lift itself to a write token.
-      const seesAll = who.kind === 'app' || who.token.writeEnabled || who.token.deleteEnabled;
-      const visible = state.tokens(org).filter((t) => !t.revoked && (seesAll || (!t.writeEnabled && !t.deleteEnabled)));
-      return page(visible.map(tokenOut), req);
-    }) },
-    { method: 'POST', pattern: new RegExp(`${TOKENS}/rotate$`), handler: guarded('authorization_tokens', 'write', (req, org, who) => {
-      if (who.kind !== 'token') return message(422, 'Unprocessable Entity: rotate replaces the calling authorization token');
-      const old = who.token;
-      // The calling token dies the instant the new one exists: the caller must store the answer or lose both.
-      old.revoked = true;
-      const fresh = state.addToken(org, {
-        ...flagsOf(who),
-        description: text(req, 'description') ?? old.description,
-        ...(opts.rotateKeepsId ? { id: old.id } : {}),
-      });
-      return json(200, { data: tokenOut(fresh), metadata: {} });
-    }) },
-    { method: 'POST', pattern: new RegExp(`${TOKENS}$`), handler: guarded('authorization_tokens', 'write', (req, org, who) => {
-      const fresh = state.addToken(org, { ...createdRights(who), description: text(req, 'description') ?? null });
-      return json(opts.createStatus, { data: tokenOut(fresh), metadata: {} });
-    }) },
+    {
+      method: 'GET',
+      pattern: new RegExp(`${TOKENS}$`),
+      handler: guarded('authorization_tokens', 'read', (req, org, who) => {
+        // A read-only caller sees only read-only tokens, so it cannot lift itself to a write token.
+        const seesAll = who.kind === 'app' || who.token.writeEnabled || who.token.deleteEnabled;
+        const visible = state.tokens(org).filter((t) => !t.revoked && (seesAll || (!t.writeEnabled && !t.deleteEnabled)));
+        return page(visible.map(tokenOut), req);
+      }),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`${TOKENS}/rotate$`),
+      handler: guarded('authorization_tokens', 'write', (req, org, who) => {
+        if (who.kind !== 'token') return message(422, 'Unprocessable Entity: rotate replaces the calling authorization token');
+        const old = who.token;
+        // The calling token dies the instant the new one exists: the caller must store the answer or lose both.
+        old.revoked = true;
+        const fresh = state.addToken(org, {
+          ...flagsOf(who),
+          description: text(req, 'description') ?? old.description,
+          ...(opts.rotateKeepsId ? { id: old.id } : {}),
+        });
+        return json(200, { data: tokenOut(fresh), metadata: {} });
+      }),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`${TOKENS}$`),
+      handler: guarded('authorization_tokens', 'write', (req, org, who) => {
+        const fresh = state.addToken(org, { ...createdRights(who), description: text(req, 'description') ?? null });
+        return json(opts.createStatus, { data: tokenOut(fresh), metadata: {} });
+      }),
+    },
   );
   if (opts.deleteSupported || opts.deleteUnsupportedStatus === 405) {
-    routes.push({ method: 'DELETE', pattern: new RegExp(`${TOKENS}/([^/]+)$`), handler: (req, m) => {
-      if (!opts.deleteSupported) return message(405, 'Method Not Allowed');
-      return guarded('authorization_tokens', 'delete', (_req, org, _who, match) => {
-        const target = state.findToken(decodeURIComponent(match[2]!));
-        if (!target || target.organizationId !== org || target.revoked) return message(404, 'Authorization token not found');
-        target.revoked = true;
-        return { status: 204 };
-      })(req, m);
-    } });
+    routes.push({
+      method: 'DELETE',
+      pattern: new RegExp(`${TOKENS}/([^/]+)$`),
+      handler: (req, m) => {
+        if (!opts.deleteSupported) return message(405, 'Method Not Allowed');
+        return guarded('authorization_tokens', 'delete', (_req, org, _who, match) => {
+          const target = state.findToken(decodeURIComponent(match[2]!));
+          if (!target || target.organizationId !== org || target.revoked) return message(404, 'Authorization token not found');
+          target.revoked = true;
+          return { status: 204 };
+        })(req, m);
+      },
+    });
   }
   routes.push(
-    { method: 'GET', pattern: new RegExp(`${APPS}$`), handler: guarded('oauth_applications', 'read', (req, org) =>
-      page(state.applications(org).map((a) => applicationJson(a)), req)) },
-    { method: 'POST', pattern: new RegExp(`${APPS}$`), handler: guarded('oauth_applications', 'write', (req, org) => {
-      const name = text(req, 'name')?.trim();
-      if (!name) return json(422, { message: 'Validation failed: Name can\'t be blank' });
-      const app = state.createApplication(org, { name, description: text(req, 'description') ?? null });
-      return json(201, { data: applicationJson(app, true), metadata: {} });
-    }) },
-    { method: 'GET', pattern: new RegExp(`${APPS}/(\\d+)$`), handler: guarded('oauth_applications', 'read', (_req, org, _who, m) => {
-      const app = state.findApplication(org, Number(m[2]));
-      return app ? json(200, { data: applicationJson(app) }) : message(404, 'OAuth application not found');
-    }) },
-    { method: 'PUT', pattern: new RegExp(`${APPS}/(\\d+)$`), handler: guarded('oauth_applications', 'write', (req, org, _who, m) => {
-      const app = state.findApplication(org, Number(m[2]));
-      if (!app) return message(404, 'OAuth application not found');
-      const name = text(req, 'name');
-      const description = text(req, 'description');
-      if (name !== undefined) app.name = name;
-      if (description !== undefined) app.description = description;
-      app.updatedAt = ctx.now();
-      return json(200, { data: applicationJson(app) });
-    }) },
+    {
+      method: 'GET',
+      pattern: new RegExp(`${APPS}$`),
+      handler: guarded('oauth_applications', 'read', (req, org) =>
+        page(
+          state.applications(org).map((a) => applicationJson(a)),
+          req,
+        ),
+      ),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`${APPS}$`),
+      handler: guarded('oauth_applications', 'write', (req, org) => {
+        const name = text(req, 'name')?.trim();
+        if (!name) return json(422, { message: "Validation failed: Name can't be blank" });
+        const app = state.createApplication(org, { name, description: text(req, 'description') ?? null });
+        return json(201, { data: applicationJson(app, true), metadata: {} });
+      }),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`${APPS}/(\\d+)$`),
+      handler: guarded('oauth_applications', 'read', (_req, org, _who, m) => {
+        const app = state.findApplication(org, Number(m[2]));
+        return app ? json(200, { data: applicationJson(app) }) : message(404, 'OAuth application not found');
+      }),
+    },
+    {
+      method: 'PUT',
+      pattern: new RegExp(`${APPS}/(\\d+)$`),
+      handler: guarded('oauth_applications', 'write', (req, org, _who, m) => {
+        const app = state.findApplication(org, Number(m[2]));
+        if (!app) return message(404, 'OAuth application not found');
+        const name = text(req, 'name');
+        const description = text(req, 'description');
+        if (name !== undefined) app.name = name;
+        if (description !== undefined) app.description = description;
+        app.updatedAt = ctx.now();
+        return json(200, { data: applicationJson(app) });
+      }),
+    },
   );
   if (opts.applicationDeleteSupported) {
-    routes.push({ method: 'DELETE', pattern: new RegExp(`${APPS}/(\\d+)$`), handler: guarded('oauth_applications', 'delete', (_req, org, _who, m) => {
-      const app = state.findApplication(org, Number(m[2]));
-      if (!app) return message(404, 'OAuth application not found');
-      state.deleteApplication(app);
-      return { status: 204 };
-    }) });
+    routes.push({
+      method: 'DELETE',
+      pattern: new RegExp(`${APPS}/(\\d+)$`),
+      handler: guarded('oauth_applications', 'delete', (_req, org, _who, m) => {
+        const app = state.findApplication(org, Number(m[2]));
+        if (!app) return message(404, 'OAuth application not found');
+        state.deleteApplication(app);
+        return { status: 204 };
+      }),
+    });
   }
   return routes;
 }

@@ -5,8 +5,16 @@ const DAY_MS = 86_400_000;
 const ACCESS_TOKEN_SECONDS = 7200;
 
 export const CREDLY_SCOPES = [
-  'authorization_tokens', 'badge_templates', 'events', 'invitations', 'issued_badges',
-  'memberships', 'oauth_applications', 'pathways', 'recommendations', 'workforce',
+  'authorization_tokens',
+  'badge_templates',
+  'events',
+  'invitations',
+  'issued_badges',
+  'memberships',
+  'oauth_applications',
+  'pathways',
+  'recommendations',
+  'workforce',
 ] as const;
 
 /** The user every fake token and application belongs to. */
@@ -152,10 +160,8 @@ export function createCredlyState(now: Clock, tokenLifetimeDays: number) {
       return app;
     },
     /** Applications not deleted, of the organization (or of all). */
-    applications: (organizationId?: string) =>
-      applications.filter((a) => !a.deleted && (organizationId === undefined || a.organizationId === organizationId)),
-    findApplication: (organizationId: string, id: number) =>
-      applications.find((a) => a.id === id && a.organizationId === organizationId && !a.deleted),
+    applications: (organizationId?: string) => applications.filter((a) => !a.deleted && (organizationId === undefined || a.organizationId === organizationId)),
+    findApplication: (organizationId: string, id: number) => applications.find((a) => a.id === id && a.organizationId === organizationId && !a.deleted),
     findClient: (uid: string) => applications.find((a) => a.uid === uid && !a.deleted),
     isClientValid: (uid: string, secret: string) => applications.some((a) => a.uid === uid && a.secret === secret && !a.deleted),
     /** Deleting an application kills its client credentials and every access token issued to it. */

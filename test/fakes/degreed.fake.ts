@@ -133,7 +133,10 @@ export async function startDegreedFake(options: DegreedFakeOptions = {}) {
       return json(403, { error: 'invalid_client', error_description: 'The client credentials are invalid' });
     }
     return metered(client.clientId, () => {
-      const requested = (f.scope ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const requested = (f.scope ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const missing = requested.filter((s) => !client.scopes.includes(s));
       if (missing.length > 0) return json(403, { error: 'invalid_scope', error_description: `The key does not hold: ${missing.join(',')}` });
       const access: FakeDegreedAccessToken = {

@@ -81,8 +81,7 @@ export async function startLearnlinkFake(options: LearnlinkFakeOptions = {}) {
   const faults = new FaultInjector<LearnlinkServer>({ latencyMs: options.latencyMs ?? 0 });
   const requests: Array<RecordedRequest<LearnlinkServer>> = [];
 
-  const scopeRefused = (text: string) =>
-    (options.scopeRefusal ?? 400) === 400 ? error(400, 'Bad Request', text) : error(403, 'Forbidden', text);
+  const scopeRefused = (text: string) => ((options.scopeRefusal ?? 400) === 400 ? error(400, 'Bad Request', text) : error(403, 'Forbidden', text));
   const liveAccess = (value: string | undefined) => {
     const access = value === undefined ? undefined : tokens.get(value);
     return access && access.expiresAt.getTime() > now().getTime() && tenants.has(access.tenantId) ? access : undefined;
@@ -130,16 +129,20 @@ export async function startLearnlinkFake(options: LearnlinkFakeOptions = {}) {
     handler: (req, m) => grant(family, req, decodeURIComponent(m[1]!)),
   });
 
-  const usersRoute: Route<LearnlinkServer> = { method: 'GET', pattern: /^\/rest\/v1\/users$/, handler: (req) => {
-    // A webhook (user family) token is for the webhook audience, not the REST API.
-    const access = liveAccess(bearer(req));
-    if (!access || access.family !== 'public') return error(401, 'Unauthorized', 'The access token is invalid or has expired');
-    if (!access.scopes.some((s) => READ_SCOPES.includes(s))) return error(403, 'Forbidden', 'Requires api/read or api/all');
-    const perPage = Math.max(1, Math.min(100, Math.trunc(Number(req.query.perPage ?? 20)) || 20));
-    const page = Math.max(1, Math.trunc(Number(req.query.page ?? 1)) || 1);
-    const results = USERS.slice((page - 1) * perPage, page * perPage);
-    return json(200, { results, totalResults: USERS.length, totalPages: Math.ceil(USERS.length / perPage), page, perPage });
-  } };
+  const usersRoute: Route<LearnlinkServer> = {
+    method: 'GET',
+    pattern: /^\/rest\/v1\/users$/,
+    handler: (req) => {
+      // A webhook (user family) token is for the webhook audience, not the REST API.
+      const access = liveAccess(bearer(req));
+      if (!access || access.family !== 'public') return error(401, 'Unauthorized', 'The access token is invalid or has expired');
+      if (!access.scopes.some((s) => READ_SCOPES.includes(s))) return error(403, 'Forbidden', 'Requires api/read or api/all');
+      const perPage = Math.max(1, Math.min(100, Math.trunc(Number(req.query.perPage ?? 20)) || 20));
+      const page = Math.max(1, Math.trunc(Number(req.query.page ?? 1)) || 1);
+      const results = USERS.slice((page - 1) * perPage, page * perPage);
+      return json(200, { results, totalResults: USERS.length, totalPages: Math.ceil(USERS.length / perPage), page, perPage });
+    },
+  };
 
   const common = { faults, log: requests, now };
   const publicHost = await startFakeServer({ ...common, name: 'public', routes: [tokenRoute('public'), usersRoute] });

@@ -13,12 +13,7 @@ export interface CredlyPageMetadata {
  * default 100), with absolute previous/next URLs on `absoluteUrl` (the pages' own links sit on the
  * web host, not the API host: see the Credly fake's `pageLinks`).
  */
-export function paginate<T>(
-  items: T[],
-  query: Record<string, string>,
-  absoluteUrl: string,
-  maxPer = 100,
-): { data: T[]; metadata: CredlyPageMetadata } {
+export function paginate<T>(items: T[], query: Record<string, string>, absoluteUrl: string, maxPer = 100): { data: T[]; metadata: CredlyPageMetadata } {
   const per = Math.max(1, Math.min(maxPer, Math.trunc(Number(query.per ?? 50)) || 50));
   const page = Math.max(1, Math.trunc(Number(query.page ?? 1)) || 1);
   const totalPages = Math.max(1, Math.ceil(items.length / per));

@@ -73,7 +73,11 @@ describe('the alert policy (real Redis: the alerter and the rotation state)', ()
     const { alerts, state, policy } = setup();
     await state.updateStatus('degreed-us', { lastResult: 'invalid-credential', lastSummary: 'credential refused' });
     await policy.failed(failure({ credentialId: 'degreed-us', kind: 'degreed-client-credentials', errorClass: 'ValidationError', step: undefined }));
-    expect(await state.readStatus('degreed-us')).toMatchObject({ lastResult: 'invalid-credential', lastSummary: 'credential refused', failingSince: expect.any(String) });
+    expect(await state.readStatus('degreed-us')).toMatchObject({
+      lastResult: 'invalid-credential',
+      lastSummary: 'credential refused',
+      failingSince: expect.any(String),
+    });
 
     await policy.failed(failure({ credentialId: 'credly-revoked', checked: false, step: 'revoke' }));
     expect((await state.readStatus('credly-revoked')).failingSince).toBeUndefined();

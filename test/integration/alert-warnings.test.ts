@@ -45,13 +45,17 @@ describe('unrevoked warnings', () => {
       dedup_key: `credential-rotator/${credentialId}/unrevoked`,
       payload: { severity: 'warning' },
     });
-    expect(String(mine('/slack')[0]!.json.text)).toContain(`WARNING: credential ${credentialId} (credly-authorization-token): a replaced credential is NOT revoked`);
+    expect(String(mine('/slack')[0]!.json.text)).toContain(
+      `WARNING: credential ${credentialId} (credly-authorization-token): a replaced credential is NOT revoked`,
+    );
 
     await Promise.all([replicas[0]!.nothingUnrevoked({ ...alert, jobId: 'j4' }), replicas[1]!.nothingUnrevoked({ ...alert, jobId: 'j5' })]);
     await replicas[0]!.nothingUnrevoked({ ...alert, jobId: 'j6' });
     expect(mine('/webhook').map((r) => r.json.type)).toEqual(['warning', 'resolved']);
     expect(mine('/pagerduty')[1]!.json).toEqual({ routing_key: 'pd-key', event_action: 'resolve', dedup_key: `credential-rotator/${credentialId}/unrevoked` });
-    expect(String(mine('/slack')[1]!.json.text)).toContain(`RESOLVED: credential ${credentialId} (credly-authorization-token) has nothing left to revoke by hand`);
+    expect(String(mine('/slack')[1]!.json.text)).toContain(
+      `RESOLVED: credential ${credentialId} (credly-authorization-token) has nothing left to revoke by hand`,
+    );
 
     // Raised again after the resolve: a new warning.
     await replicas[1]!.unrevoked({ ...alert, jobId: 'j7', refs: ['token-id-3'] });

@@ -13,7 +13,11 @@ const HOOK_SECRET = `hook-signing-${randomUUID()}`;
 const PD_KEY = `pd-routing-${randomUUID()}`;
 
 async function setup(options: { ageDays: number; writeEnabled?: boolean; deadSink?: boolean }) {
-  const c = credlyToken(hosts.credly, { folder: 'alerts', ageDays: options.ageDays, ...(options.writeEnabled === false ? { writeEnabled: false as const } : {}) });
+  const c = credlyToken(hosts.credly, {
+    folder: 'alerts',
+    ageDays: options.ageDays,
+    ...(options.writeEnabled === false ? { writeEnabled: false as const } : {}),
+  });
   const deadPort = await freePort();
   const deadUrl = options.deadSink ? `http://127.0.0.1:${deadPort}/gone` : undefined;
   const t = await scenarios.build({
@@ -63,7 +67,12 @@ describe('alerts (a local receiver plays Slack, PagerDuty and a signed webhook)'
     expect(hook!.json).not.toHaveProperty('daysToExpiry');
     expect(String(hook!.json.message)).toContain('refused by Credly (401)');
     const [page] = forCredential(t.id, '/pagerduty');
-    expect(page!.json).toMatchObject({ routing_key: PD_KEY, event_action: 'trigger', dedup_key: `credential-rotator/${t.id}`, payload: { severity: 'error', source: 'credential-rotator' } });
+    expect(page!.json).toMatchObject({
+      routing_key: PD_KEY,
+      event_action: 'trigger',
+      dedup_key: `credential-rotator/${t.id}`,
+      payload: { severity: 'error', source: 'credential-rotator' },
+    });
     expect(String(forCredential(t.id, '/slack')[0]!.json.text)).toContain(`credential ${t.id} (credly-authorization-token) failed at inspect`);
     // Status says so too (recorded before the alert went out).
     const status = t.spawn(['status', t.id, '--json']);

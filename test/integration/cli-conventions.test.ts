@@ -51,7 +51,11 @@ describe('CLI conventions', () => {
   it('with --json prints configuration errors with their problems, exit 2', () => {
     const run = rotator(['status', '--json', '--config', EXAMPLE], { REDIS_URL: 'http://not-redis' });
     expect(run.code).toBe(2);
-    expect(jsonOf(run.stdout)).toMatchObject({ ok: false, error: { type: 'ConfigError' }, problems: [{ path: 'REDIS_URL', message: 'must be a redis:// or rediss:// URL' }] });
+    expect(jsonOf(run.stdout)).toMatchObject({
+      ok: false,
+      error: { type: 'ConfigError' },
+      problems: [{ path: 'REDIS_URL', message: 'must be a redis:// or rediss:// URL' }],
+    });
   });
 
   it('with --json prints a runtime error (Redis unreachable) as JSON without the password, exit 1; as text without --json', async () => {
@@ -61,7 +65,10 @@ describe('CLI conventions', () => {
     expect(json.code).toBe(1);
     expect(json.stderr).toBe('');
     const body = jsonOf(json.stdout);
-    expect(body).toMatchObject({ ok: false, error: { type: 'RedisUnreachableError', message: expect.stringContaining(`Redis unreachable at redis://127.0.0.1:${port}`) } });
+    expect(body).toMatchObject({
+      ok: false,
+      error: { type: 'RedisUnreachableError', message: expect.stringContaining(`Redis unreachable at redis://127.0.0.1:${port}`) },
+    });
     expect(json.stdout).not.toContain('hunter2-secret');
     const text = rotator(['trigger', 'credly-main', '--config', EXAMPLE], env);
     expect(text.code).toBe(1);

@@ -76,8 +76,14 @@ describe('Credly client: listing tokens', () => {
     expect(new Set(tokens.map((t) => t.id))).toEqual(new Set(fake.state.tokens(org).map((t) => t.id)));
     const mine = tokens.find((t) => t.id === caller.id)!;
     expect(mine).toEqual({
-      id: caller.id, token: caller.token, description: 'caller', writeEnabled: true, readEnabled: true, deleteEnabled: true,
-      createdAt: caller.createdAt, expiresAt: caller.expiresAt,
+      id: caller.id,
+      token: caller.token,
+      description: 'caller',
+      writeEnabled: true,
+      readEnabled: true,
+      deleteEnabled: true,
+      createdAt: caller.createdAt,
+      expiresAt: caller.expiresAt,
     });
     expect(mine.expiresAt).toBeInstanceOf(Date);
     expect(requestsOf('GET').map((r) => r.query.page ?? '1')).toEqual(['1', '2', '3']);
@@ -108,7 +114,11 @@ describe('Credly client: listing tokens', () => {
       expect(tokens).toHaveLength(8);
       expect(other.webApiRequests()).toEqual([]);
       const gets = requestsOf('GET', '/authorization_tokens', other);
-      expect(gets.map((r) => [r.server, r.query.page ?? '1', r.query.per])).toEqual([['api', '1', '100'], ['api', '2', '3'], ['api', '3', '3']]);
+      expect(gets.map((r) => [r.server, r.query.page ?? '1', r.query.per])).toEqual([
+        ['api', '1', '100'],
+        ['api', '2', '3'],
+        ['api', '3', '3'],
+      ]);
     });
   });
 
@@ -119,7 +129,10 @@ describe('Credly client: listing tokens', () => {
       other.faults.add({ match: { method: 'GET', path: '/authorization_tokens' }, fault: { kind: 'status', status: 200, body: page1 } });
       const tokens = await client({}, other).listTokens(token.token, o);
       expect(tokens.map((t) => t.id)).toEqual([second.id]);
-      expect(requestsOf('GET', '/authorization_tokens', other).map((r) => [r.query.page ?? '1', r.query.per])).toEqual([['1', '100'], ['2', '2']]);
+      expect(requestsOf('GET', '/authorization_tokens', other).map((r) => [r.query.page ?? '1', r.query.per])).toEqual([
+        ['1', '100'],
+        ['2', '2'],
+      ]);
     });
   });
 
@@ -167,7 +180,9 @@ describe('Credly client: creating tokens', () => {
     expect(error).toBeInstanceOf(ProviderAuthError);
     expect(error).toMatchObject({ status: 403, operation: 'create-token', permanent: true });
     expect(isPermanent(error)).toBe(true);
-    expect(error.message).toMatch(/^credly create-token: 403 Forbidden — the token lacks the permission to create authorization tokens \(it must be write-enabled/);
+    expect(error.message).toMatch(
+      /^credly create-token: 403 Forbidden — the token lacks the permission to create authorization tokens \(it must be write-enabled/,
+    );
     expect(requestsOf('POST')).toHaveLength(1);
     expect(fake.state.tokens(org)).toHaveLength(2);
   });
@@ -191,7 +206,12 @@ describe('Credly client: creating tokens', () => {
     const fresh = await client().createToken(caller.token, org, 'rotator:r5');
     expect(waits).toEqual([1_000]);
     expect(requestsOf('POST')).toHaveLength(2);
-    expect(fake.state.tokens(org).filter((t) => t.description === 'rotator:r5').map((t) => t.id)).toEqual([fresh.id]);
+    expect(
+      fake.state
+        .tokens(org)
+        .filter((t) => t.description === 'rotator:r5')
+        .map((t) => t.id),
+    ).toEqual([fresh.id]);
   });
 });
 

@@ -44,7 +44,12 @@ interface Setup {
 async function setup(options: Setup = {}) {
   const credly = options.on ?? fake;
   const run = runId();
-  const managerCredential = credlyToken(credly, { run, secretId: `test/oauth/${run}/token`, environment: 'sandbox', description: 'management token (by hand)' });
+  const managerCredential = credlyToken(credly, {
+    run,
+    secretId: `test/oauth/${run}/token`,
+    environment: 'sandbox',
+    description: 'management token (by hand)',
+  });
   const appCredential = credlyApplication(credly, managerCredential, {
     id: `app-${run}`,
     secretId: `test/oauth/${run}/app`,
@@ -82,7 +87,16 @@ async function setup(options: Setup = {}) {
   const startWorker = async (appSecretId: string) => {
     const inventory = inventoryFor(appSecretId);
     const kinds = createKinds({ inventory, secrets, requestTimeoutMs: 1_000, recheckDelayMs: 200 });
-    const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, kinds, now: () => new Date(Date.now() + offsetMs) });
+    const deps = createJobDependencies({
+      inventory,
+      secrets: store,
+      redis,
+      queue,
+      prefix,
+      lockDurationMs: 5_000,
+      kinds,
+      now: () => new Date(Date.now() + offsetMs),
+    });
     const started: Worker = createRotatorWorker({ connection: redis, prefix, deps, logger, lockDurationMs: 5_000 });
     await started.waitUntilReady();
     return started;
@@ -100,7 +114,12 @@ async function setup(options: Setup = {}) {
     secretIds,
     logs,
     async run(force = false): Promise<{ state: string; outcome?: JobOutcome; reason?: string }> {
-      const job = await enqueue(queue, 'check-credential', { credentialId: ids.app, trigger: 'manual', force }, { attempts: 5, backoff: { type: 'fixed', delay: 100 } });
+      const job = await enqueue(
+        queue,
+        'check-credential',
+        { credentialId: ids.app, trigger: 'manual', force },
+        { attempts: 5, backoff: { type: 'fixed', delay: 100 } },
+      );
       try {
         return { state: 'completed', outcome: (await job.waitUntilFinished(events, 30_000)) as JobOutcome };
       } catch (error) {
@@ -174,7 +193,12 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
       const now = await t.current();
       expect(fake.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
       // The old application's id was not in the secret: it is left alone, never guessed at.
-      expect(t.liveApps().map((a) => a.id).sort()).toEqual([t.app.id, now.applicationId].sort());
+      expect(
+        t
+          .liveApps()
+          .map((a) => a.id)
+          .sort(),
+      ).toEqual([t.app.id, now.applicationId].sort());
       expect(rotationOutcome(result.outcome).previousState).toBe('none known (the secret was missing or unreadable)');
     }
   });
@@ -216,8 +240,14 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
   it('leaves exactly one new application when a create is retried after a broken answer, and reaps unstored ones', async () => {
     const t = await setup({ secret: 'wrong' });
     // Made by an earlier rotation of this credential that crashed before storing it.
-    const orphan = fake.state.createApplication(t.org, { name: 'LMS badge sync', description: rotatorDescription(randomUUID(), t.ids.app, { scope: t.prefix, replaces: String(t.app.id) }) });
-    const othersOrphan = fake.state.createApplication(t.org, { name: 'other', description: rotatorDescription(randomUUID(), 'another-app', { scope: t.prefix, replaces: '' }) });
+    const orphan = fake.state.createApplication(t.org, {
+      name: 'LMS badge sync',
+      description: rotatorDescription(randomUUID(), t.ids.app, { scope: t.prefix, replaces: String(t.app.id) }),
+    });
+    const othersOrphan = fake.state.createApplication(t.org, {
+      name: 'other',
+      description: rotatorDescription(randomUUID(), 'another-app', { scope: t.prefix, replaces: '' }),
+    });
     // Marked for this credential before markers named a deployment: maybe another deployment's, left for a person.
     const legacy = fake.state.createApplication(t.org, { name: 'LMS badge sync', description: rotatorDescription(randomUUID(), t.ids.app) });
     // The application is created, but the answer is cut off: its secret is gone for good.
@@ -273,7 +303,10 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
   it('a single invalid_client during an outage does not destroy the working application either', async () => {
     const t = await setup();
     const body = JSON.stringify({ error: 'invalid_client', error_description: 'Client authentication failed' });
-    fake.faults.add({ match: { method: 'POST', path: '/oauth/token', server: 'web' }, fault: { kind: 'status', status: 401, body, contentType: 'application/json' } });
+    fake.faults.add({
+      match: { method: 'POST', path: '/oauth/token', server: 'web' },
+      fault: { kind: 'status', status: 401, body, contentType: 'application/json' },
+    });
     const result = await t.run();
     expect(result.outcome, result.reason).toMatchObject({ status: 'skipped', action: 'not-due' });
     expect(t.liveApps().map((a) => a.id)).toEqual([t.app.id]);
@@ -296,7 +329,11 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
     const t = await setup();
     const body = JSON.stringify({ error: 'invalid_client', error_description: 'Client authentication failed' });
     // Grant 1 is the check of the working application; grant 2 the test of the new one.
-    fake.faults.add({ match: { method: 'POST', path: '/oauth/token', server: 'web' }, skip: 1, fault: { kind: 'status', status: 401, body, contentType: 'application/json' } });
+    fake.faults.add({
+      match: { method: 'POST', path: '/oauth/token', server: 'web' },
+      skip: 1,
+      fault: { kind: 'status', status: 401, body, contentType: 'application/json' },
+    });
     const result = await t.run(true);
     expect(result.state, result.reason).toBe('completed');
     expect(result.outcome).toMatchObject({ action: 'rotated' });
@@ -328,10 +365,14 @@ describe.each(CREDLY_APP_VARIANTS)('Credly OAuth application recreation against 
       expect(t.liveApps().map((a) => a.id)).not.toContain(t.app.id);
     } else {
       expect(result.outcome).toMatchObject({ action: 'rotated', unrevoked: String(t.app.id) });
-      expect(rotationOutcome(result.outcome).previousState).toBe(`NOT revoked: still listed after DELETE answered 404; revoke ${t.app.id} by hand at the provider`);
+      expect(rotationOutcome(result.outcome).previousState).toBe(
+        `NOT revoked: still listed after DELETE answered 404; revoke ${t.app.id} by hand at the provider`,
+      );
       expect(t.liveApps().map((a) => a.id)).toContain(t.app.id);
     }
-    const encodings = credly.requests.filter((r) => r.server === 'web' && r.path === '/oauth/token').map((r) => (r.contentType.includes('json') ? 'json' : 'form'));
+    const encodings = credly.requests
+      .filter((r) => r.server === 'web' && r.path === '/oauth/token')
+      .map((r) => (r.contentType.includes('json') ? 'json' : 'form'));
     expect(new Set(encodings)).toEqual(new Set([variant.options.tokenBody === 'json' ? 'json' : 'form']));
     expect(credly.webApiRequests()).toEqual([]);
     await t.expectNoSecretsLeaked();

@@ -71,7 +71,14 @@ describe('rotator trigger --wait, with the worker in its own process', () => {
     expect((await status.exited).code, status.output()).toBe(0);
     const view = JSON.parse(status.output()) as { credentials: Array<Record<string, unknown>>; queue: Record<string, number> };
     expect(view.credentials).toEqual([
-      expect.objectContaining({ id: t.credentialId, state: 'ok', lastResult: 'rotated', daysToExpiry: 179, previousState: 'revoked', nextRunAt: expect.stringMatching(/T03:00:00.000Z$/) }),
+      expect.objectContaining({
+        id: t.credentialId,
+        state: 'ok',
+        lastResult: 'rotated',
+        daysToExpiry: 179,
+        previousState: 'revoked',
+        nextRunAt: expect.stringMatching(/T03:00:00.000Z$/),
+      }),
     ]);
     expect(view.queue).toMatchObject({ active: 0, failed: 0 });
     const table = t.spawn(['status']);
@@ -100,7 +107,9 @@ describe('rotator trigger --wait, with the worker in its own process', () => {
 function holdCredly(method: string, path: RegExp, skip = 0): Promise<void> {
   const before = hosts.credly.requests.length;
   hosts.credly.faults.add({ match: { method, path, server: 'api' }, skip, fault: { kind: 'hang', ms: 60_000 } });
-  return expect.poll(() => hosts.credly.requests.slice(before).filter((r) => r.method === method && path.test(r.path)).length, { timeout: 20_000 }).toBeGreaterThan(skip);
+  return expect
+    .poll(() => hosts.credly.requests.slice(before).filter((r) => r.method === method && path.test(r.path)).length, { timeout: 20_000 })
+    .toBeGreaterThan(skip);
 }
 /** Holds a Secrets Manager operation (after letting `skip` of them through); resolves once the held one has arrived. */
 function holdSecretsManager(operation: string, skip = 0): Promise<void> {
@@ -124,7 +133,11 @@ describe('crash injection: the worker is killed (SIGKILL) mid-rotation and a new
     const first = await t.startWorker();
     const { queue, events } = await t.queue();
     const held = hold();
-    const job = await queue.add('check-credential', { credentialId: t.credentialId, trigger: 'manual' }, { attempts: 5, backoff: { type: 'fixed', delay: 200 } });
+    const job = await queue.add(
+      'check-credential',
+      { credentialId: t.credentialId, trigger: 'manual' },
+      { attempts: 5, backoff: { type: 'fixed', delay: 200 } },
+    );
     await held;
     first.child.kill('SIGKILL');
     await first.exited;

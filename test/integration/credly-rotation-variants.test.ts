@@ -42,13 +42,20 @@ describe.each(CREDLY_VARIANTS)('Credly token rotation against the fake: $name', 
       expect(result.state, result.reason).toBe('completed');
       expect(current.token).not.toBe(s.original.token);
       expect(hosts.credly.state.isTokenValid(current.token)).toBe(true);
-      expect(s.rotatorTokens().filter((t) => hosts.credly.state.isTokenLive(t)).map((t) => t.id)).toEqual([current.tokenId]);
+      expect(
+        s
+          .rotatorTokens()
+          .filter((t) => hosts.credly.state.isTokenLive(t))
+          .map((t) => t.id),
+      ).toEqual([current.tokenId]);
       if (variant.rotation === 'revoked') {
         expect(result.outcome).toMatchObject({ action: 'rotated', previousState: 'revoked', unrevoked: '' });
         expect(hosts.credly.state.isTokenValid(s.original.token)).toBe(false);
       } else {
         expect(result.outcome).toMatchObject({ action: 'rotated', unrevoked: s.original.id });
-        expect(String(rotationOutcome(result.outcome).previousState)).toMatch(new RegExp(`^NOT revoked: still listed after DELETE answered (404|405/501); revoke ${s.original.id} by hand`));
+        expect(String(rotationOutcome(result.outcome).previousState)).toMatch(
+          new RegExp(`^NOT revoked: still listed after DELETE answered (404|405/501); revoke ${s.original.id} by hand`),
+        );
         expect(hosts.credly.state.isTokenValid(s.original.token)).toBe(true);
       }
     }

@@ -51,7 +51,9 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
       expiresAt: created.expiresAt.toISOString(),
       rotatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
-    expect(created.description).toBe(rotatorDescription(rotationOutcome(result.outcome).rotationId!, s.credentialId, { scope: s.prefix, replaces: s.original.id }));
+    expect(created.description).toBe(
+      rotatorDescription(rotationOutcome(result.outcome).rotationId!, s.credentialId, { scope: s.prefix, replaces: s.original.id }),
+    );
     // The previous version holds the old token.
     const stages = await s.stages();
     expect([...stages.entries()].find(([, st]) => st.includes('AWSCURRENT'))?.[0]).toBe(rotationOutcome(result.outcome).rotationId);

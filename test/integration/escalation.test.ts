@@ -32,7 +32,18 @@ describe('escalation of failing or stuck rotations as the credential nears expir
     // Stuck at test for two days, no job failing; the figure written when it began says 40 days.
     await state.updateStatus('stuck', { expiresAt: at(5 * DAY + HOUR), daysToExpiry: '40' });
     const held = (await createCredentialLock(redis, { prefix }).acquire('stuck'))!;
-    await state.save({ credentialId: 'stuck', rotationId: randomUUID(), jobId: 'schedule-stuck-1', step: 'test', startedAt: at(-2 * DAY), previousRef: 'tok-1', forced: false }, held.token);
+    await state.save(
+      {
+        credentialId: 'stuck',
+        rotationId: randomUUID(),
+        jobId: 'schedule-stuck-1',
+        step: 'test',
+        startedAt: at(-2 * DAY),
+        previousRef: 'tok-1',
+        forced: false,
+      },
+      held.token,
+    );
     await held.release();
     await state.updateStatus('failing', { expiresAt: at(3 * DAY + HOUR), daysToExpiry: '9', failingSince: at(-DAY), lastSummary: 'credly list-tokens: 503' });
     await state.updateStatus('just-failed', { expiresAt: at(3 * DAY + HOUR), failingSince: at(-10 * 60_000) });
@@ -49,7 +60,9 @@ describe('escalation of failing or stuck rotations as the credential nears expir
       ['stuck', true, 5, 'test'],
       ['failing', true, 3, undefined],
     ]);
-    expect(sink.alerts[0]!.message).toBe('a rotation has been stuck at step test for 48 hour(s) (since 2026-12-01T09:00:00.000Z) and the current credential expires in 5 day(s)');
+    expect(sink.alerts[0]!.message).toBe(
+      'a rotation has been stuck at step test for 48 hour(s) (since 2026-12-01T09:00:00.000Z) and the current credential expires in 5 day(s)',
+    );
     expect(sink.alerts[1]!.message).toContain('its checks have been failing for 24 hour(s)');
     expect(sink.alerts[1]!.message).toContain('last: credly list-tokens: 503');
 
@@ -87,7 +100,7 @@ credentials:
 });
 
 describe('days to expiry refreshed inside resumed rotations (real Redis, moto, the Credly fake over HTTP)', () => {
-  it('a resumed rotation re-reads the current token\'s expiry before going on, even when it then fails again', async () => {
+  it("a resumed rotation re-reads the current token's expiry before going on, even when it then fails again", async () => {
     const s = await scenario({ tokenAgeDays: 176 });
     // A rotation a crashed worker left at create two days ago; the status still says 40 days.
     await redis.hset(rotationKey(s.prefix, s.credentialId), {

@@ -184,9 +184,13 @@ describe('Credly fake: authorization tokens', () => {
     expect(body.data.map((t) => t.id)).toEqual([reader.id]);
   });
 
-  it('creates a token (201) expiring 180 days later, with the caller\'s flags, and keeps the caller valid', async () => {
+  it("creates a token (201) expiring 180 days later, with the caller's flags, and keeps the caller valid", async () => {
     const caller = fake.state.addToken(org);
-    const res = await call(`/organizations/${org}/authorization_tokens`, { method: 'POST', auth: basic(caller.token), body: { description: 'credential-rotator r-1' } });
+    const res = await call(`/organizations/${org}/authorization_tokens`, {
+      method: 'POST',
+      auth: basic(caller.token),
+      body: { description: 'credential-rotator r-1' },
+    });
     expect(res.status).toBe(201);
     const body = (await res.json()) as { data: TokenBody; metadata: object };
     expect(body.metadata).toEqual({});
@@ -230,7 +234,11 @@ describe('Credly fake: authorization tokens', () => {
   it('keeps the token id across rotate when switched to rotateKeepsId, and id helpers then mean the new token', async () => {
     await withFake({ rotateKeepsId: true }, async (other, o) => {
       const caller = other.state.addToken(o);
-      const res = await api(other, `/organizations/${o}/authorization_tokens/rotate`, { method: 'POST', auth: basic(caller.token), body: { description: 'next' } });
+      const res = await api(other, `/organizations/${o}/authorization_tokens/rotate`, {
+        method: 'POST',
+        auth: basic(caller.token),
+        body: { description: 'next' },
+      });
       const { data } = (await res.json()) as { data: TokenBody };
       expect(data).toMatchObject({ id: caller.id, description: 'next' });
       expect(other.state.isTokenValid(caller.token)).toBe(false);
@@ -247,11 +255,16 @@ describe('Credly fake: authorization tokens', () => {
     expect(fake.state.isTokenValid(victim.token)).toBe(false);
     expect((await call(`/organizations/${org}`, { auth: basic(victim.token) })).status).toBe(401);
     expect((await call(path, { method: 'DELETE', auth: basic(caller.token) })).status).toBe(404);
-    expect((await call(`/organizations/${org}/authorization_tokens/0d9f0000-0000-4000-8000-000000000000`, { method: 'DELETE', auth: basic(caller.token) })).status).toBe(404);
+    expect(
+      (await call(`/organizations/${org}/authorization_tokens/0d9f0000-0000-4000-8000-000000000000`, { method: 'DELETE', auth: basic(caller.token) })).status,
+    ).toBe(404);
   });
 
   it('plays a Credly without token DELETE when deleteSupported is false: 404 by default, 405 on request, token untouched', async () => {
-    for (const [options, status] of [[{ deleteSupported: false }, 404], [{ deleteSupported: false, deleteUnsupportedStatus: 405 }, 405]] as const) {
+    for (const [options, status] of [
+      [{ deleteSupported: false }, 404],
+      [{ deleteSupported: false, deleteUnsupportedStatus: 405 }, 405],
+    ] as const) {
       await withFake(options, async (other, o) => {
         const caller = other.state.addToken(o);
         const victim = other.state.addToken(o);
@@ -266,7 +279,11 @@ describe('Credly fake: authorization tokens', () => {
 describe('Credly fake: OAuth applications', () => {
   it('shows an application secret only in the create answer (201), null in get and list', async () => {
     const caller = fake.state.addToken(org);
-    const created = await call(`/organizations/${org}/oauth_applications`, { method: 'POST', auth: basic(caller.token), body: { name: 'LMS', description: 'credential-rotator r-2' } });
+    const created = await call(`/organizations/${org}/oauth_applications`, {
+      method: 'POST',
+      auth: basic(caller.token),
+      body: { name: 'LMS', description: 'credential-rotator r-2' },
+    });
     expect(created.status).toBe(201);
     const { data } = (await created.json()) as { data: AppBody };
     expect(data).toMatchObject({ name: 'LMS', description: 'credential-rotator r-2', id: expect.any(Number), uid: expect.any(String) });
@@ -274,9 +291,19 @@ describe('Credly fake: OAuth applications', () => {
     expect(fake.state.isClientValid(data.uid, data.secret!)).toBe(true);
 
     const one = (await (await call(`/organizations/${org}/oauth_applications/${data.id}`, { auth: basic(caller.token) })).json()) as { data: AppBody };
-    expect(Object.keys(one.data).sort()).toEqual(
-      ['created_at', 'created_by_id', 'created_by_name', 'created_by_type', 'creator_available', 'description', 'id', 'name', 'secret', 'uid', 'updated_at'],
-    );
+    expect(Object.keys(one.data).sort()).toEqual([
+      'created_at',
+      'created_by_id',
+      'created_by_name',
+      'created_by_type',
+      'creator_available',
+      'description',
+      'id',
+      'name',
+      'secret',
+      'uid',
+      'updated_at',
+    ]);
     expect(one.data).toMatchObject({ id: data.id, uid: data.uid, secret: null });
     const list = (await (await call(`/organizations/${org}/oauth_applications?per=10`, { auth: basic(caller.token) })).json()) as Page<AppBody>;
     expect(list.data.map((a) => a.secret)).toEqual([null]);
@@ -289,7 +316,11 @@ describe('Credly fake: OAuth applications', () => {
     clock = new Date(T0.getTime() + 60_000);
     const put = await call(`/organizations/${org}/oauth_applications/${app.id}`, { method: 'PUT', auth: basic(caller.token), body: { name: 'New' } });
     expect(put.status).toBe(200);
-    expect(((await put.json()) as { data: AppBody & { updated_at: string } }).data).toMatchObject({ name: 'New', secret: null, updated_at: clock.toISOString() });
+    expect(((await put.json()) as { data: AppBody & { updated_at: string } }).data).toMatchObject({
+      name: 'New',
+      secret: null,
+      updated_at: clock.toISOString(),
+    });
     expect((await call(`/organizations/${org}/oauth_applications`, { method: 'POST', auth: basic(caller.token), body: {} })).status).toBe(422);
     expect((await call(`/organizations/${org}/oauth_applications/999999`, { auth: basic(caller.token) })).status).toBe(404);
   });
@@ -297,7 +328,9 @@ describe('Credly fake: OAuth applications', () => {
   it('deletes an application (204): its client credentials and access tokens die with it', async () => {
     const caller = fake.state.addToken(org);
     const app = fake.state.addApplication(org);
-    const { access_token } = (await (await grant(fake, { grant_type: 'client_credentials', client_id: app.uid, client_secret: app.secret, scope: 'issued_badges' })).json()) as GrantBody;
+    const { access_token } = (await (
+      await grant(fake, { grant_type: 'client_credentials', client_id: app.uid, client_secret: app.secret, scope: 'issued_badges' })
+    ).json()) as GrantBody;
     expect((await call(`/organizations/${org}/oauth_applications/${app.id}`, { method: 'DELETE', auth: basic(caller.token) })).status).toBe(204);
     expect(fake.state.isClientValid(app.uid, app.secret)).toBe(false);
     expect(fake.state.applications(org)).toEqual([]);
@@ -309,7 +342,12 @@ describe('Credly fake: OAuth applications', () => {
 describe('Credly fake: OAuth token endpoint', () => {
   it('grants a client_credentials token for a form body with space-separated scopes, usable as Bearer within its scopes', async () => {
     const app = fake.state.addApplication(org, { scopes: ['issued_badges', 'badge_templates', 'authorization_tokens'] });
-    const res = await grant(fake, { grant_type: 'client_credentials', client_id: app.uid, client_secret: app.secret, scope: 'issued_badges authorization_tokens' });
+    const res = await grant(fake, {
+      grant_type: 'client_credentials',
+      client_id: app.uid,
+      client_secret: app.secret,
+      scope: 'issued_badges authorization_tokens',
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as GrantBody;
     expect(body).toEqual({
@@ -327,13 +365,20 @@ describe('Credly fake: OAuth token endpoint', () => {
     expect(created.status).toBe(201);
 
     const seen = fake.requests.find((r) => r.server === 'web');
-    expect(seen).toMatchObject({ method: 'POST', path: '/oauth/token', origin: new URL(fake.tokenUrl).origin, body: { client_id: app.uid, grant_type: 'client_credentials' } });
+    expect(seen).toMatchObject({
+      method: 'POST',
+      path: '/oauth/token',
+      origin: new URL(fake.tokenUrl).origin,
+      body: { client_id: app.uid, grant_type: 'client_credentials' },
+    });
     expect(seen?.headers.authorization).toBeUndefined();
   });
 
   it('expires an access token 7200 seconds after it was granted, by the injected clock', async () => {
     const app = fake.state.addApplication(org);
-    const { access_token } = (await (await grant(fake, { grant_type: 'client_credentials', client_id: app.uid, client_secret: app.secret, scope: 'workforce' })).json()) as GrantBody;
+    const { access_token } = (await (
+      await grant(fake, { grant_type: 'client_credentials', client_id: app.uid, client_secret: app.secret, scope: 'workforce' })
+    ).json()) as GrantBody;
     clock = new Date(T0.getTime() + 7199_000);
     expect((await call(`/organizations/${org}`, { auth: `Bearer ${access_token}` })).status).toBe(200);
     clock = new Date(T0.getTime() + 7200_000);

@@ -21,7 +21,7 @@ const formPost = (url: string, fields: Record<string, string>) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
 const token = (clientId: string, clientSecret: string, scope?: string) =>
   formPost(fake.tokenUrl, { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, ...(scope === undefined ? {} : { scope }) });
-const accessToken = async (clientId: string, clientSecret: string, scope?: string) => ((await (await token(clientId, clientSecret, scope)).json()) as GrantBody);
+const accessToken = async (clientId: string, clientSecret: string, scope?: string) => (await (await token(clientId, clientSecret, scope)).json()) as GrantBody;
 const get = (url: string, access: string) => fetch(url, { headers: { authorization: `Bearer ${access}` } });
 
 beforeAll(async () => {
@@ -119,7 +119,11 @@ describe('Degreed fake: API and logout', () => {
     const c = fake.state.addClient();
     const { access_token, refresh_token } = await accessToken(c.clientId, c.clientSecret, 'users:read');
     expect(fake.logoutUrl).toBe(`${new URL(fake.tokenUrl).origin}/oauth/logout`);
-    const form = await fetch(fake.logoutUrl!, { method: 'POST', headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    const form = await fetch(fake.logoutUrl!, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
     expect(form.status).toBe(415);
     expect(fake.state.isAccessTokenLive(access_token)).toBe(true);
 
@@ -144,9 +148,15 @@ describe('Degreed fake: API and logout', () => {
       const other = await startDegreedFake({ logoutPath, logoutMethod: 'POST' });
       try {
         const oc = other.state.addClient();
-        const { access_token: at } = (await (await formPost(other.tokenUrl, { grant_type: 'client_credentials', client_id: oc.clientId, client_secret: oc.clientSecret })).json()) as GrantBody;
+        const { access_token: at } = (await (
+          await formPost(other.tokenUrl, { grant_type: 'client_credentials', client_id: oc.clientId, client_secret: oc.clientSecret })
+        ).json()) as GrantBody;
         const origin = new URL(other.tokenUrl).origin;
-        const res = await fetch(`${origin}${logoutPath ?? '/oauth/logout'}`, { method: 'POST', headers: { authorization: `Bearer ${at}`, 'content-type': 'application/json' }, body: '{}' });
+        const res = await fetch(`${origin}${logoutPath ?? '/oauth/logout'}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${at}`, 'content-type': 'application/json' },
+          body: '{}',
+        });
         expect(res.status).toBe(logoutPath === null ? 404 : 200);
         expect(other.logoutUrl).toBe(logoutPath === null ? undefined : `${origin}${logoutPath}`);
         expect(other.state.isAccessTokenLive(at)).toBe(logoutPath === null);

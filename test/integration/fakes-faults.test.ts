@@ -9,7 +9,8 @@ let org: string;
 let auth: string;
 
 const read = (init: RequestInit = {}) => fetch(`${fake.apiBase}/organizations/${org}`, { ...init, headers: { authorization: auth } });
-const tokenPost = () => fetch(fake.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+const tokenPost = () =>
+  fetch(fake.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
 async function elapsed<T>(fn: () => Promise<T>): Promise<{ ms: number; result: PromiseSettledResult<T> }> {
   const started = performance.now();
   const [result] = await Promise.allSettled([fn()]);
@@ -169,7 +170,14 @@ describe('fault injection: rules, latency option and random mode', () => {
   it('replays the same random faults for the same seed, and others for another seed', async () => {
     const sequence = async (seed: number) => {
       fake.faults.clear();
-      fake.faults.setRandom({ rate: 0.5, seed, kinds: [{ kind: 'status', status: 500 }, { kind: 'status', status: 429, retryAfter: 1 }] });
+      fake.faults.setRandom({
+        rate: 0.5,
+        seed,
+        kinds: [
+          { kind: 'status', status: 500 },
+          { kind: 'status', status: 429, retryAfter: 1 },
+        ],
+      });
       const statuses: number[] = [];
       for (let i = 0; i < 30; i++) statuses.push((await read()).status);
       return statuses;

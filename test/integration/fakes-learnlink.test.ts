@@ -121,7 +121,9 @@ describe('Learn.link fake: token endpoint', () => {
 describe('Learn.link fake: REST API', () => {
   it('reads users with a live public-family bearer token, paged by page and perPage', async () => {
     const t = fake.state.addTenant();
-    const { access_token } = (await (await post(url(fake.tokenUrl.api, t.tenantId), { grant_type: 'client_credentials', scope: 'api/read' }, basic(t.tenantId, t.clientSecret))).json()) as GrantBody;
+    const { access_token } = (await (
+      await post(url(fake.tokenUrl.api, t.tenantId), { grant_type: 'client_credentials', scope: 'api/read' }, basic(t.tenantId, t.clientSecret))
+    ).json()) as GrantBody;
     const res = await users(access_token);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ results: [expect.objectContaining({ id: 'user-1' })], totalResults: 3, totalPages: 3, page: 1, perPage: 1 });

@@ -9,7 +9,12 @@ import { startLearnlinkFake } from '../fakes/learnlink.fake.ts';
  */
 
 const basic = (token: string) => `Basic ${Buffer.from(`${token}:`).toString('base64')}`;
-interface Meta { next_page_url: string | null; previous_page_url: string | null; total_pages: number; per: number }
+interface Meta {
+  next_page_url: string | null;
+  previous_page_url: string | null;
+  total_pages: number;
+  per: number;
+}
 
 async function withCredly(options: CredlyFakeOptions, body: (fake: CredlyFake, org: string) => Promise<void>): Promise<void> {
   const fake = await startCredlyFake(options);
@@ -65,7 +70,10 @@ describe('Credly fake switches', () => {
       await withCredly({ pageLinks, maxPer: 2 }, async (fake, org) => {
         const caller = fake.state.addToken(org);
         for (let i = 0; i < 4; i += 1) fake.state.addToken(org);
-        const first = (await (await get(`${fake.apiBase}/organizations/${org}/authorization_tokens?per=100`, caller.token)).json()) as { data: unknown[]; metadata: Meta };
+        const first = (await (await get(`${fake.apiBase}/organizations/${org}/authorization_tokens?per=100`, caller.token)).json()) as {
+          data: unknown[];
+          metadata: Meta;
+        };
         expect(first.data).toHaveLength(2);
         expect(first.metadata).toMatchObject({ per: 2, total_pages: 3, previous_page_url: null });
         const base = pageLinks === 'web' ? fake.webApiBase : fake.apiBase;
@@ -78,7 +86,7 @@ describe('Credly fake switches', () => {
     }
   });
 
-  it('createdTokenRights: a created token inherits the caller\'s flags, gets all of them, or is read-only', async () => {
+  it("createdTokenRights: a created token inherits the caller's flags, gets all of them, or is read-only", async () => {
     const expected = {
       inherit: { write_enabled: true, read_enabled: true, delete_enabled: false },
       full: { write_enabled: true, read_enabled: true, delete_enabled: true },
@@ -103,7 +111,11 @@ describe('Credly fake switches', () => {
       await withCredly({ tokenBody }, async (fake, org) => {
         const app = fake.state.addApplication(org);
         const fields = { grant_type: 'client_credentials', client_id: app.uid, client_secret: app.secret, scope: 'authorization_tokens' };
-        const form = await fetch(fake.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+        const form = await fetch(fake.tokenUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(fields),
+        });
         const json = await fetch(fake.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fields) });
         expect([form.status, json.status]).toEqual([tokenBody === 'json' ? 400 : 200, tokenBody === 'form' ? 400 : 200]);
       });
@@ -112,17 +124,24 @@ describe('Credly fake switches', () => {
 });
 
 describe('Degreed fake switch logoutMethod', () => {
-  it('serves logout on the one method: GET as the page\'s example (JSON content type, no body), or POST with a JSON body', async () => {
+  it("serves logout on the one method: GET as the page's example (JSON content type, no body), or POST with a JSON body", async () => {
     for (const logoutMethod of ['GET', 'POST'] as const satisfies Array<DegreedFakeOptions['logoutMethod']>) {
       const fake = await startDegreedFake({ logoutMethod });
       try {
         const c = fake.state.addClient();
         const grant = () =>
-          fetch(fake.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret }) })
-            .then(async (r) => ((await r.json()) as { access_token: string }).access_token);
+          fetch(fake.tokenUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret }),
+          }).then(async (r) => ((await r.json()) as { access_token: string }).access_token);
         const access = await grant();
         const other = logoutMethod === 'GET' ? 'POST' : 'GET';
-        const wrong = await fetch(fake.logoutUrl!, { method: other, headers: { authorization: `Bearer ${access}`, 'content-type': 'application/json' }, ...(other === 'POST' ? { body: '{}' } : {}) });
+        const wrong = await fetch(fake.logoutUrl!, {
+          method: other,
+          headers: { authorization: `Bearer ${access}`, 'content-type': 'application/json' },
+          ...(other === 'POST' ? { body: '{}' } : {}),
+        });
         expect(wrong.status).toBe(404);
         expect(fake.state.isAccessTokenLive(access)).toBe(true);
         if (logoutMethod === 'GET') {
@@ -130,7 +149,11 @@ describe('Degreed fake switch logoutMethod', () => {
           expect(fake.state.isAccessTokenLive(access)).toBe(true);
         }
         const init = logoutMethod === 'GET' ? {} : { body: '{}' };
-        const res = await fetch(fake.logoutUrl!, { method: logoutMethod, headers: { authorization: `Bearer ${access}`, 'content-type': 'application/json' }, ...init });
+        const res = await fetch(fake.logoutUrl!, {
+          method: logoutMethod,
+          headers: { authorization: `Bearer ${access}`, 'content-type': 'application/json' },
+          ...init,
+        });
         expect(res.status).toBe(200);
         expect(fake.state.isAccessTokenLive(access)).toBe(false);
       } finally {
@@ -148,11 +171,18 @@ describe('Learn.link fake switch scopeRefusal', () => {
         const t = fake.state.addTenant({ scopes: ['api/read'] });
         const res = await fetch(fake.tokenUrl.api.replace('{tenantId}', t.tenantId), {
           method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${t.tenantId}:${t.clientSecret}`).toString('base64')}` },
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: `Basic ${Buffer.from(`${t.tenantId}:${t.clientSecret}`).toString('base64')}`,
+          },
           body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'api/read api/write' }),
         });
         expect(res.status).toBe(scopeRefusal);
-        expect(await res.json()).toEqual({ status: scopeRefusal, error: scopeRefusal === 400 ? 'Bad Request' : 'Forbidden', message: expect.stringContaining('api/write') });
+        expect(await res.json()).toEqual({
+          status: scopeRefusal,
+          error: scopeRefusal === 400 ? 'Bad Request' : 'Forbidden',
+          message: expect.stringContaining('api/write'),
+        });
       } finally {
         await fake.close();
       }

@@ -22,7 +22,15 @@ afterAll(() => redis.disconnect());
 const newPrefix = () => `{fence-${randomUUID().slice(0, 8)}}`;
 
 function record(credentialId: string, step: RotationRecord['step']): RotationRecord {
-  return { credentialId, rotationId: randomUUID(), jobId: `job-${step}`, step, startedAt: new Date().toISOString(), previousRef: 'old-token-id', forced: false };
+  return {
+    credentialId,
+    rotationId: randomUUID(),
+    jobId: `job-${step}`,
+    step,
+    startedAt: new Date().toISOString(),
+    previousRef: 'old-token-id',
+    forced: false,
+  };
 }
 
 describe('fencing: a lock holder that cannot prove its lease stops (real Redis)', () => {
@@ -102,7 +110,8 @@ describe('fencing: a lock holder that cannot prove its lease stops (real Redis)'
     const org = hosts.credly.state.addOrganization('Fenced');
     hosts.credly.faults.add({ match: { method: 'GET', path: `/organizations/${org}` }, fault: { kind: 'latency', ms: 8_000 } });
     const http = createProviderHttp({ provider: 'credly', requestTimeoutMs: 20_000, backoffMs: 10 });
-    const get = () => runFenced(held, () => http.request({ operation: 'get-organization', method: 'GET', url: `${hosts.credly.apiBase}/organizations/${org}` }));
+    const get = () =>
+      runFenced(held, () => http.request({ operation: 'get-organization', method: 'GET', url: `${hosts.credly.apiBase}/organizations/${org}` }));
     const started = Date.now();
     const call = get();
     // Another holder has the lock now; the next renewal (every quarter TTL) finds out.
@@ -130,7 +139,7 @@ describe('fencing: a lock holder that cannot prove its lease stops (real Redis)'
     expect(hosts.credly.requests.filter((r) => r.path.endsWith(org))).toHaveLength(1);
   });
 
-  it('a Secrets Manager write in flight is aborted through the SDK\'s abortSignal when the lease is lost', async () => {
+  it("a Secrets Manager write in flight is aborted through the SDK's abortSignal when the lease is lost", async () => {
     const prefix = newPrefix();
     const held = (await createCredentialLock(redis, { prefix, ttlMs: 10_000 }).acquire('credly-main'))!;
     cleanups.push(() => held.release());
@@ -177,7 +186,12 @@ describe('fencing inside a rotation (real Redis, moto, the Credly fake over HTTP
     expect(result.state).toBe('completed');
     const current = await s.current();
     expect(hosts.credly.state.isTokenValid(current.token)).toBe(true);
-    expect(s.rotatorTokens().filter((t) => hosts.credly.state.isTokenLive(t)).map((t) => t.id)).toEqual([current.tokenId]);
+    expect(
+      s
+        .rotatorTokens()
+        .filter((t) => hosts.credly.state.isTokenLive(t))
+        .map((t) => t.id),
+    ).toEqual([current.tokenId]);
     expect(s.rotatorTokens().map((t) => t.description)).toEqual([expect.stringContaining(recorded.rotationId!)]);
   }, 60_000);
 });

@@ -38,7 +38,9 @@ describe('forged jobs in Redis delete nothing', () => {
     const current = await s.current();
     // What a forger would like deleted: another integration's token, another credential's, the current one.
     const unrelated = hosts.credly.state.addToken(s.organizationId, { description: 'LMS integration of another team' });
-    const othersToken = hosts.credly.state.addToken(s.organizationId, { description: rotatorDescription(randomUUID(), 'another-credential', { scope: s.prefix, replaces: '' }) });
+    const othersToken = hosts.credly.state.addToken(s.organizationId, {
+      description: rotatorDescription(randomUUID(), 'another-credential', { scope: s.prefix, replaces: '' }),
+    });
     const victims = [unrelated, othersToken, hosts.credly.state.findToken(current.tokenId!)!, s.original];
     const before = deletes(s);
 
@@ -60,7 +62,11 @@ describe('forged jobs in Redis delete nothing', () => {
     ]);
     // A revoke of the original, forged early: the overlap window defers it, it does not run now.
     const early = await revoke({ credentialId: s.credentialId, rotationId, previousRef: s.original.id });
-    await settle(s, [...forged, early].map((j) => j.id!), [early.id!]);
+    await settle(
+      s,
+      [...forged, early].map((j) => j.id!),
+      [early.id!],
+    );
 
     // Raw write: the genuine delayed revoke's data rewritten to name another integration's token.
     const genuine = `revoke-${s.credentialId}-${rotationId}`;

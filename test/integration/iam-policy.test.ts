@@ -166,10 +166,22 @@ alerts:
   const prefix = `{iam-${run}}`;
   const queue = createQueue(redis, prefix);
   try {
-    const deps = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 5_000, kinds: createKinds({ inventory, secrets: store }) });
+    const deps = createJobDependencies({
+      inventory,
+      secrets: store,
+      redis,
+      queue,
+      prefix,
+      lockDurationMs: 5_000,
+      kinds: createKinds({ inventory, secrets: store }),
+    });
     const { logger } = captureLogger();
     for (const credentialId of ['token', 'app', 'degreed', 'learnlink']) {
-      const outcome = await checkCredentialJob.handle(deps, { credentialId, trigger: 'manual', force: false }, { jobId: `iam-${run}-${credentialId}`, attempt: 1, logger });
+      const outcome = await checkCredentialJob.handle(
+        deps,
+        { credentialId, trigger: 'manual', force: false },
+        { jobId: `iam-${run}-${credentialId}`, attempt: 1, logger },
+      );
       expect(outcome.status, credentialId).toBe('success');
     }
   } finally {
@@ -200,7 +212,12 @@ describe('the least-privilege IAM policy (docs/iam-policy.json)', () => {
 
   it('allows every call the flows make, on that secret, and its KMS use; grants nothing they do not use; reads only for Degreed, Learn.link and sinks', async () => {
     const sent = await recordAllFlows();
-    const kmsFor = (s: Sent) => (s.action === 'secretsmanager:PutSecretValue' || s.action === 'secretsmanager:CreateSecret' ? 'kms:GenerateDataKey' : s.action === 'secretsmanager:GetSecretValue' ? 'kms:Decrypt' : undefined);
+    const kmsFor = (s: Sent) =>
+      s.action === 'secretsmanager:PutSecretValue' || s.action === 'secretsmanager:CreateSecret'
+        ? 'kms:GenerateDataKey'
+        : s.action === 'secretsmanager:GetSecretValue'
+          ? 'kms:Decrypt'
+          : undefined;
     const contextOf = (s: Sent): Record<string, string> => (s.action === 'secretsmanager:CreateSecret' ? { 'secretsmanager:Name': s.secret } : {});
     const used = new Set<string>();
     const refused: string[] = [];
@@ -234,15 +251,30 @@ describe('the least-privilege IAM policy (docs/iam-policy.json)', () => {
     for (const name of ['prod/degreed/x', 'prod/learnlink/x', 'prod/alerts/x']) {
       const onIt = [...actionsOf(policy)].filter((a) => allowing(policy, a, arnOf(name), { 'secretsmanager:Name': name }).length);
       expect(onIt, name).toEqual(['secretsmanager:GetSecretValue']);
-      expect(allowing(policy, 'kms:GenerateDataKey', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555', { 'kms:ViaService': VIA, 'kms:EncryptionContext:SecretARN': arnOf(name) })).toEqual([]);
+      expect(
+        allowing(policy, 'kms:GenerateDataKey', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555', {
+          'kms:ViaService': VIA,
+          'kms:EncryptionContext:SecretARN': arnOf(name),
+        }),
+      ).toEqual([]);
     }
     const readOnly = sent.filter((s) => !s.secret.startsWith('prod/credly/'));
     expect(new Set(readOnly.map((s) => s.action))).toEqual(new Set(['secretsmanager:GetSecretValue']));
     // CreateSecret only under the prefix, even for a name the resource pattern would let through.
     expect(allowing(policy, 'secretsmanager:CreateSecret', arnOf('prod/credly/x'), { 'secretsmanager:Name': 'prod/other/x' })).toEqual([]);
     // KMS only through Secrets Manager, only for these secrets.
-    expect(allowing(policy, 'kms:Decrypt', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555', { 'kms:ViaService': 's3.eu-west-1.amazonaws.com', 'kms:EncryptionContext:SecretARN': arnOf('prod/credly/x') })).toEqual([]);
-    expect(allowing(policy, 'kms:Decrypt', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555', { 'kms:ViaService': VIA, 'kms:EncryptionContext:SecretARN': arnOf('prod/payroll/db') })).toEqual([]);
+    expect(
+      allowing(policy, 'kms:Decrypt', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555', {
+        'kms:ViaService': 's3.eu-west-1.amazonaws.com',
+        'kms:EncryptionContext:SecretARN': arnOf('prod/credly/x'),
+      }),
+    ).toEqual([]);
+    expect(
+      allowing(policy, 'kms:Decrypt', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555', {
+        'kms:ViaService': VIA,
+        'kms:EncryptionContext:SecretARN': arnOf('prod/payroll/db'),
+      }),
+    ).toEqual([]);
   }, 60_000);
 
   it('is the policy the README shows', () => {

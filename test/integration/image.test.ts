@@ -23,7 +23,11 @@ describe('the container image, stage by stage (no Docker engine here)', () => {
   it('builds, installs production dependencies only, and runs its entrypoint from a clean copy', () => {
     const app = join(dir, 'app');
     // build stage: tsc to JavaScript (into the copy, not the working tree, whose bin would then prefer it)
-    const tsc = run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(app, 'dist')], root);
+    const tsc = run(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(app, 'dist')],
+      root,
+    );
     expect(tsc.code, tsc.out).toBe(0);
     // runtime stage: package files, bin, examples; production dependencies only. Without a registry
     // to install from in a test, the installed tree is copied and pruned to what --omit=dev keeps.
@@ -54,7 +58,9 @@ describe('the container image, stage by stage (no Docker engine here)', () => {
       ROTATOR_DASHBOARD_PASSWORD: 'a-long-dashboard-password',
     });
     expect(dashboard.code, dashboard.out).toBe(2);
-    expect(dashboard.out).toContain("environment: ROTATOR_DASHBOARD: is on, but the dashboard's packages are not installed (@bull-board/api, @bull-board/express)");
+    expect(dashboard.out).toContain(
+      "environment: ROTATOR_DASHBOARD: is on, but the dashboard's packages are not installed (@bull-board/api, @bull-board/express)",
+    );
     expect(dashboard.out).toContain('--build-arg DASHBOARD_PACKAGES=include');
   }, 300_000);
 

@@ -39,11 +39,26 @@ describe('secrets echoed back in encoded forms', () => {
     const token = `cr tok+en/${run}==&é`;
     const org = credly.state.addOrganization(`Org ${run}`);
     const client = degreed.state.addClient({ scopes: ['users:read'] });
-    degreed.faults.add({ match: { server: 'token' }, times: Infinity, fault: { kind: 'respond', status: 401, headers: { 'content-type': 'application/json' }, body: echoBody(clientSecret) } });
+    degreed.faults.add({
+      match: { server: 'token' },
+      times: Infinity,
+      fault: { kind: 'respond', status: 401, headers: { 'content-type': 'application/json' }, body: echoBody(clientSecret) },
+    });
     // A 422 carries the provider's reason into the error (a 401 is replaced by the rotator's own explanation).
-    credly.faults.add({ match: { path: org }, times: Infinity, fault: { kind: 'respond', status: 422, headers: { 'content-type': 'application/json' }, body: echoBody(token) } });
+    credly.faults.add({
+      match: { path: org },
+      times: Infinity,
+      fault: { kind: 'respond', status: 422, headers: { 'content-type': 'application/json' }, body: echoBody(token) },
+    });
     const secretIds = { degreed: `test/leak/${run}/degreed`, credly: `test/leak/${run}/credly` };
-    const degreedEntry = { id: `degreed-${run}`, kind: 'degreed-client-credentials', secretId: secretIds.degreed, environment: 'production', dataCenter: 'US', scopes: '[users:read]' };
+    const degreedEntry = {
+      id: `degreed-${run}`,
+      kind: 'degreed-client-credentials',
+      secretId: secretIds.degreed,
+      environment: 'production',
+      dataCenter: 'US',
+      scopes: '[users:read]',
+    };
     const credlyEntry = { id: `credly-${run}`, kind: 'credly-authorization-token', secretId: secretIds.credly, organizationId: org, environment: 'production' };
     const password = `dash-${randomUUID()}`;
     const t = await scenarios.build({
@@ -84,7 +99,9 @@ describe('secrets echoed back in encoded forms', () => {
     expect(statusJson).toContain('[redacted]');
     const redisText = await t.redisText();
     const places: Record<string, string> = {
-      alerts: mine().map((r) => r.body).join('\n'),
+      alerts: mine()
+        .map((r) => r.body)
+        .join('\n'),
       'rotator status': status.output(),
       '/status.json': statusJson,
       logs: worker.output(),
@@ -92,7 +109,9 @@ describe('secrets echoed back in encoded forms', () => {
     };
     expect(places.alerts).toContain('rejected');
     // Slack gets the provider's markup escaped: no mention, no link.
-    const slack = mine().filter((r) => r.path === '/slack').map((r) => String(r.json.text));
+    const slack = mine()
+      .filter((r) => r.path === '/slack')
+      .map((r) => String(r.json.text));
     expect(slack).toHaveLength(2);
     for (const text of slack) {
       expect(text).toContain('&lt;!channel&gt; &lt;https[:]//evil.example|retry&gt;');

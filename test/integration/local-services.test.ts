@@ -33,7 +33,10 @@ describe('local stand-ins', () => {
   it('chooses, per service, the running one the environment names or a local process, and says which', async () => {
     expect(chooseServices({})).toEqual({ redis: 'local process', secretsManager: 'local process' });
     expect(chooseServices({ REDIS_URL: 'redis://10.0.0.5:6379' })).toEqual({ redis: 'environment', secretsManager: 'local process' });
-    expect(chooseServices({ AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:5000', REDIS_URL: '' })).toEqual({ redis: 'local process', secretsManager: 'environment' });
+    expect(chooseServices({ AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:5000', REDIS_URL: '' })).toEqual({
+      redis: 'local process',
+      secretsManager: 'environment',
+    });
     expect(describeServices({ choice: chooseServices({}), redisUrl: 'redis://127.0.0.1:40001', secretsManagerEndpoint: 'http://127.0.0.1:40002' })).toBe(
       'services: redis-server started on 127.0.0.1:40001; moto_server started on 127.0.0.1:40002 (local processes, no containers)',
     );
@@ -42,7 +45,9 @@ describe('local stand-ins', () => {
     expect(given.choice).toEqual({ redis: 'environment', secretsManager: 'environment' });
     expect(given.redis).toBeUndefined();
     expect(given.moto).toBeUndefined();
-    expect(describeServices(given)).toBe('services: Redis from REDIS_URL; Secrets Manager from AWS_ENDPOINT_URL_SECRETS_MANAGER (local processes, no containers)');
+    expect(describeServices(given)).toBe(
+      'services: Redis from REDIS_URL; Secrets Manager from AWS_ENDPOINT_URL_SECRETS_MANAGER (local processes, no containers)',
+    );
     await given.stop();
   });
 });

@@ -74,7 +74,9 @@ describe('the managing token goes only to its own API', () => {
     const loaded = parseInventory(inventoryYaml(ids, home.apiBase));
     const inventory: Inventory<CredentialConfig> = {
       ...loaded,
-      credentials: loaded.credentials.map((c) => (c.kind === 'credly-oauth-application' && c.id === 'app' ? { ...c, endpoints: { ...c.endpoints, apiBase: other.apiBase } } : c)),
+      credentials: loaded.credentials.map((c) =>
+        c.kind === 'credly-oauth-application' && c.id === 'app' ? { ...c, endpoints: { ...c.endpoints, apiBase: other.apiBase } } : c,
+      ),
     };
     const credential = inventory.credentials.find((c): c is CredlyOAuthAppConfig => c.id === 'app')!;
     expect(credential.endpoints.apiBase).toBe(other.apiBase);
@@ -85,7 +87,13 @@ describe('the managing token goes only to its own API', () => {
     const current: OAuthAppSecretState = { value: { clientId: app.uid, clientSecret: app.secret, applicationId: app.id } };
     // recreateEvery lists the applications; issue lists (a resumed rotation), creates; revoke deletes and lists again; the guard's listing.
     expect(await provider.inspect(credential, current, new Date())).toMatchObject({ due: false });
-    const issued = await provider.issue(credential, current, { rotationId: randomUUID(), scope: '{managing}', previousRef: String(app.id), startedAt: new Date().toISOString(), firstAttempt: false });
+    const issued = await provider.issue(credential, current, {
+      rotationId: randomUUID(),
+      scope: '{managing}',
+      previousRef: String(app.id),
+      startedAt: new Date().toISOString(),
+      firstAttempt: false,
+    });
     expect(await provider.revoke(credential, issued.secret, String(app.id))).toEqual({ state: 'revoked' });
     // The reaper and the revoke guard read the listing with the managing token too.
     expect((await provider.list(credential, issued.secret)).map((l) => l.ref)).toEqual([issued.ref]);

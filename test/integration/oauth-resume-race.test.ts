@@ -18,7 +18,11 @@ describe('a resumed OAuth application rotation racing the holder that lost its l
     const world = await createWorld(hosts.credly, redis(), { kind: 'credly-oauth-application', window: '0s', windowMs: 0 });
     try {
       const force = { credentialId: world.credentialId, trigger: 'manual', force: true };
-      const settle = (p: Promise<unknown>) => p.then(() => 'completed', (error: unknown) => `failed: ${(error as Error).message}`);
+      const settle = (p: Promise<unknown>) =>
+        p.then(
+          () => 'completed',
+          (error: unknown) => `failed: ${(error as Error).message}`,
+        );
       // A has created its application and is about to store it when its lock is taken.
       const a = new Pauser();
       const aStoring = a.pauseAt('secrets.putPending');

@@ -35,18 +35,35 @@ const HOSTILE: Array<{ name: string; send: string | Buffer | string[]; expect: A
   { name: 'header name with a space', send: `GET /healthz HTTP/1.1\r\n${H}Bad Header: x\r\n\r\n`, expect: [400] },
   { name: 'NUL in a header value', send: `GET /healthz HTTP/1.1\r\n${H}X-A: a\u0000b\r\n\r\n`, expect: [400] },
   { name: 'NUL in the target', send: `GET /status\u0000 HTTP/1.1\r\n${H}\r\n`, expect: [400] },
-  { name: 'non-ASCII bytes in the target', send: Buffer.concat([Buffer.from('GET /'), Buffer.from([0xc3, 0xbc, 0xff]), Buffer.from(` HTTP/1.1\r\n${H}\r\n`)]), expect: [400] },
+  {
+    name: 'non-ASCII bytes in the target',
+    send: Buffer.concat([Buffer.from('GET /'), Buffer.from([0xc3, 0xbc, 0xff]), Buffer.from(` HTTP/1.1\r\n${H}\r\n`)]),
+    expect: [400],
+  },
   { name: 'HTTP/9.9', send: `GET /healthz HTTP/9.9\r\n${H}\r\n`, expect: [400, 505] },
   { name: 'HTTP/0.9 request line', send: 'GET /\r\n\r\n', expect: [400, 404] },
   { name: 'no Host header', send: 'GET /healthz HTTP/1.1\r\n\r\n', expect: [400] },
-  { name: 'Content-Length and Transfer-Encoding both', send: `POST /healthz HTTP/1.1\r\n${H}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, expect: [400] },
+  {
+    name: 'Content-Length and Transfer-Encoding both',
+    send: `POST /healthz HTTP/1.1\r\n${H}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+    expect: [400],
+  },
   { name: 'negative Content-Length', send: `GET /healthz HTTP/1.1\r\n${H}Content-Length: -1\r\n\r\n`, expect: [400] },
   { name: 'broken chunk size', send: `POST /healthz HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nZZZ\r\nxx\r\n`, expect: [405, 400] },
   { name: 'binary garbage', send: Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 37) % 256)), expect: [400] },
-  { name: 'a TLS ClientHello on the plain port', send: Buffer.from('160301020001000200030300000000000000000000000000000000000000000000000000', 'hex'), expect: [400] },
+  {
+    name: 'a TLS ClientHello on the plain port',
+    send: Buffer.from('160301020001000200030300000000000000000000000000000000000000000000000000', 'hex'),
+    expect: [400],
+  },
   // Blank lines before a request are allowed: the server waits for one, then the headers timeout closes it.
   { name: 'only blank lines', send: '\r\n\r\n\r\n\r\n', expect: [400, 408, 'closed'], waitMs: 15_000 },
-  { name: 'half-open: headers cut off, then the client closes its side', send: `GET /healthz HTTP/1.1\r\n${H}X-Part`, halfClose: true, expect: [400, 'closed'] },
+  {
+    name: 'half-open: headers cut off, then the client closes its side',
+    send: `GET /healthz HTTP/1.1\r\n${H}X-Part`,
+    halfClose: true,
+    expect: [400, 'closed'],
+  },
   { name: 'a 4 kB query (within limits)', send: `GET /healthz?${long(4_000)} HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, expect: [200] },
   { name: 'HEAD', send: `HEAD /healthz HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, expect: [200] },
 ];
@@ -79,7 +96,9 @@ describe('the ops server of a worker process against hostile clients', () => {
     // The same requests at once, as a flood would send them.
     const flood = await Promise.all(HOSTILE.map((c) => rawRequest(port, c.send, options(c))));
     // 100 pipelined requests on one connection: each answered in turn.
-    const pipelined = await rawRequest(port, `${`GET /healthz HTTP/1.1\r\n${H}\r\n`.repeat(99)}GET /healthz HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, { waitMs: 5_000 });
+    const pipelined = await rawRequest(port, `${`GET /healthz HTTP/1.1\r\n${H}\r\n`.repeat(99)}GET /healthz HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, {
+      waitMs: 5_000,
+    });
 
     const wrong = HOSTILE.flatMap((c, i) => [
       ...(c.expect.includes(answers[i]!.answer.status) ? [] : [`${c.name}: ${answers[i]!.answer.status}`]),
@@ -116,7 +135,13 @@ describe('the ops server of a worker process against hostile clients', () => {
   }, 90_000);
 
   it('answers /healthz and stops cleanly on SIGTERM while Redis cannot be reached', async () => {
-    const c = { id: 'credly-no-redis', kind: 'credly-authorization-token', secretId: 'test/hostile/no-redis', organizationId: '00000000-0000-0000-0000-000000000000', environment: 'production' };
+    const c = {
+      id: 'credly-no-redis',
+      kind: 'credly-authorization-token',
+      secretId: 'test/hostile/no-redis',
+      organizationId: '00000000-0000-0000-0000-000000000000',
+      environment: 'production',
+    };
     const yaml = entryYaml(c, credlyEndpoints(hosts.credly));
     // A port nothing listens on: every connection attempt is refused, for as long as the test runs.
     const t = await scenarios.build({ credentials: [{ ...c, yaml }], env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}` } });

@@ -81,12 +81,16 @@ describe('ops server (the worker in its own process)', () => {
 
     // The BullMQ dashboard: Basic auth, then bull-board's page and its API over our queue.
     expect((await fetch(`${base}/dashboard`)).status).toBe(401);
-    expect((await fetch(`${base}/dashboard`, { headers: { authorization: `Basic ${Buffer.from('ops:wrong-password!').toString('base64')}` } })).status).toBe(401);
+    expect((await fetch(`${base}/dashboard`, { headers: { authorization: `Basic ${Buffer.from('ops:wrong-password!').toString('base64')}` } })).status).toBe(
+      401,
+    );
     const auth = { authorization: `Basic ${Buffer.from(`ops:${password}`).toString('base64')}` };
     const dashboard = await fetch(`${base}/dashboard`, { headers: auth });
     expect(dashboard.status).toBe(200);
     expect(await dashboard.text()).toContain('<div id="root"');
-    const queues = (await (await fetch(`${base}/dashboard/api/queues`, { headers: auth })).json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> };
+    const queues = (await (await fetch(`${base}/dashboard/api/queues`, { headers: auth })).json()) as {
+      queues: Array<{ name: string; readOnlyMode: boolean }>;
+    };
     expect(queues.queues.map((q) => [q.name, q.readOnlyMode])).toEqual([['credentials', true]]);
     expect(worker.output()).not.toContain(password);
     for (const value of hosts.credly.state.tokens(org).map((t) => t.token)) {

@@ -51,7 +51,11 @@ describe('rotator probe (process)', () => {
     const t = await setup();
     const { code, output } = await t.run([t.id, '--allow-writes', '--json']);
     expect(code, output).toBe(1);
-    const report = JSON.parse(output) as { ok: boolean; allowWrites: boolean; credentials: Array<{ id: string; settings: Record<string, unknown>; leftovers: Array<{ id: string }> }> };
+    const report = JSON.parse(output) as {
+      ok: boolean;
+      allowWrites: boolean;
+      credentials: Array<{ id: string; settings: Record<string, unknown>; leftovers: Array<{ id: string }> }>;
+    };
     expect(report).toMatchObject({ ok: false, allowWrites: true });
     const [probe] = report.credentials;
     expect(probe!.settings).toEqual({ deleteSupported: false, testWithOrganizationEndpoint: false });
@@ -59,7 +63,9 @@ describe('rotator probe (process)', () => {
     expectNoSecrets(t.secrets(), output);
 
     // The operator applies the settings: the inventory takes them, and the same probe now passes.
-    const settings = Object.entries(probe!.settings).map(([k, v]) => `    ${k}: ${String(v)}\n`).join('');
+    const settings = Object.entries(probe!.settings)
+      .map(([k, v]) => `    ${k}: ${String(v)}\n`)
+      .join('');
     expect(() => parseInventory(`${t.inventory}${settings}`)).not.toThrow();
     writeFileSync(join(scenarios.dir, 'applied.yaml'), `${t.inventory}${settings}`);
     const again = scenarios.spawn(['probe', t.id, '--allow-writes'], { ROTATOR_CONFIG: join(scenarios.dir, 'applied.yaml') });

@@ -49,7 +49,10 @@ describe('rotator probe: Credly OAuth applications', () => {
       expect(fake.state.applications()).toHaveLength(before);
       expect(finding(result, 'grant')).toMatchObject({ status: 'holds', facts: { granted: ['issued_badges'] } });
       expect(finding(result, 'token-encoding')).toMatchObject({ status: 'holds', facts: { form: 200, json: 200 } });
-      expect(finding(result, 'invalid-client')).toMatchObject({ status: 'holds', facts: { status: 401, errorCode: 'invalid_client', keys: ['error', 'error_description'] } });
+      expect(finding(result, 'invalid-client')).toMatchObject({
+        status: 'holds',
+        facts: { status: 401, errorCode: 'invalid_client', keys: ['error', 'error_description'] },
+      });
       expect(finding(result, 'invalid-scope')).toMatchObject({ status: 'holds', facts: { status: 400, errorCode: 'invalid_scope' } });
       expect(finding(result, 'partial-scopes')).toMatchObject({ relied: false, facts: { behaviour: 'refused' } });
       expect(finding(result, 'listing')).toMatchObject({ status: 'holds', facts: { listed: 2 } });

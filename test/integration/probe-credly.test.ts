@@ -76,25 +76,32 @@ describe('rotator probe: Credly authorization tokens', () => {
     });
   });
 
-  it.each([404, 405] as const)('--allow-writes on a Credly without token DELETE (%i): detected by listing again; deleteSupported: false; the throwaway token is named to revoke by hand', async (status) => {
-    await withToken({ deleteSupported: false, deleteUnsupportedStatus: status }, async ({ fake, id, org, inventory, secrets }) => {
-      const { result } = await probe(inventory, id, true);
-      const created = fake.state.tokens(org).find((t) => parseMarker(t.description)?.credentialId === id)!;
-      expect(fake.state.isTokenValid(created.token)).toBe(true);
-      expect(finding(result, 'delete-token')).toMatchObject({ status: 'does-not-hold', relied: true, facts: { deleteStatus: status, stillListed: true } });
-      expect(result.settings.deleteSupported).toBe(false);
-      expect(result.ok).toBe(false);
-      expect(result.leftovers).toEqual([expect.objectContaining({ what: 'authorization-token', id: created.id, description: created.description })]);
-      expectNoSecrets(secrets(), JSON.stringify(result));
-    });
-  });
+  it.each([404, 405] as const)(
+    '--allow-writes on a Credly without token DELETE (%i): detected by listing again; deleteSupported: false; the throwaway token is named to revoke by hand',
+    async (status) => {
+      await withToken({ deleteSupported: false, deleteUnsupportedStatus: status }, async ({ fake, id, org, inventory, secrets }) => {
+        const { result } = await probe(inventory, id, true);
+        const created = fake.state.tokens(org).find((t) => parseMarker(t.description)?.credentialId === id)!;
+        expect(fake.state.isTokenValid(created.token)).toBe(true);
+        expect(finding(result, 'delete-token')).toMatchObject({ status: 'does-not-hold', relied: true, facts: { deleteStatus: status, stillListed: true } });
+        expect(result.settings.deleteSupported).toBe(false);
+        expect(result.ok).toBe(false);
+        expect(result.leftovers).toEqual([expect.objectContaining({ what: 'authorization-token', id: created.id, description: created.description })]);
+        expectNoSecrets(secrets(), JSON.stringify(result));
+      });
+    },
+  );
 
   it('with deleteSupported: false in the inventory, a Credly without DELETE is what the inventory expects: not relied on', async () => {
-    await withToken({ deleteSupported: false }, async ({ id, inventory }) => {
-      const { result } = await probe(inventory, id, true);
-      expect(finding(result, 'delete-token')).toMatchObject({ status: 'does-not-hold', relied: false });
-      expect(result.ok).toBe(true);
-    }, { extra: '    deleteSupported: false\n' });
+    await withToken(
+      { deleteSupported: false },
+      async ({ id, inventory }) => {
+        const { result } = await probe(inventory, id, true);
+        expect(finding(result, 'delete-token')).toMatchObject({ status: 'does-not-hold', relied: false });
+        expect(result.ok).toBe(true);
+      },
+      { extra: '    deleteSupported: false\n' },
+    );
   });
 
   it('without GET /organizations/{id}: absent, and it fails the probe only when testWithOrganizationEndpoint is set', async () => {
@@ -103,11 +110,15 @@ describe('rotator probe: Credly authorization tokens', () => {
       expect(finding(result, 'organization-endpoint')).toMatchObject({ status: 'does-not-hold', relied: false, facts: { present: false } });
       expect(result).toMatchObject({ ok: true, settings: { testWithOrganizationEndpoint: false } });
     });
-    await withToken({ organizationEndpoint: false }, async ({ id, inventory }) => {
-      const { result } = await probe(inventory, id, false);
-      expect(finding(result, 'organization-endpoint')).toMatchObject({ status: 'does-not-hold', relied: true });
-      expect(result.settings.testWithOrganizationEndpoint).toBe(false);
-    }, { extra: '    testWithOrganizationEndpoint: true\n' });
+    await withToken(
+      { organizationEndpoint: false },
+      async ({ id, inventory }) => {
+        const { result } = await probe(inventory, id, false);
+        expect(finding(result, 'organization-endpoint')).toMatchObject({ status: 'does-not-hold', relied: true });
+        expect(result.settings.testWithOrganizationEndpoint).toBe(false);
+      },
+      { extra: '    testWithOrganizationEndpoint: true\n' },
+    );
   });
 
   it('page links on the web host: reported as another origin, never followed; the listing still reads every page on the API base', async () => {
@@ -120,7 +131,7 @@ describe('rotator probe: Credly authorization tokens', () => {
     });
   });
 
-  it('created tokens that get full rights or read-only rights instead of the caller\'s are told apart', async () => {
+  it("created tokens that get full rights or read-only rights instead of the caller's are told apart", async () => {
     const readWrite = { rights: { writeEnabled: true, deleteEnabled: false }, extra: '    deleteSupported: false\n' };
     const cases = [
       ['inherit', 'holds', true, 'read/write'],
@@ -128,10 +139,14 @@ describe('rotator probe: Credly authorization tokens', () => {
       ['read-only', 'does-not-hold', false, 'read'],
     ] as const;
     for (const [createdTokenRights, status, inherits, rights] of cases) {
-      await withToken({ createdTokenRights }, async ({ id, inventory }) => {
-        const { result } = await probe(inventory, id, true);
-        expect(finding(result, 'created-token-rights'), createdTokenRights).toMatchObject({ status, facts: { inheritsCallersRights: inherits, rights } });
-      }, readWrite);
+      await withToken(
+        { createdTokenRights },
+        async ({ id, inventory }) => {
+          const { result } = await probe(inventory, id, true);
+          expect(finding(result, 'created-token-rights'), createdTokenRights).toMatchObject({ status, facts: { inheritsCallersRights: inherits, rights } });
+        },
+        readWrite,
+      );
     }
   });
 

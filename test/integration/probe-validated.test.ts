@@ -12,7 +12,15 @@ async function degreed(options: DegreedFakeOptions, scopes: string[], extra: str
   const client = fake.state.addClient({ scopes });
   await store.putCurrent(`test/probe/${run}`, JSON.stringify(client));
   const id = `degreed-${run}`;
-  const inventory = degreedInventory({ id, secretId: `test/probe/${run}`, scopes: configured, tokenUrl: fake.tokenUrl, apiBase: fake.apiBase, logoutUrl: fake.logoutUrl, extra });
+  const inventory = degreedInventory({
+    id,
+    secretId: `test/probe/${run}`,
+    scopes: configured,
+    tokenUrl: fake.tokenUrl,
+    apiBase: fake.apiBase,
+    logoutUrl: fake.logoutUrl,
+    extra,
+  });
   const { result } = await probe(inventory, id, false);
   // What the probe recommends is an inventory the rotator takes.
   expect(() => parseInventory(withSettings(inventory, result.settings))).not.toThrow();
@@ -28,7 +36,7 @@ async function degreed(options: DegreedFakeOptions, scopes: string[], extra: str
 }
 
 describe('rotator probe: Degreed', () => {
-  it('the rotator\'s check, the scopes one by one, both refusals, the reads the scopes allow, and the configured POST logout confirmed by the token being refused', async () => {
+  it("the rotator's check, the scopes one by one, both refusals, the reads the scopes allow, and the configured POST logout confirmed by the token being refused", async () => {
     const { result, secrets, live } = await degreed({ logoutMethod: 'POST' }, ['users:read', 'content:read'], '    probe: true\n    logoutMethod: POST\n');
     // Every token the probe (and the rotator's check inside it) obtained is logged out again.
     expect(live).toBe(0);
@@ -46,7 +54,7 @@ describe('rotator probe: Degreed', () => {
   it.each([
     ['GET', 'holds', 'GET'],
     ['POST', 'does-not-hold', 'POST'],
-  ] as const)('a Degreed whose logout is a %s, with the inventory\'s default (the page\'s GET): %s; logoutMethod: %s', async (logoutMethod, status, use) => {
+  ] as const)("a Degreed whose logout is a %s, with the inventory's default (the page's GET): %s; logoutMethod: %s", async (logoutMethod, status, use) => {
     const { result, secrets } = await degreed({ logoutMethod }, ['users:read'], '');
     expect(finding(result, 'logout')).toMatchObject({ status, relied: true, facts: { works: [logoutMethod] } });
     expect(finding(result, 'logout').facts[logoutMethod]).toMatch(/refused afterwards/);
@@ -58,7 +66,11 @@ describe('rotator probe: Degreed', () => {
   it('a probePath the scopes do not allow: the read does not hold, and the one that works is the setting; no logout configured', async () => {
     const { result } = await degreed({ logoutPath: null }, ['content:read'], '    probe: true\n    probePath: /users?limit=1\n', ['content:read']);
     expect(finding(result, 'scopes')).toMatchObject({ status: 'holds', facts: { held: ['content:read'] } });
-    expect(finding(result, 'reads')).toMatchObject({ status: 'does-not-hold', relied: true, facts: { statuses: { '/users?limit=1': 403, '/content?limit=1': 200 } } });
+    expect(finding(result, 'reads')).toMatchObject({
+      status: 'does-not-hold',
+      relied: true,
+      facts: { statuses: { '/users?limit=1': 403, '/content?limit=1': 200 } },
+    });
     expect(finding(result, 'reads').observed).toContain('/content?limit=1 can be read instead');
     expect(finding(result, 'logout')).toMatchObject({ relied: false, facts: { configured: false } });
     expect(result).toMatchObject({ ok: false, settings: { probe: true, probePath: '/content?limit=1' } });

@@ -120,7 +120,15 @@ describe('rotator probe detects every variant of the fakes', () => {
     try {
       const run = runId();
       await store.putCurrent(`test/probe/${run}`, JSON.stringify(fake.state.addClient({ scopes: ['users:read'] })));
-      const inventory = degreedInventory({ id: `d-${run}`, secretId: `test/probe/${run}`, scopes: ['users:read'], tokenUrl: fake.tokenUrl, apiBase: fake.apiBase, logoutUrl: fake.logoutUrl, extra: `    ${variant.inventory}\n` });
+      const inventory = degreedInventory({
+        id: `d-${run}`,
+        secretId: `test/probe/${run}`,
+        scopes: ['users:read'],
+        tokenUrl: fake.tokenUrl,
+        apiBase: fake.apiBase,
+        logoutUrl: fake.logoutUrl,
+        extra: `    ${variant.inventory}\n`,
+      });
       const { result } = await probe(inventory, `d-${run}`, true);
       expect(finding(result, 'logout')).toMatchObject({ status: 'holds', facts: { works: [variant.options.logoutMethod] } });
       expect(result.ok).toBe(true);
@@ -135,7 +143,13 @@ describe('rotator probe detects every variant of the fakes', () => {
       const run = runId();
       const tenant = fake.state.addTenant({ scopes: ['api/read'] });
       await store.putCurrent(`test/probe/${run}`, JSON.stringify({ clientSecret: tenant.clientSecret }));
-      const inventory = learnlinkInventory({ id: `l-${run}`, secretId: `test/probe/${run}`, tokenUrl: fake.tokenUrl.api, apiBase: fake.apiBase, extra: `    tenantId: ${tenant.tenantId}\n` });
+      const inventory = learnlinkInventory({
+        id: `l-${run}`,
+        secretId: `test/probe/${run}`,
+        tokenUrl: fake.tokenUrl.api,
+        apiBase: fake.apiBase,
+        extra: `    tenantId: ${tenant.tenantId}\n`,
+      });
       const { result } = await probe(inventory, `l-${run}`, true);
       expect(finding(result, 'scope-refusal')).toMatchObject({ status: 'holds', facts: { status: variant.options.scopeRefusal } });
       expect(result.ok).toBe(true);

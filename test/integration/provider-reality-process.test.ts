@@ -81,7 +81,10 @@ describe('a Credly as its vendor pages allow, against a worker process', () => {
 
     const status = t.spawn(['status', t.id, '--json']);
     expect((await status.exited).code).toBe(0);
-    expect((JSON.parse(status.output()) as { credentials: Array<Record<string, unknown>> }).credentials[0]).toMatchObject({ state: 'ok', unrevoked: [t.original.id] });
+    expect((JSON.parse(status.output()) as { credentials: Array<Record<string, unknown>> }).credentials[0]).toMatchObject({
+      state: 'ok',
+      unrevoked: [t.original.id],
+    });
     const table = t.spawn(['status', t.id]);
     expect((await table.exited).code).toBe(0);
     expect(table.output()).toContain(`${t.id}: NOT revoked, still valid at the provider: ${t.original.id} — revoke by hand`);

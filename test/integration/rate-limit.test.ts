@@ -45,7 +45,7 @@ describe('rate limiter shared through Redis', () => {
     expect(performance.now() - other).toBeLessThan(100);
   });
 
-  it('keeps two replicas of the Credly client under an organization\'s limit on their own: no 429, where a client without it is refused', async () => {
+  it("keeps two replicas of the Credly client under an organization's limit on their own: no 429, where a client without it is refused", async () => {
     const fake = await startCredlyFake({ rateLimit: { perSecond: 10 } });
     try {
       const org = fake.state.addOrganization();

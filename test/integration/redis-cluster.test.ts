@@ -39,7 +39,7 @@ async function mastersHolding(prefix: string): Promise<Array<{ port: number; key
 }
 
 describe('Redis Cluster (three real masters on loopback)', () => {
-  it('runs the locks, the rate limiter\'s script, the rotation state and the pipelined status reads inside the prefix\'s one slot', async () => {
+  it("runs the locks, the rate limiter's script, the rotation state and the pipelined status reads inside the prefix's one slot", async () => {
     const prefix = `{cl-${randomUUID().slice(0, 8)}}`;
     const { redis: topology } = loadEnv(clusterEnv());
     const worker = createRedisConnection(topology, 'worker') as Cluster;
@@ -62,7 +62,10 @@ describe('Redis Cluster (three real masters on loopback)', () => {
 
       const state = createRotationStateStore(worker, prefix);
       // The fenced writes: one script over the lock key and the record, both in the prefix's slot.
-      await state.save({ credentialId: 'credly-a', rotationId: 'r-1', jobId: 'j-1', step: 'test', startedAt: '2026-12-01T00:00:00.000Z', previousRef: 'old', forced: false }, holder.token);
+      await state.save(
+        { credentialId: 'credly-a', rotationId: 'r-1', jobId: 'j-1', step: 'test', startedAt: '2026-12-01T00:00:00.000Z', previousRef: 'old', forced: false },
+        holder.token,
+      );
       const at = '2026-12-01T00:00:00.000Z';
       await state.updateStatus('credly-a', { lastResult: 'rotated', lastSummary: 'done', lastCheckAt: at, expiresAt: '2027-06-01T00:00:00.000Z' });
       await state.updateStatus('credly-a', { lastSummary: '' }); // a set and a delete in one MULTI
@@ -96,7 +99,12 @@ describe('Redis Cluster (three real masters on loopback)', () => {
     const due = credlyToken(hosts.credly, { folder: 'workers', ageDays: 170 });
     const ticking = credlyToken(hosts.credly, { folder: 'workers', ageDays: 10, schedule: '*/2 * * * * *' });
     const listsBefore = hosts.credly.requests.length;
-    const t = await scenarios.build({ credentials: [due, ticking], prefix: `{cl-${randomUUID().slice(0, 8)}}`, env: topologyEnv({ ...clusterEnv(), ROTATOR_LOCK_DURATION: '5s' }), workers: 2 });
+    const t = await scenarios.build({
+      credentials: [due, ticking],
+      prefix: `{cl-${randomUUID().slice(0, 8)}}`,
+      env: topologyEnv({ ...clusterEnv(), ROTATOR_LOCK_DURATION: '5s' }),
+      workers: 2,
+    });
     const { prefix, workers } = t;
     const ports = await Promise.all(workers.map((w) => w.port()));
     for (const port of ports) expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
@@ -111,13 +119,27 @@ describe('Redis Cluster (three real masters on loopback)', () => {
 
     const status = t.spawn(['status', '--json']);
     expect((await status.exited).code, status.output()).toBe(0);
-    const view = JSON.parse(status.lines.join('\n')) as { credentials: Array<{ id: string; state: string; lastResult: string | null }>; queue: Record<string, number> };
+    const view = JSON.parse(status.lines.join('\n')) as {
+      credentials: Array<{ id: string; state: string; lastResult: string | null }>;
+      queue: Record<string, number>;
+    };
     expect(view.credentials.find((c) => c.id === due.id)).toMatchObject({ state: 'ok', lastResult: 'rotated' });
     expect(view.queue.failed).toBe(0);
 
     const check = t.spawn(['check', due.id, '--json']);
     expect((await check.exited).code, check.output()).toBe(0);
-    expect(JSON.parse(check.lines.join('\n'))).toMatchObject({ ok: true, redis: { ok: true, detail: `reachable at cluster redis://127.0.0.1:${cluster.nodes[0]!.port},` + cluster.nodes.slice(1).map((n) => `127.0.0.1:${n.port}`).join(',') } });
+    expect(JSON.parse(check.lines.join('\n'))).toMatchObject({
+      ok: true,
+      redis: {
+        ok: true,
+        detail:
+          `reachable at cluster redis://127.0.0.1:${cluster.nodes[0]!.port},` +
+          cluster.nodes
+            .slice(1)
+            .map((n) => `127.0.0.1:${n.port}`)
+            .join(','),
+      },
+    });
     expect(check.output()).not.toContain(cluster.password);
 
     await sleep(8_000); // four ticks of the two-second schedule
@@ -129,7 +151,9 @@ describe('Redis Cluster (three real masters on loopback)', () => {
     for (const jobId of completed) expect(fired.has(jobId)).toBe(true);
     expect(completed.length).toBeGreaterThanOrEqual(fired.size - 1);
     // At the fake: a check lists the tokens twice (inspect, then orphan reaping), once per tick.
-    const lists = hosts.credly.requests.slice(listsBefore).filter((r) => r.method === 'GET' && r.path.includes(ticking.org) && r.path.endsWith('/authorization_tokens'));
+    const lists = hosts.credly.requests
+      .slice(listsBefore)
+      .filter((r) => r.method === 'GET' && r.path.includes(ticking.org) && r.path.endsWith('/authorization_tokens'));
     expect(lists.length).toBe(completed.length * 2);
 
     // One master holds everything, and no token is in Redis.

@@ -26,8 +26,18 @@ afterAll(async () => {
 describe('Redis Sentinel (a master, a replica and three sentinels on loopback)', () => {
   it('rotates on a trigger, reports status, and loses no job through a SENTINEL FAILOVER in the middle of a burst', async () => {
     const credentials = Array.from({ length: 10 }, () => credlyToken(hosts.credly, { folder: 'workers', ageDays: 170 }));
-    const vars = { REDIS_SENTINELS: group.sentinelAddresses, REDIS_SENTINEL_NAME: group.name, REDIS_PASSWORD: group.password, REDIS_SENTINEL_PASSWORD: group.sentinelPassword };
-    const t = await scenarios.build({ credentials, prefix: `{sn-${randomUUID().slice(0, 8)}}`, env: topologyEnv({ ...vars, ROTATOR_LOCK_DURATION: '5s' }), workers: 2 });
+    const vars = {
+      REDIS_SENTINELS: group.sentinelAddresses,
+      REDIS_SENTINEL_NAME: group.name,
+      REDIS_PASSWORD: group.password,
+      REDIS_SENTINEL_PASSWORD: group.sentinelPassword,
+    };
+    const t = await scenarios.build({
+      credentials,
+      prefix: `{sn-${randomUUID().slice(0, 8)}}`,
+      env: topologyEnv({ ...vars, ROTATOR_LOCK_DURATION: '5s' }),
+      workers: 2,
+    });
     const { prefix, workers } = t;
     const ports = await Promise.all(workers.map((w) => w.port()));
     for (const port of ports) expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
@@ -45,12 +55,16 @@ describe('Redis Sentinel (a master, a replica and three sentinels on loopback)',
     try {
       const jobs = await Promise.all(rest.map((c) => queue.add('check-credential', { credentialId: c.id, trigger: 'manual' })));
       expect(await connection.wait(1, 5_000)).toBe(1);
-      await expect.poll(() => workers.flatMap(logLines).filter((l) => l.msg === 'job: completed').length, { timeout: 20_000, interval: 50 }).toBeGreaterThanOrEqual(2);
+      await expect
+        .poll(() => workers.flatMap(logLines).filter((l) => l.msg === 'job: completed').length, { timeout: 20_000, interval: 50 })
+        .toBeGreaterThanOrEqual(2);
       const { from, to } = await group.failover();
       expect(to).not.toBe(from);
 
       // Every job ends completed, on the new master; every credential rotated exactly once.
-      await expect.poll(async () => (await Promise.all(jobs.map((j) => queue.getJobState(j.id!)))).every((s) => s === 'completed'), { timeout: 45_000, interval: 500 }).toBe(true);
+      await expect
+        .poll(async () => (await Promise.all(jobs.map((j) => queue.getJobState(j.id!)))).every((s) => s === 'completed'), { timeout: 45_000, interval: 500 })
+        .toBe(true);
       expect(await queue.getJobCounts('failed', 'waiting', 'active', 'delayed')).toEqual({ failed: 0, waiting: 0, active: 0, delayed: 0 });
       for (const c of credentials) {
         const created = c.created();
@@ -67,7 +81,8 @@ describe('Redis Sentinel (a master, a replica and three sentinels on loopback)',
     }
 
     // Both workers follow the new master: ready again, and status reads it.
-    for (const port of ports) await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status, { timeout: 15_000, interval: 250 }).toBe(200);
+    for (const port of ports)
+      await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status, { timeout: 15_000, interval: 250 }).toBe(200);
     const readStatus = async () => {
       const status = t.spawn(['status', '--json']);
       expect((await status.exited).code, status.output()).toBe(0);

@@ -56,7 +56,7 @@ async function checkThroughFaults(fault: Fault, failedJobAttempts: number, delay
 /** Between the last listing of job attempt k (1-based) and the first of attempt k + 1. */
 const gapAfterAttempt = (times: number[], k: number) => times[CALL_ATTEMPTS * k]! - times[CALL_ATTEMPTS * k - 1]!;
 
-describe('retries of a job honour the provider\'s Retry-After (real Redis, BullMQ, the Credly fake)', () => {
+describe("retries of a job honour the provider's Retry-After (real Redis, BullMQ, the Credly fake)", () => {
   it('a job whose provider answers 429 with Retry-After: 2 is tried again no sooner than 2 s, though its own backoff is 50 ms', async () => {
     const times = await checkThroughFaults({ kind: 'status', status: 429, retryAfter: 2 }, 1, 50);
     // The faulted listings, then the next attempt's (and the reaper's after it).

@@ -29,7 +29,12 @@ const valid = (t: FakeCredlyToken) => hosts.credly.state.isTokenValid(t.token);
 /** A forced rotation whose job fails for good at the test step: the rotation stays recorded, the new token stored as AWSPENDING. */
 async function stopAtTest(s: Scenario): Promise<void> {
   // The inspection lists the tokens once; the test step's listing (with the new token) and all after it fail.
-  hosts.credly.faults.add({ match: { method: 'GET', path: new RegExp(`/organizations/${s.organizationId}/authorization_tokens$`), server: 'api' }, fault: { kind: 'status', status: 500 }, skip: 1, times: Infinity });
+  hosts.credly.faults.add({
+    match: { method: 'GET', path: new RegExp(`/organizations/${s.organizationId}/authorization_tokens$`), server: 'api' },
+    fault: { kind: 'status', status: 500 },
+    skip: 1,
+    times: Infinity,
+  });
   expect((await s.run({ force: true, attempts: 1 })).state).toBe('failed');
   hosts.credly.faults.clear();
 }
@@ -67,7 +72,7 @@ describe('every generation inside its overlap window is protected', () => {
     expect((await s.current()).tokenId).toBe(third!.id);
   });
 
-  it('a delayed revoke that comes due inside a later rotation\'s window is deferred to that window\'s end', async () => {
+  it("a delayed revoke that comes due inside a later rotation's window is deferred to that window's end", async () => {
     const s = await scenario({ tokenAgeDays: 10, extra: 'revokePreviousAfter: 1h' });
     await rotateForced(s, 1);
     advance(s, 50 * 60_000);

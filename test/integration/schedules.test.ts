@@ -47,7 +47,9 @@ describe('schedules across replicas (separate worker processes)', () => {
     for (const jobId of completed) expect(fired.has(jobId)).toBe(true);
     expect(completed.length).toBeGreaterThanOrEqual(fired.size - 1);
     // At the fake: a check lists the tokens twice (inspect, then orphan reaping), once per tick.
-    const lists = hosts.credly.requests.slice(listsBefore).filter((r) => r.method === 'GET' && r.path.includes(c.org) && r.path.endsWith('/authorization_tokens'));
+    const lists = hosts.credly.requests
+      .slice(listsBefore)
+      .filter((r) => r.method === 'GET' && r.path.includes(c.org) && r.path.endsWith('/authorization_tokens'));
     expect(lists.length).toBe(completed.length * 2);
   }, 90_000);
 
@@ -120,7 +122,13 @@ describe('scheduler (real Redis and BullMQ)', () => {
     await first.stop();
     const before = (await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active'])).filter((j) => credentialOf(j) === 'removed').length;
     expect(before).toBeGreaterThanOrEqual(1);
-    const second = await startScheduler({ credentials: [{ id: 'kept', schedule: '* * * * * *' }], enqueuer: enqueuerFor(queue), redis, prefix, logger: silent });
+    const second = await startScheduler({
+      credentials: [{ id: 'kept', schedule: '* * * * * *' }],
+      enqueuer: enqueuerFor(queue),
+      redis,
+      prefix,
+      logger: silent,
+    });
     await sleep(2_200);
     await second.stop();
     const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active']);
@@ -152,9 +160,9 @@ describe('scheduler (real Redis and BullMQ)', () => {
       // Synchronous work past the tick and past node-cron's tolerance (1 s): no timer can run.
     }
     const id = scheduledJobId('stalled', tick);
-    await expect.poll(async () => (await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active'])).map((j) => j.id).sort(), { timeout: 5_000 }).toEqual(
-      [id, scheduledJobId('stalled-too', tick)].sort(),
-    );
+    await expect
+      .poll(async () => (await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active'])).map((j) => j.id).sort(), { timeout: 5_000 })
+      .toEqual([id, scheduledJobId('stalled-too', tick)].sort());
     // Both replicas missed it; the job id made it one job per credential.
     expect(missed.sort()).toEqual(['stalled', 'stalled', 'stalled-too', 'stalled-too']);
     expect(lines.filter((l) => l.includes('schedule: tick missed while the process was alive')).length).toBe(4);

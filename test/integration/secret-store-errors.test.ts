@@ -80,7 +80,12 @@ function everythingSaid(error: SecretStoreError): string {
 
 describe('SecretStore error mapping through a fake send', () => {
   it.each([
-    ['ResourceNotFoundException', new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", ...meta(400) }), SecretNotFoundError, false],
+    [
+      'ResourceNotFoundException',
+      new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", ...meta(400) }),
+      SecretNotFoundError,
+      false,
+    ],
     ['AccessDeniedException', unmodelled('AccessDeniedException', 400), SecretAccessDeniedError, false],
     ['AccessDenied (HTTP 403)', unmodelled('AccessDenied', 403), SecretAccessDeniedError, false],
     ['DecryptionFailure (KMS)', new DecryptionFailure({ message: 'KMS refused', ...meta(400) }), SecretAccessDeniedError, false],

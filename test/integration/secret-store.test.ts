@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
-import {
-  AWSCURRENT,
-  AWSPENDING,
-  AWSPREVIOUS,
-  createSecretStore,
-  createSecretsManagerClient,
-  type SecretVersion,
-} from '../../src/secrets/secret-store.ts';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, createSecretStore, createSecretsManagerClient, type SecretVersion } from '../../src/secrets/secret-store.ts';
 import { SecretConflictError, SecretNotFoundError, SecretStoreError } from '../../src/secrets/errors.ts';
 
 // The real SDK against the emulator that globalSetup started (AWS_ENDPOINT_URL_SECRETS_MANAGER).

@@ -54,7 +54,13 @@ async function serve(options: { publicMessages?: boolean; ttlMs?: number } = {})
     port: 0,
     host: '127.0.0.1',
     logger: createLogger({ level: 'silent' }),
-    runtime: { redis, metrics: createMetrics(status), status, auth: createBasicAuth({ user: USER, password: PASSWORD }), publicMessages: options.publicMessages ?? false },
+    runtime: {
+      redis,
+      metrics: createMetrics(status),
+      status,
+      auth: createBasicAuth({ user: USER, password: PASSWORD }),
+      publicMessages: options.publicMessages ?? false,
+    },
   });
   servers.push(server);
   return `http://127.0.0.1:${server.port}`;
@@ -84,9 +90,25 @@ beforeAll(async () => {
   redisServer = await startRedis(mkdtempSync(join(dir, 'redis-')));
   redis = new Redis(`redis://127.0.0.1:${redisServer.port}`, { maxRetriesPerRequest: null });
   const state = createRotationStateStore(redis, prefix);
-  await state.updateStatus('credly-main', { lastResult: 'failed', lastErrorClass: 'SecretAccessDeniedError', lastSummary: INTERNALS, lastCheckAt: '2026-12-03T03:00:00.000Z', expiresAt: '2027-01-01T00:00:00.000Z', daysToExpiry: '29' });
-  await state.updateStatus('degreed-us', { lastResult: 'invalid-credential', lastSummary: 'Degreed says: client 4f1e… of tenant acme refused', lastCheckAt: '2026-12-03T03:00:01.000Z' });
-  await state.updateStatus('credly-eu', { lastResult: 'rotated', lastSummary: 'rotated: new credential in AWSCURRENT', lastCheckAt: '2026-12-03T03:00:02.000Z', lastErrorClass: 'ProviderAuthError' });
+  await state.updateStatus('credly-main', {
+    lastResult: 'failed',
+    lastErrorClass: 'SecretAccessDeniedError',
+    lastSummary: INTERNALS,
+    lastCheckAt: '2026-12-03T03:00:00.000Z',
+    expiresAt: '2027-01-01T00:00:00.000Z',
+    daysToExpiry: '29',
+  });
+  await state.updateStatus('degreed-us', {
+    lastResult: 'invalid-credential',
+    lastSummary: 'Degreed says: client 4f1e… of tenant acme refused',
+    lastCheckAt: '2026-12-03T03:00:01.000Z',
+  });
+  await state.updateStatus('credly-eu', {
+    lastResult: 'rotated',
+    lastSummary: 'rotated: new credential in AWSCURRENT',
+    lastCheckAt: '2026-12-03T03:00:02.000Z',
+    lastErrorClass: 'ProviderAuthError',
+  });
 });
 afterAll(async () => {
   for (const server of servers) await server.close();
@@ -99,9 +121,32 @@ describe('/status and /status.json without secrets or internals', () => {
   it('show state, result, error class and dates to anyone, and the messages only with the dashboard’s credentials', async () => {
     const base = await serve();
     const anyone = (await (await fetch(`${base}/status.json`)).json()) as { credentials: Array<Record<string, unknown>> };
-    expect(anyone.credentials.map(({ id, state, lastResult, errorClass, lastCheckAt, lastSummary }) => ({ id, state, lastResult, errorClass, lastCheckAt, lastSummary }))).toEqual([
-      { id: 'credly-main', state: 'failing', lastResult: 'failed', errorClass: 'SecretAccessDeniedError', lastCheckAt: '2026-12-03T03:00:00.000Z', lastSummary: null },
-      { id: 'degreed-us', state: 'failing', lastResult: 'invalid-credential', errorClass: 'invalid-credential', lastCheckAt: '2026-12-03T03:00:01.000Z', lastSummary: null },
+    expect(
+      anyone.credentials.map(({ id, state, lastResult, errorClass, lastCheckAt, lastSummary }) => ({
+        id,
+        state,
+        lastResult,
+        errorClass,
+        lastCheckAt,
+        lastSummary,
+      })),
+    ).toEqual([
+      {
+        id: 'credly-main',
+        state: 'failing',
+        lastResult: 'failed',
+        errorClass: 'SecretAccessDeniedError',
+        lastCheckAt: '2026-12-03T03:00:00.000Z',
+        lastSummary: null,
+      },
+      {
+        id: 'degreed-us',
+        state: 'failing',
+        lastResult: 'invalid-credential',
+        errorClass: 'invalid-credential',
+        lastCheckAt: '2026-12-03T03:00:01.000Z',
+        lastSummary: null,
+      },
       // A class recorded by an earlier failure is not shown once the credential works again.
       { id: 'credly-eu', state: 'ok', lastResult: 'rotated', errorClass: null, lastCheckAt: '2026-12-03T03:00:02.000Z', lastSummary: null },
     ]);
@@ -139,7 +184,9 @@ describe('/status and /status.json without secrets or internals', () => {
     const started = Date.now();
     const paths = ['/status', '/status.json', '/metrics'];
     for (let wave = 0; wave < 10; wave += 1) {
-      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => fetch(`${base}${paths[i % 3]}`).then(async (r) => (await r.arrayBuffer(), r.status))));
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => fetch(`${base}${paths[i % 3]}`).then(async (r) => (await r.arrayBuffer(), r.status))),
+      );
       expect(answers.every((s) => s === 200)).toBe(true);
     }
     const elapsed = Date.now() - started;
@@ -191,7 +238,14 @@ describe('the dashboard’s credentials', () => {
     expect(await auth.check(req)).toBe('refused');
     const started = Date.now();
     // Turns 100 and 200 ms away are waited for; 300 ms and beyond are past the queue's end.
-    expect(await Promise.all(Array.from({ length: 6 }, () => auth.check(req)))).toEqual(['refused', 'refused', 'throttled', 'throttled', 'throttled', 'throttled']);
+    expect(await Promise.all(Array.from({ length: 6 }, () => auth.check(req)))).toEqual([
+      'refused',
+      'refused',
+      'throttled',
+      'throttled',
+      'throttled',
+      'throttled',
+    ]);
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 });

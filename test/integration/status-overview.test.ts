@@ -15,19 +15,36 @@ describe('status over many credentials (real Redis)', () => {
     const count = 2_500; // more than two batches
     const lines = ['version: 1', 'credentials:'];
     for (let i = 0; i < count; i += 1) {
-      lines.push(`  - id: dg-${i}`, '    kind: degreed-client-credentials', `    secretId: s/dg-${i}`, '    environment: production', '    dataCenter: US', '    scopes: [users:read]');
+      lines.push(
+        `  - id: dg-${i}`,
+        '    kind: degreed-client-credentials',
+        `    secretId: s/dg-${i}`,
+        '    environment: production',
+        '    dataCenter: US',
+        '    scopes: [users:read]',
+      );
     }
     const { credentials } = parseInventory(lines.join('\n'));
     const state = createRotationStateStore(redis, prefix);
-    for (let i = 0; i < count; i += 3) await state.updateStatus(`dg-${i}`, { lastResult: i % 2 ? 'valid' : 'invalid-credential', lastCheckAt: '2026-12-01T03:00:00.000Z' });
+    for (let i = 0; i < count; i += 3)
+      await state.updateStatus(`dg-${i}`, { lastResult: i % 2 ? 'valid' : 'invalid-credential', lastCheckAt: '2026-12-01T03:00:00.000Z' });
     // A record is written only by the holder of the credential's lock.
     const held = await createCredentialLock(redis, { prefix }).acquire('dg-1001');
-    await state.save({ credentialId: 'dg-1001', rotationId: randomUUID(), jobId: 'j', step: 'test', startedAt: '2026-12-01T03:00:00.000Z', previousRef: 'old', forced: false }, held!.token);
+    await state.save(
+      { credentialId: 'dg-1001', rotationId: randomUUID(), jobId: 'j', step: 'test', startedAt: '2026-12-01T03:00:00.000Z', previousRef: 'old', forced: false },
+      held!.token,
+    );
     await held!.release();
 
     const view = await collectStatus({ credentials, state, queue: { getJobCounts: async () => ({ waiting: 0 }) }, now: new Date('2026-12-02T00:00:00Z') });
     expect(view.credentials.map((c) => c.id)).toEqual(credentials.map((c) => c.id));
-    expect(view.credentials[0]).toMatchObject({ id: 'dg-0', state: 'failing', lastResult: 'invalid-credential', lastCheckAt: '2026-12-01T03:00:00.000Z', nextRunAt: '2026-12-02T03:00:00.000Z' });
+    expect(view.credentials[0]).toMatchObject({
+      id: 'dg-0',
+      state: 'failing',
+      lastResult: 'invalid-credential',
+      lastCheckAt: '2026-12-01T03:00:00.000Z',
+      nextRunAt: '2026-12-02T03:00:00.000Z',
+    });
     expect(view.credentials[3]).toMatchObject({ state: 'ok', lastResult: 'valid' });
     expect(view.credentials[1]).toMatchObject({ state: 'unknown', lastResult: null, lastCheckAt: null });
     expect(view.credentials[1001]).toMatchObject({ state: 'rotating (test)' });
@@ -42,7 +59,11 @@ describe('status over many credentials (real Redis)', () => {
     const state = createRotationStateStore(redis, prefix);
     await state.updateStatus('credly-a', { lastResult: 'rotated', lastCheckAt: '2026-12-01T03:00:00.000Z' });
     await state.updateStatus('credly-a', { lastResult: 'failed', lastCheckAt: '2026-12-02T03:00:00.000Z' });
-    expect(await state.readStatus('credly-a')).toMatchObject({ lastResult: 'failed', lastCheckAt: '2026-12-02T03:00:00.000Z', lastSuccessAt: '2026-12-01T03:00:00.000Z' });
+    expect(await state.readStatus('credly-a')).toMatchObject({
+      lastResult: 'failed',
+      lastCheckAt: '2026-12-02T03:00:00.000Z',
+      lastSuccessAt: '2026-12-01T03:00:00.000Z',
+    });
     // A good result recorded apart from its check time (not due) is stamped when recorded.
     const before = Date.now();
     await state.updateStatus('credly-a', { lastResult: 'not-due' });

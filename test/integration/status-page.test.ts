@@ -14,16 +14,62 @@ const view: StatusView = {
   generatedAt: '2026-11-23T06:00:00.000Z',
   queue: { waiting: 0, active: 1, delayed: 2, failed: 0 },
   credentials: [
-    { id: 'credly-main', kind: 'credly-authorization-token', state: 'ok', lastResult: 'rotated', lastSummary: 'rotated: new credential in AWSCURRENT', errorClass: null, lastCheckAt: '2026-11-23T03:00:01.000Z', lastSuccessAt: '2026-11-23T03:00:01.000Z', expiresAt: '2027-05-21T03:00:00.000Z', daysToExpiry: 179, lastRotatedAt: '2026-11-23T03:00:01.000Z', previousState: 'revoked', unrevoked: [], nextRunAt: '2026-11-24T03:00:00.000Z' },
-    { id: 'credly-eu', kind: 'credly-authorization-token', state: 'failing', lastResult: 'failed', lastSummary: 'create failed: 403', errorClass: 'ProviderAuthError', lastCheckAt: '2026-11-23T03:00:02.000Z', lastSuccessAt: '2026-11-22T03:00:02.000Z', expiresAt: '2026-11-28T03:00:00.000Z', daysToExpiry: 5, lastRotatedAt: null, previousState: null, unrevoked: [], nextRunAt: '2026-11-24T03:00:00.000Z' },
-    { id: 'degreed-eu', kind: 'degreed-client-credentials', state: 'unknown', lastResult: null, lastSummary: null, errorClass: null, lastCheckAt: null, lastSuccessAt: null, expiresAt: null, daysToExpiry: null, lastRotatedAt: null, previousState: null, unrevoked: [], nextRunAt: '2026-11-24T03:00:00.000Z' },
+    {
+      id: 'credly-main',
+      kind: 'credly-authorization-token',
+      state: 'ok',
+      lastResult: 'rotated',
+      lastSummary: 'rotated: new credential in AWSCURRENT',
+      errorClass: null,
+      lastCheckAt: '2026-11-23T03:00:01.000Z',
+      lastSuccessAt: '2026-11-23T03:00:01.000Z',
+      expiresAt: '2027-05-21T03:00:00.000Z',
+      daysToExpiry: 179,
+      lastRotatedAt: '2026-11-23T03:00:01.000Z',
+      previousState: 'revoked',
+      unrevoked: [],
+      nextRunAt: '2026-11-24T03:00:00.000Z',
+    },
+    {
+      id: 'credly-eu',
+      kind: 'credly-authorization-token',
+      state: 'failing',
+      lastResult: 'failed',
+      lastSummary: 'create failed: 403',
+      errorClass: 'ProviderAuthError',
+      lastCheckAt: '2026-11-23T03:00:02.000Z',
+      lastSuccessAt: '2026-11-22T03:00:02.000Z',
+      expiresAt: '2026-11-28T03:00:00.000Z',
+      daysToExpiry: 5,
+      lastRotatedAt: null,
+      previousState: null,
+      unrevoked: [],
+      nextRunAt: '2026-11-24T03:00:00.000Z',
+    },
+    {
+      id: 'degreed-eu',
+      kind: 'degreed-client-credentials',
+      state: 'unknown',
+      lastResult: null,
+      lastSummary: null,
+      errorClass: null,
+      lastCheckAt: null,
+      lastSuccessAt: null,
+      expiresAt: null,
+      daysToExpiry: null,
+      lastRotatedAt: null,
+      previousState: null,
+      unrevoked: [],
+      nextRunAt: '2026-11-24T03:00:00.000Z',
+    },
   ],
 };
 let server: OpsServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: apt-get install -y chromium (npm test installs it as root), or set ROTATOR_CHROMIUM`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium is missing at ${CHROMIUM}: apt-get install -y chromium (npm test installs it as root), or set ROTATOR_CHROMIUM`);
   const status = async () => view;
   server = await startOpsServer({
     port: 0,
@@ -33,7 +79,15 @@ beforeAll(async () => {
   });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {

@@ -106,7 +106,10 @@ describe.each(DEGREED_VARIANTS)('Degreed validation (the fake over HTTP: $name)'
     const logout = sent.find((r) => r.path === '/oauth/logout')!;
     expect(logout.method).toBe(degreed.logoutMethod);
     expect(logout.headers['content-type']).toContain('application/json');
-    const explicit = await createDegreedValidator().validate(degreedConfig('    probe: true\n    probePath: /users?limit=1', '[users:read]'), degreed.state.addClient());
+    const explicit = await createDegreedValidator().validate(
+      degreedConfig('    probe: true\n    probePath: /users?limit=1', '[users:read]'),
+      degreed.state.addClient(),
+    );
     expect(explicit.probed).toBe(true);
     expect(degreed.requests.at(-1)?.path).toBe('/api/v2/users');
   });
@@ -125,7 +128,9 @@ describe.each(DEGREED_VARIANTS)('Degreed validation (the fake over HTTP: $name)'
     const error = await failure(createDegreedValidator().validate(degreedConfig(), wrong), client.clientSecret, wrong.clientSecret);
     expect(error.kind).toBe('invalid-credential');
     expect(isPermanent(error)).toBe(true);
-    expect(error.message).toContain('ask the Degreed technical admin for a new API key with scopes users:read, content:read, then put it into secret "prod/degreed/eu"');
+    expect(error.message).toContain(
+      'ask the Degreed technical admin for a new API key with scopes users:read, content:read, then put it into secret "prod/degreed/eu"',
+    );
   });
 
   it('names exactly the scopes the key does not hold', async () => {
@@ -166,7 +171,9 @@ credentials:
     probe: true
     endpoints: { tokenUrl: "${limited.tokenUrl}", apiBase: "${limited.apiBase}" }
 `).credentials[0] as DegreedConfig;
-      await createDegreedValidator({ sleep }).validate(config, client).catch(() => undefined);
+      await createDegreedValidator({ sleep })
+        .validate(config, client)
+        .catch(() => undefined);
       expect(waits[0]).toBeGreaterThan(50_000);
       expect(waits[0]).toBeLessThanOrEqual(60_000);
     } finally {
@@ -209,8 +216,15 @@ describe.each(LEARNLINK_VARIANTS)('Learn.link validation (the fake over HTTP: $n
   it('passes with HTTP Basic and with the credentials in the body, and probes', async () => {
     const tenant = learnlink.state.addTenant();
     for (const mode of ['basic', 'body']) {
-      const result = await createLearnlinkValidator().validate(learnlinkConfig(tenant.tenantId, `    credentialsIn: ${mode}\n    probe: true`), { clientSecret: tenant.clientSecret });
-      expect(result).toMatchObject({ grantedScopes: ['api/read'], expiresInSeconds: 3600, probed: true, summary: 'token granted (scopes api/read; expires in 3600 s); probe ok' });
+      const result = await createLearnlinkValidator().validate(learnlinkConfig(tenant.tenantId, `    credentialsIn: ${mode}\n    probe: true`), {
+        clientSecret: tenant.clientSecret,
+      });
+      expect(result).toMatchObject({
+        grantedScopes: ['api/read'],
+        expiresInSeconds: 3600,
+        probed: true,
+        summary: 'token granted (scopes api/read; expires in 3600 s); probe ok',
+      });
     }
     const grants = learnlink.requests.filter((r) => r.path === `/oauth2/token/${tenant.tenantId}`);
     expect(grants.map((g) => (g.headers.authorization ? 'basic' : 'body'))).toEqual(['basic', 'body']);
@@ -225,7 +239,9 @@ describe.each(LEARNLINK_VARIANTS)('Learn.link validation (the fake over HTTP: $n
     expect(result.grantedScopes).toEqual(['api/webhooks']);
     expect(learnlink.requests.at(-1)?.server).toBe('user');
     // A webhooks token is not for the REST API: a probe with one is refused when the inventory loads.
-    expect(() => learnlinkConfig(tenant.tenantId, '    probe: true', 'webhooks', '[api/webhooks]')).toThrow(/credentials\[0\]\.probe: a webhooks token is not for the REST API/);
+    expect(() => learnlinkConfig(tenant.tenantId, '    probe: true', 'webhooks', '[api/webhooks]')).toThrow(
+      /credentials\[0\]\.probe: a webhooks token is not for the REST API/,
+    );
     const none = await failure(createLearnlinkValidator().validate(learnlinkConfig(undefined), { clientSecret: tenant.clientSecret }));
     expect(none.kind).toBe('misconfiguration');
   });
@@ -235,7 +251,10 @@ describe.each(LEARNLINK_VARIANTS)('Learn.link validation (the fake over HTTP: $n
     const invalid = await failure(createLearnlinkValidator().validate(learnlinkConfig(tenant.tenantId), { clientSecret: 'wrong' }), tenant.clientSecret);
     expect(invalid.kind).toBe('invalid-credential');
     expect(invalid.message).toContain(`ask Thrive (Learn.link) support for a new client secret for tenant ${tenant.tenantId}`);
-    const scope = await failure(createLearnlinkValidator().validate(learnlinkConfig(tenant.tenantId, '', 'api', '[api/read, api/write]'), { clientSecret: tenant.clientSecret }), tenant.clientSecret);
+    const scope = await failure(
+      createLearnlinkValidator().validate(learnlinkConfig(tenant.tenantId, '', 'api', '[api/read, api/write]'), { clientSecret: tenant.clientSecret }),
+      tenant.clientSecret,
+    );
     expect(scope.kind).toBe('missing-scope');
     expect(scope.missingScopes).toEqual(['api/write']);
   });
@@ -253,7 +272,9 @@ describe.each(LEARNLINK_VARIANTS)('Learn.link validation (the fake over HTTP: $n
   it('calls a probe the granted scopes cannot read a misconfiguration, when no scopes were asked', async () => {
     const tenant = learnlink.state.addTenant({ scopes: ['api/write'] });
     const before = learnlink.requests.length;
-    const error = await failure(createLearnlinkValidator().validate(learnlinkConfig(tenant.tenantId, '    probe: true', 'api', '[]'), { clientSecret: tenant.clientSecret }));
+    const error = await failure(
+      createLearnlinkValidator().validate(learnlinkConfig(tenant.tenantId, '    probe: true', 'api', '[]'), { clientSecret: tenant.clientSecret }),
+    );
     expect(error.kind).toBe('misconfiguration');
     expect(error.message).toContain('the probe cannot read the API: the token was granted api/write, none of api/read, api/all');
     expect(learnlink.requests.slice(before).some((r) => r.path.startsWith('/rest/'))).toBe(false);
@@ -263,9 +284,14 @@ describe.each(LEARNLINK_VARIANTS)('Learn.link validation (the fake over HTTP: $n
     const tenant = learnlink.state.addTenant();
     const config = learnlinkConfig(tenant.tenantId);
     learnlink.faults.add({ match: { path: '/oauth2/token' }, fault: { kind: 'status', status: 503 } });
-    expect((await createLearnlinkValidator({ sleep: async () => undefined }).validate(config, { clientSecret: tenant.clientSecret })).grantedScopes).toEqual(['api/read']);
+    expect((await createLearnlinkValidator({ sleep: async () => undefined }).validate(config, { clientSecret: tenant.clientSecret })).grantedScopes).toEqual([
+      'api/read',
+    ]);
     learnlink.faults.add({ match: { path: '/oauth2/token' }, times: 3, fault: { kind: 'malformed' } });
-    const error = await failure(createLearnlinkValidator({ sleep: async () => undefined }).validate(config, { clientSecret: tenant.clientSecret }), tenant.clientSecret);
+    const error = await failure(
+      createLearnlinkValidator({ sleep: async () => undefined }).validate(config, { clientSecret: tenant.clientSecret }),
+      tenant.clientSecret,
+    );
     expect(error.kind).toBe('provider-unavailable');
   });
 });
@@ -285,11 +311,31 @@ describe('validation as a job step', () => {
     const config = { ...degreedConfig(), secretId: `test/validation/${randomUUID().slice(0, 8)}` };
     await store.putCurrent(config.secretId, JSON.stringify(client));
     const { logger, lines } = captureLogger();
-    await validateCredential({ secrets: store, state, now: () => new Date('2026-11-23T10:00:00Z') }, { secret: degreedSecret, validator: createDegreedValidator() }, config, logger);
-    expect(await state.readStatus(config.id)).toMatchObject({ lastResult: 'valid', lastCheckAt: '2026-11-23T10:00:00.000Z', lastValidAt: '2026-11-23T10:00:00.000Z' });
+    await validateCredential(
+      { secrets: store, state, now: () => new Date('2026-11-23T10:00:00Z') },
+      { secret: degreedSecret, validator: createDegreedValidator() },
+      config,
+      logger,
+    );
+    expect(await state.readStatus(config.id)).toMatchObject({
+      lastResult: 'valid',
+      lastCheckAt: '2026-11-23T10:00:00.000Z',
+      lastValidAt: '2026-11-23T10:00:00.000Z',
+    });
     degreed.state.revokeClient(client.clientId);
-    await expect(validateCredential({ secrets: store, state, now: () => new Date('2026-11-24T10:00:00Z') }, { secret: degreedSecret, validator: createDegreedValidator() }, config, logger)).rejects.toThrow(ValidationError);
-    expect(await state.readStatus(config.id)).toMatchObject({ lastResult: 'invalid-credential', lastCheckAt: '2026-11-24T10:00:00.000Z', lastValidAt: '2026-11-23T10:00:00.000Z' });
+    await expect(
+      validateCredential(
+        { secrets: store, state, now: () => new Date('2026-11-24T10:00:00Z') },
+        { secret: degreedSecret, validator: createDegreedValidator() },
+        config,
+        logger,
+      ),
+    ).rejects.toThrow(ValidationError);
+    expect(await state.readStatus(config.id)).toMatchObject({
+      lastResult: 'invalid-credential',
+      lastCheckAt: '2026-11-24T10:00:00.000Z',
+      lastValidAt: '2026-11-23T10:00:00.000Z',
+    });
     const everything = lines.join('\n') + JSON.stringify(await redis.hgetall(`${prefix}:status:${config.id}`));
     for (const t of degreed.state.issuedAccessTokens()) expect(everything.includes(t.value)).toBe(false);
     expect(everything.includes(client.clientSecret)).toBe(false);

@@ -34,7 +34,7 @@ it('bad answers (short): every hostile provider answer ends in a classified fail
 describe('defects the corpus found, each pinned on its own', () => {
   it('a redirect is a permanent request error that names it, sent once, never followed', async () => {
     let reached = 0;
-    const elsewhere = createServer((_req, res) => void (reached += 1, res.end('{}')));
+    const elsewhere = createServer((_req, res) => void ((reached += 1), res.end('{}')));
     await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
     const target = `http://127.0.0.1:${(elsewhere.address() as { port: number }).port}/steal`;
     let calls = 0;
@@ -46,10 +46,14 @@ describe('defects the corpus found, each pinned on its own', () => {
     try {
       const http = createProviderHttp({ provider: 'degreed', backoffMs: 1 });
       const url = `http://127.0.0.1:${(redirecting.address() as { port: number }).port}/oauth/token`;
-      const error = await http.request({ operation: 'token-grant', method: 'POST', url, form: { client_secret: 'dgsecret_x' }, idempotent: true, secrets: ['dgsecret_x'] }).catch((e: unknown) => e);
+      const error = await http
+        .request({ operation: 'token-grant', method: 'POST', url, form: { client_secret: 'dgsecret_x' }, idempotent: true, secrets: ['dgsecret_x'] })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ProviderRequestError);
       expect(isPermanent(error)).toBe(true);
-      expect((error as Error).message).toBe('degreed token-grant: answered with a redirect, not followed (the request carries credentials): check the endpoint');
+      expect((error as Error).message).toBe(
+        'degreed token-grant: answered with a redirect, not followed (the request carries credentials): check the endpoint',
+      );
       expect(calls).toBe(1);
       expect(reached).toBe(0);
     } finally {
@@ -57,14 +61,23 @@ describe('defects the corpus found, each pinned on its own', () => {
     }
   });
 
-  it("GET organization answered for another organization does not prove the token", async () => {
+  it('GET organization answered for another organization does not prove the token', async () => {
     const fake = await startCredlyFake();
     try {
       const org = fake.state.addOrganization('Mine');
       const token = fake.state.addToken(org);
       const client = createCredlyClient({ apiBase: fake.apiBase, backoffMs: 1 });
       expect(await client.getOrganization(token.token, org)).toEqual({ id: org, name: 'Mine' });
-      fake.faults.add({ match: { method: 'GET', path: `/organizations/${org}` }, times: Infinity, fault: { kind: 'respond', status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data: { id: randomUUID(), name: 'Other' } }) } });
+      fake.faults.add({
+        match: { method: 'GET', path: `/organizations/${org}` },
+        times: Infinity,
+        fault: {
+          kind: 'respond',
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ data: { id: randomUUID(), name: 'Other' } }),
+        },
+      });
       const error = await client.getOrganization(token.token, org).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ProviderUnavailableError);
       expect((error as Error).message).toBe(`credly get-organization: 200 with an answer that names another organization, not ${org}`);
@@ -103,7 +116,7 @@ credentials:
     }
   });
 
-  it("a Credly grant whose expires_in is not positive is no proof", () => {
+  it('a Credly grant whose expires_in is not positive is no proof', () => {
     const grant = { access_token: 'a', token_type: 'Bearer', scope: 'issued_badges' };
     expect(credlyAccessTokenSchema.safeParse({ ...grant, expires_in: 7200 }).success).toBe(true);
     expect(credlyAccessTokenSchema.safeParse(grant).success).toBe(true);

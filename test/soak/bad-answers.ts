@@ -159,17 +159,26 @@ interface Case {
 
 const HTML_PAGE = '<!DOCTYPE html><html><head><title>Error</title></head><body><h1>Something went wrong</h1><p>Please try again later.</p></body></html>';
 const html = (status: number) => ({ kind: 'status', status, body: HTML_PAGE, contentType: 'text/html; charset=utf-8' }) as const;
-const jsonAnswer = (status: number, body: unknown) => ({ kind: 'respond', status, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) }) as const;
+const jsonAnswer = (status: number, body: unknown) =>
+  ({ kind: 'respond', status, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) }) as const;
 const rawJson = (status: number, body: string) => ({ kind: 'respond', status, headers: { 'content-type': 'application/json; charset=utf-8' }, body }) as const;
 /** Several MB: a proxy's error page, or a body gone wrong. */
 const HUGE_HTML = `<!DOCTYPE html><html><body><pre>${'stack frame at proxy.internal:8080\n'.repeat(200_000)}</pre></body></html>`;
 const HUGE_JSON = `{"data": [${Array.from({ length: 60_000 }, (_, i) => `{"id": ${i}, "note": "${'x'.repeat(80)}"}`).join(',')}]`;
 
 const org = (c: Ctx) => encodeURIComponent(c.f.organizationId);
-const credlyTokens = (c: Ctx, method: string): FaultMatch => ({ server: 'api', method, path: new RegExp(`^/v1/organizations/${org(c)}/authorization_tokens$`) });
+const credlyTokens = (c: Ctx, method: string): FaultMatch => ({
+  server: 'api',
+  method,
+  path: new RegExp(`^/v1/organizations/${org(c)}/authorization_tokens$`),
+});
 const credlyApps = (c: Ctx, method: string): FaultMatch => ({ server: 'api', method, path: new RegExp(`^/v1/organizations/${org(c)}/oauth_applications$`) });
 const credlyOrg = (c: Ctx): FaultMatch => ({ server: 'api', method: 'GET', path: new RegExp(`^/v1/organizations/${org(c)}$`) });
-const credlyDelete = (c: Ctx): FaultMatch => ({ server: 'api', method: 'DELETE', path: new RegExp(`^/v1/organizations/${org(c)}/authorization_tokens/[^/]+$`) });
+const credlyDelete = (c: Ctx): FaultMatch => ({
+  server: 'api',
+  method: 'DELETE',
+  path: new RegExp(`^/v1/organizations/${org(c)}/authorization_tokens/[^/]+$`),
+});
 const credlyGrant: FaultMatch = { server: 'web', method: 'POST', path: '/oauth/token' };
 const degreedGrant: FaultMatch = { server: 'token', method: 'POST', path: '/oauth/token' };
 const degreedProbe: FaultMatch = { server: 'api', method: 'GET', path: '/api/v2/users' };
@@ -182,67 +191,333 @@ function madeUpToken(c: Ctx, overrides: Record<string, unknown>) {
 }
 function madeUpApplication(overrides: Record<string, unknown>) {
   const at = new Date().toISOString();
-  return { id: 987_654, name: 'LMS badge sync', description: 'made up', created_at: at, updated_at: at, uid: 'a1b2c3d4e5', secret: 'credlysecret_madeup', ...overrides };
+  return {
+    id: 987_654,
+    name: 'LMS badge sync',
+    description: 'made up',
+    created_at: at,
+    updated_at: at,
+    uid: 'a1b2c3d4e5',
+    secret: 'credlysecret_madeup',
+    ...overrides,
+  };
 }
-
 
 export const CASES: Case[] = [
   // Credly authorization token: list (inspect)
-  { name: 'token list: HTML error page with 200', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'GET'), fault: { kind: 'wrong-content-type' } }], says: /inspect failed: .*credly list-tokens: 200 with a text\/html body instead of JSON/ },
-  { name: 'token list: HTML error page with 502', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'GET'), fault: html(502) }], says: /inspect failed: .*credly list-tokens: 502 Bad Gateway/ },
-  { name: 'token list: huge HTML body (several MB) with 200', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'GET'), fault: { kind: 'respond', status: 200, headers: { 'content-type': 'text/html' }, body: HUGE_HTML } }], says: /inspect failed: .*credly list-tokens: 200 with a text\/html body instead of JSON/ },
-  { name: 'token list: JSON array instead of an object', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'GET'), fault: jsonAnswer(200, [tokenJson(c.f.token!, c.credly.apiBase)]) }], says: /inspect failed: .*credly list-tokens: 200 with an unexpected body \(at \(body\): invalid_type\)/ },
-  { name: 'token list: null data', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'GET'), fault: jsonAnswer(200, { data: null, metadata: {} }) }], says: /inspect failed: .*credly list-tokens: 200 with an unexpected body \(at data: invalid_type\)/ },
-  { name: 'token list: expires_at not a date', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'GET'), fault: jsonAnswer(200, { data: [{ ...tokenJson(c.f.token!, c.credly.apiBase), expires_at: 'in about six months' }], metadata: {} }) }], says: /inspect failed: .*credly list-tokens: 200 with an unexpected body \(at data\.0\.expires_at: custom\)/ },
-  { name: 'token list: next page on another host', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'GET'), fault: jsonAnswer(200, { data: [], metadata: { next_page_url: `${c.elsewhere}/v1/organizations/${org(c)}/authorization_tokens?page=2` } }) }], says: /inspect failed: .*next_page_url points to another host; refused/ },
-  { name: 'token list: 302 redirect to another host', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'GET'), fault: { kind: 'redirect', status: 302, location: `${c.elsewhere}/steal` } }], says: /inspect failed: .*credly list-tokens: .*redirect/ },
+  {
+    name: 'token list: HTML error page with 200',
+    kind: 'credly-token',
+    faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'GET'), fault: { kind: 'wrong-content-type' } }],
+    says: /inspect failed: .*credly list-tokens: 200 with a text\/html body instead of JSON/,
+  },
+  {
+    name: 'token list: HTML error page with 502',
+    kind: 'credly-token',
+    faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'GET'), fault: html(502) }],
+    says: /inspect failed: .*credly list-tokens: 502 Bad Gateway/,
+  },
+  {
+    name: 'token list: huge HTML body (several MB) with 200',
+    kind: 'credly-token',
+    faults: (c) => [
+      { at: 'credly', match: credlyTokens(c, 'GET'), fault: { kind: 'respond', status: 200, headers: { 'content-type': 'text/html' }, body: HUGE_HTML } },
+    ],
+    says: /inspect failed: .*credly list-tokens: 200 with a text\/html body instead of JSON/,
+  },
+  {
+    name: 'token list: JSON array instead of an object',
+    kind: 'credly-token',
+    faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'GET'), fault: jsonAnswer(200, [tokenJson(c.f.token!, c.credly.apiBase)]) }],
+    says: /inspect failed: .*credly list-tokens: 200 with an unexpected body \(at \(body\): invalid_type\)/,
+  },
+  {
+    name: 'token list: null data',
+    kind: 'credly-token',
+    faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'GET'), fault: jsonAnswer(200, { data: null, metadata: {} }) }],
+    says: /inspect failed: .*credly list-tokens: 200 with an unexpected body \(at data: invalid_type\)/,
+  },
+  {
+    name: 'token list: expires_at not a date',
+    kind: 'credly-token',
+    faults: (c) => [
+      {
+        at: 'credly',
+        match: credlyTokens(c, 'GET'),
+        fault: jsonAnswer(200, { data: [{ ...tokenJson(c.f.token!, c.credly.apiBase), expires_at: 'in about six months' }], metadata: {} }),
+      },
+    ],
+    says: /inspect failed: .*credly list-tokens: 200 with an unexpected body \(at data\.0\.expires_at: custom\)/,
+  },
+  {
+    name: 'token list: next page on another host',
+    kind: 'credly-token',
+    faults: (c) => [
+      {
+        at: 'credly',
+        match: credlyTokens(c, 'GET'),
+        fault: jsonAnswer(200, { data: [], metadata: { next_page_url: `${c.elsewhere}/v1/organizations/${org(c)}/authorization_tokens?page=2` } }),
+      },
+    ],
+    says: /inspect failed: .*next_page_url points to another host; refused/,
+  },
+  {
+    name: 'token list: 302 redirect to another host',
+    kind: 'credly-token',
+    faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'GET'), fault: { kind: 'redirect', status: 302, location: `${c.elsewhere}/steal` } }],
+    says: /inspect failed: .*credly list-tokens: .*redirect/,
+  },
   // Credly authorization token: create
-  { name: 'token create: the new token equals the old one', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'POST'), fault: jsonAnswer(201, { data: tokenJson(c.f.token!, c.credly.apiBase), metadata: {} }) }], says: /create failed: .*credly create-token: .*current token/ },
-  { name: 'token create: token is a number', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'POST'), fault: jsonAnswer(201, { data: madeUpToken(c, { token: 73_551_208_114 }), metadata: {} }) }], says: /create failed: .*credly create-token: 201 with an unexpected body \(at data\.token: invalid_type\)/ },
-  { name: 'token create: fields missing', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'POST'), fault: jsonAnswer(201, { data: { id: randomUUID(), description: 'partial' }, metadata: {} }) }], says: /create failed: .*credly create-token: 201 with an unexpected body \(at data\.token: invalid_type/ },
-  { name: 'token create: empty body with 201', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'POST'), fault: rawJson(201, '') }], says: /create failed: .*credly create-token: 201 with a body that is not valid JSON/ },
-  { name: 'token create: 307 redirect to another host', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'POST'), fault: { kind: 'redirect', status: 307, location: `${c.elsewhere}/steal` } }], says: /create failed: .*credly create-token: .*redirect/ },
+  {
+    name: 'token create: the new token equals the old one',
+    kind: 'credly-token',
+    faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'POST'), fault: jsonAnswer(201, { data: tokenJson(c.f.token!, c.credly.apiBase), metadata: {} }) }],
+    says: /create failed: .*credly create-token: .*current token/,
+  },
+  {
+    name: 'token create: token is a number',
+    kind: 'credly-token',
+    faults: (c) => [
+      { at: 'credly', match: credlyTokens(c, 'POST'), fault: jsonAnswer(201, { data: madeUpToken(c, { token: 73_551_208_114 }), metadata: {} }) },
+    ],
+    says: /create failed: .*credly create-token: 201 with an unexpected body \(at data\.token: invalid_type\)/,
+  },
+  {
+    name: 'token create: fields missing',
+    kind: 'credly-token',
+    faults: (c) => [
+      { at: 'credly', match: credlyTokens(c, 'POST'), fault: jsonAnswer(201, { data: { id: randomUUID(), description: 'partial' }, metadata: {} }) },
+    ],
+    says: /create failed: .*credly create-token: 201 with an unexpected body \(at data\.token: invalid_type/,
+  },
+  {
+    name: 'token create: empty body with 201',
+    kind: 'credly-token',
+    faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'POST'), fault: rawJson(201, '') }],
+    says: /create failed: .*credly create-token: 201 with a body that is not valid JSON/,
+  },
+  {
+    name: 'token create: 307 redirect to another host',
+    kind: 'credly-token',
+    faults: (c) => [{ at: 'credly', match: credlyTokens(c, 'POST'), fault: { kind: 'redirect', status: 307, location: `${c.elsewhere}/steal` } }],
+    says: /create failed: .*credly create-token: .*redirect/,
+  },
   // Credly authorization token: test with the new token (its own listing, then GET organization: testWithOrganizationEndpoint)
-  { name: 'token test: organization answer names another organization', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyOrg(c), fault: jsonAnswer(200, { data: { id: randomUUID(), name: 'Someone Else Inc.' } }) }], says: /test failed: .*credly get-organization: .*another organization/ },
-  { name: 'token test: HTML error page with 200', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyOrg(c), fault: { kind: 'wrong-content-type' } }], says: /test failed: .*credly get-organization: 200 with a text\/html body instead of JSON/ },
-  { name: 'token test: null data', kind: 'credly-token', faults: (c) => [{ at: 'credly', match: credlyOrg(c), fault: jsonAnswer(200, { data: null }) }], says: /test failed: .*credly get-organization: 200 with an unexpected body \(at data: invalid_type\)/ },
+  {
+    name: 'token test: organization answer names another organization',
+    kind: 'credly-token',
+    faults: (c) => [{ at: 'credly', match: credlyOrg(c), fault: jsonAnswer(200, { data: { id: randomUUID(), name: 'Someone Else Inc.' } }) }],
+    says: /test failed: .*credly get-organization: .*another organization/,
+  },
+  {
+    name: 'token test: HTML error page with 200',
+    kind: 'credly-token',
+    faults: (c) => [{ at: 'credly', match: credlyOrg(c), fault: { kind: 'wrong-content-type' } }],
+    says: /test failed: .*credly get-organization: 200 with a text\/html body instead of JSON/,
+  },
+  {
+    name: 'token test: null data',
+    kind: 'credly-token',
+    faults: (c) => [{ at: 'credly', match: credlyOrg(c), fault: jsonAnswer(200, { data: null }) }],
+    says: /test failed: .*credly get-organization: 200 with an unexpected body \(at data: invalid_type\)/,
+  },
   // Credly authorization token: DELETE of the previous token, after promotion
-  { name: 'token revoke: HTML error page with 200', kind: 'credly-token', after: 'promoted', faults: (c) => [{ at: 'credly', match: credlyDelete(c), fault: { kind: 'wrong-content-type' } }], says: /revoke failed: .*credly delete-token: 200 with an answer that is not the API's \(text\/html\)/ },
-  { name: 'token revoke: 302 redirect to another host', kind: 'credly-token', after: 'promoted', faults: (c) => [{ at: 'credly', match: credlyDelete(c), fault: { kind: 'redirect', status: 302, location: `${c.elsewhere}/steal` } }], says: /revoke failed: .*credly delete-token: .*redirect/ },
+  {
+    name: 'token revoke: HTML error page with 200',
+    kind: 'credly-token',
+    after: 'promoted',
+    faults: (c) => [{ at: 'credly', match: credlyDelete(c), fault: { kind: 'wrong-content-type' } }],
+    says: /revoke failed: .*credly delete-token: 200 with an answer that is not the API's \(text\/html\)/,
+  },
+  {
+    name: 'token revoke: 302 redirect to another host',
+    kind: 'credly-token',
+    after: 'promoted',
+    faults: (c) => [{ at: 'credly', match: credlyDelete(c), fault: { kind: 'redirect', status: 302, location: `${c.elsewhere}/steal` } }],
+    says: /revoke failed: .*credly delete-token: .*redirect/,
+  },
   // Credly OAuth application: the token endpoint (inspect grants with the stored secret)
-  { name: 'oauth grant: access_token missing', kind: 'credly-oauth', faults: () => [{ at: 'credly', match: credlyGrant, fault: jsonAnswer(200, { token_type: 'Bearer', expires_in: 7200, scope: 'issued_badges badge_templates' }) }], says: /inspect failed: .*credly token-grant: 200 with an unexpected body \(at access_token: invalid_type\)/ },
-  { name: 'oauth grant: HTML error page with 502', kind: 'credly-oauth', faults: () => [{ at: 'credly', match: credlyGrant, fault: html(502) }], says: /inspect failed: .*credly token-grant: 502 Bad Gateway/ },
-  { name: 'oauth grant: 302 redirect to another host', kind: 'credly-oauth', faults: (c) => [{ at: 'credly', match: credlyGrant, fault: { kind: 'redirect', status: 302, location: `${c.elsewhere}/oauth/token` } }], says: /inspect failed: .*credly token-grant: .*redirect/ },
-  { name: 'oauth grant: expires_in negative', kind: 'credly-oauth', faults: () => [{ at: 'credly', match: credlyGrant, fault: jsonAnswer(200, { access_token: 'credlyaccess_madeup0000000000', token_type: 'Bearer', expires_in: -3600, scope: 'issued_badges badge_templates', created_at: 1_700_000_000 }) }], says: /inspect failed: .*credly token-grant: 200 with an unexpected body \(at expires_in: too_small\)/ },
+  {
+    name: 'oauth grant: access_token missing',
+    kind: 'credly-oauth',
+    faults: () => [
+      { at: 'credly', match: credlyGrant, fault: jsonAnswer(200, { token_type: 'Bearer', expires_in: 7200, scope: 'issued_badges badge_templates' }) },
+    ],
+    says: /inspect failed: .*credly token-grant: 200 with an unexpected body \(at access_token: invalid_type\)/,
+  },
+  {
+    name: 'oauth grant: HTML error page with 502',
+    kind: 'credly-oauth',
+    faults: () => [{ at: 'credly', match: credlyGrant, fault: html(502) }],
+    says: /inspect failed: .*credly token-grant: 502 Bad Gateway/,
+  },
+  {
+    name: 'oauth grant: 302 redirect to another host',
+    kind: 'credly-oauth',
+    faults: (c) => [{ at: 'credly', match: credlyGrant, fault: { kind: 'redirect', status: 302, location: `${c.elsewhere}/oauth/token` } }],
+    says: /inspect failed: .*credly token-grant: .*redirect/,
+  },
+  {
+    name: 'oauth grant: expires_in negative',
+    kind: 'credly-oauth',
+    faults: () => [
+      {
+        at: 'credly',
+        match: credlyGrant,
+        fault: jsonAnswer(200, {
+          access_token: 'credlyaccess_madeup0000000000',
+          token_type: 'Bearer',
+          expires_in: -3600,
+          scope: 'issued_badges badge_templates',
+          created_at: 1_700_000_000,
+        }),
+      },
+    ],
+    says: /inspect failed: .*credly token-grant: 200 with an unexpected body \(at expires_in: too_small\)/,
+  },
   // Credly OAuth application: list (recreateEvery) and create (forced recreation)
-  { name: 'oauth list applications: HTML error page with 200', kind: 'credly-oauth', faults: (c) => [{ at: 'credly', match: credlyApps(c, 'GET'), fault: { kind: 'wrong-content-type' } }], says: /inspect failed: .*credly list-applications: 200 with a text\/html body instead of JSON/ },
-  { name: 'oauth list applications: JSON array instead of an object', kind: 'credly-oauth', faults: (c) => [{ at: 'credly', match: credlyApps(c, 'GET'), fault: jsonAnswer(200, [madeUpApplication({ secret: null })]) }], says: /inspect failed: .*credly list-applications: 200 with an unexpected body \(at \(body\): invalid_type\)/ },
-  { name: 'oauth create: no client secret in the answer', kind: 'credly-oauth', force: true, faults: (c) => [{ at: 'credly', match: credlyApps(c, 'POST'), fault: jsonAnswer(201, { data: madeUpApplication({ secret: null }), metadata: {} }) }], says: /create failed: .*credly create-application: the new application came without its client secret/ },
-  { name: 'oauth create: null data', kind: 'credly-oauth', force: true, faults: (c) => [{ at: 'credly', match: credlyApps(c, 'POST'), fault: jsonAnswer(201, { data: null, metadata: {} }) }], says: /create failed: .*credly create-application: 201 with an unexpected body \(at data: invalid_type\)/ },
-  { name: 'oauth create: application id a string', kind: 'credly-oauth', force: true, faults: (c) => [{ at: 'credly', match: credlyApps(c, 'POST'), fault: jsonAnswer(201, { data: madeUpApplication({ id: 'four-one-oh-one' }), metadata: {} }) }], says: /create failed: .*credly create-application: 201 with an unexpected body \(at data\.id: invalid_type\)/ },
+  {
+    name: 'oauth list applications: HTML error page with 200',
+    kind: 'credly-oauth',
+    faults: (c) => [{ at: 'credly', match: credlyApps(c, 'GET'), fault: { kind: 'wrong-content-type' } }],
+    says: /inspect failed: .*credly list-applications: 200 with a text\/html body instead of JSON/,
+  },
+  {
+    name: 'oauth list applications: JSON array instead of an object',
+    kind: 'credly-oauth',
+    faults: (c) => [{ at: 'credly', match: credlyApps(c, 'GET'), fault: jsonAnswer(200, [madeUpApplication({ secret: null })]) }],
+    says: /inspect failed: .*credly list-applications: 200 with an unexpected body \(at \(body\): invalid_type\)/,
+  },
+  {
+    name: 'oauth create: no client secret in the answer',
+    kind: 'credly-oauth',
+    force: true,
+    faults: (c) => [{ at: 'credly', match: credlyApps(c, 'POST'), fault: jsonAnswer(201, { data: madeUpApplication({ secret: null }), metadata: {} }) }],
+    says: /create failed: .*credly create-application: the new application came without its client secret/,
+  },
+  {
+    name: 'oauth create: null data',
+    kind: 'credly-oauth',
+    force: true,
+    faults: (c) => [{ at: 'credly', match: credlyApps(c, 'POST'), fault: jsonAnswer(201, { data: null, metadata: {} }) }],
+    says: /create failed: .*credly create-application: 201 with an unexpected body \(at data: invalid_type\)/,
+  },
+  {
+    name: 'oauth create: application id a string',
+    kind: 'credly-oauth',
+    force: true,
+    faults: (c) => [
+      { at: 'credly', match: credlyApps(c, 'POST'), fault: jsonAnswer(201, { data: madeUpApplication({ id: 'four-one-oh-one' }), metadata: {} }) },
+    ],
+    says: /create failed: .*credly create-application: 201 with an unexpected body \(at data\.id: invalid_type\)/,
+  },
   // Degreed: token endpoint and probe
-  { name: 'degreed grant: HTML error page with 200', kind: 'degreed', faults: () => [{ at: 'degreed', match: degreedGrant, fault: { kind: 'wrong-content-type' } }], says: /provider-unavailable: .*degreed token-grant: 200 with a text\/html body instead of JSON/ },
-  { name: 'degreed grant: expires_in negative', kind: 'degreed', faults: () => [{ at: 'degreed', match: degreedGrant, fault: jsonAnswer(200, { access_token: 'degreedaccess_madeup000000', token_type: 'bearer', expires_in: -1, refresh_token: 'degreedrefresh_madeup0000' }) }], says: /provider-unavailable: .*degreed token-grant: 200 with an unexpected body \(at expires_in: too_small\)/ },
-  { name: 'degreed grant: access_token a number', kind: 'degreed', faults: () => [{ at: 'degreed', match: degreedGrant, fault: jsonAnswer(200, { access_token: 1234567890, token_type: 'bearer', expires_in: 300 }) }], says: /provider-unavailable: .*degreed token-grant: 200 with an unexpected body \(at access_token: invalid_type\)/ },
-  { name: 'degreed grant: 307 redirect to another host', kind: 'degreed', faults: (c) => [{ at: 'degreed', match: degreedGrant, fault: { kind: 'redirect', status: 307, location: `${c.elsewhere}/oauth/token` } }], says: /misconfiguration: .*degreed token-grant: .*redirect/ },
-  { name: 'degreed probe: JSON array instead of an object', kind: 'degreed', faults: () => [{ at: 'degreed', match: degreedProbe, fault: jsonAnswer(200, [{ id: 'user-1' }]) }], says: /provider-unavailable: .*degreed probe: 200 with an unexpected body \(at \(body\): invalid_type\)/ },
-  { name: 'degreed probe: HTML error page with 502', kind: 'degreed', faults: () => [{ at: 'degreed', match: degreedProbe, fault: html(502) }], says: /provider-unavailable: .*degreed probe: 502 Bad Gateway/ },
+  {
+    name: 'degreed grant: HTML error page with 200',
+    kind: 'degreed',
+    faults: () => [{ at: 'degreed', match: degreedGrant, fault: { kind: 'wrong-content-type' } }],
+    says: /provider-unavailable: .*degreed token-grant: 200 with a text\/html body instead of JSON/,
+  },
+  {
+    name: 'degreed grant: expires_in negative',
+    kind: 'degreed',
+    faults: () => [
+      {
+        at: 'degreed',
+        match: degreedGrant,
+        fault: jsonAnswer(200, {
+          access_token: 'degreedaccess_madeup000000',
+          token_type: 'bearer',
+          expires_in: -1,
+          refresh_token: 'degreedrefresh_madeup0000',
+        }),
+      },
+    ],
+    says: /provider-unavailable: .*degreed token-grant: 200 with an unexpected body \(at expires_in: too_small\)/,
+  },
+  {
+    name: 'degreed grant: access_token a number',
+    kind: 'degreed',
+    faults: () => [{ at: 'degreed', match: degreedGrant, fault: jsonAnswer(200, { access_token: 1234567890, token_type: 'bearer', expires_in: 300 }) }],
+    says: /provider-unavailable: .*degreed token-grant: 200 with an unexpected body \(at access_token: invalid_type\)/,
+  },
+  {
+    name: 'degreed grant: 307 redirect to another host',
+    kind: 'degreed',
+    faults: (c) => [{ at: 'degreed', match: degreedGrant, fault: { kind: 'redirect', status: 307, location: `${c.elsewhere}/oauth/token` } }],
+    says: /misconfiguration: .*degreed token-grant: .*redirect/,
+  },
+  {
+    name: 'degreed probe: JSON array instead of an object',
+    kind: 'degreed',
+    faults: () => [{ at: 'degreed', match: degreedProbe, fault: jsonAnswer(200, [{ id: 'user-1' }]) }],
+    says: /provider-unavailable: .*degreed probe: 200 with an unexpected body \(at \(body\): invalid_type\)/,
+  },
+  {
+    name: 'degreed probe: HTML error page with 502',
+    kind: 'degreed',
+    faults: () => [{ at: 'degreed', match: degreedProbe, fault: html(502) }],
+    says: /provider-unavailable: .*degreed probe: 502 Bad Gateway/,
+  },
   // Learn.link: token endpoint and probe
-  { name: 'learnlink grant: empty body with 200', kind: 'learnlink', faults: (c) => [{ at: 'learnlink', match: learnlinkGrant(c), fault: rawJson(200, '') }], says: /provider-unavailable: .*learnlink token-grant: 200 with a body that is not valid JSON/ },
-  { name: 'learnlink grant: null body', kind: 'learnlink', faults: (c) => [{ at: 'learnlink', match: learnlinkGrant(c), fault: rawJson(200, 'null') }], says: /provider-unavailable: .*learnlink token-grant: 200 with an unexpected body \(at \(body\): invalid_type\)/ },
-  { name: 'learnlink grant: expires_in negative', kind: 'learnlink', faults: (c) => [{ at: 'learnlink', match: learnlinkGrant(c), fault: jsonAnswer(200, { access_token: 'eyJmYWtlIjp0cnVlfQ.e30.madeup', token_type: 'Bearer', expires_in: -3600, scope: 'api/read' }) }], says: /provider-unavailable: .*learnlink token-grant: 200 with an unexpected body \(at expires_in: too_small\)/ },
-  { name: 'learnlink grant: huge JSON body (several MB) with 502', kind: 'learnlink', faults: (c) => [{ at: 'learnlink', match: learnlinkGrant(c), fault: rawJson(502, HUGE_JSON) }], says: /provider-unavailable: .*learnlink token-grant: 502 Bad Gateway/ },
-  { name: 'learnlink probe: 302 redirect to another host', kind: 'learnlink', faults: (c) => [{ at: 'learnlink', match: learnlinkProbe, fault: { kind: 'redirect', status: 302, location: `${c.elsewhere}/rest/v1/users` } }], says: /misconfiguration: .*learnlink probe: .*redirect/ },
-  { name: 'learnlink probe: results null', kind: 'learnlink', faults: () => [{ at: 'learnlink', match: learnlinkProbe, fault: jsonAnswer(200, { results: null, totalResults: 0, totalPages: 0, page: 1, perPage: 1 }) }], says: /provider-unavailable: .*learnlink probe: 200 with an unexpected body \(at results: invalid_type\)/ },
+  {
+    name: 'learnlink grant: empty body with 200',
+    kind: 'learnlink',
+    faults: (c) => [{ at: 'learnlink', match: learnlinkGrant(c), fault: rawJson(200, '') }],
+    says: /provider-unavailable: .*learnlink token-grant: 200 with a body that is not valid JSON/,
+  },
+  {
+    name: 'learnlink grant: null body',
+    kind: 'learnlink',
+    faults: (c) => [{ at: 'learnlink', match: learnlinkGrant(c), fault: rawJson(200, 'null') }],
+    says: /provider-unavailable: .*learnlink token-grant: 200 with an unexpected body \(at \(body\): invalid_type\)/,
+  },
+  {
+    name: 'learnlink grant: expires_in negative',
+    kind: 'learnlink',
+    faults: (c) => [
+      {
+        at: 'learnlink',
+        match: learnlinkGrant(c),
+        fault: jsonAnswer(200, { access_token: 'eyJmYWtlIjp0cnVlfQ.e30.madeup', token_type: 'Bearer', expires_in: -3600, scope: 'api/read' }),
+      },
+    ],
+    says: /provider-unavailable: .*learnlink token-grant: 200 with an unexpected body \(at expires_in: too_small\)/,
+  },
+  {
+    name: 'learnlink grant: huge JSON body (several MB) with 502',
+    kind: 'learnlink',
+    faults: (c) => [{ at: 'learnlink', match: learnlinkGrant(c), fault: rawJson(502, HUGE_JSON) }],
+    says: /provider-unavailable: .*learnlink token-grant: 502 Bad Gateway/,
+  },
+  {
+    name: 'learnlink probe: 302 redirect to another host',
+    kind: 'learnlink',
+    faults: (c) => [{ at: 'learnlink', match: learnlinkProbe, fault: { kind: 'redirect', status: 302, location: `${c.elsewhere}/rest/v1/users` } }],
+    says: /misconfiguration: .*learnlink probe: .*redirect/,
+  },
+  {
+    name: 'learnlink probe: results null',
+    kind: 'learnlink',
+    faults: () => [{ at: 'learnlink', match: learnlinkProbe, fault: jsonAnswer(200, { results: null, totalResults: 0, totalPages: 0, page: 1, perPage: 1 }) }],
+    says: /provider-unavailable: .*learnlink probe: 200 with an unexpected body \(at results: invalid_type\)/,
+  },
 ];
 
 /** A failure reason the rotator classified: a provider error, a protocol error, or a validation class. */
-const CLASSIFIED = /(Provider(Unavailable|Request|Auth)Error|CredentialNotListedError|SecretFormatError|MissingScopesError|RefusedRevokeError|^(ValidationError: )?(provider-unavailable|invalid-credential|missing-scope|misconfiguration): )/;
+const CLASSIFIED =
+  /(Provider(Unavailable|Request|Auth)Error|CredentialNotListedError|SecretFormatError|MissingScopesError|RefusedRevokeError|^(ValidationError: )?(provider-unavailable|invalid-credential|missing-scope|misconfiguration): )/;
 /** What an unclassified failure looks like: a runtime error escaping, or an object printed as text. */
 const UNCLASSIFIED = /\b(TypeError|ReferenceError|SyntaxError|RangeError)\b|Cannot read|is not a function|\[object Object\]|\bundefined\b/;
 
 /** Arranges one case's credential at the fakes and in Secrets Manager. */
-async function arrange(kind: Kind, n: number, run: string, fakes: { credly: CredlyFake; degreed: DegreedFake; learnlink: LearnlinkFake }, store: SecretStore): Promise<Fixture> {
+async function arrange(
+  kind: Kind,
+  n: number,
+  run: string,
+  fakes: { credly: CredlyFake; degreed: DegreedFake; learnlink: LearnlinkFake },
+  store: SecretStore,
+): Promise<Fixture> {
   const credentialId = `c${n}-${kind}`;
   const secretId = `soak/bad-answers/${run}/${n}`;
   const { credly, degreed, learnlink } = fakes;
@@ -365,7 +640,8 @@ async function storedProblem(store: SecretStore, f: Fixture, after: 'old' | 'pro
     } else if (f.kind === 'credly-oauth') {
       const app = parseSecretValue('credly-oauth-application', value);
       const real = credly.state.findApplication(f.organizationId, app.applicationId);
-      if (!real || app.applicationId === f.app?.id || !credly.state.isClientValid(app.clientId, app.clientSecret)) return 'AWSPENDING holds an application Credly did not create';
+      if (!real || app.applicationId === f.app?.id || !credly.state.isClientValid(app.clientId, app.clientSecret))
+        return 'AWSPENDING holds an application Credly did not create';
     } else {
       return 'a validated credential got a pending version';
     }
@@ -439,7 +715,9 @@ export const badAnswers: SoakScenario = async (ctx) => {
       for (const crash of worker.crashes.slice(crashesBefore)) failures.hung.push(`${c.name}: ${crash}`);
       if (result.state === 'failed' && c.says.test(reason) && CLASSIFIED.test(reason) && !UNCLASSIFIED.test(reason)) classified += 1;
       else failures.unclassified.push(`${c.name} (${result.state}: ${(reason || result.outcome?.summary || '').slice(0, 160)})`);
-      const problem = await storedProblem(worker.store, f, c.after ?? 'old', credly).catch((error: unknown) => `cannot read the secret: ${(error as Error).name}`);
+      const problem = await storedProblem(worker.store, f, c.after ?? 'old', credly).catch(
+        (error: unknown) => `cannot read the secret: ${(error as Error).name}`,
+      );
       if (problem) failures.badStored.push(`${c.name}: ${problem}`);
       const text = `${reason}\n${worker.logs.slice(logsBefore).join('\n')}`;
       if ([...f.secrets, ...knownSecrets(fakes)].some((s) => s.length >= 8 && text.includes(s))) failures.leaked.push(c.name);

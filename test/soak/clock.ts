@@ -50,26 +50,89 @@ const FIXED: ClockCase[] = [
   { name: 'expires in 10 d, written at -08:00', kind: 'credly-token', expiresIn: 10 * DAY + HOUR, offset: '-08:00', expect: 'rotated' },
   { name: 'expires in 100 d, written at +05:30', kind: 'credly-token', expiresIn: 100 * DAY + HOUR, offset: '+05:30', expect: 'not-due' },
   { name: 'expires in 45 d, written at -08:00', kind: 'credly-token', expiresIn: 45 * DAY + HOUR, offset: '-08:00', expect: 'not-due' },
-  { name: 'expires in 30 d and 5 h, written at +14:00 (the day differs from UTC)', kind: 'credly-token', expiresIn: THRESHOLD + 5 * HOUR, offset: '+14:00', expect: 'not-due' },
-  { name: 'expires in 29 d and 20 h, written at -12:00 (the day differs from UTC)', kind: 'credly-token', expiresIn: THRESHOLD - 4 * HOUR, offset: '-12:00', expect: 'rotated' },
+  {
+    name: 'expires in 30 d and 5 h, written at +14:00 (the day differs from UTC)',
+    kind: 'credly-token',
+    expiresIn: THRESHOLD + 5 * HOUR,
+    offset: '+14:00',
+    expect: 'not-due',
+  },
+  {
+    name: 'expires in 29 d and 20 h, written at -12:00 (the day differs from UTC)',
+    kind: 'credly-token',
+    expiresIn: THRESHOLD - 4 * HOUR,
+    offset: '-12:00',
+    expect: 'rotated',
+  },
   { name: 'far future: 10 years', kind: 'credly-token', expiresIn: 3652 * DAY + HOUR, expect: 'not-due' },
-  { name: 'far future: the last day of year 9999, at +14:00', kind: 'credly-token', expiresAtMs: Date.UTC(9999, 11, 30, 10), offset: '+14:00', expect: 'not-due' },
+  {
+    name: 'far future: the last day of year 9999, at +14:00',
+    kind: 'credly-token',
+    expiresAtMs: Date.UTC(9999, 11, 30, 10),
+    offset: '+14:00',
+    expect: 'not-due',
+  },
   { name: 'edge: exactly at the threshold (30 d)', kind: 'credly-token', expiresIn: THRESHOLD, expect: 'rotated' },
   { name: 'edge: 1 s past the threshold', kind: 'credly-token', expiresIn: THRESHOLD + SECOND, expect: 'not-due' },
   { name: 'edge: exactly at the threshold, written at -08:00', kind: 'credly-token', expiresIn: THRESHOLD, offset: '-08:00', expect: 'rotated' },
   { name: 'edge: 1 s past the threshold, written at +05:30', kind: 'credly-token', expiresIn: THRESHOLD + SECOND, offset: '+05:30', expect: 'not-due' },
   { name: 'already expired by both clocks: refused, and the failure says so', kind: 'credly-token', expiresIn: -2 * DAY, expect: 'refused' },
-  { name: 'worker clock 10 min ahead of the provider: due stays due', kind: 'credly-token', worker: 10 * MINUTE, expiresIn: 10 * DAY + HOUR, expect: 'rotated' },
-  { name: 'worker clock 10 min behind the provider: not due stays not due', kind: 'credly-token', worker: -10 * MINUTE, expiresIn: 100 * DAY + HOUR, expect: 'not-due' },
-  { name: 'worker clock 10 min ahead, token 5 min past the threshold by the provider', kind: 'credly-token', worker: 10 * MINUTE, expiresIn: THRESHOLD + 5 * MINUTE, expect: 'rotated' },
+  {
+    name: 'worker clock 10 min ahead of the provider: due stays due',
+    kind: 'credly-token',
+    worker: 10 * MINUTE,
+    expiresIn: 10 * DAY + HOUR,
+    expect: 'rotated',
+  },
+  {
+    name: 'worker clock 10 min behind the provider: not due stays not due',
+    kind: 'credly-token',
+    worker: -10 * MINUTE,
+    expiresIn: 100 * DAY + HOUR,
+    expect: 'not-due',
+  },
+  {
+    name: 'worker clock 10 min ahead, token 5 min past the threshold by the provider',
+    kind: 'credly-token',
+    worker: 10 * MINUTE,
+    expiresIn: THRESHOLD + 5 * MINUTE,
+    expect: 'rotated',
+  },
   { name: 'worker clock 3 d ahead: expired for the worker, live at the provider', kind: 'credly-token', worker: 3 * DAY, expiresIn: DAY, expect: 'rotated' },
-  { name: 'provider clock 5 d ahead: the token it calls expired is refused, and the failure says so', kind: 'credly-token', provider: 5 * DAY, expiresIn: 2 * DAY, expect: 'refused' },
-  { name: 'provider clock 1 h behind, expiry written at +05:30', kind: 'credly-token', provider: -HOUR, expiresIn: 60 * DAY + HOUR, offset: '+05:30', expect: 'not-due' },
+  {
+    name: 'provider clock 5 d ahead: the token it calls expired is refused, and the failure says so',
+    kind: 'credly-token',
+    provider: 5 * DAY,
+    expiresIn: 2 * DAY,
+    expect: 'refused',
+  },
+  {
+    name: 'provider clock 1 h behind, expiry written at +05:30',
+    kind: 'credly-token',
+    provider: -HOUR,
+    expiresIn: 60 * DAY + HOUR,
+    offset: '+05:30',
+    expect: 'not-due',
+  },
   { name: 'OAuth app created 31 d ago (recreateEvery 30d)', kind: 'credly-oauth', createdAgo: 31 * DAY, expect: 'rotated' },
   { name: 'OAuth app created 29 d ago, worker clock 1 h ahead', kind: 'credly-oauth', createdAgo: 29 * DAY, worker: HOUR, expect: 'not-due' },
   { name: 'OAuth app created by a provider clock 10 min ahead (created "in the future")', kind: 'credly-oauth', createdAgo: -10 * MINUTE, expect: 'not-due' },
-  { name: 'Degreed grants 5183999 s, provider clock 1 d ahead', kind: 'degreed', provider: DAY, lifetimeSeconds: 5_183_999, expect: 'validated', summaryHas: 'expires in 5183999 s' },
-  { name: 'Degreed grants 300 s, provider clock 10 min behind (already past by the worker)', kind: 'degreed', provider: -10 * MINUTE, lifetimeSeconds: 300, expect: 'validated', summaryHas: 'expires in 300 s' },
+  {
+    name: 'Degreed grants 5183999 s, provider clock 1 d ahead',
+    kind: 'degreed',
+    provider: DAY,
+    lifetimeSeconds: 5_183_999,
+    expect: 'validated',
+    summaryHas: 'expires in 5183999 s',
+  },
+  {
+    name: 'Degreed grants 300 s, provider clock 10 min behind (already past by the worker)',
+    kind: 'degreed',
+    provider: -10 * MINUTE,
+    lifetimeSeconds: 300,
+    expect: 'validated',
+    summaryHas: 'expires in 300 s',
+  },
   { name: 'Learn.link grants 3600 s, provider clock 1 d behind', kind: 'learnlink', provider: -DAY, expect: 'validated', summaryHas: 'expires in 3600 s' },
 ];
 
@@ -85,7 +148,14 @@ function randomCases(seed: number, count: number): ClockCase[] {
     const offset = OFFSETS[Math.floor(random() * OFFSETS.length)]!;
     const worker = Math.round((random() - 0.5) * 20) * MINUTE * (near ? 0 : 1);
     const left = expiresIn - worker;
-    return { name: `random ${i + 1}: expires in ${Math.round(expiresIn / SECOND)} s at ${offset}, worker skew ${worker / MINUTE} min`, kind: 'credly-token', expiresIn, offset, worker, expect: left <= THRESHOLD ? 'rotated' : 'not-due' };
+    return {
+      name: `random ${i + 1}: expires in ${Math.round(expiresIn / SECOND)} s at ${offset}, worker skew ${worker / MINUTE} min`,
+      kind: 'credly-token',
+      expiresIn,
+      offset,
+      worker,
+      expect: left <= THRESHOLD ? 'rotated' : 'not-due',
+    };
   });
 }
 
@@ -121,7 +191,15 @@ export const clock: SoakScenario = async (ctx) => {
   const store = createSecretStore(createSecretsManagerClient());
 
   // Arrange every credential first: one inventory, one worker.
-  const arranged: Array<{ c: ClockCase; id: string; secretId: string; original: string; organizationId: string; expiresAt?: Date; tokenJsonOf?: () => object }> = [];
+  const arranged: Array<{
+    c: ClockCase;
+    id: string;
+    secretId: string;
+    original: string;
+    organizationId: string;
+    expiresAt?: Date;
+    tokenJsonOf?: () => object;
+  }> = [];
   const lines: string[] = [];
   for (const [n, c] of cases.entries()) {
     const id = `k${n}-${c.kind}`;
@@ -132,7 +210,9 @@ export const clock: SoakScenario = async (ctx) => {
       const token = credly.state.addToken(organizationId, { description: 'by hand', createdAt: new Date(expiresAt.getTime() - 180 * DAY), expiresAt });
       const original = JSON.stringify({ token: token.token, tokenId: token.id });
       await store.putCurrent(secretId, original);
-      lines.push(`  - id: ${id}\n    kind: credly-authorization-token\n    secretId: ${secretId}\n    organizationId: ${organizationId}\n    environment: sandbox\n    endpoints: { apiBase: "${credly.apiBase}" }\n`);
+      lines.push(
+        `  - id: ${id}\n    kind: credly-authorization-token\n    secretId: ${secretId}\n    organizationId: ${organizationId}\n    environment: sandbox\n    endpoints: { apiBase: "${credly.apiBase}" }\n`,
+      );
       arranged.push({ c, id, secretId, original, organizationId, expiresAt, tokenJsonOf: () => tokenJson(token, credly.apiBase) });
     } else if (c.kind === 'credly-oauth') {
       const organizationId = credly.state.addOrganization(`Clock ${run}-${n}`);
@@ -144,21 +224,29 @@ export const clock: SoakScenario = async (ctx) => {
       await store.putCurrent(`${secretId}/manager`, JSON.stringify({ token: manager.token, tokenId: manager.id }));
       const original = JSON.stringify({ clientId: app.uid, clientSecret: app.secret, applicationId: app.id });
       await store.putCurrent(secretId, original);
-      lines.push(`  - id: ${id}-manager\n    kind: credly-authorization-token\n    secretId: ${secretId}/manager\n    organizationId: ${organizationId}\n    environment: sandbox\n    endpoints: { apiBase: "${credly.apiBase}" }\n`);
-      lines.push(`  - id: ${id}\n    kind: credly-oauth-application\n    secretId: ${secretId}\n    organizationId: ${organizationId}\n    environment: sandbox\n    managedBy: ${id}-manager\n    applicationName: LMS badge sync\n    scopes: [issued_badges]\n    recreateEvery: 30d\n    endpoints: { apiBase: "${credly.apiBase}", tokenUrl: "${credly.tokenUrl}" }\n`);
+      lines.push(
+        `  - id: ${id}-manager\n    kind: credly-authorization-token\n    secretId: ${secretId}/manager\n    organizationId: ${organizationId}\n    environment: sandbox\n    endpoints: { apiBase: "${credly.apiBase}" }\n`,
+      );
+      lines.push(
+        `  - id: ${id}\n    kind: credly-oauth-application\n    secretId: ${secretId}\n    organizationId: ${organizationId}\n    environment: sandbox\n    managedBy: ${id}-manager\n    applicationName: LMS badge sync\n    scopes: [issued_badges]\n    recreateEvery: 30d\n    endpoints: { apiBase: "${credly.apiBase}", tokenUrl: "${credly.tokenUrl}" }\n`,
+      );
       arranged.push({ c, id, secretId, original, organizationId });
     } else if (c.kind === 'degreed') {
       const fake = c.lifetimeSeconds === 300 ? degreedShort : degreedLong;
       const client = fake.state.addClient();
       const original = JSON.stringify(client);
       await store.putCurrent(secretId, original);
-      lines.push(`  - id: ${id}\n    kind: degreed-client-credentials\n    secretId: ${secretId}\n    environment: production\n    dataCenter: US\n    scopes: [users:read]\n    probe: true\n    logoutPath: /oauth/logout\n    endpoints: { tokenUrl: "${fake.tokenUrl}", apiBase: "${fake.apiBase}" }\n`);
+      lines.push(
+        `  - id: ${id}\n    kind: degreed-client-credentials\n    secretId: ${secretId}\n    environment: production\n    dataCenter: US\n    scopes: [users:read]\n    probe: true\n    logoutPath: /oauth/logout\n    endpoints: { tokenUrl: "${fake.tokenUrl}", apiBase: "${fake.apiBase}" }\n`,
+      );
       arranged.push({ c, id, secretId, original, organizationId: '' });
     } else {
       const tenant = learnlink.state.addTenant();
       const original = JSON.stringify({ clientSecret: tenant.clientSecret });
       await store.putCurrent(secretId, original);
-      lines.push(`  - id: ${id}\n    kind: learnlink-client-credentials\n    secretId: ${secretId}\n    tenantId: ${tenant.tenantId}\n    environment: production\n    audience: api\n    scopes: [api/read]\n    probe: true\n    endpoints: { tokenUrl: "${learnlink.tokenUrl.api}", apiBase: "${learnlink.apiBase}" }\n`);
+      lines.push(
+        `  - id: ${id}\n    kind: learnlink-client-credentials\n    secretId: ${secretId}\n    tenantId: ${tenant.tenantId}\n    environment: production\n    audience: api\n    scopes: [api/read]\n    probe: true\n    endpoints: { tokenUrl: "${learnlink.tokenUrl.api}", apiBase: "${learnlink.apiBase}" }\n`,
+      );
       arranged.push({ c, id, secretId, original, organizationId: tenant.tenantId });
     }
   }
@@ -175,7 +263,12 @@ export const clock: SoakScenario = async (ctx) => {
         const entry = { ...a.tokenJsonOf!(), expires_at: inOffset(a.expiresAt!, c.offset) };
         credly.faults.add({
           match: { server: 'api', method: 'GET', path: new RegExp(`^/v1/organizations/${a.organizationId}/authorization_tokens$`) },
-          fault: { kind: 'respond', status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ data: [entry], metadata: { next_page_url: null } }) },
+          fault: {
+            kind: 'respond',
+            status: 200,
+            headers: { 'content-type': 'application/json; charset=utf-8' },
+            body: JSON.stringify({ data: [entry], metadata: { next_page_url: null } }),
+          },
         });
       }
       const result = await worker.run(a.id);
@@ -223,7 +316,12 @@ async function judge(
     }
     case 'refused': {
       if (result.state !== 'failed') return `expected a refusal, got ${got}`;
-      if (!/inspect failed: .*refused by Credly \(401\): it expired or was revoked\. Create a new token in Credly and put it into secret/.test(result.reason ?? '')) return `the failure does not say the token is dead: ${got}`;
+      if (
+        !/inspect failed: .*refused by Credly \(401\): it expired or was revoked\. Create a new token in Credly and put it into secret/.test(
+          result.reason ?? '',
+        )
+      )
+        return `the failure does not say the token is dead: ${got}`;
       if ((await readCurrent()) !== a.original) return 'AWSCURRENT changed';
       return undefined;
     }

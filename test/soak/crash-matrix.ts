@@ -118,8 +118,10 @@ export const crashMatrix: SoakScenario = async (ctx: SoakContext): Promise<SoakR
         seenPattern.set(key, skip + 1);
         const label = `${r.method} ${r.path.replace(/\/v1\/organizations\/[^/]+/, '…').replace(/\/[0-9a-f-]{36}$|\/\d+$/, '/{id}')}${skip ? ` #${skip + 1}` : ''}`;
         points.push({ flow, name: `held: ${label}`, provider: { server: r.server, method: r.method, path, skip, answerLost: false } });
-        if (r.method === 'POST' && r.server === 'api') points.push({ flow, name: `applied, answer lost: ${label}`, provider: { server: r.server, method: r.method, path, skip, answerLost: true } });
-        if (r.method === 'DELETE') points.push({ flow, name: `applied, answer lost: ${label}`, provider: { server: r.server, method: r.method, path, skip, answerLost: true } });
+        if (r.method === 'POST' && r.server === 'api')
+          points.push({ flow, name: `applied, answer lost: ${label}`, provider: { server: r.server, method: r.method, path, skip, answerLost: true } });
+        if (r.method === 'DELETE')
+          points.push({ flow, name: `applied, answer lost: ${label}`, provider: { server: r.server, method: r.method, path, skip, answerLost: true } });
       }
       const seenOperation = new Map<string, number>();
       for (const operation of sm.seen.slice(smBefore)) {

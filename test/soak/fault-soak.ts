@@ -105,7 +105,9 @@ export const faultSoak: SoakScenario = async (ctx: SoakContext): Promise<SoakRow
         works: async () => credly.state.isTokenValid(parseSecretValue('credly-authorization-token', await readCurrent(id)).token),
         orphans: async () => {
           const current = parseSecretValue('credly-authorization-token', await readCurrent(id));
-          return credly.state.tokens(org).filter((t) => parseMarker(t.description)?.credentialId === id && credly.state.isTokenValid(t.token) && t.token !== current.token).length;
+          return credly.state
+            .tokens(org)
+            .filter((t) => parseMarker(t.description)?.credentialId === id && credly.state.isTokenValid(t.token) && t.token !== current.token).length;
         },
       });
     }
@@ -217,10 +219,19 @@ export const faultSoak: SoakScenario = async (ctx: SoakContext): Promise<SoakRow
 
     const checkAll = async (round: number) => {
       // As a shared schedule fires them: Credly organizations interleaved.
-      const ordered = interleaveByBudget(entries.map((e) => ({ id: e.id, kind: e.credentialKind, organizationId: e.organizationId })), budgetOf);
+      const ordered = interleaveByBudget(
+        entries.map((e) => ({ id: e.id, kind: e.credentialKind, organizationId: e.organizationId })),
+        budgetOf,
+      );
       // Two tries: with a fifth of all calls failing some jobs fail for good, and each must alert once.
       const options = { attempts: 2, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: false, removeOnFail: false };
-      await queue.addBulk(ordered.map((e) => ({ name: 'check-credential', data: { credentialId: e.id, trigger: 'schedule', force: false }, opts: { ...options, jobId: `soak-${round}-${e.id}` } })));
+      await queue.addBulk(
+        ordered.map((e) => ({
+          name: 'check-credential',
+          data: { credentialId: e.id, trigger: 'schedule', force: false },
+          opts: { ...options, jobId: `soak-${round}-${e.id}` },
+        })),
+      );
       const deadline = Date.now() + (ctx.scale === 'full' ? 1_800_000 : 300_000);
       for (;;) {
         const counts = await queue.getJobCounts('completed', 'failed');
@@ -289,7 +300,13 @@ export const faultSoak: SoakScenario = async (ctx: SoakContext): Promise<SoakRow
     };
     const expectRotated = n.tokens + n.apps;
     return [
-      { scenario: SCENARIO, figure: 'checks run (faulted round)', value: `${entries.length} in ${faultedSeconds.toFixed(0)} s, ${injected} faults injected`, target: '-', ok: injected > 0 },
+      {
+        scenario: SCENARIO,
+        figure: 'checks run (faulted round)',
+        value: `${entries.length} in ${faultedSeconds.toFixed(0)} s, ${injected} faults injected`,
+        target: '-',
+        ok: injected > 0,
+      },
       countRow(SCENARIO, 'credentials lost (AWSCURRENT refused at the fake)', lost, 0, lostIds.slice(0, 5).join(', ')),
       countRow(SCENARIO, 'rotations finished (tokens due + applications lost)', rotated, expectRotated),
       countRow(SCENARIO, 'duplicate rotations', duplicates, 0),

@@ -30,7 +30,13 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('rollback' as const), form: fc.constantFrom('token' as const, 'bare' as const, 'full' as const) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'rename' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'secret-lost' as const }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('refuse' as const), call: fc.constantFrom('create' as const, 'test' as const, 'list' as const, 'delete' as const) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('refuse' as const),
+      call: fc.constantFrom('create' as const, 'test' as const, 'list' as const, 'delete' as const),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'time' as const }) },
 );
 
@@ -102,7 +108,9 @@ export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRo
       // A failure is reported at once with its seed and path, unshrunk: replaying it shrinks it.
       { numRuns: runs, seed: ctx.seed, endOnFailure: true, ...replayParameters() },
     );
-    const replay = report.failed ? `replay: PROPERTY_SEED=${report.seed} PROPERTY_PATH=${report.counterexamplePath ?? ''} npm run soak -- properties` : undefined;
+    const replay = report.failed
+      ? `replay: PROPERTY_SEED=${report.seed} PROPERTY_PATH=${report.counterexamplePath ?? ''} npm run soak -- properties`
+      : undefined;
     const kinds = [...byKind].map(([kind, n]) => `${n} ${kind === 'credly-authorization-token' ? 'token' : 'application'}`).join(', ');
     return [
       {
@@ -113,7 +121,13 @@ export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRo
         ok: !report.failed && totals.histories >= runs,
         ...(replay ? { detail: replay } : {}),
       },
-      countRow(SCENARIO, 'invariant broken (revoked in a stage or inside its window, AWSCURRENT not working, a leak, an alert missing or extra)', totals.violations, 0, replay),
+      countRow(
+        SCENARIO,
+        'invariant broken (revoked in a stage or inside its window, AWSCURRENT not working, a leak, an alert missing or extra)',
+        totals.violations,
+        0,
+        replay,
+      ),
       countRow(SCENARIO, 'histories that could not be played to their end (an error of the test itself)', totals.unplayable, 0, replay),
       countRow(SCENARIO, `jobs failed for good and alerted exactly once (of ${totals.failedForGood})`, totals.alerted, totals.failedForGood),
       {

@@ -120,9 +120,15 @@ export const redisRestart: SoakScenario = async (ctx) => {
     const { endpoint: smEndpoint, store } = await emulatorStore(cleanup);
     const aws = emulatorAwsEnv(smEndpoint);
     const latencyMs = scale.providerLatencyMs;
-    const [credly, degreed, learnlink] = await Promise.all([startCredlyFake({ latencyMs }), startDegreedFake({ latencyMs }), startLearnlinkFake({ latencyMs })]);
+    const [credly, degreed, learnlink] = await Promise.all([
+      startCredlyFake({ latencyMs }),
+      startDegreedFake({ latencyMs }),
+      startLearnlinkFake({ latencyMs }),
+    ]);
     cleanup.push(() => Promise.all([credly.close(), degreed.close(), learnlink.close()]));
-    ctx.log(`${SCENARIO}: redis-server on port ${redisServer.port} (append-only file), ${scale.workers} workers, ${scale.credly} Credly rotations, ${scale.degreed + scale.learnlink} validations`);
+    ctx.log(
+      `${SCENARIO}: redis-server on port ${redisServer.port} (append-only file), ${scale.workers} workers, ${scale.credly} Credly rotations, ${scale.degreed + scale.learnlink} validations`,
+    );
 
     // The inventory and its secrets.
     const credentials: Credential[] = [];
@@ -277,7 +283,9 @@ export const redisRestart: SoakScenario = async (ctx) => {
     }
     const twice = enqueued.filter((id) => (completions.get(id) ?? 0) > 1);
     // Every worker took work after the restart: its blocking connection came back too, not only the one /readyz pings.
-    const afterRestart = workers.map((w) => logLines(w.process).filter((l) => l.msg === 'job: completed' && typeof l.jobId === 'string' && l.jobId.startsWith('after-')).length);
+    const afterRestart = workers.map(
+      (w) => logLines(w.process).filter((l) => l.msg === 'job: completed' && typeof l.jobId === 'string' && l.jobId.startsWith('after-')).length,
+    );
     // Jobs whose lock lapsed while Redis was away (BullMQ then hands them to a worker again).
     const lapsed = new Set<string>();
     for (const w of workers) {
@@ -291,7 +299,8 @@ export const redisRestart: SoakScenario = async (ctx) => {
     const tally = new Map<string, number>();
     for (const w of workers) {
       for (const line of logLines(w.process)) {
-        const notable = ['warn', 'error', 'fatal'].includes(String(line.level)) || line.msg === 'rotation: resuming' || line.msg === 'job: credential busy, delayed';
+        const notable =
+          ['warn', 'error', 'fatal'].includes(String(line.level)) || line.msg === 'rotation: resuming' || line.msg === 'job: credential busy, delayed';
         if (notable && typeof line.msg === 'string') tally.set(line.msg, (tally.get(line.msg) ?? 0) + 1);
       }
     }
@@ -302,15 +311,19 @@ export const redisRestart: SoakScenario = async (ctx) => {
     const notRotated: string[] = [];
     for (const c of credentials.filter((x) => x.kind === 'credly-authorization-token')) {
       const created = credly.state.tokens(c.organizationId).filter((t) => parseMarker(t.description)?.credentialId === c.id);
-      if (created.length > 1 || (rotationsStarted.get(c.id) ?? 0) > 1) duplicates.push(`${c.id}: ${created.length} tokens created, ${rotationsStarted.get(c.id) ?? 0} rotations started`);
+      if (created.length > 1 || (rotationsStarted.get(c.id) ?? 0) > 1)
+        duplicates.push(`${c.id}: ${created.length} tokens created, ${rotationsStarted.get(c.id) ?? 0} rotations started`);
       const current = parseSecretValue('credly-authorization-token', (await store.readCurrent(c.secretId)).secretString);
-      const works = created.length === 1 && current.tokenId === created[0]!.id && credly.state.isTokenValid(current.token) && !credly.state.isTokenValid(c.original!.token);
+      const works =
+        created.length === 1 && current.tokenId === created[0]!.id && credly.state.isTokenValid(current.token) && !credly.state.isTokenValid(c.original!.token);
       if (!works) notRotated.push(c.id);
     }
     const due = credentials.filter((x) => x.kind === 'credly-authorization-token').length;
 
     // The same worker processes, still running: nobody restarted them.
-    const restartedByHand = workers.filter((w) => w.process.child.exitCode !== null || w.process.child.signalCode !== null || w.process.child.pid !== w.pid).length;
+    const restartedByHand = workers.filter(
+      (w) => w.process.child.exitCode !== null || w.process.child.signalCode !== null || w.process.child.pid !== w.pid,
+    ).length;
     const outageReported = duringOutage.every((s) => s.notReady > 0 && s.ready === 0);
 
     // A clean stop after all that: SIGTERM, exit 0.
@@ -328,7 +341,13 @@ export const redisRestart: SoakScenario = async (ctx) => {
       countRow(SCENARIO, 'duplicate rotations', duplicates.length, 0, duplicates.join('; ')),
       countRow(SCENARIO, 'due tokens rotated once, new one current and working', due - notRotated.length, due, `not rotated: ${notRotated.join(', ')}`),
       countRow(SCENARIO, 'workers restarted by hand', restartedByHand, 0, 'a worker process exited during the run'),
-      countRow(SCENARIO, 'workers taking jobs after the restart', afterRestart.filter((n) => n > 0).length, workers.length, `jobs completed after the restart, per worker: ${afterRestart.join(', ')}`),
+      countRow(
+        SCENARIO,
+        'workers taking jobs after the restart',
+        afterRestart.filter((n) => n > 0).length,
+        workers.length,
+        `jobs completed after the restart, per worker: ${afterRestart.join(', ')}`,
+      ),
       {
         scenario: SCENARIO,
         figure: 'readyz reported the outage',

@@ -115,14 +115,18 @@ export const smOutage: SoakScenario = async (ctx) => {
       const token = credly.state.addToken(organizationId, { description: 'made by hand', createdAt: new Date(Date.now() - 165 * DAY_MS) });
       await store.putCurrent(secretId, JSON.stringify({ token: token.token, tokenId: token.id }));
       rotating.push({ id, heldAt: i < scale.credly / 2 ? 'store' : 'promotion', secretId, organizationId, original: { id: token.id, token: token.token } });
-      yaml.push(`  - id: ${id}\n    kind: credly-authorization-token\n    secretId: ${secretId}\n    organizationId: ${organizationId}\n    environment: production\n    endpoints: { apiBase: "${credly.apiBase}" }\n`);
+      yaml.push(
+        `  - id: ${id}\n    kind: credly-authorization-token\n    secretId: ${secretId}\n    organizationId: ${organizationId}\n    environment: production\n    endpoints: { apiBase: "${credly.apiBase}" }\n`,
+      );
     }
     for (let i = 0; i < scale.degreed; i++) {
       const id = `degreed-${i}`;
       const secretId = `soak/${run}/degreed-${i}`;
       await store.putCurrent(secretId, JSON.stringify(degreed.state.addClient({ scopes: ['users:read'] })));
       validated.push({ id, kind: 'degreed-client-credentials', secretId });
-      yaml.push(`  - id: ${id}\n    kind: degreed-client-credentials\n    secretId: ${secretId}\n    environment: production\n    dataCenter: US\n    scopes: [users:read]\n    endpoints: { tokenUrl: "${degreed.tokenUrl}", apiBase: "${degreed.apiBase}" }\n`);
+      yaml.push(
+        `  - id: ${id}\n    kind: degreed-client-credentials\n    secretId: ${secretId}\n    environment: production\n    dataCenter: US\n    scopes: [users:read]\n    endpoints: { tokenUrl: "${degreed.tokenUrl}", apiBase: "${degreed.apiBase}" }\n`,
+      );
     }
     for (let i = 0; i < scale.learnlink; i++) {
       const id = `learnlink-${i}`;
@@ -130,7 +134,9 @@ export const smOutage: SoakScenario = async (ctx) => {
       const tenant = learnlink.state.addTenant();
       await store.putCurrent(secretId, JSON.stringify({ clientSecret: tenant.clientSecret }));
       validated.push({ id, kind: 'learnlink-client-credentials', secretId });
-      yaml.push(`  - id: ${id}\n    kind: learnlink-client-credentials\n    secretId: ${secretId}\n    tenantId: ${tenant.tenantId}\n    environment: production\n    audience: api\n    scopes: [api/read]\n    endpoints: { tokenUrl: "${learnlink.tokenUrl.api}", apiBase: "${learnlink.apiBase}" }\n`);
+      yaml.push(
+        `  - id: ${id}\n    kind: learnlink-client-credentials\n    secretId: ${secretId}\n    tenantId: ${tenant.tenantId}\n    environment: production\n    audience: api\n    scopes: [api/read]\n    endpoints: { tokenUrl: "${learnlink.tokenUrl.api}", apiBase: "${learnlink.apiBase}" }\n`,
+      );
     }
     const configPath = join(ctx.dir, 'sm-outage.yaml');
     writeFileSync(
@@ -195,11 +201,16 @@ export const smOutage: SoakScenario = async (ctx) => {
       const before = proxy.seen.filter((o) => o === operation).length;
       proxy.add({ operation, times: group.length, fault: { kind: 'hang' } });
       for (const c of group) {
-        await enqueue(queue, 'check-credential', { credentialId: c.id, trigger: 'manual' }, {
-          jobId: `rotate-${c.id}`,
-          attempts: rotationAttempts,
-          backoff: { type: 'fixed', delay: ROTATION_BACKOFF_MS },
-        });
+        await enqueue(
+          queue,
+          'check-credential',
+          { credentialId: c.id, trigger: 'manual' },
+          {
+            jobId: `rotate-${c.id}`,
+            attempts: rotationAttempts,
+            backoff: { type: 'fixed', delay: ROTATION_BACKOFF_MS },
+          },
+        );
       }
       const held = await waitUntil(async () => proxy.seen.filter((o) => o === operation).length - before >= group.length, 30_000, 50);
       if (!held) throw new Error(`${SCENARIO}: the rotations did not all reach ${operation} within 30 s`);
@@ -227,7 +238,9 @@ export const smOutage: SoakScenario = async (ctx) => {
             const ok = credly.state.isTokenValid(token) && (!duringOutage || token === c.original.token);
             if (ok) return;
             if (attempt === 2) {
-              violations.push(`${c.id}: ${token === c.original.token ? 'the old token, no longer valid' : 'a new token'} in AWSCURRENT ${duringOutage ? 'during' : 'after'} the outage`);
+              violations.push(
+                `${c.id}: ${token === c.original.token ? 'the old token, no longer valid' : 'a new token'} in AWSCURRENT ${duringOutage ? 'during' : 'after'} the outage`,
+              );
               return;
             }
           }
@@ -243,11 +256,16 @@ export const smOutage: SoakScenario = async (ctx) => {
       const jobs = validated.map((credential) => ({ jobId: `${phase}-${credential.id}`, credential, phase }));
       validationJobs.push(...jobs);
       for (const { jobId, credential } of jobs) {
-        await enqueue(queue, 'check-credential', { credentialId: credential.id, trigger: 'manual' }, {
-          jobId,
-          attempts: VALIDATION_ATTEMPTS,
-          backoff: { type: 'fixed', delay: 300 },
-        });
+        await enqueue(
+          queue,
+          'check-credential',
+          { credentialId: credential.id, trigger: 'manual' },
+          {
+            jobId,
+            attempts: VALIDATION_ATTEMPTS,
+            backoff: { type: 'fixed', delay: 300 },
+          },
+        );
       }
       // The phase lasts until its validations have ended, and at least phaseMs.
       const deadline = phaseStart + scale.phaseMs + 30_000;
@@ -276,7 +294,9 @@ export const smOutage: SoakScenario = async (ctx) => {
     );
     const finishedRotations = rotating.filter((c) => rotationStates.get(c.id) === 'completed');
     const rotationFailures = await Promise.all(
-      rotating.filter((c) => rotationStates.get(c.id) !== 'completed').map(async (c) => `${c.id}: ${rotationStates.get(c.id)} ${(await queue.getJob(`rotate-${c.id}`))?.failedReason ?? ''}`),
+      rotating
+        .filter((c) => rotationStates.get(c.id) !== 'completed')
+        .map(async (c) => `${c.id}: ${rotationStates.get(c.id)} ${(await queue.getJob(`rotate-${c.id}`))?.failedReason ?? ''}`),
     );
     const rotatedOnce: string[] = [];
     const rotationProblems: string[] = [];
@@ -285,7 +305,9 @@ export const smOutage: SoakScenario = async (ctx) => {
       const current = parseSecretValue('credly-authorization-token', (await store.readCurrent(c.secretId)).secretString);
       const versions = await store.listVersions(c.secretId);
       const previous = versions.find((v) => v.stages.includes('AWSPREVIOUS'));
-      const previousToken = previous ? parseSecretValue('credly-authorization-token', (await store.readVersion(c.secretId, previous.versionId)).secretString).token : undefined;
+      const previousToken = previous
+        ? parseSecretValue('credly-authorization-token', (await store.readVersion(c.secretId, previous.versionId)).secretString).token
+        : undefined;
       const problems = [
         created.length !== 1 && `${created.length} tokens created`,
         created.length === 1 && current.tokenId !== created[0]!.id && 'AWSCURRENT is not the new token',
@@ -312,7 +334,10 @@ export const smOutage: SoakScenario = async (ctx) => {
       const reason = job?.failedReason ?? '';
       const alerts = alertsFor(jobId);
       const status = await state.readStatus(credential.id);
-      const invalid = reason.includes('invalid-credential') || alerts.some((a) => String(a.json.message).includes('invalid-credential')) || status.lastResult === 'invalid-credential';
+      const invalid =
+        reason.includes('invalid-credential') ||
+        alerts.some((a) => String(a.json.message).includes('invalid-credential')) ||
+        status.lastResult === 'invalid-credential';
       if (invalid) calledInvalid += 1;
       const unavailable =
         jobState === 'failed' &&
@@ -321,7 +346,10 @@ export const smOutage: SoakScenario = async (ctx) => {
         alerts[0]!.json.errorClass === 'SecretStoreUnavailableError' &&
         UNAVAILABLE.test(String(alerts[0]!.json.message));
       if (unavailable) reportedUnavailable += 1;
-      else validationProblems.push(`${jobId}: ${jobState}, "${reason}", ${alerts.length} alert(s) ${alerts.map((a) => `${String(a.json.errorClass)}: ${String(a.json.message)}`).join(' | ')}`);
+      else
+        validationProblems.push(
+          `${jobId}: ${jobState}, "${reason}", ${alerts.length} alert(s) ${alerts.map((a) => `${String(a.json.errorClass)}: ${String(a.json.message)}`).join(' | ')}`,
+        );
     }
 
     // Once the store is back, the same credentials pass: they were never invalid.
@@ -356,18 +384,38 @@ export const smOutage: SoakScenario = async (ctx) => {
       return { scenario: SCENARIO, figure, value: yes ? 'yes' : 'no', target: 'yes', ok: yes, ...(yes ? {} : { detail }) };
     }
     const rows: SoakRow[] = [
-      countRow(SCENARIO, 'rotations past create when the outage began', pastCreate, rotating.length, 'a rotation had no AWSPENDING version, or AWSCURRENT had moved, when the outage began'),
+      countRow(
+        SCENARIO,
+        'rotations past create when the outage began',
+        pastCreate,
+        rotating.length,
+        'a rotation had no AWSPENDING version, or AWSCURRENT had moved, when the outage began',
+      ),
       yesRow('old credential valid throughout', violations.length === 0 && samples > 0, violations.slice(0, 5).join('; ')),
       countRow(SCENARIO, 'rotations finished after the outage', finishedRotations.length, rotating.length, rotationFailures.join('; ')),
       countRow(SCENARIO, 'rotations with one new token, current, old one revoked', rotatedOnce.length, rotating.length, rotationProblems.join('; ')),
-      countRow(SCENARIO, 'rotation alerts (no rotation failed for good)', rotationAlerts.length, 0, rotationAlerts.map((a) => String(a.json.message)).join('; ')),
+      countRow(
+        SCENARIO,
+        'rotation alerts (no rotation failed for good)',
+        rotationAlerts.length,
+        0,
+        rotationAlerts.map((a) => String(a.json.message)).join('; '),
+      ),
       countRow(SCENARIO, 'validations called invalid during outage', calledInvalid, 0, validationProblems.join('; ')),
       countRow(SCENARIO, 'validations reported store unavailable', reportedUnavailable, validationJobs.length, validationProblems.join('; ')),
-      countRow(SCENARIO, 'validations passing once the store is back', passedAfter, afterJobs.length, afterJobs.map((id) => `${id}: ${afterStates.get(id)}`).join('; ')),
+      countRow(
+        SCENARIO,
+        'validations passing once the store is back',
+        passedAfter,
+        afterJobs.length,
+        afterJobs.map((id) => `${id}: ${afterStates.get(id)}`).join('; '),
+      ),
       { scenario: SCENARIO, figure: 'outage length', value: `${outageSeconds.toFixed(1)} s`, target: 'informative', ok: true },
       countRow(SCENARIO, 'workers exiting non-zero on SIGTERM afterwards', exits.filter((code) => code !== 0).length, 0, `exit codes ${exits.join(', ')}`),
     ];
-    ctx.log(`${SCENARIO}: ${finishedRotations.length}/${rotating.length} rotations finished, ${reportedUnavailable}/${validationJobs.length} validations reported the store unavailable, ${calledInvalid} called invalid`);
+    ctx.log(
+      `${SCENARIO}: ${finishedRotations.length}/${rotating.length} rotations finished, ${reportedUnavailable}/${validationJobs.length} validations reported the store unavailable, ${calledInvalid} called invalid`,
+    );
     return rows;
   } finally {
     await processes.stopAll();

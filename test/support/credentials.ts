@@ -135,7 +135,10 @@ export interface CredlyApplicationOptions {
 
 /** A Credly OAuth application managed by `manager` (a token credential of the same organization), made at the fake. */
 export function credlyApplication(fake: CredlyFake, manager: CredlyTokenCredential, options: CredlyApplicationOptions) {
-  const application = fake.state.createApplication(manager.organizationId, { name: 'LMS badge sync', ...(options.appScopes ? { scopes: options.appScopes } : {}) });
+  const application = fake.state.createApplication(manager.organizationId, {
+    name: 'LMS badge sync',
+    ...(options.appScopes ? { scopes: options.appScopes } : {}),
+  });
   const id = options.id ?? `app-${manager.id}`;
   const fields = (secretId: string) => ({
     id,
@@ -172,6 +175,13 @@ export function credlyApplication(fake: CredlyFake, manager: CredlyTokenCredenti
 export function degreedClient(fake: DegreedFake, options: { id: string; secretId: string; scopes?: string[]; dataCenter?: string; extra?: string }) {
   const scopes = options.scopes ?? ['users:read'];
   const client = fake.state.addClient({ scopes });
-  const fields = { id: options.id, kind: 'degreed-client-credentials', secretId: options.secretId, environment: 'production', dataCenter: options.dataCenter ?? 'US', scopes: `[${scopes.join(', ')}]` };
+  const fields = {
+    id: options.id,
+    kind: 'degreed-client-credentials',
+    secretId: options.secretId,
+    environment: 'production',
+    dataCenter: options.dataCenter ?? 'US',
+    scopes: `[${scopes.join(', ')}]`,
+  };
   return { id: options.id, secretId: options.secretId, client, yaml: entryYaml(fields, degreedEndpoints(fake), options.extra), seed: JSON.stringify(client) };
 }

@@ -27,7 +27,11 @@ export interface ExploreResult {
 /** Live credentials the rotator made, at most, after two forced rotations and a check. */
 export const LIVE_MADE_BOUND = 3;
 
-const settle = (p: Promise<unknown>) => p.then(() => 'completed', (error: unknown) => `failed: ${(error as Error).message.split('\n')[0] ?? ''}`);
+const settle = (p: Promise<unknown>) =>
+  p.then(
+    () => 'completed',
+    (error: unknown) => `failed: ${(error as Error).message.split('\n')[0] ?? ''}`,
+  );
 
 async function checkAfter(world: World, label: string): Promise<string[]> {
   await world.monitor.sweep(`${label}, at the end`);

@@ -100,5 +100,7 @@ export function learnlinkEndpoints(fake: LearnlinkFake, audience: 'api' | 'webho
 
 /** `endpoints: { apiBase: "…", … }`, the flow-style line an inventory entry carries. */
 export function endpointsYaml(endpoints: Endpoints): string {
-  return `endpoints: { ${Object.entries(endpoints).map(([k, v]) => `${k}: "${v}"`).join(', ')} }`;
+  return `endpoints: { ${Object.entries(endpoints)
+    .map(([k, v]) => `${k}: "${v}"`)
+    .join(', ')} }`;
 }

@@ -106,9 +106,15 @@ export interface PodSpec {
     volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
   }>;
   volumes: Array<{ name: string; emptyDir?: { sizeLimit?: string }; configMap?: { name: string } }>;
-  topologySpreadConstraints?: Array<{ topologyKey: string; maxSkew: number; labelSelector?: { matchLabels: Record<string, string> }; matchLabelKeys?: string[] }>;
+  topologySpreadConstraints?: Array<{
+    topologyKey: string;
+    maxSkew: number;
+    labelSelector?: { matchLabels: Record<string, string> };
+    matchLabelKeys?: string[];
+  }>;
 }
 export function podOf(deployment: K8sObject): { labels: Record<string, string>; annotations: Record<string, string>; spec: PodSpec } {
-  const template = (deployment.spec as { template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: PodSpec } }).template;
+  const template = (deployment.spec as { template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: PodSpec } })
+    .template;
   return { labels: template.metadata.labels, annotations: template.metadata.annotations, spec: template.spec };
 }

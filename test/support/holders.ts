@@ -94,7 +94,11 @@ const PURE_PROVIDER_METHODS = new Set(['parseSecret', 'serializeSecret', 'refOf'
 const READS = /^(read|list|describe|get)/i;
 
 /** Every function property of `target`, called through `around` (name, the call). */
-function wrapCalls<T extends object>(target: T, skip: ReadonlySet<string>, around: (name: string, args: unknown[], call: () => Promise<unknown>) => Promise<unknown>): T {
+function wrapCalls<T extends object>(
+  target: T,
+  skip: ReadonlySet<string>,
+  around: (name: string, args: unknown[], call: () => Promise<unknown>) => Promise<unknown>,
+): T {
   const out = { ...target } as Record<string, unknown>;
   for (const [name, value] of Object.entries(target)) {
     if (typeof value !== 'function' || skip.has(name)) continue;
@@ -124,7 +128,10 @@ export async function createWorld(fake: CredlyFake, redis: Redis, options: World
   let probe: CredentialProbe;
   let managerLines = '';
   if (options.kind === 'credly-authorization-token') {
-    const original = fake.state.addToken(organizationId, { description: 'made by hand', createdAt: new Date(Date.now() - (options.tokenAgeDays ?? 100) * DAY) });
+    const original = fake.state.addToken(organizationId, {
+      description: 'made by hand',
+      createdAt: new Date(Date.now() - (options.tokenAgeDays ?? 100) * DAY),
+    });
     await store.putCurrent(secretId, JSON.stringify({ token: original.token, tokenId: original.id }));
     probe = {
       keyOf: (s) => keyOrUndefined(() => parseSecretValue('credly-authorization-token', s).token),
@@ -215,7 +222,9 @@ ${
           }
         }),
         // Every rotation provider's calls pass the gate and the monitor.
-        kinds: new Map([...base.kinds].map(([kind, runtime]) => [kind, runtime.mode === 'rotate' ? { ...runtime, rotator: guardProvider(runtime.rotator) } : runtime])),
+        kinds: new Map(
+          [...base.kinds].map(([kind, runtime]) => [kind, runtime.mode === 'rotate' ? { ...runtime, rotator: guardProvider(runtime.rotator) } : runtime]),
+        ),
       };
       return {
         deps,

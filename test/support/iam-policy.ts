@@ -17,7 +17,13 @@ export interface Policy {
 }
 
 const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
-const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+const glob = (pattern: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 
 export function checkShape(policy: Policy): string[] {
   const problems: string[] = [];
@@ -25,7 +31,8 @@ export function checkShape(policy: Policy): string[] {
   for (const s of policy.Statement) {
     const keys = Object.keys(s).filter((k) => !['Sid', 'Effect', 'Action', 'Resource', 'Condition'].includes(k));
     if (s.Effect !== 'Allow' || keys.length) problems.push(`${s.Sid}: only Allow with Action, Resource and Condition is understood here`);
-    for (const operator of Object.keys(s.Condition ?? {})) if (!['StringEquals', 'StringLike'].includes(operator)) problems.push(`${s.Sid}: operator ${operator} not understood`);
+    for (const operator of Object.keys(s.Condition ?? {}))
+      if (!['StringEquals', 'StringLike'].includes(operator)) problems.push(`${s.Sid}: operator ${operator} not understood`);
     for (const action of list(s.Action)) if (action.includes('*')) problems.push(`${s.Sid}: wildcard action ${action}`);
   }
   return problems;
@@ -45,9 +52,7 @@ function conditionsHold(s: PolicyStatement, context: Record<string, string>): bo
 
 /** The statements that allow `action` on `resource` with the request's condition keys. */
 export function allowing(policy: Policy, action: string, resource: string, context: Record<string, string> = {}): PolicyStatement[] {
-  return policy.Statement.filter(
-    (s) => list(s.Action).includes(action) && list(s.Resource).some((r) => glob(r).test(resource)) && conditionsHold(s, context),
-  );
+  return policy.Statement.filter((s) => list(s.Action).includes(action) && list(s.Resource).some((r) => glob(r).test(resource)) && conditionsHold(s, context));
 }
 
 export const actionsOf = (policy: Policy) => new Set(policy.Statement.flatMap((s) => list(s.Action)));

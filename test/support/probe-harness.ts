@@ -39,8 +39,13 @@ export function expectNoSecrets(secrets: string[], ...texts: string[]): void {
  */
 export function withSettings(inventoryText: string, settings: Record<string, string | boolean>): string {
   const keys = new Set(Object.keys(settings));
-  const kept = inventoryText.split('\n').filter((line) => !keys.has(/^ {4}(\w+):/.exec(line)?.[1] ?? '')).join('\n');
-  return `${kept}${Object.entries(settings).map(([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : String(v)}\n`).join('')}`;
+  const kept = inventoryText
+    .split('\n')
+    .filter((line) => !keys.has(/^ {4}(\w+):/.exec(line)?.[1] ?? ''))
+    .join('\n');
+  return `${kept}${Object.entries(settings)
+    .map(([k, v]) => `    ${k}: ${typeof v === 'string' ? JSON.stringify(v) : String(v)}\n`)
+    .join('')}`;
 }
 
 const inventory = (fields: Record<string, string>, endpoints: Endpoints, extra = '', before = '') =>
@@ -48,20 +53,48 @@ const inventory = (fields: Record<string, string>, endpoints: Endpoints, extra =
 
 /** One credly-authorization-token credential (the last in the inventory, so `withSettings` applies to it). */
 export function credlyTokenInventory(c: { id: string; secretId: string; org: string; apiBase: string; extra?: string }): string {
-  return inventory({ id: c.id, kind: 'credly-authorization-token', secretId: c.secretId, organizationId: c.org, environment: 'production' }, { apiBase: c.apiBase }, c.extra);
+  return inventory(
+    { id: c.id, kind: 'credly-authorization-token', secretId: c.secretId, organizationId: c.org, environment: 'production' },
+    { apiBase: c.apiBase },
+    c.extra,
+  );
 }
 
 /** A managing token and the OAuth application it manages (last), with `scopes: [issued_badges]`. */
 export function credlyAppInventory(c: { id: string; managerId: string; run: string; org: string; apiBase: string; tokenUrl: string; extra?: string }): string {
   // The manager on one line: `withSettings` changes only the application's settings.
   const manager = `  - { id: ${c.managerId}, kind: credly-authorization-token, secretId: test/probe/${c.run}/manager, organizationId: ${c.org}, environment: production, endpoints: { apiBase: "${c.apiBase}" } }\n`;
-  const fields = { id: c.id, kind: 'credly-oauth-application', secretId: `test/probe/${c.run}/app`, organizationId: c.org, environment: 'production', managedBy: c.managerId, applicationName: 'LMS', scopes: '[issued_badges]' };
+  const fields = {
+    id: c.id,
+    kind: 'credly-oauth-application',
+    secretId: `test/probe/${c.run}/app`,
+    organizationId: c.org,
+    environment: 'production',
+    managedBy: c.managerId,
+    applicationName: 'LMS',
+    scopes: '[issued_badges]',
+  };
   return inventory(fields, { apiBase: c.apiBase, tokenUrl: c.tokenUrl }, c.extra, manager);
 }
 
 /** A Degreed credential (last) over the fake's endpoints; `logoutUrl` only when the fake has one. */
-export function degreedInventory(c: { id: string; secretId: string; scopes: string[]; tokenUrl: string; apiBase: string; logoutUrl?: string | undefined; extra?: string }): string {
-  const fields = { id: c.id, kind: 'degreed-client-credentials', secretId: c.secretId, environment: 'betatest', dataCenter: 'EU', scopes: `[${c.scopes.join(', ')}]` };
+export function degreedInventory(c: {
+  id: string;
+  secretId: string;
+  scopes: string[];
+  tokenUrl: string;
+  apiBase: string;
+  logoutUrl?: string | undefined;
+  extra?: string;
+}): string {
+  const fields = {
+    id: c.id,
+    kind: 'degreed-client-credentials',
+    secretId: c.secretId,
+    environment: 'betatest',
+    dataCenter: 'EU',
+    scopes: `[${c.scopes.join(', ')}]`,
+  };
   return inventory(fields, { tokenUrl: c.tokenUrl, apiBase: c.apiBase, ...(c.logoutUrl ? { logoutUrl: c.logoutUrl } : {}) }, c.extra);
 }
 

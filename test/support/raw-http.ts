@@ -14,7 +14,11 @@ export interface RawAnswer {
  * Sends bytes as they are over a plain TCP socket (no HTTP client cleaning them up) and collects
  * whatever comes back until the server closes the connection or `waitMs` pass.
  */
-export function rawRequest(port: number, data: string | Buffer | Array<string | Buffer>, options: { waitMs?: number; halfClose?: boolean; host?: string } = {}): Promise<RawAnswer> {
+export function rawRequest(
+  port: number,
+  data: string | Buffer | Array<string | Buffer>,
+  options: { waitMs?: number; halfClose?: boolean; host?: string } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: options.host ?? '127.0.0.1' });
     const chunks: Buffer[] = [];

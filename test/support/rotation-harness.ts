@@ -177,7 +177,6 @@ export async function startScenario(fake: CredlyFake, sm: SmProxy, options: Scen
   };
 }
 
-
 /**
  * The in-process scenarios of one test file, with its Credly fake (of `credly` options) and the
  * Secrets Manager proxy (fake-hosts.ts): after each test the faults and proxy rules are cleared

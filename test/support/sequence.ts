@@ -66,14 +66,27 @@ export interface SequenceResult {
   generationsInOneWindow: number;
 }
 
-const settle = <T>(p: Promise<T>) => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error: error as Error }));
+const settle = <T>(p: Promise<T>) =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error: error as Error }),
+  );
 
 export async function runSequence(fake: CredlyFake, redis: Redis, world: World, actions: readonly Action[], windowMs: number): Promise<SequenceResult> {
   const received: Alert[] = [];
   const sink: AlertSink = { id: 'capture', send: async (alert) => void received.push(alert) };
   const alerter = createAlerter({ sinks: [sink], redis, prefix: world.prefix, logger: world.logger, attempts: 1 });
   const queue = createQueue(redis, world.prefix);
-  const result: SequenceResult = { violations: [], jobs: 0, failedForGood: 0, alerts: new Map(), failedJobs: [], maxLiveMade: 0, liveBound: 0, generationsInOneWindow: 0 };
+  const result: SequenceResult = {
+    violations: [],
+    jobs: 0,
+    failedForGood: 0,
+    alerts: new Map(),
+    failedJobs: [],
+    maxLiveMade: 0,
+    liveBound: 0,
+    generationsInOneWindow: 0,
+  };
   const hung: Array<Promise<unknown>> = [];
   let renames = 0;
 
@@ -176,7 +189,10 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
       }
       case 'secret-lost': {
         // A renamed application's secret may not exist yet: then it is already lost.
-        const before = await world.store.readCurrent(world.secretId).then((v) => v.secretString, () => undefined);
+        const before = await world.store.readCurrent(world.secretId).then(
+          (v) => v.secretString,
+          () => undefined,
+        );
         if (before !== undefined) await deleteSecret(world.secretId);
         await world.monitor.refresh();
         await job('check-credential', check(false));
@@ -203,14 +219,16 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
   await world.monitor.checkCurrentWorks(world.secretId, 'after the sequence');
   result.violations.push(...world.monitor.violations);
   for (const alert of received) if (alert.type === 'failure') result.alerts.set(alert.jobId, (result.alerts.get(alert.jobId) ?? 0) + 1);
-  for (const id of result.failedJobs) if (result.alerts.get(id) !== 1) result.violations.push(`job ${id} failed for good with ${result.alerts.get(id) ?? 0} alert(s), expected 1`);
+  for (const id of result.failedJobs)
+    if (result.alerts.get(id) !== 1) result.violations.push(`job ${id} failed for good with ${result.alerts.get(id) ?? 0} alert(s), expected 1`);
   for (const [id, n] of result.alerts) if (!result.failedJobs.includes(id)) result.violations.push(`${n} alert(s) for job ${id}, which did not fail for good`);
   // Bounded: the current, the pending, the previous and one orphan of a crash, every generation
   // still inside its window, what each earlier secret's stages hold after a rename, and per lost
   // secret the application in use before (left for a person to confirm, or to its window's end).
   const lost = actions.filter((a) => a.kind === 'secret-lost').length;
   result.liveBound = 4 + world.monitor.openWindows() + 2 * renames + lost;
-  if (world.liveMadeByRotator() > result.liveBound) result.violations.push(`${world.liveMadeByRotator()} live credentials made by the rotator (bound ${result.liveBound})`);
+  if (world.liveMadeByRotator() > result.liveBound)
+    result.violations.push(`${world.liveMadeByRotator()} live credentials made by the rotator (bound ${result.liveBound})`);
   // The current one, and each replaced one still inside its window.
   result.generationsInOneWindow = 1 + world.monitor.mostOpenAtPromotion.value;
   const { text } = await dumpRedis(redis, `${world.prefix}*`);
@@ -244,13 +262,23 @@ async function rollback(fake: CredlyFake, world: World, form: 'token' | 'bare' |
         ? token.token
         : form === 'token'
           ? JSON.stringify({ token: token.token })
-          : JSON.stringify({ token: token.token, tokenId: token.id, organizationId: world.organizationId, expiresAt: token.expiresAt.toISOString(), rotatedAt: new Date().toISOString() });
+          : JSON.stringify({
+              token: token.token,
+              tokenId: token.id,
+              organizationId: world.organizationId,
+              expiresAt: token.expiresAt.toISOString(),
+              rotatedAt: new Date().toISOString(),
+            });
     await operatorWrite(world.store, world.secretId, written);
     return;
   }
   const app = parseSecretValue('credly-oauth-application', stored);
   if (!fake.state.isClientValid(app.clientId, app.clientSecret)) return;
-  await operatorWrite(world.store, world.secretId, form === 'full' ? stored : JSON.stringify({ clientId: app.clientId, clientSecret: app.clientSecret, applicationId: app.applicationId }));
+  await operatorWrite(
+    world.store,
+    world.secretId,
+    form === 'full' ? stored : JSON.stringify({ clientId: app.clientId, clientSecret: app.clientSecret, applicationId: app.applicationId }),
+  );
 }
 
 function refuse(fake: CredlyFake, world: World, call: 'create' | 'test' | 'list' | 'delete'): void {
@@ -263,9 +291,20 @@ function refuse(fake: CredlyFake, world: World, call: 'create' | 'test' | 'list'
     test:
       world.kind === 'credly-authorization-token'
         ? { match: { server: 'api' as const, method: 'GET', path: new RegExp(`/organizations/${org}$`) }, fault: { kind: 'status' as const, status: 401 } }
-        : { match: { server: 'web' as const, method: 'POST', path: new RegExp(`^${new URL(fake.tokenUrl).pathname}$`) }, fault: { kind: 'status' as const, status: 401 } },
-    list: { match: { server: 'api' as const, method: 'GET', path: new RegExp(`/${org}/${resource}$`) }, times: 3, fault: { kind: 'status' as const, status: 500 } },
-    delete: { match: { server: 'api' as const, method: 'DELETE', path: new RegExp(`/${org}/${resource}/[^/]+$`) }, times: 3, fault: { kind: 'status' as const, status: 500 } },
+        : {
+            match: { server: 'web' as const, method: 'POST', path: new RegExp(`^${new URL(fake.tokenUrl).pathname}$`) },
+            fault: { kind: 'status' as const, status: 401 },
+          },
+    list: {
+      match: { server: 'api' as const, method: 'GET', path: new RegExp(`/${org}/${resource}$`) },
+      times: 3,
+      fault: { kind: 'status' as const, status: 500 },
+    },
+    delete: {
+      match: { server: 'api' as const, method: 'DELETE', path: new RegExp(`/${org}/${resource}/[^/]+$`) },
+      times: 3,
+      fault: { kind: 'status' as const, status: 500 },
+    },
   };
   fake.faults.add(rules[call]);
 }

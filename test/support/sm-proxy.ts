@@ -74,7 +74,12 @@ export async function startSmProxy(target: string): Promise<SmProxy> {
   let outage: SmOutage | undefined;
   let random: { rate: number; next: () => number; faults: SmFault[]; applied: number } | undefined;
 
-  const forward = (req: IncomingMessage, body: Buffer, onAnswer: (status: number, headers: IncomingMessage['headers'], data: Buffer) => void, onError: () => void) => {
+  const forward = (
+    req: IncomingMessage,
+    body: Buffer,
+    onAnswer: (status: number, headers: IncomingMessage['headers'], data: Buffer) => void,
+    onError: () => void,
+  ) => {
     const out = request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
       (up) => {
@@ -91,7 +96,10 @@ export async function startSmProxy(target: string): Promise<SmProxy> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+      const operation =
+        String(req.headers['x-amz-target'] ?? '')
+          .split('.')
+          .pop() ?? '';
       seen.push(operation);
       for (const waiter of waiters.filter((w) => w.operation === operation)) {
         waiters.splice(waiters.indexOf(waiter), 1);
@@ -125,7 +133,12 @@ export async function startSmProxy(target: string): Promise<SmProxy> {
           res.end('{"ARN": "arn:aws:secretsmanager:us-east-1:1234');
           return;
         case 'lose-answer':
-          forward(req, body, () => req.socket.destroy(), () => req.socket.destroy());
+          forward(
+            req,
+            body,
+            () => req.socket.destroy(),
+            () => req.socket.destroy(),
+          );
           return;
         case 'delay': {
           hung.add(res);

@@ -60,13 +60,15 @@ export function spawnRotator(args: string[], env: Record<string, string | undefi
     exited,
     output: () => lines.join('\n'),
     waitForLog(msg, timeoutMs = 15_000) {
-      const seen = lines.map((l) => {
-        try {
-          return JSON.parse(l) as Record<string, unknown>;
-        } catch {
-          return undefined;
-        }
-      }).find((l) => l?.msg === msg);
+      const seen = lines
+        .map((l) => {
+          try {
+            return JSON.parse(l) as Record<string, unknown>;
+          } catch {
+            return undefined;
+          }
+        })
+        .find((l) => l?.msg === msg);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no log "${msg}" within ${timeoutMs} ms:\n${lines.join('\n')}`)), timeoutMs);

@@ -6,7 +6,9 @@ import { ConfigError } from '../../src/config/index.ts';
 import { parseInventory } from '../../src/kinds/registry.ts';
 
 const dir = fileURLToPath(new URL('../fixtures/inventories/bad/', import.meta.url));
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 interface Case {
   /** Every problem the file must produce, `[path, part of the message]`; no other problem may appear. */
@@ -24,7 +26,9 @@ const CASES: Record<string, Case> = {
   '04-duplicate-id.yaml': { problems: [['credentials[1].id', 'duplicate id "credly-main" (first at credentials[0])']] },
   '05-duplicate-secret-id.yaml': { problems: [['credentials[1].secretId', 'duplicate secretId "prod/credly/main" (first at credentials[0])']] },
   '06-managed-by-missing.yaml': { problems: [['credentials[1].managedBy', 'no credential with id "credly-nope"']] },
-  '07-managed-by-wrong-kind.yaml': { problems: [['credentials[1].managedBy', '"dg" is a degreed-client-credentials; it must be a credly-authorization-token']] },
+  '07-managed-by-wrong-kind.yaml': {
+    problems: [['credentials[1].managedBy', '"dg" is a degreed-client-credentials; it must be a credly-authorization-token']],
+  },
   '08-managed-by-other-organization.yaml': { problems: [['credentials[1].managedBy', 'another Credly organization']] },
   '09-bad-cron.yaml': { problems: [['credentials[0].schedule', 'invalid cron expression "61 3 * * *" (minute:']] },
   '10-cron-wrong-field-count.yaml': { problems: [['credentials[0].schedule', 'expected 5 fields']] },
@@ -35,9 +39,18 @@ const CASES: Record<string, Case> = {
   '15-bad-degreed-data-center.yaml': { problems: [['credentials[0].dataCenter', 'must be one of US, EU, CA; got "AU"']] },
   '16-bad-learnlink-audience.yaml': { problems: [['credentials[0].audience', 'must be one of api, webhooks; got "admin"']] },
   '17-empty-scopes.yaml': { problems: [['credentials[0].scopes', 'must list at least one scope']] },
-  '18-unknown-credly-scope.yaml': { problems: [['credentials[1].scopes[1]', 'must be one of authorization_tokens, badge_templates, events, invitations, issued_badges, memberships, oauth_applications, pathways, recommendations, workforce; got "badges"']] },
+  '18-unknown-credly-scope.yaml': {
+    problems: [
+      [
+        'credentials[1].scopes[1]',
+        'must be one of authorization_tokens, badge_templates, events, invitations, issued_badges, memberships, oauth_applications, pathways, recommendations, workforce; got "badges"',
+      ],
+    ],
+  },
   '19-bad-degreed-scope.yaml': { problems: [['credentials[0].scopes[1]', 'must be a Degreed scope like users:read']] },
-  '20-learnlink-scope-for-other-audience.yaml': { problems: [['credentials[0].scopes[0]', 'scope "api/read" is not valid for audience webhooks; expected one of api/webhooks, api/all']] },
+  '20-learnlink-scope-for-other-audience.yaml': {
+    problems: [['credentials[0].scopes[0]', 'scope "api/read" is not valid for audience webhooks; expected one of api/webhooks, api/all']],
+  },
   '21-bad-id-pattern.yaml': { problems: [['credentials[0].id', 'must be 1–63 characters of a-z, 0-9']] },
   '22-version-2.yaml': { problems: [['version', 'must be 1; got 2']] },
   '23-empty-credentials.yaml': { problems: [['credentials', 'must list at least one credential']] },
@@ -87,10 +100,14 @@ const CASES: Record<string, Case> = {
     neverEcho: ['prod/credly/main'],
   },
   '51-managed-by-other-api.yaml': {
-    problems: [['credentials[1].endpoints.apiBase', 'differs from the apiBase of its managing credential "credly-main"; the managing token is only sent to its own API']],
+    problems: [
+      ['credentials[1].endpoints.apiBase', 'differs from the apiBase of its managing credential "credly-main"; the managing token is only sent to its own API'],
+    ],
     neverEcho: ['attacker.example'],
   },
-  '50-rotate-endpoint-not-offered.yaml': { problems: [['credentials[0].useRotateEndpoint', "is not offered: Credly's rotate endpoint kills the calling token at once"]] },
+  '50-rotate-endpoint-not-offered.yaml': {
+    problems: [['credentials[0].useRotateEndpoint', "is not offered: Credly's rotate endpoint kills the calling token at once"]],
+  },
 };
 
 function refusal(file: string): ConfigError {

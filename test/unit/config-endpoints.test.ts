@@ -2,12 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { endpointProblem, isLoopbackHost } from '../../src/config/index.ts';
 import { credlyEndpoints, type CredlyEndpoints, type CredlyEnvironment } from '../../src/kinds/credly/endpoints.ts';
 import { degreedEndpoints, type DegreedDataCenter, type DegreedEndpoints, type DegreedEnvironment } from '../../src/kinds/degreed/schema.ts';
-import { learnlinkEndpoints, learnlinkTokenUrl, type LearnlinkAudience, type LearnlinkEndpoints, type LearnlinkEnvironment } from '../../src/kinds/learnlink/schema.ts';
+import {
+  learnlinkEndpoints,
+  learnlinkTokenUrl,
+  type LearnlinkAudience,
+  type LearnlinkEndpoints,
+  type LearnlinkEnvironment,
+} from '../../src/kinds/learnlink/schema.ts';
 import { parseInventory } from '../../src/kinds/registry.ts';
 
 type Source =
   | { kind: 'credly-authorization-token' | 'credly-oauth-application'; environment: CredlyEnvironment; endpoints?: Partial<CredlyEndpoints> }
-  | { kind: 'degreed-client-credentials'; environment: DegreedEnvironment; dataCenter: DegreedDataCenter; logoutPath?: string; endpoints?: Partial<DegreedEndpoints> }
+  | {
+      kind: 'degreed-client-credentials';
+      environment: DegreedEnvironment;
+      dataCenter: DegreedDataCenter;
+      logoutPath?: string;
+      endpoints?: Partial<DegreedEndpoints>;
+    }
   | { kind: 'learnlink-client-credentials'; environment: LearnlinkEnvironment; audience: LearnlinkAudience; endpoints?: Partial<LearnlinkEndpoints> };
 
 /** Each kind's endpoint function, by the entry's kind (as each kind's schema calls it). */
@@ -39,8 +51,20 @@ describe('endpoint derivation', () => {
     ['production', 'EU', 'https://eu.degreed.com/oauth/token', 'https://api.eu.degreed.com/api/v2', 'https://eu.degreed.com/oauth/logout'],
     ['production', 'CA', 'https://ca.degreed.com/oauth/token', 'https://api.ca.degreed.com/api/v2', 'https://ca.degreed.com/oauth/logout'],
     ['betatest', 'US', 'https://betatest.degreed.com/oauth/token', 'https://api.betatest.degreed.com/api/v2', 'https://betatest.degreed.com/oauth/logout'],
-    ['betatest', 'EU', 'https://eu.betatest.degreed.com/oauth/token', 'https://api.eu.betatest.degreed.com/api/v2', 'https://eu.betatest.degreed.com/oauth/logout'],
-    ['betatest', 'CA', 'https://ca.betatest.degreed.com/oauth/token', 'https://api.ca.betatest.degreed.com/api/v2', 'https://ca.betatest.degreed.com/oauth/logout'],
+    [
+      'betatest',
+      'EU',
+      'https://eu.betatest.degreed.com/oauth/token',
+      'https://api.eu.betatest.degreed.com/api/v2',
+      'https://eu.betatest.degreed.com/oauth/logout',
+    ],
+    [
+      'betatest',
+      'CA',
+      'https://ca.betatest.degreed.com/oauth/token',
+      'https://api.ca.betatest.degreed.com/api/v2',
+      'https://ca.betatest.degreed.com/oauth/logout',
+    ],
   ] as const)('gives Degreed %s in data center %s its token, API and logout URLs', (environment, dataCenter, tokenUrl, apiBase, logoutUrl) => {
     const kind = 'degreed-client-credentials';
     expect(resolveEndpoints({ kind, environment, dataCenter })).toEqual({ tokenUrl, apiBase });
@@ -68,9 +92,10 @@ describe('endpoint derivation', () => {
   });
 
   it('lets overrides win and strips trailing slashes from derived and overridden URLs alike', () => {
-    expect(
-      resolveEndpoints({ kind: 'credly-authorization-token', environment: 'sandbox', endpoints: { apiBase: 'http://127.0.0.1:4010/v1//' } }),
-    ).toEqual({ apiBase: 'http://127.0.0.1:4010/v1', tokenUrl: 'https://sandbox.credly.com/oauth/token' });
+    expect(resolveEndpoints({ kind: 'credly-authorization-token', environment: 'sandbox', endpoints: { apiBase: 'http://127.0.0.1:4010/v1//' } })).toEqual({
+      apiBase: 'http://127.0.0.1:4010/v1',
+      tokenUrl: 'https://sandbox.credly.com/oauth/token',
+    });
     expect(
       resolveEndpoints({
         kind: 'learnlink-client-credentials',
@@ -79,9 +104,9 @@ describe('endpoint derivation', () => {
         endpoints: { tokenUrl: 'http://localhost:4030/oauth2/token/{tenantId}/' },
       }),
     ).toEqual({ tokenUrl: 'http://localhost:4030/oauth2/token/{tenantId}', apiBase: 'https://public.api.learnstaging.link/rest/v1' });
-    expect(
-      resolveEndpoints({ kind: 'degreed-client-credentials', environment: 'production', dataCenter: 'US', logoutPath: '/oauth/logout/' }).logoutUrl,
-    ).toBe('https://degreed.com/oauth/logout');
+    expect(resolveEndpoints({ kind: 'degreed-client-credentials', environment: 'production', dataCenter: 'US', logoutPath: '/oauth/logout/' }).logoutUrl).toBe(
+      'https://degreed.com/oauth/logout',
+    );
   });
 
   it('sends logout to the overridden token host, never back to the real one, unless logoutUrl is given', () => {

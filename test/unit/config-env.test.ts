@@ -105,7 +105,9 @@ describe('environment', () => {
   });
 
   it.each(['0', 'many', '1.5'])('refuses ROTATOR_JOB_ATTEMPTS="%s"', (value) => {
-    expect(refusal({ ROTATOR_JOB_ATTEMPTS: value }).problems).toEqual([{ path: 'ROTATOR_JOB_ATTEMPTS', message: 'must be a whole number of attempts from 1 to 999' }]);
+    expect(refusal({ ROTATOR_JOB_ATTEMPTS: value }).problems).toEqual([
+      { path: 'ROTATOR_JOB_ATTEMPTS', message: 'must be a whole number of attempts from 1 to 999' },
+    ]);
   });
 
   it('keeps the dashboard off by default, and on only with a user and a password both set, never echoing the password', () => {
@@ -120,7 +122,9 @@ describe('environment', () => {
       { path: 'ROTATOR_DASHBOARD_USER', message: 'is required when ROTATOR_DASHBOARD=on' },
       { path: 'ROTATOR_DASHBOARD_PASSWORD', message: 'is required when ROTATOR_DASHBOARD=on' },
     ]);
-    expect(refusal({ ...on, ROTATOR_DASHBOARD_USER: 'a:b' }).problems).toEqual([{ path: 'ROTATOR_DASHBOARD_USER', message: 'must be a user name without spaces or ":"' }]);
+    expect(refusal({ ...on, ROTATOR_DASHBOARD_USER: 'a:b' }).problems).toEqual([
+      { path: 'ROTATOR_DASHBOARD_USER', message: 'must be a user name without spaces or ":"' },
+    ]);
     const short = refusal({ ROTATOR_DASHBOARD: 'on', ROTATOR_DASHBOARD_USER: 'ops', ROTATOR_DASHBOARD_PASSWORD: 'hunter2' });
     expect(short.problems).toEqual([{ path: 'ROTATOR_DASHBOARD_PASSWORD', message: 'must be at least 12 characters' }]);
     expect(short.format()).not.toContain('hunter2');
@@ -129,10 +133,14 @@ describe('environment', () => {
   it('reads off as no Credly rate limit, and refuses rates it cannot read', () => {
     expect(loadEnv({ ROTATOR_CREDLY_RATE_LIMIT: 'off' }).rateLimits).toEqual({ ROTATOR_CREDLY_RATE_LIMIT: 'off' });
     for (const bad of ['0s', '50ms', 'soon']) {
-      expect(refusal({ ROTATOR_REQUEST_TIMEOUT: bad }).problems).toEqual([{ path: 'ROTATOR_REQUEST_TIMEOUT', message: 'must be a duration of at least 100ms, like 15s' }]);
+      expect(refusal({ ROTATOR_REQUEST_TIMEOUT: bad }).problems).toEqual([
+        { path: 'ROTATOR_REQUEST_TIMEOUT', message: 'must be a duration of at least 100ms, like 15s' },
+      ]);
     }
     for (const bad of ['10', 'fast', '0/s', '10/h']) {
-      expect(refusal({ ROTATOR_CREDLY_RATE_LIMIT: bad }).problems).toEqual([{ path: 'ROTATOR_CREDLY_RATE_LIMIT', message: 'must be a rate like 10/s or 600/m, or off' }]);
+      expect(refusal({ ROTATOR_CREDLY_RATE_LIMIT: bad }).problems).toEqual([
+        { path: 'ROTATOR_CREDLY_RATE_LIMIT', message: 'must be a rate like 10/s or 600/m, or off' },
+      ]);
     }
   });
 
@@ -161,16 +169,22 @@ describe('environment', () => {
   ])('refuses plain REDIS_URL=%s to a remote host unless ROTATOR_ALLOW_PLAINTEXT_REDIS=true, never repeating the password', (url, host) => {
     const error = refusal({ REDIS_URL: url });
     expect(error.problems).toEqual([
-      { path: 'REDIS_URL', message: `plain redis:// to "${host}" sends the queue and the Redis password unencrypted; use rediss:// (TLS), or set ROTATOR_ALLOW_PLAINTEXT_REDIS=true to accept it` },
+      {
+        path: 'REDIS_URL',
+        message: `plain redis:// to "${host}" sends the queue and the Redis password unencrypted; use rediss:// (TLS), or set ROTATOR_ALLOW_PLAINTEXT_REDIS=true to accept it`,
+      },
     ]);
     expect(error.format()).not.toContain('hunter2');
     expect(loadEnv({ REDIS_URL: url, ROTATOR_ALLOW_PLAINTEXT_REDIS: 'true' })).toMatchObject({ redis: { kind: 'standalone', url }, allowPlaintextRedis: true });
     expect(loadEnv({ REDIS_URL: url.replace('redis://', 'rediss://') }).redis).toMatchObject({ url: expect.stringMatching(/^rediss:/) });
   });
 
-  it.each(['redis://127.0.0.1:6379', 'redis://localhost:6380/2', 'redis://[::1]:6379', 'redis://:pw@127.0.0.2'])('accepts plain redis:// to the loopback host of %s', (url) => {
-    expect(loadEnv({ REDIS_URL: url }).redis).toEqual({ kind: 'standalone', url });
-  });
+  it.each(['redis://127.0.0.1:6379', 'redis://localhost:6380/2', 'redis://[::1]:6379', 'redis://:pw@127.0.0.2'])(
+    'accepts plain redis:// to the loopback host of %s',
+    (url) => {
+      expect(loadEnv({ REDIS_URL: url }).redis).toEqual({ kind: 'standalone', url });
+    },
+  );
 
   it('reads the settings that loosen defaults only as true or false', () => {
     expect(loadEnv({ ROTATOR_STATUS_PUBLIC_MESSAGES: 'true' }).statusPublicMessages).toBe(true);
@@ -180,7 +194,11 @@ describe('environment', () => {
 
 describe('the plain-Redis rule for every way of reaching Redis', () => {
   it('judges one URL, the nodes of a cluster and the sentinels of a group, by the variable they come from', () => {
-    const nodes = [{ host: '127.0.0.1', port: 7000 }, { host: 'redis-1.internal', port: 7001 }, { host: 'fd00::7', port: 7002 }];
+    const nodes = [
+      { host: '127.0.0.1', port: 7000 },
+      { host: 'redis-1.internal', port: 7001 },
+      { host: 'fd00::7', port: 7002 },
+    ];
     expect(redisTopologyProblems({ kind: 'cluster', nodes, tls: false }, false)).toEqual([
       { path: 'REDIS_CLUSTER_NODES', message: expect.stringContaining('plain redis:// to "redis-1.internal"') },
       { path: 'REDIS_CLUSTER_NODES', message: expect.stringContaining('plain redis:// to "[fd00::7]"') },
@@ -191,7 +209,10 @@ describe('the plain-Redis rule for every way of reaching Redis', () => {
     ]);
     expect(redisTopologyProblems({ kind: 'sentinel', sentinels: nodes, tls: false }, true)).toEqual([]);
     expect(redisTopologyProblems({ kind: 'sentinel', sentinels: [{ host: 'localhost', port: 26379 }], tls: false }, false)).toEqual([]);
-    expect(refusal({ REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000,redis://10.0.0.2:7000' }).problems.map((p) => p.path)).toEqual(['REDIS_CLUSTER_NODES', 'REDIS_CLUSTER_NODES']);
+    expect(refusal({ REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000,redis://10.0.0.2:7000' }).problems.map((p) => p.path)).toEqual([
+      'REDIS_CLUSTER_NODES',
+      'REDIS_CLUSTER_NODES',
+    ]);
     expect(loadEnv({ REDIS_CLUSTER_NODES: 'rediss://10.0.0.1:7000,rediss://10.0.0.2:7000' }).redis).toMatchObject({ kind: 'cluster', tls: true });
     expect(refusal({ REDIS_SENTINELS: 'sentinel-0:26379', REDIS_SENTINEL_NAME: 'main' }).problems.map((p) => p.path)).toEqual(['REDIS_SENTINELS']);
     expect(redisTopologyProblems({ kind: 'standalone', url: 'redis://:pw@cache.internal:6379' }, false)).toEqual([

@@ -66,7 +66,7 @@ describe('the full valid inventory', () => {
     });
   });
 
-  it("reads a Credly OAuth application managed by a token of the same organization and API, with a loopback token endpoint", () => {
+  it('reads a Credly OAuth application managed by a token of the same organization and API, with a loopback token endpoint', () => {
     expect(inventory.credentials[2]).toEqual({
       id: 'credly-app',
       kind: 'credly-oauth-application',
@@ -194,8 +194,12 @@ ${extra}`;
       'inventory: credentials[0].probe: no configured scope allows a read the probe knows (users:read or content:read); add one of them to scopes, set probePath to a read the scopes allow, or turn probe off',
     );
     expect(parseInventory(degreed('[completions:read, content:read]')).credentials[0]).toMatchObject({ probePath: '/content?limit=1' });
-    expect(parseInventory(degreed('[completions:read]', '    probePath: /completions?limit=1')).credentials[0]).toMatchObject({ probePath: '/completions?limit=1' });
-    expect(refusal(() => parseInventory(degreed('[users:read]', '    probePath: //evil.example/x'))).problems.map((p) => p.path)).toEqual(['credentials[0].probePath']);
+    expect(parseInventory(degreed('[completions:read]', '    probePath: /completions?limit=1')).credentials[0]).toMatchObject({
+      probePath: '/completions?limit=1',
+    });
+    expect(refusal(() => parseInventory(degreed('[users:read]', '    probePath: //evil.example/x'))).problems.map((p) => p.path)).toEqual([
+      'credentials[0].probePath',
+    ]);
     const learnlink = (audience: string, scopes: string) => `version: 1
 credentials:
   - id: ll
@@ -242,7 +246,12 @@ credentials:
 
   it('refuses an alias bomb instead of expanding it', () => {
     const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 12; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    for (let i = 1; i < 12; i++)
+      lines.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(', ')}]`,
+      );
     const error = refusal(() => parseInventory(`${lines.join('\n')}\nversion: 1\n`));
     expect(error.problems).toEqual([{ path: '(root)', message: expect.stringContaining('YAML cannot be read') }]);
   });

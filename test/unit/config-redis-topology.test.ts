@@ -13,7 +13,7 @@ function problems(env: NodeJS.ProcessEnv) {
 }
 
 describe('Redis topology from the environment', () => {
-  it('reads REDIS_CLUSTER_NODES as a cluster with the URLs\' credentials and TLS', () => {
+  it("reads REDIS_CLUSTER_NODES as a cluster with the URLs' credentials and TLS", () => {
     expect(loadEnv({ REDIS_CLUSTER_NODES: 'rediss://rotator:p%40ss@node-a.example:6380, rediss://node-b.example:6380,rediss://[::1]' }).redis).toEqual({
       kind: 'cluster',
       nodes: [
@@ -25,7 +25,11 @@ describe('Redis topology from the environment', () => {
       password: 'p@ss',
       tls: true,
     });
-    expect(loadEnv({ REDIS_CLUSTER_NODES: 'redis://127.0.0.1:7000' }).redis).toEqual({ kind: 'cluster', nodes: [{ host: '127.0.0.1', port: 7000 }], tls: false });
+    expect(loadEnv({ REDIS_CLUSTER_NODES: 'redis://127.0.0.1:7000' }).redis).toEqual({
+      kind: 'cluster',
+      nodes: [{ host: '127.0.0.1', port: 7000 }],
+      tls: false,
+    });
   });
 
   it('reads REDIS_SENTINELS with REDIS_SENTINEL_NAME and the optional passwords and TLS', () => {
@@ -62,7 +66,9 @@ describe('Redis topology from the environment', () => {
     expect(loadEnv({ REDIS_CLUSTER_NODES: 'redis://127.0.0.1:7000', ROTATOR_QUEUE_PREFIX: 'prod{rotator}' }).queuePrefix).toBe('prod{rotator}');
     // One server and Sentinel keep every key on one node: any prefix works there.
     expect(loadEnv({ ROTATOR_QUEUE_PREFIX: 'rotator' }).queuePrefix).toBe('rotator');
-    expect(loadEnv({ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm', ROTATOR_QUEUE_PREFIX: 'rotator', ROTATOR_ALLOW_PLAINTEXT_REDIS: 'true' }).queuePrefix).toBe('rotator');
+    expect(
+      loadEnv({ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm', ROTATOR_QUEUE_PREFIX: 'rotator', ROTATOR_ALLOW_PLAINTEXT_REDIS: 'true' }).queuePrefix,
+    ).toBe('rotator');
   });
 
   it('computes hash tags as Redis Cluster does', () => {
@@ -74,7 +80,11 @@ describe('Redis topology from the environment', () => {
   });
 
   it.each([
-    [{ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'redis://b:6379' }, 'REDIS_CLUSTER_NODES', 'set only one of REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS (got REDIS_URL, REDIS_CLUSTER_NODES)'],
+    [
+      { REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'redis://b:6379' },
+      'REDIS_CLUSTER_NODES',
+      'set only one of REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS (got REDIS_URL, REDIS_CLUSTER_NODES)',
+    ],
     [{ REDIS_CLUSTER_NODES: 'redis://b:6379', REDIS_SENTINELS: 's:1' }, 'REDIS_SENTINELS', expect.stringContaining('set only one of')],
     [{ REDIS_CLUSTER_NODES: 'redis://a:1,http://b:2' }, 'REDIS_CLUSTER_NODES', 'entry 2 must be a redis:// or rediss:// URL'],
     [{ REDIS_CLUSTER_NODES: 'redis://a:1/2' }, 'REDIS_CLUSTER_NODES', 'entry 1 names a database: a cluster has only database 0'],

@@ -18,7 +18,7 @@ const snippets = [
   'a: 0o14\nb: 014\nc: 0x1F\nd: 1_000\ne: .inf\nf: -.Inf\ng: .nan\n',
   'a: ~\nb: null\nc:\nd: Null\n',
   'a: 2026-01-01\nb: 2026-01-01T10:00:00Z\nc: 12:30:00\n',
-  'a: "quoted: with colon"\nb: \'single\'\'s\'\nc: plain text # a comment\n',
+  "a: \"quoted: with colon\"\nb: 'single''s'\nc: plain text # a comment\n",
   'a: |\n  line one\n  line two\nb: >-\n  folded\n  text\n',
   'a: { x: 1, y: [2, 3] }\nb: [ "p", q ]\n',
   '---\nversion: 1\ncredentials: []\n...\n',
@@ -52,7 +52,12 @@ describe('reading inventory YAML', () => {
   it('keeps anchors and aliases usable, and still refuses an alias bomb', () => {
     expect(readYaml('base: &s [users:read]\nother: *s\n', 'inventory')).toEqual({ base: ['users:read'], other: ['users:read'] });
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 9; i += 1) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    for (let i = 1; i < 9; i += 1)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(', ')}]`,
+      );
     expect(() => readYaml(bomb.join('\n'), 'inventory')).toThrow(ConfigError);
   });
 

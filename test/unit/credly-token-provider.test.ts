@@ -121,7 +121,11 @@ describe('Credly token provider', () => {
     const rotationId = randomUUID();
     const earlier = token({ description: rotatorDescription(rotationId, 'credly-main') });
     const { provider, created } = stubClient([current, earlier]);
-    const issued = await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString(), firstAttempt: false, scope: '{rotator}', previousRef: current.id });
+    const issued = await provider.issue(
+      config(),
+      { token: current.token },
+      { rotationId, startedAt: NOW.toISOString(), firstAttempt: false, scope: '{rotator}', previousRef: current.id },
+    );
     expect(created).toEqual([]);
     expect(issued).toEqual({
       capabilitiesChecked: true,
@@ -130,7 +134,11 @@ describe('Credly token provider', () => {
       secret: { token: earlier.token, tokenId: earlier.id, organizationId: ORG, expiresAt: earlier.expiresAt.toISOString(), rotatedAt: NOW.toISOString() },
     });
     const other = randomUUID();
-    await provider.issue(config(), { token: current.token }, { rotationId: other, startedAt: NOW.toISOString(), firstAttempt: false, scope: '{rotator}', previousRef: current.id });
+    await provider.issue(
+      config(),
+      { token: current.token },
+      { rotationId: other, startedAt: NOW.toISOString(), firstAttempt: false, scope: '{rotator}', previousRef: current.id },
+    );
     expect(created).toEqual([`credential-rotator ${other} credential=credly-main scope={rotator} replaces=${current.id}`]);
     expect(parseMarker(created[0]!)).toEqual({ rotationId: other, credentialId: 'credly-main', scope: '{rotator}', replaces: current.id });
     // A description written before markers carried a scope still parses, without one.
@@ -140,9 +148,13 @@ describe('Credly token provider', () => {
   it('on the first attempt of a rotation creates at once, without listing the tokens first', async () => {
     const current = token();
     let listed = 0;
-    const { provider, created } = stubClient([current], { listTokens: async () => (listed += 1, [current]) });
+    const { provider, created } = stubClient([current], { listTokens: async () => ((listed += 1), [current]) });
     const rotationId = randomUUID();
-    await provider.issue(config(), { token: current.token }, { rotationId, startedAt: NOW.toISOString(), firstAttempt: true, scope: '{rotator}', previousRef: '' });
+    await provider.issue(
+      config(),
+      { token: current.token },
+      { rotationId, startedAt: NOW.toISOString(), firstAttempt: true, scope: '{rotator}', previousRef: '' },
+    );
     expect(listed).toBe(0);
     expect(created).toEqual([`credential-rotator ${rotationId} credential=credly-main scope={rotator} replaces=-`]);
   });
@@ -177,7 +189,10 @@ describe('Credly token provider', () => {
     await provider.test(config(), { token: fresh.token, tokenId: fresh.id }, CHECKED);
     expect(calls).toEqual([fresh.token]);
     const missing = stubClient([token()]).provider;
-    const error = await missing.test(config(), { token: fresh.token, tokenId: fresh.id }, CHECKED).then(() => undefined, (e: unknown) => e as Error);
+    const error = await missing.test(config(), { token: fresh.token, tokenId: fresh.id }, CHECKED).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(error?.message).toBe(`credly list-tokens: the new token ${fresh.id} does not find itself in the token listing it made`);
     expect(isPermanent(error)).toBe(false);
   });
@@ -185,7 +200,10 @@ describe('Credly token provider', () => {
   it('refuses for good a new token without the rights the next rotation needs, naming them', async () => {
     const readOnly = token({ writeEnabled: false, deleteEnabled: false });
     const { provider } = stubClient([readOnly]);
-    const error = await provider.test(config(), { token: readOnly.token, tokenId: readOnly.id }, CHECKED).then(() => undefined, (e: unknown) => e as Error);
+    const error = await provider.test(config(), { token: readOnly.token, tokenId: readOnly.id }, CHECKED).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(error).toBeInstanceOf(NewTokenRightsError);
     expect(isPermanent(error)).toBe(true);
     expect(error?.message).toContain(`the new token ${readOnly.id} is not write-enabled, delete-enabled`);
@@ -217,7 +235,11 @@ describe('Credly token provider', () => {
   it('takes a token still listed after DELETE as not revoked, whatever DELETE answered, and says so without DELETE', async () => {
     const previous = token({ expiresInDays: 12 });
     const acting = token();
-    for (const [answer, said] of [['deleted', 'success'], ['not-found', '404'], ['unsupported', '405/501']] as const) {
+    for (const [answer, said] of [
+      ['deleted', 'success'],
+      ['not-found', '404'],
+      ['unsupported', '405/501'],
+    ] as const) {
       const { provider } = stubClient([acting, previous], { deleteToken: async () => answer });
       expect(await provider.revoke(config(), { token: acting.token }, previous.id)).toEqual({
         state: 'not-revoked',

@@ -85,11 +85,27 @@ describe('the chart with its defaults (minimal values)', () => {
 
   it('spreads replicas over zones and nodes, with a startup probe and a PDB that lets unhealthy pods go', () => {
     expect(spec.topologySpreadConstraints).toEqual([
-      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector('rotator') }, matchLabelKeys: ['pod-template-hash'] },
-      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector('rotator') }, matchLabelKeys: ['pod-template-hash'] },
+      {
+        maxSkew: 1,
+        topologyKey: 'topology.kubernetes.io/zone',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: selector('rotator') },
+        matchLabelKeys: ['pod-template-hash'],
+      },
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: selector('rotator') },
+        matchLabelKeys: ['pod-template-hash'],
+      },
     ]);
     expect(spec.containers[0]?.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
-    expect(rendered.one('PodDisruptionBudget').spec).toEqual({ minAvailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow', selector: { matchLabels: selector('rotator') } });
+    expect(rendered.one('PodDisruptionBudget').spec).toEqual({
+      minAvailable: 1,
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
+      selector: { matchLabels: selector('rotator') },
+    });
     expect((deployment.spec as { selector: unknown }).selector).toEqual({ matchLabels: selector('rotator') });
     expect(labels).toMatchObject(selector('rotator'));
   });
@@ -117,16 +133,26 @@ describe('the chart with every option (full values)', () => {
     expect(labels).toMatchObject({ 'sidecar.istio.io/inject': 'false', team: 'platform' });
     expect(annotations.owner).toBe('platform');
     expect(spec.priorityClassName).toBe('platform-critical');
-    expect(container?.image).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/credential-rotator@sha256:3f0c9f2a5b8c1d4e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e');
+    expect(container?.image).toBe(
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com/credential-rotator@sha256:3f0c9f2a5b8c1d4e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e',
+    );
     expect(spec.serviceAccountName).toBe('credential-rotator');
-    expect(rendered.one('ServiceAccount').metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/credential-rotator', team: 'platform' });
+    expect(rendered.one('ServiceAccount').metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/credential-rotator',
+      team: 'platform',
+    });
   });
 
   it('mounts the extra volumes, keeps a given labelSelector, and takes the configured probes', () => {
     expect(spec.volumes).toContainEqual({ name: 'corporate-ca', configMap: { name: 'corporate-ca' } });
     expect(container?.volumeMounts).toContainEqual({ name: 'corporate-ca', mountPath: '/etc/corporate-ca', readOnly: true });
     expect(spec.volumes.find((v) => v.name === 'tmp')?.emptyDir).toEqual({ sizeLimit: '32Mi' });
-    expect(spec.topologySpreadConstraints?.[1]).toEqual({ maxSkew: 2, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/instance': 'rotator' } } });
+    expect(spec.topologySpreadConstraints?.[1]).toEqual({
+      maxSkew: 2,
+      topologyKey: 'kubernetes.io/hostname',
+      whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels: { 'app.kubernetes.io/instance': 'rotator' } },
+    });
     expect(container?.livenessProbe?.periodSeconds).toBe(20);
     expect(container?.env.map((e) => e.name)).toEqual(expect.arrayContaining(['AWS_REGION', 'SLACK_WEBHOOK_URL']));
     expect(rendered.one('PodDisruptionBudget').spec).toMatchObject({ minAvailable: 2, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
@@ -152,13 +178,18 @@ describe('the chart with every option (full values)', () => {
       ],
     });
     const service = rendered.one('Service');
-    expect(service.spec).toMatchObject({ selector: selector('rotator', 'rotator'), ports: [{ name: 'http', port: 9090, targetPort: 'http', protocol: 'TCP' }] });
+    expect(service.spec).toMatchObject({
+      selector: selector('rotator', 'rotator'),
+      ports: [{ name: 'http', port: 9090, targetPort: 'http', protocol: 'TCP' }],
+    });
   });
 
   it('gives every alert a runbook_url and an expression on this release’s series only', () => {
     const rule = rendered.one('PrometheusRule');
     expect(rule.metadata.namespace).toBe('monitoring');
-    const rules = (rule.spec as { groups: Array<{ rules: Array<{ alert: string; expr: string; annotations: Record<string, string> }> }> }).groups.flatMap((g) => g.rules);
+    const rules = (rule.spec as { groups: Array<{ rules: Array<{ alert: string; expr: string; annotations: Record<string, string> }> }> }).groups.flatMap(
+      (g) => g.rules,
+    );
     expect(rules.map((r) => r.alert)).toEqual(['CredentialRotationFailing', 'CredentialNearExpiry', 'CredentialRotatorDown']);
     for (const r of rules) {
       expect(r.annotations.runbook_url).toBe(`https://runbooks.example.com/credential-rotator#${r.alert.toLowerCase()}`);
@@ -169,7 +200,11 @@ describe('the chart with every option (full values)', () => {
 
   it('lets two releases in two namespaces alert on their own series', () => {
     const expressions = (release: string, namespace: string) =>
-      (render({ values: ['ci/minimal-values.yaml'], release, namespace, set: ['metrics.prometheusRule.enabled=true'] }).one('PrometheusRule').spec as { groups: Array<{ rules: Array<{ expr: string }> }> }).groups[0]?.rules.map((r) => r.expr) ?? [];
+      (
+        render({ values: ['ci/minimal-values.yaml'], release, namespace, set: ['metrics.prometheusRule.enabled=true'] }).one('PrometheusRule').spec as {
+          groups: Array<{ rules: Array<{ expr: string }> }>;
+        }
+      ).groups[0]?.rules.map((r) => r.expr) ?? [];
     const a = expressions('alpha', 'ns-a');
     const b = expressions('beta', 'ns-b');
     expect(a[0]).toContain('{namespace="ns-a", service="alpha-credential-rotator"}');
@@ -184,7 +219,11 @@ describe('the chart for a trial (inline URL, one replica, overrides)', () => {
   const { spec, annotations } = podOf(rendered.one('Deployment'));
 
   it('makes the Secret from redis.url, restarts the pods when it changes, and leaves out what one replica cannot use', () => {
-    expect(rendered.objects.map((o: K8sObject) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['Deployment/rotator-trial', 'Secret/rotator-trial-redis', 'Service/rotator-trial']);
+    expect(rendered.objects.map((o: K8sObject) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'Deployment/rotator-trial',
+      'Secret/rotator-trial-redis',
+      'Service/rotator-trial',
+    ]);
     expect(rendered.one('Secret').stringData).toEqual({ 'redis-url': 'rediss://:trial-password@redis-master.default.svc:6379' });
     expect(spec.containers[0]?.env.find((e) => e.name === 'REDIS_URL')?.valueFrom).toEqual({ secretKeyRef: { name: 'rotator-trial-redis', key: 'redis-url' } });
     expect(spec.serviceAccountName).toBe('rotator-trial');

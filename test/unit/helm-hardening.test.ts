@@ -44,11 +44,22 @@ describe('NetworkPolicy', () => {
     const spec = policyOf(['ci/full-values.yaml']);
     expect(spec.ingress).toEqual([
       {
-        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }],
+        from: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+          },
+        ],
         ports: [{ port: 'http', protocol: 'TCP' }],
       },
     ]);
-    expect(spec.egress[0]).toEqual({ ports: [{ port: 6379, protocol: 'TCP' }, { port: 26379, protocol: 'TCP' }], to: [{ ipBlock: { cidr: '10.20.0.0/16' } }] });
+    expect(spec.egress[0]).toEqual({
+      ports: [
+        { port: 6379, protocol: 'TCP' },
+        { port: 26379, protocol: 'TCP' },
+      ],
+      to: [{ ipBlock: { cidr: '10.20.0.0/16' } }],
+    });
     expect(spec.egress[2]).toEqual({ ports: [{ port: 443, protocol: 'TCP' }], to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } }] });
     expect(spec.egress[3]).toEqual({ to: [{ ipBlock: { cidr: '10.0.0.10/32' } }], ports: [{ port: 3128, protocol: 'TCP' }] });
     expect(spec.egress).toHaveLength(4);

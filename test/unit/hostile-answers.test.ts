@@ -35,7 +35,11 @@ describe('scrubbing every form a value can come back in', () => {
 
   it('scrubs an AWS message before shortening it, so no beginning of a value is left at the cut', () => {
     const long = 'x'.repeat(150);
-    const error = Object.assign(new Error(`${long} ${encodeURIComponent(SECRET)} and more`), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    const error = Object.assign(new Error(`${long} ${encodeURIComponent(SECRET)} and more`), {
+      name: 'ValidationException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
     const mapped = mapSecretsManagerError(error, 'prod/x', 'put-pending', [SECRET]);
     expect(mapped.message).not.toContain(encodeURIComponent(SECRET).slice(0, 8));
     expect(mapped.message).toContain(REDACTED);

@@ -6,8 +6,10 @@ import { createWire } from '../../src/probe/wire.ts';
 const SECRET = 'credlytoken_0123456789abcdef0123456789abcdef';
 
 /** A fetch that answers `body` as JSON with `status`. */
-const answering = (status: number, body: unknown): typeof fetch => async () =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const answering =
+  (status: number, body: unknown): typeof fetch =>
+  async () =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 describe('probe wire records', () => {
   it('keep statuses, field names, error codes and page metadata, never a value; the caller still reads the whole body', async () => {

@@ -29,7 +29,13 @@ const netError = (code: string) => Object.assign(new TypeError('fetch failed'), 
 function client(fetch: typeof globalThis.fetch, waits: number[] = [], extra: { maxAttempts?: number; requestTimeoutMs?: number } = {}) {
   return createProviderHttp({ provider: 'credly', fetch, backoffMs: 10, sleep: async (ms) => void waits.push(ms), ...extra });
 }
-const get = { operation: 'get-organization', method: 'GET' as const, url: 'https://api.example.test/v1/x', parse: z.object({ ok: z.boolean() }), secrets: [SECRET] };
+const get = {
+  operation: 'get-organization',
+  method: 'GET' as const,
+  url: 'https://api.example.test/v1/x',
+  parse: z.object({ ok: z.boolean() }),
+  secrets: [SECRET],
+};
 const post = { ...get, operation: 'create-token', method: 'POST' as const, json: { description: 'd' } };
 
 /** Every text an error carries down its cause chain: what could reach a log, Redis or an alert. */

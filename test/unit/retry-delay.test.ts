@@ -5,7 +5,8 @@ import { retryAfterOf, retryDelayMs } from '../../src/queue/retry-delay.ts';
 import { RotationStepError } from '../../src/rotation/errors.ts';
 import { ValidationError } from '../../src/validation/validator.ts';
 
-const unavailable = (retryAfterMs?: number) => new ProviderUnavailableError('429 Too Many Requests', { provider: 'credly', operation: 'list-tokens', status: 429, retryAfterMs });
+const unavailable = (retryAfterMs?: number) =>
+  new ProviderUnavailableError('429 Too Many Requests', { provider: 'credly', operation: 'list-tokens', status: 429, retryAfterMs });
 const backoff = { delay: 1_000, jitter: 0.5 };
 
 describe('the delay before a job is tried again', () => {

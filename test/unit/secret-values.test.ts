@@ -35,9 +35,11 @@ describe('parseSecretValue', () => {
   });
 
   it('reads the OAuth application, Degreed and Learn.link shapes', () => {
-    expect(
-      parseSecretValue('credly-oauth-application', JSON.stringify({ clientId: 'uid', clientSecret: SECRET, applicationId: 42 })),
-    ).toEqual({ clientId: 'uid', clientSecret: SECRET, applicationId: 42 });
+    expect(parseSecretValue('credly-oauth-application', JSON.stringify({ clientId: 'uid', clientSecret: SECRET, applicationId: 42 }))).toEqual({
+      clientId: 'uid',
+      clientSecret: SECRET,
+      applicationId: 42,
+    });
     expect(parseSecretValue('degreed-client-credentials', JSON.stringify({ clientId: 'c', clientSecret: SECRET }))).toEqual({
       clientId: 'c',
       clientSecret: SECRET,
@@ -98,9 +100,7 @@ describe('parseSecretValue', () => {
   });
 
   it('names the secret id when it is given', () => {
-    const error = formatError(() =>
-      parseSecretValue('learnlink-client-credentials', JSON.stringify({ clientId: SECRET }), { secretId: 'prod/learnlink' }),
-    );
+    const error = formatError(() => parseSecretValue('learnlink-client-credentials', JSON.stringify({ clientId: SECRET }), { secretId: 'prod/learnlink' }));
     expect(error.secretId).toBe('prod/learnlink');
     expect(error.message).toBe('secret "prod/learnlink" is not a valid learnlink-client-credentials value: field "clientSecret" is missing');
   });

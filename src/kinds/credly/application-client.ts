@@ -73,8 +73,14 @@ export function createCredlyOAuthClient(options: CredlyOAuthClientOptions): Cred
         maxPages,
         operation: 'list-applications',
         read: async (url) => {
-          const page: { body: { data: CredlyApplicationJson[]; metadata?: CredlyPageMetadataJson | undefined } } =
-            await http.request({ operation: 'list-applications', method: 'GET', url, parse: credlyApplicationPageSchema, ...auth(token), ...budget(organizationId) });
+          const page: { body: { data: CredlyApplicationJson[]; metadata?: CredlyPageMetadataJson | undefined } } = await http.request({
+            operation: 'list-applications',
+            method: 'GET',
+            url,
+            parse: credlyApplicationPageSchema,
+            ...auth(token),
+            ...budget(organizationId),
+          });
           return { items: page.body.data.map(toApplication), ...pageInfo(page.body.metadata) };
         },
       });

@@ -24,7 +24,14 @@ export async function probePagination(
   const assumption = `the ${request.what} listing reads to its end without sending the token to another origin`;
   const http = createProviderHttp({ provider: 'credly', ...probeHttp(wire, options) });
   try {
-    await http.request({ operation: 'probe-pages', method: 'GET', url: `${request.url}?per=1`, headers: basicToken(request.token), secrets: [request.token], parse: anyPage });
+    await http.request({
+      operation: 'probe-pages',
+      method: 'GET',
+      url: `${request.url}?per=1`,
+      headers: basicToken(request.token),
+      secrets: [request.token],
+      parse: anyPage,
+    });
   } catch (error) {
     f.fails('pagination', assumption, true, why(error));
     return;
@@ -56,4 +63,3 @@ export async function probePagination(
   if (complete && reachable) f.holds('pagination', assumption, true, `${where}; ${counts}`, facts);
   else f.fails('pagination', assumption, true, `${where}; ${counts}${reachable ? '' : '; without total_pages there is no safe way to the next page'}`, facts);
 }
-

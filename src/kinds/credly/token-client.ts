@@ -2,7 +2,14 @@ import { stripTrailingSlash } from '../../config/index.ts';
 import { ProviderRequestError, ProviderUnavailableError } from '../../errors/provider-errors.ts';
 import { readAllPages } from './pages.ts';
 import { createProviderHttp, type ProviderHttpOptions } from '../../provider-http/http.ts';
-import { credlyOrganizationSchema, pageInfo, credlyTokenAnswerSchema, credlyTokenPageSchema, type CredlyTokenJson, type CredlyTokenPageJson } from './wire-schemas.ts';
+import {
+  credlyOrganizationSchema,
+  pageInfo,
+  credlyTokenAnswerSchema,
+  credlyTokenPageSchema,
+  type CredlyTokenJson,
+  type CredlyTokenPageJson,
+} from './wire-schemas.ts';
 
 export interface CredlyToken {
   id: string;

@@ -27,7 +27,12 @@ export type CredlyTokenJson = z.infer<typeof credlyTokenSchema>;
  * is on the API origin; otherwise `current_page`, `total_pages` and `per` drive `page`/`per` on the
  * API base (pages.ts). A page without any of them ends the listing.
  */
-const pageNumber = z.number().int().nullable().optional().transform((v) => v ?? undefined);
+const pageNumber = z
+  .number()
+  .int()
+  .nullable()
+  .optional()
+  .transform((v) => v ?? undefined);
 const pageMetadata = z.object({
   next_page_url: z.string().nullable().optional(),
   current_page: pageNumber,

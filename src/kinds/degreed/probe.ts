@@ -6,7 +6,13 @@ import { bogus, describeRefusal, probeHttp, refusalFacts, type ProbeOptions } fr
 import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from '../../probe/findings.ts';
 import { createWire, type Wire } from '../../probe/wire.ts';
 
-const grantSchema = z.object({ access_token: z.string().min(1), token_type: z.string(), expires_in: z.number().optional(), refresh_token: z.string().optional(), scope: z.string().optional() });
+const grantSchema = z.object({
+  access_token: z.string().min(1),
+  token_type: z.string(),
+  expires_in: z.number().optional(),
+  refresh_token: z.string().optional(),
+  scope: z.string().optional(),
+});
 type Grant = z.infer<typeof grantSchema>;
 const METHODS = ['GET', 'POST'] as const;
 type Method = (typeof METHODS)[number];
@@ -24,7 +30,11 @@ export async function probeDegreed(credential: DegreedConfig, secret: DegreedSec
   const http = createProviderHttp({ provider: 'degreed', ...probeHttp(wire, options) });
   const settings: Record<string, string | boolean> = { probe: credential.probe, logoutMethod: credential.logoutMethod };
 
-  const check = 'the rotator\'s own check passes as configured (grant, scopes' + (credential.probe ? ', read' : '') + (credential.endpoints.logoutUrl ? ', logout' : '') + ')';
+  const check =
+    "the rotator's own check passes as configured (grant, scopes" +
+    (credential.probe ? ', read' : '') +
+    (credential.endpoints.logoutUrl ? ', logout' : '') +
+    ')';
   try {
     const result = await createDegreedValidator(probeHttp(wire, options)).validate(credential, secret);
     f.holds('validation', check, true, result.summary);
@@ -48,7 +58,14 @@ export async function probeDegreed(credential: DegreedConfig, secret: DegreedSec
       .then((a) => (obtained.add(a.body.access_token), a.body));
 
   const held: string[] = [];
-  for (const scope of credential.scopes) if (await grant([scope]).then(() => true, () => false)) held.push(scope);
+  for (const scope of credential.scopes)
+    if (
+      await grant([scope]).then(
+        () => true,
+        () => false,
+      )
+    )
+      held.push(scope);
   const missing = credential.scopes.filter((s) => !held.includes(s));
   const scopesAssumption = `the key holds every configured scope (${credential.scopes.join(',')}), each asked alone`;
   if (missing.length) f.fails('scopes', scopesAssumption, true, `not held: ${missing.join(', ')}`, { held, missing });
@@ -57,13 +74,15 @@ export async function probeDegreed(credential: DegreedConfig, secret: DegreedSec
   await grant(credential.scopes, bogus('credential-rotator-probe-')).catch(() => undefined);
   const refused = refusalFacts(wire, 'POST', /./);
   const clientAssumption = 'a wrong secret is refused with 401, or 403 without a word about scopes (the rotator reports invalid-credential)';
-  if (refused.status === 401 || (refused.status === 403 && !/scope/i.test(refused.errorCode ?? ''))) f.holds('invalid-client', clientAssumption, true, describeRefusal(refused), refused);
+  if (refused.status === 401 || (refused.status === 403 && !/scope/i.test(refused.errorCode ?? '')))
+    f.holds('invalid-client', clientAssumption, true, describeRefusal(refused), refused);
   else f.fails('invalid-client', clientAssumption, true, describeRefusal(refused), refused);
 
   await grant(['credential_rotator:probe']).catch(() => undefined);
   const scopeRefused = refusalFacts(wire, 'POST', /./);
   const scopeAssumption = 'a scope the key lacks is refused with 403 naming the scope (the rotator then names the missing scopes)';
-  if (scopeRefused.status === 403 && /scope/i.test(scopeRefused.errorCode ?? '')) f.holds('scope-refusal', scopeAssumption, true, describeRefusal(scopeRefused), scopeRefused);
+  if (scopeRefused.status === 403 && /scope/i.test(scopeRefused.errorCode ?? ''))
+    f.holds('scope-refusal', scopeAssumption, true, describeRefusal(scopeRefused), scopeRefused);
   else f.fails('scope-refusal', scopeAssumption, true, describeRefusal(scopeRefused), scopeRefused);
 
   let token: Grant | undefined;
@@ -91,7 +110,10 @@ async function readWith(http: ProviderHttp, wire: Wire, credential: DegreedConfi
       parse: z.object({ data: z.array(z.unknown()) }),
       secrets: [accessToken],
     })
-    .then(() => true, () => false);
+    .then(
+      () => true,
+      () => false,
+    );
   const status = wire.last('GET', /./)?.status;
   return ok ? 200 : status === 200 ? undefined : status;
 }
@@ -100,7 +122,14 @@ async function readWith(http: ProviderHttp, wire: Wire, credential: DegreedConfi
  * The reads the scopes allow (the users and content reads, and a configured probePath): which
  * answer. The rotator's probe (`probe: true`) reads `probePath`, else the one its scopes allow.
  */
-async function probeReads(f: FindingsBuilder, http: ProviderHttp, wire: Wire, credential: DegreedConfig, token: Grant, settings: Record<string, string | boolean>): Promise<string[]> {
+async function probeReads(
+  f: FindingsBuilder,
+  http: ProviderHttp,
+  wire: Wire,
+  credential: DegreedConfig,
+  token: Grant,
+  settings: Record<string, string | boolean>,
+): Promise<string[]> {
   const rotators = credential.probePath ?? degreedProbePath(credential.scopes, undefined);
   const paths = [...new Set([...(rotators ? [rotators] : []), ...Object.values(DEGREED_PROBES)])];
   const statuses: Record<string, number | null> = {};
@@ -131,7 +160,9 @@ async function probeLogout(
   const url = credential.endpoints.logoutUrl;
   const assumption = 'the logout expires the token at once (the rotator logs out what it obtained)';
   if (!url) {
-    f.fails('logout', assumption, false, `no logoutPath configured: a token obtained lives until it expires (${first.expires_in ?? '?'} s)`, { configured: false });
+    f.fails('logout', assumption, false, `no logoutPath configured: a token obtained lives until it expires (${first.expires_in ?? '?'} s)`, {
+      configured: false,
+    });
     return { loggedOut: new Set() };
   }
   const results: Record<string, string> = {};
@@ -184,5 +215,8 @@ async function logoutWith(http: ProviderHttp, credential: DegreedConfig, method:
       idempotent: true,
       secrets: [access],
     })
-    .then(() => true, () => false);
+    .then(
+      () => true,
+      () => false,
+    );
 }

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { commonFields, endpointUrl, probePath, stripTrailingSlash, uniqueList, type ConfigProblem, type InventoryDefaults, type RawEntry } from '../../config/index.ts';
+import {
+  commonFields,
+  endpointUrl,
+  probePath,
+  stripTrailingSlash,
+  uniqueList,
+  type ConfigProblem,
+  type InventoryDefaults,
+  type RawEntry,
+} from '../../config/index.ts';
 import { parseSecret, secretText, type ParseSecretOptions, type SecretShape } from '../../secrets/secret-values.ts';
 
 export const KIND = 'degreed-client-credentials';
@@ -77,9 +86,7 @@ export const degreedEntry = (defaults: InventoryDefaults) =>
         .optional(),
       // The page's example is a curl without a method or body: a GET (vendor page 000, lines 79–81).
       logoutMethod: z.enum(['GET', 'POST']).default('GET'),
-      endpoints: z
-        .strictObject({ tokenUrl: endpointUrl.optional(), apiBase: endpointUrl.optional(), logoutUrl: endpointUrl.optional() })
-        .default({}),
+      endpoints: z.strictObject({ tokenUrl: endpointUrl.optional(), apiBase: endpointUrl.optional(), logoutUrl: endpointUrl.optional() }).default({}),
     })
     .transform(({ probePath: path, logoutPath, endpoints, ...entry }) => ({
       ...entry,

@@ -20,7 +20,12 @@ export async function probeLearnlink(credential: LearnlinkConfig, secret: Learnl
   const settings: Record<string, string | boolean> = { credentialsIn: credential.credentialsIn, probe: credential.probe };
   const tenantId = credential.tenantId ?? secret.tenantId;
   if (!tenantId) {
-    f.fails('tenant', 'a tenant id is known (inventory or secret)', true, `no tenant id: set tenantId in the inventory or put "tenantId" into secret "${credential.secretId}"`);
+    f.fails(
+      'tenant',
+      'a tenant id is known (inventory or secret)',
+      true,
+      `no tenant id: set tenantId in the inventory or put "tenantId" into secret "${credential.secretId}"`,
+    );
     return f.done(settings);
   }
   const wire = createWire();
@@ -39,7 +44,9 @@ export async function probeLearnlink(credential: LearnlinkConfig, secret: Learnl
     const headers: Record<string, string> = {};
     if (placement === 'basic') headers.authorization = `Basic ${Buffer.from(`${tenantId}:${clientSecret}`).toString('base64')}`;
     else Object.assign(form, { client_id: tenantId, client_secret: clientSecret });
-    return http.request({ operation: 'token-grant', method: 'POST', url, headers, form, parse: grantSchema, idempotent: true, secrets: [secret.clientSecret] }).then((a) => a.body);
+    return http
+      .request({ operation: 'token-grant', method: 'POST', url, headers, form, parse: grantSchema, idempotent: true, secrets: [secret.clientSecret] })
+      .then((a) => a.body);
   };
 
   const statuses: Record<Placement, number | null> = { basic: null, body: null };
@@ -79,8 +86,18 @@ export async function probeLearnlink(credential: LearnlinkConfig, secret: Learnl
   } else {
     const access = token.access_token;
     const ok = await http
-      .request({ operation: 'probe-read', method: 'GET', url: `${credential.endpoints.apiBase}${path}`, headers: { authorization: `Bearer ${access}` }, parse: z.object({ results: z.array(z.unknown()) }), secrets: [access] })
-      .then(() => true, () => false);
+      .request({
+        operation: 'probe-read',
+        method: 'GET',
+        url: `${credential.endpoints.apiBase}${path}`,
+        headers: { authorization: `Bearer ${access}` },
+        parse: z.object({ results: z.array(z.unknown()) }),
+        secrets: [access],
+      })
+      .then(
+        () => true,
+        () => false,
+      );
     const status = wire.last('GET', /./)?.status ?? null;
     settings.probe = ok;
     if (ok) f.holds('reads', readAssumption, credential.probe, `answered ${status}`, { status });

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { commonFields, endpointUrl, probePath, stripTrailingSlash, uniqueList, type ConfigProblem, type InventoryDefaults, type RawEntry } from '../../config/index.ts';
+import {
+  commonFields,
+  endpointUrl,
+  probePath,
+  stripTrailingSlash,
+  uniqueList,
+  type ConfigProblem,
+  type InventoryDefaults,
+  type RawEntry,
+} from '../../config/index.ts';
 import { parseSecret, secretText, type ParseSecretOptions, type SecretShape } from '../../secrets/secret-values.ts';
 
 export const KIND = 'learnlink-client-credentials';
@@ -93,7 +102,8 @@ export function learnlinkProblems(c: RawEntry, index: number): ConfigProblem[] {
     const path = `credentials[${index}].scopes[${i}]`;
     if (aud) {
       const allowed: readonly string[] = LEARNLINK_SCOPES[aud];
-      if (!allowed.includes(scope)) problems.push({ path, message: `scope "${scope}" is not valid for audience ${aud}; expected one of ${allowed.join(', ')}` });
+      if (!allowed.includes(scope))
+        problems.push({ path, message: `scope "${scope}" is not valid for audience ${aud}; expected one of ${allowed.join(', ')}` });
     } else if (!ALL_SCOPES.includes(scope)) {
       // The audience itself is wrong (reported on its own); still name scopes no audience allows.
       problems.push({ path, message: `unknown Learn.link scope "${scope}"; expected one of ${ALL_SCOPES.join(', ')}` });
@@ -105,7 +115,10 @@ export function learnlinkProblems(c: RawEntry, index: number): ConfigProblem[] {
     if (c.audience === 'webhooks') {
       problems.push({ path, message: 'a webhooks token is not for the REST API (its tokens come from the user host); turn probe off, or use audience api' });
     } else if (named.length > 0 && !named.some((s) => LEARNLINK_READ_SCOPES.includes(s))) {
-      problems.push({ path, message: `no configured scope reads the API (${LEARNLINK_READ_SCOPES.join(' or ')}); add one to scopes, set probePath, or turn probe off` });
+      problems.push({
+        path,
+        message: `no configured scope reads the API (${LEARNLINK_READ_SCOPES.join(' or ')}); add one to scopes, set probePath, or turn probe off`,
+      });
     }
   }
   return problems;

@@ -53,7 +53,10 @@ export function createLearnlinkValidator(options: LearnlinkValidatorOptions = {}
    */
   async function missingScopes(config: LearnlinkConfig, tenantId: string, secret: LearnlinkSecret, error: unknown): Promise<string[]> {
     if (!isScopeRefusalStatus(error) || config.scopes.length === 0) return [];
-    const credentialsGood = await grant(config, tenantId, secret, []).then(() => true, () => false);
+    const credentialsGood = await grant(config, tenantId, secret, []).then(
+      () => true,
+      () => false,
+    );
     if (!credentialsGood) return [];
     const missing: string[] = [];
     for (const scope of config.scopes) {
@@ -104,9 +107,13 @@ export function createLearnlinkValidator(options: LearnlinkValidatorOptions = {}
       if (config.probe) {
         // With no scopes configured, the tenant's own decide: the default read needs one that reads.
         if (token.scope !== undefined && config.probePath === LEARNLINK_PROBE && !granted.some((s) => LEARNLINK_READ_SCOPES.includes(s))) {
-          throw new ValidationError('misconfiguration', `the probe cannot read the API: the token was granted ${granted.join(' ') || 'no scope'}, none of ${LEARNLINK_READ_SCOPES.join(', ')}`, {
-            advice: `add ${LEARNLINK_READ_SCOPES.join(' or ')} to the scopes of "${config.id}", set its probePath, or turn its probe off`,
-          });
+          throw new ValidationError(
+            'misconfiguration',
+            `the probe cannot read the API: the token was granted ${granted.join(' ') || 'no scope'}, none of ${LEARNLINK_READ_SCOPES.join(', ')}`,
+            {
+              advice: `add ${LEARNLINK_READ_SCOPES.join(' or ')} to the scopes of "${config.id}", set its probePath, or turn its probe off`,
+            },
+          );
         }
         try {
           await http.request({

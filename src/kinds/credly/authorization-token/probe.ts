@@ -11,17 +11,19 @@ import { createWire, type Wire } from '../../../probe/wire.ts';
 
 /** The assumptions, in words, by check name (the same text whether checked or not). */
 const A = {
-  listing: 'the stored token lists the organization\'s authorization tokens (documented) and finds itself there with its expires_at',
+  listing: "the stored token lists the organization's authorization tokens (documented) and finds itself there with its expires_at",
   rights: 'the stored token is read- and write-enabled (and delete-enabled with deleteSupported: true)',
   create: 'a write-enabled token creates a token (POST authorization_tokens, documented)',
-  createdRights: 'a created token gets the rights the next rotation needs: read and write (and delete with deleteSupported: true); the pages do not say which it gets',
-  test: 'a new token proves itself by the documented listing: it finds itself with its expires_at (the rotator\'s test step)',
+  createdRights:
+    'a created token gets the rights the next rotation needs: read and write (and delete with deleteSupported: true); the pages do not say which it gets',
+  test: "a new token proves itself by the documented listing: it finds itself with its expires_at (the rotator's test step)",
   delete: 'DELETE authorization_tokens/{id} revokes a token (in no vendor page; confirmed by listing again)',
 } as const;
 
 const flags = (t: Pick<CredlyToken, 'readEnabled' | 'writeEnabled' | 'deleteEnabled'>) =>
   [t.readEnabled ? 'read' : '', t.writeEnabled ? 'write' : '', t.deleteEnabled ? 'delete' : ''].filter(Boolean).join('/') || 'no rights';
-const sameRights = (a: CredlyToken, b: CredlyToken) => a.readEnabled === b.readEnabled && a.writeEnabled === b.writeEnabled && a.deleteEnabled === b.deleteEnabled;
+const sameRights = (a: CredlyToken, b: CredlyToken) =>
+  a.readEnabled === b.readEnabled && a.writeEnabled === b.writeEnabled && a.deleteEnabled === b.deleteEnabled;
 
 /**
  * `rotator probe` for a Credly authorization token: the documented listing (and where its page
@@ -53,7 +55,13 @@ export async function probeCredlyToken(credential: CredlyTokenConfig, secret: Cr
   }
   const self = listed.find((t) => t.token === secret.token || (secret.tokenId !== undefined && t.id === secret.tokenId));
   if (!self) {
-    f.fails('listing', A.listing, true, `${listed.length} token(s) listed, the stored one not among them (the listing of a read-only token shows only read-only tokens)`, { listed: listed.length });
+    f.fails(
+      'listing',
+      A.listing,
+      true,
+      `${listed.length} token(s) listed, the stored one not among them (the listing of a read-only token shows only read-only tokens)`,
+      { listed: listed.length },
+    );
   } else {
     const days = Math.floor((self.expiresAt.getTime() - Date.now()) / DAY_MS);
     f.holds('listing', A.listing, true, `${listed.length} token(s) listed; the stored one is ${self.id}, ${flags(self)}, expires in ${days} day(s)`, {
@@ -82,8 +90,15 @@ export async function probeCredlyToken(credential: CredlyTokenConfig, secret: Cr
   return f.done(settings);
 }
 
-async function probeOrganizationEndpoint(f: FindingsBuilder, client: CredlyClient, credential: CredlyTokenConfig, token: string, settings: Record<string, boolean>) {
-  const assumption = 'GET /organizations/{id} answers for the organization (in no vendor page; the rotator uses it only with testWithOrganizationEndpoint: true)';
+async function probeOrganizationEndpoint(
+  f: FindingsBuilder,
+  client: CredlyClient,
+  credential: CredlyTokenConfig,
+  token: string,
+  settings: Record<string, boolean>,
+) {
+  const assumption =
+    'GET /organizations/{id} answers for the organization (in no vendor page; the rotator uses it only with testWithOrganizationEndpoint: true)';
   const relied = credential.testWithOrganizationEndpoint;
   try {
     const organization = await client.getOrganization(token, credential.organizationId);
@@ -92,9 +107,15 @@ async function probeOrganizationEndpoint(f: FindingsBuilder, client: CredlyClien
     // The listing of the same organization just worked: a 404 here is the route, not the organization.
     const absent = error instanceof ProviderError && error.status === 404;
     if (absent) settings.testWithOrganizationEndpoint = false;
-    f.fails('organization-endpoint', assumption, relied, absent ? 'absent: 404 (the token listing of the same organization works): keep testWithOrganizationEndpoint: false' : why(error), {
-      present: absent ? false : null,
-    });
+    f.fails(
+      'organization-endpoint',
+      assumption,
+      relied,
+      absent ? 'absent: 404 (the token listing of the same organization works): keep testWithOrganizationEndpoint: false' : why(error),
+      {
+        present: absent ? false : null,
+      },
+    );
   }
 }
 
@@ -135,9 +156,10 @@ async function probeCreateAndDelete(
   f.holds('create-token', A.create, true, `created ${created.id} (answer ${status})`, { status, tokenId: created.id });
 
   const inherits = self === undefined ? null : sameRights(created, self);
-  const kind = created.readEnabled && created.writeEnabled && created.deleteEnabled ? 'full' : !created.writeEnabled && !created.deleteEnabled ? 'read-only' : 'partial';
+  const kind =
+    created.readEnabled && created.writeEnabled && created.deleteEnabled ? 'full' : !created.writeEnabled && !created.deleteEnabled ? 'read-only' : 'partial';
   const missing = missingRights(credential, created);
-  const rightsText = `the new token is ${flags(created)}${self ? ` (the caller is ${flags(self)}: ${inherits ? 'the caller\'s rights' : 'not the caller\'s rights'})` : ''}`;
+  const rightsText = `the new token is ${flags(created)}${self ? ` (the caller is ${flags(self)}: ${inherits ? "the caller's rights" : "not the caller's rights"})` : ''}`;
   const rightsFacts = { rights: flags(created), inheritsCallersRights: inherits, kind };
   if (missing.length) f.fails('created-token-rights', A.createdRights, true, `${rightsText}: not ${missing.join(', ')}`, rightsFacts);
   else f.holds('created-token-rights', A.createdRights, true, rightsText, rightsFacts);
@@ -145,7 +167,7 @@ async function probeCreateAndDelete(
   try {
     const seen = (await client.listTokens(created.token, org)).find((t) => t.id === created.id);
     if (seen) f.holds('new-token-test', A.test, true, `the new token lists ${created.id}, expiring ${seen.expiresAt.toISOString()}`);
-    else f.fails('new-token-test', A.test, true, 'the new token\'s listing does not show it');
+    else f.fails('new-token-test', A.test, true, "the new token's listing does not show it");
   } catch (error) {
     f.fails('new-token-test', A.test, true, why(error));
   }
@@ -187,7 +209,11 @@ async function probeDelete(
   // A refusal of the caller (not delete-enabled) says nothing about the route.
   const refused = deleteStatus === 401 || deleteStatus === 403;
   if (stillListed === true && !refused) settings.deleteSupported = false;
-  const verdict = refused ? 'the stored token may not delete, so whether DELETE exists is not known' : stillListed ? 'the token is still listed: DELETE does not revoke here, so use deleteSupported: false' : 'not confirmed';
+  const verdict = refused
+    ? 'the stored token may not delete, so whether DELETE exists is not known'
+    : stillListed
+      ? 'the token is still listed: DELETE does not revoke here, so use deleteSupported: false'
+      : 'not confirmed';
   f.fails('delete-token', assumption, credential.deleteSupported, `${answer}; ${verdict}`, facts);
   f.leftovers.push({
     what: 'authorization-token',

@@ -113,7 +113,9 @@ export function createCredlyTokenProvider(
         const missing = missingRights(token, replaced);
         if (missing.length) {
           // Never stored anywhere: deleted at once (a failure leaves it to the reaper).
-          await clientFor(credential).deleteToken(current.token, credential.organizationId, token.id).catch(() => undefined);
+          await clientFor(credential)
+            .deleteToken(current.token, credential.organizationId, token.id)
+            .catch(() => undefined);
           throw new WeakerCredentialError(credential.id, token.id, missing);
         }
       }

@@ -19,7 +19,10 @@ export const credlyTokenEntry = (defaults: InventoryDefaults) =>
       // before the store would lose both tokens (README, "Credly's rotate endpoint").
       useRotateEndpoint: z
         .boolean()
-        .refine((v) => !v, "is not offered: Credly's rotate endpoint kills the calling token at once, so a crash before the new one is stored loses both; the rotator creates a new token and revokes the old one after storing (see README)")
+        .refine(
+          (v) => !v,
+          "is not offered: Credly's rotate endpoint kills the calling token at once, so a crash before the new one is stored loses both; the rotator creates a new token and revokes the old one after storing (see README)",
+        )
         .default(false),
       /** Revoke old tokens with DELETE; false leaves them to expire. */
       deleteSupported: z.boolean().default(true),

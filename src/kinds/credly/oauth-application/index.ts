@@ -4,7 +4,15 @@ import { KIND as TOKEN_KIND, parseCredlyToken, type CredlyTokenConfig } from '..
 import { createCredlyOAuthClient } from '../application-client.ts';
 import { credlyRateLimit, perApiBase } from '../shared.ts';
 import { createCredlyOAuthAppProvider, type OAuthAppSecretState } from './provider.ts';
-import { credlyAppEntry, credlyOAuthAppSecret, KIND, managedByProblems, parseCredlyOAuthApp, type CredlyOAuthAppConfig, type CredlyOAuthAppSecret } from './schema.ts';
+import {
+  credlyAppEntry,
+  credlyOAuthAppSecret,
+  KIND,
+  managedByProblems,
+  parseCredlyOAuthApp,
+  type CredlyOAuthAppConfig,
+  type CredlyOAuthAppSecret,
+} from './schema.ts';
 
 /** The managing token credential; validated at load to be a Credly token of the same organization and API. */
 function managerOf(credentials: KindContext['credentials'], credential: CredlyOAuthAppConfig): CredlyTokenConfig {

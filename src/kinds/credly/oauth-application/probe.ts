@@ -34,14 +34,20 @@ export async function probeCredlyApplication(credential: CredlyOAuthAppConfig, i
 
   const lost = 'problem' in input.secret;
   if ('problem' in input.secret) {
-    f.fails('grant', 'the stored client id and secret obtain a token with the configured scopes', true, `no usable secret (the rotator recreates the application): ${why(input.secret.problem)}`);
+    f.fails(
+      'grant',
+      'the stored client id and secret obtain a token with the configured scopes',
+      true,
+      `no usable secret (the rotator recreates the application): ${why(input.secret.problem)}`,
+    );
     // The token endpoint's encodings and refusals are then looked at with the throwaway application's secret.
-    if (!options.allowWrites) f.unchecked('token-encoding', 'the token endpoint takes the configured body encoding', true, `not tried: no usable secret; ${NEEDS_WRITES}`);
+    if (!options.allowWrites)
+      f.unchecked('token-encoding', 'the token endpoint takes the configured body encoding', true, `not tried: no usable secret; ${NEEDS_WRITES}`);
   } else {
     await probeGrants(f, client, wire, credential, input.secret, settings);
   }
 
-  const listingAssumption = 'the managing token lists the organization\'s OAuth applications (documented) and finds this one by its id';
+  const listingAssumption = "the managing token lists the organization's OAuth applications (documented) and finds this one by its id";
   let listed: CredlyApplication[] | undefined;
   try {
     listed = await client.listApplications(input.managerToken, credential.organizationId);
@@ -59,8 +65,18 @@ export async function probeCredlyApplication(credential: CredlyOAuthAppConfig, i
   }
 
   if (!options.allowWrites) {
-    f.unchecked('create-application', 'the managing token creates an application, whose secret obtains a token (documented: 201 with the secret)', true, NEEDS_WRITES);
-    f.unchecked('delete-application', 'DELETE oauth_applications/{id} removes an application (documented: 204; confirmed by listing again)', true, NEEDS_WRITES);
+    f.unchecked(
+      'create-application',
+      'the managing token creates an application, whose secret obtains a token (documented: 201 with the secret)',
+      true,
+      NEEDS_WRITES,
+    );
+    f.unchecked(
+      'delete-application',
+      'DELETE oauth_applications/{id} removes an application (documented: 204; confirmed by listing again)',
+      true,
+      NEEDS_WRITES,
+    );
     return f.done(settings);
   }
   const created = await probeCreateAndDelete(f, client, wire, credential, input.managerToken, grantUrl, lost ? settings : undefined);
@@ -79,7 +95,8 @@ async function probeGrants(
 ) {
   const url = credential.endpoints.tokenUrl;
   const configured = credential.tokenRequestEncoding;
-  const grant = (encoding: Encoding, scopes: string[], clientSecret = secret.clientSecret) => client.grant(url, secret.clientId, clientSecret, scopes, encoding);
+  const grant = (encoding: Encoding, scopes: string[], clientSecret = secret.clientSecret) =>
+    client.grant(url, secret.clientId, clientSecret, scopes, encoding);
   const grantAssumption = `the stored client id and secret obtain a token with ${credential.scopes.join(' ')} (tokenRequestEncoding: ${configured}, as the rotator sends)`;
   if (!throwaway) await probeStoredGrant(f, credential, grantAssumption, () => grant(configured, credential.scopes));
 
@@ -95,7 +112,11 @@ async function probeGrants(
   const encodingAssumption = `the token endpoint takes a ${configured === 'form' ? 'form-encoded' : 'JSON'} body (tokenRequestEncoding: ${configured}; the pages do not say)`;
   const encodingText = `form → ${accepted.form ?? 'no answer'}, JSON → ${accepted.json ?? 'no answer'}`;
   if (takes.includes(configured)) f.holds('token-encoding', encodingAssumption, true, encodingText, { form: accepted.form, json: accepted.json });
-  else f.fails('token-encoding', encodingAssumption, true, `${encodingText}${takes.length ? `: use tokenRequestEncoding: ${encoding}` : ''}`, { form: accepted.form, json: accepted.json });
+  else
+    f.fails('token-encoding', encodingAssumption, true, `${encodingText}${takes.length ? `: use tokenRequestEncoding: ${encoding}` : ''}`, {
+      form: accepted.form,
+      json: accepted.json,
+    });
 
   await grant(encoding, credential.scopes, bogus('credential-rotator-probe-')).catch(() => undefined);
   const refusal = refusalFacts(wire, 'POST', TOKEN_PATH);
@@ -118,8 +139,18 @@ async function probeGrants(
   } catch {
     partial = wire.last('POST', TOKEN_PATH)?.errorCode === 'invalid_scope' ? 'refused' : 'unknown';
   }
-  const said = { refused: 'refused whole (invalid_scope)', 'rest-granted': 'the other scopes granted without it', unknown: 'neither granted nor refused with invalid_scope' }[partial];
-  f.holds('partial-scopes', 'a request with one scope too many is refused whole or granted without it (the rotator checks the granted scopes either way)', false, said, { behaviour: partial });
+  const said = {
+    refused: 'refused whole (invalid_scope)',
+    'rest-granted': 'the other scopes granted without it',
+    unknown: 'neither granted nor refused with invalid_scope',
+  }[partial];
+  f.holds(
+    'partial-scopes',
+    'a request with one scope too many is refused whole or granted without it (the rotator checks the granted scopes either way)',
+    false,
+    said,
+    { behaviour: partial },
+  );
 }
 
 /**
@@ -138,7 +169,8 @@ async function probeCreateAndDelete(
 ): Promise<Leftover | undefined> {
   const org = credential.organizationId;
   const description = rotatorDescription(randomUUID(), credential.id);
-  const createAssumption = 'the managing token creates an application, whose secret obtains a token with the configured scopes (the rotator\'s create and test steps)';
+  const createAssumption =
+    "the managing token creates an application, whose secret obtains a token with the configured scopes (the rotator's create and test steps)";
   let created: CreatedApplication;
   try {
     created = await client.createApplication(managerToken, org, `${credential.applicationName} (credential-rotator probe)`, description);
@@ -150,12 +182,21 @@ async function probeCreateAndDelete(
   try {
     const grant = await client.grant(tokenUrl, created.uid, created.secret, credential.scopes, credential.tokenRequestEncoding);
     const missing = credential.scopes.filter((s) => !grant.scopes.includes(s));
-    if (missing.length) f.fails('create-application', createAssumption, true, `created ${created.id}; its grant lacks ${missing.join(', ')}`, { applicationId: created.id });
-    else f.holds('create-application', createAssumption, true, `created ${created.id} (answer ${wire.last('POST', /\/oauth_applications$/)?.status ?? '?'}); its secret obtains ${grant.scopes.join(' ')}`, { applicationId: created.id });
+    if (missing.length)
+      f.fails('create-application', createAssumption, true, `created ${created.id}; its grant lacks ${missing.join(', ')}`, { applicationId: created.id });
+    else
+      f.holds(
+        'create-application',
+        createAssumption,
+        true,
+        `created ${created.id} (answer ${wire.last('POST', /\/oauth_applications$/)?.status ?? '?'}); its secret obtains ${grant.scopes.join(' ')}`,
+        { applicationId: created.id },
+      );
   } catch (error) {
     f.fails('create-application', createAssumption, true, `created ${created.id}; its grant failed: ${why(error)}`, { applicationId: created.id });
   }
-  if (grantsFor) await probeGrants(f, client, wire, credential, { clientId: created.uid, clientSecret: created.secret, applicationId: created.id }, grantsFor, true);
+  if (grantsFor)
+    await probeGrants(f, client, wire, credential, { clientId: created.uid, clientSecret: created.secret, applicationId: created.id }, grantsFor, true);
 
   const assumption = 'DELETE oauth_applications/{id} removes an application (documented: 204; confirmed by listing again)';
   let answer: string;
@@ -176,7 +217,10 @@ async function probeCreateAndDelete(
     f.holds('delete-application', assumption, true, `${answer}; the application is no longer listed`, { deleteStatus, stillListed });
     return undefined;
   }
-  f.fails('delete-application', assumption, true, `${answer}; ${stillListed ? 'the application is still listed' : 'not confirmed'}`, { deleteStatus, stillListed });
+  f.fails('delete-application', assumption, true, `${answer}; ${stillListed ? 'the application is still listed' : 'not confirmed'}`, {
+    deleteStatus,
+    stillListed,
+  });
   return {
     what: 'oauth-application',
     id: String(created.id),

@@ -170,9 +170,7 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
       if (missing.length) throw new MissingScopesError(credential.id, missing);
       if (credential.recreateEveryMs !== undefined) {
         const every = credential.recreateEveryMs;
-        const app = (await managed(credential, (c, t) => c.listApplications(t, credential.organizationId))).find(
-          (a) => a.id === current.value?.applicationId,
-        );
+        const app = (await managed(credential, (c, t) => c.listApplications(t, credential.organizationId))).find((a) => a.id === current.value?.applicationId);
         if (!app) return { ref, due: true, reason: `application ${ref} is no longer listed` };
         const age = now.getTime() - app.createdAt.getTime();
         if (age >= every) return { ref, due: true, reason: `application is older than ${formatDuration(every)} (recreateEvery)` };
@@ -194,7 +192,11 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
         };
         const unusable = earlier.filter(ofThisRotation).map((a) => String(a.id));
         const app = await client.createApplication(token, credential.organizationId, credential.applicationName, description);
-        return { secret: { value: { clientId: app.uid, clientSecret: app.secret, applicationId: app.id } }, ref: String(app.id), ...(unusable.length ? { unusable } : {}) };
+        return {
+          secret: { value: { clientId: app.uid, clientSecret: app.secret, applicationId: app.id } },
+          ref: String(app.id),
+          ...(unusable.length ? { unusable } : {}),
+        };
       });
     },
 

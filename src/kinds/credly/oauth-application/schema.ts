@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { duration, endpointUrl, id, nonEmpty, positiveDuration, uniqueList, type ConfigProblem, type InventoryDefaults, type RawEntry } from '../../../config/index.ts';
+import {
+  duration,
+  endpointUrl,
+  id,
+  nonEmpty,
+  positiveDuration,
+  uniqueList,
+  type ConfigProblem,
+  type InventoryDefaults,
+  type RawEntry,
+} from '../../../config/index.ts';
 import { parseSecret, secretText, type ParseSecretOptions, type SecretShape } from '../../../secrets/secret-values.ts';
 import { KIND as TOKEN_KIND } from '../authorization-token/schema.ts';
 import { credlyEndpoints } from '../endpoints.ts';
