@@ -95,6 +95,29 @@ export function probeWithSecret<C extends CredentialBase, S>(
   };
 }
 
+/** What a kind's schema.ts declares for the configuration: its name, entry schema, secret shape and cross-entry rules. */
+export type KindSchema<C extends CredentialBase, S> = InventoryKind<C> & { readonly secret: SecretShape<S> };
+
+/**
+ * A validated kind from its schema part, its provider's name, its validator factory (given the
+ * HTTP options; validations are not rate-limited) and its probe module's loader (the module
+ * exports `probe`).
+ */
+export function validatedKind<C extends CredentialBase, S>(
+  schema: KindSchema<C, S>,
+  provider: string,
+  createValidator: (http: ReturnType<typeof httpOptions>) => CredentialValidator<C, S>,
+  loadProbe: () => Promise<{ probe: (credential: C, secret: S, options: ProbeOptions) => Promise<CredentialProbe> }>,
+): ValidatedKind<C, S> {
+  return {
+    ...schema,
+    provider,
+    mode: 'validate',
+    validator: (context) => createValidator(httpOptions(context, { limited: false })),
+    probe: probeWithSecret(schema.secret, async () => (await loadProbe()).probe),
+  };
+}
+
 /** The HTTP options a kind's clients get from the context. */
 export function httpOptions(
   context: KindContext,

@@ -10,13 +10,14 @@ import {
 import { LeaseLostError } from '../lease/fence.ts';
 import { fenced } from './fenced-client.ts';
 import { AWSCURRENT, AWSPENDING, type SecretStore, type SecretVersion, type StoredSecret } from './store-types.ts';
-import { mapSecretsManagerError } from './error-mapping.ts';
+
 import {
   InvalidRotationIdError,
   SecretConflictError,
   SecretNotFoundError,
   SecretStoreError,
   SecretStoreUnavailableError,
+  mapSecretsManagerError,
   type SecretOperation,
 } from './errors.ts';
 

@@ -1,36 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import { CREDLY_SCOPES } from '../../src/kinds/credly/shared.ts';
+import type { CredlyToken } from '../../src/kinds/credly/token-client.ts';
 import { secretValue, type Clock } from './http.ts';
 
 const DAY_MS = 86_400_000;
 const ACCESS_TOKEN_SECONDS = 7200;
 
-export const CREDLY_SCOPES = [
-  'authorization_tokens',
-  'badge_templates',
-  'events',
-  'invitations',
-  'issued_badges',
-  'memberships',
-  'oauth_applications',
-  'pathways',
-  'recommendations',
-  'workforce',
-] as const;
+// The documented scopes (docs/providers.md): a new fake application holds all of them unless told otherwise.
+export { CREDLY_SCOPES };
 
 /** The user every fake token and application belongs to. */
 export const CREDLY_OWNER = { type: 'User', id: '5d1c0c36-6f4b-4a57-9d57-6f0e3c1b2a90', name: 'Integration Owner' } as const;
 
-export interface FakeCredlyToken {
-  id: string;
+/** A token as the fake keeps it: what Credly lists of it, its organization, and whether it was revoked. */
+export interface FakeCredlyToken extends CredlyToken {
   organizationId: string;
-  /** The secret value itself (Credly lists it in clear). */
-  token: string;
-  description: string | null;
-  writeEnabled: boolean;
-  readEnabled: boolean;
-  deleteEnabled: boolean;
-  createdAt: Date;
-  expiresAt: Date;
   /** Rotated away or deleted; expiry is separate (see expiresAt). */
   revoked: boolean;
 }

@@ -6,7 +6,7 @@ import { plainText, slackText } from '../../src/alerts/sinks.ts';
 import { REDACTED, scrubSecrets, secretForms } from '../../src/errors/scrub.ts';
 import { ProviderRequestError, ProviderUnavailableError } from '../../src/errors/provider-errors.ts';
 import { createProviderHttp } from '../../src/provider-http/http.ts';
-import { mapSecretsManagerError } from '../../src/secrets/error-mapping.ts';
+import { mapSecretsManagerError } from '../../src/secrets/errors.ts';
 
 const SECRET = 'sec ret+/=&%?é-0123456789';
 

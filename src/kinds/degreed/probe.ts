@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEGREED_PROBES, degreedProbePath, type DegreedConfig, type DegreedSecret } from './schema.ts';
 import { createDegreedValidator } from './validator.ts';
+import { bearerRead } from '../../provider-http/bearer-read.ts';
 import { createProviderHttp, type ProviderHttp } from '../../provider-http/http.ts';
 import { bogus, describeRefusal, probeHttp, refusalFacts, type ProbeOptions } from '../../probe/common.ts';
 import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from '../../probe/findings.ts';
@@ -24,7 +25,7 @@ type Method = (typeof METHODS)[number];
  * logout (the page's example is a GET with a JSON content type; a POST is tried too) — each logout
  * confirmed by the token being refused afterwards. Every token obtained is dropped or logged out.
  */
-export async function probeDegreed(credential: DegreedConfig, secret: DegreedSecret, options: ProbeOptions): Promise<CredentialProbe> {
+export async function probe(credential: DegreedConfig, secret: DegreedSecret, options: ProbeOptions): Promise<CredentialProbe> {
   const f = findingsOf(credential.id, credential.kind);
   const wire = createWire();
   const http = createProviderHttp({ provider: 'degreed', ...probeHttp(wire, options) });
@@ -101,19 +102,7 @@ export async function probeDegreed(credential: DegreedConfig, secret: DegreedSec
 
 /** A read under the API base with the token; its status from the wire (undefined: no answer). */
 async function readWith(http: ProviderHttp, wire: Wire, credential: DegreedConfig, path: string, accessToken: string): Promise<number | undefined> {
-  const ok = await http
-    .request({
-      operation: 'probe-read',
-      method: 'GET',
-      url: `${credential.endpoints.apiBase}${path}`,
-      headers: { authorization: `Bearer ${accessToken}` },
-      parse: z.object({ data: z.array(z.unknown()) }),
-      secrets: [accessToken],
-    })
-    .then(
-      () => true,
-      () => false,
-    );
+  const ok = await bearerRead(http, `${credential.endpoints.apiBase}${path}`, accessToken, z.object({ data: z.array(z.unknown()) }));
   const status = wire.last('GET', /./)?.status;
   return ok ? 200 : status === 200 ? undefined : status;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LEARNLINK_PROBE, learnlinkTokenUrl, type LearnlinkConfig, type LearnlinkSecret } from './schema.ts';
+import { bearerRead } from '../../provider-http/bearer-read.ts';
 import { createProviderHttp } from '../../provider-http/http.ts';
 import { createLearnlinkValidator } from './validator.ts';
 import { bogus, describeRefusal, probeHttp, refusalFacts, type ProbeOptions } from '../../probe/common.ts';
@@ -15,7 +16,7 @@ type Placement = 'basic' | 'body';
  * outside the audience are refused (the page documents 400; 403 is seen elsewhere), and the cheap
  * users read. Tokens obtained are dropped.
  */
-export async function probeLearnlink(credential: LearnlinkConfig, secret: LearnlinkSecret, options: ProbeOptions): Promise<CredentialProbe> {
+export async function probe(credential: LearnlinkConfig, secret: LearnlinkSecret, options: ProbeOptions): Promise<CredentialProbe> {
   const f = findingsOf(credential.id, credential.kind);
   const settings: Record<string, string | boolean> = { credentialsIn: credential.credentialsIn, probe: credential.probe };
   const tenantId = credential.tenantId ?? secret.tenantId;
@@ -84,20 +85,7 @@ export async function probeLearnlink(credential: LearnlinkConfig, secret: Learnl
   } else if (!token) {
     f.unchecked('reads', readAssumption, credential.probe, 'not tried: no token');
   } else {
-    const access = token.access_token;
-    const ok = await http
-      .request({
-        operation: 'probe-read',
-        method: 'GET',
-        url: `${credential.endpoints.apiBase}${path}`,
-        headers: { authorization: `Bearer ${access}` },
-        parse: z.object({ results: z.array(z.unknown()) }),
-        secrets: [access],
-      })
-      .then(
-        () => true,
-        () => false,
-      );
+    const ok = await bearerRead(http, `${credential.endpoints.apiBase}${path}`, token.access_token, z.object({ results: z.array(z.unknown()) }));
     const status = wire.last('GET', /./)?.status ?? null;
     settings.probe = ok;
     if (ok) f.holds('reads', readAssumption, credential.probe, `answered ${status}`, { status });

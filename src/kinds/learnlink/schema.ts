@@ -1,57 +1,17 @@
 import { z } from 'zod';
-import {
-  commonFields,
-  endpointUrl,
-  probePath,
-  stripTrailingSlash,
-  uniqueList,
-  type ConfigProblem,
-  type InventoryDefaults,
-  type RawEntry,
-} from '../../config/index.ts';
+import { commonFields, endpointUrl, probePath, uniqueList, type ConfigProblem, type InventoryDefaults, type RawEntry } from '../../config/index.ts';
+import { audience, environment, learnlinkEndpoints } from './endpoints.ts';
 import { parseSecret, secretText, type ParseSecretOptions, type SecretShape } from '../../secrets/secret-values.ts';
 
 export const KIND = 'learnlink-client-credentials';
 
-const environment = z.enum(['staging', 'production', 'staging-mea', 'production-mea']);
-const audience = z.enum(['api', 'webhooks']);
-export type LearnlinkEnvironment = z.output<typeof environment>;
-export type LearnlinkAudience = z.output<typeof audience>;
+export { learnlinkEndpoints, learnlinkTokenUrl, type LearnlinkAudience, type LearnlinkEndpoints, type LearnlinkEnvironment } from './endpoints.ts';
 
 /** Learn.link scopes each token audience may ask for (docs/providers.md). */
 export const LEARNLINK_SCOPES = { api: ['api/all', 'api/read', 'api/write'], webhooks: ['api/webhooks', 'api/all'] } as const;
 /** The scopes that read the REST API (vendor page 003 lines 45–47), and the cheap read a probe makes. */
 export const LEARNLINK_READ_SCOPES: readonly string[] = ['api/read', 'api/all'];
 export const LEARNLINK_PROBE = '/users?page=1&perPage=1';
-
-export interface LearnlinkEndpoints {
-  /** Contains `{tenantId}`; fill it with learnlinkTokenUrl(). */
-  tokenUrl: string;
-  apiBase: string;
-}
-
-const DOMAINS: Record<LearnlinkEnvironment, string> = {
-  staging: 'learnstaging.link',
-  production: 'learn.link',
-  'staging-mea': 'meastaging.learn.tech',
-  'production-mea': 'mea.learn.tech',
-};
-const FAMILY: Record<LearnlinkAudience, string> = { api: 'public', webhooks: 'user' };
-
-/** Learn.link's hosts as docs/providers.md gives them, by environment and audience; `endpoints:` overrides either. */
-export function learnlinkEndpoints(env: LearnlinkEnvironment, aud: LearnlinkAudience, overrides: Partial<LearnlinkEndpoints> = {}): LearnlinkEndpoints {
-  const domain = DOMAINS[env];
-  return {
-    tokenUrl: stripTrailingSlash(overrides.tokenUrl ?? `https://${FAMILY[aud]}.api.${domain}/oauth2/token/{tenantId}`),
-    // Both audiences read the API on the `public` host; only the token host differs.
-    apiBase: stripTrailingSlash(overrides.apiBase ?? `https://public.api.${domain}/rest/v1`),
-  };
-}
-
-/** Fills the tenant into a token URL template. A template without `{tenantId}` is used as is. */
-export function learnlinkTokenUrl(template: string, tenantId: string): string {
-  return template.replaceAll('{tenantId}', encodeURIComponent(tenantId));
-}
 
 const TENANT_ID = /^[a-z]{2}-[a-z]+-\d_[A-Za-z0-9]+$/;
 
@@ -123,3 +83,6 @@ export function learnlinkProblems(c: RawEntry, index: number): ConfigProblem[] {
   }
   return problems;
 }
+
+/** What the configuration knows of the kind (src/kinds/kind.ts, KindSchema). */
+export const learnlinkSchema = { kind: KIND, entry: learnlinkEntry, secret: learnlinkSecret, crossCheck: learnlinkProblems } as const;
