@@ -2,7 +2,7 @@ import type { Queue, Worker } from 'bullmq';
 import type { RedisClient } from './redis/connection.ts';
 import type { JobDependencies } from '../jobs/index.ts';
 import type { Env, Inventory, RateLimit } from './config/index.ts';
-import type { KindRuntimes } from './kinds/kind.ts';
+import { asKindConfig, type KindRuntimes } from './kinds/kind.ts';
 import { budgetOf, buildKinds, kindOf, type CredentialConfig } from './kinds/registry.ts';
 import { RotatorError } from './errors/rotator-error.ts';
 import type { Logger } from './log/logger.ts';
@@ -62,7 +62,7 @@ function limitsByBudget(credentials: readonly CredentialConfig[], rates: Readonl
   for (const credential of credentials) {
     const rateLimit = kindOf(credential.kind)?.rateLimit;
     const rate = rateLimit ? rates[rateLimit.variable] : undefined;
-    if (rateLimit && rate && rate !== 'off') limits.set(rateLimit.budget(credential as never), rate);
+    if (rateLimit && rate && rate !== 'off') limits.set(rateLimit.budget(asKindConfig(credential)), rate);
   }
   return limits;
 }

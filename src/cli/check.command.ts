@@ -1,6 +1,6 @@
 import type { CredentialBase } from '../config/index.ts';
 import { createKinds } from '../composition-root.ts';
-import type { KindRuntimes, RotatableConfig } from '../kinds/kind.ts';
+import { asKindConfig, type KindRuntimes } from '../kinds/kind.ts';
 import { kindOf } from '../kinds/registry.ts';
 import { parseSecret } from '../secrets/secret-values.ts';
 import type { RedisTopology } from '../config/redis-topology.ts';
@@ -42,7 +42,7 @@ export async function checkSecret(store: Pick<SecretStore, 'readCurrent'>, crede
     const stored = await store.readCurrent(credential.secretId);
     const runtime = kinds?.get(credential.kind);
     if (runtime?.mode === 'rotate' && runtime.definition.check) {
-      return { ...row, ok: true, detail: await runtime.definition.check(runtime.rotator, credential as RotatableConfig, stored.secretString, new Date()) };
+      return { ...row, ok: true, detail: await runtime.definition.check(runtime.rotator, asKindConfig(credential), stored.secretString, new Date()) };
     }
     if (runtime?.mode === 'validate') {
       const secret = parseSecret(runtime.definition.secret, stored.secretString, { secretId: credential.secretId });

@@ -1,4 +1,5 @@
 import type { CredentialBase, Inventory } from '../config/index.ts';
+import { asKindConfig } from '../kinds/kind.ts';
 import { kindOf } from '../kinds/registry.ts';
 import type { ProbeOptions } from '../probe/common.ts';
 import { probeNotStarted, type CredentialProbe } from '../probe/findings.ts';
@@ -20,7 +21,7 @@ export async function probeCredential(credential: CredentialBase, deps: ProbeDep
   try {
     const kind = kindOf(credential.kind);
     if (!kind) throw new Error(`no probe for kind ${credential.kind}`);
-    return await kind.probe(credential as never, context);
+    return await kind.probe(asKindConfig(credential), context);
   } catch (error) {
     return probeNotStarted(credential.id, credential.kind, error);
   }

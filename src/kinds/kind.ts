@@ -70,6 +70,15 @@ export interface ValidatedKind<C extends CredentialBase = CredentialBase, S = un
   validator(context: KindContext): CredentialValidator<C, S>;
 }
 
+/**
+ * A credential of the inventory, for a call into its own kind: every entry was read by the schema of
+ * the kind it names (config/load.ts), so it has that kind's fields. The generic parts hold entries
+ * as CredentialBase; this is where they are handed back to their kind.
+ */
+export function asKindConfig(credential: Pick<CredentialBase, 'id' | 'kind'>): RotatableConfig {
+  return credential as RotatableConfig;
+}
+
 /** Any kind, as the generic parts hold them. */
 export type KindDefinition = RotatedKind | ValidatedKind;
 

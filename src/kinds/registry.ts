@@ -9,7 +9,7 @@ import { parseSecret, serializeSecret, type ParseSecretOptions, type SecretShape
 import { credlyAuthorizationToken } from './credly/authorization-token/index.ts';
 import { credlyOAuthApplication } from './credly/oauth-application/index.ts';
 import { degreedClientCredentials } from './degreed/index.ts';
-import type { KindContext, KindDefinition, KindRuntime, KindRuntimes } from './kind.ts';
+import { asKindConfig, type KindContext, type KindDefinition, type KindRuntime, type KindRuntimes } from './kind.ts';
 import { learnlinkClientCredentials } from './learnlink/index.ts';
 
 /**
@@ -75,7 +75,7 @@ export function buildKinds(context: KindContext, kinds: readonly KindDefinition[
 }
 
 /** The rate-limit budget a credential's calls spend: its kind's (a provider organization), else its own. */
-export function budgetOf(credential: { id: string; kind: string; organizationId?: string }): string {
+export function budgetOf(credential: Pick<CredentialConfig, 'id' | 'kind'> | { id: string; kind: string; organizationId?: string }): string {
   const rateLimit = kindOf(credential.kind)?.rateLimit;
-  return rateLimit ? rateLimit.budget(credential as never) : `credential:${credential.id}`;
+  return rateLimit ? rateLimit.budget(asKindConfig(credential)) : `credential:${credential.id}`;
 }
