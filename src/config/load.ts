@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
 import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
 import { createRequire } from 'node:module';
 import type * as YamlLibrary from 'yaml';
 import { crossCheck } from './cross-checks.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
-import { defaultsSchema, inventorySchema, type InventoryDefaults } from './inventory.schema.ts';
+import { defaultsSchema, inventorySchema } from './inventory.schema.ts';
 import type { CredentialBase, Inventory, InventoryKind } from './types.ts';
 import { zodProblems } from './zod-problems.ts';
 
@@ -70,8 +71,10 @@ export function parseInventory<C extends CredentialBase>(text: string, kinds: re
   const defaults = result.success
     ? result.data.defaults
     : (defaultsSchema.safeParse((raw as Record<string, unknown>).defaults).data ?? defaultsSchema.parse(undefined));
+  // One schema per kind for the whole inventory: building a zod schema costs far more than using it.
+  const schemas = new Map([...table].map(([name, kind]) => [name, kind.entry(defaults)]));
   const entries = (raw as Record<string, unknown>).credentials;
-  const credentials = Array.isArray(entries) ? entries.map((entry, index) => readCredential(entry, index, table, defaults, raw, problems)) : [];
+  const credentials = Array.isArray(entries) ? entries.map((entry, index) => readCredential(entry, index, schemas, raw, problems)) : [];
   problems.push(...crossCheck(raw, table));
   if (!result.success || problems.length > 0) throw new ConfigError(source, problems);
   return { version: 1, credentials: credentials as C[], alerts: result.data.alerts };
@@ -81,8 +84,7 @@ export function parseInventory<C extends CredentialBase>(text: string, kinds: re
 function readCredential(
   entry: unknown,
   index: number,
-  kinds: KindTable,
-  defaults: InventoryDefaults,
+  schemas: ReadonlyMap<string, z.ZodType<CredentialBase>>,
   raw: unknown,
   problems: ConfigProblem[],
 ): CredentialBase | undefined {
@@ -92,13 +94,13 @@ function readCredential(
     return undefined;
   }
   const kind = (entry as Record<string, unknown>).kind;
-  const definition = typeof kind === 'string' ? kinds.get(kind) : undefined;
-  if (!definition) {
+  const schema = typeof kind === 'string' ? schemas.get(kind) : undefined;
+  if (!schema) {
     const what = kind === undefined ? 'field "kind" is missing' : `unknown kind ${JSON.stringify(kind)}`;
-    problems.push({ path: `credentials[${index}].kind`, message: `${what}; expected one of ${[...kinds.keys()].join(', ')}` });
+    problems.push({ path: `credentials[${index}].kind`, message: `${what}; expected one of ${[...schemas.keys()].join(', ')}` });
     return undefined;
   }
-  const result = definition.entry(defaults).safeParse(entry);
+  const result = schema.safeParse(entry);
   if (result.success) return result.data;
   problems.push(
     ...zodProblems(
