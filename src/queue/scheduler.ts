@@ -40,6 +40,15 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
+/** Credentials read from Redis per round trip at start-up. */
+const START_BATCH = 500;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 export function scheduledJobId(credentialId: string, at: Date): string {
   return `schedule-${credentialId}-${Math.floor(at.getTime() / 1000)}`;
 }
@@ -81,16 +90,24 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     if (!covered) await fire(credentialId, at, 'missed');
   }, logger);
 
+  // Start-up reads every credential's last fire, and records the first ones, in batches: one round
+  // trip per batch, not per credential (thousands of credentials start in a fraction of a second).
   const caughtUp: string[] = [];
-  for (const credential of options.credentials) {
-    const last = Number((await redis.get(lastFireKey(prefix, credential.id))) ?? 0);
-    const latest = previousTick(credential.schedule, now());
-    if (last === 0) {
+  const startedAt = now();
+  const latestOf = new Map<string, Date>();
+  for (const batch of chunks(options.credentials, START_BATCH)) {
+    const lasts = await redis.mget(batch.map((c) => lastFireKey(prefix, c.id)));
+    const firsts = redis.pipeline();
+    for (const [i, credential] of batch.entries()) {
+      const last = Number(lasts[i] ?? 0);
+      if (!latestOf.has(credential.schedule)) latestOf.set(credential.schedule, previousTick(credential.schedule, startedAt));
+      const latest = latestOf.get(credential.schedule)!;
       // First start for this credential: nothing was missed yet; remember where we begin.
-      await record(credential.id, latest);
-    } else if (latest.getTime() > last) {
-      caughtUp.push(await fire(credential.id, latest, 'catch-up'));
+      if (last === 0) firsts.eval(RECORD, 1, lastFireKey(prefix, credential.id), String(latest.getTime()));
+      else if (latest.getTime() > last) caughtUp.push(await fire(credential.id, latest, 'catch-up'));
     }
+    const failed = ((await firsts.exec()) ?? []).map(([error]) => error).find((error): error is Error => error !== null);
+    if (failed) throw failed;
   }
 
   // One timer per distinct schedule, not per credential: credentials mostly share a few schedules,
