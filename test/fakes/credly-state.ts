@@ -143,6 +143,8 @@ export function createCredlyState(now: Clock, tokenLifetimeDays: number) {
       applications.push(app);
       return app;
     },
+    /** Every application the organization ever had, deleted ones included. */
+    applicationsEver: (organizationId: string) => applications.filter((a) => a.organizationId === organizationId),
     /** Applications not deleted, of the organization (or of all). */
     applications: (organizationId?: string) => applications.filter((a) => !a.deleted && (organizationId === undefined || a.organizationId === organizationId)),
     findApplication: (organizationId: string, id: number) => applications.find((a) => a.id === id && a.organizationId === organizationId && !a.deleted),

@@ -9,17 +9,24 @@ import { describe, expect, it } from 'vitest';
 import { playHistory } from '../soak/properties.ts';
 import { useFakeHosts } from '../support/fake-hosts.ts';
 import { useRedis } from '../support/scenario.ts';
+import { VirtualClock } from '../support/virtual-clock.ts';
 
-const hosts = useFakeHosts({ credly: {} }, { clearAfterEach: false });
+const clock = new VirtualClock();
+const hosts = useFakeHosts({ credly: { now: () => clock.date() } }, { clearAfterEach: false });
 const redis = useRedis();
 
 describe('an OAuth application left alone after its secretId changed', () => {
   it('is not deleted by later rotations under the new secret', async () => {
-    const result = await playHistory(hosts.credly, redis(), {
-      kind: 'credly-oauth-application',
-      window: '0s',
-      actions: [{ kind: 'force' }, { kind: 'force' }, { kind: 'rename' }, { kind: 'force' }, { kind: 'force' }, { kind: 'force' }],
-    });
+    const result = await playHistory(
+      hosts.credly,
+      redis(),
+      {
+        kind: 'credly-oauth-application',
+        window: '0s',
+        actions: [{ kind: 'force' }, { kind: 'force' }, { kind: 'rename' }, { kind: 'force' }, { kind: 'force' }, { kind: 'force' }],
+      },
+      clock,
+    );
     expect(result.jobs).toBe(6);
     expect(result.failedForGood).toBe(0);
     expect(result.violations).toEqual([]);

@@ -7,6 +7,7 @@ import { parseInventory } from '../../src/kinds/registry.ts';
 import { createJobDependencies, createKinds } from '../../src/composition-root.ts';
 import type { Logger } from '../../src/log/logger.ts';
 import { parseMarker } from '../../src/kinds/credly/marker.ts';
+import type { RotatorMarker } from '../../src/rotation/rotation-provider.ts';
 import { createQueue } from '../../src/queue/producer.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/kinds/registry.ts';
@@ -14,6 +15,7 @@ import type { CredlyFake } from '../fakes/credly.fake.ts';
 import { captureLogger } from './capture-logger.ts';
 import { createInvariantMonitor, type CredentialProbe, type InvariantMonitor } from './invariant-monitor.ts';
 import type { CredentialConfig } from '../../src/kinds/registry.ts';
+import type { VirtualClock } from './virtual-clock.ts';
 
 const DAY = 86_400_000;
 
@@ -61,6 +63,13 @@ export interface WorldOptions {
   windowMs: number;
   /** Age of the token in the secret (tokens only); default 100 days: not due, so rotations are forced. */
   tokenAgeDays?: number;
+  /**
+   * The clock of the jobs, the monitor and Secrets Manager's version dates; it must be the Credly
+   * fake's clock too. Default: the real clock.
+   */
+  clock?: VirtualClock;
+  /** The credential lock's lifetime; default 30 s. */
+  lockDurationMs?: number;
 }
 
 export interface Holder {
@@ -73,6 +82,8 @@ export interface World {
   credentialId: string;
   organizationId: string;
   prefix: string;
+  /** The world's clock, when not the real one. */
+  clock: VirtualClock | undefined;
   /** The secret the inventory names now. */
   secretId: string;
   store: SecretStore;
@@ -81,12 +92,32 @@ export interface World {
   logger: Logger;
   /** The live credentials the rotator made for this credential (by its marker). */
   liveMadeByRotator(): number;
+  /** Why each live credential the rotator made for this credential is still alive (`LiveCensus`). */
+  liveCensus(): Promise<LiveCensus>;
   /** Every secret value of the world, for leak searches. */
   secretValues(): string[];
   holder(gate?: Gate): Holder;
   /** Points the inventory at another secret (a renamed or replaced secret). */
   renameSecret(secretId: string): void;
   close(): Promise<void>;
+}
+
+/**
+ * The live credentials the rotator made for one credential, each counted under the first rule that
+ * lets it live (docs/design.md, "What stays alive"): a stage of a secret consumers read holds it;
+ * an overlap window protects it — a credential the rotator made after it, still listed, was made or
+ * stored less than the window ago (the revoke guard's rule: after a Redis loss the rotator cannot
+ * tell which later credential replaced it, nor whether it was ever current, so the latest one
+ * counts); or it was made before a recreation from a lost secret, and is left for a person. Every
+ * other one is `unexplained`: the rotator left a working credential nobody needs.
+ */
+export interface LiveCensus {
+  live: number;
+  held: number;
+  windowed: number;
+  beforeRecreation: number;
+  /** Generation names (never values) of live credentials no rule explains. */
+  unexplained: string[];
 }
 
 const PURE_PROVIDER_METHODS = new Set(['parseSecret', 'serializeSecret', 'refOf', 'expiryOf', 'missingSecret', 'hasCredential']);
@@ -116,21 +147,48 @@ function keyOrUndefined(read: () => string): string | undefined {
   }
 }
 
+/** A secret store whose version dates are read on `clock` (the emulator dates them by the real clock). */
+function onClock(store: SecretStore, clock: VirtualClock): SecretStore {
+  return {
+    ...store,
+    versionCreatedAt: async (secretId, versionId) => {
+      const date = await store.versionCreatedAt(secretId, versionId);
+      return date && new Date(clock.fromReal(date.getTime()));
+    },
+    listVersions: async (secretId, options) =>
+      (await store.listVersions(secretId, options)).map((v) => (v.createdAt ? { ...v, createdAt: new Date(clock.fromReal(v.createdAt.getTime())) } : v)),
+  };
+}
+
 export async function createWorld(fake: CredlyFake, redis: Redis, options: WorldOptions): Promise<World> {
   const run = randomUUID().slice(0, 8);
-  const store = createSecretStore(createSecretsManagerClient());
+  const clock = options.clock;
+  const now = () => clock?.now() ?? Date.now();
+  const real = createSecretStore(createSecretsManagerClient());
+  const store = clock ? onClock(real, clock) : real;
   const organizationId = fake.state.addOrganization(`Holders ${run}`);
   const managerId = `manager-${run}`;
   const credentialId = options.kind === 'credly-authorization-token' ? `token-${run}` : `app-${run}`;
   let secretId = `test/holders/${run}/${options.kind === 'credly-authorization-token' ? 'token' : 'app'}`;
   const isOurs = (description: string | null) => parseMarker(description)?.credentialId === credentialId;
+  /** Every credential the rotator ever made for this credential, dead ones included. */
+  const madeEver = (): Array<{ key: string; createdAt: number; marker: RotatorMarker; live: boolean }> => {
+    const records =
+      options.kind === 'credly-authorization-token'
+        ? fake.state.tokens(organizationId).map((t) => ({ key: t.token, createdAt: t.createdAt, description: t.description, live: fake.state.isTokenLive(t) }))
+        : fake.state.applicationsEver(organizationId).map((a) => ({ key: a.uid, createdAt: a.createdAt, description: a.description, live: !a.deleted }));
+    return records.flatMap(({ key, createdAt, description, live }) => {
+      const marker = parseMarker(description);
+      return marker?.credentialId === credentialId ? [{ key, createdAt: createdAt.getTime(), marker, live }] : [];
+    });
+  };
 
   let probe: CredentialProbe;
   let managerLines = '';
   if (options.kind === 'credly-authorization-token') {
     const original = fake.state.addToken(organizationId, {
       description: 'made by hand',
-      createdAt: new Date(Date.now() - (options.tokenAgeDays ?? 100) * DAY),
+      createdAt: new Date(now() - (options.tokenAgeDays ?? 100) * DAY),
     });
     await store.putCurrent(secretId, JSON.stringify({ token: original.token, tokenId: original.id }));
     probe = {
@@ -176,7 +234,7 @@ ${
 }
 `);
   let inventory = inventoryFor(secretId);
-  const monitor = createInvariantMonitor({ store, probe, windowMs: options.windowMs });
+  const monitor = createInvariantMonitor({ store, probe, windowMs: options.windowMs, now });
   monitor.watchSecret(secretId);
   await monitor.refresh();
   const prefix = `{holders-${run}}`;
@@ -188,6 +246,7 @@ ${
     credentialId,
     organizationId,
     prefix,
+    clock,
     get secretId() {
       return secretId;
     },
@@ -199,11 +258,48 @@ ${
       options.kind === 'credly-authorization-token'
         ? fake.state.liveTokens(organizationId).filter((t) => isOurs(t.description)).length
         : fake.state.applications(organizationId).filter((a) => isOurs(a.description)).length,
+    async liveCensus() {
+      await monitor.refresh();
+      const made = madeEver();
+      const at = now();
+      const census: LiveCensus = { live: 0, held: 0, windowed: 0, beforeRecreation: 0, unexplained: [] };
+      const storedAt = async (rotationId: string) => (await store.versionCreatedAt(secretId, rotationId).catch(() => undefined))?.getTime() ?? 0;
+      for (const x of made.filter((m) => m.live)) {
+        census.live += 1;
+        if (monitor.stagesOf(x.key).length) {
+          census.held += 1;
+          continue;
+        }
+        let until = 0;
+        if (options.windowMs > 0)
+          for (const later of made.filter((y) => y.live && y.createdAt > x.createdAt))
+            until = Math.max(until, Math.max(later.createdAt, await storedAt(later.marker.rotationId)) + options.windowMs);
+        if (until > at) {
+          census.windowed += 1;
+          continue;
+        }
+        if (made.some((r) => r.marker.replaces === '' && r.createdAt > x.createdAt)) {
+          census.beforeRecreation += 1;
+          continue;
+        }
+        census.unexplained.push(monitor.nameOf(x.key));
+      }
+      return census;
+    },
     secretValues: () => [...fake.state.tokens(organizationId).map((t) => t.token), ...fake.state.applications(organizationId).map((a) => a.secret)],
     holder(gate = OPEN_GATE) {
       // A refused application secret is asked again after a short delay here (the default waits seconds).
       const kinds = createKinds({ inventory, secrets: store, requestTimeoutMs: 3_000, recheckDelayMs: 100 });
-      const base = createJobDependencies({ inventory, secrets: store, redis, queue, prefix, lockDurationMs: 30_000, kinds });
+      const base = createJobDependencies({
+        inventory,
+        secrets: store,
+        redis,
+        queue,
+        prefix,
+        lockDurationMs: options.lockDurationMs ?? 30_000,
+        kinds,
+        ...(clock ? { now: () => clock.date() } : {}),
+      });
       const guardProvider = <P extends object>(provider: P): P =>
         wrapCalls(provider, PURE_PROVIDER_METHODS, async (name, _args, call) => {
           await gate.before(`provider.${name}`);

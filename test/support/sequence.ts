@@ -7,12 +7,13 @@ import type { JobName } from '../../jobs/index.ts';
 import type { Alert, AlertSink } from '../../src/alerts/alert.ts';
 import { createAlerter } from '../../src/alerts/alerter.ts';
 import { processJob } from '../../src/queue/worker.ts';
+import { RevokeDeferredError, RotationStepError } from '../../src/rotation/errors.ts';
 import { lockKey } from '../../src/lease/credential-lock.ts';
 import { createQueue } from '../../src/queue/producer.ts';
 import { createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/kinds/registry.ts';
 import type { CredlyFake } from '../fakes/credly.fake.ts';
-import { OPEN_GATE, Pauser, type Gate, type World } from './holders.ts';
+import { OPEN_GATE, Pauser, type Gate, type LiveCensus, type World } from './holders.ts';
 import { operatorWrite } from './operator.ts';
 import { dumpRedis } from './redis-dump.ts';
 
@@ -21,8 +22,11 @@ import { dumpRedis } from './redis-dump.ts';
  * it, and the driver that plays it against a world of holders (holders.ts). Jobs run in process
  * through the worker's own `processJob`, as BullMQ would run them: a transient failure is retried
  * (up to ATTEMPTS), a permanent one or the last attempt fails for good and is alerted through the
- * real alerter, as the worker's failure handler does. Delayed revokes are real BullMQ delayed jobs
- * (so a flushed Redis loses them), run by the driver once their delay is over.
+ * real alerter, as the worker's failure handler does; a job whose revoke the guard defers is parked
+ * until the window ends without spending an attempt, as the worker moves it to delayed. Delayed
+ * revokes are real BullMQ delayed jobs (so a flushed Redis loses them), run by the driver once
+ * their delay is over. On a world with a virtual clock, "time passes" moves that clock and delays
+ * are judged on it: nothing in a history waits on the wall clock.
  */
 export type Action =
   | { kind: 'check' }
@@ -60,8 +64,12 @@ export interface SequenceResult {
   alerts: Map<string, number>;
   /** Job ids that failed for good. */
   failedJobs: string[];
+  /** Every run of every job, in order: `name:action`, `name:deferred` or `name:ErrorClass@step`. */
+  outcomes: string[];
+  /** The most live credentials the rotator made for the credential, after any action. */
   maxLiveMade: number;
-  liveBound: number;
+  /** Why each live credential the rotator made is alive, once the history has settled. */
+  census: LiveCensus;
   /** Generations that lived inside one overlap window at once, at most (3: a third rotation inside one window). */
   generationsInOneWindow: number;
 }
@@ -83,27 +91,46 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
     failedForGood: 0,
     alerts: new Map(),
     failedJobs: [],
+    outcomes: [],
     maxLiveMade: 0,
-    liveBound: 0,
+    census: { live: 0, held: 0, windowed: 0, beforeRecreation: 0, unexplained: [] },
     generationsInOneWindow: 0,
   };
   const hung: Array<Promise<unknown>> = [];
   let renames = 0;
 
-  /** Runs one job to its end as BullMQ would: retried while transient, alerted when it fails for good. */
-  async function job(name: JobName, data: Record<string, unknown>, options: { gate?: Gate; jobId?: string; firstAttempt?: number } = {}) {
+  /** Jobs a revoke deferral parked (BullMQ moves them to delayed without spending an attempt), due at `until` on the world's clock. */
+  const parked: Array<{ name: JobName; data: Record<string, unknown>; jobId: string; attempt: number; until: number }> = [];
+  const clockNow = () => world.clock?.now() ?? Date.now();
+
+  /**
+   * Runs one job to its end as BullMQ would: retried while transient, alerted when it fails for
+   * good, parked until the window ends when the guard defers its revoke. Each run's outcome (its
+   * action or its error class) is recorded: with the seed and the path, it is the history's verdict.
+   */
+  async function job(name: JobName, data: Record<string, unknown>, options: { gate?: Gate; jobId?: string; firstAttempt?: number; resumed?: boolean } = {}) {
     const jobId = options.jobId ?? randomUUID();
-    result.jobs += 1;
+    if (!options.resumed) result.jobs += 1;
     for (let attempt = options.firstAttempt ?? 1; ; attempt += 1) {
       const holder = world.holder(attempt === (options.firstAttempt ?? 1) ? (options.gate ?? OPEN_GATE) : OPEN_GATE);
       const fakeJob = { id: jobId, name, data, attemptsMade: attempt - 1 } as unknown as Job;
       const run = await settle(processJob(fakeJob, holder.deps, world.logger));
-      if (run.ok) return;
+      if (run.ok) {
+        result.outcomes.push(`${name}:${run.value.action}`);
+        return;
+      }
+      const cause = run.error instanceof RotationStepError ? run.error.cause : run.error;
+      if (cause instanceof RevokeDeferredError) {
+        result.outcomes.push(`${name}:deferred`);
+        parked.push({ name, data, jobId, attempt, until: cause.until.getTime() });
+        return;
+      }
+      const details = run.error as Error & { step?: string; errorClass?: string };
+      result.outcomes.push(`${name}:${details.errorClass ?? run.error.name}${details.step ? `@${details.step}` : ''}`);
       const final = run.error.name === 'UnrecoverableError' || attempt >= ATTEMPTS;
       if (!final) continue;
       result.failedForGood += 1;
       result.failedJobs.push(jobId);
-      const details = run.error as Error & { step?: string; errorClass?: string };
       await alerter.failed({
         credentialId: world.credentialId,
         kind: world.kind,
@@ -120,12 +147,18 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
   }
   const check = (force: boolean) => ({ credentialId: world.credentialId, trigger: force ? 'manual' : 'schedule', force });
 
-  /** Delayed revokes whose delay is over, run as the worker would run them. */
+  /** Delayed revokes and parked jobs whose time has come on the world's clock, run as the worker would run them. */
   async function dueRevokes() {
+    const clock = world.clock;
     for (const delayed of await queue.getDelayed()) {
-      if (delayed.timestamp + (delayed.opts.delay ?? 0) > Date.now()) continue;
+      const addedAt = clock ? clock.fromReal(delayed.timestamp) : delayed.timestamp;
+      if (addedAt + (delayed.opts.delay ?? 0) > clockNow()) continue;
       await delayed.remove().catch(() => undefined);
       await job('revoke-previous', delayed.data as Record<string, unknown>, { jobId: delayed.id ?? randomUUID() });
+    }
+    for (const due of parked.filter((p) => p.until <= clockNow())) {
+      parked.splice(parked.indexOf(due), 1);
+      await job(due.name, due.data, { jobId: due.jobId, firstAttempt: due.attempt, resumed: true });
     }
   }
 
@@ -203,7 +236,9 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
         refuse(fake, world, action.call);
         break;
       case 'time':
-        await sleep(windowMs + 50);
+        // On the world's clock, time passes at once; on the real one, it is waited for.
+        if (world.clock) await world.clock.advance(windowMs + 60_000);
+        else await sleep(windowMs + 50);
         break;
     }
     // The operator's writes (rollback, rename, a lost secret) changed stages behind the holders' backs.
@@ -222,13 +257,14 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
   for (const id of result.failedJobs)
     if (result.alerts.get(id) !== 1) result.violations.push(`job ${id} failed for good with ${result.alerts.get(id) ?? 0} alert(s), expected 1`);
   for (const [id, n] of result.alerts) if (!result.failedJobs.includes(id)) result.violations.push(`${n} alert(s) for job ${id}, which did not fail for good`);
-  // Bounded: the current, the pending, the previous and one orphan of a crash, every generation
-  // still inside its window, what each earlier secret's stages hold after a rename, and per lost
-  // secret the application in use before (left for a person to confirm, or to its window's end).
-  const lost = actions.filter((a) => a.kind === 'secret-lost').length;
-  result.liveBound = 4 + world.monitor.openWindows() + 2 * renames + lost;
-  if (world.liveMadeByRotator() > result.liveBound)
-    result.violations.push(`${world.liveMadeByRotator()} live credentials made by the rotator (bound ${result.liveBound})`);
+  // Once settled, every live credential the rotator made is held by a stage, protected by a window,
+  // or left alone after a recreation from a lost secret; anything else is a working credential
+  // nobody needs.
+  result.census = await world.liveCensus();
+  if (result.census.unexplained.length)
+    result.violations.push(
+      `${result.census.unexplained.length} live credential(s) made by the rotator that no stage holds, no window protects and no recreation left alone (${result.census.unexplained.join(', ')})`,
+    );
   // The current one, and each replaced one still inside its window.
   result.generationsInOneWindow = 1 + world.monitor.mostOpenAtPromotion.value;
   const { text } = await dumpRedis(redis, `${world.prefix}*`);
