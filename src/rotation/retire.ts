@@ -178,14 +178,20 @@ export async function reap<C extends RetirableCredential, S>(
     const stages = await readStages(deps.secrets, credential.secretId);
     const ctx = context(deps, credential, listing, await deps.state.readStatus(credential.id));
     const cache = new Map<string, Date | null>();
+    const waiting: string[] = [];
     for (const orphan of candidates) {
-      if (stagesHolding(stages, orphan).length || (await protectedUntil(ctx, orphan, cache))) continue;
+      if (stagesHolding(stages, orphan).length) continue;
+      if (await protectedUntil(ctx, orphan, cache)) {
+        waiting.push(orphan.ref);
+        continue;
+      }
       fence();
       const result = await provider.revoke(credential, acting, orphan.ref);
       // Only what the provider confirms gone counts; a provider without revoke ends the round.
       if (result.state === 'revoked' || result.state === 'already-gone') deleted.push(orphan.ref);
       else if (result.state === 'left-to-expire') break;
     }
+    if (waiting.length) log.info({ refs: waiting }, 'rotation: orphans inside an overlap window, left until a check after it ends');
     if (deleted.length) log.info({ deleted }, 'rotation: orphans deleted');
   } catch (error) {
     log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: orphan reaping failed; the next run tries again');

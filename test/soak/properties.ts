@@ -19,7 +19,7 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { createWorld, type RotatableKind } from '../support/holders.ts';
-import { runSequence, type Action, type SequenceResult } from '../support/sequence.ts';
+import { COVERAGE_EVENTS, runSequence, type Action, type CoverageEvent, type SequenceResult } from '../support/sequence.ts';
 import { VirtualClock } from '../support/virtual-clock.ts';
 import { countRow, type SoakContext, type SoakRow, type SoakScenario } from './report.ts';
 
@@ -27,11 +27,11 @@ const SCENARIO = 'properties';
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ kind: 'check' as const }) },
-  { weight: 4, arbitrary: fc.constant({ kind: 'force' as const }) },
+  { weight: 6, arbitrary: fc.constant({ kind: 'force' as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('crash' as const), at: fc.nat(11), force: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('lock-loss' as const), at: fc.nat(11), other: fc.constantFrom('check' as const, 'force' as const) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'flush-redis' as const }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('rollback' as const), form: fc.constantFrom('token' as const, 'bare' as const, 'full' as const) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('rollback' as const), form: fc.constantFrom('token' as const, 'bare' as const, 'full' as const) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'rename' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'secret-lost' as const }) },
   {
@@ -41,7 +41,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
       call: fc.constantFrom('create' as const, 'test' as const, 'list' as const, 'delete' as const),
     }),
   },
-  { weight: 1, arbitrary: fc.constant({ kind: 'time' as const }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('time' as const), span: fc.constantFrom('all' as const, 'next' as const) }) },
 );
 
 export interface History {
@@ -50,12 +50,40 @@ export interface History {
   actions: Action[];
 }
 
-/** Histories of 2 to `maxActions` actions (6 in npm test, 8 in npm run soak), a token or an application, windows of 0 or one hour. */
+/**
+ * Sequences that reach a danger only in a given order, placed somewhere in a history so that chance
+ * does not decide whether the suite ever sees them: a burst of forced rotations inside one window;
+ * a revoke falling due while a later rotation's window protects its credential; an operator's
+ * rollback before the delayed revoke of what it put back.
+ */
+const motif: fc.Arbitrary<Action[]> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant<Action[]>([]) },
+  { weight: 1, arbitrary: fc.constant<Action[]>([{ kind: 'force' }, { kind: 'force' }, { kind: 'force' }]) },
+  { weight: 1, arbitrary: fc.constant<Action[]>([{ kind: 'force' }, { kind: 'force' }, { kind: 'time', span: 'next' }]) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('token' as const, 'bare' as const, 'full' as const)
+      .map((form): Action[] => [{ kind: 'force' }, { kind: 'rollback', form }, { kind: 'time', span: 'all' }]),
+  },
+);
+
+/**
+ * Histories of 2 to `maxActions` actions (6 in npm test, 8 in npm run soak), a token or an
+ * application, windows of 0 or one hour: random actions with, in three histories of five, one motif
+ * among them.
+ */
 export const historyArbitrary = (maxActions: number): fc.Arbitrary<History> =>
   fc.record({
     kind: fc.constantFrom<RotatableKind>('credly-authorization-token', 'credly-oauth-application'),
-    window: fc.constantFrom('0s' as const, '1h' as const),
-    actions: fc.array(action, { minLength: 2, maxLength: maxActions }),
+    // Most dangers need a window: three histories in four have one.
+    window: fc.oneof({ weight: 1, arbitrary: fc.constant('0s' as const) }, { weight: 3, arbitrary: fc.constant('1h' as const) }),
+    actions: motif.chain((placed) =>
+      fc.tuple(fc.array(action, { minLength: Math.max(0, 2 - placed.length), maxLength: maxActions - placed.length }), fc.nat()).map(([random, at]) => {
+        const i = random.length ? at % (random.length + 1) : 0;
+        return [...random.slice(0, i), ...placed, ...random.slice(i)];
+      }),
+    ),
   });
 
 const WINDOW_MS = { '0s': 0, '1h': 3_600_000 } as const;
@@ -115,6 +143,26 @@ export function soakRunOptions(runs: number, seed: number, env: NodeJS.ProcessEn
   return { numRuns: replay.path === undefined ? runs : 1, seed, endOnFailure: true, ...replay };
 }
 
+/** Histories that reached each dangerous event. */
+export type Coverage = Map<CoverageEvent, number>;
+
+export function addCoverage(coverage: Coverage, result: SequenceResult): void {
+  for (const event of result.events) coverage.set(event, (coverage.get(event) ?? 0) + 1);
+}
+
+const coverageLeast = (histories: number, scale: 'short' | 'full') => (scale === 'full' ? Math.ceil(histories * 0.05) : 1);
+
+/**
+ * Events reached by fewer histories than required: at least one in `npm test`'s 50, at least 5 %
+ * of the soak's. A generator that stops reaching a danger fails the suite instead of passing it.
+ */
+export function shortCoverage(coverage: Coverage, histories: number, scale: 'short' | 'full'): string[] {
+  const least = coverageLeast(histories, scale);
+  return (Object.keys(COVERAGE_EVENTS) as CoverageEvent[])
+    .filter((event) => (coverage.get(event) ?? 0) < least)
+    .map((event) => `${event}: ${coverage.get(event) ?? 0} of ${histories} histories (at least ${least})`);
+}
+
 export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRow[]> => {
   const options = soakRunOptions(ctx.scale === 'full' ? 500 : 50, ctx.seed);
   const runs = options.numRuns;
@@ -125,6 +173,7 @@ export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRo
   const byKind = new Map<string, number>();
   const settled = { live: 0, held: 0, windowed: 0, beforeRecreation: 0, unexplained: 0 };
   const verdicts: string[] = [];
+  const coverage: Coverage = new Map();
   try {
     const started = performance.now();
     const report = await fc.check(
@@ -136,6 +185,7 @@ export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRo
         });
         totals.histories += 1;
         verdicts.push(`history ${totals.histories}: ${verdictOf(history, result)}`);
+        addCoverage(coverage, result);
         if (process.env.SOAK_VERBOSE) ctx.log(verdicts.at(-1)!);
         totals.actions += history.actions.length;
         totals.jobs += result.jobs;
@@ -201,6 +251,20 @@ export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRo
         target: 'each one held, inside a window or left alone',
         ok: settled.unexplained === 0,
       },
+      // A replay plays one history: coverage is a figure of whole runs.
+      ...(options.path === undefined
+        ? (Object.keys(COVERAGE_EVENTS) as CoverageEvent[]).map((event) => {
+            const reached = coverage.get(event) ?? 0;
+            const least = coverageLeast(totals.histories, ctx.scale);
+            return {
+              scenario: SCENARIO,
+              figure: `histories reaching: ${event} (${COVERAGE_EVENTS[event]})`,
+              value: `${reached} (${((reached / Math.max(1, totals.histories)) * 100).toFixed(0)} %)`,
+              target: ctx.scale === 'full' ? '≥ 5 %' : '≥ 1',
+              ok: reached >= least,
+            };
+          })
+        : []),
       {
         scenario: SCENARIO,
         figure: 'per-history verdicts (SHA-256 of their lines; PROPERTY_VERDICTS=<file> writes them)',

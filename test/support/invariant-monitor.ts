@@ -64,6 +64,8 @@ export interface InvariantMonitor {
   checkCurrentWorks(secretId: string, label: string): Promise<void>;
   /** Credentials replaced by a rotation whose window has not ended yet. */
   openWindows(): number;
+  /** When the first window still open ends (ms), if any is. */
+  nextWindowEnd(): number | undefined;
   /** The stages of watched secrets that held `key` at the last reading. */
   stagesOf(key: string): ReadonlyArray<{ secretId: string; stage: string }>;
   /** The most windows open at once right after a promotion: 2 means a third generation inside one window. */
@@ -171,6 +173,10 @@ export function createInvariantMonitor(options: MonitorOptions): InvariantMonito
       return result;
     },
     openWindows: () => [...replacedUntil.values()].filter((until) => until > now()).length,
+    nextWindowEnd: () => {
+      const open = [...replacedUntil.values()].filter((until) => until > now());
+      return open.length ? Math.min(...open) : undefined;
+    },
     stagesOf: (key) => held.get(key) ?? [],
     async sweep(label) {
       judge(label, now());

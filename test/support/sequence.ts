@@ -51,10 +51,30 @@ export type Action =
   | { kind: 'secret-lost' }
   /** The provider refuses the next matching call. */
   | { kind: 'refuse'; call: 'create' | 'test' | 'list' | 'delete' }
-  /** Time passes until every overlap window so far has ended. */
-  | { kind: 'time' };
+  /**
+   * Time passes: until every overlap window so far has ended (`all`), or until the first one still
+   * open has ended and no later one (`next`; half a window when none is open), so a revoke falls due
+   * while a later rotation's window still protects what it would revoke.
+   */
+  | { kind: 'time'; span: 'all' | 'next' };
 
 export const ATTEMPTS = 3;
+
+/**
+ * The dangerous events a history can reach, each recognised by what the product did (a job's
+ * outcome, its log) or by what the history did to it. The property suite asserts each happens.
+ */
+export const COVERAGE_EVENTS = {
+  'revoke deferred by a window': 'a revoke the guard deferred to the end of a later rotation’s window',
+  'revoke cancelled by a stage': 'a revoke the guard cancelled because a stage held the credential',
+  'rollback changed AWSCURRENT': 'an operator’s rollback that put an earlier credential back into AWSCURRENT',
+  'lease loss detected by its holder': 'a holder that stopped itself on its lost lease (LeaseLostError)',
+  'reap skipped by a window': 'an orphan the reaper left because a window protected it',
+  'Redis emptied mid history': 'a flushed Redis with jobs after it',
+  'renamed secret': 'the inventory naming another secret',
+  'forced burst': 'three generations or more inside one window',
+} as const;
+export type CoverageEvent = keyof typeof COVERAGE_EVENTS;
 
 export interface SequenceResult {
   violations: string[];
@@ -66,6 +86,8 @@ export interface SequenceResult {
   failedJobs: string[];
   /** Every run of every job, in order: `name:action`, `name:deferred` or `name:ErrorClass@step`. */
   outcomes: string[];
+  /** The dangerous events the history reached. */
+  events: Set<CoverageEvent>;
   /** The most live credentials the rotator made for the credential, after any action. */
   maxLiveMade: number;
   /** Why each live credential the rotator made is alive, once the history has settled. */
@@ -92,6 +114,7 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
     alerts: new Map(),
     failedJobs: [],
     outcomes: [],
+    events: new Set(),
     maxLiveMade: 0,
     census: { live: 0, held: 0, windowed: 0, beforeRecreation: 0, unexplained: [] },
     generationsInOneWindow: 0,
@@ -198,15 +221,17 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
         break;
       }
       case 'flush-redis': {
+        result.events.add('Redis emptied mid history');
         const keys = await redis.keys(`${world.prefix}*`);
         if (keys.length) await redis.del(...keys);
         break;
       }
       case 'rollback':
-        await rollback(fake, world, action.form);
+        if (await rollback(fake, world, action.form)) result.events.add('rollback changed AWSCURRENT');
         break;
       case 'rename': {
         renames += 1;
+        result.events.add('renamed secret');
         const next = `${world.secretId.replace(/-renamed-\d+$/, '')}-renamed-${renames}`;
         const old = world.secretId;
         world.renameSecret(next);
@@ -237,8 +262,13 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
         break;
       case 'time':
         // On the world's clock, time passes at once; on the real one, it is waited for.
-        if (world.clock) await world.clock.advance(windowMs + 60_000);
-        else await sleep(windowMs + 50);
+        {
+          const next = world.monitor.nextWindowEnd();
+          const now = world.clock?.now() ?? Date.now();
+          const ms = action.span === 'all' ? windowMs + 60_000 : next === undefined ? windowMs / 2 : next - now + 1_000;
+          if (world.clock) await world.clock.advance(ms);
+          else await sleep(ms);
+        }
         break;
     }
     // The operator's writes (rollback, rename, a lost secret) changed stages behind the holders' backs.
@@ -267,6 +297,11 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
     );
   // The current one, and each replaced one still inside its window.
   result.generationsInOneWindow = 1 + world.monitor.mostOpenAtPromotion.value;
+  if (result.generationsInOneWindow >= 3) result.events.add('forced burst');
+  if (result.outcomes.some((o) => o.endsWith(':deferred'))) result.events.add('revoke deferred by a window');
+  if (result.outcomes.some((o) => o.includes(':LeaseLostError'))) result.events.add('lease loss detected by its holder');
+  if (world.logs.some((l) => l.includes('rotation: revoke cancelled'))) result.events.add('revoke cancelled by a stage');
+  if (world.logs.some((l) => l.includes('rotation: orphans inside an overlap window'))) result.events.add('reap skipped by a window');
   const { text } = await dumpRedis(redis, `${world.prefix}*`);
   const logs = world.logs.join('\n');
   const leaked = world.secretValues().filter((v) => text.includes(v) || logs.includes(v) || received.some((a) => JSON.stringify(a).includes(v)));
@@ -284,15 +319,16 @@ async function deleteSecret(secretId: string): Promise<void> {
   }
 }
 
-async function rollback(fake: CredlyFake, world: World, form: 'token' | 'bare' | 'full'): Promise<void> {
+/** Whether the operator wrote an earlier credential back into AWSCURRENT. */
+async function rollback(fake: CredlyFake, world: World, form: 'token' | 'bare' | 'full'): Promise<boolean> {
   // A renamed application's secret may not exist yet: nothing to roll back to.
   const previous = (await world.store.listVersions(world.secretId).catch(() => [])).find((v) => v.stages.includes('AWSPREVIOUS'));
-  if (!previous) return;
+  if (!previous) return false;
   const stored = (await world.store.readVersion(world.secretId, previous.versionId)).secretString;
   if (world.kind === 'credly-authorization-token') {
     const token = fake.state.tokenByValue(parseSecretValue('credly-authorization-token', stored).token);
     // An operator rolls back to a credential that works.
-    if (!token || !fake.state.isTokenLive(token)) return;
+    if (!token || !fake.state.isTokenLive(token)) return false;
     const written =
       form === 'bare'
         ? token.token
@@ -305,16 +341,25 @@ async function rollback(fake: CredlyFake, world: World, form: 'token' | 'bare' |
               expiresAt: token.expiresAt.toISOString(),
               rotatedAt: new Date().toISOString(),
             });
+    const before = await world.store.readCurrent(world.secretId).then(
+      (c) => parseSecretValue('credly-authorization-token', c.secretString).token,
+      () => undefined,
+    );
     await operatorWrite(world.store, world.secretId, written);
-    return;
+    return before !== token.token;
   }
   const app = parseSecretValue('credly-oauth-application', stored);
-  if (!fake.state.isClientValid(app.clientId, app.clientSecret)) return;
+  if (!fake.state.isClientValid(app.clientId, app.clientSecret)) return false;
+  const before = await world.store.readCurrent(world.secretId).then(
+    (c) => parseSecretValue('credly-oauth-application', c.secretString).clientId,
+    () => undefined,
+  );
   await operatorWrite(
     world.store,
     world.secretId,
     form === 'full' ? stored : JSON.stringify({ clientId: app.clientId, clientSecret: app.clientSecret, applicationId: app.applicationId }),
   );
+  return before !== app.clientId;
 }
 
 function refuse(fake: CredlyFake, world: World, call: 'create' | 'test' | 'list' | 'delete'): void {
