@@ -302,11 +302,15 @@ export async function startWorker(options: {
       closing.catch(() => undefined);
       const finished = await settlesWithin(active.idle(), env.shutdownGraceMs);
       if (!finished) logger.warn({ active: active.count }, 'worker: grace period over, leaving the active jobs (taken up again once their locks expire)');
-      // Closed politely (the jobs' results recorded) when the jobs ended and Redis answers; dropped
-      // at once when jobs were abandoned (their close would wait for them) or Redis is away.
-      const polite = finished && connection.status === 'ready';
-      const closed = await settlesWithin(Promise.allSettled(polite ? [closing, queue.close()] : [worker.disconnect(), queue.disconnect()]), CLOSE_ALLOWANCE_MS);
-      if (!closed) logger.warn({ allowanceMs: CLOSE_ALLOWANCE_MS }, 'worker: Redis did not take the close in time; connections dropped');
+      // Closed politely (the jobs' results recorded) when the jobs ended and Redis answers, within
+      // CLOSE_ALLOWANCE_MS; dropped at once when jobs were abandoned (their close would wait for
+      // them) or Redis is away (a QUIT would wait for it).
+      if (finished && connection.status === 'ready') {
+        const closed = await settlesWithin(Promise.allSettled([closing, queue.close()]), CLOSE_ALLOWANCE_MS);
+        if (!closed) logger.warn({ allowanceMs: CLOSE_ALLOWANCE_MS }, 'worker: Redis did not take the close in time; connections dropped');
+      } else {
+        for (const dropping of [worker.disconnect(), queue.disconnect()]) dropping.catch(() => undefined);
+      }
       connection.disconnect();
       connectionErrors.flush();
       logger.info({ clean: finished }, 'worker: stopped');
