@@ -131,6 +131,26 @@ describe('the worker through a Redis outage (its own redis-server, stopped)', ()
     await redis.restart();
   }, 60_000);
 
+  it('a job running when Redis stops: SIGTERM abandons it within the grace, exit 4', async () => {
+    const { credential, build } = scenario({ REDIS_URL: `redis://127.0.0.1:${redis.port}` });
+    const t = await build();
+    const worker = await t.startWorker();
+    // The provider holds the job's request, so the job is still running when Redis goes.
+    hosts.degreed.faults.add({ match: { server: 'token' }, times: 10, fault: { kind: 'hang', ms: 60_000 } });
+    const seen = hosts.degreed.requests.length;
+    const trigger = await t.command(['trigger', credential.id]);
+    expect(trigger.code, trigger.output).toBe(0);
+    await expect.poll(() => hosts.degreed.requests.slice(seen).some((r) => r.server === 'token'), { timeout: 10_000, interval: 50 }).toBe(true);
+    await redis.stop();
+    await worker.waitForLog('redis: connection error');
+    const exit = await terminate(worker);
+    expect(exit, worker.output()).toMatchObject({ code: EXIT.abandoned, signal: null });
+    expect(exit.ms).toBeLessThan(GRACE_MS + EXIT_BOUND_AFTER_GRACE_MS);
+    expect(logLines(worker).find((l) => l.msg === 'worker: stopped')).toMatchObject({ clean: false });
+    expect(notJson(worker)).toEqual([]);
+    await redis.restart();
+  }, 30_000);
+
   it('starts while Redis is down: alive, scraped (process metrics, rotator_redis_up 0), and stopped by SIGTERM', async () => {
     const { build } = scenario();
     const t = await build();
