@@ -6,7 +6,7 @@ export const CONNECTION_ERROR_INTERVAL_MS = 10_000;
 export interface ConnectionErrorLog {
   /** Logs `error` of `source` (a connection, a queue, the worker), or counts it when that source logged within the interval. */
   error(source: string, error: Error): void;
-  /** The source answers again: one line saying so, with how many errors were held back since its last line. */
+  /** The source answers again: one line saying so, with how many errors were held back since its last error line. */
   restored(source: string): void;
   /** Writes what is still held back (at a stop), and clears the timers. */
   flush(): void;
@@ -59,7 +59,8 @@ export function connectionErrorLog(logger: Logger, options: { intervalMs?: numbe
       clearTimeout(entry.timer);
       entry.timer = undefined;
       logger.info({ source, ...(entry.suppressed ? { suppressed: entry.suppressed } : {}) }, 'redis: connection restored');
-      sources.delete(source);
+      // The interval still runs from the last error line: a flapping connection writes no more of them.
+      sources.set(source, { loggedAt: entry.loggedAt, suppressed: 0, failing: false });
     },
     flush() {
       for (const source of sources.keys()) flushOne(source);

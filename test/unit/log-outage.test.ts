@@ -32,7 +32,7 @@ describe('connection errors, rate-limited per source', () => {
     expect(written).toHaveLength(8);
   });
 
-  it('says when a failing source answers again, with what it held back, and starts afresh', () => {
+  it('says when a failing source answers again, with what it held back; a flapping connection still writes one error line per 10 s', () => {
     vi.useFakeTimers();
     const { logger, lines } = captureLogger();
     const log = connectionErrorLog(logger);
@@ -43,12 +43,24 @@ describe('connection errors, rate-limited per source', () => {
     log.error('redis', refused());
     log.restored('redis');
     log.error('redis', refused());
-    vi.advanceTimersByTime(20_000);
+    log.restored('redis');
+    log.error('redis', refused());
+    vi.advanceTimersByTime(9_000);
     expect(parsed(lines).map((l) => [l.msg, l.suppressed])).toEqual([
       ['redis: connection error', undefined],
       ['redis: connection restored', 2],
-      ['redis: connection error', undefined],
+      ['redis: connection restored', 1],
     ]);
+    vi.advanceTimersByTime(1_000);
+    expect(
+      parsed(lines)
+        .map((l) => [l.msg, l.suppressed])
+        .at(-1),
+    ).toEqual(['redis: connection error', 1]);
+    const times = parsed(lines)
+      .filter((l) => l.msg === 'redis: connection error')
+      .map((l) => Date.parse(String(l.time)));
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(10_000);
   });
 });
 
