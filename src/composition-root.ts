@@ -6,6 +6,7 @@ import { asKindConfig, type KindRuntimes } from './kinds/kind.ts';
 import { budgetOf, buildKinds, kindOf, type CredentialConfig } from './kinds/registry.ts';
 import { RotatorError } from './errors/rotator-error.ts';
 import type { Logger } from './log/logger.ts';
+import { connectionErrorLog } from './log/connection-errors.ts';
 import { createRedisRateLimiter, type RateLimiter } from './provider-http/rate-limit.ts';
 import { buildSinks } from './alerts/build-sinks.ts';
 import { createAlerter } from './alerts/alerter.ts';
@@ -13,13 +14,13 @@ import { startEscalation } from './alerts/escalation.ts';
 import { createQueue, enqueue, jobOptions } from './queue/producer.ts';
 import { interleaveByBudget } from './queue/fair-order.ts';
 import { startScheduler } from './queue/scheduler.ts';
-import { createMetrics } from './http/metrics.ts';
+import { createMetrics, type RotatorMetrics } from './http/metrics.ts';
 import { createBasicAuth } from './http/basic-auth.ts';
 import type { OpsServer } from './http/ops-server.ts';
 import { collectStatus } from './status/collect.ts';
 import { cachedStatus } from './status/public-view.ts';
 import { assertRedisUsable, createRedisConnection, describeRedis } from './redis/connection.ts';
-import { createRotatorWorker } from './queue/worker.ts';
+import { activeJobs, createRotatorWorker } from './queue/worker.ts';
 import { createCredentialLock } from './lease/credential-lock.ts';
 import { createRotationStateStore } from './state/rotation-state.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from './secrets/secret-store.ts';
@@ -110,11 +111,33 @@ export function createJobDependencies(options: {
 export interface WorkerRuntime {
   readonly worker: Worker;
   /**
-   * Stops taking jobs and waits for the active ones up to the grace period; then closes
-   * connections. Resolves `true` when every active job finished, `false` when the grace ran out
-   * (those jobs are picked up again by the next worker: every step is idempotent).
+   * Stops taking jobs and waits for the active ones up to the grace period; then closes the
+   * connections, giving Redis CLOSE_ALLOWANCE_MS to answer before they are dropped. Resolves within
+   * grace + CLOSE_ALLOWANCE_MS whatever Redis, Secrets Manager or a provider does: `true` when every
+   * active job ended within the grace, `false` when the grace ran out (those jobs are abandoned and
+   * picked up again once their locks expire: every step is idempotent).
    */
   stop(): Promise<boolean>;
+}
+
+/** How long a stop waits, after the grace, for Redis to take the close before the connections are dropped. */
+export const CLOSE_ALLOWANCE_MS = 3_000;
+
+/** Whether `promise` settles within `ms` (never rejects; the timer does not keep the process alive). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+  return settled;
 }
 
 /** Rejects as soon as `signal` aborts, whatever `promise` does (a start-up step waiting on an unreachable Redis). */
@@ -147,15 +170,25 @@ export async function startWorker(options: {
   inventory: Inventory<CredentialConfig>;
   logger: Logger;
   ops: OpsServer;
+  /** The metrics the ops server already serves (process metrics from the start). Default: new ones. */
+  metrics?: RotatorMetrics;
   signal?: AbortSignal;
 }): Promise<WorkerRuntime> {
   const { env, inventory, logger, ops, signal } = options;
+  // Connection errors (every reconnect attempt while Redis is down, re-emitted by the queue and the
+  // worker) make one line per source per 10 s at most, with the count held back.
+  const connectionErrors = connectionErrorLog(logger);
   const secrets = createSecretStore(createSecretsManagerClient());
   // Sink secrets are read before anything else: a sink that cannot alert is a start-up failure.
   const sinks = await unlessAborted(buildSinks(inventory.alerts, { secrets }), signal);
   const connection: RedisClient = createRedisConnection(env.redis, 'worker');
-  connection.on('error', (error: Error) => logger.warn({ err: { type: error.name, message: error.message } }, 'redis: connection error'));
+  connection.on('error', (error: Error) => connectionErrors.error('redis', error));
+  connection.on('ready', () => {
+    for (const source of ['redis', 'queue', 'worker']) connectionErrors.restored(source);
+  });
   const queue = createQueue(connection, env.queuePrefix, jobOptions(env));
+  // Without a listener BullMQ prints the queue's errors with console.error.
+  queue.on('error', (error: Error) => connectionErrors.error('queue', error));
   const deps = createJobDependencies({
     inventory,
     secrets,
@@ -169,8 +202,11 @@ export async function startWorker(options: {
   // One read of every credential per few seconds at most, however many requests and scrapes come.
   const read = () => collectStatus({ credentials: inventory.credentials, state: deps.rotation.state, queue });
   const status = cachedStatus(read);
-  // Metrics keep their own one-second read: a scrape sees a job's figures at once.
-  const metrics = createMetrics(read);
+  // Metrics keep their own one-second read, never waited on for long: a scrape sees a job's figures
+  // at once while Redis answers, and the last figures read (with rotator_redis_up 0) while it does not.
+  const metrics = options.metrics ?? createMetrics();
+  metrics.readStatusFrom({ read, connected: () => connection.status === 'ready' });
+  const active = activeJobs();
   const alerting = {
     alerter: createAlerter({
       sinks,
@@ -195,6 +231,8 @@ export async function startWorker(options: {
     concurrency: env.concurrency,
     alerting,
     onJobFinished: (labels, seconds) => metrics.jobFinished(labels, seconds),
+    active,
+    onError: (error) => connectionErrors.error('worker', error),
   });
   let scheduler: Awaited<ReturnType<typeof startScheduler>>;
   let ready = false;
@@ -229,8 +267,13 @@ export async function startWorker(options: {
   const auth = env.dashboard ? createBasicAuth(env.dashboard) : undefined;
   ops.attach({
     // Ready only when the topology can take work: a cluster in state ok, the Sentinel group's master.
-    redis: { ping: () => assertRedisUsable(connection, env.queuePrefix) },
-    metrics,
+    // A connection that is down is answered at once (no command waits in its offline queue).
+    redis: {
+      ping: async () => {
+        if (connection.status !== 'ready') throw new Error(`connection ${connection.status}`);
+        await assertRedisUsable(connection, env.queuePrefix);
+      },
+    },
     status,
     publicMessages: env.statusPublicMessages,
     ...(auth ? { auth } : {}),
@@ -249,22 +292,27 @@ export async function startWorker(options: {
   let stopping: Promise<boolean> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      logger.info({ graceMs: env.shutdownGraceMs }, 'worker: stopping, waiting for active jobs');
+      logger.info({ graceMs: env.shutdownGraceMs, active: active.count }, 'worker: stopping, waiting for active jobs');
       await scheduler.stop();
       escalation.stop();
       await ops.close();
-      let timer: NodeJS.Timeout | undefined;
-      const graceOver = new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), env.shutdownGraceMs);
-      });
-      const finished = await Promise.race([worker.close().then(() => true as const), graceOver]);
-      clearTimeout(timer);
-      if (!finished) {
-        logger.warn('worker: grace period over, closing with jobs still active');
-        await worker.close(true);
+      // Takes no more jobs from now on; settles once the active ones ended, their results were
+      // recorded and its connections closed (never, while Redis is down: it is not awaited alone).
+      const closing = worker.close();
+      closing.catch(() => undefined);
+      const finished = await settlesWithin(active.idle(), env.shutdownGraceMs);
+      if (!finished) logger.warn({ active: active.count }, 'worker: grace period over, leaving the active jobs (taken up again once their locks expire)');
+      // Closed politely (the jobs' results recorded) when the jobs ended and Redis answers, within
+      // CLOSE_ALLOWANCE_MS; dropped at once when jobs were abandoned (their close would wait for
+      // them) or Redis is away (a QUIT would wait for it).
+      if (finished && connection.status === 'ready') {
+        const closed = await settlesWithin(Promise.allSettled([closing, queue.close()]), CLOSE_ALLOWANCE_MS);
+        if (!closed) logger.warn({ allowanceMs: CLOSE_ALLOWANCE_MS }, 'worker: Redis did not take the close in time; connections dropped');
+      } else {
+        for (const dropping of [worker.disconnect(), queue.disconnect()]) dropping.catch(() => undefined);
       }
-      await queue.close();
       connection.disconnect();
+      connectionErrors.flush();
       logger.info({ clean: finished }, 'worker: stopped');
       return finished;
     })());

@@ -27,7 +27,8 @@ options:
   -h, --help                     this help
   --version                      the rotator's version
 
-exit codes: 0 success, 1 failure, 2 bad usage or configuration`;
+exit codes: 0 success, 1 failure, 2 bad usage or configuration,
+            4 (worker) stopped with jobs abandoned when the grace ran out`;
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

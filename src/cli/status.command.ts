@@ -14,6 +14,8 @@ export async function statusCommand(options: { configPath?: string | undefined; 
   const credentials = options.ids.length ? inventory.credentials.filter((c) => options.ids.includes(c.id)) : inventory.credentials;
   const redis = await connectRedis(env.redis, env.queuePrefix);
   const queue = createQueue(redis, env.queuePrefix);
+  // The reads below fail with Redis's error, which the CLI reports; without a listener BullMQ would also print it raw.
+  queue.on('error', () => undefined);
   try {
     const status = await collectStatus({ credentials, state: createRotationStateStore(redis, env.queuePrefix), queue });
     if (options.json) {

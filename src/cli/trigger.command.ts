@@ -34,6 +34,9 @@ export async function triggerCommand(options: TriggerOptions): Promise<number> {
   const eventsConnection = options.wait ? createRedisConnection(env.redis, 'worker') : undefined;
   eventsConnection?.on('error', () => undefined);
   const events = eventsConnection ? new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix: env.queuePrefix }) : undefined;
+  // The calls below fail with Redis's error, which the CLI reports; without listeners BullMQ would also print it raw.
+  queue.on('error', () => undefined);
+  events?.on('error', () => undefined);
   try {
     await events?.waitUntilReady();
     const job = await enqueue(queue, 'check-credential', { credentialId: options.credentialId, trigger: 'manual', force: options.force });

@@ -6,19 +6,47 @@ import type { StatusView } from '../status/collect.ts';
  * The worker's Prometheus metrics, by Prometheus's conventions: base units (timestamps in seconds
  * since the epoch, so alerts compare them with `time()`), no label named `job` (Prometheus owns it:
  * the scrape job), the process and Node.js metrics under their standard names for stock dashboards,
- * and `rotator_build_info{version}`. Counters and histograms are updated as jobs end; the
- * per-credential gauges and queue depths are read from Redis at scrape time, so every replica
- * reports the fleet's view of them.
+ * and `rotator_build_info{version}`. Counters and histograms are updated as jobs end.
+ *
+ * The per-credential gauges and queue depths are the fleet's view, read from Redis — but never
+ * waited on longer than `waitMs` (500 ms): a scrape starts a read (one at a time, at most one per
+ * `refreshMs`), waits that long at most, and shows the last read that succeeded. So `/metrics`
+ * answers within a second whatever Redis does, with `rotator_redis_up` (0 while the connection is
+ * down, the last read failed, or a read has waited longer than `staleMs`) and
+ * `rotator_status_read_timestamp_seconds` (when the series shown were read).
  */
 export interface RotatorMetrics {
   readonly registry: Registry;
+  /** Where the per-credential series come from, once the worker has its Redis connection. */
+  readStatusFrom(source: StatusSource): void;
   jobFinished(labels: { credential: string; kind: string; job: string; outcome: string }, seconds: number): void;
   sinkFailed(sink: string): void;
   /** A schedule tick missed while the process was alive (then caught up). */
   scheduleTickMissed(credential: string): void;
 }
 
-export function createMetrics(readStatus: () => Promise<StatusView>): RotatorMetrics {
+export interface StatusSource {
+  read(): Promise<StatusView>;
+  /** Whether the connection the read goes through is up now: when it is not, no scrape waits for the read. Default: always. */
+  connected?(): boolean;
+}
+
+export interface MetricsOptions {
+  /** How long a scrape waits for a status read, in ms. Default 500. */
+  waitMs?: number;
+  /** A scrape within this many ms of the last read's start shows that read. Default 1000. */
+  refreshMs?: number;
+  /** A read pending longer than this many ms makes `rotator_redis_up` 0. Default 5000. */
+  staleMs?: number;
+  now?: () => number;
+}
+
+export function createMetrics(initial?: StatusSource | (() => Promise<StatusView>), options: MetricsOptions = {}): RotatorMetrics {
+  const waitMs = options.waitMs ?? 500;
+  const refreshMs = options.refreshMs ?? 1_000;
+  const staleMs = options.staleMs ?? 5_000;
+  const now = options.now ?? Date.now;
+  let source: StatusSource | undefined = typeof initial === 'function' ? { read: initial } : initial;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   new Gauge({ name: 'rotator_build_info', help: 'The running version; always 1', labelNames: ['version'], registers: [registry] }).set(
@@ -51,9 +79,61 @@ export function createMetrics(readStatus: () => Promise<StatusView>): RotatorMet
     registers: [registry],
   });
 
-  // Gauges filled at scrape time from the status Redis holds.
-  let view: Promise<StatusView> | undefined;
-  const current = () => (view ??= readStatus().finally(() => setTimeout(() => (view = undefined), 1_000).unref()));
+  // The last status read that succeeded, and the read in flight (one at a time).
+  let last: { view: StatusView; at: number } | undefined;
+  let lastFailed = false;
+  let inflight: { promise: Promise<void>; since: number } | undefined;
+  let startedAt = -Infinity;
+  const connected = () => source !== undefined && (source.connected?.() ?? true);
+  const refresh = (): Promise<void> | undefined => {
+    if (!source) return undefined;
+    if (inflight) return inflight.promise;
+    if (now() - startedAt < refreshMs) return undefined;
+    startedAt = now();
+    const promise = source.read().then(
+      (view) => {
+        last = { view, at: now() };
+        lastFailed = false;
+      },
+      () => {
+        lastFailed = true;
+      },
+    );
+    inflight = { promise: promise.finally(() => (inflight = undefined)), since: startedAt };
+    return inflight.promise;
+  };
+  /** The view to show: a fresh read when Redis gives it within `waitMs`, else the last one (none before the first). */
+  const current = async (): Promise<StatusView | undefined> => {
+    const pending = refresh();
+    if (pending && connected()) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([pending, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+      clearTimeout(timer);
+    }
+    return last?.view;
+  };
+  const redisUp = () => connected() && !lastFailed && last !== undefined && !(inflight && now() - inflight.since > staleMs);
+  new Gauge({
+    name: 'rotator_redis_up',
+    help: "1 when the worker's Redis connection is up and its last read of the status succeeded; 0 otherwise (the per-credential series are then the last read's)",
+    registers: [registry],
+    async collect() {
+      await current();
+      this.set(redisUp() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'rotator_status_read_timestamp_seconds',
+    help: 'When the per-credential series and queue depths shown were read from Redis, seconds since the epoch (no series before the first read)',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      await current();
+      if (last) this.set(last.at / 1000);
+    },
+  });
+  /** The credentials of the view to show (none before the first read). */
+  const credentials = async () => (await current())?.credentials ?? [];
   /** A gauge per credential of a timestamp in the status, in seconds; credentials without one have no series. */
   const timestampGauge = (name: string, help: string, of: (c: StatusView['credentials'][number]) => string | null) =>
     new Gauge({
@@ -63,7 +143,7 @@ export function createMetrics(readStatus: () => Promise<StatusView>): RotatorMet
       registers: [registry],
       async collect() {
         this.reset();
-        for (const c of (await current()).credentials) {
+        for (const c of await credentials()) {
           const at = Date.parse(of(c) ?? '');
           if (!Number.isNaN(at)) this.set({ credential: c.id, kind: c.kind }, at / 1000);
         }
@@ -91,7 +171,7 @@ export function createMetrics(readStatus: () => Promise<StatusView>): RotatorMet
     registers: [registry],
     async collect() {
       this.reset();
-      for (const c of (await current()).credentials) this.set({ credential: c.id, kind: c.kind }, c.state === 'failing' ? 1 : 0);
+      for (const c of await credentials()) this.set({ credential: c.id, kind: c.kind }, c.state === 'failing' ? 1 : 0);
     },
   });
   new Gauge({
@@ -101,7 +181,7 @@ export function createMetrics(readStatus: () => Promise<StatusView>): RotatorMet
     registers: [registry],
     async collect() {
       this.reset();
-      for (const c of (await current()).credentials) this.set({ credential: c.id, kind: c.kind }, c.unrevoked.length);
+      for (const c of await credentials()) this.set({ credential: c.id, kind: c.kind }, c.unrevoked.length);
     },
   });
   new Gauge({
@@ -111,12 +191,16 @@ export function createMetrics(readStatus: () => Promise<StatusView>): RotatorMet
     registers: [registry],
     async collect() {
       this.reset();
-      for (const [state, count] of Object.entries((await current()).queue)) this.set({ state }, count);
+      for (const [state, count] of Object.entries((await current())?.queue ?? {})) this.set({ state }, count);
     },
   });
 
   return {
     registry,
+    readStatusFrom(next) {
+      source = next;
+      startedAt = -Infinity;
+    },
     jobFinished({ credential, kind, job, outcome }, seconds) {
       jobs.inc({ credential, kind, job_name: job, outcome });
       duration.observe({ kind, job_name: job }, seconds);

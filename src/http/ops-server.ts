@@ -13,9 +13,8 @@ export const DASHBOARD_PATH = '/dashboard';
 
 /** What the routes beyond /healthz need: attached once the worker has started. */
 export interface OpsRuntime {
-  /** Resolves when Redis is usable, rejects (saying why) when not: `/readyz`. */
+  /** Resolves when Redis is usable, rejects when not: `/readyz` (an error's `state`, a RedisState, names why). */
   redis: { ping(): Promise<unknown> };
-  metrics: RotatorMetrics;
   /** The status view with its messages; the server hides them from whoever may not see them. */
   status: () => Promise<StatusView>;
   /** The dashboard's handler, mounted at /dashboard. Default: none (off). */
@@ -35,8 +34,26 @@ export interface OpsServer {
 
 type Send = (status: number, type: string, body: string, headers?: Record<string, string>) => void;
 
-async function route(path: string, req: IncomingMessage, runtime: OpsRuntime | undefined, send: Send): Promise<void> {
+/**
+ * What `/readyz` says of Redis: a state, never an error's text (which may name hosts, users or
+ * keys). `reachable`; `connecting` (the worker has not reached it yet); `unreachable` (refused,
+ * reset, unknown host…); `no-answer` (nothing within 1 s); `cluster-not-ok` (a cluster whose state
+ * is not ok); `not-master` (under Sentinel, connected to a replica).
+ */
+export type RedisState = 'reachable' | 'connecting' | 'unreachable' | 'no-answer' | 'cluster-not-ok' | 'not-master';
+
+const NOT_READY_STATES: ReadonlySet<string> = new Set(['cluster-not-ok', 'not-master']);
+
+/** The state an error of `redis.ping()` stands for: its own `state` when it names one, else `unreachable`. */
+function stateOf(error: unknown): RedisState {
+  const state = (error as { state?: unknown } | undefined)?.state;
+  return typeof state === 'string' && NOT_READY_STATES.has(state) ? (state as RedisState) : 'unreachable';
+}
+
+async function route(path: string, req: IncomingMessage, runtime: OpsRuntime | undefined, metrics: RotatorMetrics | undefined, send: Send): Promise<void> {
   if (path === '/healthz') return send(200, 'application/json', '{"status":"ok"}\n');
+  // Process and Node metrics from the start; the per-credential series once Redis was read (metrics.ts).
+  if (path === '/metrics' && metrics) return send(200, metrics.registry.contentType, await metrics.registry.metrics());
   if (!runtime) {
     // Started, configuration loaded, Redis not reached yet: alive, not ready.
     if (path === '/readyz') return send(503, 'application/json', '{"status":"not ready","configuration":"loaded","redis":"connecting"}\n');
@@ -45,22 +62,13 @@ async function route(path: string, req: IncomingMessage, runtime: OpsRuntime | u
   }
   switch (path) {
     case '/readyz': {
-      // Why not, when not: "cluster state is fail", "connected to a slave, not the master", a timeout.
-      const problem = await Promise.race([
-        runtime.redis.ping().then(
-          () => undefined,
-          (error: unknown) => (error instanceof Error ? error.message : String(error)),
-        ),
-        new Promise<string>((resolve) => setTimeout(() => resolve('no answer within 1 s'), 1_000).unref()),
+      const state = await Promise.race([
+        runtime.redis.ping().then(() => 'reachable' as const, stateOf),
+        new Promise<RedisState>((resolve) => setTimeout(() => resolve('no-answer'), 1_000).unref()),
       ]);
-      const body =
-        problem === undefined
-          ? { status: 'ready', configuration: 'loaded', redis: 'reachable' }
-          : { status: 'not ready', configuration: 'loaded', redis: 'unreachable', reason: problem };
-      return send(problem === undefined ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
+      const body = { status: state === 'reachable' ? 'ready' : 'not ready', configuration: 'loaded', redis: state };
+      return send(state === 'reachable' ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`);
     }
-    case '/metrics':
-      return send(200, runtime.metrics.registry.contentType, await runtime.metrics.registry.metrics());
     case '/status':
     case '/status.json': {
       // Messages (provider and AWS text) only for the dashboard's users, or when shown on purpose.
@@ -93,6 +101,8 @@ export async function startOpsServer(options: {
   /** Interface to listen on. Default `0.0.0.0`: in a pod the kubelet probes the pod's IP. */
   host?: string;
   limits?: Partial<OpsLimits>;
+  /** Served at `/metrics` from the start, whatever Redis does. Default: none (`/metrics` answers 503 until attached). */
+  metrics?: RotatorMetrics;
   /** Attach at once (tests of the routes). */
   runtime?: OpsRuntime;
 }): Promise<OpsServer> {
@@ -123,7 +133,7 @@ export async function startOpsServer(options: {
       if (!req.url?.startsWith('/')) req.url = path;
       return runtime.dashboard(req, res);
     }
-    route(path, req, runtime, send).catch((error: unknown) => {
+    route(path, req, runtime, options.metrics, send).catch((error: unknown) => {
       logger.warn({ path: path.slice(0, 64), err: { type: (error as Error).name, message: (error as Error).message } }, 'ops: request failed');
       if (!res.headersSent) send(503, 'text/plain', 'unavailable\n');
       else res.destroy();

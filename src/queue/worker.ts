@@ -27,6 +27,38 @@ export interface RotatorWorkerOptions {
   alerting?: AlertingOptions;
   /** Told of every job's end (metrics). */
   onJobFinished?: (labels: { credential: string; kind: string; job: string; outcome: string }, seconds: number) => void;
+  /** Counts the jobs this process runs, so a stop knows when they ended. Default: not counted. */
+  active?: ActiveJobs;
+  /** Told of the worker's errors (its connections' among them). Default: each logged as `worker: error`. */
+  onError?: (error: Error) => void;
+}
+
+/** The jobs running in this process now, and a promise of the moment none is. */
+export interface ActiveJobs {
+  readonly count: number;
+  /** Resolves when no job runs (at once when none does). */
+  idle(): Promise<void>;
+  track<T>(run: Promise<T>): Promise<T>;
+}
+
+export function activeJobs(): ActiveJobs {
+  let count = 0;
+  const waiters: Array<() => void> = [];
+  return {
+    get count() {
+      return count;
+    },
+    idle: () => (count === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+    async track(run) {
+      count += 1;
+      try {
+        return await run;
+      } finally {
+        count -= 1;
+        if (count === 0) for (const resolve of waiters.splice(0)) resolve();
+      }
+    },
+  };
 }
 
 /** What the alert policy (alerts/policy.ts) is built from, and the inventory that names a job's credential. */
@@ -79,7 +111,8 @@ export async function processJob(job: Job, deps: JobDependencies, logger: Logger
 export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
   const { logger, deps } = options;
   const lockDuration = options.lockDurationMs ?? 30_000;
-  const worker = new Worker(QUEUE_NAME, (job, token) => processJob(job, deps, logger, token), {
+  const run = (job: Job, token?: string) => processJob(job, deps, logger, token);
+  const worker = new Worker(QUEUE_NAME, (job, token) => (options.active ? options.active.track(run(job, token)) : run(job, token)), {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency ?? 4,
@@ -127,9 +160,13 @@ export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
       })
       .catch(alertProblem);
   });
-  worker.on('error', (error) => {
-    logger.error({ err: { type: error.name, message: error.message } }, 'worker: error');
-  });
+  worker.on(
+    'error',
+    options.onError ??
+      ((error) => {
+        logger.error({ err: { type: error.name, message: error.message } }, 'worker: error');
+      }),
+  );
   return worker;
 }
 

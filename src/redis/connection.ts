@@ -82,6 +82,16 @@ export function createRedisConnection(topology: RedisTopology, role: ConnectionR
   }
 }
 
+/** Redis answers but cannot take the rotator's work: `state` says why, in the words `/readyz` shows. */
+export class RedisNotUsableError extends Error {
+  override readonly name = 'RedisNotUsableError';
+  readonly state: 'cluster-not-ok' | 'not-master';
+  constructor(state: 'cluster-not-ok' | 'not-master', message: string) {
+    super(message);
+    this.state = state;
+  }
+}
+
 /**
  * Whether the topology can take the rotator's work now; throws saying why not. One server answers
  * PING; a cluster reports `cluster_state:ok` and the master of the prefix's slot answers; under
@@ -91,14 +101,14 @@ export async function assertRedisUsable(client: RedisClient, prefix: string): Pr
   if (client instanceof Cluster) {
     const info = await client.cluster('INFO');
     const state = /cluster_state:(\w+)/.exec(String(info))?.[1];
-    if (state !== 'ok') throw new Error(`cluster state is ${state ?? 'unknown'}`);
+    if (state !== 'ok') throw new RedisNotUsableError('cluster-not-ok', `cluster state is ${state ?? 'unknown'}`);
     // Routed to the master of the prefix's hash slot: every key of the rotator lives there.
     await client.exists(`${prefix}:ready`);
     return;
   }
   if (client.options.sentinels?.length) {
     const [role] = (await client.role()) as [string, ...unknown[]];
-    if (role !== 'master') throw new Error(`connected to a ${role}, not the master`);
+    if (role !== 'master') throw new RedisNotUsableError('not-master', `connected to a ${role}, not the master`);
     return;
   }
   await client.ping();

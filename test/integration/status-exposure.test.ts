@@ -54,9 +54,9 @@ async function serve(options: { publicMessages?: boolean; ttlMs?: number } = {})
     port: 0,
     host: '127.0.0.1',
     logger: createLogger({ level: 'silent' }),
+    metrics: createMetrics(status),
     runtime: {
       redis,
-      metrics: createMetrics(status),
       status,
       auth: createBasicAuth({ user: USER, password: PASSWORD }),
       publicMessages: options.publicMessages ?? false,

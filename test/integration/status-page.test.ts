@@ -75,7 +75,8 @@ beforeAll(async () => {
     port: 0,
     host: '127.0.0.1',
     logger: createLogger({ level: 'silent' }),
-    runtime: { redis: { ping: async () => 'PONG' }, metrics: createMetrics(status), status, publicMessages: true },
+    metrics: createMetrics(status),
+    runtime: { redis: { ping: async () => 'PONG' }, status, publicMessages: true },
   });
   browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -190,7 +190,10 @@ describe('the chart with every option (full values)', () => {
     const rules = (rule.spec as { groups: Array<{ rules: Array<{ alert: string; expr: string; annotations: Record<string, string> }> }> }).groups.flatMap(
       (g) => g.rules,
     );
-    expect(rules.map((r) => r.alert)).toEqual(['CredentialRotationFailing', 'CredentialNearExpiry', 'CredentialRotatorDown']);
+    expect(rules.map((r) => r.alert)).toEqual(['CredentialRotationFailing', 'CredentialNearExpiry', 'CredentialRotatorDown', 'CredentialRotatorRedisDown']);
+    // Worker down is a failed scrape; Redis down is what a scraped worker says (the worker answers /metrics whatever Redis does).
+    expect(rules[2]?.expr).toBe('absent(up{namespace="team-a", service="rotator"} == 1)');
+    expect(rules[3]?.expr).toBe('max by (namespace) (rotator_redis_up{namespace="team-a", service="rotator"}) == 0');
     for (const r of rules) {
       expect(r.annotations.runbook_url).toBe(`https://runbooks.example.com/credential-rotator#${r.alert.toLowerCase()}`);
       expect(r.expr, r.alert).toContain('{namespace="team-a", service="rotator"}');
@@ -260,7 +263,9 @@ describe('values helm refuses, with a message naming the value', () => {
     [['podDisruptionBudget.unhealthyPodEvictionPolicy=Never'], "at '/podDisruptionBudget/unhealthyPodEvictionPolicy'"],
     [['metrics.serviceMonitor.scrapeTimeout=soon'], "at '/metrics/serviceMonitor/scrapeTimeout'"],
     [['redis.existingSecret='], "at '/redis'"],
-    [['terminationGracePeriodSeconds=30'], 'terminationGracePeriodSeconds must be above config.shutdownGraceSeconds'],
+    [['terminationGracePeriodSeconds=30'], 'terminationGracePeriodSeconds must be above config.shutdownGraceSeconds + 5'],
+    // The worker may take 5 s past its grace to exit.
+    [['terminationGracePeriodSeconds=35'], 'terminationGracePeriodSeconds must be above config.shutdownGraceSeconds + 5'],
     [['serviceAccount.create=false'], 'serviceAccount.name is required when serviceAccount.create is false'],
   ])('refuses %j', (set, message) => {
     expect(renderError({ values: ['ci/minimal-values.yaml'], set })).toContain(message);
