@@ -1,6 +1,5 @@
-import { CronExpressionParser } from 'cron-parser';
 import type { Queue } from 'bullmq';
-import type { CredentialBase } from '../config/index.ts';
+import { nextTick, type CredentialBase } from '../config/index.ts';
 import { GOOD_RESULTS, daysToExpiryOf, type CredentialStatus, type RotationStateStore } from '../state/rotation-state.ts';
 import { unrevokedRefs } from '../rotation/unrevoked.ts';
 
@@ -33,9 +32,10 @@ export interface StatusView {
   queue: Record<string, number>;
 }
 
+/** The tick node-cron fires next (src/config/cron.ts): the same computation as the firing. */
 export function nextRun(schedule: string, now: Date): string | null {
   try {
-    return CronExpressionParser.parse(schedule, { currentDate: now, tz: 'UTC' }).next().toDate().toISOString();
+    return nextTick(schedule, now).toISOString();
   } catch {
     return null;
   }
