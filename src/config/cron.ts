@@ -66,8 +66,8 @@ export function normalizeCron(expression: string): string {
 }
 
 const DAY_MS = 86_400_000;
-/** How far a tick is looked for: the longest gap between two 29 Februaries is eight years (2096 → 2104). */
-const HORIZON_YEARS = 9;
+/** How far a tick is looked for: as far as node-cron looks (a fifth Sunday in February comes every 28 years or more). */
+const HORIZON_YEARS = 100;
 const HORIZON_DAYS = 366 * HORIZON_YEARS;
 
 interface Ticks {
