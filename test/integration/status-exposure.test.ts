@@ -64,7 +64,8 @@ const PUBLIC_FIELDS = {
   lastRotatedAt: ISO,
   previousState: PREVIOUS_CLASS,
   previousStateClass: PREVIOUS_CLASS,
-  unrevoked: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  // Provider ids of replaced credentials (Credly token UUIDs, OAuth application ids): to revoke by hand.
+  unrevoked: /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
   nextRunAt: ISO,
 } satisfies Record<keyof CredentialView, RegExp | 'integer' | 'never'>;
 /** The same for the view around them. */
