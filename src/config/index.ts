@@ -2,7 +2,7 @@
  * Configuration: the environment and the inventory, validated once at start. Pure data: it names no
  * credential kind (each kind brings its own schema, src/kinds/) and imports no provider or queue.
  */
-export { cronProblem, normalizeCron } from './cron.ts';
+export { CRON_TIME_ZONE, cronProblem, nextTick, normalizeCron, previousTick } from './cron.ts';
 export { formatDuration, parseDuration } from './duration.ts';
 export { loadEnv, LOG_LEVELS, type Env, type LogLevel } from './env.ts';
 export { ConfigError, formatPath, type ConfigProblem } from './errors.ts';

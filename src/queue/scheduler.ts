@@ -1,7 +1,6 @@
-import { CronExpressionParser } from 'cron-parser';
 import type { RedisClient } from '../redis/connection.ts';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { CredentialBase } from '../config/index.ts';
+import { CRON_TIME_ZONE, previousTick, type CredentialBase } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
 
 /**
@@ -15,6 +14,7 @@ import type { Logger } from '../log/logger.ts';
  * while every replica was down is caught up once at start, under the id of the latest missed tick.
  * A tick missed while the process was alive (node-cron's missed execution: an event-loop stall, a
  * suspended host) is caught up the same way at once: logged, counted, enqueued under its own id.
+ * The latest tick at start is node-cron's semantics too (src/config/cron.ts), never another engine's.
  */
 
 export interface ScheduleEnqueuer {
@@ -59,14 +59,6 @@ export function lastFireKey(prefix: string, credentialId: string): string {
 
 // Only moves forward: replicas record the same tick, or a later one, in any order.
 const RECORD = `local v = tonumber(redis.call('get', KEYS[1]) or '0') if tonumber(ARGV[1]) > v then redis.call('set', KEYS[1], ARGV[1]) end return 1`;
-
-/** The latest scheduled time at or before `now` (UTC). */
-export function previousTick(expression: string, now: Date): Date {
-  // A moment past `now` makes a tick exactly at `now` count as the latest.
-  return CronExpressionParser.parse(expression, { currentDate: new Date(now.getTime() + 1), tz: 'UTC' })
-    .prev()
-    .toDate();
-}
 
 export async function startScheduler(options: SchedulerOptions): Promise<Scheduler> {
   const { redis, prefix, logger, enqueuer } = options;
@@ -128,7 +120,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
           }
         }
       },
-      { timezone: 'Etc/UTC', name: `rotator:${schedule}`, suppressMissedWarning: true },
+      { timezone: CRON_TIME_ZONE, name: `rotator:${schedule}`, suppressMissedWarning: true },
     );
     task.on('execution:missed', (context) => missed.note(ids, context.date));
     return task;

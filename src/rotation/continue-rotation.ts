@@ -9,6 +9,7 @@ import { describeRevoke, reap, revokeReplaced, settle } from './retire.ts';
 import type { Inspection, RotationProvider } from './rotation-provider.ts';
 import type { RotationRecord } from '../state/rotation-state.ts';
 import { unrevokedRefs } from './unrevoked.ts';
+import { previousStateText } from './previous-state.ts';
 
 import { daysUntil, FRESH_REFUSAL_DELAYS_MS, readCurrentSecret, step, type RotatableCredential, type RotationDeps, type RotationOutcome } from './protocol.ts';
 
@@ -129,7 +130,7 @@ export async function continueRotation<C extends RotatableCredential, S>(
     await step(id, 'revoke', () =>
       deps.scheduleRevoke({ credentialId: id, rotationId, previousRef: record.previousRef }, Math.max(0, at.getTime() - now.getTime())),
     );
-    return { state: `revoke scheduled for ${at.toISOString()}`, revokeAt: at.toISOString() };
+    return { state: previousStateText.scheduled(at), revokeAt: at.toISOString() };
   };
   if (record.previousRef === '') {
     previous = { state: describeRevoke({ state: 'nothing-to-revoke' }, ''), revokeAt: '' };
@@ -147,7 +148,7 @@ export async function continueRotation<C extends RotatableCredential, S>(
       revokeFailure = error instanceof RotationStepError ? error : new RotationStepError(id, 'revoke', error);
       // A transient failure is retried with the rotation still recorded at the revoke step.
       if (!revokeFailure.permanent) throw revokeFailure;
-      previous = { state: `revoke failed: ${revokeFailure.message}`, revokeAt: '' };
+      previous = { state: previousStateText.revokeFailed(revokeFailure.message), revokeAt: '' };
     }
   }
   // The new credential's expiry is in the stored value where the kind has one: no provider call.

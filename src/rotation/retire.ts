@@ -12,6 +12,7 @@ import {
   type StageValues,
 } from './revoke-guard.ts';
 import { RevokeRefusedError } from './errors.ts';
+import { previousStateText } from './previous-state.ts';
 import { describeNotRevoked, noteUnrevoked } from './unrevoked.ts';
 import type { ListedCredential, RevokeResult, RotationProvider } from './rotation-provider.ts';
 import type { RotationStateStore } from '../state/rotation-state.ts';
@@ -204,15 +205,13 @@ export function describeRevoke(result: RevokeResult, ref: string): string {
     case 'not-revoked':
       return describeNotRevoked(ref, result);
     case 'revoked':
-      return 'revoked';
+      return previousStateText.revoked();
     case 'already-gone':
-      return 'already gone at the provider';
+      return previousStateText.alreadyGone();
     case 'nothing-to-revoke':
-      return 'none known (the secret was missing or unreadable)';
+      return previousStateText.nothingToRevoke();
     case 'left-to-expire':
-      return result.expiresAt
-        ? `left to expire at ${result.expiresAt.toISOString()} (the provider offers no revoke)`
-        : 'left to expire (the provider offers no revoke)';
+      return previousStateText.leftToExpire(result.expiresAt);
   }
 }
 
@@ -235,7 +234,7 @@ export async function settle(
     case 'gone':
       return describeRevoke({ state: 'already-gone' }, ref);
     case 'cancelled': {
-      const state = `kept: ${verdict.reason}`;
+      const state = previousStateText.kept(verdict.reason);
       log.warn({ ref, reason: verdict.reason }, 'rotation: revoke cancelled, a stage of the secret holds the credential');
       await deps.state.updateStatus(credentialId, { revokeCancelled: `${ref}: ${verdict.reason} (${deps.now().toISOString()})` });
       return state;

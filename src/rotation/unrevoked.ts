@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.ts';
 import type { RevokeResult, RotationProvider } from './rotation-provider.ts';
 import type { CredentialStatus, RotationStateStore } from '../state/rotation-state.ts';
+import { previousStateText } from './previous-state.ts';
 
 /**
  * Replaced credentials the provider still lists after their revoke (or that it offers no revoke
@@ -16,8 +17,7 @@ export function unrevokedRefs(status: Pick<CredentialStatus, 'unrevoked'>): stri
 
 /** The status line of a revoke that did not happen: what to revoke by hand, and until when it works. */
 export function describeNotRevoked(ref: string, result: Extract<RevokeResult, { state: 'not-revoked' }>): string {
-  const until = result.expiresAt ? `; it stays valid until ${result.expiresAt.toISOString()}` : '';
-  return `NOT revoked: ${result.reason}; revoke ${ref} by hand at the provider${until}`;
+  return previousStateText.notRevoked(ref, result.reason, result.expiresAt);
 }
 
 /** Adds `ref` to the credential's unrevoked list; returns the list. */

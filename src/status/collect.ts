@@ -1,7 +1,7 @@
-import { CronExpressionParser } from 'cron-parser';
 import type { Queue } from 'bullmq';
-import type { CredentialBase } from '../config/index.ts';
+import { nextTick, type CredentialBase } from '../config/index.ts';
 import { GOOD_RESULTS, daysToExpiryOf, type CredentialStatus, type RotationStateStore } from '../state/rotation-state.ts';
+import { previousStateClass } from '../rotation/previous-state.ts';
 import { unrevokedRefs } from '../rotation/unrevoked.ts';
 
 export interface CredentialView {
@@ -21,7 +21,13 @@ export interface CredentialView {
   /** Whole days from now to `expiresAt` (negative once expired). */
   daysToExpiry: number | null;
   lastRotatedAt: string | null;
+  /**
+   * What became of the replaced credential. With messages: the text (`revoke failed: …` quotes the
+   * provider or AWS). Without (public-view.ts): its class, as `previousStateClass`.
+   */
   previousState: string | null;
+  /** The class of `previousState`: revoked, already-gone, nothing-to-revoke, left-to-expire, not-revoked, kept, scheduled, revoke-failed (other: a text of an older version). */
+  previousStateClass: string | null;
   /** Provider ids of replaced credentials still valid at the provider: revoke them by hand. */
   unrevoked: string[];
   nextRunAt: string | null;
@@ -33,9 +39,10 @@ export interface StatusView {
   queue: Record<string, number>;
 }
 
+/** The tick node-cron fires next (src/config/cron.ts): the same computation as the firing. */
 export function nextRun(schedule: string, now: Date): string | null {
   try {
-    return CronExpressionParser.parse(schedule, { currentDate: now, tz: 'UTC' }).next().toDate().toISOString();
+    return nextTick(schedule, now).toISOString();
   } catch {
     return null;
   }
@@ -57,7 +64,8 @@ function view(credential: CredentialBase, status: CredentialStatus, rotating: st
     expiresAt: status.expiresAt || null,
     daysToExpiry: daysToExpiryOf(status, now) ?? null,
     lastRotatedAt: status.lastRotatedAt ?? null,
-    previousState: status.previousState ?? null,
+    previousState: status.previousState || null,
+    previousStateClass: status.previousState ? previousStateClass(status.previousState) : null,
     unrevoked: unrevokedRefs(status),
     nextRunAt: next,
   };

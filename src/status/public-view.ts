@@ -1,12 +1,13 @@
 import type { StatusView } from './collect.ts';
 
 /**
- * The status view anyone who reaches the ops port may see: states, results, error classes, dates
- * and figures. Messages are left out: they quote AWS (role ARNs, account ids, secret names) and
- * providers, and are for the dashboard's users only.
+ * The status view anyone who reaches the ops port may see: ids, states, results, classes, dates
+ * and figures. Texts are left out: they quote AWS (role ARNs, account ids, secret names) and
+ * providers, and are for the dashboard's users only. The last message goes; what became of the
+ * replaced credential is told by its class (`revoke-failed`, not the refusal it quotes).
  */
 export function withoutMessages(view: StatusView): StatusView {
-  return { ...view, credentials: view.credentials.map((c) => ({ ...c, lastSummary: null })) };
+  return { ...view, credentials: view.credentials.map((c) => ({ ...c, lastSummary: null, previousState: c.previousStateClass })) };
 }
 
 /**

@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/logger.ts';
 import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { QUEUE_NAME } from '../../src/config/queue-names.ts';
-import { lastFireKey, previousTick, scheduledJobId, startScheduler } from '../../src/queue/scheduler.ts';
+import { previousTick } from '../../src/config/index.ts';
+import { lastFireKey, scheduledJobId, startScheduler } from '../../src/queue/scheduler.ts';
 import { captureLogger } from '../support/capture-logger.ts';
 import { useFakeHosts } from '../support/fake-hosts.ts';
-import { credlyToken, logLines, useScenarios } from '../support/scenario.ts';
+import { credlyToken, logLines, useScenarios, type WorkerProcess } from '../support/scenario.ts';
 
 const silent = createLogger({ level: 'silent' });
 const hosts = useFakeHosts({ credly: {} }, { clearAfterEach: false });
@@ -68,6 +69,37 @@ describe('schedules across replicas (separate worker processes)', () => {
     const lines = workers.flatMap(logLines);
     expect(lines.filter((l) => l.msg === 'rotation: finished')).toHaveLength(1);
     expect(lines.filter((l) => l.msg === 'rotation: not due').length).toBeGreaterThanOrEqual(1);
+  }, 30_000);
+});
+
+describe('one cron semantics (the worker in its own process)', () => {
+  it('fires next the tick /status.json shows as the next run', async () => {
+    const c = credlyCredential(10, '*/4 * * * * *');
+    const { workers } = await scenarios.build({ credentials: [c], workers: 1 });
+    const [worker] = workers as [WorkerProcess];
+    const view = (await (await fetch(`http://127.0.0.1:${await worker.port()}/status.json`)).json()) as {
+      generatedAt: string;
+      credentials: Array<{ id: string; nextRunAt: string }>;
+    };
+    const shown = new Date(view.credentials[0]!.nextRunAt);
+    const seenAt = new Date(view.generatedAt);
+    expect(shown.getTime()).toBeGreaterThan(seenAt.getTime());
+    const firedTicks = () =>
+      logLines(worker)
+        .filter((l) => l.msg === 'schedule: fired')
+        .map((l) => Number(/-(\d+)$/.exec(String(l.jobId))![1]) * 1000);
+    await expect.poll(() => firedTicks().includes(shown.getTime()), { timeout: 15_000 }).toBe(true);
+    // Nothing fired between the moment status was read and the tick it showed.
+    expect(firedTicks().filter((t) => t > seenAt.getTime() && t < shown.getTime())).toEqual([]);
+    expect(logLines(worker).some((l) => l.jobId === scheduledJobId(c.id, shown))).toBe(true);
+  }, 30_000);
+
+  it('stops at load, exit 2, on a schedule restricting both day-of-month and day-of-week, naming the credential and the reason', async () => {
+    const c = credlyCredential(10, '0 0 1 * 1');
+    const t = await scenarios.build({ credentials: [c] });
+    const { code, output } = await t.command(['worker']);
+    expect(code, output).toBe(2);
+    expect(output).toContain(`credentials[0].schedule: ambiguous cron expression "0 0 1 * 1": day-of-month (1) and day-of-week (1) are both restricted`);
   }, 30_000);
 });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -12,8 +13,11 @@ import { startOpsServer, type OpsServer } from '../../src/http/ops-server.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { createQueue } from '../../src/queue/producer.ts';
 import { createRotationStateStore } from '../../src/state/rotation-state.ts';
-import { collectStatus } from '../../src/status/collect.ts';
+import { PREVIOUS_STATE_CLASSES, previousStateText, UNKNOWN_PREVIOUS_STATE } from '../../src/rotation/previous-state.ts';
+import { collectStatus, type CredentialView, type StatusView } from '../../src/status/collect.ts';
 import { cachedStatus } from '../../src/status/public-view.ts';
+import { useFakeHosts } from '../support/fake-hosts.ts';
+import { credlyToken, useScenarios, type WorkerProcess } from '../support/scenario.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rotator-exposure-'));
 const prefix = '{exposure}';
@@ -21,6 +25,51 @@ const USER = 'ops';
 const PASSWORD = 'a-long-dashboard-password';
 /** What an AWS or provider message carries that a passer-by must not read. */
 const INTERNALS = 'arn:aws:iam::123456789012:role/credential-rotator is not authorized to perform secretsmanager:GetSecretValue on prod/credly/main';
+/** What a gateway in front of a provider answers when it refuses a call: `{"message": …}` naming its role and account. */
+const GATEWAY_MESSAGE =
+  'User: arn:aws:iam::123456789012:role/x is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:k7x/prod/DELETE/organizations';
+const REVOKE_FAILED = previousStateText.revokeFailed(`revoke: credly delete-token: 403 Forbidden — credly says: ${GATEWAY_MESSAGE}`);
+const KEPT = previousStateText.kept('AWSPREVIOUS of prod/credly/eu holds it');
+/** Parts of those texts no one without the dashboard's credentials may read. */
+const SECRET_PARTS = [
+  'arn:aws',
+  '123456789012',
+  'role/x',
+  'role/credential-rotator',
+  'execute-api',
+  'not authorized',
+  'prod/credly',
+  'tenant acme',
+  'AWSCURRENT',
+  'AWSPREVIOUS',
+];
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const PREVIOUS_CLASS = new RegExp(`^(${[...PREVIOUS_STATE_CLASSES, UNKNOWN_PREVIOUS_STATE].join('|')})$`);
+/**
+ * What each field of a credential's public view may hold: an id, a state, a class, a date or a
+ * figure, or nothing at all. The compiler asks for every field of CredentialView here, so a field
+ * added to the view is judged here before it reaches anyone.
+ */
+const PUBLIC_FIELDS = {
+  id: /^[a-z0-9][a-z0-9-]*$/,
+  kind: /^[a-z][a-z-]*$/,
+  state: /^(ok|failing|unknown|rotating \([a-z-]+\))$/,
+  lastResult: /^[a-z][a-z-]*$/,
+  lastSummary: 'never',
+  errorClass: /^([A-Z][A-Za-z]*|[a-z][a-z-]*)$/,
+  lastCheckAt: ISO,
+  lastSuccessAt: ISO,
+  expiresAt: ISO,
+  daysToExpiry: 'integer',
+  lastRotatedAt: ISO,
+  previousState: PREVIOUS_CLASS,
+  previousStateClass: PREVIOUS_CLASS,
+  // Provider ids of replaced credentials (Credly token UUIDs, OAuth application ids): to revoke by hand.
+  unrevoked: /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
+  nextRunAt: ISO,
+} satisfies Record<keyof CredentialView, RegExp | 'integer' | 'never'>;
+/** The same for the view around them. */
+const PUBLIC_VIEW_FIELDS = { generatedAt: ISO, credentials: 'list', queue: 'counts' } satisfies Record<keyof StatusView, RegExp | 'list' | 'counts'>;
 const inventory = parseInventory(`version: 1
 credentials:
   - id: credly-main
@@ -97,6 +146,9 @@ beforeAll(async () => {
     lastCheckAt: '2026-12-03T03:00:00.000Z',
     expiresAt: '2027-01-01T00:00:00.000Z',
     daysToExpiry: '29',
+    lastRotatedAt: '2026-12-02T03:00:00.000Z',
+    previousState: REVOKE_FAILED,
+    unrevoked: '0d9f0000-0000-4000-8000-000000000001',
   });
   await state.updateStatus('degreed-us', {
     lastResult: 'invalid-credential',
@@ -108,6 +160,8 @@ beforeAll(async () => {
     lastSummary: 'rotated: new credential in AWSCURRENT',
     lastCheckAt: '2026-12-03T03:00:02.000Z',
     lastErrorClass: 'ProviderAuthError',
+    lastRotatedAt: '2026-12-03T03:00:02.000Z',
+    previousState: KEPT,
   });
 });
 afterAll(async () => {
@@ -154,7 +208,7 @@ describe('/status and /status.json without secrets or internals', () => {
     const page = await (await fetch(`${base}/status`)).text();
     expect(page).toContain('SecretAccessDeniedError');
     for (const text of [JSON.stringify(anyone), page]) {
-      for (const internal of ['arn:aws', '123456789012', 'prod/credly/main', 'tenant acme', 'AWSCURRENT']) expect(text).not.toContain(internal);
+      for (const internal of SECRET_PARTS) expect(text).not.toContain(internal);
     }
 
     const auth = basic(USER, PASSWORD);
@@ -164,6 +218,51 @@ describe('/status and /status.json without secrets or internals', () => {
     const wrong = await fetch(`${base}/status.json`, { headers: basic(USER, 'not-the-password') });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+  });
+
+  it('carries in every field of the public view an id, a state, a class, a date or a figure, never a text', async () => {
+    const base = await serve();
+    const anyone = (await (await fetch(`${base}/status.json`)).json()) as Record<string, unknown>;
+    expect(Object.keys(anyone).sort()).toEqual(Object.keys(PUBLIC_VIEW_FIELDS).sort());
+    expect(anyone.generatedAt).toMatch(ISO);
+    expect(Object.values(anyone.queue as Record<string, unknown>).every((n) => Number.isInteger(n))).toBe(true);
+    const credentials = anyone.credentials as Array<Record<string, unknown>>;
+    const seen = new Set<string>();
+    for (const credential of credentials) {
+      expect(Object.keys(credential).sort()).toEqual(Object.keys(PUBLIC_FIELDS).sort());
+      for (const [field, shape] of Object.entries(PUBLIC_FIELDS)) {
+        const value = credential[field];
+        const where = `${String(credential.id)}.${field} = ${JSON.stringify(value)}`;
+        if (shape === 'never') {
+          expect(value, where).toBeNull();
+          continue;
+        }
+        if (value === null || (Array.isArray(value) && value.length === 0)) continue;
+        seen.add(field);
+        if (shape === 'integer') expect(Number.isInteger(value), where).toBe(true);
+        else for (const item of Array.isArray(value) ? value : [value]) expect(item, where).toMatch(shape);
+      }
+    }
+    // Every field was seen with a value, so each shape above was really tried.
+    expect([...seen].sort()).toEqual(
+      Object.entries(PUBLIC_FIELDS)
+        .filter(([, shape]) => shape !== 'never')
+        .map(([field]) => field)
+        .sort(),
+    );
+    expect(credentials.map((c) => [c.id, c.previousState, c.previousStateClass])).toEqual([
+      ['credly-main', 'revoke-failed', 'revoke-failed'],
+      ['degreed-us', null, null],
+      ['credly-eu', 'kept', 'kept'],
+    ]);
+
+    // The dashboard's users read the texts behind the classes.
+    const full = (await (await fetch(`${base}/status.json`, { headers: basic(USER, PASSWORD) })).json()) as { credentials: CredentialView[] };
+    expect(full.credentials.map((c) => [c.previousState, c.previousStateClass])).toEqual([
+      [REVOKE_FAILED, 'revoke-failed'],
+      [null, null],
+      [KEPT, 'kept'],
+    ]);
   });
 
   it('shows the messages to anyone only when ROTATOR_STATUS_PUBLIC_MESSAGES turns them on', async () => {
@@ -248,4 +347,48 @@ describe('the dashboard’s credentials', () => {
     ]);
     expect(Date.now() - started).toBeLessThan(1_000);
   });
+});
+
+describe('a revoke refused by a gateway, the worker in its own process', () => {
+  const hosts = useFakeHosts({ credly: {} });
+  const scenarios = useScenarios('exposure');
+
+  it('shows anyone "revoke-failed" and nothing of the gateway’s answer; the dashboard’s users read the answer', async () => {
+    const c = credlyToken(hosts.credly, { folder: 'exposure', ageDays: 170 });
+    const password = `dash-${randomUUID()}`;
+    const t = await scenarios.build({
+      credentials: [c],
+      env: { ROTATOR_DASHBOARD: 'on', ROTATOR_DASHBOARD_USER: USER, ROTATOR_DASHBOARD_PASSWORD: password },
+      workers: 1,
+    });
+    const [worker] = t.workers as [WorkerProcess];
+    const base = `http://127.0.0.1:${await worker.port()}`;
+    // Every DELETE of a token is refused as an API gateway in front of Credly refuses it.
+    hosts.credly.faults.add({
+      match: { method: 'DELETE', path: '/authorization_tokens/', server: 'api' },
+      times: Infinity,
+      fault: { kind: 'status', status: 403, body: JSON.stringify({ message: GATEWAY_MESSAGE }), contentType: 'application/json' },
+    });
+
+    const trigger = t.spawn(['trigger', c.id, '--wait']);
+    await trigger.exited;
+    expect(
+      hosts.credly.requests.some((r) => r.method === 'DELETE'),
+      trigger.output(),
+    ).toBe(true);
+
+    const auth = basic(USER, password);
+    const full = (await (await fetch(`${base}/status.json`, { headers: auth })).json()) as { credentials: CredentialView[] };
+    expect(full.credentials).toEqual([expect.objectContaining({ id: c.id, previousStateClass: 'revoke-failed' })]);
+    expect(full.credentials[0]!.previousState).toMatch(/^revoke failed: /);
+    expect(full.credentials[0]!.previousState).toContain('arn:aws:iam::123456789012:role/x');
+    expect(await (await fetch(`${base}/status`, { headers: auth })).text()).toContain('arn:aws:iam::123456789012:role/x');
+
+    const anyone = (await (await fetch(`${base}/status.json`)).json()) as { credentials: CredentialView[] };
+    expect(anyone.credentials).toEqual([
+      expect.objectContaining({ id: c.id, previousState: 'revoke-failed', previousStateClass: 'revoke-failed', lastSummary: null }),
+    ]);
+    const texts = [JSON.stringify(anyone), await (await fetch(`${base}/status`)).text(), await (await fetch(`${base}/metrics`)).text()];
+    for (const text of texts) for (const internal of SECRET_PARTS) expect(text).not.toContain(internal);
+  }, 60_000);
 });

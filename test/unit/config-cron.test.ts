@@ -23,6 +23,22 @@ describe('cron schedules', () => {
     expect(problem).toContain(reason);
   });
 
+  it('refuses a schedule whose day-of-month and day-of-week are both restricted, naming the credential, the field and the reason', () => {
+    const load = () =>
+      parseInventory(`version: 1
+credentials:
+  - id: c
+    kind: credly-authorization-token
+    secretId: s
+    organizationId: 7c4e2f3a-1b2c-4d5e-8f90-a1b2c3d4e5f6
+    environment: production
+    schedule: "0 0 1 * 1"
+`);
+    expect(load).toThrow(
+      /credentials\[0\]\.schedule: ambiguous cron expression "0 0 1 \* 1": day-of-month \(1\) and day-of-week \(1\) are both restricted; crontab runs such a schedule on days that match either, node-cron only on days that match both/,
+    );
+  });
+
   it('stores schedules with single spaces, as they are shown', () => {
     expect(normalizeCron('  0   3 * *\t* ')).toBe('0 3 * * *');
     const inventory = parseInventory(`version: 1

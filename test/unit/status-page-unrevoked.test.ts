@@ -15,6 +15,7 @@ const row = (unrevoked: string[]): CredentialView => ({
   daysToExpiry: 179,
   lastRotatedAt: null,
   previousState: null,
+  previousStateClass: null,
   unrevoked,
   nextRunAt: '2026-11-24T03:00:00.000Z',
 });
