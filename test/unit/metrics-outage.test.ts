@@ -18,6 +18,7 @@ const view = (lastCheckAt: string): StatusView => ({
       daysToExpiry: null,
       lastRotatedAt: null,
       previousState: null,
+      previousStateClass: null,
       unrevoked: [],
       nextRunAt: null,
     },
