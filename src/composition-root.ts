@@ -153,7 +153,7 @@ export async function startWorker(options: {
   const secrets = createSecretStore(createSecretsManagerClient());
   // Sink secrets are read before anything else: a sink that cannot alert is a start-up failure.
   const sinks = await unlessAborted(buildSinks(inventory.alerts, { secrets }), signal);
-  const connection: RedisClient = createRedisConnection(env.redis, 'worker');
+  const connection: RedisClient = createRedisConnection(env.redis, 'worker', { allowPlaintext: env.allowPlaintextRedis });
   connection.on('error', (error: Error) => logger.warn({ err: { type: error.name, message: error.message } }, 'redis: connection error'));
   const queue = createQueue(connection, env.queuePrefix, jobOptions(env));
   const deps = createJobDependencies({
