@@ -226,7 +226,7 @@ export async function startWorker(options: {
     connection.disconnect();
     throw error;
   }
-  const auth = env.dashboard ? createBasicAuth(env.dashboard) : undefined;
+  const auth = env.dashboard ? createBasicAuth({ ...env.dashboard, logger }) : undefined;
   ops.attach({
     // Ready only when the topology can take work: a cluster in state ok, the Sentinel group's master.
     redis: { ping: () => assertRedisUsable(connection, env.queuePrefix) },
