@@ -33,9 +33,29 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
-type Send = (status: number, type: string, body: string, headers?: Record<string, string>) => void;
+type Send = (status: number, type: string, body: string | Buffer, headers?: Record<string, string>) => void;
 
-async function route(path: string, req: IncomingMessage, runtime: OpsRuntime | undefined, send: Send): Promise<void> {
+/** Which rendering of the status view a request gets: with or without messages, as HTML or JSON. */
+type StatusVariant = `${'full' | 'public'} ${'/status' | '/status.json'}`;
+
+/**
+ * The rendered status bodies, kept with the view they were rendered from: the status read is itself
+ * cached (one read of Redis per few seconds, `cachedStatus`), and each of its views is rendered at
+ * most once per variant, whatever the number of requests. A new view (new data, or the read's
+ * period over) is rendered afresh; an old one and its bodies go with it (a WeakMap).
+ */
+function statusBodies(): (view: StatusView, variant: StatusVariant, render: () => string) => Buffer {
+  const cache = new WeakMap<StatusView, Map<StatusVariant, Buffer>>();
+  return (view, variant, render) => {
+    let bodies = cache.get(view);
+    if (!bodies) cache.set(view, (bodies = new Map<StatusVariant, Buffer>()));
+    let body = bodies.get(variant);
+    if (!body) bodies.set(variant, (body = Buffer.from(render())));
+    return body;
+  };
+}
+
+async function route(path: string, req: IncomingMessage, runtime: OpsRuntime | undefined, send: Send, bodies: ReturnType<typeof statusBodies>): Promise<void> {
   if (path === '/healthz') return send(200, 'application/json', '{"status":"ok"}\n');
   if (!runtime) {
     // Started, configuration loaded, Redis not reached yet: alive, not ready.
@@ -68,10 +88,19 @@ async function route(path: string, req: IncomingMessage, runtime: OpsRuntime | u
       if (verdict === 'refused') return send(401, 'text/plain', 'authentication required\n', { 'www-authenticate': BASIC_CHALLENGE });
       if (verdict === 'throttled') return send(429, 'text/plain', 'too many failed attempts\n', { 'retry-after': String(THROTTLED_RETRY_AFTER_S) });
       const full = await runtime.status();
-      const view = verdict === 'ok' || runtime.publicMessages ? full : withoutMessages(full);
+      const shown = verdict === 'ok' || runtime.publicMessages ? 'full' : 'public';
+      const view = () => (shown === 'full' ? full : withoutMessages(full));
       return path === '/status'
-        ? send(200, 'text/html; charset=utf-8', renderStatusPage(view))
-        : send(200, 'application/json', `${JSON.stringify(view, null, 2)}\n`);
+        ? send(
+            200,
+            'text/html; charset=utf-8',
+            bodies(full, `${shown} /status`, () => renderStatusPage(view())),
+          )
+        : send(
+            200,
+            'application/json',
+            bodies(full, `${shown} /status.json`, () => `${JSON.stringify(view(), null, 2)}\n`),
+          );
     }
     default:
       return send(404, 'text/plain', 'not found\n');
@@ -99,6 +128,7 @@ export async function startOpsServer(options: {
   const { logger } = options;
   const limits = { ...DEFAULT_OPS_LIMITS, ...options.limits };
   const refused = refusalLog(logger);
+  const bodies = statusBodies();
   let runtime = options.runtime;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -123,7 +153,7 @@ export async function startOpsServer(options: {
       if (!req.url?.startsWith('/')) req.url = path;
       return runtime.dashboard(req, res);
     }
-    route(path, req, runtime, send).catch((error: unknown) => {
+    route(path, req, runtime, send, bodies).catch((error: unknown) => {
       logger.warn({ path: path.slice(0, 64), err: { type: (error as Error).name, message: (error as Error).message } }, 'ops: request failed');
       if (!res.headersSent) send(503, 'text/plain', 'unavailable\n');
       else res.destroy();
@@ -151,6 +181,9 @@ export async function startOpsServer(options: {
     },
   );
   server.keepAliveTimeout = 5_000;
+  server.maxConnections = limits.maxConnections;
+  // Past maxConnections Node closes the new socket at once; that is said in the (rate-limited) log.
+  server.on('drop', () => refused({ status: 503, reason: 'too many connections' }));
   guardServer(server, logger, refused);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
