@@ -225,15 +225,21 @@ async function statusUnderLoad(redisUrl: string, dir: string): Promise<void> {
   const latencies: number[] = [];
   let bytes = 0;
   const start = performance.now();
+  let failures = 0;
   await inPool(
     Array.from({ length: REQUESTS }, (_, i) => (i % 2 ? '/status.json' : '/status')),
     CONCURRENCY,
     async (path) => {
       const t0 = performance.now();
-      const response = await fetch(`${base}${path}`);
-      bytes += (await response.arrayBuffer()).byteLength;
-      if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);
-      latencies.push(performance.now() - t0);
+      try {
+        const response = await fetch(`${base}${path}`);
+        bytes += (await response.arrayBuffer()).byteLength;
+        if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);
+        latencies.push(performance.now() - t0);
+      } catch (error) {
+        failures += 1;
+        if (failures <= 3) console.log(`  ${path} failed: ${(error as Error).message} ${((error as Error).cause as Error | undefined)?.message ?? ''}`);
+      }
     },
   );
   const seconds = (performance.now() - start) / 1000;
@@ -246,6 +252,8 @@ async function statusUnderLoad(redisUrl: string, dir: string): Promise<void> {
   record('status page under load (3,000 credentials, 1,500 requests): worker event-loop delay p99', `${p99.toFixed(0)} ms`, '≤ 100 ms', verdictOf(p99 <= 100));
   record('status page under load: worker event-loop delay max', `${max.toFixed(0)} ms`, '-', '');
   record('status page under load: requests per second', (REQUESTS / seconds).toFixed(0), '-', '');
+  record('status page under load: requests failed', String(failures), '0', verdictOf(failures === 0));
+  if (failures) console.log(worker.output().split('\n').slice(-20).join('\n'));
   worker.child.kill('SIGTERM');
   await worker.exited;
   const keys = await redis.keys(`${prefix}*`);
