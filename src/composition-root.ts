@@ -155,6 +155,10 @@ export async function startWorker(options: {
   const sinks = await unlessAborted(buildSinks(inventory.alerts, { secrets }), signal);
   const connection: RedisClient = createRedisConnection(env.redis, 'worker', { allowPlaintext: env.allowPlaintextRedis });
   connection.on('error', (error: Error) => logger.warn({ err: { type: error.name, message: error.message } }, 'redis: connection error'));
+  // A cluster reports its nodes' own errors apart (a node refused in plain text among them).
+  connection.on('node error', (error: Error, node: string) =>
+    logger.warn({ node: String(node).slice(0, 64), err: { type: error.name, message: error.message } }, 'redis: connection error'),
+  );
   const queue = createQueue(connection, env.queuePrefix, jobOptions(env));
   const deps = createJobDependencies({
     inventory,
