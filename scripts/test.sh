@@ -12,6 +12,8 @@ echo "== typecheck"; tsc --noEmit || exit 1
 echo "== format"; prettier --check --cache . || exit 1
 echo "== lint"; eslint . || exit 1
 echo "== tests (node $(node --version))"
+# A report left by an earlier run must not stand in for this one.
+rm -f .local/vitest.json
 vitest run --reporter=default --reporter=json --outputFile.json=.local/vitest.json "$@"
 rc=$?
 node scripts/test-summary.ts .local/vitest.json || rc=1

@@ -181,11 +181,13 @@ export async function startWorker(options: {
   const secrets = createSecretStore(createSecretsManagerClient());
   // Sink secrets are read before anything else: a sink that cannot alert is a start-up failure.
   const sinks = await unlessAborted(buildSinks(inventory.alerts, { secrets }), signal);
-  const connection: RedisClient = createRedisConnection(env.redis, 'worker');
+  const connection: RedisClient = createRedisConnection(env.redis, 'worker', { allowPlaintext: env.allowPlaintextRedis });
   connection.on('error', (error: Error) => connectionErrors.error('redis', error));
   connection.on('ready', () => {
     for (const source of ['redis', 'queue', 'worker']) connectionErrors.restored(source);
   });
+  // A cluster reports its nodes' own errors apart (a node refused in plain text among them).
+  connection.on('node error', (error: Error) => connectionErrors.error('redis', error));
   const queue = createQueue(connection, env.queuePrefix, jobOptions(env));
   // Without a listener BullMQ prints the queue's errors with console.error.
   queue.on('error', (error: Error) => connectionErrors.error('queue', error));
@@ -264,7 +266,7 @@ export async function startWorker(options: {
     connection.disconnect();
     throw error;
   }
-  const auth = env.dashboard ? createBasicAuth(env.dashboard) : undefined;
+  const auth = env.dashboard ? createBasicAuth({ ...env.dashboard, logger }) : undefined;
   ops.attach({
     // Ready only when the topology can take work: a cluster in state ok, the Sentinel group's master.
     // A connection that is down is answered at once (no command waits in its offline queue).

@@ -45,10 +45,16 @@ export function plainText(text: string, max = MAX_MESSAGE): string {
   return out.length > max ? `${out.slice(0, max)}…` : out;
 }
 
+/** An e-mail address as Slack would link it (`mailto:`): a local part, `@`, a dotted domain. */
+const EMAIL = /([\p{L}\p{N}._%+-]+)@((?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+(?:\p{L}{2,63}|xn--[a-z0-9-]+))(?![\p{L}\p{N}-])/giu;
+/** A bare domain as Slack would link it: labels joined by dots, ending in a top-level label of letters (or punycode). */
+const DOMAIN = /(?<![\p{L}\p{N}-])(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+(?:\p{L}{2,63}|xn--[a-z0-9-]+)(?![\p{L}\p{N}-])/giu;
+
 /**
  * Text for Slack mrkdwn: escaped as Slack asks (`&`, `<`, `>`), so a provider's text cannot make a
- * mention (`<!channel>`, `<@U…>`) or a link (`<https://…|text>`); bare URLs are defanged
- * (`https[:]//…`) so Slack does not turn them into links, and `@here`-style words cannot notify.
+ * mention (`<!channel>`, `<@U…>`) or a link (`<https://…|text>`); URLs, bare domains and e-mail
+ * addresses are defanged (`https[:]//evil[.]example`, `user[@]evil[.]example`) so Slack turns none
+ * of them into a link, and `@here`-style words cannot notify.
  */
 export function slackText(text: string): string {
   return plainText(text)
@@ -56,6 +62,8 @@ export function slackText(text: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/([a-z][a-z0-9+.-]*):\/\//gi, '$1[:]//')
+    .replace(EMAIL, '$1[@]$2')
+    .replace(DOMAIN, (domain) => domain.replace(/\./g, '[.]'))
     .replace(/@(here|channel|everyone)\b/gi, '@\u200b$1');
 }
 

@@ -57,9 +57,9 @@ export async function checkSecret(store: Pick<SecretStore, 'readCurrent'>, crede
 }
 
 /** Redis (whichever topology) reachable and usable: the line `rotator check` prints for it. */
-async function pingRedis(topology: RedisTopology, prefix: string): Promise<{ ok: boolean; detail: string }> {
+async function pingRedis(topology: RedisTopology, prefix: string, allowPlaintext: boolean): Promise<{ ok: boolean; detail: string }> {
   try {
-    (await connectRedis(topology, prefix)).disconnect();
+    (await connectRedis(topology, prefix, { allowPlaintext })).disconnect();
     return { ok: true, detail: `reachable at ${describeRedis(topology)}` };
   } catch (error) {
     // RedisUnreachableError already names the servers, never a password.
@@ -76,7 +76,7 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
     else console.log(`configuration valid: ${credentials.length} credential(s), ${inventory.alerts.length} alert sink(s)`);
     return EXIT.ok;
   }
-  const redis = await pingRedis(env.redis, env.queuePrefix);
+  const redis = await pingRedis(env.redis, env.queuePrefix, env.allowPlaintextRedis);
   const store = createSecretStore(createSecretsManagerClient());
   const kinds = createKinds({ inventory, secrets: store });
   const rows = await Promise.all(credentials.map((c) => checkSecret(store, c, kinds)));

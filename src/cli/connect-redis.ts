@@ -1,5 +1,5 @@
 import type { RedisTopology } from '../config/redis-topology.ts';
-import { assertRedisUsable, createRedisConnection, describeRedis, type RedisClient } from '../redis/connection.ts';
+import { assertRedisUsable, createRedisConnection, describeRedis, type ConnectionOptions, type RedisClient } from '../redis/connection.ts';
 
 /** Redis could not be reached by a CLI command: exit 1, printed by the CLI (as JSON with --json). */
 export class RedisUnreachableError extends Error {
@@ -11,8 +11,8 @@ export class RedisUnreachableError extends Error {
  * (a cluster in state ok, the Sentinel group's master). Throws RedisUnreachableError naming the
  * servers without any password when it cannot be had.
  */
-export async function connectRedis(topology: RedisTopology, prefix: string): Promise<RedisClient> {
-  const redis = createRedisConnection(topology, 'producer');
+export async function connectRedis(topology: RedisTopology, prefix: string, options: ConnectionOptions): Promise<RedisClient> {
+  const redis = createRedisConnection(topology, 'producer', options);
   redis.on('error', () => undefined);
   try {
     await redis.connect();

@@ -12,7 +12,7 @@ export async function statusCommand(options: { configPath?: string | undefined; 
   const unknown = options.ids.filter((id) => !inventory.credentials.some((c) => c.id === id));
   if (unknown.length) throw new UsageError(`unknown credential id(s): ${unknown.join(', ')}`);
   const credentials = options.ids.length ? inventory.credentials.filter((c) => options.ids.includes(c.id)) : inventory.credentials;
-  const redis = await connectRedis(env.redis, env.queuePrefix);
+  const redis = await connectRedis(env.redis, env.queuePrefix, { allowPlaintext: env.allowPlaintextRedis });
   const queue = createQueue(redis, env.queuePrefix);
   // The reads below fail with Redis's error, which the CLI reports; without a listener BullMQ would also print it raw.
   queue.on('error', () => undefined);

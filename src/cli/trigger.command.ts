@@ -27,11 +27,11 @@ export async function triggerCommand(options: TriggerOptions): Promise<number> {
   if (!inventory.credentials.some((c) => c.id === options.credentialId)) {
     throw new UsageError(`unknown credential id "${options.credentialId}" (the inventory has ${inventory.credentials.map((c) => c.id).join(', ')})`);
   }
-  const redis = await connectRedis(env.redis, env.queuePrefix);
+  const redis = await connectRedis(env.redis, env.queuePrefix, { allowPlaintext: env.allowPlaintextRedis });
   const queue = createQueue(redis, env.queuePrefix, jobOptions(env));
   // Listening starts before the job exists, so its end cannot be missed. BullMQ closes only its
   // own copy of a connection it is given, so this one is closed here too.
-  const eventsConnection = options.wait ? createRedisConnection(env.redis, 'worker') : undefined;
+  const eventsConnection = options.wait ? createRedisConnection(env.redis, 'worker', { allowPlaintext: env.allowPlaintextRedis }) : undefined;
   eventsConnection?.on('error', () => undefined);
   const events = eventsConnection ? new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix: env.queuePrefix }) : undefined;
   // The calls below fail with Redis's error, which the CLI reports; without listeners BullMQ would also print it raw.

@@ -13,9 +13,15 @@ export interface OpsLimits {
   headersTimeoutMs: number;
   /** How long a client may take to send a whole request, in ms. Default 10000. */
   requestTimeoutMs: number;
+  /**
+   * Connections open at once (Node's `server.maxConnections`); past it a new one is closed at once,
+   * so a flood of clients cannot exhaust file descriptors or memory. Default 256: far above what
+   * Prometheus, the kubelet and a few people need.
+   */
+  maxConnections: number;
 }
 
-export const DEFAULT_OPS_LIMITS: OpsLimits = { maxHeaderBytes: 8 * 1024, headersTimeoutMs: 5_000, requestTimeoutMs: 10_000 };
+export const DEFAULT_OPS_LIMITS: OpsLimits = { maxHeaderBytes: 8 * 1024, headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, maxConnections: 256 };
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',

@@ -32,7 +32,7 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
-type Send = (status: number, type: string, body: string, headers?: Record<string, string>) => void;
+type Send = (status: number, type: string, body: string | Buffer, headers?: Record<string, string>) => void;
 
 /**
  * What `/readyz` says of Redis: a state, never an error's text (which may name hosts, users or
@@ -50,7 +50,34 @@ function stateOf(error: unknown): RedisState {
   return typeof state === 'string' && NOT_READY_STATES.has(state) ? (state as RedisState) : 'unreachable';
 }
 
-async function route(path: string, req: IncomingMessage, runtime: OpsRuntime | undefined, metrics: RotatorMetrics | undefined, send: Send): Promise<void> {
+/** Which rendering of the status view a request gets: with or without messages, as HTML or JSON. */
+type StatusVariant = `${'full' | 'public'} ${'/status' | '/status.json'}`;
+
+/**
+ * The rendered status bodies, kept with the view they were rendered from: the status read is itself
+ * cached (one read of Redis per few seconds, `cachedStatus`), and each of its views is rendered at
+ * most once per variant, whatever the number of requests. A new view (new data, or the read's
+ * period over) is rendered afresh; an old one and its bodies go with it (a WeakMap).
+ */
+function statusBodies(): (view: StatusView, variant: StatusVariant, render: () => string) => Buffer {
+  const cache = new WeakMap<StatusView, Map<StatusVariant, Buffer>>();
+  return (view, variant, render) => {
+    let bodies = cache.get(view);
+    if (!bodies) cache.set(view, (bodies = new Map<StatusVariant, Buffer>()));
+    let body = bodies.get(variant);
+    if (!body) bodies.set(variant, (body = Buffer.from(render())));
+    return body;
+  };
+}
+
+async function route(
+  path: string,
+  req: IncomingMessage,
+  runtime: OpsRuntime | undefined,
+  metrics: RotatorMetrics | undefined,
+  send: Send,
+  bodies: ReturnType<typeof statusBodies>,
+): Promise<void> {
   if (path === '/healthz') return send(200, 'application/json', '{"status":"ok"}\n');
   // Process and Node metrics from the start; the per-credential series once Redis was read (metrics.ts).
   if (path === '/metrics' && metrics) return send(200, metrics.registry.contentType, await metrics.registry.metrics());
@@ -76,10 +103,19 @@ async function route(path: string, req: IncomingMessage, runtime: OpsRuntime | u
       if (verdict === 'refused') return send(401, 'text/plain', 'authentication required\n', { 'www-authenticate': BASIC_CHALLENGE });
       if (verdict === 'throttled') return send(429, 'text/plain', 'too many failed attempts\n', { 'retry-after': String(THROTTLED_RETRY_AFTER_S) });
       const full = await runtime.status();
-      const view = verdict === 'ok' || runtime.publicMessages ? full : withoutMessages(full);
+      const shown = verdict === 'ok' || runtime.publicMessages ? 'full' : 'public';
+      const view = () => (shown === 'full' ? full : withoutMessages(full));
       return path === '/status'
-        ? send(200, 'text/html; charset=utf-8', renderStatusPage(view))
-        : send(200, 'application/json', `${JSON.stringify(view, null, 2)}\n`);
+        ? send(
+            200,
+            'text/html; charset=utf-8',
+            bodies(full, `${shown} /status`, () => renderStatusPage(view())),
+          )
+        : send(
+            200,
+            'application/json',
+            bodies(full, `${shown} /status.json`, () => `${JSON.stringify(view(), null, 2)}\n`),
+          );
     }
     default:
       return send(404, 'text/plain', 'not found\n');
@@ -109,6 +145,7 @@ export async function startOpsServer(options: {
   const { logger } = options;
   const limits = { ...DEFAULT_OPS_LIMITS, ...options.limits };
   const refused = refusalLog(logger);
+  const bodies = statusBodies();
   let runtime = options.runtime;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -133,7 +170,7 @@ export async function startOpsServer(options: {
       if (!req.url?.startsWith('/')) req.url = path;
       return runtime.dashboard(req, res);
     }
-    route(path, req, runtime, options.metrics, send).catch((error: unknown) => {
+    route(path, req, runtime, options.metrics, send, bodies).catch((error: unknown) => {
       logger.warn({ path: path.slice(0, 64), err: { type: (error as Error).name, message: (error as Error).message } }, 'ops: request failed');
       if (!res.headersSent) send(503, 'text/plain', 'unavailable\n');
       else res.destroy();
@@ -161,6 +198,9 @@ export async function startOpsServer(options: {
     },
   );
   server.keepAliveTimeout = 5_000;
+  server.maxConnections = limits.maxConnections;
+  // Past maxConnections Node closes the new socket at once; that is said in the (rate-limited) log.
+  server.on('drop', () => refused({ status: 503, reason: 'too many connections' }));
   guardServer(server, logger, refused);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -2,7 +2,9 @@
  * What crossed the wire during a probe, kept without a single value: the probe runs the rotator's
  * own provider clients (so it tests what the rotator does) with this fetch underneath, and reads
  * statuses, field names, error codes and page metadata from it. Response bodies are read from a
- * clone and reduced at once: the values (tokens, secrets, access tokens) are never kept.
+ * clone, through the reader the wire is given (the provider clients' 1 MiB cap: an endless or huge
+ * answer is never buffered whole), and reduced at once: the values (tokens, secrets, access
+ * tokens) are never kept.
  */
 export interface WireRecord {
   method: string;
@@ -67,11 +69,14 @@ function pageOf(body: Record<string, unknown>, requestUrl: URL): PageRecord | un
   return record;
 }
 
-async function reduce(response: Response, url: URL, method: string): Promise<WireRecord> {
+/** Reads a response body as text, within a size cap (provider-http's readCapped). */
+export type BodyReader = (response: Response) => Promise<string>;
+
+async function reduce(response: Response, url: URL, method: string, readBody: BodyReader): Promise<WireRecord> {
   const record: WireRecord = { method, target: `${url.origin}${url.pathname}`, status: response.status, keys: [], errorCode: undefined };
   if (!/[/+]json\b/i.test(response.headers.get('content-type') ?? '')) return record;
   try {
-    const body: unknown = await response.clone().json();
+    const body: unknown = JSON.parse(await readBody(response.clone()));
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return record;
     const fields = body as Record<string, unknown>;
     record.keys = Object.keys(fields).sort();
@@ -79,18 +84,18 @@ async function reduce(response: Response, url: URL, method: string): Promise<Wir
     const page = pageOf(fields, url);
     if (page) record.page = page;
   } catch {
-    // Not JSON after all: the client says so in its own error.
+    // Not JSON after all, or larger than the cap: the client says so in its own error.
   }
   return record;
 }
 
-export function createWire(base: typeof fetch = fetch): Wire {
+export function createWire(readBody: BodyReader, base: typeof fetch = fetch): Wire {
   const records: WireRecord[] = [];
   const wrapped: typeof fetch = async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
     const response = await base(input, init);
-    records.push(await reduce(response, url, method.toUpperCase()));
+    records.push(await reduce(response, url, method.toUpperCase(), readBody));
     return response;
   };
   return {

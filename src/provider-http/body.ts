@@ -14,21 +14,28 @@ export class BodyTooLargeError extends Error {
 /**
  * Reads a response body as UTF-8 text, at most `limit` bytes: a larger one (by its Content-Length,
  * or as it streams in) is cancelled and refused with BodyTooLargeError, never buffered whole.
- * Network errors while reading are thrown as they come.
+ * Network errors while reading are thrown as they come. The cancel is not waited for: on a clone
+ * (a tee) it settles only once the other branch is done too, which its reader may be waiting on.
  */
 export async function readCapped(response: Response, limit = MAX_BODY_BYTES): Promise<string> {
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) {
-    await response.body?.cancel().catch(() => undefined);
+    response.body?.cancel().catch(() => undefined);
     throw new BodyTooLargeError(limit);
   }
   if (!response.body) return '';
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  // Leaving the loop early cancels the stream: the rest of the body is never read.
-  for await (const value of response.body as AsyncIterable<Uint8Array>) {
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
     size += value.byteLength;
-    if (size > limit) throw new BodyTooLargeError(limit);
+    if (size > limit) {
+      // The rest of the body is never read.
+      reader.cancel().catch(() => undefined);
+      throw new BodyTooLargeError(limit);
+    }
     chunks.push(value);
   }
   return new TextDecoder().decode(Buffer.concat(chunks));

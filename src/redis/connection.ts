@@ -1,5 +1,7 @@
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import { Cluster, Redis, type AbstractConnector, type ClusterOptions, type RedisOptions, type StandaloneConnectionOptions } from 'ioredis';
 import type { RedisTopology } from '../config/redis-topology.ts';
+import { redisTransportProblem } from '../config/url-policy.ts';
 
 export { describeRedis, describeRedisUrl } from '../config/redis-topology.ts';
 
@@ -33,14 +35,63 @@ export function redisOptions(role: ConnectionRole): RedisOptions {
 // client asks the sentinels again: reconnect (and resend) on that answer.
 const reconnectOnReadonly = (error: Error) => (error.message.startsWith('READONLY') ? 2 : false);
 
-function clusterConnection(topology: Extract<RedisTopology, { kind: 'cluster' }>, role: ConnectionRole): Cluster {
+/** How a connection treats plain text to the nodes it discovers (cluster nodes, a Sentinel group's master and sentinels). */
+export interface ConnectionOptions {
+  /** ROTATOR_ALLOW_PLAINTEXT_REDIS: a remote node is reached without TLS when TLS is off. Default false. */
+  allowPlaintext?: boolean;
+}
+
+/** Whether a topology's URL asks for TLS: by its parsed scheme (`rediss:`, in any case), not by a prefix of the text. */
+export function usesTls(url: string): boolean {
+  try {
+    return new URL(url).protocol === 'rediss:';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why a node found at run time may not be reached in plain text, or undefined when it may: the
+ * rule the configuration applies to configured addresses (README, Security), for the addresses a
+ * cluster announces (CLUSTER SLOTS, MOVED, ASK) and a Sentinel group names (its master, its sentinels).
+ */
+export function discoveredNodeProblem(host: string, port: number, allowPlaintext: boolean): string | undefined {
+  const problem = redisTransportProblem(`redis://${host.includes(':') ? `[${host}]` : host}:${port}`, allowPlaintext);
+  return problem && `refused the discovered node ${host.includes(':') ? `[${host}]` : host}:${port}: ${problem}`;
+}
+
+// ioredis's connector for one server, which its index does not export: a cluster's nodes are
+// connected through a subclass that checks each address (the configured ones and every one the
+// cluster announces) before a byte is sent. An ioredis upgrade that moves it fails at start-up here.
+interface StandaloneConnectorClass {
+  new (options: StandaloneConnectionOptions): AbstractConnector & { options: StandaloneConnectionOptions };
+  prototype: AbstractConnector;
+}
+const StandaloneConnector = (createRequire(import.meta.url)('ioredis/built/connectors/StandaloneConnector.js') as { default: StandaloneConnectorClass })
+  .default;
+
+/** A cluster node's connector that refuses, before connecting, a remote address reached without TLS. */
+class PlaintextGuardConnector extends StandaloneConnector {
+  // ioredis hands a connector the node's whole options (typed unknown by its ConnectorConstructor).
+  constructor(options: unknown) {
+    super(options as StandaloneConnectionOptions);
+  }
+  override connect(emit: Parameters<AbstractConnector['connect']>[0]): ReturnType<AbstractConnector['connect']> {
+    const { host = 'localhost', port = 6379, tls } = this.options;
+    const problem = tls ? undefined : discoveredNodeProblem(host, port, false);
+    return problem ? Promise.reject(new Error(problem)) : StandaloneConnector.prototype.connect.call(this, emit);
+  }
+}
+
+function clusterConnection(topology: Extract<RedisTopology, { kind: 'cluster' }>, role: ConnectionRole, allowPlaintext: boolean): Cluster {
   const { retryStrategy: _retry, enableOfflineQueue, lazyConnect: _lazy, enableAutoPipelining, ...node } = redisOptions(role);
   const options: ClusterOptions = {
     redisOptions: {
       ...node,
       ...(topology.username ? { username: topology.username } : {}),
       ...(topology.password ? { password: topology.password } : {}),
-      ...(topology.tls ? { tls: {} } : {}),
+      // With TLS every node, announced ones included, is reached by TLS; without it, a remote one is refused.
+      ...(topology.tls ? { tls: {} } : allowPlaintext ? {} : { Connector: PlaintextGuardConnector }),
     },
     clusterRetryStrategy: backoff,
     // Every key of the rotator is in the prefix's slot: reads go to its master, like writes.
@@ -55,15 +106,16 @@ function clusterConnection(topology: Extract<RedisTopology, { kind: 'cluster' }>
   return new Cluster(topology.nodes, options);
 }
 
-export function createRedisConnection(topology: RedisTopology, role: ConnectionRole): RedisClient {
+export function createRedisConnection(topology: RedisTopology, role: ConnectionRole, connection: ConnectionOptions = {}): RedisClient {
   const options = redisOptions(role);
+  const allowPlaintext = connection.allowPlaintext ?? false;
   // Producers connect lazily so the caller can await connect() and report a clean error.
   const lazyConnect = role === 'producer';
   switch (topology.kind) {
     case 'standalone':
-      return new Redis(topology.url, { ...options, ...(topology.url.startsWith('rediss://') ? { tls: {} } : {}), lazyConnect });
+      return new Redis(topology.url, { ...options, ...(usesTls(topology.url) ? { tls: {} } : {}), lazyConnect });
     case 'cluster':
-      return clusterConnection(topology, role);
+      return clusterConnection(topology, role, allowPlaintext);
     case 'sentinel':
       return new Redis({
         ...options,
@@ -72,7 +124,14 @@ export function createRedisConnection(topology: RedisTopology, role: ConnectionR
         ...(topology.username ? { username: topology.username } : {}),
         ...(topology.password ? { password: topology.password } : {}),
         ...(topology.sentinelPassword ? { sentinelPassword: topology.sentinelPassword } : {}),
-        ...(topology.tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
+        // With TLS the master and every sentinel, discovered ones included, are reached by TLS. Without
+        // it, an address the sentinels name (the master after a failover, another sentinel) that is
+        // not loopback is refused: the error ends that sentinel's answer, and no byte goes there.
+        ...(topology.tls
+          ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true }
+          : allowPlaintext
+            ? {}
+            : { natMap: (key: string) => refuseRemotePlaintext(key) }),
         // Subscribes to the sentinels' +switch-master, so a failover is followed at once, not at the next error.
         failoverDetector: true,
         reconnectOnError: reconnectOnReadonly,
@@ -90,6 +149,14 @@ export class RedisNotUsableError extends Error {
     super(message);
     this.state = state;
   }
+}
+
+/** A Sentinel natMap that maps nothing and throws for a remote `host:port` (the last colon splits an IPv6 address from its port). */
+function refuseRemotePlaintext(key: string): null {
+  const split = key.lastIndexOf(':');
+  const problem = discoveredNodeProblem(key.slice(0, split).replace(/^\[|\]$/g, ''), Number(key.slice(split + 1)), false);
+  if (problem) throw new Error(problem);
+  return null;
 }
 
 /**

@@ -214,7 +214,8 @@ describe('fault injection: rules, latency option and random mode', () => {
     const other = await startCredlyFake();
     other.faults.add({ fault: { kind: 'hang', ms: 10_000 } });
     const pending = fetch(`${other.apiBase}/organizations/x`).catch((error: unknown) => error);
-    while (other.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Until the fake has the request (it hangs from then on), within a deadline.
+    await expect.poll(() => other.requests.length, { timeout: 5_000, interval: 10 }).toBeGreaterThan(0);
     const { ms } = await elapsed(() => other.close());
     expect(ms).toBeLessThan(1_000);
     expect(await pending).toBeInstanceOf(TypeError);

@@ -114,7 +114,7 @@ describe('secrets echoed back in encoded forms', () => {
       .map((r) => String(r.json.text));
     expect(slack).toHaveLength(2);
     for (const text of slack) {
-      expect(text).toContain('&lt;!channel&gt; &lt;https[:]//evil.example|retry&gt;');
+      expect(text).toContain('&lt;!channel&gt; &lt;https[:]//evil[.]example|retry&gt;');
       expect(text).not.toMatch(/<!channel>|<https?:/);
     }
     const found: string[] = [];

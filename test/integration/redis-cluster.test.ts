@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisCluster, type LocalRedisCluster } from '../../scripts/redis-topologies.ts';
@@ -142,7 +141,10 @@ describe('Redis Cluster (three real masters on loopback)', () => {
     });
     expect(check.output()).not.toContain(cluster.password);
 
-    await sleep(8_000); // four ticks of the two-second schedule
+    // Until three ticks of the two-second schedule have run to completion (read from the workers' logs).
+    const completedTicks = () =>
+      workers.flatMap(logLines).filter((l) => l.msg === 'job: completed' && String(l.jobId).startsWith(`schedule-${ticking.id}-`)).length;
+    await expect.poll(completedTicks, { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(3);
     const lines = workers.flatMap(logLines);
     const fired = new Set(lines.filter((l) => l.msg === 'schedule: fired' && l.credentialId === ticking.id).map((l) => String(l.jobId)));
     const completed = lines.filter((l) => l.msg === 'job: completed' && String(l.jobId).startsWith(`schedule-${ticking.id}-`)).map((l) => String(l.jobId));

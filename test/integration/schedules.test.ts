@@ -34,7 +34,15 @@ describe('schedules across replicas (separate worker processes)', () => {
     // Counted from before the first replica starts: it may fire while the others are still starting.
     const listsBefore = hosts.credly.requests.length;
     const { workers } = await scenarios.build({ credentials: [c], prefix: `{sched-${c.id}}`, env: { ROTATOR_LOCK_DURATION: '5s' }, workers: 3 });
-    await sleep(60_000);
+    // A minute of two-second ticks: until 30 distinct ticks have fired (read from the replicas' logs), within 80 s.
+    const ticks = () =>
+      new Set(
+        workers
+          .flatMap(logLines)
+          .filter((l) => l.msg === 'schedule: fired')
+          .map((l) => String(l.jobId)),
+      ).size;
+    await expect.poll(ticks, { timeout: 80_000, interval: 250 }).toBeGreaterThanOrEqual(30);
     for (const w of workers) w.child.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
 
@@ -61,7 +69,9 @@ describe('schedules across replicas (separate worker processes)', () => {
     // Enqueued a few ms before the next tick, so both jobs are in flight together.
     await sleep(3_000 - (Date.now() % 3_000) - 20);
     await queue.add('check-credential', { credentialId: c.id, trigger: 'manual' });
-    await sleep(4_000);
+    // Both jobs ended: one rotated, the other found it not due (awaited in the replicas' logs).
+    const ended = () => workers.flatMap(logLines).filter((l) => l.msg === 'rotation: finished' || l.msg === 'rotation: not due').length;
+    await expect.poll(ended, { timeout: 15_000, interval: 50 }).toBeGreaterThanOrEqual(2);
     await queue.close();
     const created = hosts.credly.state.tokens(c.org).filter((t) => parseMarker(t.description)?.credentialId === c.id);
     expect(created).toHaveLength(1);
@@ -150,10 +160,12 @@ describe('scheduler (real Redis and BullMQ)', () => {
       prefix,
       logger: silent,
     });
-    await sleep(2_200);
+    const queued = async (id: string) => (await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active'])).filter((j) => credentialOf(j) === id).length;
+    // Until each schedule has fired at least once (every second), within 5 s.
+    await expect.poll(() => queued('removed'), { timeout: 5_000, interval: 50 }).toBeGreaterThanOrEqual(1);
     await first.stop();
-    const before = (await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active'])).filter((j) => credentialOf(j) === 'removed').length;
-    expect(before).toBeGreaterThanOrEqual(1);
+    const before = await queued('removed');
+    const keptBefore = await queued('kept');
     const second = await startScheduler({
       credentials: [{ id: 'kept', schedule: '* * * * * *' }],
       enqueuer: enqueuerFor(queue),
@@ -161,11 +173,10 @@ describe('scheduler (real Redis and BullMQ)', () => {
       prefix,
       logger: silent,
     });
-    await sleep(2_200);
+    // Two more ticks of the kept schedule, and none of the removed one in the meantime.
+    await expect.poll(() => queued('kept'), { timeout: 5_000, interval: 50 }).toBeGreaterThanOrEqual(keptBefore + 2);
     await second.stop();
-    const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active']);
-    expect(jobs.filter((j) => credentialOf(j) === 'removed')).toHaveLength(before);
-    expect(jobs.filter((j) => credentialOf(j) === 'kept').length).toBeGreaterThanOrEqual(before + 2);
+    expect(await queued('removed')).toBe(before);
     // Nothing about schedules lives in BullMQ itself.
     expect(await queue.getJobSchedulers()).toEqual([]);
     await queue.obliterate({ force: true });

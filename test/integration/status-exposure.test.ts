@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type ManagedProcess } from '../../scripts/local-services.ts';
 import { parseInventory } from '../../src/kinds/registry.ts';
 import { createBasicAuth } from '../../src/http/basic-auth.ts';
+import { captureLogger } from '../support/capture-logger.ts';
 import { createMetrics } from '../../src/http/metrics.ts';
 import { startOpsServer, type OpsServer } from '../../src/http/ops-server.ts';
 import { createLogger } from '../../src/log/logger.ts';
@@ -329,6 +330,60 @@ describe('the dashboard’s credentials', () => {
     }
     expect(await auth.check(req('Basic %%%not-base64'))).toBe('refused');
     expect(await auth.check(req('Bearer abc'))).toBe('none');
+  });
+
+  it('counts the attempts in flight: parallel guesses wait as long as sequential ones (turns 100, 200, 400, 800 ms, not 100, 200, 300, 400)', async () => {
+    let clock = 1_000_000;
+    const waits: number[] = [];
+    const auth = createBasicAuth({
+      user: USER,
+      password: PASSWORD,
+      baseDelayMs: 100,
+      maxDelayMs: 60_000,
+      maxQueueMs: 60_000,
+      now: () => clock,
+      sleep: async (ms) => void waits.push(ms),
+    });
+    const wrong = { headers: { authorization: `Basic ${Buffer.from(`${USER}:wrong`).toString('base64')}` }, socket: { remoteAddress: '127.0.0.7' } } as never;
+    expect(await auth.check(wrong)).toBe('refused');
+    // Four at once: each takes its turn after the ones still in flight, each of them counted as a failure.
+    expect(await Promise.all(Array.from({ length: 4 }, () => auth.check(wrong)))).toEqual(['refused', 'refused', 'refused', 'refused']);
+    expect(waits).toEqual([100, 200, 400, 800]);
+
+    // One after the other, from a fresh client, the same four waits: parallelism gains a guesser nothing.
+    waits.length = 0;
+    const sequential = { ...(wrong as object), socket: { remoteAddress: '127.0.0.6' } } as never;
+    expect(await auth.check(sequential)).toBe('refused');
+    for (let i = 0; i < 4; i += 1) {
+      const before = waits.length;
+      expect(await auth.check(sequential)).toBe('refused');
+      clock += waits[before] ?? 0;
+    }
+    expect(waits).toEqual([100, 100, 200, 400]);
+    // The same client's parallel attempts, by failure count: the fifth and sixth take turns 800 and 1,600 ms after it.
+    waits.length = 0;
+    await Promise.all(Array.from({ length: 2 }, () => auth.check(sequential)));
+    expect(waits).toEqual([800, 800 + 1_600]);
+  });
+
+  it('logs failed and throttled attempts with the client address, never what was sent, at most 30 lines a minute', async () => {
+    const { logger, lines } = captureLogger();
+    let clock = 5_000_000;
+    const auth = createBasicAuth({ user: USER, password: PASSWORD, baseDelayMs: 0, logger, now: () => clock, sleep: async () => undefined });
+    const attempt = (address: string, given: string) =>
+      auth.check({ headers: { authorization: `Basic ${Buffer.from(given).toString('base64')}` }, socket: { remoteAddress: address } } as never);
+    for (let i = 0; i < 50; i += 1) expect(await attempt('127.0.0.5', `${USER}:guess-${i}-${PASSWORD.slice(0, 8)}`)).toBe('refused');
+    expect(await attempt('127.0.0.4', `${USER}:${PASSWORD}`)).toBe('ok');
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'ops: authentication failed');
+    expect(logged).toHaveLength(30);
+    expect(logged[0]).toMatchObject({ level: 'warn', client: '127.0.0.5', verdict: 'refused' });
+    // A minute later the next line says how many were left out.
+    clock += 60_000;
+    expect(await attempt('127.0.0.5', `${USER}:again`)).toBe('refused');
+    const next = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'ops: authentication failed');
+    expect(next.at(-1)).toMatchObject({ client: '127.0.0.5', verdict: 'refused', notLogged: 20 });
+    const text = lines.join('\n');
+    for (const sent of ['guess-', PASSWORD, 'again', Buffer.from(`${USER}:again`).toString('base64')]) expect(text).not.toContain(sent);
   });
 
   it('throttles at once the attempts whose turn is too far away, instead of holding them open', async () => {

@@ -1,5 +1,6 @@
 // The chart, linted and rendered by real helm (v4, scripts/fetch-helm.ts); every assertion is on the
 // parsed objects helm renders.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chart, ciValues, helm, podOf, render, renderError, type K8sObject } from '../support/helm.ts';
@@ -32,7 +33,7 @@ describe('helm lint and helm template on every ci/ values file', () => {
     // Liveness never follows Redis; readiness does.
     expect(container?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container?.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
-    // The Redis URL only ever from a Secret; the pods restart when the inventory or that Secret changes.
+    // The Redis URL only ever from a Secret; the pods restart when the inventory or the Secret's reference changes.
     const redisUrl = container?.env.find((e) => e.name === 'REDIS_URL');
     expect(redisUrl?.value).toBeUndefined();
     expect(redisUrl?.valueFrom?.secretKeyRef?.name).toBeTruthy();
@@ -221,7 +222,7 @@ describe('the chart for a trial (inline URL, one replica, overrides)', () => {
   const rendered = render({ values: ['ci/inline-url-values.yaml'] });
   const { spec, annotations } = podOf(rendered.one('Deployment'));
 
-  it('makes the Secret from redis.url, restarts the pods when it changes, and leaves out what one replica cannot use', () => {
+  it('makes the Secret from redis.url, hashes only its reference into the pods, and leaves out what one replica cannot use', () => {
     expect(rendered.objects.map((o: K8sObject) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
       'Deployment/rotator-trial',
       'Secret/rotator-trial-redis',
@@ -233,7 +234,20 @@ describe('the chart for a trial (inline URL, one replica, overrides)', () => {
     expect(spec.volumes.find((v) => v.name === 'inventory')?.configMap).toEqual({ name: 'rotator-inventory' });
     expect(spec.topologySpreadConstraints).toBeUndefined();
     expect(spec.containers[0]?.startupProbe).toBeUndefined();
-    const moved = podOf(render({ values: ['ci/inline-url-values.yaml'], set: ['redis.url=rediss://:other@redis-replica:6379'] }).one('Deployment')).annotations;
+    // The Redis checksum is of the Secret's reference, not of its value: no hash of the password in the pod.
+    const withOtherPassword = render({ values: ['ci/inline-url-values.yaml'], set: ['redis.url=rediss://:other@redis-replica:6379'] });
+    const repassworded = podOf(withOtherPassword.one('Deployment')).annotations;
+    expect(repassworded['checksum/redis']).toBe(annotations['checksum/redis']);
+    const secretHash = createHash('sha256')
+      .update(helm(['template', 'rotator', chart, '-f', join(chart, 'ci/inline-url-values.yaml'), '--show-only', 'templates/secret.yaml']).stdout)
+      .digest('hex');
+    expect(Object.values(annotations)).not.toContain(secretHash);
+    for (const value of Object.values(annotations))
+      for (const text of ['trial-password', 'rediss://:trial-password@redis-master.default.svc:6379']) {
+        expect(value).not.toBe(createHash('sha256').update(text).digest('hex'));
+      }
+    // Another Secret (its name is the reference) restarts the pods; the inventory checksum stays.
+    const moved = podOf(render({ values: ['ci/inline-url-values.yaml'], set: ['redis.existingSecret=redis-elsewhere'] }).one('Deployment')).annotations;
     expect(moved['checksum/redis']).not.toBe(annotations['checksum/redis']);
     expect(moved['checksum/inventory']).toBe(annotations['checksum/inventory']);
   });

@@ -142,10 +142,30 @@ describe('alert text from providers', () => {
     const hostile = 'refused <!channel> <!here|here> <@U123> <https://evil.example/login|click here> & see https://evil.example @here';
     const text = slackText(hostile);
     expect(text).toBe(
-      'refused &lt;!channel&gt; &lt;!here|here&gt; &lt;@U123&gt; &lt;https[:]//evil.example/login|click here&gt; &amp; see https[:]//evil.example @\u200bhere',
+      'refused &lt;!channel&gt; &lt;!here|here&gt; &lt;@U123&gt; &lt;https[:]//evil[.]example/login|click here&gt; &amp; see https[:]//evil[.]example @\u200bhere',
     );
     expect(text).not.toMatch(/[<>]/);
     expect(text).not.toContain('://');
+  });
+
+  it('defangs bare domains and e-mail addresses for Slack, which would link them', () => {
+    const cases: Array<[string, string]> = [
+      ['log in again at evil.example.com now', 'log in again at evil[.]example[.]com now'],
+      ['write to it-help@evil.example.', 'write to it-help[@]evil[.]example.'],
+      ['mail first.last+x@sub.evil.co.uk', 'mail first[.]last+x[@]sub[.]evil[.]co[.]uk'],
+      ['see www.evil-site.org/reset?x=1', 'see www[.]evil-site[.]org/reset?x=1'],
+      ['Unicode: münchen.de and xn--mnchen-3ya.de', 'Unicode: münchen[.]de and xn--mnchen-3ya[.]de'],
+      ['mixed case EVIL.Example.COM', 'mixed case EVIL[.]Example[.]COM'],
+    ];
+    for (const [given, expected] of cases) expect(slackText(given), given).toBe(expected);
+    for (const [given] of cases) {
+      const text = slackText(given);
+      // No dotted name with a letter top-level label, and no address, is left for Slack to link.
+      expect(text, given).not.toMatch(/[\p{L}\p{N}-]\.\p{L}{2,}(?![\p{L}\p{N}])/u);
+      expect(text, given).not.toMatch(/[^\s[]@[^\s\]]/u);
+    }
+    // What is not a domain stays as written: versions, addresses, amounts, the end of a sentence.
+    for (const plain of ['version 1.2.3', 'at 10.0.0.1:6379', 'took 1.5 s.', 'failed. Retry', 'ProviderAuthError (401)']) expect(slackText(plain)).toBe(plain);
   });
 
   it('is plain for webhooks and PagerDuty: no control or direction-override characters, length capped', () => {

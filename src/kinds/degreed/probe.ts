@@ -6,6 +6,7 @@ import { createProviderHttp, type ProviderHttp } from '../../provider-http/http.
 import { bogus, describeRefusal, probeHttp, refusalFacts, type ProbeOptions } from '../../probe/common.ts';
 import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from '../../probe/findings.ts';
 import { createWire, type Wire } from '../../probe/wire.ts';
+import { readCapped } from '../../provider-http/body.ts';
 
 const grantSchema = z.object({
   access_token: z.string().min(1),
@@ -27,7 +28,7 @@ type Method = (typeof METHODS)[number];
  */
 export async function probe(credential: DegreedConfig, secret: DegreedSecret, options: ProbeOptions): Promise<CredentialProbe> {
   const f = findingsOf(credential.id, credential.kind);
-  const wire = createWire();
+  const wire = createWire(readCapped);
   const http = createProviderHttp({ provider: 'degreed', ...probeHttp(wire, options) });
   const settings: Record<string, string | boolean> = { probe: credential.probe, logoutMethod: credential.logoutMethod };
 

@@ -6,6 +6,7 @@ import { createLearnlinkValidator } from './validator.ts';
 import { bogus, describeRefusal, probeHttp, refusalFacts, type ProbeOptions } from '../../probe/common.ts';
 import { findingsOf, why, type CredentialProbe } from '../../probe/findings.ts';
 import { createWire } from '../../probe/wire.ts';
+import { readCapped } from '../../provider-http/body.ts';
 
 const grantSchema = z.object({ access_token: z.string().min(1), token_type: z.string(), expires_in: z.number().optional(), scope: z.string().optional() });
 type Placement = 'basic' | 'body';
@@ -29,7 +30,7 @@ export async function probe(credential: LearnlinkConfig, secret: LearnlinkSecret
     );
     return f.done(settings);
   }
-  const wire = createWire();
+  const wire = createWire(readCapped);
   const http = createProviderHttp({ provider: 'learnlink', ...probeHttp(wire, options) });
   const url = learnlinkTokenUrl(credential.endpoints.tokenUrl, tenantId);
 

@@ -8,6 +8,7 @@ import { bogus, DAY_MS, describeRefusal, NEEDS_WRITES, probeHttp, refusalFacts, 
 import { probePagination } from '../probe-pagination.ts';
 import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from '../../../probe/findings.ts';
 import { createWire, type Wire } from '../../../probe/wire.ts';
+import { readCapped } from '../../../provider-http/body.ts';
 
 /** The assumptions, in words, by check name (the same text whether checked or not). */
 const A = {
@@ -34,7 +35,7 @@ const sameRights = (a: CredlyToken, b: CredlyToken) =>
  */
 export async function probeCredlyToken(credential: CredlyTokenConfig, secret: CredlyTokenSecret, options: ProbeOptions): Promise<CredentialProbe> {
   const f = findingsOf(credential.id, credential.kind);
-  const wire = createWire();
+  const wire = createWire(readCapped);
   const client = createCredlyClient({ apiBase: credential.endpoints.apiBase, ...probeHttp(wire, options) });
   const org = credential.organizationId;
   const tokensUrl = `${credential.endpoints.apiBase}/organizations/${encodeURIComponent(org)}/authorization_tokens`;

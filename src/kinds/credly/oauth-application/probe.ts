@@ -7,6 +7,7 @@ import { bogus, describeRefusal, NEEDS_WRITES, probeHttp, refusalFacts, type Pro
 import { probePagination } from '../probe-pagination.ts';
 import { findingsOf, why, type CredentialProbe, type FindingsBuilder, type Leftover } from '../../../probe/findings.ts';
 import { createWire, type Wire } from '../../../probe/wire.ts';
+import { readCapped } from '../../../provider-http/body.ts';
 
 type Encoding = 'form' | 'json';
 const TOKEN_PATH = /./;
@@ -27,7 +28,7 @@ export interface ApplicationProbeInput {
  */
 export async function probeCredlyApplication(credential: CredlyOAuthAppConfig, input: ApplicationProbeInput, options: ProbeOptions): Promise<CredentialProbe> {
   const f = findingsOf(credential.id, credential.kind);
-  const wire = createWire();
+  const wire = createWire(readCapped);
   const client = createCredlyOAuthClient({ apiBase: credential.endpoints.apiBase, ...probeHttp(wire, options) });
   const settings: Record<string, string | boolean> = {};
   const grantUrl = credential.endpoints.tokenUrl;
