@@ -49,6 +49,12 @@ interface KindBase<C extends CredentialBase, S> extends InventoryKind<C> {
   readonly rateLimit?: { variable: string; fallback: string; budget(credential: C): string };
   /** `rotator probe`: what holds of the provider's documented behaviour, assumption by assumption. */
   probe(credential: C, context: ProbeContext): Promise<CredentialProbe>;
+  /**
+   * Why `rotator probe --allow-writes` would leave something at the provider for this credential
+   * (what it would create cannot be deleted as configured); undefined when it would not. The probe
+   * then refuses to write at all (exit 2).
+   */
+  writesLeaveBehind?(credential: C): string | undefined;
 }
 
 /** The configuration every rotated kind has: the protocol's fields besides the common ones. */

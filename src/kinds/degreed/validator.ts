@@ -14,6 +14,17 @@ const grantSchema = z.object({
 });
 const readSchema = z.object({ data: z.array(z.unknown()) });
 const SCOPE_HINT = /scope/i;
+/** RFC 6749 §5.2: Degreed's token endpoint may answer 400 with these, which refuse the key or a scope. */
+export const DEGREED_REFUSAL_CODES = { credential: ['invalid_client'], scope: ['invalid_scope'] } as const;
+
+/** What the validator makes of a failed grant: a scope refusal (403 naming a scope, or 400 invalid_scope). */
+export const isDegreedScopeRefusal = (error: unknown) => isScopeRefusal(error, SCOPE_HINT, DEGREED_REFUSAL_CODES);
+
+/** The class the validator gives a failed grant (`invalid-credential`, `missing-scope`, …); the probe holds it to the same evidence. */
+export function degreedGrantFailure(error: unknown): string | undefined {
+  const classified = classifyValidationError(error, { invalidAdvice: '', scopeAdvice: '', scopeHint: SCOPE_HINT, refusalCodes: DEGREED_REFUSAL_CODES });
+  return classified instanceof ValidationError ? classified.kind : undefined;
+}
 
 export interface DegreedValidatorOptions extends Omit<ProviderHttpOptions, 'provider'> {
   /** Longest wait for a rate-limit window to reset (X-Rate-Limit-Remaining: 0), in ms. Default 60000. */
@@ -84,7 +95,7 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
         const token = await grant(config, secret, [scope]);
         await logout(config, token.access_token, token.refresh_token);
       } catch (error) {
-        if (!isScopeRefusal(error, SCOPE_HINT)) return undefined;
+        if (!isDegreedScopeRefusal(error)) return undefined;
         missing.push(scope);
       }
     }
@@ -97,12 +108,13 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
         invalidAdvice: `ask the Degreed technical admin for a new API key with scopes ${config.scopes.join(', ')}, then put it into secret "${config.secretId}"`,
         scopeAdvice: `ask the Degreed technical admin to add {scopes} to the API key, or issue a new key with scopes ${config.scopes.join(', ')} and put it into secret "${config.secretId}"`,
         scopeHint: SCOPE_HINT,
+        refusalCodes: DEGREED_REFUSAL_CODES,
       };
       let token: z.infer<typeof grantSchema>;
       try {
         token = await grant(config, secret, config.scopes);
       } catch (error) {
-        if (isScopeRefusal(error, SCOPE_HINT)) {
+        if (isDegreedScopeRefusal(error)) {
           const missing = await missingScopes(config, secret).catch(() => undefined);
           if (missing?.length) {
             throw new ValidationError('missing-scope', `the Degreed API key does not hold ${missing.join(', ')}`, {

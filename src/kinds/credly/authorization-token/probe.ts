@@ -3,7 +3,7 @@ import type { CredlyTokenConfig, CredlyTokenSecret } from './schema.ts';
 import { createCredlyClient, type CredlyClient, type CredlyToken } from '../token-client.ts';
 import { rotatorDescription } from '../marker.ts';
 import { missingRights } from './new-token-check.ts';
-import { ProviderError } from '../../../errors/provider-errors.ts';
+import { ProviderAuthError, ProviderError, ProviderRequestError } from '../../../errors/provider-errors.ts';
 import { bogus, DAY_MS, describeRefusal, NEEDS_WRITES, probeHttp, refusalFacts, type ProbeOptions } from '../../../probe/common.ts';
 import { probePagination } from '../probe-pagination.ts';
 import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from '../../../probe/findings.ts';
@@ -121,15 +121,52 @@ async function probeOrganizationEndpoint(
 
 async function probeRefusal(f: FindingsBuilder, client: CredlyClient, wire: Wire, org: string) {
   const assumption = 'an unknown or dead token is refused with 401 (the rotator then fails at once: "refused by Credly (401)")';
-  try {
-    await client.listTokens(bogus('credential-rotator-probe-'), org);
+  const call = await wire.call(() => client.listTokens(bogus('credential-rotator-probe-'), org));
+  if (call.ok) {
     f.fails('refusal', assumption, false, 'a token no one issued was accepted');
-  } catch {
-    const facts = refusalFacts(wire, 'GET', /\/authorization_tokens$/);
-    const observed = describeRefusal(facts);
-    if (facts.status === 401) f.holds('refusal', assumption, false, observed, facts);
-    else f.fails('refusal', assumption, false, observed, facts);
+    return;
   }
+  const facts = refusalFacts(call.record);
+  const observed = describeRefusal(facts);
+  if (facts.status === 401) f.holds('refusal', assumption, false, observed, facts);
+  else f.fails('refusal', assumption, false, observed, facts);
+}
+
+/** How to find and revoke a throwaway token by hand. */
+const revokeAdvice = (id: string | undefined, description: string) =>
+  `revoke authorization token ${id ?? `described "${description}"`} by hand in Credly (Organization settings → Developers → Authorization tokens); it stays valid until it expires`;
+
+/**
+ * The create's answer was lost or unreadable (no answer, a 5xx, a body that is not the API's): the
+ * token may exist all the same. The listing is searched for the throwaway's marker: the token found
+ * is the one created (then deleted like any), none found means none was created, and a listing that
+ * fails leaves it unknown — reported as left at the provider, by its description.
+ */
+async function findLostCreate(
+  f: FindingsBuilder,
+  client: CredlyClient,
+  wire: Wire,
+  org: string,
+  token: string,
+  description: string,
+  lost: unknown,
+): Promise<CredlyToken | undefined> {
+  const search = await wire.call(() => client.listTokens(token, org));
+  if (!search.ok) {
+    f.fails('create-token', A.create, true, `${why(lost)}; the listing that would find it by its marker failed too: ${why(search.error)}`);
+    f.leftovers.push({ what: 'authorization-token', id: 'unknown', description, advice: revokeAdvice(undefined, description) });
+    return undefined;
+  }
+  const found = search.value.find((t) => t.description === description);
+  if (!found) {
+    f.fails('create-token', A.create, true, `${why(lost)}; no token carries its marker in the listing: none was created`, { found: false });
+    return undefined;
+  }
+  f.fails('create-token', A.create, true, `${why(lost)}; yet the listing shows ${found.id} with its marker: created, its answer lost`, {
+    found: true,
+    tokenId: found.id,
+  });
+  return found;
 }
 
 async function probeCreateAndDelete(
@@ -143,17 +180,30 @@ async function probeCreateAndDelete(
 ) {
   const org = credential.organizationId;
   const description = rotatorDescription(randomUUID(), credential.id);
+  const notCreated = (why: string) => {
+    f.unchecked('created-token-rights', A.createdRights, true, why);
+    f.unchecked('new-token-test', A.test, true, why);
+    f.unchecked('delete-token', A.delete, credential.deleteSupported, why);
+  };
+  const create = await wire.call(() => client.createToken(token, org, description));
   let created: CredlyToken;
-  try {
-    created = await client.createToken(token, org, description);
-  } catch (error) {
-    f.fails('create-token', A.create, true, why(error));
-    f.unchecked('created-token-rights', A.createdRights, true, 'not tried: no token was created');
-    f.unchecked('delete-token', A.delete, credential.deleteSupported, 'not tried: no token was created');
+  if (create.ok) {
+    created = create.value;
+    const status = create.record?.status ?? null;
+    f.holds('create-token', A.create, true, `created ${created.id} (answer ${status})`, { status, tokenId: created.id });
+  } else if (create.error instanceof ProviderAuthError || create.error instanceof ProviderRequestError) {
+    // Refused with an answer that says so: nothing was created.
+    f.fails('create-token', A.create, true, why(create.error));
+    notCreated('not tried: no token was created');
     return;
+  } else {
+    const found = await findLostCreate(f, client, wire, org, token, description, create.error);
+    if (!found) {
+      notCreated(f.leftovers.length ? 'not tried: whether a token was created is not known' : 'not tried: no token was created');
+      return;
+    }
+    created = found;
   }
-  const status = wire.last('POST', /\/authorization_tokens$/)?.status ?? null;
-  f.holds('create-token', A.create, true, `created ${created.id} (answer ${status})`, { status, tokenId: created.id });
 
   const inherits = self === undefined ? null : sameRights(created, self);
   const kind =
@@ -164,13 +214,11 @@ async function probeCreateAndDelete(
   if (missing.length) f.fails('created-token-rights', A.createdRights, true, `${rightsText}: not ${missing.join(', ')}`, rightsFacts);
   else f.holds('created-token-rights', A.createdRights, true, rightsText, rightsFacts);
 
-  try {
-    const seen = (await client.listTokens(created.token, org)).find((t) => t.id === created.id);
-    if (seen) f.holds('new-token-test', A.test, true, `the new token lists ${created.id}, expiring ${seen.expiresAt.toISOString()}`);
-    else f.fails('new-token-test', A.test, true, "the new token's listing does not show it");
-  } catch (error) {
-    f.fails('new-token-test', A.test, true, why(error));
-  }
+  const test = await wire.call(() => client.listTokens(created.token, org));
+  const seen = test.ok ? test.value.find((t) => t.id === created.id) : undefined;
+  if (!test.ok) f.fails('new-token-test', A.test, true, why(test.error));
+  else if (seen) f.holds('new-token-test', A.test, true, `the new token lists ${created.id}, expiring ${seen.expiresAt.toISOString()}`);
+  else f.fails('new-token-test', A.test, true, "the new token's listing does not show it");
   await probeDelete(f, client, wire, credential, token, created, description, settings);
 }
 
@@ -186,20 +234,13 @@ async function probeDelete(
 ) {
   const org = credential.organizationId;
   const assumption = A.delete;
-  let answer: string;
-  try {
-    await client.deleteToken(token, org, created.id);
-    answer = `DELETE answered ${wire.last('DELETE', /\/authorization_tokens\/[^/]+$/)?.status ?? '?'}`;
-  } catch (error) {
-    answer = `DELETE failed: ${why(error)}`;
-  }
-  const deleteStatus = wire.last('DELETE', /\/authorization_tokens\/[^/]+$/)?.status ?? null;
+  const deletion = await wire.call(() => client.deleteToken(token, org, created.id));
+  const deleteStatus = deletion.record?.status ?? null;
+  let answer = deletion.ok ? `DELETE answered ${deleteStatus}` : `DELETE failed: ${why(deletion.error)}`;
   let stillListed: boolean | null = null;
-  try {
-    stillListed = (await client.listTokens(token, org)).some((t) => t.id === created.id);
-  } catch (error) {
-    answer += `; listing again failed: ${why(error)}`;
-  }
+  const relist = await wire.call(() => client.listTokens(token, org));
+  if (relist.ok) stillListed = relist.value.some((t) => t.id === created.id);
+  else answer += `; listing again failed: ${why(relist.error)}`;
   const facts = { deleteStatus, stillListed };
   if (stillListed === false) {
     settings.deleteSupported = true;
@@ -215,10 +256,5 @@ async function probeDelete(
       ? 'the token is still listed: DELETE does not revoke here, so use deleteSupported: false'
       : 'not confirmed';
   f.fails('delete-token', assumption, credential.deleteSupported, `${answer}; ${verdict}`, facts);
-  f.leftovers.push({
-    what: 'authorization-token',
-    id: created.id,
-    description,
-    advice: `revoke authorization token ${created.id} by hand in Credly (Organization settings → Developers → Authorization tokens); it stays valid until it expires`,
-  });
+  f.leftovers.push({ what: 'authorization-token', id: created.id, description, advice: revokeAdvice(created.id, description) });
 }
