@@ -17,6 +17,11 @@ export interface FakeCredlyToken extends CredlyToken {
   organizationId: string;
   /** Rotated away or deleted; expiry is separate (see expiresAt). */
   revoked: boolean;
+  /**
+   * Fields listed in place of the token's own (`{ expires_at: null }`): a record Credly lists in a
+   * shape the documentation does not give, such as a token made in the web UI without an expiry.
+   */
+  listedAs?: Record<string, unknown>;
 }
 
 export interface FakeCredlyApplication {
@@ -55,6 +60,8 @@ export interface NewCredlyToken {
   expiresAt?: Date;
   /** Default: a fresh uuid (rotate with `rotateKeepsId` passes the old one). */
   id?: string;
+  /** Fields the listing shows in place of the token's own (see FakeCredlyToken.listedAs). */
+  listedAs?: Record<string, unknown>;
 }
 
 export interface NewCredlyApplication {
@@ -103,6 +110,7 @@ export function createCredlyState(now: Clock, tokenLifetimeDays: number) {
         createdAt,
         expiresAt: init.expiresAt ?? new Date(createdAt.getTime() + tokenLifetimeDays * DAY_MS),
         revoked: false,
+        ...(init.listedAs ? { listedAs: init.listedAs } : {}),
       };
       tokens.push(token);
       return token;
@@ -206,6 +214,7 @@ export function tokenJson(t: FakeCredlyToken, apiBase: string) {
     created_at: t.createdAt.toISOString(),
     expires_at: t.expiresAt.toISOString(),
     owner: { ...CREDLY_OWNER, url: `${apiBase}/users/${CREDLY_OWNER.id}` },
+    ...t.listedAs,
   };
 }
 

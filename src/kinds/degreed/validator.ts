@@ -4,6 +4,7 @@ import type { DegreedConfig, DegreedSecret } from './schema.ts';
 import { classifyValidationError, isScopeRefusal, probeFailure } from '../../validation/classify.ts';
 import { ValidationError, type CredentialValidator, type ValidationResult } from '../../validation/validator.ts';
 import { createProviderHttp, type ProviderHttp, type ProviderHttpOptions } from '../../provider-http/http.ts';
+import type { FailedLogout } from '../kind.ts';
 
 const grantSchema = z.object({
   access_token: z.string().min(1),
@@ -29,6 +30,11 @@ export function degreedGrantFailure(error: unknown): string | undefined {
 export interface DegreedValidatorOptions extends Omit<ProviderHttpOptions, 'provider'> {
   /** Longest wait for a rate-limit window to reset (X-Rate-Limit-Remaining: 0), in ms. Default 60000. */
   maxRateLimitWaitMs?: number;
+  /**
+   * Told when the key worked but the logout of the token obtained failed: the validation stays a
+   * success (the key works), and the worker warns (at most once a day per credential) and counts it.
+   */
+  onLogoutFailed?: (failed: FailedLogout) => void;
 }
 
 /**
@@ -57,6 +63,7 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
       parse: grantSchema,
       idempotent: true,
       secrets: [secret.clientSecret],
+      hostField: 'endpoints.tokenUrl (or environment and dataCenter)',
     });
     await respectRateLimit(answer.headers);
     return answer.body;
@@ -68,8 +75,8 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
    * token, whose way in the page does not show, is not sent (the page says it is of no use to
    * parties outside Degreed). POST sends it in a JSON body.
    */
-  async function logout(config: DegreedConfig, accessToken: string, refreshToken: string | undefined): Promise<boolean> {
-    if (!config.endpoints.logoutUrl) return false;
+  async function logout(config: DegreedConfig, accessToken: string, refreshToken: string | undefined): Promise<true | string> {
+    if (!config.endpoints.logoutUrl) return 'no logout configured';
     const post = config.logoutMethod === 'POST';
     try {
       await http.request({
@@ -80,10 +87,12 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
         ...(post ? { json: refreshToken ? { refresh_token: refreshToken } : {} } : {}),
         idempotent: true,
         secrets: [accessToken, ...(refreshToken ? [refreshToken] : [])],
+        hostField: 'endpoints.logoutUrl (or endpoints.tokenUrl, environment and dataCenter)',
       });
       return true;
-    } catch {
-      return false;
+    } catch (error) {
+      // The error's own text: provider errors carry no value sent or received.
+      return error instanceof Error ? error.message : 'failed';
     }
   }
 
@@ -144,6 +153,7 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
             headers: { authorization: `Bearer ${token.access_token}` },
             parse: readSchema,
             secrets: [token.access_token, secret.clientSecret],
+            hostField: 'endpoints.apiBase (or environment and dataCenter)',
           });
           await respectRateLimit(read.headers);
           probed = true;
@@ -152,7 +162,11 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
         await logout(config, token.access_token, token.refresh_token);
         throw probeFailure(error, context);
       }
-      const loggedOut = await logout(config, token.access_token, token.refresh_token);
+      const logoutResult = await logout(config, token.access_token, token.refresh_token);
+      const loggedOut = logoutResult === true;
+      if (config.endpoints.logoutUrl && logoutResult !== true) {
+        options.onLogoutFailed?.({ provider: 'degreed', kind: config.kind, credentialId: config.id, detail: logoutResult });
+      }
       const parts = [
         `token granted (scopes ${granted.join(',')}; expires in ${token.expires_in} s)`,
         ...(probed ? ['probe ok'] : []),

@@ -19,7 +19,11 @@ export const credlyAuthorizationToken: RotatedKind<CredlyTokenConfig, CredlyToke
   rateLimit: credlyRateLimit,
   rotator(context) {
     const clients = perApiBase((apiBase) => createCredlyClient({ apiBase, ...httpOptions(context) }));
-    return createCredlyTokenProvider(clients, context.recheckDelayMs === undefined ? {} : { relistDelayMs: context.recheckDelayMs });
+    return createCredlyTokenProvider(clients, {
+      ...(context.recheckDelayMs === undefined ? {} : { relistDelayMs: context.recheckDelayMs }),
+      ...(context.scope === undefined ? {} : { scope: context.scope }),
+      ...(context.onRecordSkipped ? { onRecordSkipped: context.onRecordSkipped } : {}),
+    });
   },
   // The token must be listed and accepted at Credly; its days to expiry say whether rotation is due.
   async check(rotator, credential, stored, now) {
