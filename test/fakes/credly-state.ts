@@ -38,6 +38,8 @@ export interface FakeCredlyApplication {
   createdAt: Date;
   updatedAt: Date;
   deleted: boolean;
+  /** Fields listed in place of the application's own (`{ created_at: null }`), as for tokens. */
+  listedAs?: Record<string, unknown>;
 }
 
 export interface FakeCredlyAccessToken {
@@ -232,5 +234,6 @@ export function applicationJson(a: FakeCredlyApplication, withSecret = false) {
     created_by_name: CREDLY_OWNER.name,
     creator_available: true,
     secret: withSecret ? a.secret : null,
+    ...a.listedAs,
   };
 }

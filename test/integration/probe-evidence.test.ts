@@ -124,6 +124,31 @@ describe('probe: a create whose answer was lost', () => {
   });
 });
 
+describe('probe: a listed token in a shape the documentation does not give', () => {
+  it("is reported by its id and fields, not relied on, and fails nothing the rotator relies on: it skips another integration's token", async () => {
+    const fake = await startCredlyFake();
+    try {
+      const { id, org, inventory } = await credlyToken(fake);
+      const odd = fake.state.addToken(org, { description: 'made in the web UI', listedAs: { expires_at: null } });
+      const { result } = await probe(inventory, id, true);
+      expect(finding(result, 'listed-records')).toMatchObject({
+        status: 'does-not-hold',
+        relied: false,
+        observed: `1 listed token(s) in another shape: ${odd.id} (expires_at: invalid_type)`,
+      });
+      expect(finding(result, 'listing')).toMatchObject({ status: 'holds', facts: { listed: 1 } });
+      expect(finding(result, 'pagination')).toMatchObject({ status: 'holds', facts: { totalCount: 2, listed: 2 } });
+      expect(result).toMatchObject({ outcome: 'holds', leftovers: [] });
+      expectNoSecrets(
+        fake.state.tokens().map((t) => t.token),
+        JSON.stringify(result),
+      );
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
 describe('probe: refusals hold only on the evidence the rotator acts on', () => {
   it('Credly OAuth application: a bare 401 for a wrong secret (a proxy, no invalid_client) does not hold; two invalid_client do', async () => {
     const fake = await startCredlyFake();

@@ -6,6 +6,7 @@ import { missingRights } from './new-token-check.ts';
 import { ProviderAuthError, ProviderError, ProviderRequestError } from '../../../errors/provider-errors.ts';
 import { bogus, DAY_MS, describeRefusal, NEEDS_WRITES, probeHttp, refusalFacts, type ProbeOptions } from '../../../probe/common.ts';
 import { probePagination } from '../probe-pagination.ts';
+import type { OddRecord } from '../listed-records.ts';
 import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from '../../../probe/findings.ts';
 import { createWire, type Wire } from '../../../probe/wire.ts';
 
@@ -19,6 +20,9 @@ const A = {
   test: "a new token proves itself by the documented listing: it finds itself with its expires_at (the rotator's test step)",
   delete: 'DELETE authorization_tokens/{id} revokes a token (in no vendor page; confirmed by listing again)',
 } as const;
+
+/** Later listings (the search, the test, the re-list) look for one token: the others' shapes are reported once, above. */
+const skip = () => undefined;
 
 const flags = (t: Pick<CredlyToken, 'readEnabled' | 'writeEnabled' | 'deleteEnabled'>) =>
   [t.readEnabled ? 'read' : '', t.writeEnabled ? 'write' : '', t.deleteEnabled ? 'delete' : ''].filter(Boolean).join('/') || 'no rights';
@@ -43,8 +47,10 @@ export async function probeCredlyToken(credential: CredlyTokenConfig, secret: Cr
     testWithOrganizationEndpoint: credential.testWithOrganizationEndpoint,
   };
   let listed: CredlyToken[];
+  // Records in a shape the pages do not give are skipped, as the rotator skips those not its own, and reported.
+  const odd: OddRecord[] = [];
   try {
-    listed = await client.listTokens(secret.token, org);
+    listed = await client.listTokens(secret.token, org, (r) => void odd.push(r));
   } catch (error) {
     f.fails('listing', A.listing, true, why(error));
     const notTried = 'not tried: the stored token cannot list';
@@ -75,7 +81,13 @@ export async function probeCredlyToken(credential: CredlyTokenConfig, secret: Cr
     else f.holds('token-rights', A.rights, true, `it is ${flags(self)}`, { rights: flags(self) });
   }
 
-  await probePagination(f, wire, options, { url: tokensUrl, token: secret.token, what: 'token', listed: listed.length });
+  const shapeAssumption =
+    "every listed token has the documented fields (the rotator skips one that does not, unless it is the credential's own: then it fails for good, naming the field)";
+  const seen = odd.map((r) => `${r.id ?? '(no id)'} (${r.fields.join(', ')})`);
+  if (odd.length) f.fails('listed-records', shapeAssumption, false, `${odd.length} listed token(s) in another shape: ${seen.join('; ')}`, { odd: seen });
+  else f.holds('listed-records', shapeAssumption, false, `all ${listed.length} fit`, { odd: [] });
+
+  await probePagination(f, wire, options, { url: tokensUrl, token: secret.token, what: 'token', listed: listed.length + odd.length });
   await probeOrganizationEndpoint(f, client, credential, secret.token, settings);
   await probeRefusal(f, client, wire, org);
 
@@ -151,7 +163,7 @@ async function findLostCreate(
   description: string,
   lost: unknown,
 ): Promise<CredlyToken | undefined> {
-  const search = await wire.call(() => client.listTokens(token, org));
+  const search = await wire.call(() => client.listTokens(token, org, skip));
   if (!search.ok) {
     f.fails('create-token', A.create, true, `${why(lost)}; the listing that would find it by its marker failed too: ${why(search.error)}`);
     f.leftovers.push({ what: 'authorization-token', id: 'unknown', description, advice: revokeAdvice(undefined, description) });
@@ -214,7 +226,7 @@ async function probeCreateAndDelete(
   if (missing.length) f.fails('created-token-rights', A.createdRights, true, `${rightsText}: not ${missing.join(', ')}`, rightsFacts);
   else f.holds('created-token-rights', A.createdRights, true, rightsText, rightsFacts);
 
-  const test = await wire.call(() => client.listTokens(created.token, org));
+  const test = await wire.call(() => client.listTokens(created.token, org, skip));
   const seen = test.ok ? test.value.find((t) => t.id === created.id) : undefined;
   if (!test.ok) f.fails('new-token-test', A.test, true, why(test.error));
   else if (seen) f.holds('new-token-test', A.test, true, `the new token lists ${created.id}, expiring ${seen.expiresAt.toISOString()}`);
@@ -238,7 +250,7 @@ async function probeDelete(
   const deleteStatus = deletion.record?.status ?? null;
   let answer = deletion.ok ? `DELETE answered ${deleteStatus}` : `DELETE failed: ${why(deletion.error)}`;
   let stillListed: boolean | null = null;
-  const relist = await wire.call(() => client.listTokens(token, org));
+  const relist = await wire.call(() => client.listTokens(token, org, skip));
   if (relist.ok) stillListed = relist.value.some((t) => t.id === created.id);
   else answer += `; listing again failed: ${why(relist.error)}`;
   const facts = { deleteStatus, stillListed };
