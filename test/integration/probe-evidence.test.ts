@@ -143,6 +143,16 @@ describe('probe: a listed token in a shape the documentation does not give', () 
         fake.state.tokens().map((t) => t.token),
         JSON.stringify(result),
       );
+
+      // The stored token itself in such a shape: the listing does not hold, and says why.
+      const stored = fake.state.tokens(org).find((t) => t.description === 'made by hand')!;
+      stored.listedAs = { expires_at: null };
+      const { result: own } = await probe(inventory, id, false);
+      expect(finding(own, 'listing')).toMatchObject({
+        status: 'does-not-hold',
+        observed: `the stored token ${stored.id} is listed in a shape the documentation does not give (at expires_at: invalid_type): the rotator fails for good on it`,
+      });
+      expect(own.outcome).toBe('failed');
     } finally {
       await fake.close();
     }

@@ -60,7 +60,16 @@ export async function probeCredlyToken(credential: CredlyTokenConfig, secret: Cr
     return f.done(settings);
   }
   const self = listed.find((t) => t.token === secret.token || (secret.tokenId !== undefined && t.id === secret.tokenId));
-  if (!self) {
+  const oddSelf = odd.find((r) => r.token === secret.token || (secret.tokenId !== undefined && r.id === secret.tokenId));
+  if (oddSelf) {
+    f.fails(
+      'listing',
+      A.listing,
+      true,
+      `the stored token ${oddSelf.id ?? ''} is listed in a shape the documentation does not give (at ${oddSelf.fields.join(', ')}): the rotator fails for good on it`,
+      { listed: listed.length + odd.length },
+    );
+  } else if (!self) {
     f.fails(
       'listing',
       A.listing,
