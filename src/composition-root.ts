@@ -2,14 +2,14 @@ import type { Queue, Worker } from 'bullmq';
 import type { RedisClient } from './redis/connection.ts';
 import type { JobDependencies } from '../jobs/index.ts';
 import type { Env, Inventory, RateLimit } from './config/index.ts';
-import { asKindConfig, type KindRuntimes } from './kinds/kind.ts';
+import { asKindConfig, type FailedLogout, type KindRuntimes, type SkippedRecord } from './kinds/kind.ts';
 import { budgetOf, buildKinds, kindOf, type CredentialConfig } from './kinds/registry.ts';
 import { RotatorError } from './errors/rotator-error.ts';
 import type { Logger } from './log/logger.ts';
 import { connectionErrorLog } from './log/connection-errors.ts';
 import { createRedisRateLimiter, type RateLimiter } from './provider-http/rate-limit.ts';
 import { buildSinks } from './alerts/build-sinks.ts';
-import { createAlerter } from './alerts/alerter.ts';
+import { createAlerter, type Alerter } from './alerts/alerter.ts';
 import { startEscalation } from './alerts/escalation.ts';
 import { createQueue, enqueue, jobOptions } from './queue/producer.ts';
 import { interleaveByBudget } from './queue/fair-order.ts';
@@ -40,6 +40,12 @@ export interface KindOptions {
    * client, a token missing from a listing), in ms. Default: the kinds' (1–2 s).
    */
   recheckDelayMs?: number;
+  /** This deployment's scope (the queue prefix): what makes a listed record the credential's own. */
+  scope?: string;
+  /** Told of each listed record skipped for not fitting the documented shape (recordSkipReporter). */
+  onRecordSkipped?: (skipped: SkippedRecord) => void;
+  /** Told of each failed logout after a validation that otherwise worked (validationWarningReporter). */
+  onLogoutFailed?: (failed: FailedLogout) => void;
 }
 
 /** Every kind's rotation provider or validator, over real HTTP clients. */
@@ -51,7 +57,29 @@ export function createKinds(options: KindOptions): KindRuntimes {
     ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
     ...(options.limiter ? { limiter: options.limiter } : {}),
     ...(options.recheckDelayMs === undefined ? {} : { recheckDelayMs: options.recheckDelayMs }),
+    ...(options.scope === undefined ? {} : { scope: options.scope }),
+    ...(options.onRecordSkipped ? { onRecordSkipped: options.onRecordSkipped } : {}),
+    ...(options.onLogoutFailed ? { onLogoutFailed: options.onLogoutFailed } : {}),
   });
+}
+
+/**
+ * A skipped record is counted each time a listing skips it (`rotator_provider_records_skipped_total`)
+ * and logged once per provider and record id by this process: every credential of an organization
+ * lists it, at every check.
+ */
+export function recordSkipReporter(logger: Logger, count: (skipped: SkippedRecord) => void, maxRemembered = 10_000): (skipped: SkippedRecord) => void {
+  const logged = new Set<string>();
+  return (skipped) => {
+    count(skipped);
+    const key = `${skipped.provider}:${skipped.recordId ?? '(no id)'}`;
+    if (logged.has(key)) return;
+    if (logged.size < maxRemembered) logged.add(key);
+    logger.warn(
+      { provider: skipped.provider, kind: skipped.kind, credentialId: skipped.credentialId, recordId: skipped.recordId ?? null, fields: skipped.fields },
+      "provider: a listed record that is not the credential's own does not fit the documented shape; skipped",
+    );
+  };
 }
 
 /**
@@ -84,6 +112,10 @@ export function createJobDependencies(options: {
   rateLimits?: Readonly<Record<string, RateLimit | 'off'>>;
   /** Deadline of one provider request, in ms. Default: the clients' (15000). */
   requestTimeoutMs?: number;
+  /** Told of each listed record skipped for not fitting the documented shape (log, metric). */
+  onRecordSkipped?: (skipped: SkippedRecord) => void;
+  /** Told of each failed logout after a validation that otherwise worked (warning, metric). */
+  onLogoutFailed?: (failed: FailedLogout) => void;
   now?: () => Date;
 }): JobDependencies {
   const { queue } = options;
@@ -93,7 +125,18 @@ export function createJobDependencies(options: {
   return {
     inventory: options.inventory,
     secrets: options.secrets,
-    kinds: options.kinds ?? createKinds({ inventory: options.inventory, secrets: options.secrets, ...http, ...(limiter ? { limiter } : {}) }),
+    kinds:
+      options.kinds ??
+      createKinds({
+        inventory: options.inventory,
+        secrets: options.secrets,
+        ...http,
+        ...(limiter ? { limiter } : {}),
+        // The scope written into markers: a listed record carrying it for the credential is the credential's own.
+        scope: options.prefix,
+        ...(options.onRecordSkipped ? { onRecordSkipped: options.onRecordSkipped } : {}),
+        ...(options.onLogoutFailed ? { onLogoutFailed: options.onLogoutFailed } : {}),
+      }),
     rotation: {
       // The deployment's scope in every marker: the queue prefix, which no two deployments share.
       scope: options.prefix,
@@ -191,7 +234,15 @@ export async function startWorker(options: {
   const queue = createQueue(connection, env.queuePrefix, jobOptions(env));
   // Without a listener BullMQ prints the queue's errors with console.error.
   queue.on('error', (error: Error) => connectionErrors.error('queue', error));
+  // The metrics and the alerter are made once the status reader exists (below), before any job runs.
+  const later: { metrics?: RotatorMetrics; alerter?: Alerter } = {};
   const deps = createJobDependencies({
+    onRecordSkipped: recordSkipReporter(logger, (skipped) => later.metrics?.recordSkipped(skipped.provider, skipped.kind)),
+    onLogoutFailed: (failed) => {
+      later.metrics?.logoutFailed(failed.credentialId, failed.kind);
+      logger.warn({ credentialId: failed.credentialId, kind: failed.kind, detail: failed.detail }, 'validation: the credential works, but the logout failed');
+      void later.alerter?.logoutFailed({ credentialId: failed.credentialId, kind: failed.kind, detail: failed.detail });
+    },
     inventory,
     secrets,
     redis: connection,
@@ -206,24 +257,21 @@ export async function startWorker(options: {
   const status = cachedStatus(read);
   // Metrics keep their own one-second read, never waited on for long: a scrape sees a job's figures
   // at once while Redis answers, and the last figures read (with rotator_redis_up 0) while it does not.
-  const metrics = options.metrics ?? createMetrics();
+  const metrics = (later.metrics = options.metrics ?? createMetrics());
   metrics.readStatusFrom({ read, connected: () => connection.status === 'ready' });
   const active = activeJobs();
-  const alerting = {
-    alerter: createAlerter({
-      sinks,
-      redis: connection,
-      prefix: env.queuePrefix,
-      logger,
-      revokeByHand: (kind) => {
-        const definition = kindOf(kind);
-        return definition?.mode === 'rotate' ? definition.revokeByHand : undefined;
-      },
-      onSinkFailure: (sink) => metrics.sinkFailed(sink),
-    }),
-    inventory,
-    state: deps.rotation.state,
-  };
+  const alerter = (later.alerter = createAlerter({
+    sinks,
+    redis: connection,
+    prefix: env.queuePrefix,
+    logger,
+    revokeByHand: (kind) => {
+      const definition = kindOf(kind);
+      return definition?.mode === 'rotate' ? definition.revokeByHand : undefined;
+    },
+    onSinkFailure: (sink) => metrics.sinkFailed(sink),
+  }));
+  const alerting = { alerter, inventory, state: deps.rotation.state };
   const worker = createRotatorWorker({
     connection,
     prefix: env.queuePrefix,

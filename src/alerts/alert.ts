@@ -8,8 +8,11 @@ export interface Alert {
    * succeeded (`topic`); `resolved` when the credential next succeeds, or the warning's problem is gone.
    */
   type: 'failure' | 'resolved' | 'warning';
-  /** What a warning (and its resolution) is about: `unrevoked` — a replaced credential still valid at the provider. */
-  topic?: 'unrevoked';
+  /**
+   * What a warning (and its resolution) is about: `unrevoked` — a replaced credential still valid at
+   * the provider; `logout-failed` — a validation worked, but the token it obtained could not be logged out.
+   */
+  topic?: 'unrevoked' | 'logout-failed';
   credentialId: string;
   kind: string;
   /** The protocol step that failed (`create`, `store`, `test`, `finish`, `revoke`, `inspect`…), when known. */
@@ -39,6 +42,9 @@ export function alertTitle(alert: Alert): string {
     return alert.type === 'resolved'
       ? `RESOLVED: credential ${alert.credentialId} (${alert.kind}) has nothing left to revoke by hand`
       : `WARNING: credential ${alert.credentialId} (${alert.kind}): a replaced credential is NOT revoked; revoke it by hand`;
+  }
+  if (alert.topic === 'logout-failed') {
+    return `WARNING: credential ${alert.credentialId} (${alert.kind}) works, but the logout of the token its check obtained failed`;
   }
   if (alert.type === 'resolved') return `RESOLVED: credential ${alert.credentialId} (${alert.kind}) works again`;
   const expiry = alert.daysToExpiry === undefined ? '' : `; expires in ${alert.daysToExpiry} day(s)`;

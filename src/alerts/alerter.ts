@@ -15,6 +15,11 @@ export interface Alerter {
   unrevoked(alert: Pick<Alert, 'credentialId' | 'kind' | 'jobId'> & { refs: readonly string[] }): Promise<void>;
   /** Nothing of the credential is left to revoke by hand: its warning, if one is open, is resolved once. */
   nothingUnrevoked(alert: Pick<Alert, 'credentialId' | 'kind' | 'jobId'>): Promise<void>;
+  /**
+   * A validation worked but its logout failed: a warning, at most one a day per credential across
+   * replicas (a Redis key with a day's TTL). Nothing resolves it: the next day's failure warns again.
+   */
+  logoutFailed(alert: Pick<Alert, 'credentialId' | 'kind'> & { detail: string }): Promise<void>;
 }
 
 export interface AlerterOptions {
@@ -44,6 +49,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
   const backoffMs = options.backoffMs ?? 1_000;
   const openKey = (credentialId: string) => `${prefix}:alert:open:${credentialId}`;
   const unrevokedKey = (credentialId: string) => `${prefix}:alert:unrevoked:${credentialId}`;
+  const logoutKey = (credentialId: string) => `${prefix}:alert:logout-failed:${credentialId}`;
   const fail = (credentialId: string, what: string) => (error: unknown) =>
     logger.error({ credentialId, err: { type: (error as Error).name, message: (error as Error).message } }, `alert: ${what} could not be sent`);
 
@@ -132,6 +138,19 @@ export function createAlerter(options: AlerterOptions): Alerter {
           `unrevoked-resolved:${jobId}`,
         );
       })().catch(fail(credentialId, 'resolve of a warning'));
+    },
+    async logoutFailed({ credentialId, kind, detail }) {
+      await (async () => {
+        const at = new Date().toISOString();
+        if ((await redis.set(logoutKey(credentialId), at, 'EX', DAY_S, 'NX')) !== 'OK') return;
+        const message =
+          `the credential works, but the logout of the token its check obtained failed (${detail}): that token stays valid until it expires; ` +
+          'check the logout endpoint and logoutMethod in the inventory (rotator probe shows which logout works). At most one such warning a day.';
+        await fanOut(
+          { type: 'warning', topic: 'logout-failed', credentialId, kind, jobId: '', message, occurredAt: at, critical: false },
+          `logout-failed:${credentialId}:${at}`,
+        );
+      })().catch(fail(credentialId, 'warning'));
     },
   };
 }

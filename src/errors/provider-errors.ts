@@ -60,3 +60,14 @@ export class ProviderUnavailableError extends ProviderError {
     this.retryAfterMs = options.retryAfterMs;
   }
 }
+
+/**
+ * A provider's answer about the credential itself does not fit the documented shape (a token of
+ * this credential listed without its expiry): the same answer comes back on every retry, so a
+ * person must look. Names the record and its fields, never a value.
+ */
+export class ProviderAnswerError extends ProviderError {
+  constructor(message: string, options: ProviderErrorOptions) {
+    super(message, { ...options, permanent: true });
+  }
+}

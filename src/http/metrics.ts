@@ -23,6 +23,10 @@ export interface RotatorMetrics {
   sinkFailed(sink: string): void;
   /** A schedule tick missed while the process was alive (then caught up). */
   scheduleTickMissed(credential: string): void;
+  /** A listing skipped a record that is not the credential's own and does not fit the documented shape. */
+  recordSkipped(provider: string, kind: string): void;
+  /** A validation worked, but the logout of the token it obtained failed. */
+  logoutFailed(credential: string, kind: string): void;
 }
 
 export interface StatusSource {
@@ -70,6 +74,18 @@ export function createMetrics(initial?: StatusSource | (() => Promise<StatusView
     name: 'rotator_schedule_ticks_missed_total',
     help: 'Schedule ticks missed while the worker was alive (event-loop stalls), each caught up',
     labelNames: ['credential'],
+    registers: [registry],
+  });
+  const recordsSkipped = new Counter({
+    name: 'rotator_provider_records_skipped_total',
+    help: "Listed provider records skipped because they are not the credential's own and do not fit the documented shape, each time a listing skips one",
+    labelNames: ['provider', 'kind'],
+    registers: [registry],
+  });
+  const logoutFailures = new Counter({
+    name: 'rotator_validation_logout_failures_total',
+    help: 'Validations that worked whose logout of the token they obtained failed (the token lives until it expires)',
+    labelNames: ['credential', 'kind'],
     registers: [registry],
   });
   const sinkFailures = new Counter({
@@ -207,5 +223,7 @@ export function createMetrics(initial?: StatusSource | (() => Promise<StatusView
     },
     sinkFailed: (sink) => sinkFailures.inc({ sink }),
     scheduleTickMissed: (credential) => ticksMissed.inc({ credential }),
+    recordSkipped: (provider, kind) => recordsSkipped.inc({ provider, kind }),
+    logoutFailed: (credential, kind) => logoutFailures.inc({ credential, kind }),
   };
 }

@@ -28,6 +28,33 @@ export interface KindContext {
   limiter?: RateLimiter;
   /** Wait before asking a provider again to confirm a refusal or an absence, in ms. Default: the kind's. */
   recheckDelayMs?: number;
+  /** This deployment's scope (the queue prefix), as the rotator's markers carry it: what makes a listed record ours. */
+  scope?: string;
+  /** Told of each listed record skipped because it is not the credential's own and does not fit the documented shape (log, metric). */
+  onRecordSkipped?: (skipped: SkippedRecord) => void;
+  /** Told when a validation worked but its logout failed: the token obtained lives until it expires (warning, metric). */
+  onLogoutFailed?: (failed: FailedLogout) => void;
+}
+
+/** A validation that worked, whose logout of the token it obtained failed. */
+export interface FailedLogout {
+  provider: string;
+  kind: string;
+  credentialId: string;
+  /** What the logout met (a status, `no answer`), never a value. */
+  detail: string;
+}
+
+/** A provider's listed record, not the credential's own, skipped because it does not fit the documented shape. */
+export interface SkippedRecord {
+  provider: string;
+  kind: string;
+  /** The credential whose listing met it (every credential of the organization lists it). */
+  credentialId: string;
+  /** The provider's id of the record, when it has one. */
+  recordId: string | undefined;
+  /** What does not fit: paths and codes (`expires_at: invalid_type`), never a value. */
+  fields: string[];
 }
 
 /** What `rotator probe` gives a kind: the operator's options, and read access to secrets. */
@@ -49,6 +76,12 @@ interface KindBase<C extends CredentialBase, S> extends InventoryKind<C> {
   readonly rateLimit?: { variable: string; fallback: string; budget(credential: C): string };
   /** `rotator probe`: what holds of the provider's documented behaviour, assumption by assumption. */
   probe(credential: C, context: ProbeContext): Promise<CredentialProbe>;
+  /**
+   * Why `rotator probe --allow-writes` would leave something at the provider for this credential
+   * (what it would create cannot be deleted as configured); undefined when it would not. The probe
+   * then refuses to write at all (exit 2).
+   */
+  writesLeaveBehind?(credential: C): string | undefined;
 }
 
 /** The configuration every rotated kind has: the protocol's fields besides the common ones. */
@@ -115,17 +148,21 @@ export type KindSchema<C extends CredentialBase, S> = InventoryKind<C> & { reado
 export function validatedKind<C extends CredentialBase, S>(
   schema: KindSchema<C, S>,
   provider: string,
-  createValidator: (http: ReturnType<typeof httpOptions>) => CredentialValidator<C, S>,
+  createValidator: (options: ValidatorOptions) => CredentialValidator<C, S>,
   loadProbe: () => Promise<{ probe: (credential: C, secret: S, options: ProbeOptions) => Promise<CredentialProbe> }>,
 ): ValidatedKind<C, S> {
   return {
     ...schema,
     provider,
     mode: 'validate',
-    validator: (context) => createValidator(httpOptions(context, { limited: false })),
+    validator: (context) =>
+      createValidator({ ...httpOptions(context, { limited: false }), ...(context.onLogoutFailed ? { onLogoutFailed: context.onLogoutFailed } : {}) }),
     probe: probeWithSecret(schema.secret, async () => (await loadProbe()).probe),
   };
 }
+
+/** What a validator is built with: the HTTP options, and whom to tell of a failed logout (kinds that log out). */
+export type ValidatorOptions = ReturnType<typeof httpOptions> & { onLogoutFailed?: (failed: FailedLogout) => void };
 
 /** The HTTP options a kind's clients get from the context. */
 export function httpOptions(

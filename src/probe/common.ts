@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Wire } from './wire.ts';
+import type { Wire, WireRecord } from './wire.ts';
 
 /** What every probe module is given besides its credential. */
 export interface ProbeOptions {
@@ -19,10 +19,9 @@ export function probeHttp(wire: Wire, options: ProbeOptions) {
 /** A value no provider has issued: for the calls that show how a refusal looks. Not a secret. */
 export const bogus = (prefix: string) => `${prefix}${randomBytes(12).toString('hex')}`;
 
-/** How a refusal looks on the wire: status, error code and field names (never the text). */
-export function refusalFacts(wire: Wire, method: string, path: RegExp) {
-  const r = wire.last(method, path);
-  return { status: r?.status ?? null, errorCode: r?.errorCode ?? null, keys: r?.keys ?? [] };
+/** How a refusal looks on the wire, from the record of its own request: status, error code and field names (never the text). */
+export function refusalFacts(record: WireRecord | undefined) {
+  return { status: record?.status ?? null, errorCode: record?.errorCode ?? null, keys: record?.keys ?? [] };
 }
 
 export function describeRefusal(facts: { status: number | null; errorCode: string | null; keys: string[] }): string {

@@ -27,16 +27,26 @@ export interface Finding {
 /** Something the probe created and could not remove: a person must, by its provider id. */
 export interface Leftover {
   what: 'authorization-token' | 'oauth-application';
+  /** The provider's id; `unknown` when a create's answer was lost and the listing could not be searched (then the description finds it). */
   id: string;
   description: string;
   advice: string;
 }
 
+/**
+ * `holds`: every assumption the inventory relies on was checked and holds, and nothing was left at
+ * the provider. `failed`: one does not hold, or something the probe made is left at the provider.
+ * `incomplete`: nothing failed, but some were not checked (a read-only probe, a read the scopes do
+ * not allow): not a failure, and not a pass either.
+ */
+export type ProbeOutcome = 'holds' | 'incomplete' | 'failed';
+
 export interface CredentialProbe {
   id: string;
   kind: string;
-  /** Every assumption the inventory relies on holds. */
+  /** `outcome` is `holds`. */
   ok: boolean;
+  outcome: ProbeOutcome;
   findings: Finding[];
   /** The inventory switches of this credential, with the values that fit the provider as probed. */
   settings: Record<string, string | boolean>;
@@ -62,12 +72,19 @@ export function findingsOf(id: string, kind: string) {
       add({ check, assumption, status: 'does-not-hold', relied, observed, ...(facts ? { facts } : {}) }),
     unchecked: (check: string, assumption: string, relied: boolean, why: string) => add({ check, assumption, status: 'unchecked', relied, observed: why }),
     done(settings: Record<string, string | boolean>): CredentialProbe {
-      return { id, kind, ok: findings.every((f) => !f.relied || f.status === 'holds'), findings, settings, leftovers };
+      const outcome = outcomeOf(findings, leftovers);
+      return { id, kind, ok: outcome === 'holds', outcome, findings, settings, leftovers };
     },
   };
 }
 
 export type FindingsBuilder = ReturnType<typeof findingsOf>;
+
+export function outcomeOf(findings: readonly Finding[], leftovers: readonly Leftover[]): ProbeOutcome {
+  const relied = findings.filter((f) => f.relied);
+  if (leftovers.length > 0 || relied.some((f) => f.status === 'does-not-hold')) return 'failed';
+  return relied.some((f) => f.status === 'unchecked') ? 'incomplete' : 'holds';
+}
 
 /** An error's text for a finding: provider errors are already scrubbed of every value sent or received. */
 export function why(error: unknown): string {

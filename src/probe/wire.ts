@@ -10,7 +10,8 @@ export interface WireRecord {
   method: string;
   /** Origin and path only: the query (page, per) is dropped. */
   target: string;
-  status: number;
+  /** null: no answer came (a refused or reset connection, a timeout). */
+  status: number | null;
   /** Top-level field names of a JSON body, sorted. */
   keys: string[];
   /** OAuth's `error` when it is a code (`invalid_client`), else undefined. */
@@ -31,11 +32,21 @@ export interface PageRecord {
   count: number;
 }
 
+/**
+ * One call of a client through the wire: what it returned or threw, and the record of the last
+ * request it made (undefined when it made none). A call that failed without an answer has a record
+ * with `status: null`, never the answer to an earlier request.
+ */
+export type Exchange<T> = ({ ok: true; value: T } | { ok: false; error: unknown }) & { record: WireRecord | undefined };
+
 export interface Wire {
   fetch: typeof fetch;
   records: WireRecord[];
-  /** The last record of `method` whose path ends with `pathEnd` (a RegExp tests the path). */
-  last(method: string, path: RegExp): WireRecord | undefined;
+  /**
+   * Runs one client call and hands back its own answer's record with its outcome. The calls of one
+   * wire are made one after the other (a probe waits for each), so the records a call adds are its own.
+   */
+  call<T>(request: () => Promise<T>): Promise<Exchange<T>>;
 }
 
 const CODE = /^[a-z_]{1,64}$/;
@@ -93,14 +104,30 @@ export function createWire(readBody: BodyReader, base: typeof fetch = fetch): Wi
   const records: WireRecord[] = [];
   const wrapped: typeof fetch = async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
-    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
-    const response = await base(input, init);
-    records.push(await reduce(response, url, method.toUpperCase(), readBody));
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    let response: Response;
+    try {
+      response = await base(input, init);
+    } catch (error) {
+      // No answer: recorded as such, so that no check reads an earlier request's answer for this one.
+      records.push({ method, target: `${url.origin}${url.pathname}`, status: null, keys: [], errorCode: undefined });
+      throw error;
+    }
+    records.push(await reduce(response, url, method, readBody));
     return response;
   };
   return {
     fetch: wrapped,
     records,
-    last: (method, path) => records.findLast((r) => r.method === method && path.test(new URL(r.target).pathname)),
+    async call(request) {
+      const from = records.length;
+      const own = () => records.slice(from).at(-1);
+      try {
+        const value = await request();
+        return { ok: true, value, record: own() };
+      } catch (error) {
+        return { ok: false, error, record: own() };
+      }
+    },
   };
 }

@@ -60,6 +60,11 @@ export interface ProviderRequest<T> {
   explain?: Partial<Record<number, string>>;
   /** The budget this call spends (e.g. `<provider>:<organization id>`), when a limiter is set. */
   rateKey?: string;
+  /**
+   * The inventory field that gives this URL's host (`endpoints.tokenUrl (or environment)`), named
+   * when the host does not exist. Default: the credential's endpoints.
+   */
+  hostField?: string;
 }
 
 export interface ProviderResponse<T> {
@@ -129,7 +134,7 @@ async function reasonOf(response: Response): Promise<{ reason?: string; code?: s
   }
 }
 
-function networkFailure(error: unknown, timeoutMs: number): Failure {
+function networkFailure(error: unknown, timeoutMs: number, request?: { url: string; hostField?: string | undefined }): Failure {
   const err = error as { name?: string; cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } };
   if (err.name === 'TimeoutError' || err.name === 'AbortError') {
     return { kind: 'unavailable', detail: `no answer within ${timeoutMs} ms`, reached: true };
@@ -140,6 +145,17 @@ function networkFailure(error: unknown, timeoutMs: number): Failure {
     return { kind: 'request', detail: 'answered with a redirect, not followed (the request carries credentials): check the endpoint', reached: true };
   }
   const code = err.cause?.code ?? err.cause?.errors?.[0]?.code;
+  if (code === 'ENOTFOUND' && request) {
+    // The name does not exist (NXDOMAIN): the host the inventory configures or derives is wrong, and
+    // a retry asks the same name. EAI_AGAIN (the resolver could not answer) stays transient.
+    const host = new URL(request.url).hostname;
+    return {
+      kind: 'request',
+      detail: `the host ${host} does not exist (DNS: ENOTFOUND): check ${request.hostField ?? "the credential's endpoints"} in the inventory`,
+      reached: false,
+      code,
+    };
+  }
   // The error itself is dropped on purpose: undici's messages and causes can quote the request.
   return { kind: 'unavailable', detail: code ? `network error (${code})` : 'network error', reached: !(code && NOT_SENT.has(code)) };
 }
@@ -192,7 +208,7 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
       response = await doFetch(req.url, { method: req.method, headers, body, signal, redirect: 'error' });
     } catch (error) {
       fence?.signal.throwIfAborted();
-      return networkFailure(error, timeoutMs);
+      return networkFailure(error, timeoutMs, req);
     }
     const { status } = response;
     const ok = req.expect ? req.expect.includes(status) : status >= 200 && status < 300;

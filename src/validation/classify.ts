@@ -8,7 +8,19 @@ export interface ClassifyContext {
   scopeAdvice: string;
   /** Codes and words by which the provider says "scope" in a 403. */
   scopeHint: RegExp;
+  /**
+   * OAuth error codes (RFC 6749 §5.2) that refuse the credential or a scope whatever the status
+   * (a 400 `invalid_client`, a 400 `invalid_scope`), for providers that answer them. Default: none.
+   */
+  refusalCodes?: RefusalCodes;
 }
+
+export interface RefusalCodes {
+  credential: readonly string[];
+  scope: readonly string[];
+}
+
+const codeOf = (error: unknown) => (error instanceof ProviderError ? error.code : undefined);
 
 /**
  * Turns a provider error met while validating into a classified ValidationError: refused
@@ -21,6 +33,16 @@ export function classifyValidationError(error: unknown, ctx: ClassifyContext): u
       advice: 'nothing to do unless it persists; the check is retried',
       cause: error,
     });
+  }
+  const code = codeOf(error);
+  if (code !== undefined && ctx.refusalCodes?.scope.includes(code)) {
+    return new ValidationError('missing-scope', `scopes refused: ${(error as Error).message}`, {
+      advice: ctx.scopeAdvice.replace('{scopes}', 'the required scopes'),
+      cause: error,
+    });
+  }
+  if (code !== undefined && ctx.refusalCodes?.credential.includes(code)) {
+    return new ValidationError('invalid-credential', `credential refused: ${(error as Error).message}`, { advice: ctx.invalidAdvice, cause: error });
   }
   if (error instanceof ProviderAuthError) {
     const scope = error.status === 403 && ctx.scopeHint.test(`${error.code ?? ''} ${error.message}`);
@@ -40,8 +62,10 @@ export function classifyValidationError(error: unknown, ctx: ClassifyContext): u
   return error;
 }
 
-/** True when a grant failed because of its scopes (so asking for fewer may pass). */
-export function isScopeRefusal(error: unknown, scopeHint: RegExp): boolean {
+/** True when a grant failed because of its scopes (so asking for fewer may pass): a 403 saying so, or one of `codes.scope`. */
+export function isScopeRefusal(error: unknown, scopeHint: RegExp, codes?: RefusalCodes): boolean {
+  const code = codeOf(error);
+  if (code !== undefined && codes?.scope.includes(code)) return true;
   return error instanceof ProviderAuthError && error.status === 403 && scopeHint.test(`${error.code ?? ''} ${error.message}`);
 }
 

@@ -17,6 +17,11 @@ export interface FakeCredlyToken extends CredlyToken {
   organizationId: string;
   /** Rotated away or deleted; expiry is separate (see expiresAt). */
   revoked: boolean;
+  /**
+   * Fields listed in place of the token's own (`{ expires_at: null }`): a record Credly lists in a
+   * shape the documentation does not give, such as a token made in the web UI without an expiry.
+   */
+  listedAs?: Record<string, unknown>;
 }
 
 export interface FakeCredlyApplication {
@@ -33,6 +38,8 @@ export interface FakeCredlyApplication {
   createdAt: Date;
   updatedAt: Date;
   deleted: boolean;
+  /** Fields listed in place of the application's own (`{ created_at: null }`), as for tokens. */
+  listedAs?: Record<string, unknown>;
 }
 
 export interface FakeCredlyAccessToken {
@@ -55,6 +62,8 @@ export interface NewCredlyToken {
   expiresAt?: Date;
   /** Default: a fresh uuid (rotate with `rotateKeepsId` passes the old one). */
   id?: string;
+  /** Fields the listing shows in place of the token's own (see FakeCredlyToken.listedAs). */
+  listedAs?: Record<string, unknown>;
 }
 
 export interface NewCredlyApplication {
@@ -103,6 +112,7 @@ export function createCredlyState(now: Clock, tokenLifetimeDays: number) {
         createdAt,
         expiresAt: init.expiresAt ?? new Date(createdAt.getTime() + tokenLifetimeDays * DAY_MS),
         revoked: false,
+        ...(init.listedAs ? { listedAs: init.listedAs } : {}),
       };
       tokens.push(token);
       return token;
@@ -208,6 +218,7 @@ export function tokenJson(t: FakeCredlyToken, apiBase: string) {
     created_at: t.createdAt.toISOString(),
     expires_at: t.expiresAt.toISOString(),
     owner: { ...CREDLY_OWNER, url: `${apiBase}/users/${CREDLY_OWNER.id}` },
+    ...t.listedAs,
   };
 }
 
@@ -225,5 +236,6 @@ export function applicationJson(a: FakeCredlyApplication, withSecret = false) {
     created_by_name: CREDLY_OWNER.name,
     creator_available: true,
     secret: withSecret ? a.secret : null,
+    ...a.listedAs,
   };
 }

@@ -35,6 +35,13 @@ export interface DegreedFakeOptions {
    * (when given) is expired too. The other method has no route (404). Default 'GET', as the page.
    */
   logoutMethod?: 'GET' | 'POST';
+  /** Whether a logout expires the access token (default true); false answers 200 and leaves it live. */
+  logoutExpires?: boolean;
+  /**
+   * The status of the `invalid_client` and `invalid_scope` refusals: 403 (what Degreed answers,
+   * default) or 400 (RFC 6749 §5.2's error response).
+   */
+  refusalStatus?: 403 | 400;
 }
 
 export interface FakeDegreedClient {
@@ -71,6 +78,8 @@ export async function startDegreedFake(options: DegreedFakeOptions = {}) {
   const limit = options.rateLimitPerMinute ?? 70;
   const logoutPath = options.logoutPath === undefined ? '/oauth/logout' : options.logoutPath;
   const logoutMethod = options.logoutMethod ?? 'GET';
+  const logoutExpires = options.logoutExpires ?? true;
+  const refusalStatus = options.refusalStatus ?? 403;
   const clients = new Map<string, FakeDegreedClient>();
   const tokens = new Map<string, FakeDegreedAccessToken>();
   const windows = new Map<string, { start: number; count: number }>();
@@ -130,7 +139,7 @@ export async function startDegreedFake(options: DegreedFakeOptions = {}) {
     const client = f.client_id === undefined ? undefined : clients.get(f.client_id);
     // Degreed answers 403, not 401, for a wrong client id or secret.
     if (!client || client.revoked || client.clientSecret !== f.client_secret) {
-      return json(403, { error: 'invalid_client', error_description: 'The client credentials are invalid' });
+      return json(refusalStatus, { error: 'invalid_client', error_description: 'The client credentials are invalid' });
     }
     return metered(client.clientId, () => {
       const requested = (f.scope ?? '')
@@ -138,7 +147,7 @@ export async function startDegreedFake(options: DegreedFakeOptions = {}) {
         .map((s) => s.trim())
         .filter(Boolean);
       const missing = requested.filter((s) => !client.scopes.includes(s));
-      if (missing.length > 0) return json(403, { error: 'invalid_scope', error_description: `The key does not hold: ${missing.join(',')}` });
+      if (missing.length > 0) return json(refusalStatus, { error: 'invalid_scope', error_description: `The key does not hold: ${missing.join(',')}` });
       const access: FakeDegreedAccessToken = {
         value: secretValue('degreedaccess_'),
         refreshToken: secretValue('degreedrefresh_'),
@@ -158,6 +167,7 @@ export async function startDegreedFake(options: DegreedFakeOptions = {}) {
     // The page's example sends `Content-Type: application/json` even without a body.
     if (!isJson(req) || req.badJson) return json(415, { error: 'unsupported_media_type', message: 'Send application/json' });
     const refresh = logoutMethod === 'POST' ? (req.body as { refresh_token?: unknown } | undefined)?.refresh_token : undefined;
+    if (!logoutExpires) return json(200, { success: true });
     access.expiresAt = now();
     for (const t of tokens.values()) if (t.refreshToken === refresh && t.clientId === access.clientId) t.refreshRevoked = true;
     return json(200, { success: true });

@@ -19,7 +19,9 @@ export type Fault =
   /** A redirect (302 by default) to `location`, e.g. another host, with an empty body. */
   | { kind: 'redirect'; status?: 301 | 302 | 303 | 307 | 308; location: string }
   /** Exactly this status, these headers (none by default, not even a content type) and this body (empty by default). */
-  | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string | Buffer };
+  | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string | Buffer }
+  /** The route runs (a create creates), then the socket is destroyed before its answer: a lost answer. */
+  | { kind: 'lose-answer' };
 
 export type FaultKind = Fault['kind'];
 
@@ -62,6 +64,7 @@ export const DEFAULT_FAULTS: Record<FaultKind, Fault> = {
   'wrong-content-type': { kind: 'wrong-content-type' },
   redirect: { kind: 'redirect', status: 302, location: 'http://127.0.0.1:9/elsewhere' },
   respond: { kind: 'respond', status: 200 },
+  'lose-answer': { kind: 'lose-answer' },
 };
 
 /** The default random mix: what a flaky provider answers, without the slow kinds. */
@@ -161,19 +164,23 @@ export class FaultInjector<S extends string = string> {
     return undefined;
   }
 
-  /** Applies the fault due for this request; true when the response is already dealt with. */
-  async apply(req: RecordedRequest<S>, res: ServerResponse, signal: AbortSignal): Promise<boolean> {
+  /**
+   * Applies the fault due for this request: `answered` when the response is already dealt with,
+   * `route` when the route answers, `route-then-lose` when the route runs but its answer is lost.
+   */
+  async apply(req: RecordedRequest<S>, res: ServerResponse, signal: AbortSignal): Promise<'answered' | 'route' | 'route-then-lose'> {
     try {
       if (this.latencyMs > 0) await sleep(this.latencyMs, undefined, { signal });
       const fault = this.pick(req);
-      if (!fault) return false;
+      if (!fault) return 'route';
       this.applied.push({ server: req.server, method: req.method, path: req.path, fault });
-      return await answer(fault, res, signal);
+      if (fault.kind === 'lose-answer') return 'route-then-lose';
+      return (await answer(fault, res, signal)) ? 'answered' : 'route';
     } catch (error) {
       // The fake is closing while the request waits: drop the connection like a dying server would.
       if (!signal.aborted) throw error;
       res.socket?.destroy();
-      return true;
+      return 'answered';
     }
   }
 }
@@ -214,6 +221,9 @@ async function answer(fault: Fault, res: ServerResponse, signal: AbortSignal): P
       res.writeHead(fault.status, fault.headers ?? {});
       res.end(fault.body ?? '');
       return true;
+    case 'lose-answer':
+      // Played by the server after its route ran (FaultInjector.apply).
+      return false;
   }
 }
 

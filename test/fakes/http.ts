@@ -144,9 +144,14 @@ export async function startFakeServer<S extends string>(options: FakeServerOptio
     };
     const { server, method, path, query, headers, body, at } = request;
     options.log.push({ server, origin, method, path, query, headers, body, contentType, at });
-    if (await options.faults.apply(request, res, closing.signal)) return;
+    const fate = await options.faults.apply(request, res, closing.signal);
+    if (fate === 'answered') return;
     const response = route(request);
     if (res.destroyed) return;
+    if (fate === 'route-then-lose') {
+      res.socket?.destroy();
+      return;
+    }
     const type: Record<string, string> = response.body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' };
     res.writeHead(response.status, { ...type, ...response.headers });
     res.end(response.body === undefined ? undefined : JSON.stringify(response.body));

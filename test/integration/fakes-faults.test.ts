@@ -61,6 +61,20 @@ describe('fault injection: each kind', () => {
     expect((await read()).status).toBe(200);
   });
 
+  it('loses the answer after the route ran: the create happened, the client sees a reset', async () => {
+    fake.faults.add({ match: { method: 'POST' }, fault: { kind: 'lose-answer' } });
+    const before = fake.state.tokens(org).length;
+    const create = fetch(`${fake.apiBase}/organizations/${org}/authorization_tokens`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ description: 'lost answer' }),
+    });
+    await expect(create).rejects.toThrow(TypeError);
+    expect(fake.state.tokens(org)).toHaveLength(before + 1);
+    expect(fake.state.tokens(org).at(-1)!.description).toBe('lost answer');
+    expect(fake.faults.applied.map((a) => a.fault.kind)).toEqual(['lose-answer']);
+  });
+
   it('answers 200 with a JSON content type and a body that does not parse', async () => {
     fake.faults.add({ fault: { kind: 'malformed' } }).add({ fault: { kind: 'malformed', body: '{"data": [' } });
     const first = await read();

@@ -123,6 +123,43 @@ describe('Credly fake switches', () => {
   });
 });
 
+describe('Degreed fake switches logoutExpires and refusalStatus', () => {
+  it('a logout that does nothing answers 200 and leaves the token live; refusals come as 403 or as 400, with the same codes', async () => {
+    for (const logoutExpires of [true, false]) {
+      const fake = await startDegreedFake({ logoutExpires });
+      try {
+        const client = fake.state.addClient({ scopes: ['users:read'] });
+        const form = (fields: Record<string, string>) =>
+          fetch(fake.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+        const grant = (await (
+          await form({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret, scope: 'users:read' })
+        ).json()) as {
+          access_token: string;
+        };
+        const logout = await fetch(fake.logoutUrl!, { headers: { authorization: `Bearer ${grant.access_token}`, 'content-type': 'application/json' } });
+        expect(logout.status).toBe(200);
+        expect(fake.state.isAccessTokenLive(grant.access_token)).toBe(!logoutExpires);
+      } finally {
+        await fake.close();
+      }
+    }
+    for (const refusalStatus of [403, 400] as const) {
+      const fake = await startDegreedFake({ refusalStatus });
+      try {
+        const client = fake.state.addClient({ scopes: ['users:read'] });
+        const form = (fields: Record<string, string>) =>
+          fetch(fake.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+        const wrong = await form({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: 'wrong', scope: 'users:read' });
+        expect([wrong.status, ((await wrong.json()) as { error: string }).error]).toEqual([refusalStatus, 'invalid_client']);
+        const lacking = await form({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret, scope: 'content:read' });
+        expect([lacking.status, ((await lacking.json()) as { error: string }).error]).toEqual([refusalStatus, 'invalid_scope']);
+      } finally {
+        await fake.close();
+      }
+    }
+  });
+});
+
 describe('Degreed fake switch logoutMethod', () => {
   it("serves logout on the one method: GET as the page's example (JSON content type, no body), or POST with a JSON body", async () => {
     for (const logoutMethod of ['GET', 'POST'] as const satisfies Array<DegreedFakeOptions['logoutMethod']>) {

@@ -41,7 +41,7 @@ async function withToken(
 }
 
 describe('rotator probe: Credly authorization tokens', () => {
-  it('read-only: lists, finds the stored token, reads one page link, and sends nothing but GETs; the writes stay unchecked, so it fails', async () => {
+  it('read-only: lists, finds the stored token, reads one page link, and sends nothing but GETs; the writes stay unchecked, so it is incomplete (not failed)', async () => {
     await withToken({}, async ({ fake, id, inventory, secrets }) => {
       const { result } = await probe(inventory, id, false);
       expect(fake.requests.filter((r) => r.server === 'api').map((r) => r.method)).toEqual(expect.arrayContaining(['GET']));
@@ -54,7 +54,7 @@ describe('rotator probe: Credly authorization tokens', () => {
       for (const check of ['create-token', 'created-token-rights', 'new-token-test', 'delete-token']) {
         expect(finding(result, check)).toMatchObject({ status: 'unchecked', relied: true, observed: expect.stringContaining('--allow-writes') });
       }
-      expect(result.ok).toBe(false);
+      expect(result).toMatchObject({ ok: false, outcome: 'incomplete' });
       expect(result.settings).toEqual({ deleteSupported: true, testWithOrganizationEndpoint: false });
       expect(result.leftovers).toEqual([]);
       expectNoSecrets(secrets(), JSON.stringify(result));
@@ -92,13 +92,14 @@ describe('rotator probe: Credly authorization tokens', () => {
     },
   );
 
-  it('with deleteSupported: false in the inventory, a Credly without DELETE is what the inventory expects: not relied on', async () => {
+  it('with deleteSupported: false the DELETE is not relied on, yet a throwaway token it could not delete is left at the provider: the probe fails and names it', async () => {
     await withToken(
       { deleteSupported: false },
-      async ({ id, inventory }) => {
+      async ({ fake, id, org, inventory }) => {
         const { result } = await probe(inventory, id, true);
+        const created = fake.state.tokens(org).find((t) => parseMarker(t.description)?.credentialId === id)!;
         expect(finding(result, 'delete-token')).toMatchObject({ status: 'does-not-hold', relied: false });
-        expect(result.ok).toBe(true);
+        expect(result).toMatchObject({ ok: false, outcome: 'failed', leftovers: [expect.objectContaining({ id: created.id })] });
       },
       { extra: '    deleteSupported: false\n' },
     );
@@ -108,7 +109,7 @@ describe('rotator probe: Credly authorization tokens', () => {
     await withToken({ organizationEndpoint: false }, async ({ id, inventory }) => {
       const { result } = await probe(inventory, id, true);
       expect(finding(result, 'organization-endpoint')).toMatchObject({ status: 'does-not-hold', relied: false, facts: { present: false } });
-      expect(result).toMatchObject({ ok: true, settings: { testWithOrganizationEndpoint: false } });
+      expect(result).toMatchObject({ ok: true, outcome: 'holds', settings: { testWithOrganizationEndpoint: false } });
     });
     await withToken(
       { organizationEndpoint: false },

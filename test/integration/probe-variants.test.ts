@@ -131,6 +131,10 @@ describe('rotator probe detects every variant of the fakes', () => {
       });
       const { result } = await probe(inventory, `d-${run}`, true);
       expect(finding(result, 'logout')).toMatchObject({ status: 'holds', facts: { works: [variant.options.logoutMethod] } });
+      // Whatever the status of the refusals, they are told as the validator tells them.
+      const refusalStatus = variant.options.refusalStatus ?? 403;
+      expect(finding(result, 'invalid-client')).toMatchObject({ status: 'holds', facts: { status: refusalStatus, errorCode: 'invalid_client' } });
+      expect(finding(result, 'scope-refusal')).toMatchObject({ status: 'holds', facts: { status: refusalStatus, errorCode: 'invalid_scope' } });
       expect(result.ok).toBe(true);
     } finally {
       await fake.close();

@@ -50,6 +50,8 @@ export const CREDLY_APP_VARIANTS: CredlyAppVariant[] = [
 export const DEGREED_VARIANTS: Array<{ name: string; options: DegreedFakeOptions; inventory: string }> = [
   { name: 'logout by GET (the page)', options: { logoutMethod: 'GET' }, inventory: 'logoutMethod: GET' },
   { name: 'logout by POST', options: { logoutMethod: 'POST' }, inventory: 'logoutMethod: POST' },
+  // RFC 6749 §5.2's error response: a wrong secret and a scope the key lacks are refused with 400.
+  { name: 'refusals answered 400 (RFC 6749)', options: { logoutMethod: 'GET', refusalStatus: 400 }, inventory: 'logoutMethod: GET' },
 ];
 
 export const LEARNLINK_VARIANTS: Array<{ name: string; options: LearnlinkFakeOptions }> = [

@@ -85,6 +85,42 @@ describe('probe text output', () => {
     expect(text).toContain('  delete-token: DELETE revokes a token');
     expect(text).toContain('  inventory settings to use:\n    deleteSupported: false');
     expect(text).toContain('LEFT AT THE PROVIDER: authorization-token t-1');
-    expect(text).toContain('=> the inventory relies on 1 assumption(s) that do not hold or were not checked: delete-token');
+    expect(text).toContain('=> FAILED: the inventory relies on 1 assumption(s) that do not hold: delete-token; 1 thing(s) left at the provider: t-1');
+  });
+
+  it('a leftover alone fails the credential; unchecked assumptions alone make it incomplete, never FAILED', () => {
+    const left = findingsOf('credly-main', 'credly-authorization-token');
+    left.holds('delete-token', 'DELETE revokes a token', false, 'not relied on');
+    left.leftovers.push({ what: 'authorization-token', id: 't-2', description: 'credential-rotator x credential=credly-main', advice: 'revoke t-2 by hand' });
+    expect(left.done({})).toMatchObject({ ok: false, outcome: 'failed' });
+
+    const readOnly = findingsOf('credly-main', 'credly-authorization-token');
+    readOnly.holds('listing', 'the stored token lists', true, '2 token(s) listed');
+    readOnly.unchecked('create-token', 'a token creates a token', true, 'not tried: needs --allow-writes (only a write shows it)');
+    readOnly.fails('refusal', 'an unknown token is refused with 401', false, 'answered 403');
+    const probe = readOnly.done({});
+    expect(probe).toMatchObject({ ok: false, outcome: 'incomplete' });
+    const text = formatProbe(probe, false);
+    expect(text).not.toContain('FAILED');
+    expect(text).toContain('=> incomplete: nothing failed, but the inventory relies on 1 assumption(s) not checked: create-token');
+  });
+});
+
+describe('probe wire: each call reads its own answer', () => {
+  it('a call that got no answer has a record without a status, not the answer to the request before it', async () => {
+    let n = 0;
+    const flaky: typeof fetch = async () => {
+      n += 1;
+      if (n === 1) return new Response(JSON.stringify({ error: 'invalid_client' }), { status: 401, headers: { 'content-type': 'application/json' } });
+      throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+    };
+    const wire = createWire(readCapped, flaky);
+    const first = await wire.call(() => wire.fetch('https://www.example.test/oauth/token', { method: 'POST' }));
+    expect(first).toMatchObject({ ok: true, record: { status: 401, errorCode: 'invalid_client' } });
+    const second = await wire.call(() => wire.fetch('https://www.example.test/oauth/token', { method: 'POST' }));
+    expect(second.ok).toBe(false);
+    expect(second.record).toMatchObject({ method: 'POST', status: null, errorCode: undefined });
+    const none = await wire.call(async () => 'no request at all');
+    expect(none).toEqual({ ok: true, value: 'no request at all', record: undefined });
   });
 });

@@ -112,8 +112,8 @@ describe('provider HTTP client', () => {
     }
   });
 
-  it('repeats a POST after a refused connection, a failed DNS lookup or a 429, and when the caller says it is idempotent', async () => {
-    const { fetch, calls } = scripted(netError('ECONNREFUSED'), netError('ENOTFOUND'), jsonAnswer(429, {}), jsonAnswer(201, { ok: true }));
+  it('repeats a POST after a refused connection, a DNS resolver that could not answer (EAI_AGAIN) or a 429, and when the caller says it is idempotent', async () => {
+    const { fetch, calls } = scripted(netError('ECONNREFUSED'), netError('EAI_AGAIN'), jsonAnswer(429, {}), jsonAnswer(201, { ok: true }));
     const http = createProviderHttp({ provider: 'credly', fetch, maxAttempts: 4, sleep: async () => undefined });
     await expect(http.request({ ...post, expect: [201] })).resolves.toMatchObject({ status: 201 });
     expect(calls).toHaveLength(4);
@@ -121,6 +121,24 @@ describe('provider HTTP client', () => {
     const grant = scripted(netError('ECONNRESET'), jsonAnswer(200, { ok: true }));
     await expect(client(grant.fetch).request({ ...post, idempotent: true })).resolves.toMatchObject({ status: 200 });
     expect(grant.calls).toHaveLength(2);
+  });
+
+  it('a host that does not exist (ENOTFOUND) is a configuration error, for good, naming the host and the inventory field; EAI_AGAIN stays transient', async () => {
+    const missing = scripted(netError('ENOTFOUND'));
+    const error = await failure(client(missing.fetch).request({ ...get, hostField: 'endpoints.apiBase (or environment)' }));
+    expect(error).toBeInstanceOf(ProviderRequestError);
+    expect(isPermanent(error)).toBe(true);
+    expect(error.message).toBe(
+      'credly get-organization: the host api.example.test does not exist (DNS: ENOTFOUND): check endpoints.apiBase (or environment) in the inventory',
+    );
+    expect(missing.calls).toHaveLength(1);
+    const unnamed = await failure(client(scripted(netError('ENOTFOUND')).fetch).request(post));
+    expect(unnamed.message).toContain("check the credential's endpoints in the inventory");
+
+    const resolver = scripted(netError('EAI_AGAIN'), netError('EAI_AGAIN'), netError('EAI_AGAIN'));
+    const again = await failure(client(resolver.fetch).request(get));
+    expect(again).toBeInstanceOf(ProviderUnavailableError);
+    expect(again.message).toBe('credly get-organization: network error (EAI_AGAIN) (after 3 attempts)');
   });
 
   it('refuses 401 and 403 for good, and other 4xx as bad requests, without retrying', async () => {

@@ -2,10 +2,12 @@ import { stripTrailingSlash } from '../../config/index.ts';
 import { ProviderUnavailableError } from '../../errors/provider-errors.ts';
 import { readAllPages } from './pages.ts';
 import { createProviderHttp, type ProviderHttpOptions } from '../../provider-http/http.ts';
-import type { DeleteResult } from './token-client.ts';
+import { API_HOST_FIELD, type DeleteResult } from './token-client.ts';
+import { fittingRecords, type OddRecordHandler } from './listed-records.ts';
 import {
   credlyAccessTokenSchema,
   credlyApplicationAnswerSchema,
+  credlyApplicationSchema,
   credlyApplicationPageSchema,
   pageInfo,
   type CredlyApplicationJson,
@@ -34,7 +36,8 @@ export interface CredlyGrant {
 
 /** Credly's OAuth applications (managed with an authorization token) and its token endpoint. */
 export interface CredlyOAuthClient {
-  listApplications(auth: string, organizationId: string): Promise<CredlyApplication[]>;
+  /** Every application, all pages; one listed in a shape the pages do not give goes to `odd` (see listTokens). */
+  listApplications(auth: string, organizationId: string, odd?: OddRecordHandler): Promise<CredlyApplication[]>;
   /** Not repeated after a lost answer: it may exist (without a secret anyone can read back). */
   createApplication(auth: string, organizationId: string, name: string, description: string): Promise<CreatedApplication>;
   deleteApplication(auth: string, organizationId: string, applicationId: number): Promise<DeleteResult>;
@@ -61,19 +64,23 @@ export function createCredlyOAuthClient(options: CredlyOAuthClientOptions): Cred
   const maxPages = options.maxPages ?? 200;
   const http = createProviderHttp({ ...options, provider: 'credly' });
   const apps = (organizationId: string) => `${apiBase}/organizations/${encodeURIComponent(organizationId)}/oauth_applications`;
-  const auth = (token: string) => ({ headers: { authorization: `Basic ${Buffer.from(`${token}:`).toString('base64')}` }, secrets: [token] });
+  const auth = (token: string) => ({
+    headers: { authorization: `Basic ${Buffer.from(`${token}:`).toString('base64')}` },
+    secrets: [token],
+    hostField: API_HOST_FIELD,
+  });
   // One budget per organization: Credly's limits, whatever they are, apply per organization.
   const budget = (organizationId: string) => ({ rateKey: `credly:${organizationId}` });
 
   return {
-    async listApplications(token, organizationId) {
+    async listApplications(token, organizationId, odd) {
       return readAllPages({
         first: `${apps(organizationId)}?per=100`,
         origin,
         maxPages,
         operation: 'list-applications',
         read: async (url) => {
-          const page: { body: { data: CredlyApplicationJson[]; metadata?: CredlyPageMetadataJson | undefined } } = await http.request({
+          const page: { body: { data: unknown[]; metadata?: CredlyPageMetadataJson | undefined } } = await http.request({
             operation: 'list-applications',
             method: 'GET',
             url,
@@ -81,7 +88,8 @@ export function createCredlyOAuthClient(options: CredlyOAuthClientOptions): Cred
             ...auth(token),
             ...budget(organizationId),
           });
-          return { items: page.body.data.map(toApplication), ...pageInfo(page.body.metadata) };
+          const items = fittingRecords(page.body.data, credlyApplicationSchema, toApplication, { operation: 'list-applications', what: 'application', odd });
+          return { items, ...pageInfo(page.body.metadata) };
         },
       });
     },
@@ -130,6 +138,7 @@ export function createCredlyOAuthClient(options: CredlyOAuthClientOptions): Cred
         // A grant creates nothing worth guarding: repeating it is safe.
         idempotent: true,
         secrets: [clientSecret],
+        hostField: 'endpoints.tokenUrl (or environment)',
       });
       return { scopes: (answer.body.scope ?? '').split(' ').filter(Boolean), expiresInSeconds: answer.body.expires_in };
     },

@@ -23,20 +23,21 @@ export async function probePagination(
 ): Promise<void> {
   const assumption = `the ${request.what} listing reads to its end without sending the token to another origin`;
   const http = createProviderHttp({ provider: 'credly', ...probeHttp(wire, options) });
-  try {
-    await http.request({
+  const call = await wire.call(() =>
+    http.request({
       operation: 'probe-pages',
       method: 'GET',
       url: `${request.url}?per=1`,
       headers: basicToken(request.token),
       secrets: [request.token],
       parse: anyPage,
-    });
-  } catch (error) {
-    f.fails('pagination', assumption, true, why(error));
+    }),
+  );
+  if (!call.ok) {
+    f.fails('pagination', assumption, true, why(call.error));
     return;
   }
-  const page = wire.last('GET', /./)?.page;
+  const page = call.record?.page;
   if (!page) {
     f.fails('pagination', assumption, true, 'the page came without metadata', { link: 'none' });
     return;

@@ -2,8 +2,10 @@ import { stripTrailingSlash } from '../../config/index.ts';
 import { ProviderRequestError, ProviderUnavailableError } from '../../errors/provider-errors.ts';
 import { readAllPages } from './pages.ts';
 import { createProviderHttp, type ProviderHttpOptions } from '../../provider-http/http.ts';
+import { fittingRecords, type OddRecordHandler } from './listed-records.ts';
 import {
   credlyOrganizationSchema,
+  credlyTokenSchema,
   pageInfo,
   credlyTokenAnswerSchema,
   credlyTokenPageSchema,
@@ -32,8 +34,10 @@ export interface CredlyClient {
    * Every token the caller may see (a read-only token sees only read-only ones), all pages:
    * `next_page_url` is followed on the API origin only; elsewhere the pages are asked with
    * `page`/`per` on the API base up to `total_pages` (pages.ts). A listing that loops is refused.
+   * A token listed in a shape the pages do not give goes to `odd` (listed-records.ts): skipped
+   * when it returns; without `odd`, the listing fails.
    */
-  listTokens(auth: string, organizationId: string): Promise<CredlyToken[]>;
+  listTokens(auth: string, organizationId: string, odd?: OddRecordHandler): Promise<CredlyToken[]>;
   /** A new token (200 or 201); the calling one stays valid. Not repeated after a lost answer: it may exist. */
   createToken(auth: string, organizationId: string, description: string): Promise<CredlyToken>;
   /** `GET /organizations/{org}`: in no vendor page, so only an optional extra proof (`testWithOrganizationEndpoint`). */
@@ -48,6 +52,9 @@ export interface CredlyClientOptions extends Omit<ProviderHttpOptions, 'provider
   /** Pages a listing may span before it is refused as a loop. Default 200 (20 000 tokens). */
   maxPages?: number;
 }
+
+/** Where an API host comes from in the inventory, for a host that does not exist. */
+export const API_HOST_FIELD = 'endpoints.apiBase (or environment)';
 
 const REFUSED = 'the token is refused: it is unknown, expired or revoked';
 const lacks = (what: string, flag: string) => `the token lacks the permission to ${what} (it must be ${flag} and belong to this organization)`;
@@ -95,12 +102,12 @@ export function createCredlyClient(options: CredlyClientOptions): CredlyClient {
   const http = createProviderHttp({ ...options, provider: 'credly' });
   const org = (operation: string, organizationId: string) => `${apiBase}/organizations/${segment(operation, 'organization id', organizationId)}`;
   // The http layer also scrubs the Authorization header (the base64 form) from every message.
-  const auth = (token: string) => ({ headers: { authorization: basic(token) }, secrets: [token] });
+  const auth = (token: string) => ({ headers: { authorization: basic(token) }, secrets: [token], hostField: API_HOST_FIELD });
   // One budget per organization: Credly's limits, whatever they are, apply per organization.
   const budget = (organizationId: string) => ({ rateKey: `credly:${organizationId}` });
 
   return {
-    async listTokens(token, organizationId) {
+    async listTokens(token, organizationId, odd) {
       return readAllPages({
         first: `${org('list-tokens', organizationId)}/authorization_tokens?per=100`,
         origin,
@@ -116,7 +123,8 @@ export function createCredlyClient(options: CredlyClientOptions): CredlyClient {
             ...auth(token),
             ...budget(organizationId),
           });
-          return { items: page.body.data.map(toToken), ...pageInfo(page.body.metadata) };
+          const items = fittingRecords(page.body.data, credlyTokenSchema, toToken, { operation: 'list-tokens', what: 'token', odd });
+          return { items, ...pageInfo(page.body.metadata) };
         },
       });
     },

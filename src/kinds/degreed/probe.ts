@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEGREED_PROBES, degreedProbePath, type DegreedConfig, type DegreedSecret } from './schema.ts';
-import { createDegreedValidator } from './validator.ts';
+import { createDegreedValidator, degreedGrantFailure } from './validator.ts';
 import { bearerRead } from '../../provider-http/bearer-read.ts';
 import { createProviderHttp, type ProviderHttp } from '../../provider-http/http.ts';
 import { bogus, describeRefusal, probeHttp, refusalFacts, type ProbeOptions } from '../../probe/common.ts';
@@ -73,19 +73,21 @@ export async function probe(credential: DegreedConfig, secret: DegreedSecret, op
   if (missing.length) f.fails('scopes', scopesAssumption, true, `not held: ${missing.join(', ')}`, { held, missing });
   else f.holds('scopes', scopesAssumption, true, `held: ${held.join(', ')}`, { held, missing });
 
-  await grant(credential.scopes, bogus('credential-rotator-probe-')).catch(() => undefined);
-  const refused = refusalFacts(wire, 'POST', /./);
-  const clientAssumption = 'a wrong secret is refused with 401, or 403 without a word about scopes (the rotator reports invalid-credential)';
-  if (refused.status === 401 || (refused.status === 403 && !/scope/i.test(refused.errorCode ?? '')))
+  // Each refusal holds to the evidence the validator acts on (its own classification of the error).
+  const wrong = await wire.call(() => grant(credential.scopes, bogus('credential-rotator-probe-')));
+  const refused = refusalFacts(wrong.record);
+  const clientAssumption =
+    'a wrong secret is refused as the validator reports invalid-credential: 401, 403 without a word about scopes, or 400 invalid_client (RFC 6749 §5.2)';
+  if (!wrong.ok && degreedGrantFailure(wrong.error) === 'invalid-credential')
     f.holds('invalid-client', clientAssumption, true, describeRefusal(refused), refused);
-  else f.fails('invalid-client', clientAssumption, true, describeRefusal(refused), refused);
+  else f.fails('invalid-client', clientAssumption, true, wrong.ok ? 'a secret no one issued obtained a token' : describeRefusal(refused), refused);
 
-  await grant(['credential_rotator:probe']).catch(() => undefined);
-  const scopeRefused = refusalFacts(wire, 'POST', /./);
-  const scopeAssumption = 'a scope the key lacks is refused with 403 naming the scope (the rotator then names the missing scopes)';
-  if (scopeRefused.status === 403 && /scope/i.test(scopeRefused.errorCode ?? ''))
+  const lacking = await wire.call(() => grant(['credential_rotator:probe']));
+  const scopeRefused = refusalFacts(lacking.record);
+  const scopeAssumption = 'a scope the key lacks is refused with 403 naming the scope or 400 invalid_scope (the rotator then names the missing scopes)';
+  if (!lacking.ok && degreedGrantFailure(lacking.error) === 'missing-scope')
     f.holds('scope-refusal', scopeAssumption, true, describeRefusal(scopeRefused), scopeRefused);
-  else f.fails('scope-refusal', scopeAssumption, true, describeRefusal(scopeRefused), scopeRefused);
+  else f.fails('scope-refusal', scopeAssumption, true, lacking.ok ? 'a scope no key holds was granted' : describeRefusal(scopeRefused), scopeRefused);
 
   let token: Grant | undefined;
   try {
@@ -101,11 +103,12 @@ export async function probe(credential: DegreedConfig, secret: DegreedSecret, op
   return f.done(settings);
 }
 
-/** A read under the API base with the token; its status from the wire (undefined: no answer). */
+/** A read under the API base with the token: 200 when it answered with a page, else its own answer's status (undefined: no answer, or a 200 of another shape). */
 async function readWith(http: ProviderHttp, wire: Wire, credential: DegreedConfig, path: string, accessToken: string): Promise<number | undefined> {
-  const ok = await bearerRead(http, `${credential.endpoints.apiBase}${path}`, accessToken, z.object({ data: z.array(z.unknown()) }));
-  const status = wire.last('GET', /./)?.status;
-  return ok ? 200 : status === 200 ? undefined : status;
+  const read = await wire.call(() => bearerRead(http, `${credential.endpoints.apiBase}${path}`, accessToken, z.object({ data: z.array(z.unknown()) })));
+  if (read.ok && read.value) return 200;
+  const status = read.record?.status ?? undefined;
+  return status === 200 ? undefined : status;
 }
 
 /**
@@ -157,6 +160,8 @@ async function probeLogout(
   }
   const results: Record<string, string> = {};
   const loggedOut = new Set<string>();
+  const confirmed: Method[] = [];
+  const path = reads[0];
   let token: Grant | undefined = first;
   for (const method of METHODS) {
     token ??= await fresh().catch(() => undefined);
@@ -166,30 +171,37 @@ async function probeLogout(
     }
     const access = token.access_token;
     token = undefined;
-    const answered = await logoutWith(http, credential, method, access);
-    if (answered) loggedOut.add(access);
-    const status = wire.last(method, /./)?.status ?? null;
+    const call = await wire.call(() => logoutWith(http, credential, method, access));
+    const answered = call.ok && call.value;
+    const status = call.record?.status ?? null;
     if (!answered) {
       results[method] = `refused (${status ?? 'no answer'})`;
       continue;
     }
-    const path = reads[0];
+    loggedOut.add(access);
+    // A 2xx is not the proof: only the token refused afterwards is.
     if (!path) {
-      results[method] = `answered ${status}; not confirmed (no read the scopes allow)`;
+      results[method] = `answered ${status}; not confirmed (no read the scopes allow shows whether the token still works)`;
       continue;
     }
     const after = await readWith(http, wire, credential, path, access);
-    results[method] = after === 401 ? `answered ${status}; the token is refused afterwards` : `answered ${status}, but the token still works (${after})`;
+    if (after === 401) confirmed.push(method);
+    results[method] =
+      after === 401 ? `answered ${status}; the token is refused afterwards` : `answered ${status}, but the token still works (${after ?? 'no answer'})`;
   }
-  const works = METHODS.filter((m) => results[m]?.includes('refused afterwards') || results[m]?.includes('not confirmed'));
   const text = METHODS.map((m) => `${m} → ${results[m]}`).join('; ');
   const configured = credential.logoutMethod;
-  const use = works.includes(configured) ? configured : (works[0] ?? configured);
+  const use = confirmed.includes(configured) ? configured : (confirmed[0] ?? configured);
   settings.logoutMethod = use;
   const assumed = `${assumption} with logoutMethod: ${configured}`;
-  if (works.includes(configured)) f.holds('logout', assumed, true, text, { ...results, works });
-  else f.fails('logout', assumed, true, `${text}${use !== configured ? `: use logoutMethod: ${use}` : ''}`, { ...results, works });
-  return { loggedOut, ...(works.includes(use) ? { works: use } : {}) };
+  const facts = { ...results, works: confirmed };
+  if (confirmed.includes(configured)) f.holds('logout', assumed, true, text, facts);
+  else if (!path && confirmed.length === 0)
+    f.unchecked('logout', assumed, true, `${text}: no read the scopes allow, so whether a logout expires the token is not seen`);
+  else f.fails('logout', assumed, true, `${text}${use !== configured ? `: use logoutMethod: ${use}` : ''}`, facts);
+  // The tokens left are logged out with a confirmed method, else with the configured one if it answered 2xx (it may work).
+  const cleanup = confirmed.includes(use) ? use : results[configured]?.startsWith('answered') ? configured : undefined;
+  return { loggedOut, ...(cleanup ? { works: cleanup } : {}) };
 }
 
 /** A logout as the rotator makes it (the page's GET with a JSON content type, or a POST with a JSON body); true when it answered 2xx. */

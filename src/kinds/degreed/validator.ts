@@ -4,6 +4,7 @@ import type { DegreedConfig, DegreedSecret } from './schema.ts';
 import { classifyValidationError, isScopeRefusal, probeFailure } from '../../validation/classify.ts';
 import { ValidationError, type CredentialValidator, type ValidationResult } from '../../validation/validator.ts';
 import { createProviderHttp, type ProviderHttp, type ProviderHttpOptions } from '../../provider-http/http.ts';
+import type { FailedLogout } from '../kind.ts';
 
 const grantSchema = z.object({
   access_token: z.string().min(1),
@@ -14,10 +15,26 @@ const grantSchema = z.object({
 });
 const readSchema = z.object({ data: z.array(z.unknown()) });
 const SCOPE_HINT = /scope/i;
+/** RFC 6749 §5.2: Degreed's token endpoint may answer 400 with these, which refuse the key or a scope. */
+export const DEGREED_REFUSAL_CODES = { credential: ['invalid_client'], scope: ['invalid_scope'] } as const;
+
+/** What the validator makes of a failed grant: a scope refusal (403 naming a scope, or 400 invalid_scope). */
+export const isDegreedScopeRefusal = (error: unknown) => isScopeRefusal(error, SCOPE_HINT, DEGREED_REFUSAL_CODES);
+
+/** The class the validator gives a failed grant (`invalid-credential`, `missing-scope`, …); the probe holds it to the same evidence. */
+export function degreedGrantFailure(error: unknown): string | undefined {
+  const classified = classifyValidationError(error, { invalidAdvice: '', scopeAdvice: '', scopeHint: SCOPE_HINT, refusalCodes: DEGREED_REFUSAL_CODES });
+  return classified instanceof ValidationError ? classified.kind : undefined;
+}
 
 export interface DegreedValidatorOptions extends Omit<ProviderHttpOptions, 'provider'> {
   /** Longest wait for a rate-limit window to reset (X-Rate-Limit-Remaining: 0), in ms. Default 60000. */
   maxRateLimitWaitMs?: number;
+  /**
+   * Told when the key worked but the logout of the token obtained failed: the validation stays a
+   * success (the key works), and the worker warns (at most once a day per credential) and counts it.
+   */
+  onLogoutFailed?: (failed: FailedLogout) => void;
 }
 
 /**
@@ -46,6 +63,7 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
       parse: grantSchema,
       idempotent: true,
       secrets: [secret.clientSecret],
+      hostField: 'endpoints.tokenUrl (or environment and dataCenter)',
     });
     await respectRateLimit(answer.headers);
     return answer.body;
@@ -57,8 +75,8 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
    * token, whose way in the page does not show, is not sent (the page says it is of no use to
    * parties outside Degreed). POST sends it in a JSON body.
    */
-  async function logout(config: DegreedConfig, accessToken: string, refreshToken: string | undefined): Promise<boolean> {
-    if (!config.endpoints.logoutUrl) return false;
+  async function logout(config: DegreedConfig, accessToken: string, refreshToken: string | undefined): Promise<true | string> {
+    if (!config.endpoints.logoutUrl) return 'no logout configured';
     const post = config.logoutMethod === 'POST';
     try {
       await http.request({
@@ -69,10 +87,12 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
         ...(post ? { json: refreshToken ? { refresh_token: refreshToken } : {} } : {}),
         idempotent: true,
         secrets: [accessToken, ...(refreshToken ? [refreshToken] : [])],
+        hostField: 'endpoints.logoutUrl (or endpoints.tokenUrl, environment and dataCenter)',
       });
       return true;
-    } catch {
-      return false;
+    } catch (error) {
+      // The error's own text: provider errors carry no value sent or received.
+      return error instanceof Error ? error.message : 'failed';
     }
   }
 
@@ -84,7 +104,7 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
         const token = await grant(config, secret, [scope]);
         await logout(config, token.access_token, token.refresh_token);
       } catch (error) {
-        if (!isScopeRefusal(error, SCOPE_HINT)) return undefined;
+        if (!isDegreedScopeRefusal(error)) return undefined;
         missing.push(scope);
       }
     }
@@ -97,12 +117,13 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
         invalidAdvice: `ask the Degreed technical admin for a new API key with scopes ${config.scopes.join(', ')}, then put it into secret "${config.secretId}"`,
         scopeAdvice: `ask the Degreed technical admin to add {scopes} to the API key, or issue a new key with scopes ${config.scopes.join(', ')} and put it into secret "${config.secretId}"`,
         scopeHint: SCOPE_HINT,
+        refusalCodes: DEGREED_REFUSAL_CODES,
       };
       let token: z.infer<typeof grantSchema>;
       try {
         token = await grant(config, secret, config.scopes);
       } catch (error) {
-        if (isScopeRefusal(error, SCOPE_HINT)) {
+        if (isDegreedScopeRefusal(error)) {
           const missing = await missingScopes(config, secret).catch(() => undefined);
           if (missing?.length) {
             throw new ValidationError('missing-scope', `the Degreed API key does not hold ${missing.join(', ')}`, {
@@ -132,6 +153,7 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
             headers: { authorization: `Bearer ${token.access_token}` },
             parse: readSchema,
             secrets: [token.access_token, secret.clientSecret],
+            hostField: 'endpoints.apiBase (or environment and dataCenter)',
           });
           await respectRateLimit(read.headers);
           probed = true;
@@ -140,7 +162,11 @@ export function createDegreedValidator(options: DegreedValidatorOptions = {}): C
         await logout(config, token.access_token, token.refresh_token);
         throw probeFailure(error, context);
       }
-      const loggedOut = await logout(config, token.access_token, token.refresh_token);
+      const logoutResult = await logout(config, token.access_token, token.refresh_token);
+      const loggedOut = logoutResult === true;
+      if (config.endpoints.logoutUrl && logoutResult !== true) {
+        options.onLogoutFailed?.({ provider: 'degreed', kind: config.kind, credentialId: config.id, detail: logoutResult });
+      }
       const parts = [
         `token granted (scopes ${granted.join(',')}; expires in ${token.expires_in} s)`,
         ...(probed ? ['probe ok'] : []),

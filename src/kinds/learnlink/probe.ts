@@ -54,9 +54,9 @@ export async function probe(credential: LearnlinkConfig, secret: LearnlinkSecret
   const statuses: Record<Placement, number | null> = { basic: null, body: null };
   let token: z.infer<typeof grantSchema> | undefined;
   for (const placement of ['basic', 'body'] as const) {
-    const got = await grant(placement, credential.scopes).catch(() => undefined);
-    statuses[placement] = wire.last('POST', /./)?.status ?? null;
-    if (placement === credential.credentialsIn) token = got;
+    const got = await wire.call(() => grant(placement, credential.scopes));
+    statuses[placement] = got.record?.status ?? null;
+    if (placement === credential.credentialsIn && got.ok) token = got.value;
   }
   const works = (['basic', 'body'] as const).filter((p) => statuses[p] === 200);
   if (!works.includes(credential.credentialsIn) && works[0]) settings.credentialsIn = works[0];
@@ -66,14 +66,12 @@ export async function probe(credential: LearnlinkConfig, secret: LearnlinkSecret
   else f.fails('credentials-in', placementAssumption, true, `${placementText}${works[0] ? `: use credentialsIn: ${works[0]}` : ''}`, { ...statuses });
   const placement = settings.credentialsIn as Placement;
 
-  await grant(placement, credential.scopes, bogus('credential-rotator-probe-')).catch(() => undefined);
-  const refused = refusalFacts(wire, 'POST', /./);
+  const refused = refusalFacts((await wire.call(() => grant(placement, credential.scopes, bogus('credential-rotator-probe-')))).record);
   const clientAssumption = 'a wrong secret is refused with 401 (the rotator reports invalid-credential)';
   if (refused.status === 401) f.holds('invalid-client', clientAssumption, true, describeRefusal(refused), refused);
   else f.fails('invalid-client', clientAssumption, true, describeRefusal(refused), refused);
 
-  await grant(placement, ['api/credential-rotator-probe']).catch(() => undefined);
-  const scopeRefused = refusalFacts(wire, 'POST', /./);
+  const scopeRefused = refusalFacts((await wire.call(() => grant(placement, ['api/credential-rotator-probe']))).record);
   const scopeAssumption = 'a scope the tenant may not have is refused with 400 (documented) or 403 (the rotator then names the missing scopes)';
   if (scopeRefused.status === 400 || scopeRefused.status === 403) f.holds('scope-refusal', scopeAssumption, true, describeRefusal(scopeRefused), scopeRefused);
   else f.fails('scope-refusal', scopeAssumption, true, describeRefusal(scopeRefused), scopeRefused);
@@ -86,8 +84,10 @@ export async function probe(credential: LearnlinkConfig, secret: LearnlinkSecret
   } else if (!token) {
     f.unchecked('reads', readAssumption, credential.probe, 'not tried: no token');
   } else {
-    const ok = await bearerRead(http, `${credential.endpoints.apiBase}${path}`, token.access_token, z.object({ results: z.array(z.unknown()) }));
-    const status = wire.last('GET', /./)?.status ?? null;
+    const { access_token } = token;
+    const read = await wire.call(() => bearerRead(http, `${credential.endpoints.apiBase}${path}`, access_token, z.object({ results: z.array(z.unknown()) })));
+    const ok = read.ok && read.value;
+    const status = read.record?.status ?? null;
     settings.probe = ok;
     if (ok) f.holds('reads', readAssumption, credential.probe, `answered ${status}`, { status });
     else f.fails('reads', readAssumption, credential.probe, `answered ${status ?? 'nothing'}: keep probe: false, or ask for api/read`, { status });

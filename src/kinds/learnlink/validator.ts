@@ -41,6 +41,7 @@ export function createLearnlinkValidator(options: LearnlinkValidatorOptions = {}
       parse: grantSchema,
       idempotent: true,
       secrets: [secret.clientSecret],
+      hostField: 'endpoints.tokenUrl (or environment)',
     });
     return answer.body;
   }
@@ -123,6 +124,7 @@ export function createLearnlinkValidator(options: LearnlinkValidatorOptions = {}
             headers: { authorization: `Bearer ${token.access_token}` },
             parse: readSchema,
             secrets: [token.access_token, secret.clientSecret],
+            hostField: 'endpoints.apiBase (or environment)',
           });
           probed = true;
         } catch (error) {

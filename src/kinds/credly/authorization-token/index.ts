@@ -19,7 +19,11 @@ export const credlyAuthorizationToken: RotatedKind<CredlyTokenConfig, CredlyToke
   rateLimit: credlyRateLimit,
   rotator(context) {
     const clients = perApiBase((apiBase) => createCredlyClient({ apiBase, ...httpOptions(context) }));
-    return createCredlyTokenProvider(clients, context.recheckDelayMs === undefined ? {} : { relistDelayMs: context.recheckDelayMs });
+    return createCredlyTokenProvider(clients, {
+      ...(context.recheckDelayMs === undefined ? {} : { relistDelayMs: context.recheckDelayMs }),
+      ...(context.scope === undefined ? {} : { scope: context.scope }),
+      ...(context.onRecordSkipped ? { onRecordSkipped: context.onRecordSkipped } : {}),
+    });
   },
   // The token must be listed and accepted at Credly; its days to expiry say whether rotation is due.
   async check(rotator, credential, stored, now) {
@@ -28,4 +32,9 @@ export const credlyAuthorizationToken: RotatedKind<CredlyTokenConfig, CredlyToke
     return `token accepted by Credly${days}; ${inspection.due ? 'due for rotation' : 'not due'}: ${inspection.reason}`;
   },
   probe: probeWithSecret(credlyTokenSecret, async () => (await import('./probe.ts')).probeCredlyToken),
+  // The throwaway token would stay valid for its whole lifetime (180 days, full rights or the caller's).
+  writesLeaveBehind: (credential) =>
+    credential.deleteSupported
+      ? undefined
+      : 'deleteSupported: false, so the throwaway token --allow-writes creates could not be deleted and would stay valid until it expires; probe it read-only, or set deleteSupported: true to find out whether DELETE works (the probe then deletes the token, or names it and exits 1)',
 };

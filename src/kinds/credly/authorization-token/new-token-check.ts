@@ -2,6 +2,7 @@ import type { CredlyTokenConfig } from './schema.ts';
 import { RotatorError } from '../../../errors/rotator-error.ts';
 import { ProviderUnavailableError } from '../../../errors/provider-errors.ts';
 import type { CredlyClient, CredlyToken } from '../token-client.ts';
+import type { OddRecordHandler } from '../listed-records.ts';
 
 /**
  * The new token cannot do what the next rotation needs. Permanent: a retry makes no better token.
@@ -34,8 +35,9 @@ export async function proveNewToken(
   client: CredlyClient,
   credential: CredlyTokenConfig,
   pending: { token: string; tokenId?: string | undefined },
+  odd?: OddRecordHandler,
 ): Promise<CredlyToken> {
-  const listed = await client.listTokens(pending.token, credential.organizationId);
+  const listed = await client.listTokens(pending.token, credential.organizationId, odd);
   const self = listed.find((t) => t.token === pending.token || (pending.tokenId !== undefined && t.id === pending.tokenId));
   if (!self) {
     // A token that lists without itself is either not yet visible everywhere or not the one stored: try again later.

@@ -3,9 +3,10 @@ import type { CredlyTokenConfig, CredlyTokenSecret } from './schema.ts';
 import { createCredlyClient, type CredlyClient, type CredlyToken } from '../token-client.ts';
 import { rotatorDescription } from '../marker.ts';
 import { missingRights } from './new-token-check.ts';
-import { ProviderError } from '../../../errors/provider-errors.ts';
+import { ProviderAuthError, ProviderError, ProviderRequestError } from '../../../errors/provider-errors.ts';
 import { bogus, DAY_MS, describeRefusal, NEEDS_WRITES, probeHttp, refusalFacts, type ProbeOptions } from '../../../probe/common.ts';
 import { probePagination } from '../probe-pagination.ts';
+import type { OddRecord } from '../listed-records.ts';
 import { findingsOf, why, type CredentialProbe, type FindingsBuilder } from '../../../probe/findings.ts';
 import { createWire, type Wire } from '../../../probe/wire.ts';
 import { readCapped } from '../../../provider-http/body.ts';
@@ -20,6 +21,9 @@ const A = {
   test: "a new token proves itself by the documented listing: it finds itself with its expires_at (the rotator's test step)",
   delete: 'DELETE authorization_tokens/{id} revokes a token (in no vendor page; confirmed by listing again)',
 } as const;
+
+/** Later listings (the search, the test, the re-list) look for one token: the others' shapes are reported once, above. */
+const skip = () => undefined;
 
 const flags = (t: Pick<CredlyToken, 'readEnabled' | 'writeEnabled' | 'deleteEnabled'>) =>
   [t.readEnabled ? 'read' : '', t.writeEnabled ? 'write' : '', t.deleteEnabled ? 'delete' : ''].filter(Boolean).join('/') || 'no rights';
@@ -44,8 +48,10 @@ export async function probeCredlyToken(credential: CredlyTokenConfig, secret: Cr
     testWithOrganizationEndpoint: credential.testWithOrganizationEndpoint,
   };
   let listed: CredlyToken[];
+  // Records in a shape the pages do not give are skipped, as the rotator skips those not its own, and reported.
+  const odd: OddRecord[] = [];
   try {
-    listed = await client.listTokens(secret.token, org);
+    listed = await client.listTokens(secret.token, org, (r) => void odd.push(r));
   } catch (error) {
     f.fails('listing', A.listing, true, why(error));
     const notTried = 'not tried: the stored token cannot list';
@@ -55,7 +61,16 @@ export async function probeCredlyToken(credential: CredlyTokenConfig, secret: Cr
     return f.done(settings);
   }
   const self = listed.find((t) => t.token === secret.token || (secret.tokenId !== undefined && t.id === secret.tokenId));
-  if (!self) {
+  const oddSelf = odd.find((r) => r.token === secret.token || (secret.tokenId !== undefined && r.id === secret.tokenId));
+  if (oddSelf) {
+    f.fails(
+      'listing',
+      A.listing,
+      true,
+      `the stored token ${oddSelf.id ?? ''} is listed in a shape the documentation does not give (at ${oddSelf.fields.join(', ')}): the rotator fails for good on it`,
+      { listed: listed.length + odd.length },
+    );
+  } else if (!self) {
     f.fails(
       'listing',
       A.listing,
@@ -76,7 +91,13 @@ export async function probeCredlyToken(credential: CredlyTokenConfig, secret: Cr
     else f.holds('token-rights', A.rights, true, `it is ${flags(self)}`, { rights: flags(self) });
   }
 
-  await probePagination(f, wire, options, { url: tokensUrl, token: secret.token, what: 'token', listed: listed.length });
+  const shapeAssumption =
+    "every listed token has the documented fields (the rotator skips one that does not, unless it is the credential's own: then it fails for good, naming the field)";
+  const seen = odd.map((r) => `${r.id ?? '(no id)'} (${r.fields.join(', ')})`);
+  if (odd.length) f.fails('listed-records', shapeAssumption, false, `${odd.length} listed token(s) in another shape: ${seen.join('; ')}`, { odd: seen });
+  else f.holds('listed-records', shapeAssumption, false, `all ${listed.length} fit`, { odd: [] });
+
+  await probePagination(f, wire, options, { url: tokensUrl, token: secret.token, what: 'token', listed: listed.length + odd.length });
   await probeOrganizationEndpoint(f, client, credential, secret.token, settings);
   await probeRefusal(f, client, wire, org);
 
@@ -122,15 +143,52 @@ async function probeOrganizationEndpoint(
 
 async function probeRefusal(f: FindingsBuilder, client: CredlyClient, wire: Wire, org: string) {
   const assumption = 'an unknown or dead token is refused with 401 (the rotator then fails at once: "refused by Credly (401)")';
-  try {
-    await client.listTokens(bogus('credential-rotator-probe-'), org);
+  const call = await wire.call(() => client.listTokens(bogus('credential-rotator-probe-'), org));
+  if (call.ok) {
     f.fails('refusal', assumption, false, 'a token no one issued was accepted');
-  } catch {
-    const facts = refusalFacts(wire, 'GET', /\/authorization_tokens$/);
-    const observed = describeRefusal(facts);
-    if (facts.status === 401) f.holds('refusal', assumption, false, observed, facts);
-    else f.fails('refusal', assumption, false, observed, facts);
+    return;
   }
+  const facts = refusalFacts(call.record);
+  const observed = describeRefusal(facts);
+  if (facts.status === 401) f.holds('refusal', assumption, false, observed, facts);
+  else f.fails('refusal', assumption, false, observed, facts);
+}
+
+/** How to find and revoke a throwaway token by hand. */
+const revokeAdvice = (id: string | undefined, description: string) =>
+  `revoke authorization token ${id ?? `described "${description}"`} by hand in Credly (Organization settings → Developers → Authorization tokens); it stays valid until it expires`;
+
+/**
+ * The create's answer was lost or unreadable (no answer, a 5xx, a body that is not the API's): the
+ * token may exist all the same. The listing is searched for the throwaway's marker: the token found
+ * is the one created (then deleted like any), none found means none was created, and a listing that
+ * fails leaves it unknown — reported as left at the provider, by its description.
+ */
+async function findLostCreate(
+  f: FindingsBuilder,
+  client: CredlyClient,
+  wire: Wire,
+  org: string,
+  token: string,
+  description: string,
+  lost: unknown,
+): Promise<CredlyToken | undefined> {
+  const search = await wire.call(() => client.listTokens(token, org, skip));
+  if (!search.ok) {
+    f.fails('create-token', A.create, true, `${why(lost)}; the listing that would find it by its marker failed too: ${why(search.error)}`);
+    f.leftovers.push({ what: 'authorization-token', id: 'unknown', description, advice: revokeAdvice(undefined, description) });
+    return undefined;
+  }
+  const found = search.value.find((t) => t.description === description);
+  if (!found) {
+    f.fails('create-token', A.create, true, `${why(lost)}; no token carries its marker in the listing: none was created`, { found: false });
+    return undefined;
+  }
+  f.fails('create-token', A.create, true, `${why(lost)}; yet the listing shows ${found.id} with its marker: created, its answer lost`, {
+    found: true,
+    tokenId: found.id,
+  });
+  return found;
 }
 
 async function probeCreateAndDelete(
@@ -144,17 +202,30 @@ async function probeCreateAndDelete(
 ) {
   const org = credential.organizationId;
   const description = rotatorDescription(randomUUID(), credential.id);
+  const notCreated = (why: string) => {
+    f.unchecked('created-token-rights', A.createdRights, true, why);
+    f.unchecked('new-token-test', A.test, true, why);
+    f.unchecked('delete-token', A.delete, credential.deleteSupported, why);
+  };
+  const create = await wire.call(() => client.createToken(token, org, description));
   let created: CredlyToken;
-  try {
-    created = await client.createToken(token, org, description);
-  } catch (error) {
-    f.fails('create-token', A.create, true, why(error));
-    f.unchecked('created-token-rights', A.createdRights, true, 'not tried: no token was created');
-    f.unchecked('delete-token', A.delete, credential.deleteSupported, 'not tried: no token was created');
+  if (create.ok) {
+    created = create.value;
+    const status = create.record?.status ?? null;
+    f.holds('create-token', A.create, true, `created ${created.id} (answer ${status})`, { status, tokenId: created.id });
+  } else if (create.error instanceof ProviderAuthError || create.error instanceof ProviderRequestError) {
+    // Refused with an answer that says so: nothing was created.
+    f.fails('create-token', A.create, true, why(create.error));
+    notCreated('not tried: no token was created');
     return;
+  } else {
+    const found = await findLostCreate(f, client, wire, org, token, description, create.error);
+    if (!found) {
+      notCreated(f.leftovers.length ? 'not tried: whether a token was created is not known' : 'not tried: no token was created');
+      return;
+    }
+    created = found;
   }
-  const status = wire.last('POST', /\/authorization_tokens$/)?.status ?? null;
-  f.holds('create-token', A.create, true, `created ${created.id} (answer ${status})`, { status, tokenId: created.id });
 
   const inherits = self === undefined ? null : sameRights(created, self);
   const kind =
@@ -165,13 +236,11 @@ async function probeCreateAndDelete(
   if (missing.length) f.fails('created-token-rights', A.createdRights, true, `${rightsText}: not ${missing.join(', ')}`, rightsFacts);
   else f.holds('created-token-rights', A.createdRights, true, rightsText, rightsFacts);
 
-  try {
-    const seen = (await client.listTokens(created.token, org)).find((t) => t.id === created.id);
-    if (seen) f.holds('new-token-test', A.test, true, `the new token lists ${created.id}, expiring ${seen.expiresAt.toISOString()}`);
-    else f.fails('new-token-test', A.test, true, "the new token's listing does not show it");
-  } catch (error) {
-    f.fails('new-token-test', A.test, true, why(error));
-  }
+  const test = await wire.call(() => client.listTokens(created.token, org, skip));
+  const seen = test.ok ? test.value.find((t) => t.id === created.id) : undefined;
+  if (!test.ok) f.fails('new-token-test', A.test, true, why(test.error));
+  else if (seen) f.holds('new-token-test', A.test, true, `the new token lists ${created.id}, expiring ${seen.expiresAt.toISOString()}`);
+  else f.fails('new-token-test', A.test, true, "the new token's listing does not show it");
   await probeDelete(f, client, wire, credential, token, created, description, settings);
 }
 
@@ -187,20 +256,13 @@ async function probeDelete(
 ) {
   const org = credential.organizationId;
   const assumption = A.delete;
-  let answer: string;
-  try {
-    await client.deleteToken(token, org, created.id);
-    answer = `DELETE answered ${wire.last('DELETE', /\/authorization_tokens\/[^/]+$/)?.status ?? '?'}`;
-  } catch (error) {
-    answer = `DELETE failed: ${why(error)}`;
-  }
-  const deleteStatus = wire.last('DELETE', /\/authorization_tokens\/[^/]+$/)?.status ?? null;
+  const deletion = await wire.call(() => client.deleteToken(token, org, created.id));
+  const deleteStatus = deletion.record?.status ?? null;
+  let answer = deletion.ok ? `DELETE answered ${deleteStatus}` : `DELETE failed: ${why(deletion.error)}`;
   let stillListed: boolean | null = null;
-  try {
-    stillListed = (await client.listTokens(token, org)).some((t) => t.id === created.id);
-  } catch (error) {
-    answer += `; listing again failed: ${why(error)}`;
-  }
+  const relist = await wire.call(() => client.listTokens(token, org, skip));
+  if (relist.ok) stillListed = relist.value.some((t) => t.id === created.id);
+  else answer += `; listing again failed: ${why(relist.error)}`;
   const facts = { deleteStatus, stillListed };
   if (stillListed === false) {
     settings.deleteSupported = true;
@@ -216,10 +278,5 @@ async function probeDelete(
       ? 'the token is still listed: DELETE does not revoke here, so use deleteSupported: false'
       : 'not confirmed';
   f.fails('delete-token', assumption, credential.deleteSupported, `${answer}; ${verdict}`, facts);
-  f.leftovers.push({
-    what: 'authorization-token',
-    id: created.id,
-    description,
-    advice: `revoke authorization token ${created.id} by hand in Credly (Organization settings → Developers → Authorization tokens); it stays valid until it expires`,
-  });
+  f.leftovers.push({ what: 'authorization-token', id: created.id, description, advice: revokeAdvice(created.id, description) });
 }

@@ -7,6 +7,8 @@ import { ProviderAuthError, ProviderUnavailableError } from '../../../errors/pro
 import type { CredlyClient, CredlyToken } from '../token-client.ts';
 import { parseMarker, rotatorDescription } from '../marker.ts';
 import { proveNewToken } from './new-token-check.ts';
+import { oddRecordJudge } from '../listed-records.ts';
+import type { SkippedRecord } from '../../kind.ts';
 
 const DAY_MS = 86_400_000;
 const DELETE_ANSWER = { deleted: 'success', 'not-found': '404', unsupported: '405/501' } as const;
@@ -61,12 +63,23 @@ function toSecret(token: CredlyToken, organizationId: string, rotatedAt: string)
 /** Credly authorization tokens: new token with the current one, tested by listing itself, DELETE of the old one. */
 export function createCredlyTokenProvider(
   clientFor: (credential: CredlyTokenConfig) => CredlyClient,
-  options: { relistDelayMs?: number } = {},
+  options: { relistDelayMs?: number; scope?: string; onRecordSkipped?: (skipped: SkippedRecord) => void } = {},
 ): RotationProvider<CredlyTokenConfig, CredlyTokenSecret> {
   const relistDelayMs = options.relistDelayMs ?? 1_000;
+  /** A listed token that does not fit: the stored one's or one marked for this credential fails for good; any other is skipped. */
+  const oddFor = (credential: CredlyTokenConfig, acting: { token: string; tokenId?: string | undefined }) =>
+    oddRecordJudge({
+      kind: credential.kind,
+      credentialId: credential.id,
+      operation: 'list-tokens',
+      what: 'token',
+      scope: options.scope,
+      isStored: (r) => (r.id !== undefined && r.id === acting.tokenId) || (r.token !== undefined && r.token === acting.token),
+      onSkipped: options.onRecordSkipped,
+    });
   const list = async (credential: CredlyTokenConfig, acting: CredlyTokenSecret) => {
     try {
-      return await clientFor(credential).listTokens(acting.token, credential.organizationId);
+      return await clientFor(credential).listTokens(acting.token, credential.organizationId, oddFor(credential, acting));
     } catch (error) {
       throw explainRefusal(credential, error);
     }
@@ -128,7 +141,7 @@ export function createCredlyTokenProvider(
     },
 
     async test(credential, pending, context) {
-      await proveNewToken(clientFor(credential), credential, pending);
+      await proveNewToken(clientFor(credential), credential, pending, oddFor(credential, pending));
       if (context.capabilitiesChecked) return;
       // A rotation resumed after its create: the listing says what rights each token has.
       const listing = await list(credential, context.current);

@@ -47,6 +47,8 @@ export const credlyOAuthApplication: RotatedKind<CredlyOAuthAppConfig, CredlyOAu
       // to an address of the application's entry (the load refuses entries where the two differ).
       clientFor: (credential) => applications(managerOf(context.credentials, credential)),
       ...(context.recheckDelayMs === undefined ? {} : { confirmDelayMs: context.recheckDelayMs }),
+      ...(context.scope === undefined ? {} : { scope: context.scope }),
+      ...(context.onRecordSkipped ? { onRecordSkipped: context.onRecordSkipped } : {}),
       managerToken: (credential) => managerToken({ readSecret }, managerOf(context.credentials, credential)),
     });
   },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CredlyOAuthAppConfig, CredlyOAuthAppSecret } from './schema.ts';
-import { createCredlyOAuthClient, type CreatedApplication, type CredlyApplication, type CredlyOAuthClient } from '../application-client.ts';
+import { createCredlyOAuthClient, type CredlyApplication, type CredlyOAuthClient } from '../application-client.ts';
+import { ProviderAuthError, ProviderRequestError } from '../../../errors/provider-errors.ts';
 import { rotatorDescription } from '../marker.ts';
 import type { CredlyGrant } from '../application-client.ts';
 import { bogus, describeRefusal, NEEDS_WRITES, probeHttp, refusalFacts, type ProbeOptions } from '../../../probe/common.ts';
@@ -10,7 +11,6 @@ import { createWire, type Wire } from '../../../probe/wire.ts';
 import { readCapped } from '../../../provider-http/body.ts';
 
 type Encoding = 'form' | 'json';
-const TOKEN_PATH = /./;
 
 export interface ApplicationProbeInput {
   /** The stored client id and secret, or why there are none usable (the rotator would recreate). */
@@ -72,12 +72,7 @@ export async function probeCredlyApplication(credential: CredlyOAuthAppConfig, i
       true,
       NEEDS_WRITES,
     );
-    f.unchecked(
-      'delete-application',
-      'DELETE oauth_applications/{id} removes an application (documented: 204; confirmed by listing again)',
-      true,
-      NEEDS_WRITES,
-    );
+    f.unchecked('delete-application', DELETE_ASSUMPTION, true, NEEDS_WRITES);
     return f.done(settings);
   }
   const created = await probeCreateAndDelete(f, client, wire, credential, input.managerToken, grantUrl, lost ? settings : undefined);
@@ -103,10 +98,7 @@ async function probeGrants(
 
   // Which body encodings the endpoint takes: the pages do not say.
   const accepted: Record<Encoding, number | null> = { form: null, json: null };
-  for (const encoding of ['form', 'json'] as const) {
-    await grant(encoding, credential.scopes).catch(() => undefined);
-    accepted[encoding] = wire.last('POST', TOKEN_PATH)?.status ?? null;
-  }
+  for (const encoding of ['form', 'json'] as const) accepted[encoding] = (await wire.call(() => grant(encoding, credential.scopes))).record?.status ?? null;
   const takes = (['form', 'json'] as const).filter((e) => accepted[e] === 200);
   const encoding: Encoding = takes.includes(configured) ? configured : (takes[0] ?? configured);
   settings.tokenRequestEncoding = encoding;
@@ -119,27 +111,29 @@ async function probeGrants(
       json: accepted.json,
     });
 
-  await grant(encoding, credential.scopes, bogus('credential-rotator-probe-')).catch(() => undefined);
-  const refusal = refusalFacts(wire, 'POST', TOKEN_PATH);
-  const clientAssumption = 'a wrong client secret is refused with 401 invalid_client (the rotator then recreates the application)';
-  if (refusal.status === 401 || refusal.errorCode === 'invalid_client') f.holds('invalid-client', clientAssumption, true, describeRefusal(refusal), refusal);
-  else f.fails('invalid-client', clientAssumption, true, describeRefusal(refusal), refusal);
+  // The rotator recreates an application only when the token endpoint says invalid_client twice
+  // (whatever the status): a bare 401, a proxy's or an outage's, is not that evidence.
+  const wrong = bogus('credential-rotator-probe-');
+  const refusals = [];
+  for (let n = 0; n < 2; n += 1) refusals.push(refusalFacts((await wire.call(() => grant(encoding, credential.scopes, wrong))).record));
+  const [refusal, again] = refusals as [ReturnType<typeof refusalFacts>, ReturnType<typeof refusalFacts>];
+  const clientAssumption =
+    'a wrong client secret is refused with invalid_client, every time (the rotator recreates the application only on two invalid_client refusals)';
+  const clientText = `${describeRefusal(refusal)}; again: ${describeRefusal(again)}`;
+  const clientFacts = { ...refusal, again: again.errorCode };
+  if (refusal.errorCode === 'invalid_client' && again.errorCode === 'invalid_client')
+    f.holds('invalid-client', clientAssumption, true, clientText, clientFacts);
+  else f.fails('invalid-client', clientAssumption, true, clientText, clientFacts);
 
-  await grant(encoding, ['credential_rotator_probe']).catch(() => undefined);
-  const scopeRefusal = refusalFacts(wire, 'POST', TOKEN_PATH);
+  const scopeRefusal = refusalFacts((await wire.call(() => grant(encoding, ['credential_rotator_probe']))).record);
   const scopeAssumption = 'a scope the application may not have is refused with invalid_scope (the rotator then names the scopes instead of recreating)';
   if (scopeRefusal.errorCode === 'invalid_scope') f.holds('invalid-scope', scopeAssumption, true, describeRefusal(scopeRefusal), scopeRefusal);
   else f.fails('invalid-scope', scopeAssumption, true, describeRefusal(scopeRefusal), scopeRefusal);
 
   // With one unknown scope among the configured ones: refused whole, or the rest granted. The
   // rotator compares the granted scopes with the configured ones, so either way works.
-  let partial: 'refused' | 'rest-granted' | 'unknown';
-  try {
-    await grant(encoding, [...credential.scopes, 'credential_rotator_probe']);
-    partial = 'rest-granted';
-  } catch {
-    partial = wire.last('POST', TOKEN_PATH)?.errorCode === 'invalid_scope' ? 'refused' : 'unknown';
-  }
+  const extra = await wire.call(() => grant(encoding, [...credential.scopes, 'credential_rotator_probe']));
+  const partial: 'refused' | 'rest-granted' | 'unknown' = extra.ok ? 'rest-granted' : extra.record?.errorCode === 'invalid_scope' ? 'refused' : 'unknown';
   const said = {
     refused: 'refused whole (invalid_scope)',
     'rest-granted': 'the other scopes granted without it',
@@ -172,62 +166,90 @@ async function probeCreateAndDelete(
   const description = rotatorDescription(randomUUID(), credential.id);
   const createAssumption =
     "the managing token creates an application, whose secret obtains a token with the configured scopes (the rotator's create and test steps)";
-  let created: CreatedApplication;
-  try {
-    created = await client.createApplication(managerToken, org, `${credential.applicationName} (credential-rotator probe)`, description);
-  } catch (error) {
-    f.fails('create-application', createAssumption, true, why(error));
-    f.unchecked('delete-application', 'DELETE oauth_applications/{id} removes an application', true, 'not tried: no application was created');
-    return undefined;
+  const create = await wire.call(() => client.createApplication(managerToken, org, `${credential.applicationName} (credential-rotator probe)`, description));
+  let created: CredlyApplication;
+  let secret: string | undefined;
+  if (create.ok) {
+    created = create.value;
+    secret = create.value.secret;
+  } else {
+    const refused = create.error instanceof ProviderAuthError || create.error instanceof ProviderRequestError;
+    const found = refused ? { leftover: undefined, app: undefined } : await findLostCreate(client, wire, managerToken, org, description);
+    const observed = found.app
+      ? `${why(create.error)}; yet the listing shows application ${found.app.id} with its marker: created, its answer (and secret) lost`
+      : found.leftover
+        ? `${why(create.error)}; the listing that would find it by its marker failed too`
+        : `${why(create.error)}${refused ? '' : '; no application carries its marker in the listing: none was created'}`;
+    f.fails('create-application', createAssumption, true, observed, found.app ? { applicationId: found.app.id } : {});
+    if (!found.app) {
+      f.unchecked(
+        'delete-application',
+        DELETE_ASSUMPTION,
+        true,
+        found.leftover ? 'not tried: whether one was created is not known' : 'not tried: no application was created',
+      );
+      return found.leftover;
+    }
+    created = found.app;
   }
-  try {
-    const grant = await client.grant(tokenUrl, created.uid, created.secret, credential.scopes, credential.tokenRequestEncoding);
-    const missing = credential.scopes.filter((s) => !grant.scopes.includes(s));
-    if (missing.length)
+  if (secret !== undefined) {
+    const proof = await wire.call(() => client.grant(tokenUrl, created.uid, secret, credential.scopes, credential.tokenRequestEncoding));
+    const missing = proof.ok ? credential.scopes.filter((s) => !proof.value.scopes.includes(s)) : [];
+    if (!proof.ok)
+      f.fails('create-application', createAssumption, true, `created ${created.id}; its grant failed: ${why(proof.error)}`, { applicationId: created.id });
+    else if (missing.length)
       f.fails('create-application', createAssumption, true, `created ${created.id}; its grant lacks ${missing.join(', ')}`, { applicationId: created.id });
     else
       f.holds(
         'create-application',
         createAssumption,
         true,
-        `created ${created.id} (answer ${wire.last('POST', /\/oauth_applications$/)?.status ?? '?'}); its secret obtains ${grant.scopes.join(' ')}`,
+        `created ${created.id} (answer ${create.record?.status ?? '?'}); its secret obtains ${proof.value.scopes.join(' ')}`,
         { applicationId: created.id },
       );
-  } catch (error) {
-    f.fails('create-application', createAssumption, true, `created ${created.id}; its grant failed: ${why(error)}`, { applicationId: created.id });
+    if (grantsFor) await probeGrants(f, client, wire, credential, { clientId: created.uid, clientSecret: secret, applicationId: created.id }, grantsFor, true);
   }
-  if (grantsFor)
-    await probeGrants(f, client, wire, credential, { clientId: created.uid, clientSecret: created.secret, applicationId: created.id }, grantsFor, true);
 
-  const assumption = 'DELETE oauth_applications/{id} removes an application (documented: 204; confirmed by listing again)';
-  let answer: string;
-  try {
-    await client.deleteApplication(managerToken, org, created.id);
-    answer = `DELETE answered ${wire.last('DELETE', /\/oauth_applications\/\d+$/)?.status ?? '?'}`;
-  } catch (error) {
-    answer = `DELETE failed: ${why(error)}`;
-  }
-  const deleteStatus = wire.last('DELETE', /\/oauth_applications\/\d+$/)?.status ?? null;
+  const deletion = await wire.call(() => client.deleteApplication(managerToken, org, created.id));
+  const deleteStatus = deletion.record?.status ?? null;
+  let answer = deletion.ok ? `DELETE answered ${deleteStatus}` : `DELETE failed: ${why(deletion.error)}`;
   let stillListed: boolean | null = null;
-  try {
-    stillListed = (await client.listApplications(managerToken, org)).some((a) => a.id === created.id);
-  } catch (error) {
-    answer += `; listing again failed: ${why(error)}`;
-  }
+  const relist = await wire.call(() => client.listApplications(managerToken, org));
+  if (relist.ok) stillListed = relist.value.some((a) => a.id === created.id);
+  else answer += `; listing again failed: ${why(relist.error)}`;
   if (stillListed === false) {
-    f.holds('delete-application', assumption, true, `${answer}; the application is no longer listed`, { deleteStatus, stillListed });
+    f.holds('delete-application', DELETE_ASSUMPTION, true, `${answer}; the application is no longer listed`, { deleteStatus, stillListed });
     return undefined;
   }
-  f.fails('delete-application', assumption, true, `${answer}; ${stillListed ? 'the application is still listed' : 'not confirmed'}`, {
+  f.fails('delete-application', DELETE_ASSUMPTION, true, `${answer}; ${stillListed ? 'the application is still listed' : 'not confirmed'}`, {
     deleteStatus,
     stillListed,
   });
-  return {
-    what: 'oauth-application',
-    id: String(created.id),
-    description,
-    advice: `delete OAuth application ${created.id} by hand in Credly (Developers → OAuth Applications)`,
-  };
+  return { what: 'oauth-application', id: String(created.id), description, advice: deleteAdvice(String(created.id)) };
+}
+
+const DELETE_ASSUMPTION = 'DELETE oauth_applications/{id} removes an application (documented: 204; confirmed by listing again)';
+const deleteAdvice = (which: string) => `delete OAuth application ${which} by hand in Credly (Developers → OAuth Applications)`;
+
+/**
+ * The create's answer was lost or unreadable: the application may exist. The listing is searched
+ * for the throwaway's marker; a listing that fails leaves it unknown, reported by its description.
+ */
+async function findLostCreate(
+  client: CredlyOAuthClient,
+  wire: Wire,
+  managerToken: string,
+  org: string,
+  description: string,
+): Promise<{ app: CredlyApplication | undefined; leftover: Leftover | undefined }> {
+  const search = await wire.call(() => client.listApplications(managerToken, org));
+  if (!search.ok) {
+    return {
+      app: undefined,
+      leftover: { what: 'oauth-application', id: 'unknown', description, advice: deleteAdvice(`described "${description}"`) },
+    };
+  }
+  return { app: search.value.find((a) => a.description === description), leftover: undefined };
 }
 
 async function probeStoredGrant(f: FindingsBuilder, credential: CredlyOAuthAppConfig, assumption: string, grant: () => Promise<CredlyGrant>) {

@@ -7,6 +7,8 @@ import { credlyOAuthAppSecret, parseCredlyOAuthApp, type CredlyOAuthAppConfig, t
 import { ProviderAuthError, ProviderError, ProviderUnavailableError } from '../../../errors/provider-errors.ts';
 import type { CredlyOAuthClient } from '../application-client.ts';
 import { parseMarker, rotatorDescription } from '../marker.ts';
+import { oddRecordJudge } from '../listed-records.ts';
+import type { SkippedRecord } from '../../kind.ts';
 
 /**
  * An OAuth application's secret as the rotator sees it: the stored value, or why there is none
@@ -35,6 +37,10 @@ export interface OAuthAppProviderDeps {
   managerToken(credential: CredlyOAuthAppConfig): Promise<string>;
   /** How long to wait before the second grant that confirms a refusal. Default 2000 ms. */
   confirmDelayMs?: number;
+  /** This deployment's scope, as markers carry it (KindContext.scope). */
+  scope?: string;
+  /** Told of each listed application skipped for not fitting the documented shape (KindContext.onRecordSkipped). */
+  onRecordSkipped?: (skipped: SkippedRecord) => void;
 }
 
 /** Says what a refused managing token means, and who must act. */
@@ -112,6 +118,18 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
    * the listing answered; otherwise a transient failure, which the job retries a bounded number of
    * times before alerting.
    */
+  /** A listed application that does not fit: the stored one's (by id) or one marked for this credential fails for good; any other is skipped. */
+  const oddFor = (credential: CredlyOAuthAppConfig, storedId: string | number | undefined) =>
+    oddRecordJudge({
+      kind: credential.kind,
+      credentialId: credential.id,
+      operation: 'list-applications',
+      what: 'application',
+      scope: deps.scope,
+      isStored: (r) => storedId !== undefined && r.id === String(storedId),
+      onSkipped: deps.onRecordSkipped,
+    });
+
   async function confirmRefusal(
     credential: CredlyOAuthAppConfig,
     secret: CredlyOAuthAppSecret,
@@ -126,7 +144,9 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
       if (!isRefused(error)) throw error;
       second = error;
     }
-    const app = (await managed(credential, (c, t) => c.listApplications(t, credential.organizationId))).find((a) => a.id === secret.applicationId);
+    const app = (await managed(credential, (c, t) => c.listApplications(t, credential.organizationId, oddFor(credential, secret.applicationId)))).find(
+      (a) => a.id === secret.applicationId,
+    );
     if (!app) return { due: true, ref, reason: `client secret refused and application ${ref} is no longer listed` };
     if (app.uid !== secret.clientId) return { due: true, ref, reason: `client secret refused: application ${ref} has another client id than the stored one` };
     if (saysInvalidClient(first) && saysInvalidClient(second)) {
@@ -170,7 +190,10 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
       if (missing.length) throw new MissingScopesError(credential.id, missing);
       if (credential.recreateEveryMs !== undefined) {
         const every = credential.recreateEveryMs;
-        const app = (await managed(credential, (c, t) => c.listApplications(t, credential.organizationId))).find((a) => a.id === current.value?.applicationId);
+        const stored = current.value.applicationId;
+        const app = (await managed(credential, (c, t) => c.listApplications(t, credential.organizationId, oddFor(credential, stored)))).find(
+          (a) => a.id === stored,
+        );
         if (!app) return { ref, due: true, reason: `application ${ref} is no longer listed` };
         const age = now.getTime() - app.createdAt.getTime();
         if (age >= every) return { ref, due: true, reason: `application is older than ${formatDuration(every)} (recreateEvery)` };
@@ -179,13 +202,15 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
       return { ref, due: false, reason: `client secret works with ${credential.scopes.join(', ')}` };
     },
 
-    async issue(credential, _current, rotation) {
+    async issue(credential, current, rotation) {
       const description = rotatorDescription(rotation.rotationId, credential.id, { scope: rotation.scope, replaces: rotation.previousRef });
       return managed(credential, async (client, token) => {
         // An application this rotation created before a crash was never stored, and Credly never
         // shows its secret again: it is useless. It is named for deletion once the new one is
         // stored, not deleted here: a holder that lost its lock may be storing it right now.
-        const earlier = rotation.firstAttempt ? [] : await client.listApplications(token, credential.organizationId);
+        const earlier = rotation.firstAttempt
+          ? []
+          : await client.listApplications(token, credential.organizationId, oddFor(credential, current.value?.applicationId));
         const ofThisRotation = (a: { description: string | null }) => {
           const marker = parseMarker(a.description);
           return marker?.rotationId === rotation.rotationId && marker.credentialId === credential.id;
@@ -211,21 +236,23 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
       // DELETE → 204 is documented (vendor page 002), but the listing decides, as for tokens.
       return managed(credential, async (client, token) => {
         const result = await client.deleteApplication(token, credential.organizationId, Number(previousRef));
-        const still = (await client.listApplications(token, credential.organizationId)).some((a) => String(a.id) === previousRef);
+        const still = (await client.listApplications(token, credential.organizationId, oddFor(credential, previousRef))).some(
+          (a) => String(a.id) === previousRef,
+        );
         if (!still) return { state: result === 'deleted' ? 'revoked' : 'already-gone' };
         return { state: 'not-revoked', reason: `still listed after DELETE answered ${DELETE_ANSWER[result]}` };
       });
     },
 
-    async stillListed(credential, _acting, refs) {
-      const listed = await managed(credential, (c, t) => c.listApplications(t, credential.organizationId));
+    async stillListed(credential, acting, refs) {
+      const listed = await managed(credential, (c, t) => c.listApplications(t, credential.organizationId, oddFor(credential, acting.value?.applicationId)));
       return refs.filter((ref) => listed.some((a) => String(a.id) === ref));
     },
 
     hasCredential: (secret) => secret.value !== undefined,
 
-    async list(credential) {
-      const apps = await managed(credential, (c, t) => c.listApplications(t, credential.organizationId));
+    async list(credential, acting) {
+      const apps = await managed(credential, (c, t) => c.listApplications(t, credential.organizationId, oddFor(credential, acting.value?.applicationId)));
       // The client id identifies an application inside a stored secret; its secret is never listed.
       return apps.map((a) => ({ ref: String(a.id), createdAt: a.createdAt, marker: parseMarker(a.description), values: [a.uid] }));
     },
