@@ -97,7 +97,11 @@ export function createCredlyTokenProvider(
     },
 
     async issue(credential, current, rotation) {
-      const description = rotatorDescription(rotation.rotationId, credential.id, { scope: rotation.scope, replaces: rotation.previousRef });
+      const description = rotatorDescription(rotation.rotationId, credential.id, {
+        scope: rotation.scope,
+        secretId: credential.secretId,
+        replaces: rotation.previousRef,
+      });
       // A create whose answer was lost (timeout, reset, crash) may have happened: look first, unless
       // the rotation began just now and nothing can have been created for it.
       const listing = rotation.firstAttempt ? undefined : await list(credential, current);

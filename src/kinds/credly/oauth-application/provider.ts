@@ -180,7 +180,11 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
     },
 
     async issue(credential, _current, rotation) {
-      const description = rotatorDescription(rotation.rotationId, credential.id, { scope: rotation.scope, replaces: rotation.previousRef });
+      const description = rotatorDescription(rotation.rotationId, credential.id, {
+        scope: rotation.scope,
+        secretId: credential.secretId,
+        replaces: rotation.previousRef,
+      });
       return managed(credential, async (client, token) => {
         // An application this rotation created before a crash was never stored, and Credly never
         // shows its secret again: it is useless. It is named for deletion once the new one is
