@@ -175,9 +175,8 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
       expect(hosts.credly.state.isTokenValid(kept.token)).toBe(true);
     }
     // Those that may be this credential's are named for a person.
-    const leftAlone = s.logs.find((l) => l.includes('earlier credentials left alone'));
-    expect(JSON.parse(leftAlone!).refs).toEqual(expect.arrayContaining([otherSecret.id, legacy.id, scopedLegacy.id]));
-    expect(JSON.parse(leftAlone!).refs).not.toContain(otherDeployments.id);
+    const { refs } = JSON.parse(s.logs.find((l) => l.includes('earlier credentials left alone'))!) as { refs: string[] };
+    expect(refs.sort()).toEqual([otherSecret.id, legacy.id, scopedLegacy.id].sort());
   });
 
   it('runs one rotation when two jobs for the credential arrive together', async () => {
