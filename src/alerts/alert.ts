@@ -8,8 +8,11 @@ export interface Alert {
    * succeeded (`topic`); `resolved` when the credential next succeeds, or the warning's problem is gone.
    */
   type: 'failure' | 'resolved' | 'warning';
-  /** What a warning (and its resolution) is about: `unrevoked` — a replaced credential still valid at the provider. */
-  topic?: 'unrevoked';
+  /**
+   * What a warning (and its resolution) is about: `unrevoked` — a replaced credential still valid at
+   * the provider; `unproven` — a credential the secret names that is not provably its own, never deleted.
+   */
+  topic?: 'unrevoked' | 'unproven';
   credentialId: string;
   kind: string;
   /** The protocol step that failed (`create`, `store`, `test`, `finish`, `revoke`, `inspect`…), when known. */
@@ -39,6 +42,9 @@ export function alertTitle(alert: Alert): string {
     return alert.type === 'resolved'
       ? `RESOLVED: credential ${alert.credentialId} (${alert.kind}) has nothing left to revoke by hand`
       : `WARNING: credential ${alert.credentialId} (${alert.kind}): a replaced credential is NOT revoked; revoke it by hand`;
+  }
+  if (alert.topic === 'unproven') {
+    return `WARNING: credential ${alert.credentialId} (${alert.kind}): the secret names a credential that is not provably its own; never deleted, check it by hand`;
   }
   if (alert.type === 'resolved') return `RESOLVED: credential ${alert.credentialId} (${alert.kind}) works again`;
   const expiry = alert.daysToExpiry === undefined ? '' : `; expires in ${alert.daysToExpiry} day(s)`;

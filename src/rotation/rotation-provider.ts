@@ -17,6 +17,13 @@ export interface Inspection {
   reason: string;
   /** The current credential's rights at the provider (`read`, `write`, `delete`), where it has such flags. */
   capabilities?: readonly string[];
+  /**
+   * Provider id of a credential the stored value names but that is not provably this secret's (an
+   * OAuth application whose client id is not the stored one). `ref` is then `''`: a rotation
+   * replaces no known credential, so this one is never revoked; it is named in status (`unproven`)
+   * and in one warning for a person.
+   */
+  unproven?: string;
 }
 
 /** The parts of the marker the rotator writes on everything it creates (see providers' marker). */

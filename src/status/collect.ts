@@ -2,7 +2,7 @@ import { CronExpressionParser } from 'cron-parser';
 import type { Queue } from 'bullmq';
 import type { CredentialBase } from '../config/index.ts';
 import { GOOD_RESULTS, daysToExpiryOf, type CredentialStatus, type RotationStateStore } from '../state/rotation-state.ts';
-import { unrevokedRefs } from '../rotation/unrevoked.ts';
+import { unprovenRefs, unrevokedRefs } from '../rotation/unrevoked.ts';
 
 export interface CredentialView {
   id: string;
@@ -24,6 +24,8 @@ export interface CredentialView {
   previousState: string | null;
   /** Provider ids of replaced credentials still valid at the provider: revoke them by hand. */
   unrevoked: string[];
+  /** Provider ids of credentials the secret names that are not provably its own: never deleted, for a person to check. */
+  unproven: string[];
   nextRunAt: string | null;
 }
 
@@ -59,6 +61,7 @@ function view(credential: CredentialBase, status: CredentialStatus, rotating: st
     lastRotatedAt: status.lastRotatedAt ?? null,
     previousState: status.previousState ?? null,
     unrevoked: unrevokedRefs(status),
+    unproven: unprovenRefs(status),
     nextRunAt: next,
   };
 }

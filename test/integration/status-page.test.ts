@@ -28,6 +28,7 @@ const view: StatusView = {
       lastRotatedAt: '2026-11-23T03:00:01.000Z',
       previousState: 'revoked',
       unrevoked: [],
+      unproven: [],
       nextRunAt: '2026-11-24T03:00:00.000Z',
     },
     {
@@ -44,6 +45,7 @@ const view: StatusView = {
       lastRotatedAt: null,
       previousState: null,
       unrevoked: [],
+      unproven: [],
       nextRunAt: '2026-11-24T03:00:00.000Z',
     },
     {
@@ -60,6 +62,7 @@ const view: StatusView = {
       lastRotatedAt: null,
       previousState: null,
       unrevoked: [],
+      unproven: [],
       nextRunAt: '2026-11-24T03:00:00.000Z',
     },
   ],

@@ -16,6 +16,7 @@ const row = (unrevoked: string[]): CredentialView => ({
   lastRotatedAt: null,
   previousState: null,
   unrevoked,
+  unproven: [],
   nextRunAt: '2026-11-24T03:00:00.000Z',
 });
 
