@@ -179,6 +179,28 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
     expect(refs.sort()).toEqual([otherSecret.id, legacy.id, scopedLegacy.id].sort());
   });
 
+  it('after a secretId rename, never revokes the token made under the old name: the revoke is refused, the token named', async () => {
+    const s = await scenario({ tokenAgeDays: 10 });
+    // Made by this deployment for this credential while its secret had another name; the value copied into the new secret.
+    const earlier = hosts.credly.state.addToken(s.organizationId, {
+      description: rotatorDescription(randomUUID(), s.credentialId, { scope: s.prefix, secretId: `${s.secretId}-old-name`, replaces: '' }),
+    });
+    await s.putByHand(JSON.stringify({ token: earlier.token, tokenId: earlier.id }));
+    const forced = await s.run({ force: true, attempts: 1 });
+    expect(forced.state).toBe('failed');
+    expect(forced.reason).toContain('its marker names another secret');
+    // The rotation itself is done: the new token is current and works; the old one still works too.
+    const current = await s.current();
+    expect(current.tokenId).not.toBe(earlier.id);
+    expect(hosts.credly.state.isTokenValid(current.token)).toBe(true);
+    expect(hosts.credly.state.isTokenValid(earlier.token)).toBe(true);
+    // Later checks never reap it, and name it for a person.
+    expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
+    expect(hosts.credly.state.isTokenValid(earlier.token)).toBe(true);
+    const named = s.logs.filter((l) => l.includes('earlier credentials left alone')).map((l) => (JSON.parse(l) as { refs: string[] }).refs);
+    expect(named.at(-1)).toContain(earlier.id);
+  });
+
   it('runs one rotation when two jobs for the credential arrive together', async () => {
     const s = await scenario();
     const [a, b] = await Promise.all([s.run(), s.run()]);
