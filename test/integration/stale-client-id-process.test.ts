@@ -70,6 +70,16 @@ describe('an OAuth application whose client id is not the one the secret holds, 
     expect((await table.exited).code).toBe(0);
     expect(table.output()).toContain(`${app.id}: not provably this secret's, never deleted: ${named.id}`);
 
+    // A person deletes it in Credly: the next check sees it gone and drops it from status.
+    hosts.credly.state.deleteApplication(named);
+    const after = t.spawn(['trigger', app.id, '--wait']);
+    expect((await after.exited).code, after.output()).toBe(0);
+    const cleared = t.spawn(['status', '--json']);
+    expect((await cleared.exited).code).toBe(0);
+    expect(
+      (JSON.parse(cleared.output()) as { credentials: Array<{ id: string; unproven: string[] }> }).credentials.find((c) => c.id === app.id)?.unproven,
+    ).toEqual([]);
+
     // No secret in the alert, the log or the outputs.
     const outputs = [worker.output(), first.output(), status.output(), JSON.stringify(warnings())].join('\n');
     for (const value of [staleSecret, named.secret, other.secret, now.clientSecret, token.token.token]) expect(outputs.includes(value)).toBe(false);
