@@ -10,9 +10,10 @@ export interface Alert {
   type: 'failure' | 'resolved' | 'warning';
   /**
    * What a warning (and its resolution) is about: `unrevoked` — a replaced credential still valid at
-   * the provider; `logout-failed` — a validation worked, but the token it obtained could not be logged out.
+   * the provider; `logout-failed` — a validation worked, but the token it obtained could not be logged out;
+   * `unproven` — a credential the secret names that is not provably its own, never deleted.
    */
-  topic?: 'unrevoked' | 'logout-failed';
+  topic?: 'unrevoked' | 'logout-failed' | 'unproven';
   credentialId: string;
   kind: string;
   /** The protocol step that failed (`create`, `store`, `test`, `finish`, `revoke`, `inspect`…), when known. */
@@ -45,6 +46,9 @@ export function alertTitle(alert: Alert): string {
   }
   if (alert.topic === 'logout-failed') {
     return `WARNING: credential ${alert.credentialId} (${alert.kind}) works, but the logout of the token its check obtained failed`;
+  }
+  if (alert.topic === 'unproven') {
+    return `WARNING: credential ${alert.credentialId} (${alert.kind}): the secret names a credential that is not provably its own; never deleted, check it by hand`;
   }
   if (alert.type === 'resolved') return `RESOLVED: credential ${alert.credentialId} (${alert.kind}) works again`;
   const expiry = alert.daysToExpiry === undefined ? '' : `; expires in ${alert.daysToExpiry} day(s)`;

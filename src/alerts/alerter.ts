@@ -20,6 +20,11 @@ export interface Alerter {
    * replicas (a Redis key with a day's TTL). Nothing resolves it: the next day's failure warns again.
    */
   logoutFailed(alert: Pick<Alert, 'credentialId' | 'kind'> & { detail: string }): Promise<void>;
+  /**
+   * Credentials the secret names that are not provably its own (provider ids), never deleted: one
+   * warning per credential and id, ever (whichever replica, however many checks see them).
+   */
+  unproven(alert: Pick<Alert, 'credentialId' | 'kind' | 'jobId'> & { refs: readonly string[] }): Promise<void>;
 }
 
 export interface AlerterOptions {
@@ -50,6 +55,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
   const openKey = (credentialId: string) => `${prefix}:alert:open:${credentialId}`;
   const unrevokedKey = (credentialId: string) => `${prefix}:alert:unrevoked:${credentialId}`;
   const logoutKey = (credentialId: string) => `${prefix}:alert:logout-failed:${credentialId}`;
+  const unprovenKey = (credentialId: string, ref: string) => `${prefix}:alert:unproven:${credentialId}:${ref}`;
   const fail = (credentialId: string, what: string) => (error: unknown) =>
     logger.error({ credentialId, err: { type: (error as Error).name, message: (error as Error).message } }, `alert: ${what} could not be sent`);
 
@@ -125,6 +131,23 @@ export function createAlerter(options: AlerterOptions): Alerter {
         await fanOut(
           { type: 'warning', topic: 'unrevoked', credentialId, kind, jobId, message, occurredAt: new Date().toISOString(), critical: false },
           `unrevoked:${credentialId}:${jobId}`,
+        );
+      })().catch(fail(credentialId, 'warning'));
+    },
+    async unproven({ credentialId, kind, jobId, refs }) {
+      await (async () => {
+        const fresh: string[] = [];
+        for (const ref of refs) if ((await redis.set(unprovenKey(credentialId, ref), jobId, 'EX', 365 * DAY_S, 'NX')) === 'OK') fresh.push(ref);
+        if (!fresh.length) {
+          logger.debug({ credentialId, topic: 'unproven', refs }, 'alert: warning already sent, not repeated');
+          return;
+        }
+        const message =
+          `the secret names ${fresh.join(', ')} (provider ids), but the stored client id is not theirs: not provably this secret's, so never deleted ` +
+          `(a new credential was made for the secret). Check whether anything still uses them, and delete them by hand at the provider if not`;
+        await fanOut(
+          { type: 'warning', topic: 'unproven', credentialId, kind, jobId, message, occurredAt: new Date().toISOString(), critical: false },
+          `unproven:${credentialId}:${fresh.join(',')}`,
         );
       })().catch(fail(credentialId, 'warning'));
     },

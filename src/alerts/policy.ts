@@ -1,4 +1,5 @@
 import { daysToExpiryOf, type RotationStateStore } from '../state/rotation-state.ts';
+import { unprovenRefs } from '../rotation/unrevoked.ts';
 import type { Alerter } from './alerter.ts';
 
 /**
@@ -70,6 +71,12 @@ export function createAlertPolicy(options: AlertPolicyOptions): AlertPolicy {
         work.push(
           alerter.succeeded(alert),
           state.updateStatus(job.credentialId, { failingSince: '' }).catch(() => undefined),
+          // Named in status by the check (never deleted): one warning per credential and id, ever.
+          state
+            .readStatus(job.credentialId)
+            .then((status) => unprovenRefs(status))
+            .then((refs) => (refs.length ? alerter.unproven({ ...alert, refs }) : undefined))
+            .catch(() => undefined),
         );
       }
       if (job.unrevoked) {

@@ -16,12 +16,17 @@ function unrevoked(refs: readonly string[]): string {
   return refs.length ? `<br><span class="state bad">NOT revoked: ${escape(refs.join(', '))} — revoke by hand</span>` : '';
 }
 
+/** Credentials the secret names that are not provably its own (their ids): never deleted, for a person to check. */
+function unproven(refs: readonly string[]): string {
+  return refs.length ? `<br><span class="state warn">not provably this secret's, never deleted: ${escape(refs.join(', '))} — check by hand</span>` : '';
+}
+
 /** The read-only status page: one row per credential. Ids, states, classes and dates; messages only when the view holds them. */
 export function renderStatusPage(view: StatusView): string {
   const rows = view.credentials
     .map(
       (c) => `<tr data-credential="${escape(c.id)}">
-  <td><strong>${escape(c.id)}</strong><br><span class="muted">${escape(c.kind)}</span>${unrevoked(c.unrevoked)}</td>
+  <td><strong>${escape(c.id)}</strong><br><span class="muted">${escape(c.kind)}</span>${unrevoked(c.unrevoked)}${unproven(c.unproven)}</td>
   <td><span class="state ${c.state === 'ok' ? 'good' : c.state === 'failing' ? 'bad' : 'warn'}">${escape(c.state)}</span></td>
   <td>${escape(c.lastResult ?? '-')}${c.errorClass && c.errorClass !== c.lastResult ? ` <code>${escape(c.errorClass)}</code>` : ''}<br><span class="muted">${escape(c.lastSummary ?? '')}</span></td>
   <td>${escape(c.lastCheckAt ?? 'never')}<br><span class="muted last-success">last success: ${escape(c.lastSuccessAt ?? 'never')}</span></td>

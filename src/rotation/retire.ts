@@ -2,6 +2,7 @@ import type { Logger } from '../log/logger.ts';
 import { AWSPREVIOUS } from '../secrets/secret-store.ts';
 import {
   holds,
+  madeForAnotherSecret,
   ownershipOf,
   protectedUntil,
   readStages,
@@ -75,11 +76,12 @@ async function unproven(
   stages: StageValues,
   cache: Map<string, Date | null>,
 ): Promise<string | undefined> {
-  const own = ownershipOf(target, ctx.credentialId, ctx.scope);
+  const own = ownershipOf(target, ctx);
+  if (madeForAnotherSecret(target, ctx)) {
+    return 'its marker names another secret (another deployment at the same queue prefix, or this credential under an earlier secretId): revoke it by hand if it is this one';
+  }
   if (own === 'foreign') return 'it carries the marker of another credential or deployment';
-  const replacer = ctx.listing.find(
-    (x) => x.ref !== target.ref && x.marker?.rotationId === rotationId && ownershipOf(x, ctx.credentialId, ctx.scope) !== 'foreign',
-  );
+  const replacer = ctx.listing.find((x) => x.ref !== target.ref && x.marker?.rotationId === rotationId && ownershipOf(x, ctx) !== 'foreign');
   // The replacing credential's marker names what it replaced. Once it is gone too (revoked by a
   // later rotation's revoke, which may run first), the secret's history is the proof left.
   const replaces = replacer?.marker?.replaces;
@@ -157,20 +159,21 @@ export async function reap<C extends RetirableCredential, S>(
   const deleted: string[] = [];
   try {
     const listing = await provider.list(credential, acting);
-    const own = (x: ListedCredential) => ownershipOf(x, credential.id, deps.scope);
+    const owner = { credentialId: credential.id, scope: deps.scope, secretId: credential.secretId };
+    const own = (x: ListedCredential) => ownershipOf(x, owner);
     const recreatedFromLoss = Math.max(0, ...listing.filter((x) => own(x) === 'ours' && x.marker?.replaces === '').map((x) => x.createdAt.getTime()));
     // What an earlier run left alone stays so: the recreation that dated it may itself have been
     // rotated away and deleted since, taking the date out of the listing.
     const remembered = new Set(((await deps.state.readStatus(credential.id)).leftAlone ?? '').split(' ').filter(Boolean));
     const beforeLoss = (x: ListedCredential) => x.createdAt.getTime() < recreatedFromLoss || remembered.has(x.ref);
-    const leftAlone = listing.filter((x) => own(x) === 'legacy' || (own(x) === 'ours' && beforeLoss(x))).map((x) => x.ref);
+    const leftAlone = listing.filter((x) => own(x) === 'legacy' || madeForAnotherSecret(x, owner) || (own(x) === 'ours' && beforeLoss(x))).map((x) => x.ref);
     // The acting credential is AWSCURRENT: left out here already, so a run with nothing else reads no stages.
     const actingRef = provider.refOf(acting);
     const candidates = listing.filter((x) => own(x) === 'ours' && x.ref !== actingRef && !beforeLoss(x));
     if (leftAlone.length) {
       log.warn(
         { refs: leftAlone },
-        'rotation: earlier credentials left alone for a person to confirm (made before a recreation from a lost secret, or before markers named a deployment)',
+        'rotation: earlier credentials left alone for a person to confirm (made before a recreation from a lost secret, before markers named a deployment and a secret, or for a secret of another name)',
       );
     }
     // Kept current in status ('' clears it once a person has deleted them).

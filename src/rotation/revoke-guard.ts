@@ -1,6 +1,6 @@
 import { SecretNotFoundError } from '../secrets/errors.ts';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type SecretStore, type StoredSecret } from '../secrets/secret-store.ts';
-import type { ListedCredential } from './rotation-provider.ts';
+import { secretDigest, type ListedCredential } from './rotation-provider.ts';
 import type { CredentialStatus } from '../state/rotation-state.ts';
 
 /**
@@ -30,18 +30,36 @@ export interface GuardContext {
 }
 
 /**
- * `ours`: made by this deployment for this credential. `legacy`: made for this credential before
- * markers carried a scope (maybe by another deployment). `foreign`: another credential's or
- * deployment's. `unmarked`: not made by the rotator (a token put in by a person).
+ * `ours`: made by this deployment for this credential and this secret. `legacy`: made for this
+ * credential, with this deployment's scope or none, before markers carried the part that would
+ * tell (a scope, then the secret's digest): maybe another deployment's. `foreign`: another
+ * credential's, deployment's, or secret's — another deployment left at the default queue prefix, or
+ * this credential under an earlier secret name (see `madeForAnotherSecret`). `unmarked`: not made
+ * by the rotator (a token put in by a person).
  */
 export type Ownership = 'ours' | 'legacy' | 'foreign' | 'unmarked';
 
-export function ownershipOf(item: ListedCredential, credentialId: string, scope: string): Ownership {
+/** Whose credentials count as ours: this credential, this deployment's scope, this secret. */
+export type Owner = Pick<GuardContext, 'credentialId' | 'scope' | 'secretId'>;
+
+export function ownershipOf(item: ListedCredential, owner: Owner): Ownership {
   const m = item.marker;
   if (!m) return 'unmarked';
-  if (m.credentialId !== credentialId) return 'foreign';
+  if (m.credentialId !== owner.credentialId) return 'foreign';
   if (m.scope === undefined) return 'legacy';
-  return m.scope === scope ? 'ours' : 'foreign';
+  if (m.scope !== owner.scope) return 'foreign';
+  if (m.secret === undefined) return 'legacy';
+  return m.secret === secretDigest(owner.secretId) ? 'ours' : 'foreign';
+}
+
+/**
+ * Foreign only by the secret's digest: this credential id and this deployment's scope, made for a
+ * secret of another name — another deployment left at the same queue prefix, or this one before its
+ * `secretId` was renamed. Never deleted; named for a person, like legacy ones.
+ */
+export function madeForAnotherSecret(item: ListedCredential, owner: Owner): boolean {
+  const m = item.marker;
+  return m?.credentialId === owner.credentialId && m.scope === owner.scope && m.secret !== undefined && m.secret !== secretDigest(owner.secretId);
 }
 
 /** Stage → the version it labels, each read fresh by its label. */
@@ -106,7 +124,7 @@ export async function protectedUntil(ctx: GuardContext, item: ListedCredential, 
   if (ctx.overlapMs > 0) {
     for (const successor of ctx.listing) {
       if (successor === item || !successor.marker || successor.createdAt.getTime() <= item.createdAt.getTime()) continue;
-      if (ownershipOf(successor, ctx.credentialId, ctx.scope) === 'foreign') continue;
+      if (ownershipOf(successor, ctx) === 'foreign') continue;
       const stored = await versionDate(ctx, successor.marker.rotationId, cache);
       const replacedAt = Math.max(successor.createdAt.getTime(), stored?.getTime() ?? 0);
       until = Math.max(until, replacedAt + ctx.overlapMs);

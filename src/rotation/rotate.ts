@@ -4,7 +4,7 @@ import type { HeldLock } from '../lease/credential-lock.ts';
 import { LeaseLostError, RevokeDeferredError } from './errors.ts';
 import { reap, revokeReplaced, settle } from './retire.ts';
 import type { RotationProvider } from './rotation-provider.ts';
-import { recheckUnrevoked, unrevokedRefs } from './unrevoked.ts';
+import { noteUnproven, recheckUnrevoked, unrevokedRefs } from './unrevoked.ts';
 
 import { continueRotation } from './continue-rotation.ts';
 import {
@@ -57,6 +57,8 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
       );
       await reap(deps, provider, credential, current, log, () => held.assertHeld());
       const unrevoked = await recheckUnrevoked(deps.state, provider, credential, current, status, now, log);
+      await recheckUnrevoked(deps.state, provider, credential, current, status, now, log, 'unproven');
+      if (inspection.unproven) await noteUnproven(deps.state, id, inspection.unproven, log);
       if (!inspection.due && !request.force) {
         const summary = `not due: ${inspection.reason}`;
         await deps.state.updateStatus(id, { lastResult: 'not-due', lastSummary: summary }, held.token);

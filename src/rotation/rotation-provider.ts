@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * What the rotation protocol (rotate.ts) needs of a provider whose credentials it can replace.
  * One implementation per rotatable kind; the protocol itself knows no provider.
@@ -15,6 +17,13 @@ export interface Inspection {
   reason: string;
   /** The current credential's rights at the provider (`read`, `write`, `delete`), where it has such flags. */
   capabilities?: readonly string[];
+  /**
+   * Provider id of a credential the stored value names but that is not provably this secret's (an
+   * OAuth application whose client id is not the stored one). `ref` is then `''`: a rotation
+   * replaces no known credential, so this one is never revoked; it is named in status (`unproven`)
+   * and in one warning for a person.
+   */
+  unproven?: string;
 }
 
 /** The parts of the marker the rotator writes on everything it creates (see providers' marker). */
@@ -23,8 +32,20 @@ export interface RotatorMarker {
   credentialId: string;
   /** The deployment that created it (the queue prefix); unset on markers written before scopes existed. */
   scope?: string;
+  /** The `secretDigest` of the secret it was made for; unset on markers written before digests existed. */
+  secret?: string;
   /** Provider id of the credential this one replaced; `''` when none was known; unset on old markers. */
   replaces?: string;
+}
+
+/**
+ * The secret's name as a marker carries it: the first 12 hex digits of the SHA-256 of the secret id
+ * (its name or ARN, as the inventory writes it). Not secret, and short enough for a description;
+ * two deployments sharing an organization, a credential id and the default queue prefix still keep
+ * their secrets under different names, and so carry different digests.
+ */
+export function secretDigest(secretId: string): string {
+  return createHash('sha256').update(secretId, 'utf8').digest('hex').slice(0, 12);
 }
 
 /** One credential as the provider lists it: what the reaper and the revoke guard judge. */

@@ -15,6 +15,29 @@ export function unrevokedRefs(status: Pick<CredentialStatus, 'unrevoked'>): stri
   return (status.unrevoked ?? '').split(',').filter(Boolean);
 }
 
+/**
+ * Credentials the stored value names that are not provably this secret's (an OAuth application
+ * whose client id is not the stored one): never revoked, kept in status (`unproven`,
+ * comma-separated) until a listing no longer shows them; the worker raises one warning per
+ * credential and id (alerts/policy.ts).
+ */
+export function unprovenRefs(status: Pick<CredentialStatus, 'unproven'>): string[] {
+  return (status.unproven ?? '').split(',').filter(Boolean);
+}
+
+/** Adds `ref` to the credential's `unproven` list, and says so in the log. */
+export async function noteUnproven(
+  state: Pick<RotationStateStore, 'readStatus' | 'updateStatus'>,
+  credentialId: string,
+  ref: string,
+  log: Logger,
+): Promise<void> {
+  const refs = unprovenRefs(await state.readStatus(credentialId));
+  if (!refs.includes(ref)) refs.push(ref);
+  await state.updateStatus(credentialId, { unproven: refs.join(',') });
+  log.warn({ ref }, 'rotation: the secret names a credential that is not provably its own; never deleted, left for a person');
+}
+
 /** The status line of a revoke that did not happen: what to revoke by hand, and until when it works. */
 export function describeNotRevoked(ref: string, result: Extract<RevokeResult, { state: 'not-revoked' }>): string {
   return previousStateText.notRevoked(ref, result.reason, result.expiresAt);
@@ -38,17 +61,19 @@ export async function recheckUnrevoked<C, S>(
   provider: RotationProvider<C, S>,
   credential: C & { id: string },
   acting: S,
-  status: Pick<CredentialStatus, 'unrevoked'>,
+  status: Pick<CredentialStatus, 'unrevoked' | 'unproven'>,
   now: Date,
   log: Logger,
+  field: 'unrevoked' | 'unproven' = 'unrevoked',
 ): Promise<string[]> {
-  const refs = unrevokedRefs(status);
+  const refs = field === 'unrevoked' ? unrevokedRefs(status) : unprovenRefs(status);
   if (!refs.length || !provider.stillListed) return refs;
   try {
     const left = await provider.stillListed(credential, acting, refs, now);
     if (left.length !== refs.length) {
-      await state.updateStatus(credential.id, { unrevoked: left.join(',') });
-      log.info({ gone: refs.filter((r) => !left.includes(r)), left }, 'rotation: credentials left to revoke by hand are gone');
+      await state.updateStatus(credential.id, { [field]: left.join(',') });
+      const what = field === 'unrevoked' ? 'left to revoke by hand' : "named as not provably the secret's own";
+      log.info({ gone: refs.filter((r) => !left.includes(r)), left }, `rotation: credentials ${what} are gone`);
     }
     return left;
   } catch (error) {

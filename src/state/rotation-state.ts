@@ -60,6 +60,8 @@ export interface CredentialStatus {
   leftAlone?: string;
   /** Provider ids of replaced credentials still valid at the provider, to revoke by hand; comma-separated (unrevoked.ts). */
   unrevoked?: string;
+  /** Provider ids of credentials the secret names that are not provably its own, never deleted; comma-separated (unrevoked.ts). */
+  unproven?: string;
   /** When the credential's checks began failing for good; cleared by its next success. */
   failingSince?: string;
 }

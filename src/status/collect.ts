@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { nextTick, type CredentialBase } from '../config/index.ts';
 import { GOOD_RESULTS, daysToExpiryOf, type CredentialStatus, type RotationStateStore } from '../state/rotation-state.ts';
 import { previousStateClass } from '../rotation/previous-state.ts';
-import { unrevokedRefs } from '../rotation/unrevoked.ts';
+import { unprovenRefs, unrevokedRefs } from '../rotation/unrevoked.ts';
 
 export interface CredentialView {
   id: string;
@@ -30,6 +30,8 @@ export interface CredentialView {
   previousStateClass: string | null;
   /** Provider ids of replaced credentials still valid at the provider: revoke them by hand. */
   unrevoked: string[];
+  /** Provider ids of credentials the secret names that are not provably its own: never deleted, for a person to check. */
+  unproven: string[];
   nextRunAt: string | null;
 }
 
@@ -67,6 +69,7 @@ function view(credential: CredentialBase, status: CredentialStatus, rotating: st
     previousState: status.previousState || null,
     previousStateClass: status.previousState ? previousStateClass(status.previousState) : null,
     unrevoked: unrevokedRefs(status),
+    unproven: unprovenRefs(status),
     nextRunAt: next,
   };
 }

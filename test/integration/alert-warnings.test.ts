@@ -61,4 +61,26 @@ describe('unrevoked warnings', () => {
     await replicas[1]!.unrevoked({ ...alert, jobId: 'j7', refs: ['token-id-3'] });
     expect(mine('/webhook').map((r) => r.json.type)).toEqual(['warning', 'resolved', 'warning']);
   });
+
+  it('sends one unproven warning per credential and id, ever, by any replica; a new id warns again', async () => {
+    const credentialId = `credly-${randomUUID().slice(0, 8)}`;
+    const sinks = [createWebhookSink('hook', `${receiver.url}/webhook`, 'signing-secret')];
+    const prefix = `{unproven-${randomUUID().slice(0, 8)}}`;
+    const logs = captureLogger();
+    const replicas = [0, 1].map(() => createAlerter({ sinks, redis, prefix, logger: logs.logger, backoffMs: 1 }));
+    const mine = () => receiver.on('/webhook').filter((r) => r.body.includes(credentialId));
+    const alert = { credentialId, kind: 'credly-oauth-application' };
+
+    await Promise.all([replicas[0]!.unproven({ ...alert, jobId: 'j1', refs: ['4711'] }), replicas[1]!.unproven({ ...alert, jobId: 'j2', refs: ['4711'] })]);
+    await replicas[0]!.unproven({ ...alert, jobId: 'j3', refs: ['4711'] });
+    expect(mine()).toHaveLength(1);
+    expect(mine()[0]!.json).toMatchObject({ type: 'warning', topic: 'unproven', credentialId, critical: false });
+    expect(String(mine()[0]!.json.message)).toContain('4711');
+    expect(logs.lines.filter((l) => l.includes('alert: warning already sent, not repeated'))).toHaveLength(2);
+
+    await replicas[1]!.unproven({ ...alert, jobId: 'j4', refs: ['4711', '4712'] });
+    expect(mine()).toHaveLength(2);
+    expect(String(mine()[1]!.json.message)).toContain('4712');
+    expect(String(mine()[1]!.json.message)).not.toContain('4711');
+  });
 });

@@ -242,11 +242,11 @@ describe('Credly OAuth applications (real Redis, moto, the Credly fake over HTTP
     // Made by an earlier rotation of this credential that crashed before storing it.
     const orphan = fake.state.createApplication(t.org, {
       name: 'LMS badge sync',
-      description: rotatorDescription(randomUUID(), t.ids.app, { scope: t.prefix, replaces: String(t.app.id) }),
+      description: rotatorDescription(randomUUID(), t.ids.app, { scope: t.prefix, secretId: t.secretIds.app, replaces: String(t.app.id) }),
     });
     const othersOrphan = fake.state.createApplication(t.org, {
       name: 'other',
-      description: rotatorDescription(randomUUID(), 'another-app', { scope: t.prefix, replaces: '' }),
+      description: rotatorDescription(randomUUID(), 'another-app', { scope: t.prefix, secretId: t.secretIds.app, replaces: '' }),
     });
     // Marked for this credential before markers named a deployment: maybe another deployment's, left for a person.
     const legacy = fake.state.createApplication(t.org, { name: 'LMS badge sync', description: rotatorDescription(randomUUID(), t.ids.app) });

@@ -52,7 +52,7 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
       rotatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
     expect(created.description).toBe(
-      rotatorDescription(rotationOutcome(result.outcome).rotationId!, s.credentialId, { scope: s.prefix, replaces: s.original.id }),
+      rotatorDescription(rotationOutcome(result.outcome).rotationId!, s.credentialId, { scope: s.prefix, secretId: s.secretId, replaces: s.original.id }),
     );
     // The previous version holds the old token.
     const stages = await s.stages();
@@ -155,16 +155,50 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
 
   it("reaps this credential's orphans, never a token it did not create or another credential's", async () => {
     const s = await scenario({ tokenAgeDays: 10 });
-    const mark = (credentialId: string, scope: string) => rotatorDescription(randomUUID(), credentialId, { scope, replaces: s.original.id });
+    const mark = (credentialId: string, scope: string, secretId = s.secretId) =>
+      rotatorDescription(randomUUID(), credentialId, { scope, secretId, replaces: s.original.id });
     const orphans = [1, 2].map(() => hosts.credly.state.addToken(s.organizationId, { description: mark(s.credentialId, s.prefix) }));
     const othersOrphan = hosts.credly.state.addToken(s.organizationId, { description: mark('another-credential', s.prefix) });
-    // Another deployment sharing the organization and the credential id, and a marker from before scopes.
+    // Another deployment sharing the organization and the credential id: with its own prefix, and
+    // with the same prefix but its own secret (or this credential under an earlier secretId).
     const otherDeployments = hosts.credly.state.addToken(s.organizationId, { description: mark(s.credentialId, '{other-deployment}') });
+    const otherSecret = hosts.credly.state.addToken(s.organizationId, { description: mark(s.credentialId, s.prefix, `${s.secretId}-elsewhere`) });
+    // Markers from before scopes, and from before secret digests.
     const legacy = hosts.credly.state.addToken(s.organizationId, { description: rotatorDescription(randomUUID(), s.credentialId) });
+    const scopedLegacy = hosts.credly.state.addToken(s.organizationId, {
+      description: `credential-rotator ${randomUUID()} credential=${s.credentialId} scope=${s.prefix} replaces=${s.original.id}`,
+    });
     const lookalike = hosts.credly.state.addToken(s.organizationId, { description: 'credential-rotator was here' });
     expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
     for (const orphan of orphans) expect(hosts.credly.state.isTokenValid(orphan.token)).toBe(false);
-    for (const kept of [othersOrphan, otherDeployments, legacy, lookalike, s.original]) expect(hosts.credly.state.isTokenValid(kept.token)).toBe(true);
+    for (const kept of [othersOrphan, otherDeployments, otherSecret, legacy, scopedLegacy, lookalike, s.original]) {
+      expect(hosts.credly.state.isTokenValid(kept.token)).toBe(true);
+    }
+    // Those that may be this credential's are named for a person.
+    const { refs } = JSON.parse(s.logs.find((l) => l.includes('earlier credentials left alone'))!) as { refs: string[] };
+    expect(refs.sort()).toEqual([otherSecret.id, legacy.id, scopedLegacy.id].sort());
+  });
+
+  it('after a secretId rename, never revokes the token made under the old name: the revoke is refused, the token named', async () => {
+    const s = await scenario({ tokenAgeDays: 10 });
+    // Made by this deployment for this credential while its secret had another name; the value copied into the new secret.
+    const earlier = hosts.credly.state.addToken(s.organizationId, {
+      description: rotatorDescription(randomUUID(), s.credentialId, { scope: s.prefix, secretId: `${s.secretId}-old-name`, replaces: '' }),
+    });
+    await s.putByHand(JSON.stringify({ token: earlier.token, tokenId: earlier.id }));
+    const forced = await s.run({ force: true, attempts: 1 });
+    expect(forced.state).toBe('failed');
+    expect(forced.reason).toContain('its marker names another secret');
+    // The rotation itself is done: the new token is current and works; the old one still works too.
+    const current = await s.current();
+    expect(current.tokenId).not.toBe(earlier.id);
+    expect(hosts.credly.state.isTokenValid(current.token)).toBe(true);
+    expect(hosts.credly.state.isTokenValid(earlier.token)).toBe(true);
+    // Later checks never reap it, and name it for a person.
+    expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
+    expect(hosts.credly.state.isTokenValid(earlier.token)).toBe(true);
+    const named = s.logs.filter((l) => l.includes('earlier credentials left alone')).map((l) => (JSON.parse(l) as { refs: string[] }).refs);
+    expect(named.at(-1)).toContain(earlier.id);
   });
 
   it('runs one rotation when two jobs for the credential arrive together', async () => {

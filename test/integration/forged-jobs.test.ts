@@ -39,7 +39,7 @@ describe('forged jobs in Redis delete nothing', () => {
     // What a forger would like deleted: another integration's token, another credential's, the current one.
     const unrelated = hosts.credly.state.addToken(s.organizationId, { description: 'LMS integration of another team' });
     const othersToken = hosts.credly.state.addToken(s.organizationId, {
-      description: rotatorDescription(randomUUID(), 'another-credential', { scope: s.prefix, replaces: '' }),
+      description: rotatorDescription(randomUUID(), 'another-credential', { scope: s.prefix, secretId: s.secretId, replaces: '' }),
     });
     const victims = [unrelated, othersToken, hosts.credly.state.findToken(current.tokenId!)!, s.original];
     const before = deletes(s);

@@ -53,8 +53,8 @@ describe('Credly tokens listed in a shape the documentation does not give', () =
     const odd = { expires_at: null };
     const foreign = [
       state.addToken(org, { description: 'made in the web UI', listedAs: odd }),
-      state.addToken(org, { description: rotatorDescription(randomUUID(), 'another-credential', { scope: SCOPE, replaces: '' }), listedAs: odd }),
-      state.addToken(org, { description: rotatorDescription(randomUUID(), id, { scope: 'deployment-b', replaces: '' }), listedAs: odd }),
+      state.addToken(org, { description: rotatorDescription(randomUUID(), 'another-credential', { scope: SCOPE, secretId, replaces: '' }), listedAs: odd }),
+      state.addToken(org, { description: rotatorDescription(randomUUID(), id, { scope: 'deployment-b', secretId, replaces: '' }), listedAs: odd }),
     ];
 
     const listed = await runtime.rotator.list(credential, acting);
@@ -65,7 +65,7 @@ describe('Credly tokens listed in a shape the documentation does not give', () =
     // The inspection reads the same listing: the organization's rotation goes on.
     expect((await runtime.rotator.inspect(credential, acting, new Date())).ref).toBe(stored.id);
 
-    const ours = state.addToken(org, { description: rotatorDescription(randomUUID(), id, { scope: SCOPE, replaces: stored.id }), listedAs: odd });
+    const ours = state.addToken(org, { description: rotatorDescription(randomUUID(), id, { scope: SCOPE, secretId, replaces: stored.id }), listedAs: odd });
     const error = await failure(runtime.rotator.list(credential, acting));
     expect(error.message).toContain(
       `token ${ours.id} of credential "${id}" is listed in a shape the documentation does not give (at expires_at: invalid_type)`,

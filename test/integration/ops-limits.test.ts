@@ -33,6 +33,7 @@ function credential(i: number, summary: string): CredentialView {
     previousState: null,
     previousStateClass: null,
     unrevoked: [],
+    unproven: [],
     nextRunAt: null,
   };
 }

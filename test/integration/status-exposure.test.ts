@@ -67,6 +67,8 @@ const PUBLIC_FIELDS = {
   previousStateClass: PREVIOUS_CLASS,
   // Provider ids of replaced credentials (Credly token UUIDs, OAuth application ids): to revoke by hand.
   unrevoked: /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
+  // Provider ids of credentials the secret names that are not provably its own: for a person to check.
+  unproven: /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
   nextRunAt: ISO,
 } satisfies Record<keyof CredentialView, RegExp | 'integer' | 'never'>;
 /** The same for the view around them. */
@@ -150,6 +152,7 @@ beforeAll(async () => {
     lastRotatedAt: '2026-12-02T03:00:00.000Z',
     previousState: REVOKE_FAILED,
     unrevoked: '0d9f0000-0000-4000-8000-000000000001',
+    unproven: '4107',
   });
   await state.updateStatus('degreed-us', {
     lastResult: 'invalid-credential',

@@ -29,6 +29,7 @@ const view: StatusView = {
       previousState: 'revoked',
       previousStateClass: 'revoked',
       unrevoked: [],
+      unproven: [],
       nextRunAt: '2026-11-24T03:00:00.000Z',
     },
     {
@@ -46,6 +47,7 @@ const view: StatusView = {
       previousState: null,
       previousStateClass: null,
       unrevoked: [],
+      unproven: [],
       nextRunAt: '2026-11-24T03:00:00.000Z',
     },
     {
@@ -63,6 +65,7 @@ const view: StatusView = {
       previousState: null,
       previousStateClass: null,
       unrevoked: [],
+      unproven: [],
       nextRunAt: '2026-11-24T03:00:00.000Z',
     },
   ],

@@ -6,6 +6,7 @@ import { isPermanent } from '../../src/errors/rotator-error.ts';
 import type { CredlyClient, CredlyToken } from '../../src/kinds/credly/token-client.ts';
 import { createCredlyTokenProvider } from '../../src/kinds/credly/authorization-token/provider.ts';
 import { parseMarker, rotatorDescription } from '../../src/kinds/credly/marker.ts';
+import { secretDigest } from '../../src/rotation/rotation-provider.ts';
 import { WeakerCredentialError } from '../../src/rotation/errors.ts';
 import { ProviderAuthError } from '../../src/errors/provider-errors.ts';
 import { NewTokenRightsError } from '../../src/kinds/credly/authorization-token/new-token-check.ts';
@@ -139,10 +140,18 @@ describe('Credly token provider', () => {
       { token: current.token },
       { rotationId: other, startedAt: NOW.toISOString(), firstAttempt: false, scope: '{rotator}', previousRef: current.id },
     );
-    expect(created).toEqual([`credential-rotator ${other} credential=credly-main scope={rotator} replaces=${current.id}`]);
-    expect(parseMarker(created[0]!)).toEqual({ rotationId: other, credentialId: 'credly-main', scope: '{rotator}', replaces: current.id });
-    // A description written before markers carried a scope still parses, without one.
+    const digest = secretDigest('prod/credly/main');
+    expect(digest).toMatch(/^[0-9a-f]{12}$/);
+    expect(created).toEqual([`credential-rotator ${other} credential=credly-main scope={rotator} secret=${digest} replaces=${current.id}`]);
+    expect(parseMarker(created[0]!)).toEqual({ rotationId: other, credentialId: 'credly-main', scope: '{rotator}', secret: digest, replaces: current.id });
+    // Descriptions written before markers carried a scope, or a scope but no secret digest, still parse without those parts.
     expect(parseMarker(`credential-rotator ${other} credential=credly-main`)).toEqual({ rotationId: other, credentialId: 'credly-main' });
+    expect(parseMarker(`credential-rotator ${other} credential=credly-main scope={rotator} replaces=-`)).toEqual({
+      rotationId: other,
+      credentialId: 'credly-main',
+      scope: '{rotator}',
+      replaces: '',
+    });
   });
 
   it('on the first attempt of a rotation creates at once, without listing the tokens first', async () => {
@@ -156,7 +165,7 @@ describe('Credly token provider', () => {
       { rotationId, startedAt: NOW.toISOString(), firstAttempt: true, scope: '{rotator}', previousRef: '' },
     );
     expect(listed).toBe(0);
-    expect(created).toEqual([`credential-rotator ${rotationId} credential=credly-main scope={rotator} replaces=-`]);
+    expect(created).toEqual([`credential-rotator ${rotationId} credential=credly-main scope={rotator} secret=${secretDigest('prod/credly/main')} replaces=-`]);
   });
 
   it('refuses a created token with fewer rights than the one it replaces, and deletes it', async () => {
@@ -172,7 +181,7 @@ describe('Credly token provider', () => {
   });
 
   it('lists every token with its parsed marker and the value that identifies it in a secret', async () => {
-    const ours = token({ description: rotatorDescription(randomUUID(), 'credly-main', { scope: '{rotator}', replaces: '' }) });
+    const ours = token({ description: rotatorDescription(randomUUID(), 'credly-main', { scope: '{rotator}', secretId: 'prod/credly/main', replaces: '' }) });
     const handMade = token({ description: 'credential-rotator (by hand)' });
     const { provider } = stubClient([ours, handMade]);
     const listed = await provider.list(config(), { token: ours.token });

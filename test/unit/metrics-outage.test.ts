@@ -20,6 +20,7 @@ const view = (lastCheckAt: string): StatusView => ({
       previousState: null,
       previousStateClass: null,
       unrevoked: [],
+      unproven: [],
       nextRunAt: null,
     },
   ],

@@ -17,6 +17,7 @@ const row = (unrevoked: string[]): CredentialView => ({
   previousState: null,
   previousStateClass: null,
   unrevoked,
+  unproven: [],
   nextRunAt: '2026-11-24T03:00:00.000Z',
 });
 
@@ -25,5 +26,13 @@ describe('status page: replaced credentials NOT revoked', () => {
     const page = (unrevoked: string[]) => renderStatusPage({ generatedAt: '2026-11-23T06:00:00.000Z', queue: {}, credentials: [row(unrevoked)] });
     expect(page(['0d9f0000-0000-4000-8000-000000000001', '<b>'])).toContain('NOT revoked: 0d9f0000-0000-4000-8000-000000000001, &#60;b&#62; — revoke by hand');
     expect(page([])).not.toContain('NOT revoked');
+  });
+});
+
+describe("status page: credentials not provably the secret's own", () => {
+  it('names their ids on the credential, escaped, and says nothing when there are none', () => {
+    const page = (unproven: string[]) => renderStatusPage({ generatedAt: '2026-11-23T06:00:00.000Z', queue: {}, credentials: [{ ...row([]), unproven }] });
+    expect(page(['4711', '<i>'])).toContain("not provably this secret's, never deleted: 4711, &#60;i&#62; — check by hand");
+    expect(page([])).not.toContain('not provably');
   });
 });

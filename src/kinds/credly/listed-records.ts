@@ -72,6 +72,8 @@ export function fittingRecords<J, T>(
 export function oddRecordJudge(options: {
   kind: string;
   credentialId: string;
+  /** The secret the credential is stored in: a marker names it by a digest. */
+  secretId: string;
   operation: string;
   what: string;
   /** This deployment's scope; unset: any marker of this credential counts as its own. */
@@ -85,7 +87,10 @@ export function oddRecordJudge(options: {
       marker !== undefined &&
       marker.credentialId === options.credentialId &&
       (options.scope === undefined ||
-        ownershipOf({ ref: record.id ?? '', createdAt: new Date(0), marker, values: [] }, options.credentialId, options.scope) !== 'foreign');
+        ownershipOf(
+          { ref: record.id ?? '', createdAt: new Date(0), marker, values: [] },
+          { credentialId: options.credentialId, scope: options.scope, secretId: options.secretId },
+        ) !== 'foreign');
     if (owned || options.isStored(record)) {
       throw new ProviderAnswerError(
         `${options.what} ${record.id ?? '(no id)'} of credential "${options.credentialId}" is listed in a shape the documentation does not give (at ${record.fields.join(', ')}): every retry gets the same answer; look at it in Credly`,

@@ -71,6 +71,7 @@ export function createCredlyTokenProvider(
     oddRecordJudge({
       kind: credential.kind,
       credentialId: credential.id,
+      secretId: credential.secretId,
       operation: 'list-tokens',
       what: 'token',
       scope: options.scope,
@@ -110,7 +111,11 @@ export function createCredlyTokenProvider(
     },
 
     async issue(credential, current, rotation) {
-      const description = rotatorDescription(rotation.rotationId, credential.id, { scope: rotation.scope, replaces: rotation.previousRef });
+      const description = rotatorDescription(rotation.rotationId, credential.id, {
+        scope: rotation.scope,
+        secretId: credential.secretId,
+        replaces: rotation.previousRef,
+      });
       // A create whose answer was lost (timeout, reset, crash) may have happened: look first, unless
       // the rotation began just now and nothing can have been created for it.
       const listing = rotation.firstAttempt ? undefined : await list(credential, current);

@@ -116,13 +116,17 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
    * delay, and the application looked up in the listing. Due only when the application is gone, its
    * client id is not the stored one, or the token endpoint said `invalid_client` both times while
    * the listing answered; otherwise a transient failure, which the job retries a bounded number of
-   * times before alerting.
+   * times before alerting. An application whose client id is not the stored one is not provably
+   * this secret's (the stored id may be stale, or another application's): it is never named for
+   * replacement, so nothing revokes it; the new application replaces no known one, and the listed
+   * one is named (`unproven`) for a person.
    */
   /** A listed application that does not fit: the stored one's (by id) or one marked for this credential fails for good; any other is skipped. */
   const oddFor = (credential: CredlyOAuthAppConfig, storedId: string | number | undefined) =>
     oddRecordJudge({
       kind: credential.kind,
       credentialId: credential.id,
+      secretId: credential.secretId,
       operation: 'list-applications',
       what: 'application',
       scope: deps.scope,
@@ -134,7 +138,7 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
     credential: CredlyOAuthAppConfig,
     secret: CredlyOAuthAppSecret,
     first: unknown,
-  ): Promise<{ due: true; ref: string; reason: string } | { due: false; missing: string[] }> {
+  ): Promise<{ due: true; ref: string; reason: string; unproven?: string } | { due: false; missing: string[] }> {
     const ref = String(secret.applicationId);
     await delay(deps.confirmDelayMs ?? 2_000);
     let second: unknown;
@@ -148,7 +152,14 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
       (a) => a.id === secret.applicationId,
     );
     if (!app) return { due: true, ref, reason: `client secret refused and application ${ref} is no longer listed` };
-    if (app.uid !== secret.clientId) return { due: true, ref, reason: `client secret refused: application ${ref} has another client id than the stored one` };
+    if (app.uid !== secret.clientId) {
+      return {
+        due: true,
+        ref: '',
+        unproven: ref,
+        reason: `client secret refused, and application ${ref} has another client id than the stored one: not provably this secret's, so never deleted; a new application replaces none known`,
+      };
+    }
     if (saysInvalidClient(first) && saysInvalidClient(second)) {
       return { due: true, ref, reason: `client secret refused by Credly twice (invalid_client), application ${ref} still listed` };
     }
@@ -203,7 +214,11 @@ export function createCredlyOAuthAppProvider(deps: OAuthAppProviderDeps): Rotati
     },
 
     async issue(credential, current, rotation) {
-      const description = rotatorDescription(rotation.rotationId, credential.id, { scope: rotation.scope, replaces: rotation.previousRef });
+      const description = rotatorDescription(rotation.rotationId, credential.id, {
+        scope: rotation.scope,
+        secretId: credential.secretId,
+        replaces: rotation.previousRef,
+      });
       return managed(credential, async (client, token) => {
         // An application this rotation created before a crash was never stored, and Credly never
         // shows its secret again: it is useless. It is named for deletion once the new one is
