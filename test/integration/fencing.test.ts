@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createProviderHttp } from '../../src/provider-http/http.ts';
 import { createCredentialLock, lockKey } from '../../src/lease/credential-lock.ts';
 import { LeaseLostError } from '../../src/rotation/errors.ts';
@@ -68,6 +68,56 @@ describe('fencing: a lock holder that cannot prove its lease stops (real Redis)'
     }
     expect(() => held.assertHeld()).toThrow(LeaseLostError);
     expect(held.signal.aborted).toBe(true);
+  });
+
+  it('a wall clock stepped back during an event-loop stall does not extend the lease: the next check still refuses', async () => {
+    const held = (await createCredentialLock(redis, { prefix: newPrefix(), ttlMs: 1_000 }).acquire('credly-main'))!;
+    cleanups.push(() => held.release());
+    vi.useFakeTimers({ toFake: ['Date'] });
+    cleanups.push(async () => vi.useRealTimers());
+    const stallUntil = performance.now() + 700;
+    while (performance.now() < stallUntil) {
+      // A synchronous stall, during which the system time is stepped back an hour (NTP, a person).
+    }
+    vi.setSystemTime(Date.now() - 3_600_000);
+    expect(() => held.assertHeld()).toThrow(LeaseLostError);
+  });
+
+  it('a wall clock stepped back while a renewal is in flight does not extend the lease: it is lost on time once renewals stop', async () => {
+    // Renewals are held here until the test lets them through; the first is let through after the step.
+    let sent: (() => void) | undefined;
+    const renewalSent = new Promise<void>((resolve) => (sent = resolve));
+    let letFirstThrough: (() => void) | undefined;
+    const firstThrough = new Promise<void>((resolve) => (letFirstThrough = resolve));
+    let renewals = 0;
+    const hanging = new Promise<never>(() => undefined);
+    const gated = new Proxy(redis, {
+      get(target, property) {
+        if (property !== 'eval') return Reflect.get(target, property, target) as unknown;
+        return async (...args: Parameters<Redis['eval']>) => {
+          if (!String(args[0]).includes('pexpire')) return target.eval(...args);
+          renewals += 1;
+          if (renewals > 1) return hanging;
+          sent!();
+          await firstThrough;
+          return target.eval(...args);
+        };
+      },
+    });
+    const ttlMs = 2_000;
+    const held = (await createCredentialLock(gated, { prefix: newPrefix(), ttlMs }).acquire('credly-main'))!;
+    cleanups.push(() => held.release());
+    await renewalSent;
+    vi.useFakeTimers({ toFake: ['Date'] });
+    cleanups.push(async () => vi.useRealTimers());
+    vi.setSystemTime(Date.now() - 3_600_000);
+    const stepped = performance.now();
+    letFirstThrough!();
+    // Accepted after the step, then no renewal is ever answered again: unproven within half a lease
+    // of that renewal's sending, by the watchdog, without any call to assertHeld.
+    await expect.poll(() => held.signal.aborted, { timeout: ttlMs * 2, interval: 50 }).toBe(true);
+    expect(performance.now() - stepped).toBeLessThan(ttlMs);
+    expect(() => held.assertHeld()).toThrow(LeaseLostError);
   });
 
   it('a stale holder cannot write, end or annotate a rotation a newer holder recorded', async () => {
