@@ -175,11 +175,14 @@ export async function reap<C extends RetirableCredential, S>(
     // Kept current in status ('' clears it once a person has deleted them).
     await deps.state.updateStatus(credential.id, { leftAlone: leftAlone.join(' ') });
     if (!candidates.length) return deleted;
-    const stages = await readStages(deps.secrets, credential.secretId);
     const ctx = context(deps, credential, listing, await deps.state.readStatus(credential.id));
     const cache = new Map<string, Date | null>();
     for (const orphan of candidates) {
-      if (stagesHolding(stages, orphan).length || (await protectedUntil(ctx, orphan, cache))) continue;
+      if (await protectedUntil(ctx, orphan, cache)) continue;
+      // The stages are read again before each delete: a person may have put an orphan back while
+      // the one before it was being deleted.
+      const stages = await readStages(deps.secrets, credential.secretId);
+      if (stagesHolding(stages, orphan).length) continue;
       fence();
       const result = await provider.revoke(credential, acting, orphan.ref);
       // Only what the provider confirms gone counts; a provider without revoke ends the round.
@@ -191,6 +194,32 @@ export async function reap<C extends RetirableCredential, S>(
     log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: orphan reaping failed; the next run tries again');
   }
   return deleted;
+}
+
+/**
+ * The delete of a credential a rotation made and never promoted (weaker than the one it replaces,
+ * or made before a crash and never stored), judged like every other delete immediately before it
+ * is sent: the provider's listing, then the secret's stages, read just now. Kept while a stage holds
+ * it (a person may have put it there); refused unless it carries this deployment's marker for this
+ * credential. `fence` is called just before the delete.
+ */
+export async function deleteUnpromoted<C extends RetirableCredential, S>(
+  deps: Pick<RetireDeps, 'secrets' | 'scope'>,
+  provider: RotationProvider<C, S>,
+  credential: C,
+  acting: S,
+  ref: string,
+  fence: () => void = () => undefined,
+): Promise<Exclude<RevokeVerdict, { action: 'deferred' }>> {
+  if (!provider.hasCredential(acting)) return { action: 'refused', reason: 'no known acting credential: the secret is missing, empty or malformed' };
+  const target = (await provider.list(credential, acting)).find((x) => x.ref === ref);
+  if (!target) return { action: 'gone' };
+  if (ownershipOf(target, credential.id, deps.scope) !== 'ours')
+    return { action: 'refused', reason: "it does not carry this deployment's marker for this credential" };
+  const holding = stagesHolding(await readStages(deps.secrets, credential.secretId), target);
+  if (holding.length) return { action: 'cancelled', reason: `${holding.join(' and ')} holds it` };
+  fence();
+  return { action: 'revoked', result: await provider.revoke(credential, acting, ref) };
 }
 
 export function describeRevoke(result: RevokeResult, ref: string): string {
