@@ -162,7 +162,7 @@ export async function continueRotation<C extends RotatableCredential, S>(
         revokeReplaced(deps, provider, credential, acting, { rotationId, previousRef: record.previousRef }, fence),
       );
       if (verdict.action === 'deferred') previous = await scheduleAt(verdict.until);
-      else previous = { state: await settle(deps, id, record.previousRef, verdict, log), revokeAt: '' };
+      else previous = { state: await settle(deps, id, record.previousRef, verdict, log, held.token), revokeAt: '' };
     } catch (error) {
       revokeFailure = error instanceof RotationStepError ? error : new RotationStepError(id, 'revoke', error);
       // A transient failure is retried with the rotation still recorded at the revoke step.
@@ -200,7 +200,7 @@ export async function continueRotation<C extends RotatableCredential, S>(
   log.info({ rotationId, previousState: previous.state, daysToExpiry: outcome.daysToExpiry }, 'rotation: finished');
   const finished = await deps.state.readStatus(id);
   // A rotation that began without a known credential (a lost secret) deletes nothing in its run.
-  if (record.previousRef !== '') await reap(deps, provider, credential, acting, log, () => held.assertHeld());
+  if (record.previousRef !== '') await reap(deps, provider, credential, acting, log, held);
   if (revokeFailure) throw revokeFailure;
   return { ...outcome, unrevoked: unrevokedRefs(finished) };
 }

@@ -11,7 +11,7 @@ import {
   type GuardSecrets,
   type StageValues,
 } from './revoke-guard.ts';
-import { RevokeRefusedError } from './errors.ts';
+import { LeaseLostError, RevokeRefusedError } from './errors.ts';
 import { describeNotRevoked, noteUnrevoked } from './unrevoked.ts';
 import type { ListedCredential, RevokeResult, RotationProvider } from './rotation-provider.ts';
 import type { RotationStateStore } from '../state/rotation-state.ts';
@@ -27,6 +27,15 @@ export interface RetireDeps {
   /** This deployment's scope (the queue prefix). */
   scope: string;
   now(): Date;
+}
+
+/**
+ * The lock holder a retire step acts for: `assertHeld` before each delete, and `token` for its
+ * status writes, compare-and-set against the lock like every write later decisions depend on.
+ */
+export interface RetireHolder {
+  readonly token: string;
+  assertHeld(): void;
 }
 
 export interface RetirableCredential {
@@ -147,7 +156,7 @@ export async function reap<C extends RetirableCredential, S>(
   credential: C,
   acting: S,
   log: Logger,
-  fence: () => void = () => undefined,
+  held: RetireHolder,
 ): Promise<string[]> {
   if (!provider.hasCredential(acting)) {
     log.info('rotation: no known acting credential (the secret is missing, empty or malformed): nothing reaped in this run');
@@ -173,7 +182,7 @@ export async function reap<C extends RetirableCredential, S>(
       );
     }
     // Kept current in status ('' clears it once a person has deleted them).
-    await deps.state.updateStatus(credential.id, { leftAlone: leftAlone.join(' ') });
+    await deps.state.updateStatus(credential.id, { leftAlone: leftAlone.join(' ') }, held.token);
     if (!candidates.length) return deleted;
     const ctx = context(deps, credential, listing, await deps.state.readStatus(credential.id));
     const cache = new Map<string, Date | null>();
@@ -183,7 +192,7 @@ export async function reap<C extends RetirableCredential, S>(
       // the one before it was being deleted.
       const stages = await readStages(deps.secrets, credential.secretId);
       if (stagesHolding(stages, orphan).length) continue;
-      fence();
+      held.assertHeld();
       const result = await provider.revoke(credential, acting, orphan.ref);
       // Only what the provider confirms gone counts; a provider without revoke ends the round.
       if (result.state === 'revoked' || result.state === 'already-gone') deleted.push(orphan.ref);
@@ -191,6 +200,8 @@ export async function reap<C extends RetirableCredential, S>(
     }
     if (deleted.length) log.info({ deleted }, 'rotation: orphans deleted');
   } catch (error) {
+    // A holder that lost its lock stops: its job is retried under the lock.
+    if (error instanceof LeaseLostError) throw error;
     log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: orphan reaping failed; the next run tries again');
   }
   return deleted;
@@ -241,7 +252,8 @@ export function describeRevoke(result: RevokeResult, ref: string): string {
 
 /**
  * What a judged revoke comes to, for the outcome and the status. A cancelled revoke (a stage holds
- * the credential) is logged with why, and recorded in status; a refused one fails for good.
+ * the credential) is logged with why, and recorded in status; a refused one fails for good. The
+ * status writes are the lock holder's (`lockToken`): a holder that lost its lock writes nothing.
  */
 export async function settle(
   deps: { state: Pick<RotationStateStore, 'readStatus' | 'updateStatus'>; now(): Date },
@@ -249,18 +261,19 @@ export async function settle(
   ref: string,
   verdict: Exclude<RevokeVerdict, { action: 'deferred' }>,
   log: Logger,
+  lockToken: string,
 ): Promise<string> {
   switch (verdict.action) {
     case 'revoked':
       // Still listed after the DELETE: kept in status for a person to revoke by hand.
-      if (verdict.result.state === 'not-revoked') await noteUnrevoked(deps.state, credentialId, ref);
+      if (verdict.result.state === 'not-revoked') await noteUnrevoked(deps.state, credentialId, ref, lockToken);
       return describeRevoke(verdict.result, ref);
     case 'gone':
       return describeRevoke({ state: 'already-gone' }, ref);
     case 'cancelled': {
       const state = `kept: ${verdict.reason}`;
       log.warn({ ref, reason: verdict.reason }, 'rotation: revoke cancelled, a stage of the secret holds the credential');
-      await deps.state.updateStatus(credentialId, { revokeCancelled: `${ref}: ${verdict.reason} (${deps.now().toISOString()})` });
+      await deps.state.updateStatus(credentialId, { revokeCancelled: `${ref}: ${verdict.reason} (${deps.now().toISOString()})` }, lockToken);
       return state;
     }
     case 'refused':

@@ -64,8 +64,8 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
         { lastCheckAt: now.toISOString(), expiresAt: expiry.expiresAt, daysToExpiry: expiry.daysToExpiry?.toString() },
         held.token,
       );
-      await reap(deps, provider, credential, current, log, () => held.assertHeld());
-      const unrevoked = await recheckUnrevoked(deps.state, provider, credential, current, status, now, log);
+      await reap(deps, provider, credential, current, log, held);
+      const unrevoked = await recheckUnrevoked(deps.state, provider, credential, current, status, now, log, held.token);
       if (!inspection.due && !request.force) {
         const summary = `not due: ${inspection.reason}`;
         await deps.state.updateStatus(id, { lastResult: 'not-due', lastSummary: summary }, held.token);
@@ -162,7 +162,7 @@ export async function revokePrevious<C extends RotatableCredential, S>(
       log.info({ until: verdict.until.toISOString() }, 'rotation: revoke deferred to the end of an overlap window');
       throw new RevokeDeferredError(credential.id, verdict.until);
     }
-    const state = await step(credential.id, 'revoke', () => settle(deps, credential.id, request.previousRef, verdict, log));
+    const state = await step(credential.id, 'revoke', () => settle(deps, credential.id, request.previousRef, verdict, log, held.token));
     const status = await deps.state.readStatus(credential.id);
     if (status.previousRef === request.previousRef) await deps.state.updateStatus(credential.id, { previousState: state, previousRevokeAt: '' }, held.token);
     log.info({ state }, 'rotation: previous credential handled');

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.ts';
+import { LeaseLostError } from './errors.ts';
 import type { RevokeResult, RotationProvider } from './rotation-provider.ts';
 import type { CredentialStatus, RotationStateStore } from '../state/rotation-state.ts';
 
@@ -20,18 +21,23 @@ export function describeNotRevoked(ref: string, result: Extract<RevokeResult, { 
   return `NOT revoked: ${result.reason}; revoke ${ref} by hand at the provider${until}`;
 }
 
-/** Adds `ref` to the credential's unrevoked list; returns the list. */
-export async function noteUnrevoked(state: Pick<RotationStateStore, 'readStatus' | 'updateStatus'>, credentialId: string, ref: string): Promise<string[]> {
+/** Adds `ref` to the credential's unrevoked list, as the holder of `lockToken` (compare-and-set); returns the list. */
+export async function noteUnrevoked(
+  state: Pick<RotationStateStore, 'readStatus' | 'updateStatus'>,
+  credentialId: string,
+  ref: string,
+  lockToken: string,
+): Promise<string[]> {
   const refs = unrevokedRefs(await state.readStatus(credentialId));
   if (!refs.includes(ref)) refs.push(ref);
-  await state.updateStatus(credentialId, { unrevoked: refs.join(',') });
+  await state.updateStatus(credentialId, { unrevoked: refs.join(',') }, lockToken);
   return refs;
 }
 
 /**
  * Lists again what the status says is left to revoke by hand, and forgets what the provider no
  * longer lists (revoked by hand, or expired). Returns what is left. Best effort: when the listing
- * fails, the list stays as it was.
+ * fails, the list stays as it was. The write is the lock holder's (`lockToken`, compare-and-set).
  */
 export async function recheckUnrevoked<C, S>(
   state: Pick<RotationStateStore, 'updateStatus'>,
@@ -41,17 +47,20 @@ export async function recheckUnrevoked<C, S>(
   status: Pick<CredentialStatus, 'unrevoked'>,
   now: Date,
   log: Logger,
+  lockToken: string,
 ): Promise<string[]> {
   const refs = unrevokedRefs(status);
   if (!refs.length || !provider.stillListed) return refs;
   try {
     const left = await provider.stillListed(credential, acting, refs, now);
     if (left.length !== refs.length) {
-      await state.updateStatus(credential.id, { unrevoked: left.join(',') });
+      await state.updateStatus(credential.id, { unrevoked: left.join(',') }, lockToken);
       log.info({ gone: refs.filter((r) => !left.includes(r)), left }, 'rotation: credentials left to revoke by hand are gone');
     }
     return left;
   } catch (error) {
+    // A holder that lost its lock stops: its job is retried under the lock.
+    if (error instanceof LeaseLostError) throw error;
     log.warn(
       { err: { type: (error as Error).name, message: (error as Error).message } },
       'rotation: could not list what is left to revoke by hand; the next run tries again',

@@ -8,6 +8,15 @@ import { runFenced } from '../../src/lease/fence.ts';
 import { createRotationStateStore, rotationKey, type RotationRecord } from '../../src/state/rotation-state.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { useRotationScenarios, type Scenario } from '../support/rotation-harness.ts';
+import { captureLogger } from '../support/capture-logger.ts';
+import { credlyToken, inventoryYaml, seedSecrets, store as directStore } from '../support/credentials.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
+import { rotatorDescription } from '../../src/kinds/credly/marker.ts';
+import { createCredlyClient } from '../../src/kinds/credly/token-client.ts';
+import { createCredlyTokenProvider } from '../../src/kinds/credly/authorization-token/provider.ts';
+import type { CredlyTokenConfig } from '../../src/kinds/credly/authorization-token/schema.ts';
+import { reap, settle } from '../../src/rotation/retire.ts';
+import { recheckUnrevoked } from '../../src/rotation/unrevoked.ts';
 import { startTcpPauseProxy } from '../support/tcp-pause-proxy.ts';
 
 const redis = new Redis(process.env.REDIS_URL!);
@@ -244,4 +253,49 @@ describe('fencing inside a rotation (real Redis, moto, the Credly fake over HTTP
     ).toEqual([current.tokenId]);
     expect(s.rotatorTokens().map((t) => t.description)).toEqual([expect.stringContaining(recorded.rotationId!)]);
   }, 60_000);
+});
+
+describe('status writes later decisions depend on are fenced (real Redis, moto, the Credly fake over HTTP)', () => {
+  it('a holder that lost its lock writes no leftAlone, no revoke-cancelled note and no unrevoked list; the holder writes them', async () => {
+    const c = credlyToken(hosts.credly, { folder: 'fence', description: 'made by hand' });
+    await seedSecrets([c]);
+    const credential = parseInventory(inventoryYaml([c])).credentials[0] as CredlyTokenConfig;
+    // Marked before markers named a deployment: the reaper leaves it alone and records so.
+    const legacy = hosts.credly.state.addToken(c.organizationId, { description: rotatorDescription(randomUUID(), c.id) });
+    const provider = createCredlyTokenProvider(() => createCredlyClient({ apiBase: hosts.credly.apiBase, requestTimeoutMs: 5_000 }));
+    const prefix = newPrefix();
+    const state = createRotationStateStore(redis, prefix);
+    const lock = createCredentialLock(redis, { prefix, ttlMs: 10_000 });
+    const deps = { secrets: directStore, state, scope: prefix, now: () => new Date() };
+    const acting = { token: c.token.token, tokenId: c.token.id };
+    const { logger } = captureLogger();
+    const writes = (holder: { token: string; assertHeld(): void }) => [
+      () => reap(deps, provider, credential, acting, logger, holder),
+      () => settle(deps, c.id, 'replaced-ref', { action: 'cancelled', reason: 'AWSCURRENT holds it' }, logger, holder.token),
+      () => settle(deps, c.id, 'replaced-ref', { action: 'revoked', result: { state: 'not-revoked', reason: 'still listed' } }, logger, holder.token),
+      () => recheckUnrevoked(state, provider, credential, acting, { unrevoked: 'replaced-ref,gone-ref' }, new Date(), logger, holder.token),
+    ];
+
+    const stale = (await lock.acquire(c.id))!;
+    cleanups.push(() => stale.release());
+    // Its lease lapsed and another holder took the lock.
+    await redis.set(lockKey(prefix, c.id), 'another-holder', 'PX', 10_000);
+    for (const write of writes(stale)) await expect(write()).rejects.toThrow(LeaseLostError);
+    expect(await state.readStatus(c.id)).toEqual({});
+
+    // The other holder is gone; the next holder's writes go through.
+    await redis.del(lockKey(prefix, c.id));
+    const next = (await lock.acquire(c.id))!;
+    cleanups.push(() => next.release());
+    const [reaping, cancelled, notRevoked, recheck] = writes(next);
+    await reaping!();
+    expect((await state.readStatus(c.id)).leftAlone).toBe(legacy.id);
+    await cancelled!();
+    expect((await state.readStatus(c.id)).revokeCancelled).toMatch(/^replaced-ref: AWSCURRENT holds it \(/);
+    await notRevoked!();
+    expect((await state.readStatus(c.id)).unrevoked).toBe('replaced-ref');
+    // Neither is listed by Credly: the list is emptied.
+    expect(await recheck!()).toEqual([]);
+    expect((await state.readStatus(c.id)).unrevoked).toBeUndefined();
+  });
 });
