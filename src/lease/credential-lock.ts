@@ -16,6 +16,9 @@ import type { Fence } from './fence.ts';
  * a renewal finds the key gone or someone else's, the lease is no longer proven: the signal aborts
  * and `assertHeld` throws. The other half of the TTL is the margin in which the holder's in-flight
  * calls are aborted before another worker can take the lock.
+ *
+ * The lease is timed on the monotonic clock (`performance.now()`), never the wall clock: a step of
+ * the system time (NTP, a person, a VM resumed) neither extends a lease nor cuts it short.
  */
 export interface CredentialLock {
   /** Holds the lock for `credentialId` and returns a handle, or undefined when another holder has it. */
@@ -55,7 +58,7 @@ export function createCredentialLock(redis: RedisClient, options: CredentialLock
     async acquire(credentialId) {
       const key = lockKey(options.prefix, credentialId);
       const token = randomUUID();
-      const sentAt = Date.now();
+      const sentAt = performance.now();
       const ok = await redis.set(key, token, 'PX', ttlMs, 'NX');
       if (ok !== 'OK') return undefined;
       let provenAt = sentAt;
@@ -63,12 +66,12 @@ export function createCredentialLock(redis: RedisClient, options: CredentialLock
       const lose = (why: string) => {
         if (!controller.signal.aborted) controller.abort(new LeaseLostError(credentialId, why));
       };
-      const unproven = () => `no renewal accepted for ${Date.now() - provenAt} ms (lease ${ttlMs} ms, proven for ${safeMs} ms)`;
+      const unproven = () => `no renewal accepted for ${performance.now() - provenAt} ms (lease ${ttlMs} ms, proven for ${safeMs} ms)`;
       // Fires when the lease stops being proven without any renewal saying so (Redis unreachable or paused).
       let watchdog: NodeJS.Timeout | undefined;
       const arm = () => {
         clearTimeout(watchdog);
-        watchdog = setTimeout(() => lose(unproven()), Math.max(0, provenAt + safeMs - Date.now()));
+        watchdog = setTimeout(() => lose(unproven()), Math.max(0, provenAt + safeMs - performance.now()));
         watchdog.unref();
       };
       arm();
@@ -78,7 +81,7 @@ export function createCredentialLock(redis: RedisClient, options: CredentialLock
           // One renewal at a time: a hanging one is not joined by more behind it.
           if (renewing || controller.signal.aborted) return;
           renewing = true;
-          const sent = Date.now();
+          const sent = performance.now();
           redis.eval(RENEW, 1, key, token, String(ttlMs)).then(
             (renewed) => {
               renewing = false;
@@ -99,7 +102,7 @@ export function createCredentialLock(redis: RedisClient, options: CredentialLock
         signal: controller.signal,
         assertHeld() {
           // Judged on the clock, not only on the timers: after an event-loop stall no timer has run yet.
-          if (!controller.signal.aborted && Date.now() - provenAt > safeMs) lose(unproven());
+          if (!controller.signal.aborted && performance.now() - provenAt > safeMs) lose(unproven());
           controller.signal.throwIfAborted();
         },
         async release() {

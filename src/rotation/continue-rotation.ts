@@ -4,8 +4,8 @@ import { ProviderAuthError } from '../errors/provider-errors.ts';
 import { SecretNotFoundError } from '../secrets/errors.ts';
 import { AWSPENDING } from '../secrets/secret-store.ts';
 import type { HeldLock } from '../lease/credential-lock.ts';
-import { RotationStepError, WeakerCredentialError } from './errors.ts';
-import { describeRevoke, reap, revokeReplaced, settle } from './retire.ts';
+import { LeaseLostError, RotationStepError, WeakerCredentialError } from './errors.ts';
+import { deleteUnpromoted, describeRevoke, reap, revokeReplaced, settle } from './retire.ts';
 import type { Inspection, RotationProvider } from './rotation-provider.ts';
 import type { RotationRecord } from '../state/rotation-state.ts';
 import { unrevokedRefs } from './unrevoked.ts';
@@ -54,6 +54,17 @@ export async function continueRotation<C extends RotatableCredential, S>(
     }
   };
 
+  const fence = () => held.assertHeld();
+  // A new credential weaker than the one it replaces, never promoted: deleted through the guard,
+  // best effort (what is left is the reaper's). A stage holding it keeps it, and says so.
+  const discard = async (acting: S, ref: string) => {
+    const verdict = await deleteUnpromoted(deps, provider, credential, acting, ref, fence).catch((error: unknown) => {
+      if (error instanceof LeaseLostError) throw error;
+      return { action: 'failed' as const, reason: (error as Error).name };
+    });
+    if (verdict.action === 'revoked' || verdict.action === 'gone') log.info({ rotationId, ref }, 'rotation: the weaker new credential deleted');
+    else log.warn({ rotationId, ref, verdict: verdict.action, reason: verdict.reason }, 'rotation: the weaker new credential kept');
+  };
   // Set when this very run created the new credential and compared its rights with the old one's.
   let capabilitiesChecked = false;
   if (record.step === 'create') {
@@ -74,7 +85,12 @@ export async function continueRotation<C extends RotatableCredential, S>(
         previousRef: record.previousRef,
         ...(fresh ? { inspection: fresh.inspection } : {}),
       };
-      const issued = await step(id, 'create', () => provider.issue(credential, current, context));
+      const issued = await step(id, 'create', () => provider.issue(credential, current, context)).catch(async (error: unknown) => {
+        // Weaker than the credential it replaces: never stored, deleted through the guard (a
+        // failure leaves it to the reaper).
+        if (error instanceof RotationStepError && error.cause instanceof WeakerCredentialError) await discard(current, error.cause.ref);
+        throw error;
+      });
       held.assertHeld();
       // Stored at once, in the step that received it: a crash from here on leaves it findable.
       const value = provider.serializeSecret(issued.secret, secretId);
@@ -90,8 +106,13 @@ export async function continueRotation<C extends RotatableCredential, S>(
       // This rotation's version now holds the new credential: what it made before can never be stored.
       for (const ref of issued.unusable ?? []) {
         held.assertHeld();
-        await step(id, 'create', () => provider.revoke(credential, current, ref));
-        log.info({ rotationId, ref }, 'rotation: a credential this rotation made before a crash, never stored, deleted');
+        const verdict = await step(id, 'create', () => deleteUnpromoted(deps, provider, credential, current, ref, fence));
+        if (verdict.action === 'revoked') log.info({ rotationId, ref }, 'rotation: a credential this rotation made before a crash, never stored, deleted');
+        else
+          log.warn(
+            { rotationId, ref, verdict: verdict.action, ...('reason' in verdict ? { reason: verdict.reason } : {}) },
+            'rotation: a credential this rotation made before a crash kept',
+          );
       }
       await advance('test', { newRef: issued.ref });
     });
@@ -107,7 +128,7 @@ export async function continueRotation<C extends RotatableCredential, S>(
           // Stored but never promoted: off AWSPENDING first (no stage may hold a revoked credential), then deleted.
           held.assertHeld();
           await deps.secrets.unlabel(secretId, AWSPENDING, rotationId);
-          await provider.revoke(credential, current, error.cause.ref).catch(() => undefined);
+          await discard(current, error.cause.ref);
         }
         throw error;
       });
@@ -138,12 +159,11 @@ export async function continueRotation<C extends RotatableCredential, S>(
     previous = await scheduleAt(new Date(now.getTime() + credential.revokePreviousAfterMs));
   } else {
     try {
-      const fence = () => held.assertHeld();
       const verdict = await step(id, 'revoke', () =>
         revokeReplaced(deps, provider, credential, acting, { rotationId, previousRef: record.previousRef }, fence),
       );
       if (verdict.action === 'deferred') previous = await scheduleAt(verdict.until);
-      else previous = { state: await settle(deps, id, record.previousRef, verdict, log), revokeAt: '' };
+      else previous = { state: await settle(deps, id, record.previousRef, verdict, log, held.token), revokeAt: '' };
     } catch (error) {
       revokeFailure = error instanceof RotationStepError ? error : new RotationStepError(id, 'revoke', error);
       // A transient failure is retried with the rotation still recorded at the revoke step.
@@ -181,7 +201,7 @@ export async function continueRotation<C extends RotatableCredential, S>(
   log.info({ rotationId, previousState: previous.state, daysToExpiry: outcome.daysToExpiry }, 'rotation: finished');
   const finished = await deps.state.readStatus(id);
   // A rotation that began without a known credential (a lost secret) deletes nothing in its run.
-  if (record.previousRef !== '') await reap(deps, provider, credential, acting, log, () => held.assertHeld());
+  if (record.previousRef !== '') await reap(deps, provider, credential, acting, log, held);
   if (revokeFailure) throw revokeFailure;
   return { ...outcome, unrevoked: unrevokedRefs(finished) };
 }

@@ -12,7 +12,7 @@ import {
   type GuardSecrets,
   type StageValues,
 } from './revoke-guard.ts';
-import { RevokeRefusedError } from './errors.ts';
+import { LeaseLostError, RevokeRefusedError } from './errors.ts';
 import { previousStateText } from './previous-state.ts';
 import { describeNotRevoked, noteUnrevoked } from './unrevoked.ts';
 import type { ListedCredential, RevokeResult, RotationProvider } from './rotation-provider.ts';
@@ -29,6 +29,15 @@ export interface RetireDeps {
   /** This deployment's scope (the queue prefix). */
   scope: string;
   now(): Date;
+}
+
+/**
+ * The lock holder a retire step acts for: `assertHeld` before each delete, and `token` for its
+ * status writes, compare-and-set against the lock like every write later decisions depend on.
+ */
+export interface RetireHolder {
+  readonly token: string;
+  assertHeld(): void;
 }
 
 export interface RetirableCredential {
@@ -150,7 +159,7 @@ export async function reap<C extends RetirableCredential, S>(
   credential: C,
   acting: S,
   log: Logger,
-  fence: () => void = () => undefined,
+  held: RetireHolder,
 ): Promise<string[]> {
   if (!provider.hasCredential(acting)) {
     log.info('rotation: no known acting credential (the secret is missing, empty or malformed): nothing reaped in this run');
@@ -177,19 +186,21 @@ export async function reap<C extends RetirableCredential, S>(
       );
     }
     // Kept current in status ('' clears it once a person has deleted them).
-    await deps.state.updateStatus(credential.id, { leftAlone: leftAlone.join(' ') });
+    await deps.state.updateStatus(credential.id, { leftAlone: leftAlone.join(' ') }, held.token);
     if (!candidates.length) return deleted;
-    const stages = await readStages(deps.secrets, credential.secretId);
     const ctx = context(deps, credential, listing, await deps.state.readStatus(credential.id));
     const cache = new Map<string, Date | null>();
     const waiting: string[] = [];
     for (const orphan of candidates) {
-      if (stagesHolding(stages, orphan).length) continue;
       if (await protectedUntil(ctx, orphan, cache)) {
         waiting.push(orphan.ref);
         continue;
       }
-      fence();
+      // The stages are read again before each delete: a person may have put an orphan back while
+      // the one before it was being deleted.
+      const stages = await readStages(deps.secrets, credential.secretId);
+      if (stagesHolding(stages, orphan).length) continue;
+      held.assertHeld();
       const result = await provider.revoke(credential, acting, orphan.ref);
       // Only what the provider confirms gone counts; a provider without revoke ends the round.
       if (result.state === 'revoked' || result.state === 'already-gone') deleted.push(orphan.ref);
@@ -198,9 +209,37 @@ export async function reap<C extends RetirableCredential, S>(
     if (waiting.length) log.info({ refs: waiting }, 'rotation: orphans inside an overlap window, left until a check after it ends');
     if (deleted.length) log.info({ deleted }, 'rotation: orphans deleted');
   } catch (error) {
+    // A holder that lost its lock stops: its job is retried under the lock.
+    if (error instanceof LeaseLostError) throw error;
     log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: orphan reaping failed; the next run tries again');
   }
   return deleted;
+}
+
+/**
+ * The delete of a credential a rotation made and never promoted (weaker than the one it replaces,
+ * or made before a crash and never stored), judged like every other delete immediately before it
+ * is sent: the provider's listing, then the secret's stages, read just now. Kept while a stage holds
+ * it (a person may have put it there); refused unless it carries this deployment's marker for this
+ * credential. `fence` is called just before the delete.
+ */
+export async function deleteUnpromoted<C extends RetirableCredential, S>(
+  deps: Pick<RetireDeps, 'secrets' | 'scope'>,
+  provider: RotationProvider<C, S>,
+  credential: C,
+  acting: S,
+  ref: string,
+  fence: () => void = () => undefined,
+): Promise<Exclude<RevokeVerdict, { action: 'deferred' }>> {
+  if (!provider.hasCredential(acting)) return { action: 'refused', reason: 'no known acting credential: the secret is missing, empty or malformed' };
+  const target = (await provider.list(credential, acting)).find((x) => x.ref === ref);
+  if (!target) return { action: 'gone' };
+  if (ownershipOf(target, { credentialId: credential.id, scope: deps.scope, secretId: credential.secretId }) !== 'ours')
+    return { action: 'refused', reason: "it does not carry this deployment's marker for this credential" };
+  const holding = stagesHolding(await readStages(deps.secrets, credential.secretId), target);
+  if (holding.length) return { action: 'cancelled', reason: `${holding.join(' and ')} holds it` };
+  fence();
+  return { action: 'revoked', result: await provider.revoke(credential, acting, ref) };
 }
 
 export function describeRevoke(result: RevokeResult, ref: string): string {
@@ -220,7 +259,8 @@ export function describeRevoke(result: RevokeResult, ref: string): string {
 
 /**
  * What a judged revoke comes to, for the outcome and the status. A cancelled revoke (a stage holds
- * the credential) is logged with why, and recorded in status; a refused one fails for good.
+ * the credential) is logged with why, and recorded in status; a refused one fails for good. The
+ * status writes are the lock holder's (`lockToken`): a holder that lost its lock writes nothing.
  */
 export async function settle(
   deps: { state: Pick<RotationStateStore, 'readStatus' | 'updateStatus'>; now(): Date },
@@ -228,18 +268,19 @@ export async function settle(
   ref: string,
   verdict: Exclude<RevokeVerdict, { action: 'deferred' }>,
   log: Logger,
+  lockToken: string,
 ): Promise<string> {
   switch (verdict.action) {
     case 'revoked':
       // Still listed after the DELETE: kept in status for a person to revoke by hand.
-      if (verdict.result.state === 'not-revoked') await noteUnrevoked(deps.state, credentialId, ref);
+      if (verdict.result.state === 'not-revoked') await noteUnrevoked(deps.state, credentialId, ref, lockToken);
       return describeRevoke(verdict.result, ref);
     case 'gone':
       return describeRevoke({ state: 'already-gone' }, ref);
     case 'cancelled': {
       const state = previousStateText.kept(verdict.reason);
       log.warn({ ref, reason: verdict.reason }, 'rotation: revoke cancelled, a stage of the secret holds the credential');
-      await deps.state.updateStatus(credentialId, { revokeCancelled: `${ref}: ${verdict.reason} (${deps.now().toISOString()})` });
+      await deps.state.updateStatus(credentialId, { revokeCancelled: `${ref}: ${verdict.reason} (${deps.now().toISOString()})` }, lockToken);
       return state;
     }
     case 'refused':

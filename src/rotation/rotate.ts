@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log/logger.ts';
 import type { HeldLock } from '../lease/credential-lock.ts';
+import { AWSCURRENT, AWSPREVIOUS } from '../secrets/secret-store.ts';
+import { SecretNotFoundError } from '../secrets/errors.ts';
 import { LeaseLostError, RevokeDeferredError } from './errors.ts';
 import { reap, revokeReplaced, settle } from './retire.ts';
 import type { RotationProvider } from './rotation-provider.ts';
@@ -37,13 +39,20 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
   return withLock(deps.lock, id, async (held) => {
     const status = await deps.state.readStatus(id);
     let record = await deps.state.get(id);
-    if (!record && (status.lastRotationJobId === request.jobId || (await deps.state.tookPart(id, request.jobId)))) {
+    if (!record) {
       // BullMQ runs again a job that began or resumed a rotation now finished (its completion was
-      // lost, or it stalled): never a second rotation from it.
-      return {
-        action: 'already-done',
-        summary: `this job already took part in a rotation (last: ${status.lastRotationId ?? 'unknown'}); not starting another`,
-      };
+      // lost, or it stalled): never a second rotation from it. Done only when Secrets Manager shows
+      // that rotation's version promoted; a rotation whose record was never saved (the lease lost
+      // just before, a Redis error) stored nothing, and the job rotates for real.
+      const took = (await deps.state.rotationOfJob(id, request.jobId)) ?? (status.lastRotationJobId === request.jobId ? status.lastRotationId : undefined);
+      if (took && (await step(id, 'read-secret', () => wasPromoted(deps, secretId, took)))) {
+        return {
+          action: 'already-done',
+          rotationId: took,
+          summary: `this job already took part in rotation ${took}, promoted in Secrets Manager; not starting another`,
+        };
+      }
+      if (took) log.info({ rotationId: took }, 'rotation: the rotation this job took part in was never promoted; checking again');
     }
     if (!record) {
       const current = await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId));
@@ -55,9 +64,9 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
         { lastCheckAt: now.toISOString(), expiresAt: expiry.expiresAt, daysToExpiry: expiry.daysToExpiry?.toString() },
         held.token,
       );
-      await reap(deps, provider, credential, current, log, () => held.assertHeld());
-      const unrevoked = await recheckUnrevoked(deps.state, provider, credential, current, status, now, log);
-      await recheckUnrevoked(deps.state, provider, credential, current, status, now, log, 'unproven');
+      await reap(deps, provider, credential, current, log, held);
+      const unrevoked = await recheckUnrevoked(deps.state, provider, credential, current, status, now, log, held.token);
+      await recheckUnrevoked(deps.state, provider, credential, current, status, now, log, held.token, 'unproven');
       if (inspection.unproven) await noteUnproven(deps.state, id, inspection.unproven, log);
       if (!inspection.due && !request.force) {
         const summary = `not due: ${inspection.reason}`;
@@ -74,17 +83,32 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
         previousRef: inspection.ref,
         forced: !inspection.due,
       };
-      await deps.state.addRotationJob(id, request.jobId);
+      await deps.state.addRotationJob(id, request.jobId, record.rotationId);
       await deps.state.save(record, held.token);
       log.info({ rotationId: record.rotationId, previousRef: record.previousRef, forced: record.forced, reason: inspection.reason }, 'rotation: started');
       return continueRotation(deps, provider, credential, record, held, log, { current, inspection });
     }
     log.info({ rotationId: record.rotationId, step: record.step, startedBy: record.jobId }, 'rotation: resuming');
-    await deps.state.addRotationJob(id, request.jobId);
+    await deps.state.addRotationJob(id, request.jobId, record.rotationId);
     // Before promotion the replaced credential is still current: its days to expiry keep counting.
     if (record.step !== 'revoke') await refreshExpiry(deps, provider, credential, held, log);
     return continueRotation(deps, provider, credential, record, held, log);
   });
+}
+
+/**
+ * Whether rotation `rotationId` was promoted: its version (the rotation id is the version id) is
+ * labelled AWSCURRENT, or AWSPREVIOUS once the next value went current. A version never promoted
+ * carries AWSPENDING or no label; a secret or version that does not exist was never promoted.
+ */
+async function wasPromoted(deps: RotationDeps, secretId: string, rotationId: string): Promise<boolean> {
+  try {
+    const version = (await deps.secrets.listVersions(secretId)).find((v) => v.versionId === rotationId);
+    return version !== undefined && version.stages.some((s) => s === AWSCURRENT || s === AWSPREVIOUS);
+  } catch (error) {
+    if (error instanceof SecretNotFoundError) return false;
+    throw error;
+  }
 }
 
 /**
@@ -140,7 +164,7 @@ export async function revokePrevious<C extends RotatableCredential, S>(
       log.info({ until: verdict.until.toISOString() }, 'rotation: revoke deferred to the end of an overlap window');
       throw new RevokeDeferredError(credential.id, verdict.until);
     }
-    const state = await step(credential.id, 'revoke', () => settle(deps, credential.id, request.previousRef, verdict, log));
+    const state = await step(credential.id, 'revoke', () => settle(deps, credential.id, request.previousRef, verdict, log, held.token));
     const status = await deps.state.readStatus(credential.id);
     if (status.previousRef === request.previousRef) await deps.state.updateStatus(credential.id, { previousState: state, previousRevokeAt: '' }, held.token);
     log.info({ state }, 'rotation: previous credential handled');

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.ts';
+import { LeaseLostError } from './errors.ts';
 import type { RevokeResult, RotationProvider } from './rotation-provider.ts';
 import type { CredentialStatus, RotationStateStore } from '../state/rotation-state.ts';
 import { previousStateText } from './previous-state.ts';
@@ -43,18 +44,23 @@ export function describeNotRevoked(ref: string, result: Extract<RevokeResult, { 
   return previousStateText.notRevoked(ref, result.reason, result.expiresAt);
 }
 
-/** Adds `ref` to the credential's unrevoked list; returns the list. */
-export async function noteUnrevoked(state: Pick<RotationStateStore, 'readStatus' | 'updateStatus'>, credentialId: string, ref: string): Promise<string[]> {
+/** Adds `ref` to the credential's unrevoked list, as the holder of `lockToken` (compare-and-set); returns the list. */
+export async function noteUnrevoked(
+  state: Pick<RotationStateStore, 'readStatus' | 'updateStatus'>,
+  credentialId: string,
+  ref: string,
+  lockToken: string,
+): Promise<string[]> {
   const refs = unrevokedRefs(await state.readStatus(credentialId));
   if (!refs.includes(ref)) refs.push(ref);
-  await state.updateStatus(credentialId, { unrevoked: refs.join(',') });
+  await state.updateStatus(credentialId, { unrevoked: refs.join(',') }, lockToken);
   return refs;
 }
 
 /**
  * Lists again what the status says is left to revoke by hand, and forgets what the provider no
  * longer lists (revoked by hand, or expired). Returns what is left. Best effort: when the listing
- * fails, the list stays as it was.
+ * fails, the list stays as it was. The write is the lock holder's (`lockToken`, compare-and-set).
  */
 export async function recheckUnrevoked<C, S>(
   state: Pick<RotationStateStore, 'updateStatus'>,
@@ -64,6 +70,7 @@ export async function recheckUnrevoked<C, S>(
   status: Pick<CredentialStatus, 'unrevoked' | 'unproven'>,
   now: Date,
   log: Logger,
+  lockToken: string,
   field: 'unrevoked' | 'unproven' = 'unrevoked',
 ): Promise<string[]> {
   const refs = field === 'unrevoked' ? unrevokedRefs(status) : unprovenRefs(status);
@@ -71,12 +78,14 @@ export async function recheckUnrevoked<C, S>(
   try {
     const left = await provider.stillListed(credential, acting, refs, now);
     if (left.length !== refs.length) {
-      await state.updateStatus(credential.id, { [field]: left.join(',') });
+      await state.updateStatus(credential.id, { [field]: left.join(',') }, lockToken);
       const what = field === 'unrevoked' ? 'left to revoke by hand' : "named as not provably the secret's own";
       log.info({ gone: refs.filter((r) => !left.includes(r)), left }, `rotation: credentials ${what} are gone`);
     }
     return left;
   } catch (error) {
+    // A holder that lost its lock stops: its job is retried under the lock.
+    if (error instanceof LeaseLostError) throw error;
     log.warn(
       { err: { type: (error as Error).name, message: (error as Error).message } },
       'rotation: could not list what is left to revoke by hand; the next run tries again',

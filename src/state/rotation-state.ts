@@ -95,12 +95,16 @@ export interface RotationStateStore {
    */
   readOverview(credentialIds: readonly string[]): Promise<Array<{ status: CredentialStatus; step: RotationRecord['step'] | undefined }>>;
   /**
-   * Records that a job took part in a rotation of the credential (began it or resumed it), before
-   * it does any work for it: BullMQ may run that job again, and it must not start another.
+   * Records that a job took part in rotation `rotationId` of the credential (began it or resumed
+   * it), before it does any work for it: BullMQ may run that job again, and it must not start
+   * another rotation once that one is promoted.
    */
-  addRotationJob(credentialId: string, jobId: string): Promise<void>;
-  /** Whether the job took part in a rotation of the credential (the last ROTATION_JOBS_KEPT such jobs are known). */
-  tookPart(credentialId: string, jobId: string): Promise<boolean>;
+  addRotationJob(credentialId: string, jobId: string, rotationId: string): Promise<void>;
+  /**
+   * The rotation the job took part in (the last ROTATION_JOBS_KEPT such jobs are known); undefined
+   * when the job is not known, or was recorded before rotation ids were kept with it.
+   */
+  rotationOfJob(credentialId: string, jobId: string): Promise<string | undefined>;
   /**
    * Merges fields into the status; `undefined` leaves a field, `''` clears it. With `lockToken`
    * (a lock holder's write), only while that token holds the credential's lock.
@@ -117,6 +121,16 @@ if n > 0 then redis.call('hset', KEYS[2], unpack(ARGV, 3, 2 + 2 * n)) end
 if #ARGV > 2 + 2 * n then redis.call('hdel', KEYS[2], unpack(ARGV, 3 + 2 * n)) end
 return 1`;
 // CLEAR: ARGV[2] the rotation id; a record of another rotation is left alone.
+// ADD JOB: KEYS[1] the jobs in order (sorted set), KEYS[2] job id → rotation id; ARGV[1] the time,
+// ARGV[2] the job id, ARGV[3] the rotation id, ARGV[4] how many jobs are kept. The oldest go from both.
+const ADD_ROTATION_JOB = `redis.call('zadd', KEYS[1], ARGV[1], ARGV[2])
+redis.call('hset', KEYS[2], ARGV[2], ARGV[3])
+local old = redis.call('zrange', KEYS[1], 0, -(tonumber(ARGV[4]) + 1))
+if #old > 0 then
+  redis.call('zrem', KEYS[1], unpack(old))
+  redis.call('hdel', KEYS[2], unpack(old))
+end
+return 1`;
 const FENCED_CLEAR = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call('hget', KEYS[2], 'rotationId') == ARGV[2] then redis.call('del', KEYS[2]) end
 return 1`;
@@ -126,6 +140,10 @@ export function rotationKey(prefix: string, credentialId: string): string {
 }
 export function rotationJobsKey(prefix: string, credentialId: string): string {
   return `${prefix}:rotation-jobs:${credentialId}`;
+}
+/** Job id → the rotation id it took part in, for the jobs `rotationJobsKey` keeps. */
+export function rotationOfJobKey(prefix: string, credentialId: string): string {
+  return `${prefix}:rotation-job-ids:${credentialId}`;
 }
 /** Jobs remembered per credential: far more than can be retried or re-run at once. */
 export const ROTATION_JOBS_KEPT = 200;
@@ -191,16 +209,12 @@ export function createRotationStateStore(redis: RedisClient, prefix: string): Ro
       }
       return out;
     },
-    async addRotationJob(credentialId, jobId) {
-      const key = rotationJobsKey(prefix, credentialId);
-      await redis
-        .multi()
-        .zadd(key, Date.now(), jobId)
-        .zremrangebyrank(key, 0, -(ROTATION_JOBS_KEPT + 1))
-        .exec();
+    async addRotationJob(credentialId, jobId, rotationId) {
+      const keys = [rotationJobsKey(prefix, credentialId), rotationOfJobKey(prefix, credentialId)];
+      await redis.eval(ADD_ROTATION_JOB, 2, ...keys, String(Date.now()), jobId, rotationId, String(ROTATION_JOBS_KEPT));
     },
-    async tookPart(credentialId, jobId) {
-      return (await redis.zscore(rotationJobsKey(prefix, credentialId), jobId)) !== null;
+    async rotationOfJob(credentialId, jobId) {
+      return (await redis.hget(rotationOfJobKey(prefix, credentialId), jobId)) ?? undefined;
     },
     async updateStatus(credentialId, fields, lockToken) {
       const set: Record<string, string> = {};

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createProviderHttp } from '../../src/provider-http/http.ts';
 import { createCredentialLock, lockKey } from '../../src/lease/credential-lock.ts';
 import { LeaseLostError } from '../../src/rotation/errors.ts';
@@ -8,6 +8,15 @@ import { runFenced } from '../../src/lease/fence.ts';
 import { createRotationStateStore, rotationKey, type RotationRecord } from '../../src/state/rotation-state.ts';
 import { createSecretStore, createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { useRotationScenarios, type Scenario } from '../support/rotation-harness.ts';
+import { captureLogger } from '../support/capture-logger.ts';
+import { credlyToken, inventoryYaml, seedSecrets, store as directStore } from '../support/credentials.ts';
+import { parseInventory } from '../../src/kinds/registry.ts';
+import { rotatorDescription } from '../../src/kinds/credly/marker.ts';
+import { createCredlyClient } from '../../src/kinds/credly/token-client.ts';
+import { createCredlyTokenProvider } from '../../src/kinds/credly/authorization-token/provider.ts';
+import type { CredlyTokenConfig } from '../../src/kinds/credly/authorization-token/schema.ts';
+import { reap, settle } from '../../src/rotation/retire.ts';
+import { recheckUnrevoked } from '../../src/rotation/unrevoked.ts';
 import { startTcpPauseProxy } from '../support/tcp-pause-proxy.ts';
 
 const redis = new Redis(process.env.REDIS_URL!);
@@ -68,6 +77,56 @@ describe('fencing: a lock holder that cannot prove its lease stops (real Redis)'
     }
     expect(() => held.assertHeld()).toThrow(LeaseLostError);
     expect(held.signal.aborted).toBe(true);
+  });
+
+  it('a wall clock stepped back during an event-loop stall does not extend the lease: the next check still refuses', async () => {
+    const held = (await createCredentialLock(redis, { prefix: newPrefix(), ttlMs: 1_000 }).acquire('credly-main'))!;
+    cleanups.push(() => held.release());
+    vi.useFakeTimers({ toFake: ['Date'] });
+    cleanups.push(async () => vi.useRealTimers());
+    const stallUntil = performance.now() + 700;
+    while (performance.now() < stallUntil) {
+      // A synchronous stall, during which the system time is stepped back an hour (NTP, a person).
+    }
+    vi.setSystemTime(Date.now() - 3_600_000);
+    expect(() => held.assertHeld()).toThrow(LeaseLostError);
+  });
+
+  it('a wall clock stepped back while a renewal is in flight does not extend the lease: it is lost on time once renewals stop', async () => {
+    // Renewals are held here until the test lets them through; the first is let through after the step.
+    let sent: (() => void) | undefined;
+    const renewalSent = new Promise<void>((resolve) => (sent = resolve));
+    let letFirstThrough: (() => void) | undefined;
+    const firstThrough = new Promise<void>((resolve) => (letFirstThrough = resolve));
+    let renewals = 0;
+    const hanging = new Promise<never>(() => undefined);
+    const gated = new Proxy(redis, {
+      get(target, property) {
+        if (property !== 'eval') return Reflect.get(target, property, target) as unknown;
+        return async (...args: Parameters<Redis['eval']>) => {
+          if (!String(args[0]).includes('pexpire')) return target.eval(...args);
+          renewals += 1;
+          if (renewals > 1) return hanging;
+          sent!();
+          await firstThrough;
+          return target.eval(...args);
+        };
+      },
+    });
+    const ttlMs = 2_000;
+    const held = (await createCredentialLock(gated, { prefix: newPrefix(), ttlMs }).acquire('credly-main'))!;
+    cleanups.push(() => held.release());
+    await renewalSent;
+    vi.useFakeTimers({ toFake: ['Date'] });
+    cleanups.push(async () => vi.useRealTimers());
+    vi.setSystemTime(Date.now() - 3_600_000);
+    const stepped = performance.now();
+    letFirstThrough!();
+    // Accepted after the step, then no renewal is ever answered again: unproven within half a lease
+    // of that renewal's sending, by the watchdog, without any call to assertHeld.
+    await expect.poll(() => held.signal.aborted, { timeout: ttlMs * 2, interval: 50 }).toBe(true);
+    expect(performance.now() - stepped).toBeLessThan(ttlMs);
+    expect(() => held.assertHeld()).toThrow(LeaseLostError);
   });
 
   it('a stale holder cannot write, end or annotate a rotation a newer holder recorded', async () => {
@@ -194,4 +253,49 @@ describe('fencing inside a rotation (real Redis, moto, the Credly fake over HTTP
     ).toEqual([current.tokenId]);
     expect(s.rotatorTokens().map((t) => t.description)).toEqual([expect.stringContaining(recorded.rotationId!)]);
   }, 60_000);
+});
+
+describe('status writes later decisions depend on are fenced (real Redis, moto, the Credly fake over HTTP)', () => {
+  it('a holder that lost its lock writes no leftAlone, no revoke-cancelled note and no unrevoked list; the holder writes them', async () => {
+    const c = credlyToken(hosts.credly, { folder: 'fence', description: 'made by hand' });
+    await seedSecrets([c]);
+    const credential = parseInventory(inventoryYaml([c])).credentials[0] as CredlyTokenConfig;
+    // Marked before markers named a deployment: the reaper leaves it alone and records so.
+    const legacy = hosts.credly.state.addToken(c.organizationId, { description: rotatorDescription(randomUUID(), c.id) });
+    const provider = createCredlyTokenProvider(() => createCredlyClient({ apiBase: hosts.credly.apiBase, requestTimeoutMs: 5_000 }));
+    const prefix = newPrefix();
+    const state = createRotationStateStore(redis, prefix);
+    const lock = createCredentialLock(redis, { prefix, ttlMs: 10_000 });
+    const deps = { secrets: directStore, state, scope: prefix, now: () => new Date() };
+    const acting = { token: c.token.token, tokenId: c.token.id };
+    const { logger } = captureLogger();
+    const writes = (holder: { token: string; assertHeld(): void }) => [
+      () => reap(deps, provider, credential, acting, logger, holder),
+      () => settle(deps, c.id, 'replaced-ref', { action: 'cancelled', reason: 'AWSCURRENT holds it' }, logger, holder.token),
+      () => settle(deps, c.id, 'replaced-ref', { action: 'revoked', result: { state: 'not-revoked', reason: 'still listed' } }, logger, holder.token),
+      () => recheckUnrevoked(state, provider, credential, acting, { unrevoked: 'replaced-ref,gone-ref' }, new Date(), logger, holder.token),
+    ];
+
+    const stale = (await lock.acquire(c.id))!;
+    cleanups.push(() => stale.release());
+    // Its lease lapsed and another holder took the lock.
+    await redis.set(lockKey(prefix, c.id), 'another-holder', 'PX', 10_000);
+    for (const write of writes(stale)) await expect(write()).rejects.toThrow(LeaseLostError);
+    expect(await state.readStatus(c.id)).toEqual({});
+
+    // The other holder is gone; the next holder's writes go through.
+    await redis.del(lockKey(prefix, c.id));
+    const next = (await lock.acquire(c.id))!;
+    cleanups.push(() => next.release());
+    const [reaping, cancelled, notRevoked, recheck] = writes(next);
+    await reaping!();
+    expect((await state.readStatus(c.id)).leftAlone).toBe(legacy.id);
+    await cancelled!();
+    expect((await state.readStatus(c.id)).revokeCancelled).toMatch(/^replaced-ref: AWSCURRENT holds it \(/);
+    await notRevoked!();
+    expect((await state.readStatus(c.id)).unrevoked).toBe('replaced-ref');
+    // Neither is listed by Credly: the list is emptied.
+    expect(await recheck!()).toEqual([]);
+    expect((await state.readStatus(c.id)).unrevoked).toBeUndefined();
+  });
 });

@@ -120,7 +120,7 @@ export function verdictOf(history: History, result: SequenceResult): string {
     `${history.kind === 'credly-authorization-token' ? 'token' : 'application'} ${history.window}`,
     result.violations.length ? `BROKEN (${result.violations.length})` : 'held',
     `jobs ${result.jobs}, failed for good ${result.failedForGood}`,
-    `live ${c.live}: stage ${c.held}, window ${c.windowed}, recreation ${c.beforeRecreation}, unexplained ${c.unexplained.length}`,
+    `live ${c.live}: stage ${c.held}, window ${c.windowed}, recreation ${c.beforeRecreation}, other secret ${c.otherSecret}, unexplained ${c.unexplained.length}`,
     `runs ${result.outcomes.join(' ')}`,
   ].join(' | ');
 }
@@ -171,7 +171,7 @@ export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRo
   const redis = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
   const totals = { histories: 0, actions: 0, jobs: 0, failedForGood: 0, alerted: 0, violations: 0, maxLive: 0, second: 0, third: 0, unplayable: 0 };
   const byKind = new Map<string, number>();
-  const settled = { live: 0, held: 0, windowed: 0, beforeRecreation: 0, unexplained: 0 };
+  const settled = { live: 0, held: 0, windowed: 0, beforeRecreation: 0, otherSecret: 0, unexplained: 0 };
   const verdicts: string[] = [];
   const coverage: Coverage = new Map();
   try {
@@ -193,7 +193,7 @@ export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRo
         totals.alerted += result.failedJobs.filter((id) => result.alerts.get(id) === 1).length;
         totals.violations += result.violations.length;
         totals.maxLive = Math.max(totals.maxLive, result.maxLiveMade);
-        for (const key of ['live', 'held', 'windowed', 'beforeRecreation'] as const) settled[key] += result.census[key];
+        for (const key of ['live', 'held', 'windowed', 'beforeRecreation', 'otherSecret'] as const) settled[key] += result.census[key];
         settled.unexplained += result.census.unexplained.length;
         if (result.generationsInOneWindow >= 3) totals.second += 1;
         if (result.generationsInOneWindow >= 4) totals.third += 1;
@@ -239,7 +239,7 @@ export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRo
       },
       countRow(
         SCENARIO,
-        'live credentials made by the rotator once a history settled that no stage holds, no window protects and no recreation left alone',
+        'live credentials made by the rotator once a history settled that no stage holds, no window protects and nothing left alone for a person',
         settled.unexplained,
         0,
         replayLine,
@@ -247,7 +247,7 @@ export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRo
       {
         scenario: SCENARIO,
         figure: 'live credentials made by the rotator once the histories settled; most in one history at any point',
-        value: `${settled.live} (held by a stage ${settled.held}, inside a window ${settled.windowed}, left alone after a recreation ${settled.beforeRecreation}); most ${totals.maxLive}`,
+        value: `${settled.live} (held by a stage ${settled.held}, inside a window ${settled.windowed}, left alone after a recreation ${settled.beforeRecreation}, made for a secret of another name ${settled.otherSecret}); most ${totals.maxLive}`,
         target: 'each one held, inside a window or left alone',
         ok: settled.unexplained === 0,
       },

@@ -7,7 +7,7 @@ import { parseInventory } from '../../src/kinds/registry.ts';
 import { createJobDependencies, createKinds } from '../../src/composition-root.ts';
 import type { Logger } from '../../src/log/logger.ts';
 import { parseMarker } from '../../src/kinds/credly/marker.ts';
-import type { RotatorMarker } from '../../src/rotation/rotation-provider.ts';
+import { secretDigest, type RotatorMarker } from '../../src/rotation/rotation-provider.ts';
 import { createQueue } from '../../src/queue/producer.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/kinds/registry.ts';
@@ -108,7 +108,8 @@ export interface World {
  * an overlap window protects it — a credential the rotator made after it, still listed, was made or
  * stored less than the window ago (the revoke guard's rule: after a Redis loss the rotator cannot
  * tell which later credential replaced it, nor whether it was ever current, so the latest one
- * counts); or it was made before a recreation from a lost secret, and is left for a person. Every
+ * counts); or it was made before a recreation from a lost secret, or for a secret of another name
+ * (before a rename), and is left for a person. Every
  * other one is `unexplained`: the rotator left a working credential nobody needs.
  */
 export interface LiveCensus {
@@ -116,6 +117,8 @@ export interface LiveCensus {
   held: number;
   windowed: number;
   beforeRecreation: number;
+  /** Made for a secret of another name (this credential before its secret was renamed): left for a person. */
+  otherSecret: number;
   /** Generation names (never values) of live credentials no rule explains. */
   unexplained: string[];
 }
@@ -262,7 +265,7 @@ ${
       await monitor.refresh();
       const made = madeEver();
       const at = now();
-      const census: LiveCensus = { live: 0, held: 0, windowed: 0, beforeRecreation: 0, unexplained: [] };
+      const census: LiveCensus = { live: 0, held: 0, windowed: 0, beforeRecreation: 0, otherSecret: 0, unexplained: [] };
       const storedAt = async (rotationId: string) => (await store.versionCreatedAt(secretId, rotationId).catch(() => undefined))?.getTime() ?? 0;
       for (const x of made.filter((m) => m.live)) {
         census.live += 1;
@@ -280,6 +283,10 @@ ${
         }
         if (made.some((r) => r.marker.replaces === '' && r.createdAt > x.createdAt)) {
           census.beforeRecreation += 1;
+          continue;
+        }
+        if (x.marker.secret !== undefined && x.marker.secret !== secretDigest(secretId)) {
+          census.otherSecret += 1;
           continue;
         }
         census.unexplained.push(monitor.nameOf(x.key));

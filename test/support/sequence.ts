@@ -116,7 +116,7 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
     outcomes: [],
     events: new Set(),
     maxLiveMade: 0,
-    census: { live: 0, held: 0, windowed: 0, beforeRecreation: 0, unexplained: [] },
+    census: { live: 0, held: 0, windowed: 0, beforeRecreation: 0, otherSecret: 0, unexplained: [] },
     generationsInOneWindow: 0,
   };
   const hung: Array<Promise<unknown>> = [];
@@ -293,7 +293,7 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
   result.census = await world.liveCensus();
   if (result.census.unexplained.length)
     result.violations.push(
-      `${result.census.unexplained.length} live credential(s) made by the rotator that no stage holds, no window protects and no recreation left alone (${result.census.unexplained.join(', ')})`,
+      `${result.census.unexplained.length} live credential(s) made by the rotator that no stage holds, no window protects and nothing left alone for a person (${result.census.unexplained.join(', ')})`,
     );
   // The current one, and each replaced one still inside its window.
   result.generationsInOneWindow = 1 + world.monitor.mostOpenAtPromotion.value;

@@ -168,7 +168,7 @@ describe('Credly token provider', () => {
     expect(created).toEqual([`credential-rotator ${rotationId} credential=credly-main scope={rotator} secret=${secretDigest('prod/credly/main')} replaces=-`]);
   });
 
-  it('refuses a created token with fewer rights than the one it replaces, and deletes it', async () => {
+  it('refuses a created token with fewer rights than the one it replaces, and leaves its delete to the protocol (through the revoke guard)', async () => {
     const current = token();
     const weaker = token({ writeEnabled: false, deleteEnabled: false });
     const { provider, deleted } = stubClient([current], { createToken: async () => weaker });
@@ -177,7 +177,7 @@ describe('Credly token provider', () => {
     const error = (await provider.issue(config(), { token: current.token }, rotation).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(WeakerCredentialError);
     expect(error.message).toContain(`the new credential ${weaker.id} lacks write_enabled, delete_enabled`);
-    expect(deleted).toEqual([weaker.id]);
+    expect(deleted).toEqual([]);
   });
 
   it('lists every token with its parsed marker and the value that identifies it in a secret', async () => {

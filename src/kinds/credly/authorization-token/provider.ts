@@ -129,13 +129,8 @@ export function createCredlyTokenProvider(
       const replaced = rotation.inspection?.capabilities ?? (listing && findReplaced(listing, rotation.previousRef, current));
       if (replaced) {
         const missing = missingRights(token, replaced);
-        if (missing.length) {
-          // Never stored anywhere: deleted at once (a failure leaves it to the reaper).
-          await clientFor(credential)
-            .deleteToken(current.token, credential.organizationId, token.id)
-            .catch(() => undefined);
-          throw new WeakerCredentialError(credential.id, token.id, missing);
-        }
+        // Never stored: the protocol deletes it through the revoke guard, like every delete.
+        if (missing.length) throw new WeakerCredentialError(credential.id, token.id, missing);
       }
       return {
         secret: toSecret(token, credential.organizationId, rotation.startedAt),
