@@ -15,8 +15,11 @@ export const DASHBOARD_PATH = '/dashboard';
 export interface OpsRuntime {
   /** Resolves when Redis is usable, rejects when not: `/readyz` (an error's `state`, a RedisState, names why). */
   redis: { ping(): Promise<unknown> };
-  /** The status view with its messages; the server hides them from whoever may not see them. */
-  status: () => Promise<StatusView>;
+  /**
+   * The status view with its messages; the server hides them from whoever may not see them. It
+   * answers within a second whatever Redis does (`lastKnownStatus`); `undefined`: none read yet.
+   */
+  status: () => Promise<StatusView | undefined>;
   /** The dashboard's handler, mounted at /dashboard. Default: none (off). */
   dashboard?: (req: IncomingMessage, res: ServerResponse) => void;
   /** The dashboard's credentials; a /status request carrying them sees the messages. */
@@ -103,6 +106,8 @@ async function route(
       if (verdict === 'refused') return send(401, 'text/plain', 'authentication required\n', { 'www-authenticate': BASIC_CHALLENGE });
       if (verdict === 'throttled') return send(429, 'text/plain', 'too many failed attempts\n', { 'retry-after': String(THROTTLED_RETRY_AFTER_S) });
       const full = await runtime.status();
+      // Redis never answered since the start: a state, not an error's text.
+      if (!full) return send(503, 'application/json', '{"status":"not read yet","redis":"unreachable"}\n');
       const shown = verdict === 'ok' || runtime.publicMessages ? 'full' : 'public';
       const view = () => (shown === 'full' ? full : withoutMessages(full));
       return path === '/status'

@@ -53,7 +53,11 @@ export function renderStatusPage(view: StatusView): string {
 </head>
 <body>
 <h1>credential-rotator</h1>
-<p class="muted">Generated ${escape(view.generatedAt)} · queue: ${q.waiting ?? 0} waiting, ${q.active ?? 0} active, ${q.delayed ?? 0} delayed, ${q.failed ?? 0} failed</p>
+${
+  view.redis === 'unreachable'
+    ? `<p class="state bad stale">Redis unreachable: these are the values read at ${escape(view.readAt ?? view.generatedAt)}, shown until it answers again.</p>\n`
+    : ''
+}<p class="muted">Generated ${escape(view.generatedAt)} · queue: ${q.waiting ?? 0} waiting, ${q.active ?? 0} active, ${q.delayed ?? 0} delayed, ${q.failed ?? 0} failed</p>
 <table>
 <thead><tr><th>Credential</th><th>State</th><th>Last result</th><th>Last check</th><th>Time left before expiry</th><th>Next run</th></tr></thead>
 <tbody>

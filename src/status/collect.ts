@@ -37,6 +37,14 @@ export interface StatusView {
   generatedAt: string;
   credentials: CredentialView[];
   queue: Record<string, number>;
+  /**
+   * Set by the worker's status page (`lastKnownStatus`, public-view.ts): `reachable` when the view
+   * was read just now; `unreachable` when Redis did not answer within the wait, so the view is the
+   * last one read, as of `readAt`.
+   */
+  redis?: 'reachable' | 'unreachable';
+  /** When the view's values were read from Redis (with `redis`). */
+  readAt?: string;
 }
 
 /** The tick node-cron fires next (src/config/cron.ts): the same computation as the firing. */
