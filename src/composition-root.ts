@@ -18,7 +18,7 @@ import { createMetrics, type RotatorMetrics } from './http/metrics.ts';
 import { createBasicAuth } from './http/basic-auth.ts';
 import type { OpsServer } from './http/ops-server.ts';
 import { collectStatus } from './status/collect.ts';
-import { cachedStatus } from './status/public-view.ts';
+import { cachedStatus, lastKnownStatus } from './status/public-view.ts';
 import { assertRedisUsable, createRedisConnection, describeRedis } from './redis/connection.ts';
 import { activeJobs, createRotatorWorker } from './queue/worker.ts';
 import { createCredentialLock } from './lease/credential-lock.ts';
@@ -254,7 +254,9 @@ export async function startWorker(options: {
   });
   // One read of every credential per few seconds at most, however many requests and scrapes come.
   const read = () => collectStatus({ credentials: inventory.credentials, state: deps.rotation.state, queue });
-  const status = cachedStatus(read);
+  // The page's view: read at most once per few seconds, and within half a second whatever Redis
+  // does (the last view read, marked stale, while it does not answer).
+  const status = lastKnownStatus(cachedStatus(read), { connected: () => connection.status === 'ready' });
   // Metrics keep their own one-second read, never waited on for long: a scrape sees a job's figures
   // at once while Redis answers, and the last figures read (with rotator_redis_up 0) while it does not.
   const metrics = (later.metrics = options.metrics ?? createMetrics());

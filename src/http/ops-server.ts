@@ -6,7 +6,7 @@ import type { StatusView } from '../status/collect.ts';
 import { BASIC_CHALLENGE, THROTTLED_RETRY_AFTER_S, type BasicAuth } from './basic-auth.ts';
 import type { RotatorMetrics } from './metrics.ts';
 import { DEFAULT_OPS_LIMITS, guardServer, refusalLog, targetPath, type OpsLimits } from './ops-guard.ts';
-import { renderStatusPage } from './status-page.ts';
+import { renderStatusJson, renderStatusPage } from './status-page.ts';
 
 /** Where the dashboard is mounted (kept here so the server does not load bull-board when it is off). */
 export const DASHBOARD_PATH = '/dashboard';
@@ -15,8 +15,11 @@ export const DASHBOARD_PATH = '/dashboard';
 export interface OpsRuntime {
   /** Resolves when Redis is usable, rejects when not: `/readyz` (an error's `state`, a RedisState, names why). */
   redis: { ping(): Promise<unknown> };
-  /** The status view with its messages; the server hides them from whoever may not see them. */
-  status: () => Promise<StatusView>;
+  /**
+   * The status view with its messages; the server hides them from whoever may not see them. It
+   * answers within a second whatever Redis does (`lastKnownStatus`); `undefined`: none read yet.
+   */
+  status: () => Promise<StatusView | undefined>;
   /** The dashboard's handler, mounted at /dashboard. Default: none (off). */
   dashboard?: (req: IncomingMessage, res: ServerResponse) => void;
   /** The dashboard's credentials; a /status request carrying them sees the messages. */
@@ -59,13 +62,14 @@ type StatusVariant = `${'full' | 'public'} ${'/status' | '/status.json'}`;
  * most once per variant, whatever the number of requests. A new view (new data, or the read's
  * period over) is rendered afresh; an old one and its bodies go with it (a WeakMap).
  */
-function statusBodies(): (view: StatusView, variant: StatusVariant, render: () => string) => Buffer {
-  const cache = new WeakMap<StatusView, Map<StatusVariant, Buffer>>();
+function statusBodies(): (view: StatusView, variant: StatusVariant, render: () => Promise<string>) => Promise<Buffer> {
+  const cache = new WeakMap<StatusView, Map<StatusVariant, Promise<Buffer>>>();
   return (view, variant, render) => {
     let bodies = cache.get(view);
-    if (!bodies) cache.set(view, (bodies = new Map<StatusVariant, Buffer>()));
+    if (!bodies) cache.set(view, (bodies = new Map<StatusVariant, Promise<Buffer>>()));
     let body = bodies.get(variant);
-    if (!body) bodies.set(variant, (body = Buffer.from(render())));
+    // Requests that come while it is rendered wait for that one rendering.
+    if (!body) bodies.set(variant, (body = render().then((text) => Buffer.from(text))));
     return body;
   };
 }
@@ -103,19 +107,13 @@ async function route(
       if (verdict === 'refused') return send(401, 'text/plain', 'authentication required\n', { 'www-authenticate': BASIC_CHALLENGE });
       if (verdict === 'throttled') return send(429, 'text/plain', 'too many failed attempts\n', { 'retry-after': String(THROTTLED_RETRY_AFTER_S) });
       const full = await runtime.status();
+      // Redis never answered since the start: a state, not an error's text.
+      if (!full) return send(503, 'application/json', '{"status":"not read yet","redis":"unreachable"}\n');
       const shown = verdict === 'ok' || runtime.publicMessages ? 'full' : 'public';
       const view = () => (shown === 'full' ? full : withoutMessages(full));
       return path === '/status'
-        ? send(
-            200,
-            'text/html; charset=utf-8',
-            bodies(full, `${shown} /status`, () => renderStatusPage(view())),
-          )
-        : send(
-            200,
-            'application/json',
-            bodies(full, `${shown} /status.json`, () => `${JSON.stringify(view(), null, 2)}\n`),
-          );
+        ? send(200, 'text/html; charset=utf-8', await bodies(full, `${shown} /status`, () => renderStatusPage(view())))
+        : send(200, 'application/json', await bodies(full, `${shown} /status.json`, () => renderStatusJson(view())));
     }
     default:
       return send(404, 'text/plain', 'not found\n');

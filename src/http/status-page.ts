@@ -1,4 +1,23 @@
-import type { StatusView } from '../status/collect.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { CredentialView, StatusView } from '../status/collect.ts';
+
+/** Rows rendered between two turns of the event loop: thousands of credentials never hold it for long. */
+export const RENDER_CHUNK = 250;
+
+/** `render` of every item, `RENDER_CHUNK` at a time, letting the event loop run between chunks. */
+export async function renderInChunks<T>(items: readonly T[], render: (item: T) => string, separator: string): Promise<string> {
+  const parts: string[] = [];
+  for (let i = 0; i < items.length; i += RENDER_CHUNK) {
+    if (i > 0) await nextTurn();
+    parts.push(
+      items
+        .slice(i, i + RENDER_CHUNK)
+        .map(render)
+        .join(separator),
+    );
+  }
+  return parts.join(separator);
+}
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const MAX_DAYS = 180;
@@ -22,19 +41,23 @@ function unproven(refs: readonly string[]): string {
 }
 
 /** The read-only status page: one row per credential. Ids, states, classes and dates; messages only when the view holds them. */
-export function renderStatusPage(view: StatusView): string {
-  const rows = view.credentials
-    .map(
-      (c) => `<tr data-credential="${escape(c.id)}">
+function row(c: CredentialView): string {
+  return `<tr data-credential="${escape(c.id)}">
   <td><strong>${escape(c.id)}</strong><br><span class="muted">${escape(c.kind)}</span>${unrevoked(c.unrevoked)}${unproven(c.unproven)}</td>
   <td><span class="state ${c.state === 'ok' ? 'good' : c.state === 'failing' ? 'bad' : 'warn'}">${escape(c.state)}</span></td>
   <td>${escape(c.lastResult ?? '-')}${c.errorClass && c.errorClass !== c.lastResult ? ` <code>${escape(c.errorClass)}</code>` : ''}<br><span class="muted">${escape(c.lastSummary ?? '')}</span></td>
   <td>${escape(c.lastCheckAt ?? 'never')}<br><span class="muted last-success">last success: ${escape(c.lastSuccessAt ?? 'never')}</span></td>
   <td>${expiryBar(c.daysToExpiry, c.expiresAt)}</td>
   <td>${escape(c.nextRunAt ?? '-')}</td>
-</tr>`,
-    )
-    .join('\n');
+</tr>`;
+}
+
+/**
+ * The read-only status page: one row per credential. Ids, states, classes and dates; messages only
+ * when the view holds them. Rendered `RENDER_CHUNK` rows at a time, the event loop free between.
+ */
+export async function renderStatusPage(view: StatusView): Promise<string> {
+  const rows = await renderInChunks(view.credentials, row, '\n');
   const q = view.queue;
   return `<!doctype html>
 <html lang="en">
@@ -58,7 +81,11 @@ export function renderStatusPage(view: StatusView): string {
 </head>
 <body>
 <h1>credential-rotator</h1>
-<p class="muted">Generated ${escape(view.generatedAt)} · queue: ${q.waiting ?? 0} waiting, ${q.active ?? 0} active, ${q.delayed ?? 0} delayed, ${q.failed ?? 0} failed</p>
+${
+  view.redis === 'unreachable'
+    ? `<p class="state bad stale">Redis unreachable: these are the values read at ${escape(view.readAt ?? view.generatedAt)}, shown until it answers again.</p>\n`
+    : ''
+}<p class="muted">Generated ${escape(view.generatedAt)} · queue: ${q.waiting ?? 0} waiting, ${q.active ?? 0} active, ${q.delayed ?? 0} delayed, ${q.failed ?? 0} failed</p>
 <table>
 <thead><tr><th>Credential</th><th>State</th><th>Last result</th><th>Last check</th><th>Time left before expiry</th><th>Next run</th></tr></thead>
 <tbody>
@@ -68,4 +95,15 @@ ${rows}
 </body>
 </html>
 `;
+}
+
+/**
+ * `/status.json`: the view as JSON, its top level indented, one line per credential, rendered
+ * `RENDER_CHUNK` credentials at a time.
+ */
+export async function renderStatusJson(view: StatusView): Promise<string> {
+  const marker = '@@credentials@@';
+  const rows = await renderInChunks(view.credentials, (c) => `    ${JSON.stringify(c)}`, ',\n');
+  const list = view.credentials.length ? `[\n${rows}\n  ]` : '[]';
+  return `${JSON.stringify({ ...view, credentials: marker }, null, 2).replace(`"${marker}"`, () => list)}\n`;
 }

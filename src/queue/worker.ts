@@ -132,7 +132,10 @@ export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
     // `unrevoked` is set when the job looked (rotate.ts): ids of replaced credentials still valid, or ''.
     const unrevoked = result.action === 'validated' ? undefined : result.unrevoked?.split(',').filter(Boolean);
     const checked = result.action !== 'revoke-handled';
-    void alerts?.succeeded({ credentialId: result.credentialId, kind: result.kind, jobId: job.id ?? '', checked, unrevoked }).catch(alertProblem);
+    // The line after it says the job's alerts are decided (sent, or none due): nothing more comes of it.
+    void alerts
+      ?.succeeded({ credentialId: result.credentialId, kind: result.kind, jobId: job.id ?? '', checked, unrevoked })
+      .then(() => logger.debug({ jobId: job.id, credentialId: result.credentialId }, 'alert: job handled'), alertProblem);
   });
   worker.on('failed', (job, error: Error & FailureDetails) => {
     logger.error(

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { RedisClient } from '../redis/connection.ts';
 import { lockKey } from '../lease/credential-lock.ts';
 import { LeaseLostError } from '../lease/fence.ts';
@@ -156,8 +157,11 @@ function isStep(value: string | undefined): value is RotationStep {
   return (ROTATION_STEPS as readonly (string | undefined)[]).includes(value);
 }
 
-/** Credentials per pipeline in `readOverview`: two commands each. */
-const OVERVIEW_BATCH = 1000;
+/**
+ * Credentials per pipeline in `readOverview`: two commands each. Small enough that parsing one
+ * pipeline's replies holds the event loop only briefly; the loop runs between pipelines.
+ */
+const OVERVIEW_BATCH = 200;
 
 export function createRotationStateStore(redis: RedisClient, prefix: string): RotationStateStore {
   const fenced = async (credentialId: string, script: string, key: string, token: string, args: string[], what: string) => {
@@ -195,6 +199,7 @@ export function createRotationStateStore(redis: RedisClient, prefix: string): Ro
     async readOverview(credentialIds) {
       const out: Array<{ status: CredentialStatus; step: RotationRecord['step'] | undefined }> = [];
       for (let i = 0; i < credentialIds.length; i += OVERVIEW_BATCH) {
+        if (i > 0) await nextTurn();
         const batch = credentialIds.slice(i, i + OVERVIEW_BATCH);
         const pipeline = redis.pipeline();
         for (const id of batch) pipeline.hgetall(statusKey(prefix, id)).hget(rotationKey(prefix, id), 'step');

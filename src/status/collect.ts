@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import { nextTick, type CredentialBase } from '../config/index.ts';
 import { GOOD_RESULTS, daysToExpiryOf, type CredentialStatus, type RotationStateStore } from '../state/rotation-state.ts';
@@ -39,7 +40,18 @@ export interface StatusView {
   generatedAt: string;
   credentials: CredentialView[];
   queue: Record<string, number>;
+  /**
+   * Set by the worker's status page (`lastKnownStatus`, public-view.ts): `reachable` when the view
+   * was read just now; `unreachable` when Redis did not answer within the wait, so the view is the
+   * last one read, as of `readAt`.
+   */
+  redis?: 'reachable' | 'unreachable';
+  /** When the view's values were read from Redis (with `redis`). */
+  readAt?: string;
 }
+
+/** Credential views computed between two turns of the event loop. */
+const VIEW_CHUNK = 250;
 
 /** The tick node-cron fires next (src/config/cron.ts): the same computation as the firing. */
 export function nextRun(schedule: string, now: Date): string | null {
@@ -89,7 +101,13 @@ export async function collectStatus(options: {
     return nextRuns.get(schedule) ?? null;
   };
   const overview = await options.state.readOverview(options.credentials.map((c) => c.id));
-  const credentials = options.credentials.map((c, i) => view(c, overview[i]!.status, overview[i]!.step, nextOf(c.schedule), now));
+  // A few hundred views between two turns of the event loop: thousands of credentials never hold it long.
+  const credentials: CredentialView[] = [];
+  for (let i = 0; i < options.credentials.length; i += 1) {
+    if (i > 0 && i % VIEW_CHUNK === 0) await nextTurn();
+    const c = options.credentials[i]!;
+    credentials.push(view(c, overview[i]!.status, overview[i]!.step, nextOf(c.schedule), now));
+  }
   const queue = await options.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
   return { generatedAt: now.toISOString(), credentials, queue };
 }

@@ -27,3 +27,37 @@ export function cachedStatus(read: () => Promise<StatusView>, ttlMs = 3_000, now
     return entry.view;
   };
 }
+
+/**
+ * The status view within `waitMs` whatever Redis does: the view read now when Redis answers in
+ * time; else the last one read, marked `redis: 'unreachable'` with the time it was read
+ * (`readAt`); `undefined` when no view was ever read. While the connection is down (`connected`
+ * false) no read is even started: it would wait in the client's offline queue. Each view read gives
+ * one marked object (fresh and stale), so whatever caches by view (the rendered bodies) keeps working.
+ */
+export function lastKnownStatus(
+  read: () => Promise<StatusView>,
+  options: { connected?: () => boolean; waitMs?: number } = {},
+): () => Promise<StatusView | undefined> {
+  const waitMs = options.waitMs ?? 500;
+  let last: { view: StatusView; fresh: StatusView; stale: StatusView } | undefined;
+  const remember = (view: StatusView): StatusView => {
+    if (last?.view !== view) {
+      const readAt = view.generatedAt;
+      last = { view, fresh: { ...view, redis: 'reachable', readAt }, stale: { ...view, redis: 'unreachable', readAt } };
+    }
+    return last.fresh;
+  };
+  return async () => {
+    if (options.connected && !options.connected()) return last?.stale;
+    const reading = read().then(remember, () => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), waitMs);
+      timer.unref();
+    });
+    const view = await Promise.race([reading, waited]);
+    clearTimeout(timer);
+    return view ?? last?.stale;
+  };
+}

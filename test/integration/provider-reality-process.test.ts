@@ -4,7 +4,7 @@ import type { JobOutcome } from '../../jobs/index.ts';
 import { startCredlyFake, type CredlyFake, type CredlyFakeOptions } from '../fakes/credly.fake.ts';
 import { alertsYaml } from '../support/alert-receiver.ts';
 import { useFakeHosts } from '../support/fake-hosts.ts';
-import { credlyToken, useScenarios } from '../support/scenario.ts';
+import { credlyToken, logLines, useScenarios } from '../support/scenario.ts';
 import { rotationOutcome } from '../support/job-outcome.ts';
 
 /**
@@ -30,18 +30,26 @@ async function setup(options: CredlyFakeOptions, tokensBefore = 0) {
   const t = await scenarios.build({
     credentials: [c],
     more: alertsYaml(hosts.alerts.url, ['webhook']),
-    env: { ROTATOR_LOCK_DURATION: '5s', TEST_HOOK_SECRET: HOOK_SECRET },
+    env: { ROTATOR_LOCK_DURATION: '5s', TEST_HOOK_SECRET: HOOK_SECRET, LOG_LEVEL: 'debug' },
     workers: 1,
   });
   const [worker] = t.workers;
   const port = await worker!.port();
+  const jobs: string[] = [];
   const trigger = async (force = false) => {
     const p = t.spawn(['trigger', id, '--wait', '--json', ...(force ? ['--force'] : [])]);
     expect((await p.exited).code, p.output()).toBe(0);
-    return (JSON.parse(p.output()) as { outcome: JobOutcome }).outcome;
+    const answer = JSON.parse(p.output()) as { jobId: string; outcome: JobOutcome };
+    jobs.push(answer.jobId);
+    return answer.outcome;
+  };
+  /** Resolves once the worker has decided the alerts of the last triggered job (sent, or none due). */
+  const alertsDecided = () => {
+    const jobId = jobs.at(-1);
+    return expect.poll(() => logLines(worker!).some((l) => l.msg === 'alert: job handled' && l.jobId === jobId), { timeout: 10_000, interval: 50 }).toBe(true);
   };
   const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return { fake, id, org, original, spawn: t.spawn, worker: worker!, trigger, current, metrics, secrets: c.tokenValues };
+  return { fake, id, org, original, spawn: t.spawn, worker: worker!, trigger, alertsDecided, current, metrics, secrets: c.tokenValues };
 }
 
 describe('a Credly as its vendor pages allow, against a worker process', () => {
@@ -95,7 +103,7 @@ describe('a Credly as its vendor pages allow, against a worker process', () => {
     expect(String(hooks()[0]!.json.message)).toContain(t.original.id);
     // The next check lists again: still there, still the one warning.
     expect(await t.trigger()).toMatchObject({ action: 'not-due', unrevoked: t.original.id });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await t.alertsDecided();
     expect(hooks()).toHaveLength(1);
 
     // Revoked by hand: the next check finds it gone and resolves the warning, once.
@@ -105,7 +113,7 @@ describe('a Credly as its vendor pages allow, against a worker process', () => {
     expect(hooks()[1]!.json).toMatchObject({ topic: 'unrevoked' });
     expect(await t.metrics()).toContain(`rotator_credential_unrevoked{credential="${t.id}",kind="credly-authorization-token"} 0`);
     expect(await t.trigger()).toMatchObject({ action: 'not-due', unrevoked: '' });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await t.alertsDecided();
     expect(hooks()).toHaveLength(2);
 
     for (const value of t.secrets()) {

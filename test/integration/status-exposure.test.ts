@@ -16,7 +16,7 @@ import { createQueue } from '../../src/queue/producer.ts';
 import { createRotationStateStore } from '../../src/state/rotation-state.ts';
 import { PREVIOUS_STATE_CLASSES, previousStateText, UNKNOWN_PREVIOUS_STATE } from '../../src/rotation/previous-state.ts';
 import { collectStatus, type CredentialView, type StatusView } from '../../src/status/collect.ts';
-import { cachedStatus } from '../../src/status/public-view.ts';
+import { cachedStatus, lastKnownStatus } from '../../src/status/public-view.ts';
 import { useFakeHosts } from '../support/fake-hosts.ts';
 import { credlyToken, useScenarios, type WorkerProcess } from '../support/scenario.ts';
 
@@ -72,7 +72,14 @@ const PUBLIC_FIELDS = {
   nextRunAt: ISO,
 } satisfies Record<keyof CredentialView, RegExp | 'integer' | 'never'>;
 /** The same for the view around them. */
-const PUBLIC_VIEW_FIELDS = { generatedAt: ISO, credentials: 'list', queue: 'counts' } satisfies Record<keyof StatusView, RegExp | 'list' | 'counts'>;
+const PUBLIC_VIEW_FIELDS = {
+  generatedAt: ISO,
+  credentials: 'list',
+  queue: 'counts',
+  // Whether the view was read just now or is the last one read while Redis does not answer, and when.
+  redis: /^(reachable|unreachable)$/,
+  readAt: ISO,
+} satisfies Record<keyof StatusView, RegExp | 'list' | 'counts'>;
 const inventory = parseInventory(`version: 1
 credentials:
   - id: credly-main
@@ -101,12 +108,13 @@ const servers: OpsServer[] = [];
 async function serve(options: { publicMessages?: boolean; ttlMs?: number } = {}) {
   const queue = createQueue(redis, prefix);
   const state = createRotationStateStore(redis, prefix);
-  const status = cachedStatus(() => collectStatus({ credentials: inventory.credentials, state, queue }), options.ttlMs ?? 3_000);
+  const read = cachedStatus(() => collectStatus({ credentials: inventory.credentials, state, queue }), options.ttlMs ?? 3_000);
+  const status = lastKnownStatus(read, { connected: () => redis.status === 'ready' });
   const server = await startOpsServer({
     port: 0,
     host: '127.0.0.1',
     logger: createLogger({ level: 'silent' }),
-    metrics: createMetrics(status),
+    metrics: createMetrics(read),
     runtime: {
       redis,
       status,
@@ -229,6 +237,8 @@ describe('/status and /status.json without secrets or internals', () => {
     const anyone = (await (await fetch(`${base}/status.json`)).json()) as Record<string, unknown>;
     expect(Object.keys(anyone).sort()).toEqual(Object.keys(PUBLIC_VIEW_FIELDS).sort());
     expect(anyone.generatedAt).toMatch(ISO);
+    expect(anyone.redis).toMatch(PUBLIC_VIEW_FIELDS.redis);
+    expect(anyone.readAt).toMatch(ISO);
     expect(Object.values(anyone.queue as Record<string, unknown>).every((n) => Number.isInteger(n))).toBe(true);
     const credentials = anyone.credentials as Array<Record<string, unknown>>;
     const seen = new Set<string>();

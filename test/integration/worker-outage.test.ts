@@ -38,6 +38,14 @@ function sample(page: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
+/** What the test reads of /status.json. */
+interface StatusJson {
+  generatedAt: string;
+  redis: string;
+  readAt: string;
+  credentials: Array<{ id: string; state: string; lastCheckAt: string | null }>;
+}
+
 /** Sends SIGTERM; resolves with the exit and the milliseconds it took. */
 async function terminate(worker: RotatorProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
   const started = performance.now();
@@ -81,6 +89,10 @@ describe('the worker through a Redis outage (its own redis-server, stopped)', ()
     const checkedAt = sample(before.text, `rotator_credential_last_check_timestamp_seconds${labels}`);
     expect(checkedAt).toBeGreaterThan(Date.now() / 1000 - 60);
     expect(sample(before.text, `rotator_credential_failing${labels}`)).toBe(0);
+    const statusBefore = JSON.parse((await timed(`${base}/status.json`)).text) as StatusJson;
+    expect(statusBefore).toMatchObject({ redis: 'reachable', readAt: statusBefore.generatedAt });
+    const checked = statusBefore.credentials.find((c) => c.id === credential.id);
+    expect(checked).toMatchObject({ state: 'ok', lastCheckAt: expect.any(String) });
 
     await redis.stop();
     const stoppedAt = Date.now() / 1000;
@@ -97,6 +109,21 @@ describe('the worker through a Redis outage (its own redis-server, stopped)', ()
       expect(sample(scrape.text, `rotator_credential_last_check_timestamp_seconds${labels}`)).toBe(checkedAt);
       expect(sample(scrape.text, `rotator_credential_failing${labels}`)).toBe(0);
       expect(sample(scrape.text, 'rotator_status_read_timestamp_seconds')).toBeLessThanOrEqual(stoppedAt + 1);
+    }
+    // The status page: the last view read, said to be stale and when it was read, never an error.
+    for (let i = 0; i < 3; i += 1) {
+      const json = await timed(`${base}/status.json`);
+      expect(json.status).toBe(200);
+      expect(json.ms).toBeLessThan(1_000);
+      const view = JSON.parse(json.text) as StatusJson;
+      expect(view).toMatchObject({ redis: 'unreachable', readAt: view.generatedAt });
+      expect(Date.parse(view.readAt)).toBeLessThanOrEqual((stoppedAt + 1) * 1000);
+      expect(view.credentials.find((c) => c.id === credential.id)).toEqual(checked);
+      const page = await timed(`${base}/status`);
+      expect(page.status).toBe(200);
+      expect(page.ms).toBeLessThan(1_000);
+      expect(page.text).toContain(`Redis unreachable: these are the values read at ${view.readAt}`);
+      expect(page.text).toContain(`data-credential="${credential.id}"`);
     }
     // Health says the process lives; readiness names the state, never an error's text.
     expect((await timed(`${base}/healthz`)).status).toBe(200);

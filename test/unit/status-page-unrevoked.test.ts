@@ -22,10 +22,12 @@ const row = (unrevoked: string[]): CredentialView => ({
 });
 
 describe('status page: replaced credentials NOT revoked', () => {
-  it('names their ids on the credential, escaped, and says nothing when there are none', () => {
+  it('names their ids on the credential, escaped, and says nothing when there are none', async () => {
     const page = (unrevoked: string[]) => renderStatusPage({ generatedAt: '2026-11-23T06:00:00.000Z', queue: {}, credentials: [row(unrevoked)] });
-    expect(page(['0d9f0000-0000-4000-8000-000000000001', '<b>'])).toContain('NOT revoked: 0d9f0000-0000-4000-8000-000000000001, &#60;b&#62; — revoke by hand');
-    expect(page([])).not.toContain('NOT revoked');
+    expect(await page(['0d9f0000-0000-4000-8000-000000000001', '<b>'])).toContain(
+      'NOT revoked: 0d9f0000-0000-4000-8000-000000000001, &#60;b&#62; — revoke by hand',
+    );
+    expect(await page([])).not.toContain('NOT revoked');
   });
 });
 
