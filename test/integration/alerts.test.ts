@@ -121,6 +121,12 @@ describe('alerts (a local receiver plays Slack, PagerDuty and a signed webhook)'
     const worker = t.spawn(['worker'], { TEST_SLACK_URL: '' });
     const exit = await worker.exited;
     expect(exit.code).toBe(2);
-    expect(worker.output()).toContain('alert sink "slack": environment variable TEST_SLACK_URL is not set');
+    // Every line the worker writes is one JSON object, the refusal among them.
+    const messages = worker
+      .output()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => String((JSON.parse(line) as { msg?: unknown }).msg));
+    expect(messages.some((m) => m.includes('alert sink "slack": environment variable TEST_SLACK_URL is not set'))).toBe(true);
   });
 });

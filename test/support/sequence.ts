@@ -59,6 +59,8 @@ export type Action =
   | { kind: 'time'; span: 'all' | 'next' };
 
 export const ATTEMPTS = 3;
+/** Time between two actions on a virtual clock: far longer than an action takes, far shorter than a window. */
+const ACTION_STEP_MS = 5 * 60_000;
 
 /**
  * The dangerous events a history can reach, each recognised by what the product did (a job's
@@ -186,6 +188,9 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
   }
 
   for (const action of actions) {
+    // Actions are minutes apart on the world's clock, however long each took on the wall clock: a
+    // window's end then falls between two actions by the history, never by the machine's speed.
+    world.clock?.skip(ACTION_STEP_MS);
     switch (action.kind) {
       case 'check':
       case 'force':
@@ -265,7 +270,7 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
         {
           const next = world.monitor.nextWindowEnd();
           const now = world.clock?.now() ?? Date.now();
-          const ms = action.span === 'all' ? windowMs + 60_000 : next === undefined ? windowMs / 2 : next - now + 1_000;
+          const ms = action.span === 'all' ? windowMs + 60_000 : next === undefined ? windowMs / 2 : next - now + ACTION_STEP_MS / 2;
           if (world.clock) await world.clock.advance(ms);
           else await sleep(ms);
         }
