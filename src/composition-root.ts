@@ -11,6 +11,7 @@ import { createRedisRateLimiter, type RateLimiter } from './provider-http/rate-l
 import { buildSinks } from './alerts/build-sinks.ts';
 import { createAlerter, type Alerter } from './alerts/alerter.ts';
 import { startEscalation } from './alerts/escalation.ts';
+import { createExpiryReader } from './alerts/expiry.ts';
 import { createQueue, enqueue, jobOptions } from './queue/producer.ts';
 import { interleaveByBudget } from './queue/fair-order.ts';
 import { startScheduler } from './queue/scheduler.ts';
@@ -273,7 +274,9 @@ export async function startWorker(options: {
     },
     onSinkFailure: (sink) => metrics.sinkFailed(sink),
   }));
-  const alerting = { alerter, inventory, state: deps.rotation.state };
+  // Redis's expiry, or the stored secret's when Redis lost it: failure alerts and escalation count down to it.
+  const expiry = createExpiryReader({ credentials: inventory.credentials, kinds: deps.kinds, secrets, state: deps.rotation.state, logger });
+  const alerting = { alerter, inventory, state: deps.rotation.state, expiry };
   const worker = createRotatorWorker({
     connection,
     prefix: env.queuePrefix,
@@ -336,6 +339,7 @@ export async function startWorker(options: {
     credentials: inventory.credentials,
     state: deps.rotation.state,
     alerter: alerting.alerter,
+    expiry,
     logger,
     escalateAfterMs: env.escalateAfterMs,
   });

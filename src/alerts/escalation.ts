@@ -2,6 +2,7 @@ import type { CredentialBase } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { daysToExpiryOf, type RotationStateStore } from '../state/rotation-state.ts';
 import type { Alerter } from './alerter.ts';
+import { daysTo, type ExpiryReader } from './expiry.ts';
 import { CRITICAL_WINDOW_DAYS } from './policy.ts';
 
 /**
@@ -14,11 +15,17 @@ import { CRITICAL_WINDOW_DAYS } from './policy.ts';
  * `escalateAfterMs` while its current credential expires within the critical window gets a
  * critical alert, once per credential and day (the day is in the alert's id, which the alerter
  * sends once whichever replica sees it first), with the days counted from the expiry time.
+ *
+ * The expiry is Redis's (the last inspect's) or, when Redis has lost it, the stored secret's
+ * (`expiry`, alerts/expiry.ts): a credential whose inspect keeps failing after Redis was emptied
+ * still escalates. An OAuth application counts down to its managing token's expiry.
  */
 export interface EscalationOptions {
   credentials: ReadonlyArray<Pick<CredentialBase, 'id' | 'kind'>>;
   state: Pick<RotationStateStore, 'readOverview' | 'get'>;
   alerter: Pick<Alerter, 'failed'>;
+  /** The expiry when Redis has none (the stored secret's; an OAuth application's managing token's). Default: Redis's only. */
+  expiry?: ExpiryReader;
   logger: Logger;
   /** How long a credential may be failing or rotating before it escalates. */
   escalateAfterMs: number;
@@ -37,13 +44,16 @@ export async function escalateOverdue(options: EscalationOptions): Promise<strin
   const escalated: string[] = [];
   for (const [i, credential] of options.credentials.entries()) {
     const { status, step } = overview[i]!;
-    const days = daysToExpiryOf(status, now);
-    if (days === undefined || days > window) continue;
     const rotation = step ? await options.state.get(credential.id) : undefined;
     const failing = status.failingSince ? Date.parse(status.failingSince) : NaN;
     const rotating = rotation ? Date.parse(rotation.startedAt) : NaN;
     const since = Math.min(...[failing, rotating].filter((t) => !Number.isNaN(t)));
     if (!Number.isFinite(since) || now.getTime() - since < options.escalateAfterMs) continue;
+    // Read only for what has been failing or rotating past the bound: the secret is read when Redis has no expiry.
+    const recorded = daysToExpiryOf(status, now);
+    const expiry = recorded === undefined ? await options.expiry?.(credential, status) : undefined;
+    const days = recorded ?? (expiry ? daysTo(expiry.at, now) : undefined);
+    if (days === undefined || days > window) continue;
     const hours = Math.floor((now.getTime() - since) / 3_600_000);
     const what = rotation && rotating === since ? `a rotation has been stuck at step ${rotation.step}` : 'its checks have been failing';
     await options.alerter.failed({
@@ -51,7 +61,7 @@ export async function escalateOverdue(options: EscalationOptions): Promise<strin
       kind: credential.kind,
       ...(rotation ? { step: rotation.step } : {}),
       errorClass: 'Escalation',
-      message: `${what} for ${hours} hour(s) (since ${new Date(since).toISOString()}) and the current credential expires in ${days} day(s)${status.lastSummary ? `; last: ${status.lastSummary}` : ''}`,
+      message: `${what} for ${hours} hour(s) (since ${new Date(since).toISOString()}) and ${expiry && expiry.of !== credential.id ? `${expiry.of}, whose expiry it counts down to,` : 'the current credential'} expires in ${days} day(s)${status.lastSummary ? `; last: ${status.lastSummary}` : ''}`,
       jobId: `escalation-${credential.id}-${now.toISOString().slice(0, 10)}`,
       occurredAt: now.toISOString(),
       daysToExpiry: days,

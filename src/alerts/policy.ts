@@ -1,6 +1,7 @@
 import { daysToExpiryOf, type RotationStateStore } from '../state/rotation-state.ts';
 import { unprovenRefs } from '../rotation/unrevoked.ts';
 import type { Alerter } from './alerter.ts';
+import { daysTo, type ExpiryReader } from './expiry.ts';
 
 /**
  * When a job's end alerts, how loud, and what it records. The queue worker only translates its
@@ -13,6 +14,8 @@ export const CRITICAL_WINDOW_DAYS = 7;
 export interface AlertPolicyOptions {
   alerter: Alerter;
   state: Pick<RotationStateStore, 'readStatus' | 'updateStatus'>;
+  /** The expiry when Redis has none (the stored secret's; an OAuth application's managing token's). Default: Redis's only. */
+  expiry?: ExpiryReader;
   /** A failure while the credential expires within this many days is critical. Default CRITICAL_WINDOW_DAYS. */
   criticalWindowDays?: number;
 }
@@ -89,8 +92,14 @@ export function createAlertPolicy(options: AlertPolicyOptions): AlertPolicy {
     async failed(job) {
       const now = new Date();
       const status = job.known ? await state.readStatus(job.credentialId).catch(() => ({})) : {};
-      // From the expiry time: the figure the last successful inspect wrote may be days old.
-      const days = daysToExpiryOf(status, now);
+      // From the expiry time: the figure the last successful inspect wrote may be days old. Redis
+      // emptied, the secret still carries it (an OAuth application: its managing token's).
+      const recorded = daysToExpiryOf(status, now);
+      const expiry =
+        recorded === undefined && job.known && options.expiry
+          ? await options.expiry({ id: job.credentialId, kind: job.kind }, status).catch(() => undefined)
+          : undefined;
+      const days = recorded ?? (expiry ? daysTo(expiry.at, now) : undefined);
       if (job.known && job.checked) {
         // Status and the failing metric show it too, not only the alert. A validation's own verdict
         // (invalid-credential, missing-scope…) was recorded by the validation step itself.

@@ -92,6 +92,11 @@ export interface RotatedKind<C extends RotatableConfig = RotatableConfig, S = un
   readonly mode: 'rotate';
   /** Where a person revokes a replaced credential by hand, for the warning when the rotator could not. */
   readonly revokeByHand?: string;
+  /**
+   * The credential whose expiry this one's alerts count down to, when it has none of its own (an
+   * OAuth application: its managing token). Default: itself.
+   */
+  expiryFrom?(credential: C): string;
   rotator(context: KindContext): RotationProvider<C, State>;
   /** What `rotator check` says of a stored credential that works (read-only). Default: that it parses. */
   check?(rotator: RotationProvider<C, State>, credential: C, stored: string, now: Date): Promise<string>;

@@ -39,6 +39,9 @@ export const credlyOAuthApplication: RotatedKind<CredlyOAuthAppConfig, CredlyOAu
   secret: credlyOAuthAppSecret,
   rateLimit: credlyRateLimit,
   crossCheck: managedByProblems,
+  // An application does not expire; once its managing token does, nothing can recreate it or
+  // delete what it replaced: its alerts count down to that token's expiry.
+  expiryFrom: (credential) => credential.managedBy,
   rotator(context) {
     const applications = perApiBase((apiBase) => createCredlyOAuthClient({ apiBase, ...httpOptions(context) }));
     const readSecret = async (secretId: string) => (await context.secrets.readCurrent(secretId)).secretString;
