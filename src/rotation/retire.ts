@@ -7,7 +7,9 @@ import {
   protectedUntil,
   readStages,
   stagesHolding,
+  newGuardCache,
   versionDate,
+  type GuardCache,
   type GuardContext,
   type GuardSecrets,
   type StageValues,
@@ -78,13 +80,7 @@ function context(deps: RetireDeps, credential: RetirableCredential, listing: Lis
  * marker) and in Secrets Manager (the rotation stored its version; a credential the rotator did not
  * make must have been held by a version of this secret).
  */
-async function unproven(
-  ctx: GuardContext,
-  target: ListedCredential,
-  rotationId: string,
-  stages: StageValues,
-  cache: Map<string, Date | null>,
-): Promise<string | undefined> {
+async function unproven(ctx: GuardContext, target: ListedCredential, rotationId: string, stages: StageValues, cache: GuardCache): Promise<string | undefined> {
   const own = ownershipOf(target, ctx);
   if (madeForAnotherSecret(target, ctx)) {
     return 'its marker names another secret (another deployment at the same queue prefix, or this credential under an earlier secretId): revoke it by hand if it is this one';
@@ -124,7 +120,7 @@ export async function revokeReplaced<C extends RetirableCredential, S>(
   const target = listing.find((x) => x.ref === request.previousRef);
   if (!target) return { action: 'gone' };
   const ctx = context(deps, credential, listing, await deps.state.readStatus(credential.id));
-  const cache = new Map<string, Date | null>();
+  const cache = newGuardCache();
   let stages = await readStages(deps.secrets, credential.secretId);
   const refusal = await unproven(ctx, target, request.rotationId, stages, cache);
   if (refusal) return { action: 'refused', reason: refusal };
@@ -189,7 +185,7 @@ export async function reap<C extends RetirableCredential, S>(
     await deps.state.updateStatus(credential.id, { leftAlone: leftAlone.join(' ') }, held.token);
     if (!candidates.length) return deleted;
     const ctx = context(deps, credential, listing, await deps.state.readStatus(credential.id));
-    const cache = new Map<string, Date | null>();
+    const cache = newGuardCache();
     const waiting: string[] = [];
     for (const orphan of candidates) {
       if (await protectedUntil(ctx, orphan, cache)) {

@@ -96,9 +96,22 @@ export function stagesHolding(stages: StageValues, item: ListedCredential): stri
   return [...stages].filter(([, stored]) => holds(stored.secretString, item)).map(([stage]) => stage);
 }
 
+/**
+ * What one judgement reads once: when each rotation's version was stored (null: never), and the
+ * promotions (`promotionsOf`).
+ */
+export interface GuardCache {
+  dates: Map<string, Date | null>;
+  promotions?: Promise<Promotions>;
+}
+
+export function newGuardCache(): GuardCache {
+  return { dates: new Map() };
+}
+
 /** When Secrets Manager stored a rotation's version (the rotation id is its version id); null: never stored. */
-export async function versionDate(ctx: Pick<GuardContext, 'secrets' | 'secretId'>, rotationId: string, cache: Map<string, Date | null>): Promise<Date | null> {
-  const known = cache.get(rotationId);
+export async function versionDate(ctx: Pick<GuardContext, 'secrets' | 'secretId'>, rotationId: string, cache: GuardCache): Promise<Date | null> {
+  const known = cache.dates.get(rotationId);
   if (known !== undefined) return known;
   let date: Date | null;
   try {
@@ -107,17 +120,45 @@ export async function versionDate(ctx: Pick<GuardContext, 'secrets' | 'secretId'
     if (!(error instanceof SecretNotFoundError)) throw error;
     date = null;
   }
-  cache.set(rotationId, date);
+  cache.dates.set(rotationId, date);
   return date;
+}
+
+/**
+ * The labels of the secret's versions now, and the latest time by which every promotion so far had
+ * happened. Secrets Manager keeps no date of a label move: a version's CreatedDate (AWS and the
+ * emulator alike) is when the rotation stored it as AWSPENDING, before its test and promotion. The
+ * promotion time is known only from Redis: the rotation records `lastRotationId` and
+ * `lastRotatedAt` right after its promotion, so while the version labelled AWSCURRENT is that
+ * rotation's, every promotion so far happened by `lastRotatedAt`. Otherwise (Redis lost, or the
+ * current version put there by someone else) the later bound: now.
+ */
+export interface Promotions {
+  labels: Map<string, string[]>;
+  latestBy: number;
+}
+
+export function promotionsOf(ctx: GuardContext, cache: GuardCache): Promise<Promotions> {
+  cache.promotions ??= (async () => {
+    const versions = await ctx.secrets.listVersions(ctx.secretId);
+    const current = versions.find((v) => v.stages.includes(AWSCURRENT));
+    const recorded = ctx.status.lastRotatedAt ? Date.parse(ctx.status.lastRotatedAt) : NaN;
+    const known = current !== undefined && current.versionId === ctx.status.lastRotationId && !Number.isNaN(recorded);
+    return { labels: new Map(versions.map((v) => [v.versionId, v.stages])), latestBy: known ? recorded : ctx.now.getTime() };
+  })();
+  return cache.promotions;
 }
 
 /**
  * When the overlap windows protecting `item` end; undefined when none protects it now. Every
  * credential the rotator made after `item` replaced it or a later generation, so the window runs
- * from the latest such replacement: its provider `created_at`, or the date Secrets Manager stored
- * it when that is later. Over-protecting is safe; a revoke deferred is revoked later.
+ * from the latest such replacement's promotion (docs/glossary.md): a successor whose version was
+ * promoted — labelled AWSCURRENT or AWSPREVIOUS, or no longer labelled, which may have been
+ * promoted — counts from the latest time by which it was (`promotionsOf`); one only pending, or
+ * never stored, from when it was made or stored. Never from earlier than its provider `created_at`
+ * and its version's CreatedDate. Over-protecting is safe; a revoke deferred is revoked later.
  */
-export async function protectedUntil(ctx: GuardContext, item: ListedCredential, cache: Map<string, Date | null>): Promise<Date | undefined> {
+export async function protectedUntil(ctx: GuardContext, item: ListedCredential, cache: GuardCache): Promise<Date | undefined> {
   let until = 0;
   // Redis's record of the last rotation (exact, but lost with Redis): only ever adds protection.
   if (ctx.status.previousRef === item.ref && ctx.status.previousRevokeAt) until = Date.parse(ctx.status.previousRevokeAt) || 0;
@@ -126,7 +167,13 @@ export async function protectedUntil(ctx: GuardContext, item: ListedCredential, 
       if (successor === item || !successor.marker || successor.createdAt.getTime() <= item.createdAt.getTime()) continue;
       if (ownershipOf(successor, ctx) === 'foreign') continue;
       const stored = await versionDate(ctx, successor.marker.rotationId, cache);
-      const replacedAt = Math.max(successor.createdAt.getTime(), stored?.getTime() ?? 0);
+      let replacedAt = Math.max(successor.createdAt.getTime(), stored?.getTime() ?? 0);
+      if (stored !== null) {
+        const promotions = await promotionsOf(ctx, cache);
+        const labels = promotions.labels.get(successor.marker.rotationId) ?? [];
+        const onlyPending = labels.includes(AWSPENDING) && !labels.includes(AWSCURRENT) && !labels.includes(AWSPREVIOUS);
+        if (!onlyPending) replacedAt = Math.max(replacedAt, promotions.latestBy);
+      }
       until = Math.max(until, replacedAt + ctx.overlapMs);
     }
   }

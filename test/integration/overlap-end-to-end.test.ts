@@ -4,18 +4,19 @@
  * fake over HTTP. Each asserts the invariant: no credential is revoked or deleted while a stage of
  * its secret holds it, or before the overlap window of the rotation that replaced it has ended.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { useFakeHosts } from '../support/fake-hosts.ts';
 import { operatorWrite } from '../support/operator.ts';
 import { credlyApplication, credlyToken, runId, store, useScenarios, type DeclaredCredential } from '../support/scenario.ts';
 
-const hosts = useFakeHosts({ credly: {} }, { clearAfterEach: false });
+const hosts = useFakeHosts({ credly: {}, sm: true }, { clearAfterEach: false });
 const scenarios = useScenarios('overlap');
 
 /** A deployment of its own: inventory file, queue prefix, and the rotator commands run against it. */
-async function deployment(credentials: DeclaredCredential[]) {
-  const d = await scenarios.build({ credentials, env: { LOG_LEVEL: 'debug' } });
+async function deployment(credentials: DeclaredCredential[], env: Record<string, string> = {}) {
+  const d = await scenarios.build({ credentials, env: { LOG_LEVEL: 'debug', ...env } });
   return {
     ...d,
     startWorker: () => d.startWorker(30_000),
@@ -96,5 +97,41 @@ describe('issue 13, end to end against a worker process', () => {
     const now = await app.current(ids.newApp);
     expect(hosts.credly.state.isClientValid(now.clientId, now.clientSecret)).toBe(true);
     expect(hosts.credly.state.isClientValid(inUse.clientId, inUse.clientSecret), 'the application in use under the old secret was deleted').toBe(true);
+  }, 120_000);
+
+  it('a rotation promoted well after it created its token: the generation before stays valid for the full window counted from that promotion', async () => {
+    const WINDOW_MS = 12_000;
+    const HOLD_MS = 6_000;
+    const c = credlyToken(hosts.credly, { folder: 'overlap', description: 'made by hand', ageDays: 100, extra: 'revokePreviousAfter: 12s' });
+    const { id: credentialId, token: t0 } = c;
+    // Secrets Manager through the proxy, so that the promotion can be held; a failed promote is retried soon.
+    const d = await deployment([c], { AWS_ENDPOINT_URL_SECRETS_MANAGER: hosts.sm.url, ROTATOR_JOB_ATTEMPTS: '30', ROTATOR_JOB_BACKOFF: '200ms' });
+    await d.startWorker();
+
+    const first = await d.trigger(credentialId, true);
+    expect(first.code, first.output).toBe(0);
+    const t1 = await c.current();
+    // The second rotation creates and stores its token, then Secrets Manager refuses the promotion for a while.
+    const promotions = hosts.sm.seen.filter((o) => o === 'UpdateSecretVersionStage').length;
+    hosts.sm.add({ operation: 'UpdateSecretVersionStage', times: Infinity, fault: { kind: 'status', status: 503, type: 'ServiceUnavailableException' } });
+    const second = d.spawn(['trigger', credentialId, '--force', '--wait', '--timeout', '90']);
+    await expect.poll(() => hosts.sm.seen.filter((o) => o === 'UpdateSecretVersionStage').length, { timeout: 30_000 }).toBeGreaterThan(promotions);
+    const t2 = c.created().find((t) => t.id !== t1.tokenId);
+    expect(t2, 'the second rotation created no token').toBeDefined();
+    // The outage this scenario is about: the promotion held for HOLD_MS after the token was made.
+    await delay(Math.max(0, t2!.createdAt.getTime() + HOLD_MS - Date.now()));
+    const released = Date.now();
+    hosts.sm.clear();
+    expect((await second.exited).code, second.output()).toBe(0);
+    expect((await c.current()).tokenId).toBe(t2!.id);
+
+    // The first rotation's delayed revoke of t0 runs once every window protecting it has ended: the
+    // latest replacement (t2) was promoted after `released`, so not before released + window.
+    const deleteOf = (id: string) => hosts.credly.requests.find((r) => r.method === 'DELETE' && r.path.endsWith(`/authorization_tokens/${id}`));
+    await expect.poll(() => deleteOf(t0.id), { timeout: 60_000, interval: 250 }).toBeDefined();
+    expect(hosts.credly.state.isTokenValid(t0.token)).toBe(false);
+    expect(deleteOf(t0.id)!.at.getTime(), 'revoked before the window counted from the promotion ended').toBeGreaterThanOrEqual(released + WINDOW_MS);
+    // Counted from the creation instead, it would have gone HOLD_MS earlier.
+    expect(t2!.createdAt.getTime() + WINDOW_MS).toBeLessThan(released + WINDOW_MS);
   }, 120_000);
 });

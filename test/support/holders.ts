@@ -10,6 +10,7 @@ import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { secretDigest, type RotatorMarker } from '../../src/rotation/rotation-provider.ts';
 import { createQueue } from '../../src/queue/producer.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../../src/secrets/secret-store.ts';
+import { statusKey } from '../../src/state/rotation-state.ts';
 import { parseSecretValue } from '../../src/kinds/registry.ts';
 import type { CredlyFake } from '../fakes/credly.fake.ts';
 import { captureLogger } from './capture-logger.ts';
@@ -105,10 +106,12 @@ export interface World {
 /**
  * The live credentials the rotator made for one credential, each counted under the first rule that
  * lets it live (docs/design.md, "What stays alive"): a stage of a secret consumers read holds it;
- * an overlap window protects it — a credential the rotator made after it, still listed, was made or
- * stored less than the window ago (the revoke guard's rule: after a Redis loss the rotator cannot
- * tell which later credential replaced it, nor whether it was ever current, so the latest one
- * counts); or it was made before a recreation from a lost secret, or for a secret of another name
+ * an overlap window protects it — a credential the rotator made after it, still listed, was
+ * promoted less than the window ago (or, only pending or never stored, made or stored less than the
+ * window ago), the promotion dated as the revoke guard dates it: by the time Redis recorded for the
+ * rotation whose version is AWSCURRENT, else now (after a Redis loss the rotator cannot tell which
+ * later credential replaced it, when, nor whether it was ever current, so the latest one counts,
+ * by the later bound); or it was made before a recreation from a lost secret, or for a secret of another name
  * (before a rename), and is left for a person. Every
  * other one is `unexplained`: the rotator left a working credential nobody needs.
  */
@@ -266,7 +269,24 @@ ${
       const made = madeEver();
       const at = now();
       const census: LiveCensus = { live: 0, held: 0, windowed: 0, beforeRecreation: 0, otherSecret: 0, unexplained: [] };
-      const storedAt = async (rotationId: string) => (await store.versionCreatedAt(secretId, rotationId).catch(() => undefined))?.getTime() ?? 0;
+      // null: never stored.
+      const storedAt = async (rotationId: string) => (await store.versionCreatedAt(secretId, rotationId).catch(() => null))?.getTime() ?? null;
+      // A window runs from the latest replacement's promotion. Secrets Manager dates no label move:
+      // while AWSCURRENT is the version of the rotation Redis names last, every promotion happened by
+      // the time it recorded; otherwise (Redis lost, a rollback) by now at the latest.
+      const versions = await store.listVersions(secretId).catch(() => []);
+      const labels = new Map(versions.map((v) => [v.versionId, v.stages]));
+      const status = await redis.hgetall(statusKey(prefix, credentialId));
+      const currentVersion = versions.find((v) => v.stages.includes('AWSCURRENT'))?.versionId;
+      const promotedBy =
+        currentVersion !== undefined && currentVersion === status.lastRotationId && status.lastRotatedAt ? Date.parse(status.lastRotatedAt) : at;
+      const replacedAt = async (later: { createdAt: number; marker: RotatorMarker }) => {
+        const stored = await storedAt(later.marker.rotationId);
+        if (stored === null) return later.createdAt;
+        const stages = labels.get(later.marker.rotationId) ?? [];
+        const pending = stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT') && !stages.includes('AWSPREVIOUS');
+        return Math.max(later.createdAt, stored, pending ? 0 : promotedBy);
+      };
       for (const x of made.filter((m) => m.live)) {
         census.live += 1;
         if (monitor.stagesOf(x.key).length) {
@@ -275,8 +295,7 @@ ${
         }
         let until = 0;
         if (options.windowMs > 0)
-          for (const later of made.filter((y) => y.live && y.createdAt > x.createdAt))
-            until = Math.max(until, Math.max(later.createdAt, await storedAt(later.marker.rotationId)) + options.windowMs);
+          for (const later of made.filter((y) => y.live && y.createdAt > x.createdAt)) until = Math.max(until, (await replacedAt(later)) + options.windowMs);
         if (until > at) {
           census.windowed += 1;
           continue;
