@@ -4,11 +4,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Alert, AlertSink } from '../../src/alerts/alert.ts';
 import { createAlerter } from '../../src/alerts/alerter.ts';
 import { escalateOverdue } from '../../src/alerts/escalation.ts';
+import { createExpiryReader } from '../../src/alerts/expiry.ts';
+import { createKinds } from '../../src/composition-root.ts';
 import { parseInventory } from '../../src/kinds/registry.ts';
 import { createCredentialLock } from '../../src/lease/credential-lock.ts';
 import { createRotationStateStore, rotationKey, statusKey } from '../../src/state/rotation-state.ts';
 import { collectStatus } from '../../src/status/collect.ts';
 import { captureLogger } from '../support/capture-logger.ts';
+import { runId, store } from '../support/credentials.ts';
 import { DAY, useRotationScenarios } from '../support/rotation-harness.ts';
 
 const redis = new Redis(process.env.REDIS_URL!);
@@ -118,5 +121,61 @@ describe('days to expiry refreshed inside resumed rotations (real Redis, moto, t
     const status = await redis.hgetall(statusKey(s.prefix, s.credentialId));
     expect(status.expiresAt).toBe(s.original.expiresAt.toISOString());
     expect(status.daysToExpiry).toBe('3');
+  });
+});
+
+describe('the expiry alerts count down to when Redis has none (real Redis, moto)', () => {
+  it("reads the token secret's expiresAt, an application's from its managing token, and never a value", async () => {
+    const run = runId();
+    const prefix = `{esc-${run}}`;
+    const state = createRotationStateStore(redis, prefix);
+    const ids = { token: `token-${run}`, app: `app-${run}`, bare: `bare-${run}`, broken: `broken-${run}` };
+    const entry = (id: string, extra = '') =>
+      `  - id: ${id}\n    kind: credly-authorization-token\n    secretId: test/expiry/${id}\n    organizationId: 00000000-0000-0000-0000-000000000000\n    environment: production\n${extra}`;
+    const inventory = parseInventory(`version: 1
+credentials:
+${entry(ids.token)}${entry(ids.bare)}${entry(ids.broken)}  - id: ${ids.app}
+    kind: credly-oauth-application
+    secretId: test/expiry/${ids.app}
+    organizationId: 00000000-0000-0000-0000-000000000000
+    environment: production
+    managedBy: ${ids.token}
+    applicationName: LMS badge sync
+    scopes: [issued_badges]
+`);
+    const value = `tok-${randomUUID()}`;
+    const expiresAt = '2026-12-06T09:00:00.000Z';
+    await store.putCurrent(`test/expiry/${ids.token}`, JSON.stringify({ token: value, tokenId: 'tok-1', expiresAt }));
+    await store.putCurrent(`test/expiry/${ids.app}`, JSON.stringify({ clientId: 'client-1', clientSecret: `sec-${value}`, applicationId: 7 }));
+    // A bare token records no expiry; a broken secret quotes the value in its text.
+    await store.putCurrent(`test/expiry/${ids.bare}`, value);
+    await store.putCurrent(`test/expiry/${ids.broken}`, `{"token": "${value}", "expiresAt": "not a date"`);
+    const { logger, lines } = captureLogger();
+    const expiry = createExpiryReader({ credentials: inventory.credentials, kinds: createKinds({ inventory, secrets: store }), secrets: store, state, logger });
+    const of = (id: string) => expiry({ id, kind: inventory.credentials.find((c) => c.id === id)!.kind }, {});
+
+    expect(await of(ids.token)).toEqual({ at: new Date(expiresAt), of: ids.token });
+    expect(await of(ids.app)).toEqual({ at: new Date(expiresAt), of: ids.token });
+    expect(await of(ids.bare)).toBeUndefined();
+    expect(await of(ids.broken)).toBeUndefined();
+    // Redis's expiry, when it has one, comes first: the managing token's for the application.
+    await state.updateStatus(ids.token, { expiresAt: '2026-12-20T09:00:00.000Z' });
+    expect(await of(ids.app)).toEqual({ at: new Date('2026-12-20T09:00:00.000Z'), of: ids.token });
+
+    // Escalated from the secret's expiry: the application's failing since a day, its token expiring in 2 days.
+    const sink = memorySink();
+    const alerter = createAlerter({ sinks: [sink], redis, prefix, logger, backoffMs: 10 });
+    await state.updateStatus(ids.token, { expiresAt: '' });
+    await state.updateStatus(ids.app, { failingSince: '2026-12-03T09:00:00.000Z' });
+    const now = new Date('2026-12-04T09:00:00Z');
+    const credentials = inventory.credentials.map((c) => ({ id: c.id, kind: c.kind }));
+    expect(await escalateOverdue({ credentials, state, alerter, logger, expiry, escalateAfterMs: 6 * HOUR, now: () => now })).toEqual([ids.app]);
+    expect(sink.alerts[0]).toMatchObject({ credentialId: ids.app, critical: true, daysToExpiry: 2 });
+
+    expect(lines.some((l) => l.includes('could not read the expiry') && l.includes(ids.broken) && l.includes('SecretFormatError'))).toBe(true);
+    expect([...lines, JSON.stringify(sink.alerts)].join('\n')).not.toContain(value);
+    const keys = await redis.keys(`${prefix}*`);
+    expect(keys.join(' ')).not.toContain(value);
+    if (keys.length) await redis.del(...keys);
   });
 });
