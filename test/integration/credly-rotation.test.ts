@@ -134,6 +134,8 @@ describe('Credly authorization token rotation (real Redis, moto, the Credly fake
     await delayed[0]!.promote();
     await expect.poll(() => s.logs.some((l) => l.includes('revoke deferred')), { timeout: 10_000 }).toBe(true);
     expect(hosts.credly.state.isTokenValid(s.original.token)).toBe(true);
+    // The deferral is logged before the job is put back: promoted again only once it is delayed.
+    await expect.poll(async () => (await queue.getJob(delayed[0]!.id!))!.getState(), { timeout: 10_000 }).toBe('delayed');
     s.advance(3_600_000);
     await (await queue.getJob(delayed[0]!.id!))!.promote();
     await expect.poll(() => hosts.credly.state.isTokenValid(s.original.token), { timeout: 10_000 }).toBe(false);
