@@ -47,7 +47,7 @@ export function runtimeOf(kinds: KindRuntimes, credential: CredentialBase): Kind
 
 function rotationJobOutcome(credential: CredentialBase, outcome: RotationOutcome): RotationJobOutcome {
   return {
-    status: outcome.action === 'not-due' ? 'skipped' : 'success',
+    status: outcome.action === 'not-due' || outcome.action === 'force-refused' ? 'skipped' : 'success',
     credentialId: credential.id,
     kind: credential.kind,
     action: outcome.action,
@@ -58,6 +58,7 @@ function rotationJobOutcome(credential: CredentialBase, outcome: RotationOutcome
     previousState: outcome.previousState,
     // Provider ids left to revoke by hand ('' when none; unset when not checked): the worker warns on them.
     unrevoked: outcome.unrevoked?.join(','),
+    ...(outcome.cooldown ? { possibleAt: outcome.cooldown.possibleAt, currentVersionId: outcome.cooldown.versionId } : {}),
   };
 }
 

@@ -16,10 +16,13 @@ interface OutcomeBase {
   summary: string;
 }
 
-/** check-credential of a rotatable kind: rotated, not due, or a job run again after its rotation finished. */
+/**
+ * check-credential of a rotatable kind: rotated, not due, a job run again after its rotation
+ * finished, or a forced rotation refused inside the cooldown (`force-refused`: skipped, not failed).
+ */
 export interface RotationJobOutcome extends OutcomeBase {
   status: 'success' | 'skipped';
-  action: 'rotated' | 'not-due' | 'already-done';
+  action: 'rotated' | 'not-due' | 'already-done' | 'force-refused';
   rotationId?: string;
   expiresAt?: string;
   daysToExpiry?: number;
@@ -27,6 +30,10 @@ export interface RotationJobOutcome extends OutcomeBase {
   previousState?: string;
   /** Provider ids of replaced credentials still valid at the provider, comma-separated; '' when none, unset when not checked. */
   unrevoked?: string;
+  /** With `force-refused`: when a forced rotation becomes possible (ISO time). */
+  possibleAt?: string;
+  /** With `force-refused`: the AWSCURRENT version the cooldown runs from. */
+  currentVersionId?: string;
 }
 
 /** check-credential of a kind that is only validated (issued by hand): it works. */

@@ -301,8 +301,9 @@ async function sweep(redisUrl: string, dir: string): Promise<void> {
     const token = fake.state.tokens(c.organizationId).find((t) => t.token === c.token)!;
     await store.putCurrent(c.secretId, JSON.stringify({ token: c.token, tokenId: token.id }));
   });
-  // Grouped by organization, as people write inventories; the sweep interleaves them itself.
-  const lines = ['version: 1', 'credentials:'];
+  // Grouped by organization, as people write inventories; the sweep interleaves them itself. The old
+  // tokens are revoked at once: the sweep's figure includes the revoke.
+  const lines = ['version: 1', 'defaults:', '  revokePreviousAfter: 0s', 'credentials:'];
   for (const c of credentials) {
     lines.push(
       `  - id: ${c.id}`,

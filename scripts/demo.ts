@@ -79,6 +79,8 @@ async function main(): Promise<number> {
 defaults:
   schedule: "0 3 * * *"
   rotateWhenExpiresWithin: 30d
+  # The demo shows the revoke at once; in production keep the default hour (README, inventory reference).
+  revokePreviousAfter: 0s
 credentials:
   - id: credly-main
     kind: credly-authorization-token

@@ -196,7 +196,7 @@ async function workerScenario(
   sh('mkdir', ['-p', configDir]);
   writeFileSync(
     join(configDir, 'inventory.yaml'),
-    `version: 1\ncredentials:\n  - id: credly-main\n    kind: credly-authorization-token\n    secretId: ${secretId}\n    organizationId: ${org}\n    environment: sandbox\n    endpoints: { apiBase: "${credly.apiBase}" }\n`,
+    `version: 1\ndefaults:\n  revokePreviousAfter: 0s\n  forceCooldown: 0s\ncredentials:\n  - id: credly-main\n    kind: credly-authorization-token\n    secretId: ${secretId}\n    organizationId: ${org}\n    environment: sandbox\n    endpoints: { apiBase: "${credly.apiBase}" }\n`,
   );
   const port = await freePort();
   const env = {

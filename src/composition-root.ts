@@ -84,6 +84,22 @@ export function recordSkipReporter(logger: Logger, count: (skipped: SkippedRecor
 }
 
 /**
+ * What the inventory asks for that is allowed but risky, one warning line per credential at load:
+ * `revokePreviousAfter: 0s` revokes the replaced credential the moment the new one is promoted,
+ * while a consumer reading through AWS's caching client may hold the old value for up to an hour.
+ */
+export function warnAboutInventory(inventory: Pick<Inventory<CredentialConfig>, 'credentials'>, logger: Logger): void {
+  for (const credential of inventory.credentials) {
+    if (kindOf(credential.kind)?.mode !== 'rotate' || asKindConfig(credential).revokePreviousAfterMs !== 0) continue;
+    logger.warn(
+      { credentialId: credential.id, kind: credential.kind, field: 'revokePreviousAfter', value: '0s' },
+      `inventory: credential "${credential.id}" has revokePreviousAfter 0s: its replaced credential is revoked the moment the new one is promoted, ` +
+        'while a consumer reading the secret through a cache (AWS caching clients keep a value for an hour by default) may still use it',
+    );
+  }
+}
+
+/**
  * The limit of each budget the inventory's credentials spend (a provider organization, say): the
  * rate its kind's variable sets. Budgets of no kind's limit, and limits turned `off`, never wait.
  */
@@ -219,6 +235,7 @@ export async function startWorker(options: {
   signal?: AbortSignal;
 }): Promise<WorkerRuntime> {
   const { env, inventory, logger, ops, signal } = options;
+  warnAboutInventory(inventory, logger);
   // Connection errors (every reconnect attempt while Redis is down, re-emitted by the queue and the
   // worker) make one line per source per 10 s at most, with the count held back.
   const connectionErrors = connectionErrorLog(logger);

@@ -11,9 +11,10 @@ export interface Alert {
   /**
    * What a warning (and its resolution) is about: `unrevoked` — a replaced credential still valid at
    * the provider; `logout-failed` — a validation worked, but the token it obtained could not be logged out;
-   * `unproven` — a credential the secret names that is not provably its own, never deleted.
+   * `unproven` — a credential the secret names that is not provably its own, never deleted;
+   * `force-cooldown` — a forced rotation refused inside the cooldown (nothing resolves it: the cooldown ends).
    */
-  topic?: 'unrevoked' | 'logout-failed' | 'unproven';
+  topic?: 'unrevoked' | 'logout-failed' | 'unproven' | 'force-cooldown';
   credentialId: string;
   kind: string;
   /** The protocol step that failed (`create`, `store`, `test`, `finish`, `revoke`, `inspect`…), when known. */
@@ -49,6 +50,9 @@ export function alertTitle(alert: Alert): string {
   }
   if (alert.topic === 'unproven') {
     return `WARNING: credential ${alert.credentialId} (${alert.kind}): the secret names a credential that is not provably its own; never deleted, check it by hand`;
+  }
+  if (alert.topic === 'force-cooldown') {
+    return `WARNING: credential ${alert.credentialId} (${alert.kind}): a forced rotation was refused inside the cooldown; nothing was changed`;
   }
   if (alert.type === 'resolved') return `RESOLVED: credential ${alert.credentialId} (${alert.kind}) works again`;
   const expiry = alert.daysToExpiry === undefined ? '' : `; expires in ${alert.daysToExpiry} day(s)`;

@@ -25,6 +25,11 @@ export interface Alerter {
    * warning per credential and id, ever (whichever replica, however many checks see them).
    */
   unproven(alert: Pick<Alert, 'credentialId' | 'kind' | 'jobId'> & { refs: readonly string[] }): Promise<void>;
+  /**
+   * A forced rotation was refused inside the cooldown: one warning per credential and AWSCURRENT
+   * version — so at most one per cooldown — whichever replica, however many forced jobs come.
+   */
+  forceRefused(alert: Pick<Alert, 'credentialId' | 'kind' | 'jobId'> & { versionId: string; possibleAt: string }): Promise<void>;
 }
 
 export interface AlerterOptions {
@@ -148,6 +153,18 @@ export function createAlerter(options: AlerterOptions): Alerter {
         await fanOut(
           { type: 'warning', topic: 'unproven', credentialId, kind, jobId, message, occurredAt: new Date().toISOString(), critical: false },
           `unproven:${credentialId}:${fresh.join(',')}`,
+        );
+      })().catch(fail(credentialId, 'warning'));
+    },
+    async forceRefused({ credentialId, kind, jobId, versionId, possibleAt }) {
+      await (async () => {
+        const message =
+          `a forced rotation was refused: the current secret version ${versionId} is younger than the credential's forceCooldown, ` +
+          `so its replaced credential may still be in use; nothing was created or revoked. A forced rotation is possible at ${possibleAt}. ` +
+          'Forced rotations of this credential are refused until then, without another warning; if nobody asked for one, find out who writes jobs into Redis';
+        await fanOut(
+          { type: 'warning', topic: 'force-cooldown', credentialId, kind, jobId, message, occurredAt: new Date().toISOString(), critical: false },
+          `force-cooldown:${credentialId}:${versionId}`,
         );
       })().catch(fail(credentialId, 'warning'));
     },

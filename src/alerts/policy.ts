@@ -29,6 +29,8 @@ export interface JobSuccess {
   checked: boolean;
   /** Replaced credentials still valid at the provider (provider ids); undefined when the job did not look. */
   unrevoked?: readonly string[] | undefined;
+  /** A forced rotation refused inside the cooldown: the AWSCURRENT version it runs from, and when a forced one becomes possible (ISO). */
+  forceRefused?: { versionId: string; possibleAt: string } | undefined;
 }
 
 /** A job that failed for good. */
@@ -86,6 +88,7 @@ export function createAlertPolicy(options: AlertPolicyOptions): AlertPolicy {
         // A warning stays open while a replaced credential is left to revoke by hand; none left resolves it.
         work.push(job.unrevoked.length ? alerter.unrevoked({ ...alert, refs: job.unrevoked }) : alerter.nothingUnrevoked(alert));
       }
+      if (job.forceRefused) work.push(alerter.forceRefused({ ...alert, ...job.forceRefused }));
       await Promise.all(work);
     },
 

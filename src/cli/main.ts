@@ -17,7 +17,8 @@ commands:
       --allow-writes             also create and delete one throwaway token or application
   status [<credential-id>…]      each credential's state, last result, expiry and next run; queue counts
   trigger <credential-id>        enqueue a manual check (a token is rotated when due)
-      --force                    rotate even when not due
+      --force                    rotate even when not due (refused while the secret's current
+                                 version is younger than the credential's forceCooldown)
       --wait                     wait for the job's end and exit with its outcome
       --timeout <seconds>        how long --wait waits (default 300)
 

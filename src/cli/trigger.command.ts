@@ -20,7 +20,8 @@ export interface TriggerOptions {
 /**
  * `rotator trigger <id>`: enqueues a manual check-credential job (rotating when due, or at once
  * with --force). With --wait, waits for its end and exits with its outcome: 0 done or skipped,
- * 1 failed or still running at the timeout.
+ * 1 failed, still running at the timeout, or a forced rotation refused inside the credential's
+ * cooldown (the message says when it becomes possible).
  */
 export async function triggerCommand(options: TriggerOptions): Promise<number> {
   const { env, inventory } = loadConfiguration(options);
@@ -47,6 +48,16 @@ export async function triggerCommand(options: TriggerOptions): Promise<number> {
     }
     try {
       const outcome = (await job.waitUntilFinished(events, options.timeoutSeconds * 1000)) as JobOutcome;
+      if (outcome.action === 'force-refused') {
+        // Not done: the forced rotation waits for the cooldown; the summary says when it becomes possible.
+        print(
+          options.json,
+          { jobId, credentialId: options.credentialId, state: 'refused', possibleAt: outcome.possibleAt, outcome },
+          `${options.credentialId}: REFUSED — ${outcome.summary} (job ${jobId})`,
+          true,
+        );
+        return EXIT.failure;
+      }
       print(
         options.json,
         { jobId, credentialId: options.credentialId, state: 'completed', outcome },

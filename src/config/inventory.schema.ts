@@ -13,7 +13,10 @@ export const defaultsSchema = z
   .strictObject({
     schedule: cronExpression.prefault('0 3 * * *'),
     rotateWhenExpiresWithin: positiveDuration.prefault('30d'),
-    revokePreviousAfter: duration.prefault('0s'),
+    // An hour: AWS's Secrets Manager caching client keeps a value that long by default (docs/decisions.md).
+    revokePreviousAfter: duration.prefault('1h'),
+    // A forced rotation is refused while AWSCURRENT is younger than this; `0s` turns the cooldown off.
+    forceCooldown: duration.prefault('10m'),
   })
   .prefault({});
 

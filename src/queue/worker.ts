@@ -133,8 +133,13 @@ export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
     const unrevoked = result.action === 'validated' ? undefined : result.unrevoked?.split(',').filter(Boolean);
     const checked = result.action !== 'revoke-handled';
     // The line after it says the job's alerts are decided (sent, or none due): nothing more comes of it.
+    // A forced rotation refused inside the cooldown: one warning per AWSCURRENT version, however many jobs.
+    const refused =
+      result.action === 'force-refused' && result.currentVersionId && result.possibleAt
+        ? { forceRefused: { versionId: result.currentVersionId, possibleAt: result.possibleAt } }
+        : {};
     void alerts
-      ?.succeeded({ credentialId: result.credentialId, kind: result.kind, jobId: job.id ?? '', checked, unrevoked })
+      ?.succeeded({ credentialId: result.credentialId, kind: result.kind, jobId: job.id ?? '', checked, unrevoked, ...refused })
       .then(() => logger.debug({ jobId: job.id, credentialId: result.credentialId }, 'alert: job handled'), alertProblem);
   });
   worker.on('failed', (job, error: Error & FailureDetails) => {

@@ -17,6 +17,8 @@ export interface RotatableCredential {
   secretId: string;
   /** Overlap before the previous credential is revoked; 0 = right after promotion. */
   revokePreviousAfterMs: number;
+  /** A forced rotation is refused while AWSCURRENT is younger than this; 0 = no cooldown. */
+  forceCooldownMs: number;
 }
 
 export interface RevokeRequest {
@@ -44,7 +46,8 @@ export interface RotationDeps {
 export const FRESH_REFUSAL_DELAYS_MS = [2_000, 5_000];
 
 export interface RotationOutcome {
-  action: 'rotated' | 'not-due' | 'already-done';
+  /** `force-refused`: a forced rotation of a credential not due, inside the cooldown; nothing was created. */
+  action: 'rotated' | 'not-due' | 'already-done' | 'force-refused';
   summary: string;
   rotationId?: string;
   expiresAt?: string;
@@ -52,6 +55,8 @@ export interface RotationOutcome {
   previousState?: string;
   /** Replaced credentials still valid at the provider, to revoke by hand (provider ids); unset when not checked. */
   unrevoked?: string[];
+  /** With `force-refused`: the AWSCURRENT version the cooldown runs from, and when a forced rotation becomes possible (ISO). */
+  cooldown?: { versionId: string; possibleAt: string };
 }
 
 /** What a delayed revoke (revokePrevious) did with the replaced credential. */

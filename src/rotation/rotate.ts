@@ -3,12 +3,15 @@ import type { Logger } from '../log/logger.ts';
 import type { HeldLock } from '../lease/credential-lock.ts';
 import { AWSCURRENT, AWSPREVIOUS } from '../secrets/secret-store.ts';
 import { SecretNotFoundError } from '../secrets/errors.ts';
+import { FORCE_REFUSED } from '../state/rotation-state.ts';
 import { LeaseLostError, RevokeDeferredError } from './errors.ts';
 import { reap, revokeReplaced, settle } from './retire.ts';
 import type { RotationProvider } from './rotation-provider.ts';
 import { noteUnproven, recheckUnrevoked, unrevokedRefs } from './unrevoked.ts';
 
 import { continueRotation } from './continue-rotation.ts';
+import { forceCooldownOf } from './force-cooldown.ts';
+import { formatDuration } from '../config/index.ts';
 import {
   daysUntil,
   readCurrentSecret,
@@ -73,6 +76,19 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
         await deps.state.updateStatus(id, { lastResult: 'not-due', lastSummary: summary }, held.token);
         log.info({ ...expiry }, 'rotation: not due');
         return { action: 'not-due', summary, ...expiry, unrevoked };
+      }
+      if (!inspection.due) {
+        // Forced only: refused while AWSCURRENT is younger than the cooldown. Nothing is created, nothing revoked.
+        const cooldown = await step(id, 'read-secret', () => forceCooldownOf(deps.secrets, secretId, credential.forceCooldownMs, now));
+        if (cooldown) {
+          const possibleAt = cooldown.possibleAt.toISOString();
+          const summary =
+            `forced rotation refused: AWSCURRENT (version ${cooldown.versionId}, created ${cooldown.createdAt.toISOString()}) is younger than ` +
+            `forceCooldown (${formatDuration(credential.forceCooldownMs)}); a forced rotation is possible at ${possibleAt}`;
+          await deps.state.updateStatus(id, { lastResult: FORCE_REFUSED, lastSummary: summary }, held.token);
+          log.warn({ versionId: cooldown.versionId, possibleAt, ...expiry }, 'rotation: forced rotation refused inside the cooldown');
+          return { action: 'force-refused', summary, cooldown: { versionId: cooldown.versionId, possibleAt }, ...expiry, unrevoked };
+        }
       }
       record = {
         credentialId: id,

@@ -29,8 +29,10 @@ export interface RotationRecord {
   forced: boolean;
 }
 
-/** Results that mean the credential is fine. Anything else recorded is a failure class. */
+/** Results that mean the credential is fine. Anything else recorded, but FORCE_REFUSED, is a failure class. */
 export const GOOD_RESULTS: ReadonlySet<string> = new Set(['rotated', 'not-due', 'valid']);
+/** A forced rotation refused inside the cooldown: the credential was checked and left as it was; not a failure. */
+export const FORCE_REFUSED = 'force-refused';
 
 export interface CredentialStatus {
   lastCheckAt?: string;

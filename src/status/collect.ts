@@ -1,14 +1,14 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import { nextTick, type CredentialBase } from '../config/index.ts';
-import { GOOD_RESULTS, daysToExpiryOf, type CredentialStatus, type RotationStateStore } from '../state/rotation-state.ts';
+import { FORCE_REFUSED, GOOD_RESULTS, daysToExpiryOf, type CredentialStatus, type RotationStateStore } from '../state/rotation-state.ts';
 import { previousStateClass } from '../rotation/previous-state.ts';
 import { unprovenRefs, unrevokedRefs } from '../rotation/unrevoked.ts';
 
 export interface CredentialView {
   id: string;
   kind: string;
-  /** `ok`, `failing`, `rotating (<step>)`, or `unknown` (never checked). */
+  /** `ok`, `failing`, `rotating (<step>)`, `cooldown` (a forced rotation was refused; not a failure), or `unknown` (never checked). */
   state: string;
   lastResult: string | null;
   /** The last message: shown only to the dashboard's users (see public-view.ts). */
@@ -64,7 +64,15 @@ export function nextRun(schedule: string, now: Date): string | null {
 
 function view(credential: CredentialBase, status: CredentialStatus, rotating: string | undefined, next: string | null, now: Date): CredentialView {
   const result = status.lastResult ?? null;
-  const state = rotating ? `rotating (${rotating})` : result === null ? 'unknown' : GOOD_RESULTS.has(result) ? 'ok' : 'failing';
+  const state = rotating
+    ? `rotating (${rotating})`
+    : result === null
+      ? 'unknown'
+      : GOOD_RESULTS.has(result)
+        ? 'ok'
+        : result === FORCE_REFUSED
+          ? 'cooldown'
+          : 'failing';
   return {
     id: credential.id,
     kind: credential.kind,

@@ -124,7 +124,10 @@ async function recordAllFlows(): Promise<Sent[]> {
   await direct.putCurrent(names.degreed, JSON.stringify(dg));
   await direct.putCurrent(names.learnlink, JSON.stringify({ clientSecret: tenant.clientSecret }));
   await direct.putCurrent(names.slack, 'http://127.0.0.1:9/slack-webhook');
+  // The replaced token revoked at once: the flows include the revoke's calls.
   const inventory = parseInventory(`version: 1
+defaults:
+  revokePreviousAfter: 0s
 credentials:
   - id: token
     kind: credly-authorization-token

@@ -695,7 +695,9 @@ export const badAnswers: SoakScenario = async (ctx) => {
   const planned = Array.from({ length: rounds }, (_, round) => shuffled(CASES, ctx.seed + round)).flat();
   const fixtures: Fixture[] = [];
   for (const [n, c] of planned.entries()) fixtures.push(await arrange(c.kind, n, run, fakes, setupStore));
-  const worker = await startSoakWorker(`version: 1\ncredentials:\n${fixtures.map((f) => f.inventory).join('')}`);
+  const worker = await startSoakWorker(
+    `version: 1\ndefaults:\n  revokePreviousAfter: 0s\n  forceCooldown: 0s\ncredentials:\n${fixtures.map((f) => f.inventory).join('')}`,
+  );
 
   const failures = { unclassified: [] as string[], badStored: [] as string[], leaked: [] as string[], hung: [] as string[] };
   let classified = 0;

@@ -251,7 +251,9 @@ export const clock: SoakScenario = async (ctx) => {
     }
   }
 
-  const worker = await startSoakWorker(`version: 1\ncredentials:\n${lines.join('')}`, { now: () => new Date(workerNow) });
+  const worker = await startSoakWorker(`version: 1\ndefaults:\n  revokePreviousAfter: 0s\n  forceCooldown: 0s\ncredentials:\n${lines.join('')}`, {
+    now: () => new Date(workerNow),
+  });
   const wrong: string[] = [];
   try {
     for (const a of arranged) {

@@ -250,6 +250,9 @@ async function tokenCase(ctx: SoakContext, fake: CredlyFake, sm: SmProxy, store:
   writeFileSync(
     configPath,
     `version: 1
+defaults:
+  revokePreviousAfter: 0s
+  forceCooldown: 0s
 credentials:
   - id: ${credentialId}
     kind: credly-authorization-token
@@ -294,6 +297,9 @@ async function applicationCase(ctx: SoakContext, fake: CredlyFake, sm: SmProxy, 
   writeFileSync(
     configPath,
     `version: 1
+defaults:
+  revokePreviousAfter: 0s
+  forceCooldown: 0s
 credentials:
   - id: token-${run}
     kind: credly-authorization-token

@@ -185,6 +185,9 @@ export const faultSoak: SoakScenario = async (ctx: SoakContext): Promise<SoakRow
     const hookSecret = `whsec_${randomUUID().replaceAll('-', '')}`;
     const inventory = [
       'version: 1',
+      'defaults:',
+      '  revokePreviousAfter: 0s',
+      '  forceCooldown: 0s',
       'credentials:',
       ...entries.map((e) => `  - id: ${e.id}\n    secretId: ${e.secretId}\n${e.yaml}`),
       'alerts:',

@@ -175,7 +175,10 @@ export const redisRestart: SoakScenario = async (ctx) => {
     }
     const configPath = join(ctx.dir, 'redis-restart.yaml');
     // A schedule that does not fire during the run: every job here is one the scenario enqueued.
-    writeFileSync(configPath, `version: 1\ndefaults:\n  schedule: "0 0 1 1 *"\ncredentials:\n${credentials.map((c) => c.yaml).join('')}`);
+    writeFileSync(
+      configPath,
+      `version: 1\ndefaults:\n  schedule: "0 0 1 1 *"\n  revokePreviousAfter: 0s\n  forceCooldown: 0s\ncredentials:\n${credentials.map((c) => c.yaml).join('')}`,
+    );
 
     const prefix = `{soak-redis-${run}}`;
     const env = {

@@ -142,7 +142,7 @@ export const smOutage: SoakScenario = async (ctx) => {
     writeFileSync(
       configPath,
       // A schedule that does not fire during the run: every job here is one the scenario enqueued.
-      `version: 1\ndefaults:\n  schedule: "0 0 1 1 *"\ncredentials:\n${yaml.join('')}alerts:\n  - id: hook\n    kind: webhook\n    url: ${receiver.url}/webhook\n    signingSecret: { env: SOAK_HOOK_SECRET }\n`,
+      `version: 1\ndefaults:\n  schedule: "0 0 1 1 *"\n  revokePreviousAfter: 0s\n  forceCooldown: 0s\ncredentials:\n${yaml.join('')}alerts:\n  - id: hook\n    kind: webhook\n    url: ${receiver.url}/webhook\n    signingSecret: { env: SOAK_HOOK_SECRET }\n`,
     );
     const heldAtStore = rotating.filter((c) => c.heldAt === 'store');
     const heldAtPromotion = rotating.filter((c) => c.heldAt === 'promotion');

@@ -43,9 +43,18 @@ export function entryYaml(fields: Record<string, string | undefined>, endpoints?
   return `  - ${lines.join('\n    ')}\n`;
 }
 
-/** The inventory file's text: the credentials' entries, then `more` (an `alerts:` section, `defaults:`…). */
-export function inventoryYaml(credentials: Array<Pick<DeclaredCredential, 'yaml'>>, more = ''): string {
-  return `version: 1\ncredentials:\n${credentials.map((c) => c.yaml).join('')}${more}`;
+/**
+ * The `defaults:` of every test inventory that writes none of its own: the replaced credential
+ * revoked the moment the new one is promoted, and no cooldown on forced rotations, so that a test
+ * rotates, forces again and sees the revoke without waiting. A test of the product's own defaults
+ * (1h, 10m) passes `defaults: ''`; one that writes `defaults:` in `more` gets only its own.
+ */
+export const TEST_DEFAULTS = 'defaults:\n  revokePreviousAfter: 0s\n  forceCooldown: 0s\n';
+
+/** The inventory file's text: `defaults` (TEST_DEFAULTS), the credentials' entries, then `more` (an `alerts:` section, `defaults:`…). */
+export function inventoryYaml(credentials: Array<Pick<DeclaredCredential, 'yaml'>>, more = '', options: { defaults?: string } = {}): string {
+  const defaults = /^defaults:/m.test(more) ? '' : (options.defaults ?? TEST_DEFAULTS);
+  return `version: 1\n${defaults}credentials:\n${credentials.map((c) => c.yaml).join('')}${more}`;
 }
 
 /** Stores every declared seed as its secret's AWSCURRENT. */

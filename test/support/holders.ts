@@ -223,6 +223,9 @@ export async function createWorld(fake: CredlyFake, redis: Redis, options: World
   }
   const inventoryFor = (id: string): Inventory<CredentialConfig> =>
     parseInventory(`version: 1
+defaults:
+  revokePreviousAfter: 0s
+  forceCooldown: 0s
 credentials:
 ${managerLines}  - id: ${credentialId}
     kind: ${options.kind}

@@ -1,6 +1,6 @@
 import type { JobOutcome, RotationJobOutcome } from '../../jobs/index.ts';
 
-const ROTATION_ACTIONS: ReadonlySet<string> = new Set<RotationJobOutcome['action']>(['rotated', 'not-due', 'already-done']);
+const ROTATION_ACTIONS: ReadonlySet<string> = new Set<RotationJobOutcome['action']>(['rotated', 'not-due', 'already-done', 'force-refused']);
 
 /** The outcome of a check-credential job of a rotatable kind; throws (failing the test) for any other outcome. */
 export function rotationOutcome(outcome: JobOutcome | undefined): RotationJobOutcome {

@@ -23,6 +23,8 @@ export interface ScenarioOptions {
   tokenAgeDays?: number;
   /** Inventory lines added to the credential (`revokePreviousAfter: 1h`, `deleteSupported: false`…). */
   extra?: string;
+  /** The inventory's `defaults:` section; default TEST_DEFAULTS (credentials.ts), `''` for the product's own. */
+  defaults?: string;
   /** Token flags; default write- and delete-enabled. */
   writeEnabled?: boolean;
   /** Store the bare token instead of the JSON shape. */
@@ -92,7 +94,7 @@ export async function startScenario(fake: CredlyFake, sm: SmProxy, options: Scen
   const { id: credentialId, secretId, organizationId, token: original } = credential;
   const prefix = `{rot-${run}}`;
   await seedSecrets([credential]);
-  const inventory = parseInventory(inventoryYaml([credential]));
+  const inventory = parseInventory(inventoryYaml([credential], '', options.defaults === undefined ? {} : { defaults: options.defaults }));
   const jobs = openJobQueue(prefix);
   const { redis, queue, events } = jobs;
   const { logger, lines: logs } = captureLogger();

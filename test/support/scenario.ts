@@ -22,6 +22,8 @@ export interface ScenarioSpec {
   credentials: DeclaredCredential[];
   /** Inventory text after the credentials: an `alerts:` section, `defaults:`… */
   more?: string;
+  /** The inventory's `defaults:` section; default TEST_DEFAULTS (credentials.ts), `''` for the product's own. */
+  defaults?: string;
   /** Environment of every process of the scenario, beside ROTATOR_CONFIG and ROTATOR_QUEUE_PREFIX. */
   env?: Record<string, string | undefined>;
   /** Default `{<suite>-<run>}`. */
@@ -115,7 +117,8 @@ export function useScenarios(suite: string, { stopSignal = 'SIGKILL' }: { stopSi
     const run = runId();
     const prefix = spec.prefix ?? `{${suite}-${run}}`;
     const configPath = join(dir, `${run}.yaml`);
-    const writeInventory = (credentials: DeclaredCredential[], more = '') => writeFileSync(configPath, inventoryYaml(credentials, more));
+    const defaults = spec.defaults === undefined ? {} : { defaults: spec.defaults };
+    const writeInventory = (credentials: DeclaredCredential[], more = '') => writeFileSync(configPath, inventoryYaml(credentials, more, defaults));
     writeInventory(spec.credentials, spec.more);
     await seedSecrets(spec.credentials);
     const env = { ...spec.env, ROTATOR_CONFIG: configPath, ROTATOR_QUEUE_PREFIX: prefix };

@@ -42,6 +42,7 @@ describe('the full valid inventory', () => {
       environment: 'production',
       rotateWhenExpiresWithinMs: 45 * DAY,
       revokePreviousAfterMs: HOUR + 30 * MINUTE,
+      forceCooldownMs: 30 * MINUTE,
       useRotateEndpoint: false,
       deleteSupported: false,
       testWithOrganizationEndpoint: false,
@@ -59,6 +60,7 @@ describe('the full valid inventory', () => {
       environment: 'sandbox',
       rotateWhenExpiresWithinMs: 21 * DAY,
       revokePreviousAfterMs: 15 * MINUTE,
+      forceCooldownMs: 5 * MINUTE,
       useRotateEndpoint: false,
       deleteSupported: true,
       testWithOrganizationEndpoint: false,
@@ -80,6 +82,7 @@ describe('the full valid inventory', () => {
       tokenRequestEncoding: 'form',
       recreateEveryMs: 90 * DAY,
       revokePreviousAfterMs: HOUR,
+      forceCooldownMs: 5 * MINUTE,
       endpoints: { apiBase: 'https://credly-proxy.example.com/v1', tokenUrl: 'http://localhost:4011/oauth/token' },
     });
   });
@@ -164,7 +167,8 @@ credentials:
     expect(inventory.credentials[0]).toMatchObject({
       schedule: '0 3 * * *',
       rotateWhenExpiresWithinMs: 30 * DAY,
-      revokePreviousAfterMs: 0,
+      revokePreviousAfterMs: HOUR,
+      forceCooldownMs: 10 * MINUTE,
       useRotateEndpoint: false,
       deleteSupported: true,
     });

@@ -15,6 +15,8 @@ export const credlyTokenEntry = (defaults: InventoryDefaults) =>
       rotateWhenExpiresWithin: positiveDuration.default(defaults.rotateWhenExpiresWithin),
       /** Overlap before the previous token is revoked. */
       revokePreviousAfter: duration.default(defaults.revokePreviousAfter),
+      /** A forced rotation is refused while AWSCURRENT is younger than this; 0 turns the cooldown off. */
+      forceCooldown: duration.default(defaults.forceCooldown),
       // Not offered: Credly's rotate endpoint kills the calling token the instant it answers, so a crash
       // before the store would lose both tokens (README, "Credly's rotate endpoint").
       useRotateEndpoint: z
@@ -30,10 +32,11 @@ export const credlyTokenEntry = (defaults: InventoryDefaults) =>
       testWithOrganizationEndpoint: z.boolean().default(false),
       endpoints: z.strictObject({ apiBase: endpointUrl.optional() }).default({}),
     })
-    .transform(({ rotateWhenExpiresWithin, revokePreviousAfter, endpoints, ...entry }) => ({
+    .transform(({ rotateWhenExpiresWithin, revokePreviousAfter, forceCooldown, endpoints, ...entry }) => ({
       ...entry,
       rotateWhenExpiresWithinMs: rotateWhenExpiresWithin,
       revokePreviousAfterMs: revokePreviousAfter,
+      forceCooldownMs: forceCooldown,
       endpoints: credlyEndpoints(entry.environment, endpoints),
     }));
 

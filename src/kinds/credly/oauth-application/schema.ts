@@ -33,12 +33,15 @@ export const credlyAppEntry = (defaults: InventoryDefaults) =>
       recreateEvery: positiveDuration.optional(),
       /** Overlap before the previous application is deleted. */
       revokePreviousAfter: duration.default(defaults.revokePreviousAfter),
+      /** A forced rotation is refused while AWSCURRENT is younger than this; 0 turns the cooldown off. */
+      forceCooldown: duration.default(defaults.forceCooldown),
       endpoints: z.strictObject({ apiBase: endpointUrl.optional(), tokenUrl: endpointUrl.optional() }).default({}),
     })
-    .transform(({ recreateEvery, revokePreviousAfter, endpoints, ...entry }) => ({
+    .transform(({ recreateEvery, revokePreviousAfter, forceCooldown, endpoints, ...entry }) => ({
       ...entry,
       ...(recreateEvery === undefined ? {} : { recreateEveryMs: recreateEvery }),
       revokePreviousAfterMs: revokePreviousAfter,
+      forceCooldownMs: forceCooldown,
       endpoints: credlyEndpoints(entry.environment, endpoints),
     }));
 
