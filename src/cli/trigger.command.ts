@@ -20,7 +20,7 @@ export interface TriggerOptions {
 /**
  * `rotator trigger <id>`: enqueues a manual check-credential job (rotating when due, or at once
  * with --force). With --wait, waits for its end and exits with its outcome: 0 done or skipped,
- * 1 failed or still running at the timeout.
+ * 1 failed, EXIT.timedOut (5) still running at the timeout (the job goes on).
  */
 export async function triggerCommand(options: TriggerOptions): Promise<number> {
   const { env, inventory } = loadConfiguration(options);
@@ -64,7 +64,7 @@ export async function triggerCommand(options: TriggerOptions): Promise<number> {
         `${options.credentialId}: ${state.toUpperCase()} — ${detail} (job ${jobId})`,
         true,
       );
-      return EXIT.failure;
+      return timedOut ? EXIT.timedOut : EXIT.failure;
     }
   } finally {
     await events?.close();
