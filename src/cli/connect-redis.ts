@@ -8,8 +8,8 @@ export class RedisUnreachableError extends Error {
 }
 
 /**
- * How long a command waits for a usable connection. Without it a Sentinel group whose sentinels all
- * refuse would be retried for ever: the client gives up only on one server.
+ * How long a command waits for a usable connection, whatever the topology: a server that accepts
+ * the connection but never answers, a Sentinel group that never names a master.
  */
 export const CONNECT_DEADLINE_MS = 10_000;
 
@@ -26,13 +26,20 @@ export async function connectRedis(topology: RedisTopology, prefix: string, opti
   const redis = createRedisConnection(topology, 'producer', options);
   // The client's own rejection is often only "Connection is closed."; the cause comes as an event.
   const events: Error[] = [];
-  redis.on('error', (error: Error) => events.push(error));
+  // A Sentinel client retries for ever: once it has found every sentinel unreachable, it is over.
+  let giveUp: (error: Error) => void = () => undefined;
+  const gaveUp = new Promise<never>((_, reject) => (giveUp = reject));
+  gaveUp.catch(() => undefined);
+  redis.on('error', (error: Error) => {
+    events.push(error);
+    if (error.message.startsWith('All sentinels are unreachable')) giveUp(error);
+  });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no usable connection within ${CONNECT_DEADLINE_MS / 1000} s`)), CONNECT_DEADLINE_MS);
   });
   try {
-    await Promise.race([redis.connect().then(() => assertRedisUsable(redis, prefix)), deadline]);
+    await Promise.race([redis.connect().then(() => assertRedisUsable(redis, prefix)), deadline, gaveUp]);
     return redis;
   } catch (error) {
     redis.disconnect();

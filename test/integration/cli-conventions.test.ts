@@ -127,7 +127,7 @@ describe('CLI conventions', () => {
       },
     });
     expect(refused.stdout).not.toContain('login-secret-42');
-  });
+  }, 60_000);
 
   it("prints a command's own help for <command> --help, -h and help <command>, on stdout, exit 0", () => {
     for (const { name } of COMMANDS) {
