@@ -101,7 +101,7 @@ describe('CLI conventions', () => {
     const check = rotator(['check', '--config', EXAMPLE], env);
     expect(check.stdout).toContain(`redis: FAILED — Redis unreachable at redis://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`);
     expect(check.stdout + check.stderr).not.toContain('hunter2-secret');
-  });
+  }, 60_000);
 
   it('names every sentinel with its refusal, and a refused login without its password', async () => {
     const [a, b] = [await freePort(), await freePort()];
