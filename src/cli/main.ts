@@ -1,95 +1,58 @@
-import { parseArgs } from 'node:util';
 import { SinkSecretError } from '../alerts/build-sinks.ts';
 import { packageVersion } from '../build-info.ts';
 import { ConfigError } from '../config/index.ts';
 import { RedisUnreachableError } from './connect-redis.ts';
+import { commandHelp, globalHelp, parseCommandLine } from './commands.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { parseTimeout } from './timeout.ts';
 
-const USAGE = `usage: rotator <command> [options]
-
-commands:
-  worker                         run the worker until SIGTERM/SIGINT
-  check [<credential-id>…]       read-only preflight: configuration, Redis, each secret
-      --config-only              validate the configuration only (touches nothing)
-  probe <credential-id>…         call the provider and report, assumption by assumption, what holds;
-                                 ends with the inventory settings to use (read-only)
-      --allow-writes             also create and delete one throwaway token or application
-  status [<credential-id>…]      each credential's state, last result, expiry and next run; queue counts
-  trigger <credential-id>        enqueue a manual check (a token is rotated when due)
-      --force                    rotate even when not due (refused while the secret's current
-                                 version is younger than the credential's forceCooldown)
-      --wait                     wait for the job's end and exit with its outcome
-      --timeout <seconds>        how long --wait waits (default 300)
-
-options:
-  --config <path>                inventory file (default: $ROTATOR_CONFIG)
-  --json                         machine-readable output (errors too, as {"ok":false,"error":…})
-  -h, --help                     this help
-  --version                      the rotator's version
-
-exit codes: 0 success, 1 failure, 2 bad usage or configuration,
-            4 (worker) stopped with jobs abandoned when the grace ran out`;
+/** The command being run, once known: a usage error is printed with its help. */
+let current: string | undefined;
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'config-only': { type: 'boolean', default: false },
-      force: { type: 'boolean', default: false },
-      wait: { type: 'boolean', default: false },
-      timeout: { type: 'string' },
-      'allow-writes': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-      version: { type: 'boolean', default: false },
-    },
-  });
-  const [command, ...rest] = positionals;
-  if (values.version) {
-    console.log(values.json ? JSON.stringify({ version: packageVersion() }) : packageVersion());
+  const line = parseCommandLine(argv);
+  if (line.action === 'version') {
+    console.log(line.json ? JSON.stringify({ version: packageVersion() }) : packageVersion());
     return EXIT.ok;
   }
-  if (values.help) {
-    console.log(USAGE);
+  if (line.action === 'help') {
+    console.log(line.command ? commandHelp(line.command) : globalHelp());
     return EXIT.ok;
   }
-  // No command is bad usage: the usage goes to stderr, so a script piping stdout gets nothing half-right.
-  if (!command) throw new UsageError('no command given');
+  const { command, args, values } = line;
+  current = command;
   // Each command loads only what it uses: `rotator status` need not load the AWS SDK or the worker.
   switch (command) {
     case 'worker': {
-      if (rest.length) throw new UsageError(`worker takes no arguments (got ${rest.join(' ')})`);
+      if (args.length) throw new UsageError(`worker takes no arguments (got ${args.join(' ')})`);
       const { workerCommand } = await import('./worker.command.ts');
       return workerCommand({ configPath: values.config });
     }
     case 'check': {
       const { checkCommand } = await import('./check.command.ts');
-      return checkCommand({ configPath: values.config, ids: rest, configOnly: values['config-only'], json: values.json });
+      return checkCommand({ configPath: values.config, ids: args, configOnly: values['config-only'] === true, json: values.json === true });
     }
     case 'probe': {
       const { probeCommand } = await import('./probe.command.ts');
-      return probeCommand({ configPath: values.config, ids: rest, allowWrites: values['allow-writes'], json: values.json });
+      return probeCommand({ configPath: values.config, ids: args, allowWrites: values['allow-writes'] === true, json: values.json === true });
     }
     case 'status': {
       const { statusCommand } = await import('./status.command.ts');
-      return statusCommand({ configPath: values.config, ids: rest, json: values.json });
+      return statusCommand({ configPath: values.config, ids: args, json: values.json === true });
     }
     case 'trigger': {
-      const [credentialId, ...extra] = rest;
+      const [credentialId, ...extra] = args;
       if (!credentialId || extra.length) throw new UsageError('trigger takes exactly one credential id');
+      if (values.timeout !== undefined && !values.wait) throw new UsageError('--timeout applies only with --wait');
       const timeoutSeconds = parseTimeout(values.timeout);
       const { triggerCommand } = await import('./trigger.command.ts');
       return triggerCommand({
         configPath: values.config,
         credentialId,
-        force: values.force,
-        wait: values.wait,
+        force: values.force === true,
+        wait: values.wait === true,
         timeoutSeconds,
-        json: values.json,
+        json: values.json === true,
       });
     }
     default:
@@ -106,8 +69,9 @@ function describe(error: unknown): { code: number; error: { type: string; messag
   const message = error instanceof Error ? error.message : String(error);
   // A sink secret that cannot be had is configuration: nothing was touched.
   if (error instanceof SinkSecretError) return { code: EXIT.usage, error: { type, message }, text: `rotator: ${message}` };
-  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-    return { code: EXIT.usage, error: { type: 'UsageError', message }, text: `rotator: ${message}\n\n${USAGE}` };
+  if (error instanceof UsageError) {
+    const command = error.command ?? current;
+    return { code: EXIT.usage, error: { type: 'UsageError', message }, text: `rotator: ${message}\n\n${command ? commandHelp(command) : globalHelp()}` };
   }
   if (error instanceof RedisUnreachableError) return { code: EXIT.failure, error: { type, message }, text: `rotator: ${message}` };
   return { code: EXIT.failure, error: { type, message }, text: `rotator: ${type}: ${message}` };

@@ -20,8 +20,8 @@ export interface TriggerOptions {
 /**
  * `rotator trigger <id>`: enqueues a manual check-credential job (rotating when due, or at once
  * with --force). With --wait, waits for its end and exits with its outcome: 0 done or skipped,
- * 1 failed, still running at the timeout, or a forced rotation refused inside the credential's
- * cooldown (the message says when it becomes possible).
+ * 1 failed, or a forced rotation refused inside the credential's cooldown (the message says when
+ * it becomes possible); EXIT.timedOut (5) still running at the timeout (the job goes on).
  */
 export async function triggerCommand(options: TriggerOptions): Promise<number> {
   const { env, inventory } = loadConfiguration(options);
@@ -75,7 +75,7 @@ export async function triggerCommand(options: TriggerOptions): Promise<number> {
         `${options.credentialId}: ${state.toUpperCase()} — ${detail} (job ${jobId})`,
         true,
       );
-      return EXIT.failure;
+      return timedOut ? EXIT.timedOut : EXIT.failure;
     }
   } finally {
     await events?.close();

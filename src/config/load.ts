@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
-import { createRequire } from 'node:module';
-import type * as YamlLibrary from 'yaml';
+import { parseDocument } from 'yaml';
 import { crossCheck } from './cross-checks.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { defaultsSchema, inventorySchema } from './inventory.schema.ts';
@@ -23,30 +21,16 @@ function yamlProblem(error: { message: string; linePos?: [{ line: number; col: n
 }
 
 /**
- * The fast path: js-yaml reads a plain inventory about ten times faster than the yaml library, which
- * matters for `rotator status` and start-up over thousands of credentials. It refuses duplicate keys
- * (as the yaml library does with uniqueKeys) and, here, any alias, so an alias bomb never expands in
- * it. Whatever it refuses is read again by the yaml library: its messages are clearer, and it counts
- * expanded aliases against a limit, so anchors and aliases stay usable.
+ * The inventory text as plain data (YAML 1.2, core schema); a ConfigError for text that is not
+ * YAML, each problem with its line and column. Duplicate keys are errors: with last-one-wins a
+ * pasted block would silently replace another. A tag no schema resolves (`!custom`) is refused
+ * rather than read as a string. Anchors and aliases are usable; expanded aliases count
+ * against a limit, so an alias bomb never expands.
  */
-function readYamlFast(text: string): { value: unknown } | undefined {
-  try {
-    return { value: loadYaml(text, { schema: CORE_SCHEMA, json: false, maxAliases: 0 }) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The inventory text as plain data; a ConfigError for text that is not YAML. */
 export function readYaml(text: string, source: string): unknown {
-  const fast = readYamlFast(text);
-  if (fast) return fast.value;
-  // Loaded only here, where it is needed: a worker whose inventory reads on the fast path does not
-  // carry the second parser's memory for years.
-  const { parseDocument } = createRequire(import.meta.url)('yaml') as typeof YamlLibrary;
-  // Duplicate keys are errors: with last-one-wins a pasted block would silently replace another.
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) throw new ConfigError(source, doc.errors.map(yamlProblem));
+  const unknownTags = doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED');
+  if (doc.errors.length > 0 || unknownTags.length > 0) throw new ConfigError(source, [...doc.errors, ...unknownTags].map(yamlProblem));
   try {
     return doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
