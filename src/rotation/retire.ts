@@ -156,17 +156,16 @@ interface HistoryVersion {
   secretString?: string;
 }
 
-/** Every version of the secret, deprecated ones included, each read once; oldest first. */
+/**
+ * Every version of the secret, deprecated ones included, each read once; oldest first. Each date is
+ * GetSecretValue's CreatedDate (the emulator's listing reports the time of the listing instead).
+ */
 async function readHistory(secrets: GuardSecrets, secretId: string): Promise<HistoryVersion[]> {
   const history: HistoryVersion[] = [];
   for (const v of await secrets.listVersions(secretId, { includeDeprecated: true })) {
     const stored = await secrets.readVersion(secretId, v.versionId).catch(() => undefined);
-    history.push({
-      versionId: v.versionId,
-      createdAt: v.createdAt?.getTime() ?? 0,
-      stages: v.stages,
-      ...(stored ? { secretString: stored.secretString } : {}),
-    });
+    const createdAt = await secrets.versionCreatedAt(secretId, v.versionId).catch(() => undefined);
+    history.push({ versionId: v.versionId, createdAt: createdAt?.getTime() ?? 0, stages: v.stages, ...(stored ? { secretString: stored.secretString } : {}) });
   }
   return history.sort((a, b) => a.createdAt - b.createdAt);
 }
@@ -335,7 +334,7 @@ async function retireReplacedByHand<C extends RetirableCredential, S>(
     // No proof this deployment replaced it; named only where a rotation of ours wrote the secret after it.
     const last = Math.max(...holding.map((v) => v.createdAt));
     const rotations = new Set(facts.ours.map((y) => y.marker!.rotationId));
-    if (pending.has(x.ref) || !history.some((v) => v.createdAt > last && rotations.has(v.versionId))) continue;
+    if (pending.has(x.ref) || !history.some((v) => v.createdAt >= last && !holding.includes(v) && rotations.has(v.versionId))) continue;
     held.assertHeld();
     await noteUnrevoked(deps.state, credential.id, x.ref, held.token);
     log.warn(
