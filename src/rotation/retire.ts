@@ -244,9 +244,11 @@ export async function reap<C extends RetirableCredential, S>(
     // Redis's record of what an earlier run left alone: a cache of the rule below, which only ever adds to it.
     const remembered = new Set(((await deps.state.readStatus(credential.id)).leftAlone ?? '').split(' ').filter(Boolean));
     const beforeLoss = new Set<string>();
+    // Only a kind that recreates from a lost secret (an OAuth application) has a recreation to be made before.
+    const recreates = provider.missingSecret !== undefined;
     for (const x of ours) {
       if (x.ref === actingRef) continue;
-      if (remembered.has(x.ref) || madeBeforeLoss(x, ours, await readHistoryOnce(), hasCredential)) beforeLoss.add(x.ref);
+      if (remembered.has(x.ref) || madeBeforeLoss(x, ours, recreates ? await readHistoryOnce() : [], hasCredential)) beforeLoss.add(x.ref);
     }
     const leftAlone = listing.filter((x) => own(x) === 'legacy' || madeForAnotherSecret(x, owner) || beforeLoss.has(x.ref)).map((x) => x.ref);
     const candidates = ours.filter((x) => x.ref !== actingRef && !beforeLoss.has(x.ref));
