@@ -24,7 +24,7 @@ afterEach(() => redis.flushdb());
 afterAll(() => redis.disconnect());
 
 /** The overlap window: long enough to empty Redis inside it, short enough to wait for its end. */
-const WINDOW_S = 15;
+const WINDOW_S = 30;
 
 async function trigger(t: ProcessScenario, id: string, force: boolean): Promise<string> {
   const p = t.spawn(['trigger', id, ...(force ? ['--force'] : []), '--wait', '--timeout', '60']);
