@@ -77,9 +77,9 @@ async function setUp() {
 describe('a hand-made original token replaced by a rotation, Redis emptied before its revoke ran, with the worker in its own process', () => {
   it('is revoked by a check after the overlap window, proven by the marker of the token that replaced it; never inside the window', async () => {
     const { credential, t, handMade, valid, warnings, deletesOf, status, rotateAndLoseRedis } = await setUp();
-    await rotateAndLoseRedis(await t.startWorker());
+    await rotateAndLoseRedis(await t.startWorker(60_000));
     const replacement = await credential.current();
-    const worker = await t.startWorker();
+    const worker = await t.startWorker(60_000);
 
     // Inside the window: left alone (its consumers may not have read the new token yet), and not named.
     await trigger(t, credential.id, false);
@@ -117,9 +117,9 @@ describe('a hand-made original token replaced by a rotation, Redis emptied befor
 
   it('is named in status and in one warning (its id, never its value) when no marker is left to prove which rotation replaced it', async () => {
     const { credential, t, handMade, valid, warnings, deletesOf, status, rotateAndLoseRedis } = await setUp();
-    await rotateAndLoseRedis(await t.startWorker());
+    await rotateAndLoseRedis(await t.startWorker(60_000));
     const first = await credential.current();
-    const worker = await t.startWorker();
+    const worker = await t.startWorker(60_000);
     // A second rotation replaces the first one's token; its own delayed revoke (in Redis now) deletes
     // that token after the window, and with it the marker that named the hand-made one.
     await trigger(t, credential.id, true);

@@ -56,7 +56,7 @@ describe('an OAuth application made before its secret was lost, after the recrea
         credentials: [manager, app],
         env: { REDIS_URL: url.toString(), ROTATOR_LOCK_DURATION: '5s', AWS_ENDPOINT_URL_SECRETS_MANAGER: hosts.sm.url, LOG_LEVEL: 'debug' },
       });
-      let worker = await t.startWorker();
+      let worker = await t.startWorker(60_000);
       const org = manager.organizationId;
       const markerOf = (applicationId: number) => parseMarker(hosts.credly.state.findApplication(org, applicationId)?.description ?? null);
 
@@ -70,7 +70,7 @@ describe('an OAuth application made before its secret was lost, after the recrea
       await worker.exited;
       if (loss === 'renamed') t.writeInventory([manager, { ...app, yaml: app.yamlFor(newSecret) }]);
       else await deleteSecret(oldSecret);
-      worker = await t.startWorker();
+      worker = await t.startWorker(60_000);
       await trigger(t, app.id, false);
       const recreated = await app.current(newSecret);
       expect(markerOf(recreated.applicationId)?.replaces).toBe('');
@@ -84,7 +84,7 @@ describe('an OAuth application made before its secret was lost, after the recrea
       worker.child.kill('SIGKILL');
       await worker.exited;
       await redis.flushdb();
-      worker = await t.startWorker();
+      worker = await t.startWorker(60_000);
       await trigger(t, app.id, false);
 
       expect(hosts.credly.state.isClientValid(inUse.clientId, inUse.clientSecret), 'the application made before the loss was deleted').toBe(true);
