@@ -128,10 +128,14 @@ export function createAlerter(options: AlerterOptions): Alerter {
     },
     async unrevoked({ credentialId, kind, jobId, refs }) {
       await (async () => {
-        if ((await redis.set(unrevokedKey(credentialId), refs.join(','), 'EX', 365 * DAY_S, 'NX')) !== 'OK') return;
+        if ((await redis.set(unrevokedKey(credentialId), refs.join(','), 'EX', 365 * DAY_S, 'NX')) !== 'OK') {
+          logger.debug({ credentialId, topic: 'unrevoked', refs }, 'alert: warning already sent, not repeated');
+          return;
+        }
         const where = options.revokeByHand?.(kind) ?? 'at the provider';
         const message =
-          `the replaced credential(s) ${refs.join(', ')} (provider ids) are still listed at the provider after their revoke, or it offers no revoke: ` +
+          `the replaced credential(s) ${refs.join(', ')} (provider ids) are NOT revoked: still listed at the provider after their revoke, ` +
+          `or replaced with no record left of the rotation that replaced them (Redis lost before the revoke), or the provider offers no revoke: ` +
           `they stay valid until revoked by hand (${where}) or until they expire`;
         await fanOut(
           { type: 'warning', topic: 'unrevoked', credentialId, kind, jobId, message, occurredAt: new Date().toISOString(), critical: false },

@@ -36,6 +36,9 @@ export async function statusCommand(options: { configPath?: string | undefined; 
       for (const c of status.credentials.filter((x) => x.unrevoked.length)) {
         console.log(`${c.id}: NOT revoked, still valid at the provider: ${c.unrevoked.join(', ')} — revoke by hand`);
       }
+      for (const c of status.credentials.filter((x) => x.leftAlone.length)) {
+        console.log(`${c.id}: left alone for a person, never reaped: ${c.leftAlone.join(', ')} — delete by hand once nothing uses it`);
+      }
       for (const c of status.credentials.filter((x) => x.unproven.length)) {
         console.log(`${c.id}: not provably this secret's, never deleted: ${c.unproven.join(', ')} — check whether anything uses it, delete by hand if not`);
       }

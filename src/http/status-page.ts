@@ -40,10 +40,17 @@ function unproven(refs: readonly string[]): string {
   return refs.length ? `<br><span class="state warn">not provably this secret's, never deleted: ${escape(refs.join(', '))} — check by hand</span>` : '';
 }
 
+/** Credentials the rotator made and leaves for a person (their ids): never reaped. */
+function leftAlone(refs: readonly string[]): string {
+  return refs.length
+    ? `<br><span class="state warn">left alone for a person, never reaped: ${escape(refs.join(', '))} — delete by hand once unused</span>`
+    : '';
+}
+
 /** The read-only status page: one row per credential. Ids, states, classes and dates; messages only when the view holds them. */
 function row(c: CredentialView): string {
   return `<tr data-credential="${escape(c.id)}">
-  <td><strong>${escape(c.id)}</strong><br><span class="muted">${escape(c.kind)}</span>${unrevoked(c.unrevoked)}${unproven(c.unproven)}</td>
+  <td><strong>${escape(c.id)}</strong><br><span class="muted">${escape(c.kind)}</span>${unrevoked(c.unrevoked)}${unproven(c.unproven)}${leftAlone(c.leftAlone)}</td>
   <td><span class="state ${c.state === 'ok' ? 'good' : c.state === 'failing' ? 'bad' : 'warn'}">${escape(c.state)}</span></td>
   <td>${escape(c.lastResult ?? '-')}${c.errorClass && c.errorClass !== c.lastResult ? ` <code>${escape(c.errorClass)}</code>` : ''}<br><span class="muted">${escape(c.lastSummary ?? '')}</span></td>
   <td>${escape(c.lastCheckAt ?? 'never')}<br><span class="muted last-success">last success: ${escape(c.lastSuccessAt ?? 'never')}</span></td>

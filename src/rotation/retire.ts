@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.ts';
-import { AWSPREVIOUS } from '../secrets/secret-store.ts';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../secrets/secret-store.ts';
 import {
   holds,
   madeForAnotherSecret,
@@ -16,7 +16,7 @@ import {
 } from './revoke-guard.ts';
 import { LeaseLostError, RevokeRefusedError } from './errors.ts';
 import { previousStateText } from './previous-state.ts';
-import { describeNotRevoked, noteUnrevoked } from './unrevoked.ts';
+import { describeNotRevoked, noteUnrevoked, unrevokedRefs } from './unrevoked.ts';
 import type { ListedCredential, RevokeResult, RotationProvider } from './rotation-provider.ts';
 import type { RotationStateStore } from '../state/rotation-state.ts';
 
@@ -142,12 +142,69 @@ export async function revokeReplaced<C extends RetirableCredential, S>(
   return { action: 'revoked', result: await provider.revoke(credential, acting, target.ref) };
 }
 
+/** One version of the secret's history, oldest first: what outlives Redis in Secrets Manager. */
+interface HistoryVersion {
+  versionId: string;
+  /** Secrets Manager's CreatedDate (ms); 0 when it gave none. */
+  createdAt: number;
+  stages: string[];
+  /** Undefined when the version could not be read. Never logged. */
+  secretString?: string;
+}
+
+/**
+ * Every version of the secret, deprecated ones included, each read once; oldest first. Each date is
+ * GetSecretValue's CreatedDate (the emulator's listing reports the time of the listing instead).
+ */
+async function readHistory(secrets: GuardSecrets, secretId: string): Promise<HistoryVersion[]> {
+  const history: HistoryVersion[] = [];
+  for (const v of await secrets.listVersions(secretId, { includeDeprecated: true })) {
+    const stored = await secrets.readVersion(secretId, v.versionId).catch(() => undefined);
+    const createdAt = await secrets.versionCreatedAt(secretId, v.versionId).catch(() => undefined);
+    history.push({ versionId: v.versionId, createdAt: createdAt?.getTime() ?? 0, stages: v.stages, ...(stored ? { secretString: stored.secretString } : {}) });
+  }
+  return history.sort((a, b) => a.createdAt - b.createdAt);
+}
+
+/**
+ * Why a credential this deployment made for this secret is left for a person, from durable facts
+ * only (the listing, the markers, the secret's versions); undefined when it is not. See
+ * docs/design.md, "What stays alive": made before a recreation from a lost secret, as the listing
+ * shows it (a later credential of ours marked `replaces=-`), or as the secret's history still shows
+ * it once that recreation is gone — the secret's versions begin after it and none is its rotation's
+ * (the secret was deleted or renamed away and made again since), or a version made after it holds
+ * no credential (the secret was emptied or overwritten in place since).
+ */
+function madeBeforeLoss(
+  x: ListedCredential,
+  ours: ListedCredential[],
+  history: HistoryVersion[],
+  hasCredential: (secretString: string) => boolean,
+): string | undefined {
+  const made = x.createdAt.getTime();
+  if (ours.some((y) => y.marker?.replaces === '' && y.createdAt.getTime() > made)) return 'made before a recreation from a lost secret';
+  const stored = history.some((v) => v.versionId === x.marker?.rotationId);
+  if (!stored && history.length && made < history[0]!.createdAt) return "made before the secret's first version (the secret was made again since)";
+  if (history.some((v) => v.createdAt > made && (v.secretString === undefined || !hasCredential(v.secretString))))
+    return 'made before a version of the secret that holds no credential (the secret was lost in place since)';
+  return undefined;
+}
+
 /**
  * Deletes the credential's orphans: what this deployment made for it that no stage holds and no
  * overlap window protects. Runs only while no rotation of the credential is live, and only with a
- * known acting credential. Left alone, and named for a person: credentials marked before markers
- * carried a scope, and whatever was made before a recreation from a lost secret (it may still be
- * in use under a secret the rotator no longer knows). Best effort: the next run tries again.
+ * known acting credential. Left alone, and named for a person (`leftAlone`): credentials marked
+ * before markers carried a scope and a secret digest, credentials marked for a secret of another
+ * name, and whatever was made before a recreation from a lost secret (it may still be in use under a
+ * secret the rotator no longer knows) — decided from the listing, the markers and the secret's
+ * versions, so that it holds after Redis is lost; `leftAlone` in Redis only ever adds to it.
+ *
+ * A credential the rotator did not make (the first one a person stored) that a version of this
+ * secret held, that no current or pending stage holds now, is what a rotation replaced; its revoke
+ * may have been lost with Redis. Where a listed credential of ours names it as replaced (and the
+ * guard's proof holds: the rotation's version is in the secret), it is revoked through the guard,
+ * after the overlap window; otherwise, when a rotation of this deployment wrote the secret after
+ * it, it is named in `unrevoked` (revoke by hand). Best effort: the next run tries again.
  */
 export async function reap<C extends RetirableCredential, S>(
   deps: RetireDeps,
@@ -166,15 +223,31 @@ export async function reap<C extends RetirableCredential, S>(
     const listing = await provider.list(credential, acting);
     const owner = { credentialId: credential.id, scope: deps.scope, secretId: credential.secretId };
     const own = (x: ListedCredential) => ownershipOf(x, owner);
-    const recreatedFromLoss = Math.max(0, ...listing.filter((x) => own(x) === 'ours' && x.marker?.replaces === '').map((x) => x.createdAt.getTime()));
-    // What an earlier run left alone stays so: the recreation that dated it may itself have been
-    // rotated away and deleted since, taking the date out of the listing.
-    const remembered = new Set(((await deps.state.readStatus(credential.id)).leftAlone ?? '').split(' ').filter(Boolean));
-    const beforeLoss = (x: ListedCredential) => x.createdAt.getTime() < recreatedFromLoss || remembered.has(x.ref);
-    const leftAlone = listing.filter((x) => own(x) === 'legacy' || madeForAnotherSecret(x, owner) || (own(x) === 'ours' && beforeLoss(x))).map((x) => x.ref);
     // The acting credential is AWSCURRENT: left out here already, so a run with nothing else reads no stages.
     const actingRef = provider.refOf(acting);
-    const candidates = listing.filter((x) => own(x) === 'ours' && x.ref !== actingRef && !beforeLoss(x));
+    const ours = listing.filter((x) => own(x) === 'ours');
+    const byHand = listing.filter((x) => own(x) === 'unmarked' && x.ref !== actingRef);
+    // The secret's history, read only when something needs it.
+    let history: HistoryVersion[] | undefined;
+    const readHistoryOnce = async () => (history ??= await readHistory(deps.secrets, credential.secretId));
+    const hasCredential = (secretString: string) => {
+      try {
+        return provider.hasCredential(provider.parseSecret(secretString, credential.secretId));
+      } catch {
+        return false;
+      }
+    };
+    // Redis's record of what an earlier run left alone: a cache of the rule below, which only ever adds to it.
+    const remembered = new Set(((await deps.state.readStatus(credential.id)).leftAlone ?? '').split(' ').filter(Boolean));
+    const beforeLoss = new Set<string>();
+    // Only a kind that recreates from a lost secret (an OAuth application) has a recreation to be made before.
+    const recreates = provider.missingSecret !== undefined;
+    for (const x of ours) {
+      if (x.ref === actingRef) continue;
+      if (remembered.has(x.ref) || madeBeforeLoss(x, ours, recreates ? await readHistoryOnce() : [], hasCredential)) beforeLoss.add(x.ref);
+    }
+    const leftAlone = listing.filter((x) => own(x) === 'legacy' || madeForAnotherSecret(x, owner) || beforeLoss.has(x.ref)).map((x) => x.ref);
+    const candidates = ours.filter((x) => x.ref !== actingRef && !beforeLoss.has(x.ref));
     if (leftAlone.length) {
       log.warn(
         { refs: leftAlone },
@@ -183,26 +256,28 @@ export async function reap<C extends RetirableCredential, S>(
     }
     // Kept current in status ('' clears it once a person has deleted them).
     await deps.state.updateStatus(credential.id, { leftAlone: leftAlone.join(' ') }, held.token);
-    if (!candidates.length) return deleted;
-    const ctx = context(deps, credential, listing, await deps.state.readStatus(credential.id));
-    const cache = newGuardCache();
-    const waiting: string[] = [];
-    for (const orphan of candidates) {
-      if (await protectedUntil(ctx, orphan, cache)) {
-        waiting.push(orphan.ref);
-        continue;
+    if (candidates.length) {
+      const ctx = context(deps, credential, listing, await deps.state.readStatus(credential.id));
+      const cache = newGuardCache();
+      const waiting: string[] = [];
+      for (const orphan of candidates) {
+        if (await protectedUntil(ctx, orphan, cache)) {
+          waiting.push(orphan.ref);
+          continue;
+        }
+        // The stages are read again before each delete: a person may have put an orphan back while
+        // the one before it was being deleted.
+        const stages = await readStages(deps.secrets, credential.secretId);
+        if (stagesHolding(stages, orphan).length) continue;
+        held.assertHeld();
+        const result = await provider.revoke(credential, acting, orphan.ref);
+        // Only what the provider confirms gone counts; a provider without revoke ends the round.
+        if (result.state === 'revoked' || result.state === 'already-gone') deleted.push(orphan.ref);
+        else if (result.state === 'left-to-expire') break;
       }
-      // The stages are read again before each delete: a person may have put an orphan back while
-      // the one before it was being deleted.
-      const stages = await readStages(deps.secrets, credential.secretId);
-      if (stagesHolding(stages, orphan).length) continue;
-      held.assertHeld();
-      const result = await provider.revoke(credential, acting, orphan.ref);
-      // Only what the provider confirms gone counts; a provider without revoke ends the round.
-      if (result.state === 'revoked' || result.state === 'already-gone') deleted.push(orphan.ref);
-      else if (result.state === 'left-to-expire') break;
+      if (waiting.length) log.info({ refs: waiting }, 'rotation: orphans inside an overlap window, left until a check after it ends');
     }
-    if (waiting.length) log.info({ refs: waiting }, 'rotation: orphans inside an overlap window, left until a check after it ends');
+    if (byHand.length) deleted.push(...(await retireReplacedByHand(deps, provider, credential, acting, log, held, { byHand, ours, history: readHistoryOnce })));
     if (deleted.length) log.info({ deleted }, 'rotation: orphans deleted');
   } catch (error) {
     // A holder that lost its lock stops: its job is retried under the lock.
@@ -210,6 +285,62 @@ export async function reap<C extends RetirableCredential, S>(
     log.warn({ err: { type: (error as Error).name, message: (error as Error).message } }, 'rotation: orphan reaping failed; the next run tries again');
   }
   return deleted;
+}
+
+/**
+ * Credentials a person made that this secret held and a rotation replaced, whose revoke was never
+ * sent (Redis lost with the delayed revoke job): revoked through the guard where a listed credential
+ * of ours names the one it replaced, else named in `unrevoked` when a rotation of this deployment
+ * wrote the secret after it. Returns what was revoked.
+ */
+async function retireReplacedByHand<C extends RetirableCredential, S>(
+  deps: RetireDeps,
+  provider: RotationProvider<C, S>,
+  credential: C,
+  acting: S,
+  log: Logger,
+  held: RetireHolder,
+  facts: { byHand: ListedCredential[]; ours: ListedCredential[]; history: () => Promise<HistoryVersion[]> },
+): Promise<string[]> {
+  const status = await deps.state.readStatus(credential.id);
+  const named = new Set(unrevokedRefs(status));
+  const pending = new Set([status.previousRef].filter((ref) => ref && status.previousRevokeAt));
+  const history = await facts.history();
+  const revoked: string[] = [];
+  for (const x of facts.byHand) {
+    if (named.has(x.ref)) continue;
+    const holding = history.filter((v) => v.secretString !== undefined && holds(v.secretString, x));
+    // Another integration's credential, or this one's in use now: not for the rotator.
+    if (!holding.length || holding.some((v) => v.stages.includes(AWSCURRENT) || v.stages.includes(AWSPENDING))) continue;
+    const replacer = facts.ours.find((y) => y.marker?.replaces === x.ref);
+    if (replacer) {
+      const verdict = await revokeReplaced(deps, provider, credential, acting, { rotationId: replacer.marker!.rotationId, previousRef: x.ref }, () =>
+        held.assertHeld(),
+      );
+      if (verdict.action === 'revoked') {
+        log.info(
+          { ref: x.ref, rotationId: replacer.marker!.rotationId, state: verdict.result.state },
+          'rotation: a replaced credential whose revoke was never sent, revoked',
+        );
+        if (verdict.result.state === 'not-revoked') await noteUnrevoked(deps.state, credential.id, x.ref, held.token);
+        else if (verdict.result.state === 'revoked' || verdict.result.state === 'already-gone') revoked.push(x.ref);
+        continue;
+      }
+      // Inside a window (its revoke job, or a later check, revokes it), kept by a stage, or gone.
+      if (verdict.action !== 'refused') continue;
+    }
+    // No proof this deployment replaced it; named only where a rotation of ours wrote the secret after it.
+    const last = Math.max(...holding.map((v) => v.createdAt));
+    const rotations = new Set(facts.ours.map((y) => y.marker!.rotationId));
+    if (pending.has(x.ref) || !history.some((v) => v.createdAt >= last && !holding.includes(v) && rotations.has(v.versionId))) continue;
+    held.assertHeld();
+    await noteUnrevoked(deps.state, credential.id, x.ref, held.token);
+    log.warn(
+      { ref: x.ref },
+      'rotation: a replaced credential was never revoked and no record proves which rotation replaced it: replaced, not revoked, revoke it by hand',
+    );
+  }
+  return revoked;
 }
 
 /**

@@ -68,7 +68,8 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
         held.token,
       );
       await reap(deps, provider, credential, current, log, held);
-      const unrevoked = await recheckUnrevoked(deps.state, provider, credential, current, status, now, log, held.token);
+      // Read again: the reaper may have named a replaced credential whose revoke was lost with Redis.
+      const unrevoked = await recheckUnrevoked(deps.state, provider, credential, current, await deps.state.readStatus(id), now, log, held.token);
       await recheckUnrevoked(deps.state, provider, credential, current, status, now, log, held.token, 'unproven');
       if (inspection.unproven) await noteUnproven(deps.state, id, inspection.unproven, log);
       if (!inspection.due && !request.force) {

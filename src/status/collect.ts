@@ -33,6 +33,12 @@ export interface CredentialView {
   unrevoked: string[];
   /** Provider ids of credentials the secret names that are not provably its own: never deleted, for a person to check. */
   unproven: string[];
+  /**
+   * Provider ids of credentials the rotator made for this credential and leaves for a person (made
+   * before a recreation from a lost secret, for a secret of another name, or before markers named a
+   * deployment and a secret): never reaped; delete them by hand once nothing uses them.
+   */
+  leftAlone: string[];
   nextRunAt: string | null;
 }
 
@@ -90,6 +96,7 @@ function view(credential: CredentialBase, status: CredentialStatus, rotating: st
     previousStateClass: status.previousState ? previousStateClass(status.previousState) : null,
     unrevoked: unrevokedRefs(status),
     unproven: unprovenRefs(status),
+    leftAlone: (status.leftAlone ?? '').split(' ').filter(Boolean),
     nextRunAt: next,
   };
 }

@@ -34,6 +34,7 @@ function credential(i: number, summary: string): CredentialView {
     previousStateClass: null,
     unrevoked: [],
     unproven: [],
+    leftAlone: [],
     nextRunAt: null,
   };
 }

@@ -69,6 +69,8 @@ const PUBLIC_FIELDS = {
   unrevoked: /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
   // Provider ids of credentials the secret names that are not provably its own: for a person to check.
   unproven: /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
+  // Provider ids of credentials the rotator made and leaves for a person: never reaped.
+  leftAlone: /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
   nextRunAt: ISO,
 } satisfies Record<keyof CredentialView, RegExp | 'integer' | 'never'>;
 /** The same for the view around them. */
@@ -161,6 +163,7 @@ beforeAll(async () => {
     previousState: REVOKE_FAILED,
     unrevoked: '0d9f0000-0000-4000-8000-000000000001',
     unproven: '4107',
+    leftAlone: '4108',
   });
   await state.updateStatus('degreed-us', {
     lastResult: 'invalid-credential',

@@ -30,6 +30,7 @@ const view: StatusView = {
       previousStateClass: 'revoked',
       unrevoked: [],
       unproven: [],
+      leftAlone: [],
       nextRunAt: '2026-11-24T03:00:00.000Z',
     },
     {
@@ -48,6 +49,7 @@ const view: StatusView = {
       previousStateClass: null,
       unrevoked: [],
       unproven: [],
+      leftAlone: [],
       nextRunAt: '2026-11-24T03:00:00.000Z',
     },
     {
@@ -66,6 +68,7 @@ const view: StatusView = {
       previousStateClass: null,
       unrevoked: [],
       unproven: [],
+      leftAlone: [],
       nextRunAt: '2026-11-24T03:00:00.000Z',
     },
   ],

@@ -21,6 +21,7 @@ const view = (lastCheckAt: string): StatusView => ({
       previousStateClass: null,
       unrevoked: [],
       unproven: [],
+      leftAlone: [],
       nextRunAt: null,
     },
   ],

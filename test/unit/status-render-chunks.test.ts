@@ -18,6 +18,7 @@ const credential = (i: number): CredentialView => ({
   previousStateClass: null,
   unrevoked: [],
   unproven: [],
+  leftAlone: [],
   nextRunAt: '2026-11-24T03:00:00.000Z',
 });
 
