@@ -72,8 +72,17 @@ async function runVitest(cwd: string, files: readonly string[], onLine: (line: s
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
+    // Stopped by a person: vitest is told to stop too, and tears its Redis and emulator down.
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+      child.kill('SIGTERM');
+    };
+    process.once('SIGINT', stop).once('SIGTERM', stop);
     child.on('error', reject);
-    child.on('close', (status) => {
+    child.on('close', (status, signal) => {
+      process.off('SIGINT', stop).off('SIGTERM', stop);
+      if (stopped || signal !== null) return reject(new Error(`the proof suites were stopped (${signal ?? 'by a signal'})`));
       if (status !== 0) for (const line of tail.split('\n').slice(-6)) if (line.trim()) onLine(`    ${line.trim()}`);
       resolve(status ?? 1);
     });

@@ -34,6 +34,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('rollback' as const), form: fc.constantFrom('token' as const, 'bare' as const, 'full' as const) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'rename' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'secret-lost' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'stale-client' as const }) },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -53,13 +54,15 @@ export interface History {
 /**
  * Sequences that reach a danger only in a given order, placed somewhere in a history so that chance
  * does not decide whether the suite ever sees them: a burst of forced rotations inside one window;
- * a revoke falling due while a later rotation's window protects its credential; an operator's
- * rollback before the delayed revoke of what it put back.
+ * a revoke falling due while a later rotation's window protects its credential; an application
+ * written back under a stale client id, checked, and its window over; an operator's rollback before
+ * the delayed revoke of what it put back.
  */
 const motif: fc.Arbitrary<Action[]> = fc.oneof(
   { weight: 2, arbitrary: fc.constant<Action[]>([]) },
   { weight: 1, arbitrary: fc.constant<Action[]>([{ kind: 'force' }, { kind: 'force' }, { kind: 'force' }]) },
   { weight: 1, arbitrary: fc.constant<Action[]>([{ kind: 'force' }, { kind: 'force' }, { kind: 'time', span: 'next' }]) },
+  { weight: 1, arbitrary: fc.constant<Action[]>([{ kind: 'stale-client' }, { kind: 'check' }, { kind: 'time', span: 'all' }]) },
   {
     weight: 1,
     arbitrary: fc
@@ -70,7 +73,7 @@ const motif: fc.Arbitrary<Action[]> = fc.oneof(
 
 /**
  * Histories of 2 to `maxActions` actions (6 in npm test, 8 in npm run soak), a token or an
- * application, windows of 0 or one hour: random actions with, in three histories of five, one motif
+ * application, windows of 0 or one hour: random actions with, in four histories of six, one motif
  * among them.
  */
 export const historyArbitrary = (maxActions: number): fc.Arbitrary<History> =>
