@@ -1,12 +1,16 @@
 /**
  * The property suite: random histories of one credential — scheduled checks, forced triggers,
  * worker crashes mid-step, lost locks, a flushed Redis, operator rollbacks in each accepted secret
- * form, a renamed or deleted secret, rotations inside one overlap window, provider refusals, time passing —
- * played against real Redis, moto and the Credly fake over HTTP (test/support/sequence.ts). After
- * every history: AWSCURRENT works at the fake; nothing was revoked while a stage held it or inside
- * its window; every live credential the rotator made is held by a stage, inside a window or left
- * alone after a recreation (holders.ts, LiveCensus); every job that failed for good
- * was alerted exactly once; no secret value reached Redis, the logs or an alert.
+ * form, a renamed or deleted secret, rotations inside one overlap window, provider refusals, an
+ * application's id written back under a stale client id, a credential under a marker naming no
+ * deployment, time passing — played against real Redis, moto and the Credly fake over HTTP
+ * (test/support/sequence.ts). After every history: AWSCURRENT works at the fake; nothing was
+ * revoked while a stage held it or inside the window of the latest credential made after it; what
+ * is not provably the secret's was never deleted; every write under a lock token that lost the lock
+ * was refused; every "already done" names a promoted rotation; every live credential the rotator
+ * made is held by a stage, inside a window or left alone after a recreation (holders.ts,
+ * LiveCensus); every job that failed for good was alerted exactly once; no secret value reached
+ * Redis, the logs or an alert.
  *
  * `npm test` runs 50 histories of up to 6 actions (test/soak/properties.test.ts), `npm run soak`
  * 500 of up to 8. A failing history prints its seed and path; replay one from npm test (shrunk) with
@@ -35,6 +39,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'rename' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'secret-lost' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'stale-client' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'legacy' as const }) },
   {
     weight: 2,
     arbitrary: fc.record({

@@ -194,7 +194,11 @@ export async function createWorld(fake: CredlyFake, redis: Redis, options: World
   const managerId = `manager-${run}`;
   const credentialId = options.kind === 'credly-authorization-token' ? `token-${run}` : `app-${run}`;
   let secretId = `test/holders/${run}/${options.kind === 'credly-authorization-token' ? 'token' : 'app'}`;
-  const isOurs = (description: string | null) => parseMarker(description)?.credentialId === credentialId;
+  // Made by this rotator: markers without a deployment (legacy) may be another deployment's.
+  const isOurs = (description: string | null) => {
+    const marker = parseMarker(description);
+    return marker?.credentialId === credentialId && marker.scope !== undefined;
+  };
   /** Every credential the rotator ever made for this credential, dead ones included. */
   const madeEver = (): Array<{ key: string; createdAt: number; marker: RotatorMarker; live: boolean }> => {
     const records =
@@ -203,7 +207,7 @@ export async function createWorld(fake: CredlyFake, redis: Redis, options: World
         : fake.state.applicationsEver(organizationId).map((a) => ({ key: a.uid, createdAt: a.createdAt, description: a.description, live: !a.deleted }));
     return records.flatMap(({ key, createdAt, description, live }) => {
       const marker = parseMarker(description);
-      return marker?.credentialId === credentialId ? [{ key, createdAt: createdAt.getTime(), marker, live }] : [];
+      return marker?.credentialId === credentialId && marker.scope !== undefined ? [{ key, createdAt: createdAt.getTime(), marker, live }] : [];
     });
   };
 

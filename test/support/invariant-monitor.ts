@@ -67,9 +67,9 @@ export interface InvariantMonitor {
   notePromoted(versionId: string): void;
   /** Versions (rotation ids) holders made AWSCURRENT. */
   readonly promoted: ReadonlySet<string>;
-  /** From now on `key` must not die: a violation names `why` if it does. */
-  protect(key: string, why: string): void;
-  /** Ends every protection `protect` set (what made them true has changed). */
+  /** From now on `key` must not die: a violation names `why` if it does. `lasting`: whatever happens after. */
+  protect(key: string, why: string, lasting?: boolean): void;
+  /** Ends every protection `protect` set that is not lasting (what made them true has changed). */
   unprotectAll(): void;
   /** A label for a credential in messages: its generation number, never its value. */
   nameOf(key: string): string;
@@ -100,7 +100,7 @@ export function createInvariantMonitor(options: MonitorOptions): InvariantMonito
   const deaths = { total: 0 };
   const mostOpenAtPromotion = { value: 0 };
   const promoted = new Set<string>();
-  const protectedKeys = new Map<string, string>();
+  const protectedKeys = new Map<string, { why: string; lasting: boolean }>();
   let alive = probe.liveKeys();
 
   const nameOf = (key: string) => {
@@ -140,8 +140,8 @@ export function createInvariantMonitor(options: MonitorOptions): InvariantMonito
     for (const key of alive) {
       if (live.has(key)) continue;
       deaths.total += 1;
-      const why = protectedKeys.get(key);
-      if (why !== undefined) violations.push(`${label}: ${nameOf(key)} was deleted although ${why}`);
+      const kept = protectedKeys.get(key);
+      if (kept !== undefined) violations.push(`${label}: ${nameOf(key)} was deleted although ${kept.why}`);
       const until = replacedUntil.get(key);
       const windowOver = until !== undefined && at >= until;
       if (until !== undefined && !windowOver) {
@@ -172,8 +172,10 @@ export function createInvariantMonitor(options: MonitorOptions): InvariantMonito
     mostOpenAtPromotion,
     promoted,
     notePromoted: (versionId) => void promoted.add(versionId),
-    protect: (key, why) => void protectedKeys.set(key, why),
-    unprotectAll: () => protectedKeys.clear(),
+    protect: (key, why, lasting = false) => void protectedKeys.set(key, { why, lasting }),
+    unprotectAll: () => {
+      for (const [key, { lasting }] of protectedKeys) if (!lasting) protectedKeys.delete(key);
+    },
     nameOf,
     watchSecret: (secretId) => void secrets.add(secretId),
     unwatchSecret: (secretId) => void secrets.delete(secretId),

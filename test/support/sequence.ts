@@ -12,6 +12,7 @@ import { lockKey } from '../../src/lease/credential-lock.ts';
 import { createQueue } from '../../src/queue/producer.ts';
 import { createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/kinds/registry.ts';
+import { rotatorDescription } from '../../src/kinds/credly/marker.ts';
 import type { CredlyFake } from '../fakes/credly.fake.ts';
 import { OPEN_GATE, Pauser, type Gate, type LiveCensus, type World } from './holders.ts';
 import { operatorWrite } from './operator.ts';
@@ -55,6 +56,11 @@ export type Action =
    * the secret's, and must never be deleted (it is named for a person). Nothing for a token.
    */
   | { kind: 'stale-client' }
+  /**
+   * A credential for this credential id appears at the provider with a marker an older rotator wrote
+   * (no deployment, no secret digest: maybe another deployment's). It must never be deleted.
+   */
+  | { kind: 'legacy' }
   /** The provider refuses the next matching call. */
   | { kind: 'refuse'; call: 'create' | 'test' | 'list' | 'delete' }
   /**
@@ -82,6 +88,7 @@ export const COVERAGE_EVENTS = {
   'renamed secret': 'the inventory naming another secret',
   'forced burst': 'three generations or more inside one window',
   'stale client id': 'an application the secret names by id under a client id that is not its own',
+  'legacy credential listed': 'a credential for this credential id with a marker that names no deployment',
 } as const;
 export type CoverageEvent = keyof typeof COVERAGE_EVENTS;
 
@@ -280,6 +287,16 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
       case 'refuse':
         refuse(fake, world, action.call);
         break;
+      case 'legacy': {
+        const description = rotatorDescription(randomUUID(), world.credentialId);
+        const key =
+          world.kind === 'credly-authorization-token'
+            ? fake.state.addToken(world.organizationId, { description }).token
+            : fake.state.createApplication(world.organizationId, { name: 'LMS badge sync', description }).uid;
+        world.monitor.protect(key, 'its marker names no deployment (maybe another deployment’s)', true);
+        result.events.add('legacy credential listed');
+        break;
+      }
       case 'stale-client':
         if (await staleClient(fake, world)) result.events.add('stale client id');
         break;
