@@ -59,6 +59,16 @@ interface VitestReport {
   }>;
 }
 
+/**
+ * The line of a failure that says what broke: the first value the suite found but expected none of
+ * (vitest's diff, `+   "…"`: a violation, a missed soak row), else the message's first line.
+ */
+export function failureLine(message: string): string {
+  const lines = message.split('\n');
+  const found = lines.map((l) => /^\+\s+"(.*)",?$/.exec(l.trim())?.[1]).find((l) => l !== undefined);
+  return (found ?? lines[0] ?? '').slice(0, 300);
+}
+
 /** Runs vitest on `files` in `cwd`; resolves with whether every test passed, and the first failure. */
 async function runVitest(cwd: string, files: readonly string[], onLine: (line: string) => void): Promise<{ passed: boolean; failure?: string }> {
   const reportFile = join(cwd, '.mutant-vitest.json');
@@ -95,7 +105,7 @@ async function runVitest(cwd: string, files: readonly string[], onLine: (line: s
   }
   for (const file of report.testResults ?? []) {
     const failed = (file.assertionResults ?? []).find((a) => a.status === 'failed');
-    if (failed) return { passed: false, failure: `${failed.fullName}: ${(failed.failureMessages?.[0] ?? '').split('\n')[0]?.slice(0, 300) ?? ''}` };
+    if (failed) return { passed: false, failure: failureLine(failed.failureMessages?.[0] ?? '') || failed.fullName };
     if (file.status === 'failed') return { passed: false, failure: `${file.name}: ${(file.message ?? '').split('\n')[0]?.slice(0, 300) ?? ''}` };
   }
   return code === 0 ? { passed: true } : { passed: false, failure: `vitest exited ${code}` };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MUTANTS, PROOF_SUITES, type Mutant } from '../mutants/mutants.ts';
-import { applyMutant, mutantTable, staleMutants } from '../mutants/run.ts';
+import { applyMutant, failureLine, mutantTable, staleMutants } from '../mutants/run.ts';
 import { REPOSITORY } from '../support/repository-copy.ts';
 
 const dirs: string[] = [];
@@ -50,6 +50,20 @@ describe('the named mutants', () => {
     const root = scratchWith(moved.file);
     expect(() => applyMutant(root, moved)).toThrow(/mutant moved: its search text is found 0 times in src\/lease\/credential-lock\.ts/);
     expect(staleMutants([{ ...moved, file: 'src/no-such-file.ts' }])).toEqual(['moved: src/no-such-file.ts does not exist']);
+  });
+
+  it('a failure is told by the violation the suite found, else by its first line', () => {
+    const diff = [
+      'AssertionError: expected [ Array(1) ] to deeply equal []',
+      '- Expected',
+      '+ Received',
+      '- []',
+      '+ [',
+      '+   "before provider.revoke: generation 1 was revoked while AWSCURRENT held it",',
+      '+ ]',
+    ];
+    expect(failureLine(diff.join('\n'))).toBe('before provider.revoke: generation 1 was revoked while AWSCURRENT held it');
+    expect(failureLine('Error: Property failed after 24 tests\n{ seed: 1 }')).toBe('Error: Property failed after 24 tests');
   });
 
   it('the table ends with the count of killed mutants', () => {
