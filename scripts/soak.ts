@@ -6,6 +6,7 @@
  *   npm run soak                      every scenario, full scale
  *   npm run soak -- --short           the scale `npm test` runs
  *   npm run soak -- crash clock       only the scenarios whose names contain these words
+ *   npm run soak -- mutants           the named mutants against the proof suites (as npm run mutants)
  *   SOAK_VERBOSE=1 npm run soak       also one line per bad answer and per clock case
  */
 import { badAnswers } from '../test/soak/bad-answers.ts';
@@ -14,6 +15,7 @@ import { runScenario, soakSeed } from '../test/soak/context.ts';
 import { crashMatrix } from '../test/soak/crash-matrix.ts';
 import { faultSoak } from '../test/soak/fault-soak.ts';
 import { interleavings } from '../test/soak/interleavings.ts';
+import { mutants } from '../test/soak/mutants.ts';
 import { properties } from '../test/soak/properties.ts';
 import { redisRestart } from '../test/soak/redis-restart.ts';
 import type { SoakRow, SoakScenario } from '../test/soak/report.ts';
@@ -29,6 +31,7 @@ const SCENARIOS: Array<[string, SoakScenario]> = [
   ['clock', clock],
   ['interleavings', interleavings],
   ['properties', properties],
+  ['mutants', mutants],
 ];
 
 async function main(): Promise<number> {

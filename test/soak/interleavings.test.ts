@@ -11,6 +11,8 @@ describe('soak, short form: interleavings', () => {
       'credly token, revoked at once: most live credentials made by the rotator after a pair',
       'credly token, 1 h window: pairs (call of A, call of B) that keep the invariant',
       'credly token, 1 h window: most live credentials made by the rotator after a pair',
+      'credly token, 1 h window, lease lapsed: pairs (call of A, call of B) that keep the invariant',
+      'credly token, 1 h window, lease lapsed: most live credentials made by the rotator after a pair',
     ]);
   }, 600_000);
 });

@@ -1,12 +1,16 @@
 /**
  * The property suite: random histories of one credential — scheduled checks, forced triggers,
  * worker crashes mid-step, lost locks, a flushed Redis, operator rollbacks in each accepted secret
- * form, a renamed or deleted secret, rotations inside one overlap window, provider refusals, time passing —
- * played against real Redis, moto and the Credly fake over HTTP (test/support/sequence.ts). After
- * every history: AWSCURRENT works at the fake; nothing was revoked while a stage held it or inside
- * its window; every live credential the rotator made is held by a stage, inside a window or left
- * alone after a recreation (holders.ts, LiveCensus); every job that failed for good
- * was alerted exactly once; no secret value reached Redis, the logs or an alert.
+ * form, a renamed or deleted secret, rotations inside one overlap window, provider refusals, an
+ * application's id written back under a stale client id, a credential under a marker naming no
+ * deployment, time passing — played against real Redis, moto and the Credly fake over HTTP
+ * (test/support/sequence.ts). After every history: AWSCURRENT works at the fake; nothing was
+ * revoked while a stage held it or inside the window of the latest credential made after it; what
+ * is not provably the secret's was never deleted; every write under a lock token that lost the lock
+ * was refused; every "already done" names a promoted rotation; every live credential the rotator
+ * made is held by a stage, inside a window or left alone after a recreation (holders.ts,
+ * LiveCensus); every job that failed for good was alerted exactly once; no secret value reached
+ * Redis, the logs or an alert.
  *
  * `npm test` runs 50 histories of up to 6 actions (test/soak/properties.test.ts), `npm run soak`
  * 500 of up to 8. A failing history prints its seed and path; replay one from npm test (shrunk) with
@@ -34,6 +38,8 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('rollback' as const), form: fc.constantFrom('token' as const, 'bare' as const, 'full' as const) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'rename' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'secret-lost' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'stale-client' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'legacy' as const }) },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -53,13 +59,15 @@ export interface History {
 /**
  * Sequences that reach a danger only in a given order, placed somewhere in a history so that chance
  * does not decide whether the suite ever sees them: a burst of forced rotations inside one window;
- * a revoke falling due while a later rotation's window protects its credential; an operator's
- * rollback before the delayed revoke of what it put back.
+ * a revoke falling due while a later rotation's window protects its credential; an application
+ * written back under a stale client id, checked, and its window over; an operator's rollback before
+ * the delayed revoke of what it put back.
  */
 const motif: fc.Arbitrary<Action[]> = fc.oneof(
   { weight: 2, arbitrary: fc.constant<Action[]>([]) },
   { weight: 1, arbitrary: fc.constant<Action[]>([{ kind: 'force' }, { kind: 'force' }, { kind: 'force' }]) },
   { weight: 1, arbitrary: fc.constant<Action[]>([{ kind: 'force' }, { kind: 'force' }, { kind: 'time', span: 'next' }]) },
+  { weight: 1, arbitrary: fc.constant<Action[]>([{ kind: 'stale-client' }, { kind: 'check' }, { kind: 'time', span: 'all' }]) },
   {
     weight: 1,
     arbitrary: fc
@@ -70,7 +78,7 @@ const motif: fc.Arbitrary<Action[]> = fc.oneof(
 
 /**
  * Histories of 2 to `maxActions` actions (6 in npm test, 8 in npm run soak), a token or an
- * application, windows of 0 or one hour: random actions with, in three histories of five, one motif
+ * application, windows of 0 or one hour: random actions with, in four histories of six, one motif
  * among them.
  */
 export const historyArbitrary = (maxActions: number): fc.Arbitrary<History> =>

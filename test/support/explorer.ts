@@ -48,7 +48,18 @@ export interface ExploreOptions extends WorldOptions {
    */
   stride?: number;
   offset?: number;
+  /**
+   * How A loses its lock at its pause. `deleted` (default): the key is deleted and A's own renewal
+   * does not fire during the pair, the worst case for the record writes and the fresh reads.
+   * `lapsed`: A's renewals fail (its lock's Redis calls are cut), and A's lock code must count its
+   * lease lost within the lock's lifetime (LAPSING_LOCK_MS) — its signal aborts — before the key, as
+   * if expired, is deleted and B starts.
+   */
+  lease?: 'deleted' | 'lapsed';
 }
+
+/** A's lock lifetime when its lease lapses: its lease is unproven half of it after the last renewal. */
+export const LAPSING_LOCK_MS = 2_000;
 
 export async function explore(fake: CredlyFake, redis: Redis, options: ExploreOptions): Promise<ExploreResult> {
   const force = (world: World) => ({ credentialId: world.credentialId, trigger: 'manual', force: true });
@@ -71,19 +82,29 @@ export async function explore(fake: CredlyFake, redis: Redis, options: ExploreOp
       const a = new Pauser();
       const b = new Pauser();
       const aAt = a.pauseAt(i);
-      const aRun = settle(world.holder(a).run('check-credential', force(world)));
+      const lapsed = options.lease === 'lapsed';
+      const aHolder = world.holder(a, lapsed ? { lockDurationMs: LAPSING_LOCK_MS } : {});
+      const aRun = settle(aHolder.run('check-credential', force(world)));
       const aLabel = await Promise.race([aAt, aRun.then((end) => Promise.reject(new Error(`A ended before call ${i}: ${end}`)))]);
+      const leaseFailures: string[] = [];
+      if (lapsed) {
+        aHolder.lease.cut();
+        if (!(await aHolder.lease.lostWithin(LAPSING_LOCK_MS)))
+          leaseFailures.push(`A paused before call ${i} (${aLabel}): its renewals failed for ${LAPSING_LOCK_MS} ms and it still counted its lease held`);
+      }
+      // The key is gone: expired after A's renewals stopped, or taken from A.
       await redis.del(lockKey(world.prefix, world.credentialId));
       const bAt = b.pauseAt(j);
       const bRun = settle(world.holder(b).run('check-credential', force(world)));
       const bLabel = await Promise.race([bAt, bRun.then(() => undefined)]);
+      aHolder.lease.heal();
       a.resume();
       const aEnd = await aRun;
       b.resume();
       const bEnd = await bRun;
       const cEnd = await settle(world.holder().run('check-credential', { credentialId: world.credentialId, trigger: 'schedule' }));
       const label = `A paused before call ${i} (${aLabel}), B ${bLabel ? `paused before call ${j} (${bLabel})` : 'ran to its end'}`;
-      const violations = await checkAfter(world, label);
+      const violations = [...leaseFailures, ...(await checkAfter(world, label))];
       const live = world.liveMadeByRotator();
       maxLiveMade = Math.max(maxLiveMade, live);
       if (live > LIVE_MADE_BOUND) violations.push(`${label}: ${live} live credentials made by the rotator (bound ${LIVE_MADE_BOUND})`);

@@ -9,6 +9,8 @@ import type { Logger } from '../../src/log/logger.ts';
 import { parseMarker } from '../../src/kinds/credly/marker.ts';
 import { secretDigest, type RotatorMarker } from '../../src/rotation/rotation-provider.ts';
 import { createQueue } from '../../src/queue/producer.ts';
+import { createCredentialLock, lockKey, type CredentialLock, type HeldLock } from '../../src/lease/credential-lock.ts';
+import type { RotationStateStore } from '../../src/state/rotation-state.ts';
 import { createSecretStore, createSecretsManagerClient, type SecretStore } from '../../src/secrets/secret-store.ts';
 import { statusKey } from '../../src/state/rotation-state.ts';
 import { parseSecretValue } from '../../src/kinds/registry.ts';
@@ -76,6 +78,25 @@ export interface WorldOptions {
 export interface Holder {
   deps: JobDependencies;
   run(name: JobName, payload: Record<string, unknown>, jobId?: string): Promise<JobOutcome>;
+  /** The holder's lease, as a partition from Redis would take it. */
+  lease: HolderLease;
+}
+
+/**
+ * A holder's lock is renewed over a connection the test can cut: renewals then fail as they would
+ * in a partition, and the lock code itself must notice that its lease is no longer proven.
+ */
+export interface HolderLease {
+  /** From now on the lock's Redis calls (acquire, renew, release) fail. */
+  cut(): void;
+  heal(): void;
+  /** Resolves true once the held lock's signal aborts (the holder knows its lease is lost), false after `deadlineMs`. */
+  lostWithin(deadlineMs: number): Promise<boolean>;
+}
+
+export interface HolderOptions {
+  /** This holder's lock lifetime; default the world's. */
+  lockDurationMs?: number;
 }
 
 export interface World {
@@ -97,7 +118,7 @@ export interface World {
   liveCensus(): Promise<LiveCensus>;
   /** Every secret value of the world, for leak searches. */
   secretValues(): string[];
-  holder(gate?: Gate): Holder;
+  holder(gate?: Gate, options?: HolderOptions): Holder;
   /** Points the inventory at another secret (a renamed or replaced secret). */
   renameSecret(secretId: string): void;
   close(): Promise<void>;
@@ -176,7 +197,11 @@ export async function createWorld(fake: CredlyFake, redis: Redis, options: World
   const managerId = `manager-${run}`;
   const credentialId = options.kind === 'credly-authorization-token' ? `token-${run}` : `app-${run}`;
   let secretId = `test/holders/${run}/${options.kind === 'credly-authorization-token' ? 'token' : 'app'}`;
-  const isOurs = (description: string | null) => parseMarker(description)?.credentialId === credentialId;
+  // Made by this rotator: markers without a deployment (legacy) may be another deployment's.
+  const isOurs = (description: string | null) => {
+    const marker = parseMarker(description);
+    return marker?.credentialId === credentialId && marker.scope !== undefined;
+  };
   /** Every credential the rotator ever made for this credential, dead ones included. */
   const madeEver = (): Array<{ key: string; createdAt: number; marker: RotatorMarker; live: boolean }> => {
     const records =
@@ -185,10 +210,23 @@ export async function createWorld(fake: CredlyFake, redis: Redis, options: World
         : fake.state.applicationsEver(organizationId).map((a) => ({ key: a.uid, createdAt: a.createdAt, description: a.description, live: !a.deleted }));
     return records.flatMap(({ key, createdAt, description, live }) => {
       const marker = parseMarker(description);
-      return marker?.credentialId === credentialId ? [{ key, createdAt: createdAt.getTime(), marker, live }] : [];
+      return marker?.credentialId === credentialId && marker.scope !== undefined ? [{ key, createdAt: createdAt.getTime(), marker, live }] : [];
     });
   };
 
+  /** Creation times of the credentials of `alive` the rotator made for this credential and secret after `key`, by another rotation. */
+  const madeAfter = (key: string, alive: ReadonlySet<string>, find: (key: string) => { createdAt: Date; description: string | null } | undefined) => {
+    const x = find(key);
+    if (!x) return [];
+    const ofX = parseMarker(x.description);
+    return [...alive].flatMap((k) => {
+      const y = k === key ? undefined : find(k);
+      const m = y && parseMarker(y.description);
+      if (!y || !m || m.credentialId !== credentialId || y.createdAt.getTime() <= x.createdAt.getTime()) return [];
+      if ((m.secret !== undefined && m.secret !== secretDigest(secretId)) || m.rotationId === ofX?.rotationId) return [];
+      return [y.createdAt.getTime()];
+    });
+  };
   let probe: CredentialProbe;
   let managerLines = '';
   if (options.kind === 'credly-authorization-token') {
@@ -201,6 +239,7 @@ export async function createWorld(fake: CredlyFake, redis: Redis, options: World
       keyOf: (s) => keyOrUndefined(() => parseSecretValue('credly-authorization-token', s).token),
       liveKeys: () => new Set(fake.state.liveTokens(organizationId).map((t) => t.token)),
       createdAt: (key) => fake.state.tokenByValue(key)?.createdAt.getTime(),
+      madeAfter: (key, alive) => madeAfter(key, alive, (k) => fake.state.tokenByValue(k)),
     };
   } else {
     const manager = fake.state.addToken(organizationId, { description: 'management token (by hand)' });
@@ -212,6 +251,7 @@ export async function createWorld(fake: CredlyFake, redis: Redis, options: World
       keyOf: (s) => keyOrUndefined(() => parseSecretValue('credly-oauth-application', s).clientId),
       liveKeys: () => new Set(fake.state.applications(organizationId).map((a) => a.uid)),
       createdAt: (key) => fake.state.findClient(key)?.createdAt.getTime(),
+      madeAfter: (key, alive) => madeAfter(key, alive, (k) => fake.state.applicationsEver(organizationId).find((a) => a.uid === k)),
     };
     managerLines = `  - id: ${managerId}
     kind: credly-authorization-token
@@ -316,19 +356,88 @@ ${
       return census;
     },
     secretValues: () => [...fake.state.tokens(organizationId).map((t) => t.token), ...fake.state.applications(organizationId).map((a) => a.secret)],
-    holder(gate = OPEN_GATE) {
+    holder(gate = OPEN_GATE, holderOptions = {}) {
       // A refused application secret is asked again after a short delay here (the default waits seconds).
       const kinds = createKinds({ inventory, secrets: store, requestTimeoutMs: 3_000, recheckDelayMs: 100 });
+      const lockDurationMs = holderOptions.lockDurationMs ?? options.lockDurationMs ?? 30_000;
       const base = createJobDependencies({
         inventory,
         secrets: store,
         redis,
         queue,
         prefix,
-        lockDurationMs: options.lockDurationMs ?? 30_000,
+        lockDurationMs,
         kinds,
         ...(clock ? { now: () => clock.date() } : {}),
       });
+      // The lock over a connection the test can cut (HolderLease), and the lock it holds, once acquired.
+      let cut = false;
+      const lockRedis = new Proxy(redis, {
+        get(target, property) {
+          const value: unknown = Reflect.get(target, property, target);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) =>
+            cut && (property === 'eval' || property === 'set')
+              ? Promise.reject(new Error('this holder is cut off from Redis'))
+              : (value as (...a: unknown[]) => unknown).apply(target, args);
+        },
+      });
+      const realLock = createCredentialLock(lockRedis, { prefix, ttlMs: lockDurationMs });
+      let held: HeldLock | undefined;
+      const lock: CredentialLock = {
+        async acquire(id) {
+          const got = await realLock.acquire(id);
+          if (id === credentialId && got) held = got;
+          return got;
+        },
+      };
+      const lease: HolderLease = {
+        cut: () => void (cut = true),
+        heal: () => void (cut = false),
+        async lostWithin(deadlineMs) {
+          const signal = held?.signal;
+          if (!signal) return false;
+          if (signal.aborted) return true;
+          return new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), deadlineMs);
+            signal.addEventListener(
+              'abort',
+              () => {
+                clearTimeout(timer);
+                resolve(true);
+              },
+              { once: true },
+            );
+          });
+        },
+      };
+      // Every write a lock holder makes under its token must be refused once the lock is no longer its
+      // own (the compare in one script): the monitor records any that was accepted. The rotation
+      // record's writes are pause points too, like the provider and Secrets Manager calls.
+      const state = base.rotation.state;
+      const underToken = async <T>(name: string, token: string, call: () => Promise<T>): Promise<T> => {
+        const owned = (await redis.get(lockKey(prefix, credentialId))) === token;
+        const result = await call();
+        if (!owned) monitor.violations.push(`state.${name}: a write under a lock token that no longer holds the lock was accepted`);
+        return result;
+      };
+      const fencedState: RotationStateStore = {
+        ...state,
+        async save(record, token) {
+          await gate.before('state.save');
+          return underToken('save', token, () => state.save(record, token));
+        },
+        async clear(id, rotationId, token) {
+          await gate.before('state.clear');
+          return underToken('clear', token, () => state.clear(id, rotationId, token));
+        },
+        async addRotationJob(id, jobId, rotationId) {
+          await gate.before('state.addRotationJob');
+          return state.addRotationJob(id, jobId, rotationId);
+        },
+        updateStatus: (id, fields, token) =>
+          token === undefined ? state.updateStatus(id, fields) : underToken('updateStatus', token, () => state.updateStatus(id, fields, token)),
+      };
       const guardProvider = <P extends object>(provider: P): P =>
         wrapCalls(provider, PURE_PROVIDER_METHODS, async (name, _args, call) => {
           await gate.before(`provider.${name}`);
@@ -336,12 +445,16 @@ ${
         });
       const deps: JobDependencies = {
         ...base,
+        rotation: { ...base.rotation, state: fencedState, lock },
         secrets: wrapCalls(base.secrets, new Set(), async (name, args, call) => {
           await gate.before(`secrets.${name}`);
-          if (name === 'promote') return monitor.promoting(String(args[0]), call);
+          if (name === 'promote') return monitor.promoting(String(args[0]), call, String(args[1]));
           if (READS.test(name)) return call();
           try {
-            return await call();
+            const result = await call();
+            // A secret created by a rotation (kinds that start from nothing): its first version is current.
+            if (name === 'create') monitor.notePromoted(String(args[1]));
+            return result;
           } finally {
             await monitor.refresh();
           }
@@ -358,6 +471,7 @@ ${
           const parsed = definition.schema.parse(payload) as never;
           return definition.handle(deps, parsed, { jobId, attempt: 1, logger: logger.child({ jobId }) });
         },
+        lease,
       };
     },
     renameSecret(id) {

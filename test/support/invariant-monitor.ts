@@ -28,6 +28,13 @@ export interface CredentialProbe {
    * Redis loss; unknown: from the promotion.
    */
   createdAt?(key: string): number | undefined;
+  /**
+   * When each of `alive` that the rotator made for this credential and its secret after `key`, by
+   * another rotation, was created (ms). Every such credential replaced `key` or a later generation,
+   * so `key` stays protected until the latest of them plus the window: after a Redis loss nothing
+   * else can tell which one replaced it (the revoke guard's rule, docs/design.md).
+   */
+  madeAfter?(key: string, alive: ReadonlySet<string>): number[];
 }
 
 export interface MonitorOptions {
@@ -55,7 +62,15 @@ export interface InvariantMonitor {
   /** Runs a provider call under watch: whatever it destroys is judged against the stages and windows. */
   guard<T>(label: string, fn: () => Promise<T>): Promise<T>;
   /** Called around a promotion: the credential AWSCURRENT held before is replaced from now on. */
-  promoting<T>(secretId: string, fn: () => Promise<T>): Promise<T>;
+  promoting<T>(secretId: string, fn: () => Promise<T>, versionId?: string): Promise<T>;
+  /** A version a holder made AWSCURRENT (a promotion, or the first version of a secret created by a rotation). */
+  notePromoted(versionId: string): void;
+  /** Versions (rotation ids) holders made AWSCURRENT. */
+  readonly promoted: ReadonlySet<string>;
+  /** From now on `key` must not die: a violation names `why` if it does. `lasting`: whatever happens after. */
+  protect(key: string, why: string, lasting?: boolean): void;
+  /** Ends every protection `protect` set that is not lasting (what made them true has changed). */
+  unprotectAll(): void;
   /** A label for a credential in messages: its generation number, never its value. */
   nameOf(key: string): string;
   /** Judges deaths since the last look (a catch-all for calls made outside `guard`). */
@@ -84,6 +99,8 @@ export function createInvariantMonitor(options: MonitorOptions): InvariantMonito
   const violations: string[] = [];
   const deaths = { total: 0 };
   const mostOpenAtPromotion = { value: 0 };
+  const promoted = new Set<string>();
+  const protectedKeys = new Map<string, { why: string; lasting: boolean }>();
   let alive = probe.liveKeys();
 
   const nameOf = (key: string) => {
@@ -123,10 +140,16 @@ export function createInvariantMonitor(options: MonitorOptions): InvariantMonito
     for (const key of alive) {
       if (live.has(key)) continue;
       deaths.total += 1;
+      const kept = protectedKeys.get(key);
+      if (kept !== undefined) violations.push(`${label}: ${nameOf(key)} was deleted although ${kept.why}`);
       const until = replacedUntil.get(key);
       const windowOver = until !== undefined && at >= until;
       if (until !== undefined && !windowOver) {
         violations.push(`${label}: ${nameOf(key)} was revoked ${until - at} ms before the window of the rotation that replaced it ended`);
+      } else if (windowMs > 0 && probe.madeAfter) {
+        const latest = Math.max(0, ...probe.madeAfter(key, alive));
+        if (latest > 0 && at < latest + windowMs)
+          violations.push(`${label}: ${nameOf(key)} was revoked ${latest + windowMs - at} ms before the window of the latest credential made after it ended`);
       }
       for (const { secretId, stage } of held.get(key) ?? []) {
         // The replaced credential sits in AWSPREVIOUS by design; once its window is over it may go.
@@ -147,6 +170,12 @@ export function createInvariantMonitor(options: MonitorOptions): InvariantMonito
     violations,
     deaths,
     mostOpenAtPromotion,
+    promoted,
+    notePromoted: (versionId) => void promoted.add(versionId),
+    protect: (key, why, lasting = false) => void protectedKeys.set(key, { why, lasting }),
+    unprotectAll: () => {
+      for (const [key, { lasting }] of protectedKeys) if (!lasting) protectedKeys.delete(key);
+    },
     nameOf,
     watchSecret: (secretId) => void secrets.add(secretId),
     unwatchSecret: (secretId) => void secrets.delete(secretId),
@@ -159,9 +188,10 @@ export function createInvariantMonitor(options: MonitorOptions): InvariantMonito
         judge(label, now());
       }
     },
-    async promoting(secretId, fn) {
+    async promoting(secretId, fn, versionId) {
       const before = await currentKey(secretId);
       const result = await fn();
+      if (versionId !== undefined) promoted.add(versionId);
       await refresh();
       const after = await currentKey(secretId);
       // The latest rotation that replaced a credential sets its window.

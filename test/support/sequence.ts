@@ -12,6 +12,7 @@ import { lockKey } from '../../src/lease/credential-lock.ts';
 import { createQueue } from '../../src/queue/producer.ts';
 import { createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/kinds/registry.ts';
+import { rotatorDescription } from '../../src/kinds/credly/marker.ts';
 import type { CredlyFake } from '../fakes/credly.fake.ts';
 import { OPEN_GATE, Pauser, type Gate, type LiveCensus, type World } from './holders.ts';
 import { operatorWrite } from './operator.ts';
@@ -49,6 +50,17 @@ export type Action =
    * cannot be (the job fails, alerted), so the operator restores it after that check.
    */
   | { kind: 'secret-lost' }
+  /**
+   * An OAuth application's secret is written back by an operator with a stale client id (of a
+   * deleted application) beside the listed application's id: that application is then not provably
+   * the secret's, and must never be deleted (it is named for a person). Nothing for a token.
+   */
+  | { kind: 'stale-client' }
+  /**
+   * A credential for this credential id appears at the provider with a marker an older rotator wrote
+   * (no deployment, no secret digest: maybe another deployment's). It must never be deleted.
+   */
+  | { kind: 'legacy' }
   /** The provider refuses the next matching call. */
   | { kind: 'refuse'; call: 'create' | 'test' | 'list' | 'delete' }
   /**
@@ -75,6 +87,8 @@ export const COVERAGE_EVENTS = {
   'Redis emptied mid history': 'a flushed Redis with jobs after it',
   'renamed secret': 'the inventory naming another secret',
   'forced burst': 'three generations or more inside one window',
+  'stale client id': 'an application the secret names by id under a client id that is not its own',
+  'legacy credential listed': 'a credential for this credential id with a marker that names no deployment',
 } as const;
 export type CoverageEvent = keyof typeof COVERAGE_EVENTS;
 
@@ -142,6 +156,10 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
       const run = await settle(processJob(fakeJob, holder.deps, world.logger));
       if (run.ok) {
         result.outcomes.push(`${name}:${run.value.action}`);
+        // "Already done" only for a rotation Secrets Manager shows promoted: one a holder promoted.
+        const took = (run.value as { rotationId?: string }).rotationId;
+        if (run.value.action === 'already-done' && !(took !== undefined && world.monitor.promoted.has(took)))
+          result.violations.push(`job ${jobId} ended "already done" for rotation ${took ?? '(none)'}, which no holder promoted`);
         return;
       }
       const cause = run.error instanceof RotationStepError ? run.error.cause : run.error;
@@ -227,11 +245,15 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
       }
       case 'flush-redis': {
         result.events.add('Redis emptied mid history');
+        // What a run left alone is remembered in Redis only (README, Reliability): a wiped Redis forgets it.
+        world.monitor.unprotectAll();
         const keys = await redis.keys(`${world.prefix}*`);
         if (keys.length) await redis.del(...keys);
         break;
       }
       case 'rollback':
+        // The previous value back in AWSCURRENT proves its credential the secret's again.
+        world.monitor.unprotectAll();
         if (await rollback(fake, world, action.form)) result.events.add('rollback changed AWSCURRENT');
         break;
       case 'rename': {
@@ -264,6 +286,19 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
       }
       case 'refuse':
         refuse(fake, world, action.call);
+        break;
+      case 'legacy': {
+        const description = rotatorDescription(randomUUID(), world.credentialId);
+        const key =
+          world.kind === 'credly-authorization-token'
+            ? fake.state.addToken(world.organizationId, { description }).token
+            : fake.state.createApplication(world.organizationId, { name: 'LMS badge sync', description }).uid;
+        world.monitor.protect(key, 'its marker names no deployment (maybe another deployment’s)', true);
+        result.events.add('legacy credential listed');
+        break;
+      }
+      case 'stale-client':
+        if (await staleClient(fake, world)) result.events.add('stale client id');
         break;
       case 'time':
         // On the world's clock, time passes at once; on the real one, it is waited for.
@@ -365,6 +400,22 @@ async function rollback(fake: CredlyFake, world: World, form: 'token' | 'bare' |
     form === 'full' ? stored : JSON.stringify({ clientId: app.clientId, clientSecret: app.clientSecret, applicationId: app.applicationId }),
   );
   return before !== app.clientId;
+}
+
+/** Writes the application's id with a deleted application's client id and secret into AWSCURRENT; whether it did. */
+async function staleClient(fake: CredlyFake, world: World): Promise<boolean> {
+  if (world.kind !== 'credly-oauth-application') return false;
+  const stored = await world.store.readCurrent(world.secretId).then(
+    (v) => parseSecretValue('credly-oauth-application', v.secretString),
+    () => undefined,
+  );
+  const listed = stored && fake.state.findApplication(world.organizationId, stored.applicationId);
+  if (!listed) return false;
+  const retired = fake.state.createApplication(world.organizationId, { name: 'retired integration' });
+  fake.state.deleteApplication(retired);
+  await operatorWrite(world.store, world.secretId, JSON.stringify({ clientId: retired.uid, clientSecret: retired.secret, applicationId: listed.id }));
+  world.monitor.protect(listed.uid, 'the secret named it by id under another client id (not provably its own)');
+  return true;
 }
 
 function refuse(fake: CredlyFake, world: World, call: 'create' | 'test' | 'list' | 'delete'): void {

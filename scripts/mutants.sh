@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# `npm run mutants`: named mutants the proof suites must kill (README, Reliability).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-tools.sh
+hash -r
+exec node scripts/mutants.ts "$@"
