@@ -7,7 +7,11 @@
  *   npm run soak -- --short           the scale `npm test` runs
  *   npm run soak -- crash clock       only the scenarios whose names contain these words
  *   SOAK_VERBOSE=1 npm run soak       also one line per bad answer and per clock case
+ *
+ * A full-scale run writes its figures into the README's soak table (section Reliability,
+ * scripts/soak-report.ts): the rows of the scenarios it ran replace theirs.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { badAnswers } from '../test/soak/bad-answers.ts';
 import { clock } from '../test/soak/clock.ts';
 import { runScenario, soakSeed } from '../test/soak/context.ts';
@@ -19,6 +23,7 @@ import { redisRestart } from '../test/soak/redis-restart.ts';
 import type { SoakRow, SoakScenario } from '../test/soak/report.ts';
 import { smOutage } from '../test/soak/sm-outage.ts';
 import { emulatorAwsEnv, startLocalServices } from './local-services.ts';
+import { writeSoakTable } from './soak-report.ts';
 
 const SCENARIOS: Array<[string, SoakScenario]> = [
   ['fault soak', faultSoak],
@@ -43,6 +48,8 @@ async function main(): Promise<number> {
   console.log(`soak: seed ${soakSeed()}, ${scale} scale, ${chosen.map(([name]) => name).join(', ')}`);
   const services = await startLocalServices();
   const rows: SoakRow[] = [];
+  const times: string[] = [];
+  const begun = performance.now();
   try {
     process.env.REDIS_URL = services.redisUrl;
     Object.assign(process.env, emulatorAwsEnv(services.secretsManagerEndpoint));
@@ -60,7 +67,9 @@ async function main(): Promise<number> {
         console.log(`  ✗ the scenario stopped: ${message}`);
         rows.push({ scenario: name, figure: 'scenario ran to the end', value: 'no', target: 'yes', ok: false, detail: message });
       }
-      console.log(`  (${((performance.now() - start) / 1000).toFixed(0)} s)`);
+      const seconds = ((performance.now() - start) / 1000).toFixed(0);
+      console.log(`  (${seconds} s)`);
+      times.push(`${name} ${seconds} s`);
     }
   } finally {
     await services.stop();
@@ -69,6 +78,12 @@ async function main(): Promise<number> {
   for (const r of rows) console.log(`| ${r.scenario} | ${r.figure} | ${r.value} | ${r.target} | ${r.ok ? 'met' : 'MISSED'} |`);
   const missedCount = rows.filter((r) => !r.ok).length;
   console.log(`\n${rows.length - missedCount} of ${rows.length} figures meet their targets`);
+  if (scale === 'full') {
+    const minutes = ((performance.now() - begun) / 60_000).toFixed(0);
+    const footer = `Last written by \`npm run soak\` on ${new Date().toISOString().slice(0, 10)}: seed ${soakSeed()}, ${minutes} minutes (${times.join(', ')}), ${rows.length - missedCount} of ${rows.length} figures met.`;
+    writeFileSync('README.md', writeSoakTable(readFileSync('README.md', 'utf8'), rows, footer));
+    console.log('README.md: soak table written (section Reliability)');
+  }
   return missedCount === 0 ? 0 : 1;
 }
 
