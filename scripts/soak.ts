@@ -8,7 +8,12 @@
  *   npm run soak -- crash clock       only the scenarios whose names contain these words
  *   npm run soak -- mutants           the named mutants against the proof suites (as npm run mutants)
  *   SOAK_VERBOSE=1 npm run soak       also one line per bad answer and per clock case
+ *
+ * A full-scale run writes its figures into the README's soak table (section Reliability,
+ * scripts/soak-report.ts): the rows of the scenarios it ran replace theirs.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { badAnswers } from '../test/soak/bad-answers.ts';
 import { clock } from '../test/soak/clock.ts';
 import { runScenario, soakSeed } from '../test/soak/context.ts';
@@ -21,6 +26,7 @@ import { redisRestart } from '../test/soak/redis-restart.ts';
 import type { SoakRow, SoakScenario } from '../test/soak/report.ts';
 import { smOutage } from '../test/soak/sm-outage.ts';
 import { emulatorAwsEnv, startLocalServices } from './local-services.ts';
+import { writeSoakTable } from './soak-report.ts';
 
 const SCENARIOS: Array<[string, SoakScenario]> = [
   ['fault soak', faultSoak],
@@ -34,6 +40,15 @@ const SCENARIOS: Array<[string, SoakScenario]> = [
   ['mutants', mutants],
 ];
 
+/** The commit the figures were measured on (a fresh clone's HEAD), or `unknown` outside git. */
+function commitOf(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const scale = args.includes('--short') ? 'short' : 'full';
@@ -46,6 +61,8 @@ async function main(): Promise<number> {
   console.log(`soak: seed ${soakSeed()}, ${scale} scale, ${chosen.map(([name]) => name).join(', ')}`);
   const services = await startLocalServices();
   const rows: SoakRow[] = [];
+  const times: string[] = [];
+  const begun = performance.now();
   try {
     process.env.REDIS_URL = services.redisUrl;
     Object.assign(process.env, emulatorAwsEnv(services.secretsManagerEndpoint));
@@ -63,7 +80,9 @@ async function main(): Promise<number> {
         console.log(`  ✗ the scenario stopped: ${message}`);
         rows.push({ scenario: name, figure: 'scenario ran to the end', value: 'no', target: 'yes', ok: false, detail: message });
       }
-      console.log(`  (${((performance.now() - start) / 1000).toFixed(0)} s)`);
+      const seconds = ((performance.now() - start) / 1000).toFixed(0);
+      console.log(`  (${seconds} s)`);
+      times.push(`${name} ${seconds} s`);
     }
   } finally {
     await services.stop();
@@ -72,6 +91,12 @@ async function main(): Promise<number> {
   for (const r of rows) console.log(`| ${r.scenario} | ${r.figure} | ${r.value} | ${r.target} | ${r.ok ? 'met' : 'MISSED'} |`);
   const missedCount = rows.filter((r) => !r.ok).length;
   console.log(`\n${rows.length - missedCount} of ${rows.length} figures meet their targets`);
+  if (scale === 'full') {
+    const minutes = ((performance.now() - begun) / 60_000).toFixed(0);
+    const footer = `Last written by \`npm run soak\` on ${new Date().toISOString().slice(0, 10)} at commit ${commitOf()}: seed ${soakSeed()}, ${minutes} minutes (${times.join(', ')}), ${rows.length - missedCount} of ${rows.length} figures met.`;
+    writeFileSync('README.md', writeSoakTable(readFileSync('README.md', 'utf8'), rows, footer));
+    console.log('README.md: soak table written (section Reliability)');
+  }
   return missedCount === 0 ? 0 : 1;
 }
 
