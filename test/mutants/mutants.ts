@@ -72,8 +72,8 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'reaper-deletes-legacy',
     breaks: 'the reaper deletes credentials marked before markers named a deployment and a secret (legacy), which may be another deployment’s',
     file: 'src/rotation/retire.ts',
-    search: "const candidates = listing.filter((x) => own(x) === 'ours' && x.ref !== actingRef && !beforeLoss(x));",
-    replace: "const candidates = listing.filter((x) => (own(x) === 'ours' || own(x) === 'legacy') && x.ref !== actingRef && !beforeLoss(x));",
+    search: 'const candidates = ours.filter((x) => x.ref !== actingRef && !beforeLoss.has(x.ref));',
+    replace: "const candidates = listing.filter((x) => (own(x) === 'ours' || own(x) === 'legacy') && x.ref !== actingRef && !beforeLoss.has(x.ref));",
   },
   {
     name: 'guard-ignores-pending',
