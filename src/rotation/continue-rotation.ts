@@ -5,7 +5,7 @@ import { SecretNotFoundError } from '../secrets/errors.ts';
 import { AWSPENDING } from '../secrets/secret-store.ts';
 import type { HeldLock } from '../lease/credential-lock.ts';
 import { LeaseLostError, RotationStepError, WeakerCredentialError } from './errors.ts';
-import { deleteUnpromoted, describeRevoke, reap, revokeReplaced, settle } from './retire.ts';
+import { deleteUnpromoted, describeRevoke, reap, recordSeen, revokeReplaced, settle } from './retire.ts';
 import type { Inspection, RotationProvider } from './rotation-provider.ts';
 import type { RotationRecord } from '../state/rotation-state.ts';
 import { unrevokedRefs } from './unrevoked.ts';
@@ -162,8 +162,10 @@ export async function continueRotation<C extends RotatableCredential, S>(
       const verdict = await step(id, 'revoke', () =>
         revokeReplaced(deps, provider, credential, acting, { rotationId, previousRef: record.previousRef }, fence),
       );
-      if (verdict.action === 'deferred') previous = await scheduleAt(verdict.until);
-      else previous = { state: await settle(deps, id, record.previousRef, verdict, log, held.token), revokeAt: '' };
+      if (verdict.action === 'deferred') {
+        await recordSeen(deps, id, verdict, held.token);
+        previous = await scheduleAt(verdict.until);
+      } else previous = { state: await settle(deps, id, record.previousRef, verdict, log, held.token), revokeAt: '' };
     } catch (error) {
       revokeFailure = error instanceof RotationStepError ? error : new RotationStepError(id, 'revoke', error);
       // A transient failure is retried with the rotation still recorded at the revoke step.

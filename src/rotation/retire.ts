@@ -5,6 +5,7 @@ import {
   madeForAnotherSecret,
   ownershipOf,
   protectedUntil,
+  currentSeen,
   readStages,
   stagesHolding,
   newGuardCache,
@@ -16,9 +17,9 @@ import {
 } from './revoke-guard.ts';
 import { LeaseLostError, RevokeRefusedError } from './errors.ts';
 import { previousStateText } from './previous-state.ts';
-import { describeNotRevoked, noteUnrevoked, unrevokedRefs } from './unrevoked.ts';
+import { describeNotRevoked, noteUnrevoked, unprovenRefs, unrevokedRefs } from './unrevoked.ts';
 import type { ListedCredential, RevokeResult, RotationProvider } from './rotation-provider.ts';
-import type { RotationStateStore } from '../state/rotation-state.ts';
+import type { CredentialStatus, RotationStateStore } from '../state/rotation-state.ts';
 
 /**
  * Revoking what rotations replaced and reaping what they left behind, both through the revoke
@@ -55,8 +56,11 @@ export type RevokeVerdict =
   | { action: 'gone' }
   /** A stage of the secret holds it (a person put it back, or a rotation is pending with it): never revoked. */
   | { action: 'cancelled'; reason: string }
-  /** Inside an overlap window: to be tried again at `until`. */
-  | { action: 'deferred'; until: Date; reason: string }
+  /**
+   * Inside an overlap window: to be tried again at `until`. `seen`: the current version found
+   * without a record of its promotion, for the caller to record under its lock (`recordSeen`).
+   */
+  | { action: 'deferred'; until: Date; reason: string; seen?: Pick<CredentialStatus, 'currentSeenVersion' | 'currentSeenAt'> }
   /** Not provably the credential this rotation replaced, or no credential to act with. */
   | { action: 'refused'; reason: string };
 
@@ -127,7 +131,10 @@ export async function revokeReplaced<C extends RetirableCredential, S>(
   const pinned = stagesHolding(stages, target).filter((s) => s !== AWSPREVIOUS);
   if (pinned.length) return { action: 'cancelled', reason: `${pinned.join(' and ')} holds it` };
   const until = await protectedUntil(ctx, target, cache);
-  if (until) return { action: 'deferred', until, reason: `inside the overlap window of a later rotation until ${until.toISOString()}` };
+  if (until) {
+    const seen = await currentSeen(ctx, cache);
+    return { action: 'deferred', until, reason: `inside the overlap window of a later rotation until ${until.toISOString()}`, ...(seen ? { seen } : {}) };
+  }
   const previous = stages.get(AWSPREVIOUS);
   if (previous && holds(previous.secretString, target)) {
     // Promotion left the replaced credential labelled AWSPREVIOUS. The label goes first, so that no
@@ -188,6 +195,11 @@ function madeBeforeLoss(
   if (history.some((v) => v.createdAt > made && (v.secretString === undefined || !hasCredential(v.secretString))))
     return 'made before a version of the secret that holds no credential (the secret was lost in place since)';
   return undefined;
+}
+
+/** Records what a deferred verdict found (`seen`), fenced by the caller's lock token. */
+export async function recordSeen(deps: Pick<RetireDeps, 'state'>, credentialId: string, verdict: RevokeVerdict, lockToken: string): Promise<void> {
+  if (verdict.action === 'deferred' && verdict.seen) await deps.state.updateStatus(credentialId, verdict.seen, lockToken);
 }
 
 /**
@@ -276,6 +288,8 @@ export async function reap<C extends RetirableCredential, S>(
         else if (result.state === 'left-to-expire') break;
       }
       if (waiting.length) log.info({ refs: waiting }, 'rotation: orphans inside an overlap window, left until a check after it ends');
+      const seen = await currentSeen(ctx, cache);
+      if (seen) await deps.state.updateStatus(credential.id, seen, held.token);
     }
     if (byHand.length) deleted.push(...(await retireReplacedByHand(deps, provider, credential, acting, log, held, { byHand, ours, history: readHistoryOnce })));
     if (deleted.length) log.info({ deleted }, 'rotation: orphans deleted');
@@ -303,7 +317,10 @@ async function retireReplacedByHand<C extends RetirableCredential, S>(
   facts: { byHand: ListedCredential[]; ours: ListedCredential[]; history: () => Promise<HistoryVersion[]> },
 ): Promise<string[]> {
   const status = await deps.state.readStatus(credential.id);
-  const named = new Set(unrevokedRefs(status));
+  // Named already: to revoke by hand, or not provably this secret's (never revoked, never named to revoke).
+  const unproven = new Set(unprovenRefs(status));
+  const named = new Set([...unrevokedRefs(status), ...unproven]);
+  const unprovenItems = facts.byHand.filter((y) => unproven.has(y.ref));
   const pending = new Set([status.previousRef].filter((ref) => ref && status.previousRevokeAt));
   const history = await facts.history();
   const revoked: string[] = [];
@@ -312,11 +329,15 @@ async function retireReplacedByHand<C extends RetirableCredential, S>(
     const holding = history.filter((v) => v.secretString !== undefined && holds(v.secretString, x));
     // Another integration's credential, or this one's in use now: not for the rotator.
     if (!holding.length || holding.some((v) => v.stages.includes(AWSCURRENT) || v.stages.includes(AWSPENDING))) continue;
+    // A version that also names a credential not provably the secret's (an application by id, another
+    // by client id) proves neither: the person who sorts out the one sorts out the other.
+    if (holding.some((v) => unprovenItems.some((y) => y !== x && holds(v.secretString!, y)))) continue;
     const replacer = facts.ours.find((y) => y.marker?.replaces === x.ref);
     if (replacer) {
       const verdict = await revokeReplaced(deps, provider, credential, acting, { rotationId: replacer.marker!.rotationId, previousRef: x.ref }, () =>
         held.assertHeld(),
       );
+      await recordSeen(deps, credential.id, verdict, held.token);
       if (verdict.action === 'revoked') {
         log.info(
           { ref: x.ref, rotationId: replacer.marker!.rotationId, state: verdict.result.state },

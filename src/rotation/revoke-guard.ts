@@ -131,11 +131,15 @@ export async function versionDate(ctx: Pick<GuardContext, 'secrets' | 'secretId'
  * promotion time is known only from Redis: the rotation records `lastRotationId` and
  * `lastRotatedAt` right after its promotion, so while the version labelled AWSCURRENT is that
  * rotation's, every promotion so far happened by `lastRotatedAt`. Otherwise (Redis lost, or the
- * current version put there by someone else) the later bound: now.
+ * current version put there by someone else) the later bound: when a check first found that
+ * version current (`currentSeenAt`, recorded by `noteCurrentSeen`), else now. Lost again with Redis,
+ * the bound only moves later: a window may last longer, never shorter.
  */
 export interface Promotions {
   labels: Map<string, string[]>;
   latestBy: number;
+  /** The AWSCURRENT version, when its promotion time is neither recorded nor seen before (latestBy is now). */
+  unseenCurrent?: string;
 }
 
 export function promotionsOf(ctx: GuardContext, cache: GuardCache): Promise<Promotions> {
@@ -143,10 +147,25 @@ export function promotionsOf(ctx: GuardContext, cache: GuardCache): Promise<Prom
     const versions = await ctx.secrets.listVersions(ctx.secretId);
     const current = versions.find((v) => v.stages.includes(AWSCURRENT));
     const recorded = ctx.status.lastRotatedAt ? Date.parse(ctx.status.lastRotatedAt) : NaN;
-    const known = current !== undefined && current.versionId === ctx.status.lastRotationId && !Number.isNaN(recorded);
-    return { labels: new Map(versions.map((v) => [v.versionId, v.stages])), latestBy: known ? recorded : ctx.now.getTime() };
+    const labels = new Map(versions.map((v) => [v.versionId, v.stages]));
+    if (current !== undefined && current.versionId === ctx.status.lastRotationId && !Number.isNaN(recorded)) return { labels, latestBy: recorded };
+    const seen = ctx.status.currentSeenAt ? Date.parse(ctx.status.currentSeenAt) : NaN;
+    if (current !== undefined && current.versionId === ctx.status.currentSeenVersion && !Number.isNaN(seen))
+      return { labels, latestBy: Math.min(seen, ctx.now.getTime()) };
+    return { labels, latestBy: ctx.now.getTime(), ...(current ? { unseenCurrent: current.versionId } : {}) };
   })();
   return cache.promotions;
+}
+
+/**
+ * What to record after a judgement that found AWSCURRENT's promotion time unknown: the version and
+ * now, the later bound of its promotion for every judgement after (`promotionsOf`). Undefined when
+ * there is nothing to record.
+ */
+export async function currentSeen(ctx: GuardContext, cache: GuardCache): Promise<Pick<CredentialStatus, 'currentSeenVersion' | 'currentSeenAt'> | undefined> {
+  if (!cache.promotions) return undefined;
+  const { unseenCurrent } = await cache.promotions;
+  return unseenCurrent ? { currentSeenVersion: unseenCurrent, currentSeenAt: ctx.now.toISOString() } : undefined;
 }
 
 /**

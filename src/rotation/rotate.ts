@@ -5,7 +5,7 @@ import { AWSCURRENT, AWSPREVIOUS } from '../secrets/secret-store.ts';
 import { SecretNotFoundError } from '../secrets/errors.ts';
 import { FORCE_REFUSED } from '../state/rotation-state.ts';
 import { LeaseLostError, RevokeDeferredError } from './errors.ts';
-import { reap, revokeReplaced, settle } from './retire.ts';
+import { reap, recordSeen, revokeReplaced, settle } from './retire.ts';
 import type { RotationProvider } from './rotation-provider.ts';
 import { noteUnproven, recheckUnrevoked, unrevokedRefs } from './unrevoked.ts';
 
@@ -178,6 +178,7 @@ export async function revokePrevious<C extends RotatableCredential, S>(
     const fence = () => held.assertHeld();
     const verdict = await step(credential.id, 'revoke', () => revokeReplaced(deps, provider, credential, current, request, fence));
     if (verdict.action === 'deferred') {
+      await recordSeen(deps, credential.id, verdict, held.token);
       log.info({ until: verdict.until.toISOString() }, 'rotation: revoke deferred to the end of an overlap window');
       throw new RevokeDeferredError(credential.id, verdict.until);
     }

@@ -49,6 +49,12 @@ export interface CredentialStatus {
   lastRotationId?: string;
   lastRotationJobId?: string;
   lastRotatedAt?: string;
+  /**
+   * The AWSCURRENT version a check found without a record of its promotion (Redis lost, a rollback,
+   * a value written by hand), and when: it was promoted by then at the latest (revoke-guard.ts).
+   */
+  currentSeenVersion?: string;
+  currentSeenAt?: string;
   /** Last time a validated credential was proven to work. */
   lastValidAt?: string;
   /** The replaced credential still alive during its overlap window (or left to expire). */

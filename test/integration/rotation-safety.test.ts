@@ -56,20 +56,28 @@ describe('every generation inside its overlap window is protected', () => {
     for (const t of [s.original, ...generations]) expect(valid(t), t.description ?? 'original').toBe(true);
     expect(hosts.credly.requests.filter((r) => r.method === 'DELETE' && r.path.includes(s.organizationId))).toEqual([]);
 
-    // Redis loses everything: status, the rotation records and the delayed revokes.
+    // Redis loses everything: status, the rotation records and the delayed revokes. Secrets Manager
+    // dates no promotion, so the first check after it finds the current version's promotion time
+    // unknown: it takes the later bound, now, and records it. Nothing is revoked.
     await s.flushRedis();
+    let logged = s.logs.length;
     expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
     for (const t of [s.original, ...generations]) expect(valid(t)).toBe(true);
+    expect(s.logs.slice(logged).some((l) => l.includes('orphans inside an overlap window'))).toBe(true);
 
-    // An hour on, the window of the current version is not known to be over: Secrets Manager dates
-    // no promotion, and Redis lost the time the third rotation recorded. The later bound keeps the
-    // earlier generation no stage holds.
-    advance(s, HOUR + 1_000);
-    const logged = s.logs.length;
+    // A minute before that window ends, still nothing; an hour after that check, the window counted
+    // from it is over: the reaper takes the earlier generation no stage holds. AWSPREVIOUS keeps the
+    // one the current token replaced.
+    advance(s, HOUR - 60_000);
+    logged = s.logs.length;
     expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
     const [first, second, third] = generations;
     expect(valid(first!)).toBe(true);
     expect(s.logs.slice(logged).some((l) => l.includes('orphans inside an overlap window'))).toBe(true);
+    advance(s, 61_000);
+    expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
+    expect(valid(first!)).toBe(false);
+    expect(valid(second!)).toBe(true);
 
     // The next rotation records its promotion; once its window is over, the reaper takes every
     // earlier generation no stage holds.
@@ -77,7 +85,6 @@ describe('every generation inside its overlap window is protected', () => {
     const fourth = s.rotatorTokens().find((t) => ![first, second, third].some((g) => g!.id === t.id));
     advance(s, HOUR + 1_000);
     expect((await s.run()).outcome).toMatchObject({ action: 'not-due' });
-    expect(valid(first!)).toBe(false);
     expect(valid(second!)).toBe(false);
     // Still AWSPREVIOUS (the reaper never takes a staged credential) and current.
     expect(valid(third!)).toBe(true);

@@ -321,8 +321,13 @@ ${
       const labels = new Map(versions.map((v) => [v.versionId, v.stages]));
       const status = await redis.hgetall(statusKey(prefix, credentialId));
       const currentVersion = versions.find((v) => v.stages.includes('AWSCURRENT'))?.versionId;
+      // Or by the time a check first found that version current without such a record.
       const promotedBy =
-        currentVersion !== undefined && currentVersion === status.lastRotationId && status.lastRotatedAt ? Date.parse(status.lastRotatedAt) : at;
+        currentVersion !== undefined && currentVersion === status.lastRotationId && status.lastRotatedAt
+          ? Date.parse(status.lastRotatedAt)
+          : currentVersion !== undefined && currentVersion === status.currentSeenVersion && status.currentSeenAt
+            ? Math.min(Date.parse(status.currentSeenAt), at)
+            : at;
       const replacedAt = async (later: { createdAt: number; marker: RotatorMarker }) => {
         const stored = await storedAt(later.marker.rotationId);
         if (stored === null) return later.createdAt;
@@ -475,6 +480,11 @@ ${
       };
     },
     renameSecret(id) {
+      // What the rotator made for the secret of the old name is another secret's from now on: never
+      // deleted, whatever happens after (docs/design.md, "What stays alive").
+      const oldDigest = secretDigest(secretId);
+      for (const x of madeEver())
+        if (x.live && x.marker.secret === oldDigest) monitor.protect(x.key, `its marker names the secret ${secretId}, renamed since (another secret's)`, true);
       secretId = id;
       inventory = inventoryFor(id);
       monitor.watchSecret(id);
