@@ -55,7 +55,7 @@ After.
     expect(() => writeSoakTable(`${SOAK_TABLE_END}\n${SOAK_TABLE_START}\n`, [], 'x')).toThrow(/no soak table between/);
   });
 
-  it('finds the table in the project README under Reliability, rows of the soak\'s own scenarios in the format it writes', () => {
+  it("finds the table in the project README under Reliability, rows of the soak's own scenarios in the format it writes", () => {
     const readme = readFileSync('README.md', 'utf8');
     expect(readme.indexOf(SOAK_TABLE_START)).toBeGreaterThan(readme.indexOf('## Reliability'));
     const table = readme.slice(readme.indexOf(SOAK_TABLE_START), readme.indexOf(SOAK_TABLE_END));
