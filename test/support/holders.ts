@@ -130,7 +130,8 @@ export interface World {
  * an overlap window protects it — a credential the rotator made after it, still listed, was
  * promoted less than the window ago (or, only pending or never stored, made or stored less than the
  * window ago), the promotion dated as the revoke guard dates it: by the time Redis recorded for the
- * rotation whose version is AWSCURRENT, else now (after a Redis loss the rotator cannot tell which
+ * rotation whose version is AWSCURRENT, else by the first check that found that version current
+ * without that record (recorded then), else now (after a Redis loss the rotator cannot tell which
  * later credential replaced it, when, nor whether it was ever current, so the latest one counts,
  * by the later bound); or it was made before a recreation from a lost secret, or for a secret of another name
  * (before a rename), and is left for a person. Every
