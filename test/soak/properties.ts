@@ -33,6 +33,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ kind: 'check' as const }) },
   { weight: 6, arbitrary: fc.constant({ kind: 'force' as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('crash' as const), at: fc.nat(11), force: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('crash' as const), at: fc.nat(11), force: fc.constant(true), lost: fc.constant(true) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('lock-loss' as const), at: fc.nat(11), other: fc.constantFrom('check' as const, 'force' as const) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'flush-redis' as const }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('rollback' as const), form: fc.constantFrom('token' as const, 'bare' as const, 'full' as const) }) },

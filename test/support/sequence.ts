@@ -33,7 +33,8 @@ export type Action =
   | { kind: 'check' }
   | { kind: 'force' }
   /** The worker dies before its `at`-th call (nothing after it happens); the job is run again once its lock lapsed. */
-  | { kind: 'crash'; at: number; force: boolean }
+  /** `lost`: Redis is lost with the job before another worker takes it; the next scheduled check finds what the crash left. */
+  | { kind: 'crash'; at: number; force: boolean; lost?: boolean }
   /** The holder loses its lock before its `at`-th call, another job runs meanwhile, then the holder goes on. */
   | { kind: 'lock-loss'; at: number; other: 'check' | 'force' }
   | { kind: 'flush-redis' }
@@ -222,7 +223,16 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
         const first = job('check-credential', check(action.force), { gate: dies, jobId });
         hung.push(first);
         const stopped = await Promise.race([reached.then(() => true), first.then(() => false)]);
-        if (stopped) {
+        if (stopped && action.lost) {
+          result.jobs -= 1;
+          // Redis goes with the job and the rotation's record: what the crash stored (AWSPENDING, or
+          // a credential at the provider) is found by the next scheduled check alone.
+          result.events.add('Redis emptied mid history');
+          world.monitor.unprotectAll();
+          const keys = await redis.keys(`${world.prefix}*`);
+          if (keys.length) await redis.del(...keys);
+          await job('check-credential', check(false));
+        } else if (stopped) {
           result.jobs -= 1;
           // The lease lapses; BullMQ hands the stalled job to another worker.
           await redis.del(lockKey(world.prefix, world.credentialId));
