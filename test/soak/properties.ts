@@ -62,7 +62,8 @@ export interface History {
  * does not decide whether the suite ever sees them: a burst of forced rotations inside one window;
  * a revoke falling due while a later rotation's window protects its credential; an application
  * written back under a stale client id, checked, and its window over; an operator's rollback before
- * the delayed revoke of what it put back.
+ * the delayed revoke of what it put back; a secret renamed after two rotations, every window over,
+ * then checked under its new name (what was made for the old name is another secret's: never reaped).
  */
 const motif: fc.Arbitrary<Action[]> = fc.oneof(
   { weight: 2, arbitrary: fc.constant<Action[]>([]) },
@@ -75,11 +76,15 @@ const motif: fc.Arbitrary<Action[]> = fc.oneof(
       .constantFrom('token' as const, 'bare' as const, 'full' as const)
       .map((form): Action[] => [{ kind: 'force' }, { kind: 'rollback', form }, { kind: 'time', span: 'all' }]),
   },
+  {
+    weight: 1,
+    arbitrary: fc.constant<Action[]>([{ kind: 'force' }, { kind: 'force' }, { kind: 'rename' }, { kind: 'time', span: 'all' }, { kind: 'check' }]),
+  },
 );
 
 /**
  * Histories of 2 to `maxActions` actions (6 in npm test, 8 in npm run soak), a token or an
- * application, windows of 0 or one hour: random actions with, in four histories of six, one motif
+ * application, windows of 0 or one hour: random actions with, in five histories of seven, one motif
  * among them.
  */
 export const historyArbitrary = (maxActions: number): fc.Arbitrary<History> =>
