@@ -7,7 +7,7 @@ import type { HeldLock } from '../lease/credential-lock.ts';
 import { LeaseLostError, RotationStepError, WeakerCredentialError } from './errors.ts';
 import { deleteUnpromoted, describeRevoke, reap, recordSeen, revokeReplaced, settle } from './retire.ts';
 import type { Inspection, RotationProvider } from './rotation-provider.ts';
-import type { RotationRecord } from '../state/rotation-state.ts';
+import type { RotationRecord, RotationStep } from '../state/rotation-state.ts';
 import { unrevokedRefs } from './unrevoked.ts';
 import { previousStateText } from './previous-state.ts';
 
@@ -22,157 +22,217 @@ async function readVersionIfStored(deps: RotationDeps, secretId: string, version
   }
 }
 
+/** One rotation as this run drives it: what every step reads, and how a step hands over to the next. */
+interface Rotation<C extends RotatableCredential, S> {
+  deps: RotationDeps;
+  provider: RotationProvider<C, S>;
+  credential: C;
+  held: HeldLock;
+  log: Logger;
+  /** Set when the rotation began in this run: the current value it read, and its inspection, a moment ago. */
+  fresh?: { current: S; inspection: Inspection } | undefined;
+  /** Set when this very run created the new credential and compared its rights with the old one's. */
+  capabilitiesChecked: boolean;
+}
+
+/** Steps 2 to 4 of the protocol (docs/design.md, "The rotation protocol"): each returns the record at its next step. */
+type Step = <C extends RotatableCredential, S>(r: Rotation<C, S>, record: RotationRecord) => Promise<RotationRecord>;
+
+/** The record at its next step, saved under the lock: a run taking over resumes there. */
+async function advance(
+  r: Rotation<RotatableCredential, unknown>,
+  record: RotationRecord,
+  next: RotationStep,
+  extra: Partial<RotationRecord> = {},
+): Promise<RotationRecord> {
+  r.held.assertHeld();
+  const advanced = { ...record, ...extra, step: next };
+  await r.deps.state.save(advanced, r.held.token);
+  return advanced;
+}
+
+/** The new credential, from this rotation's version (the rotation id is its version id). */
+async function readPending<C extends RotatableCredential, S>(r: Rotation<C, S>, rotationId: string): Promise<S> {
+  const stored = await r.deps.secrets.readVersion(r.credential.secretId, rotationId);
+  return r.provider.parseSecret(stored.secretString, r.credential.secretId);
+}
+
+/** The current value: the one this run read a moment ago, else read now. */
+async function currentValue<C extends RotatableCredential, S>(r: Rotation<C, S>): Promise<S> {
+  return r.fresh?.current ?? (await step(r.credential.id, 'read-secret', () => readCurrentSecret(r.deps, r.provider, r.credential.secretId)));
+}
+
+/**
+ * A step that fails for good before promotion abandons the rotation: AWSCURRENT still holds the
+ * old, working credential, and whatever was created becomes an orphan for the reaper.
+ */
+async function abandonOnPermanent<T>(r: Rotation<RotatableCredential, unknown>, rotationId: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof RotationStepError && error.permanent) await r.deps.state.clear(r.credential.id, rotationId, r.held.token);
+    throw error;
+  }
+}
+
+/**
+ * A new credential weaker than the one it replaces, never promoted: deleted through the guard, best
+ * effort (what is left is the reaper's). A stage holding it keeps it, and says so.
+ */
+async function discard<C extends RotatableCredential, S>(r: Rotation<C, S>, rotationId: string, acting: S, ref: string): Promise<void> {
+  const verdict = await deleteUnpromoted(r.deps, r.provider, r.credential, acting, ref, () => r.held.assertHeld()).catch((error: unknown) => {
+    if (error instanceof LeaseLostError) throw error;
+    return { action: 'failed' as const, reason: (error as Error).name };
+  });
+  if (verdict.action === 'revoked' || verdict.action === 'gone') r.log.info({ rotationId, ref }, 'rotation: the weaker new credential deleted');
+  else r.log.warn({ rotationId, ref, verdict: verdict.action, reason: verdict.reason }, 'rotation: the weaker new credential kept');
+}
+
+/** 2. create: a new credential from the provider, stored as AWSPENDING in the same step. */
+const create: Step = (r, record) =>
+  abandonOnPermanent(r, record.rotationId, async () => {
+    const { id, secretId } = r.credential;
+    const { rotationId } = record;
+    // A rotation that began in this run has stored nothing yet; a resumed one may have.
+    const stored = r.fresh ? undefined : await step(id, 'create', () => readVersionIfStored(r.deps, secretId, rotationId));
+    // Stored before a crash: never create a second credential for one rotation.
+    if (stored !== undefined) return advance(r, record, 'test', { newRef: r.provider.refOf(r.provider.parseSecret(stored, secretId)) ?? '' });
+    const current = await currentValue(r);
+    const context = {
+      rotationId,
+      startedAt: record.startedAt,
+      firstAttempt: r.fresh !== undefined,
+      scope: r.deps.scope,
+      previousRef: record.previousRef,
+      ...(r.fresh ? { inspection: r.fresh.inspection } : {}),
+    };
+    const issued = await step(id, 'create', () => r.provider.issue(r.credential, current, context)).catch(async (error: unknown) => {
+      // Weaker than the credential it replaces: never stored, deleted through the guard (a
+      // failure leaves it to the reaper).
+      if (error instanceof RotationStepError && error.cause instanceof WeakerCredentialError) await discard(r, rotationId, current, error.cause.ref);
+      throw error;
+    });
+    r.held.assertHeld();
+    // Stored at once, in the step that received it: a crash from here on leaves it findable.
+    const value = r.provider.serializeSecret(issued.secret, secretId);
+    await step(id, 'store', () =>
+      r.deps.secrets.putPending(secretId, rotationId, value).catch((error: unknown) => {
+        // No secret yet (kinds that start from nothing): this version is its first, and current.
+        if (error instanceof SecretNotFoundError && r.provider.missingSecret) return r.deps.secrets.create(secretId, rotationId, value);
+        throw error;
+      }),
+    );
+    r.capabilitiesChecked = issued.capabilitiesChecked === true;
+    r.log.info({ rotationId, newRef: issued.ref }, 'rotation: new credential created and stored as AWSPENDING');
+    // This rotation's version now holds the new credential: what it made before can never be stored.
+    for (const ref of issued.unusable ?? []) {
+      r.held.assertHeld();
+      const verdict = await step(id, 'create', () => deleteUnpromoted(r.deps, r.provider, r.credential, current, ref, () => r.held.assertHeld()));
+      if (verdict.action === 'revoked') r.log.info({ rotationId, ref }, 'rotation: a credential this rotation made before a crash, never stored, deleted');
+      else
+        r.log.warn(
+          { rotationId, ref, verdict: verdict.action, ...('reason' in verdict ? { reason: verdict.reason } : {}) },
+          'rotation: a credential this rotation made before a crash kept',
+        );
+    }
+    return advance(r, record, 'test', { newRef: issued.ref });
+  });
+
+/** 3. test: the pending credential works, with at least the rights of the one it replaces. */
+const test: Step = (r, record) =>
+  abandonOnPermanent(r, record.rotationId, async () => {
+    const { id, secretId } = r.credential;
+    const { rotationId } = record;
+    const pending = await step(id, 'test', () => readPending(r, rotationId));
+    const current = await currentValue(r);
+    await step(id, 'test', () =>
+      testFresh(r.deps, r.log, () =>
+        r.provider.test(r.credential, pending, { current, previousRef: record.previousRef, capabilitiesChecked: r.capabilitiesChecked }),
+      ),
+    ).catch(async (error: unknown) => {
+      if (error instanceof RotationStepError && error.cause instanceof WeakerCredentialError) {
+        // Stored but never promoted: off AWSPENDING first (no stage may hold a revoked credential), then deleted.
+        r.held.assertHeld();
+        await r.deps.secrets.unlabel(secretId, AWSPENDING, rotationId);
+        await discard(r, rotationId, current, error.cause.ref);
+      }
+      throw error;
+    });
+    r.log.info({ rotationId }, 'rotation: new credential works');
+    return advance(r, record, 'finish');
+  });
+
+/** 4. finish: AWSCURRENT moves to the pending version; the old one becomes AWSPREVIOUS. */
+const finish: Step = async (r, record) => {
+  r.held.assertHeld();
+  await step(r.credential.id, 'finish', () => r.deps.secrets.promote(r.credential.secretId, record.rotationId));
+  r.log.info({ rotationId: record.rotationId }, 'rotation: new credential promoted to AWSCURRENT');
+  return advance(r, record, 'revoke');
+};
+
+/** The steps before revoke, by the step a record is at. */
+const STEPS: Record<Exclude<RotationStep, 'revoke'>, Step> = { create, test, finish };
+
+/** What became of the replaced credential in the revoke step; `failure` when its revoke failed for good. */
+interface RevokeResult {
+  state: string;
+  revokeAt: string;
+  failure?: RotationStepError;
+}
+
+/**
+ * 5. revoke: the replaced credential, through the guard — at once with no overlap window, else a
+ * delayed `revoke-previous` job at the window's end (or at a later rotation's, when the guard defers).
+ */
+async function revoke<C extends RotatableCredential, S>(r: Rotation<C, S>, record: RotationRecord, acting: S, now: Date): Promise<RevokeResult> {
+  const { id } = r.credential;
+  const { rotationId, previousRef } = record;
+  const scheduleAt = async (at: Date): Promise<RevokeResult> => {
+    await step(id, 'revoke', () => r.deps.scheduleRevoke({ credentialId: id, rotationId, previousRef }, Math.max(0, at.getTime() - now.getTime())));
+    return { state: previousStateText.scheduled(at), revokeAt: at.toISOString() };
+  };
+  if (previousRef === '') return { state: describeRevoke({ state: 'nothing-to-revoke' }, ''), revokeAt: '' };
+  if (r.credential.revokePreviousAfterMs > 0) return scheduleAt(new Date(now.getTime() + r.credential.revokePreviousAfterMs));
+  try {
+    const verdict = await step(id, 'revoke', () =>
+      revokeReplaced(r.deps, r.provider, r.credential, acting, { rotationId, previousRef }, () => r.held.assertHeld()),
+    );
+    if (verdict.action === 'deferred') {
+      await recordSeen(r.deps, id, verdict, r.held.token);
+      return await scheduleAt(verdict.until);
+    }
+    return { state: await settle(r.deps, id, previousRef, verdict, r.log, r.held.token), revokeAt: '' };
+  } catch (error) {
+    const failure = error instanceof RotationStepError ? error : new RotationStepError(id, 'revoke', error);
+    // A transient failure is retried with the rotation still recorded at the revoke step.
+    if (!failure.permanent) throw failure;
+    return { state: previousStateText.revokeFailed(failure.message), revokeAt: '', failure };
+  }
+}
+
+/**
+ * Drives a recorded rotation from its step to its end (docs/design.md, "The rotation protocol"):
+ * create, test and finish each hand the record, saved at its next step, to the next; then the
+ * revoke step, the status, and the reaper. A run resumed after a crash starts at the recorded step.
+ */
 export async function continueRotation<C extends RotatableCredential, S>(
   deps: RotationDeps,
   provider: RotationProvider<C, S>,
   credential: C,
-  record: RotationRecord,
+  initial: RotationRecord,
   held: HeldLock,
   log: Logger,
   /** Set when the rotation began in this run: the current value it read, and its inspection, a moment ago. */
   fresh?: { current: S; inspection: Inspection },
 ): Promise<RotationOutcome> {
-  const { id, secretId } = credential;
+  const r: Rotation<C, S> = { deps, provider, credential, held, log, fresh, capabilitiesChecked: false };
+  let record = initial;
+  while (record.step !== 'revoke') record = await STEPS[record.step](r, record);
+  const { id } = credential;
   const { rotationId } = record;
-  const advance = async (next: RotationRecord['step'], extra: Partial<RotationRecord> = {}) => {
-    held.assertHeld();
-    record = { ...record, ...extra, step: next };
-    await deps.state.save(record, held.token);
-  };
-  const readPending = async () => {
-    const stored = await deps.secrets.readVersion(secretId, rotationId);
-    return provider.parseSecret(stored.secretString, secretId);
-  };
-  // A rotation that fails for good before promotion is abandoned: AWSCURRENT still holds the old,
-  // working credential, and whatever was created becomes an orphan for the reaper.
-  const abandonOnPermanent = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (error) {
-      if (error instanceof RotationStepError && error.permanent) await deps.state.clear(id, rotationId, held.token);
-      throw error;
-    }
-  };
-
-  const fence = () => held.assertHeld();
-  // A new credential weaker than the one it replaces, never promoted: deleted through the guard,
-  // best effort (what is left is the reaper's). A stage holding it keeps it, and says so.
-  const discard = async (acting: S, ref: string) => {
-    const verdict = await deleteUnpromoted(deps, provider, credential, acting, ref, fence).catch((error: unknown) => {
-      if (error instanceof LeaseLostError) throw error;
-      return { action: 'failed' as const, reason: (error as Error).name };
-    });
-    if (verdict.action === 'revoked' || verdict.action === 'gone') log.info({ rotationId, ref }, 'rotation: the weaker new credential deleted');
-    else log.warn({ rotationId, ref, verdict: verdict.action, reason: verdict.reason }, 'rotation: the weaker new credential kept');
-  };
-  // Set when this very run created the new credential and compared its rights with the old one's.
-  let capabilitiesChecked = false;
-  if (record.step === 'create') {
-    await abandonOnPermanent(async () => {
-      // A rotation that began in this run has stored nothing yet; a resumed one may have.
-      const stored = fresh ? undefined : await step(id, 'create', () => readVersionIfStored(deps, secretId, rotationId));
-      if (stored !== undefined) {
-        // Stored before a crash: never create a second credential for one rotation.
-        await advance('test', { newRef: provider.refOf(provider.parseSecret(stored, secretId)) ?? '' });
-        return;
-      }
-      const current = fresh?.current ?? (await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId)));
-      const context = {
-        rotationId,
-        startedAt: record.startedAt,
-        firstAttempt: fresh !== undefined,
-        scope: deps.scope,
-        previousRef: record.previousRef,
-        ...(fresh ? { inspection: fresh.inspection } : {}),
-      };
-      const issued = await step(id, 'create', () => provider.issue(credential, current, context)).catch(async (error: unknown) => {
-        // Weaker than the credential it replaces: never stored, deleted through the guard (a
-        // failure leaves it to the reaper).
-        if (error instanceof RotationStepError && error.cause instanceof WeakerCredentialError) await discard(current, error.cause.ref);
-        throw error;
-      });
-      held.assertHeld();
-      // Stored at once, in the step that received it: a crash from here on leaves it findable.
-      const value = provider.serializeSecret(issued.secret, secretId);
-      await step(id, 'store', () =>
-        deps.secrets.putPending(secretId, rotationId, value).catch((error: unknown) => {
-          // No secret yet (kinds that start from nothing): this version is its first, and current.
-          if (error instanceof SecretNotFoundError && provider.missingSecret) return deps.secrets.create(secretId, rotationId, value);
-          throw error;
-        }),
-      );
-      capabilitiesChecked = issued.capabilitiesChecked === true;
-      log.info({ rotationId, newRef: issued.ref }, 'rotation: new credential created and stored as AWSPENDING');
-      // This rotation's version now holds the new credential: what it made before can never be stored.
-      for (const ref of issued.unusable ?? []) {
-        held.assertHeld();
-        const verdict = await step(id, 'create', () => deleteUnpromoted(deps, provider, credential, current, ref, fence));
-        if (verdict.action === 'revoked') log.info({ rotationId, ref }, 'rotation: a credential this rotation made before a crash, never stored, deleted');
-        else
-          log.warn(
-            { rotationId, ref, verdict: verdict.action, ...('reason' in verdict ? { reason: verdict.reason } : {}) },
-            'rotation: a credential this rotation made before a crash kept',
-          );
-      }
-      await advance('test', { newRef: issued.ref });
-    });
-  }
-  if (record.step === 'test') {
-    await abandonOnPermanent(async () => {
-      const pending = await step(id, 'test', readPending);
-      const current = fresh?.current ?? (await step(id, 'read-secret', () => readCurrentSecret(deps, provider, secretId)));
-      await step(id, 'test', () =>
-        testFresh(deps, log, () => provider.test(credential, pending, { current, previousRef: record.previousRef, capabilitiesChecked })),
-      ).catch(async (error: unknown) => {
-        if (error instanceof RotationStepError && error.cause instanceof WeakerCredentialError) {
-          // Stored but never promoted: off AWSPENDING first (no stage may hold a revoked credential), then deleted.
-          held.assertHeld();
-          await deps.secrets.unlabel(secretId, AWSPENDING, rotationId);
-          await discard(current, error.cause.ref);
-        }
-        throw error;
-      });
-      log.info({ rotationId }, 'rotation: new credential works');
-      await advance('finish');
-    });
-  }
-  if (record.step === 'finish') {
-    held.assertHeld();
-    await step(id, 'finish', () => deps.secrets.promote(secretId, rotationId));
-    log.info({ rotationId }, 'rotation: new credential promoted to AWSCURRENT');
-    await advance('revoke');
-  }
-  // record.step is 'revoke' here.
-  const acting = await step(id, 'revoke', readPending);
+  const acting = await step(id, 'revoke', () => readPending(r, rotationId));
   const now = deps.now();
-  let previous: { state: string; revokeAt: string };
-  let revokeFailure: RotationStepError | undefined;
-  const scheduleAt = async (at: Date) => {
-    await step(id, 'revoke', () =>
-      deps.scheduleRevoke({ credentialId: id, rotationId, previousRef: record.previousRef }, Math.max(0, at.getTime() - now.getTime())),
-    );
-    return { state: previousStateText.scheduled(at), revokeAt: at.toISOString() };
-  };
-  if (record.previousRef === '') {
-    previous = { state: describeRevoke({ state: 'nothing-to-revoke' }, ''), revokeAt: '' };
-  } else if (credential.revokePreviousAfterMs > 0) {
-    previous = await scheduleAt(new Date(now.getTime() + credential.revokePreviousAfterMs));
-  } else {
-    try {
-      const verdict = await step(id, 'revoke', () =>
-        revokeReplaced(deps, provider, credential, acting, { rotationId, previousRef: record.previousRef }, fence),
-      );
-      if (verdict.action === 'deferred') {
-        await recordSeen(deps, id, verdict, held.token);
-        previous = await scheduleAt(verdict.until);
-      } else previous = { state: await settle(deps, id, record.previousRef, verdict, log, held.token), revokeAt: '' };
-    } catch (error) {
-      revokeFailure = error instanceof RotationStepError ? error : new RotationStepError(id, 'revoke', error);
-      // A transient failure is retried with the rotation still recorded at the revoke step.
-      if (!revokeFailure.permanent) throw revokeFailure;
-      previous = { state: previousStateText.revokeFailed(revokeFailure.message), revokeAt: '' };
-    }
-  }
+  const previous = await revoke(r, record, acting, now);
   // The new credential's expiry is in the stored value where the kind has one: no provider call.
   const expiresAt = provider.expiryOf?.(acting);
   const outcome: RotationOutcome = {
@@ -204,7 +264,7 @@ export async function continueRotation<C extends RotatableCredential, S>(
   const finished = await deps.state.readStatus(id);
   // A rotation that began without a known credential (a lost secret) deletes nothing in its run.
   if (record.previousRef !== '') await reap(deps, provider, credential, acting, log, held);
-  if (revokeFailure) throw revokeFailure;
+  if (previous.failure) throw previous.failure;
   return { ...outcome, unrevoked: unrevokedRefs(finished) };
 }
 
