@@ -58,7 +58,10 @@ export function createAlerter(options: AlerterOptions): Alerter {
   const attempts = options.attempts ?? 3;
   const backoffMs = options.backoffMs ?? 1_000;
   const openKey = (credentialId: string) => `${prefix}:alert:open:${credentialId}`;
+  /** The ids of the open unrevoked warning, comma-separated: what its resolve names. */
   const unrevokedKey = (credentialId: string) => `${prefix}:alert:unrevoked:${credentialId}`;
+  /** Set once the warning named the id: a replica raising it again sends nothing. */
+  const unrevokedRefKey = (credentialId: string, ref: string) => `${prefix}:alert:unrevoked-ref:${credentialId}:${ref}`;
   const logoutKey = (credentialId: string) => `${prefix}:alert:logout-failed:${credentialId}`;
   const unprovenKey = (credentialId: string, ref: string) => `${prefix}:alert:unproven:${credentialId}:${ref}`;
   const fail = (credentialId: string, what: string) => (error: unknown) =>
@@ -128,18 +131,28 @@ export function createAlerter(options: AlerterOptions): Alerter {
     },
     async unrevoked({ credentialId, kind, jobId, refs }) {
       await (async () => {
-        if ((await redis.set(unrevokedKey(credentialId), refs.join(','), 'EX', 365 * DAY_S, 'NX')) !== 'OK') {
+        // One warning per credential and id until resolved, by any replica: an id that joins the
+        // list later is a new fact for a person, and warns again (about it alone).
+        const warnedBefore = new Set((await redis.get(unrevokedKey(credentialId)))?.split(',') ?? []);
+        const fresh: string[] = [];
+        for (const ref of refs) {
+          if (warnedBefore.has(ref)) continue;
+          if ((await redis.set(unrevokedRefKey(credentialId, ref), jobId, 'EX', 365 * DAY_S, 'NX')) === 'OK') fresh.push(ref);
+        }
+        // Every id still open, for the resolve's message.
+        await redis.set(unrevokedKey(credentialId), [...new Set([...warnedBefore, ...refs])].filter(Boolean).join(','), 'EX', 365 * DAY_S);
+        if (!fresh.length) {
           logger.debug({ credentialId, topic: 'unrevoked', refs }, 'alert: warning already sent, not repeated');
           return;
         }
         const where = options.revokeByHand?.(kind) ?? 'at the provider';
         const message =
-          `the replaced credential(s) ${refs.join(', ')} (provider ids) are NOT revoked: still listed at the provider after their revoke, ` +
+          `the replaced credential(s) ${fresh.join(', ')} (provider ids) are NOT revoked: still listed at the provider after their revoke, ` +
           `or replaced with no record left of the rotation that replaced them (Redis lost before the revoke), or the provider offers no revoke: ` +
           `they stay valid until revoked by hand (${where}) or until they expire`;
         await fanOut(
           { type: 'warning', topic: 'unrevoked', credentialId, kind, jobId, message, occurredAt: new Date().toISOString(), critical: false },
-          `unrevoked:${credentialId}:${jobId}`,
+          `unrevoked:${credentialId}:${jobId}:${fresh.join(',')}`,
         );
       })().catch(fail(credentialId, 'warning'));
     },
@@ -176,6 +189,9 @@ export function createAlerter(options: AlerterOptions): Alerter {
       await (async () => {
         const refs = await redis.getdel(unrevokedKey(credentialId));
         if (refs === null) return;
+        // Resolved: the same ids found again later warn again.
+        const ids = refs.split(',').filter(Boolean);
+        if (ids.length) await redis.del(...ids.map((ref) => unrevokedRefKey(credentialId, ref)));
         const message = `the replaced credential(s) ${refs.split(',').join(', ')} are no longer listed at the provider (job ${jobId})`;
         await fanOut(
           { type: 'resolved', topic: 'unrevoked', credentialId, kind, jobId, message, occurredAt: new Date().toISOString(), critical: false },

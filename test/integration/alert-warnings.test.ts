@@ -6,7 +6,7 @@ import { createPagerDutySink, createSlackSink, createWebhookSink } from '../../s
 import { startAlertReceiver } from '../support/alert-receiver.ts';
 import { captureLogger } from '../support/capture-logger.ts';
 
-/** The warning for replaced credentials still valid at the provider: one per credential until resolved, on every sink. */
+/** The warning for replaced credentials still valid at the provider: one per credential and id until resolved, on every sink. */
 
 let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
 let redis: Redis;
@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 describe('unrevoked warnings', () => {
-  it('sends one warning per credential however often it is raised, by any replica, and one resolve', async () => {
+  it('sends one warning per credential and id however often it is raised, by any replica, and one resolve', async () => {
     const credentialId = `credly-${randomUUID().slice(0, 8)}`;
     const sinks = [
       createSlackSink('slack', `${receiver.url}/slack`),
@@ -36,7 +36,7 @@ describe('unrevoked warnings', () => {
       replicas[0]!.unrevoked({ ...alert, jobId: 'j1', refs: ['token-id-1'] }),
       replicas[1]!.unrevoked({ ...alert, jobId: 'j2', refs: ['token-id-1'] }),
     ]);
-    await replicas[0]!.unrevoked({ ...alert, jobId: 'j3', refs: ['token-id-1', 'token-id-2'] });
+    await replicas[0]!.unrevoked({ ...alert, jobId: 'j3', refs: ['token-id-1'] });
     expect(mine('/webhook')).toHaveLength(1);
     expect(mine('/webhook')[0]!.json).toMatchObject({ type: 'warning', topic: 'unrevoked', credentialId, critical: false });
     expect(String(mine('/webhook')[0]!.json.message)).toContain('token-id-1');
@@ -49,17 +49,27 @@ describe('unrevoked warnings', () => {
       `WARNING: credential ${credentialId} (credly-authorization-token): a replaced credential is NOT revoked`,
     );
 
+    // A second id joins the list: a warning about it alone, once, whichever replica raises it.
+    await Promise.all([
+      replicas[0]!.unrevoked({ ...alert, jobId: 'j3b', refs: ['token-id-1', 'token-id-2'] }),
+      replicas[1]!.unrevoked({ ...alert, jobId: 'j3c', refs: ['token-id-1', 'token-id-2'] }),
+    ]);
+    expect(mine('/webhook')).toHaveLength(2);
+    expect(String(mine('/webhook')[1]!.json.message)).toContain('token-id-2');
+    expect(String(mine('/webhook')[1]!.json.message)).not.toContain('token-id-1');
+
     await Promise.all([replicas[0]!.nothingUnrevoked({ ...alert, jobId: 'j4' }), replicas[1]!.nothingUnrevoked({ ...alert, jobId: 'j5' })]);
     await replicas[0]!.nothingUnrevoked({ ...alert, jobId: 'j6' });
-    expect(mine('/webhook').map((r) => r.json.type)).toEqual(['warning', 'resolved']);
-    expect(mine('/pagerduty')[1]!.json).toEqual({ routing_key: 'pd-key', event_action: 'resolve', dedup_key: `credential-rotator/${credentialId}/unrevoked` });
-    expect(String(mine('/slack')[1]!.json.text)).toContain(
+    expect(mine('/webhook').map((r) => r.json.type)).toEqual(['warning', 'warning', 'resolved']);
+    expect(String(mine('/webhook')[2]!.json.message)).toContain('token-id-1, token-id-2');
+    expect(mine('/pagerduty')[2]!.json).toEqual({ routing_key: 'pd-key', event_action: 'resolve', dedup_key: `credential-rotator/${credentialId}/unrevoked` });
+    expect(String(mine('/slack')[2]!.json.text)).toContain(
       `RESOLVED: credential ${credentialId} (credly-authorization-token) has nothing left to revoke by hand`,
     );
 
-    // Raised again after the resolve: a new warning.
-    await replicas[1]!.unrevoked({ ...alert, jobId: 'j7', refs: ['token-id-3'] });
-    expect(mine('/webhook').map((r) => r.json.type)).toEqual(['warning', 'resolved', 'warning']);
+    // Raised again after the resolve, for an id already warned of before it: a new warning.
+    await replicas[1]!.unrevoked({ ...alert, jobId: 'j7', refs: ['token-id-1'] });
+    expect(mine('/webhook').map((r) => r.json.type)).toEqual(['warning', 'warning', 'resolved', 'warning']);
   });
 
   it('sends one unproven warning per credential and id, ever, by any replica; a new id warns again', async () => {
