@@ -276,7 +276,6 @@ describe('values helm refuses, with a message naming the value', () => {
     [['tmpVolume.sizeLimit=lots'], "at '/tmpVolume/sizeLimit'"],
     [['podDisruptionBudget.unhealthyPodEvictionPolicy=Never'], "at '/podDisruptionBudget/unhealthyPodEvictionPolicy'"],
     [['metrics.serviceMonitor.scrapeTimeout=soon'], "at '/metrics/serviceMonitor/scrapeTimeout'"],
-    [['redis.existingSecret='], "at '/redis'"],
     [['terminationGracePeriodSeconds=30'], 'terminationGracePeriodSeconds must be above config.shutdownGraceSeconds + 5'],
     // The worker may take 5 s past its grace to exit.
     [['terminationGracePeriodSeconds=35'], 'terminationGracePeriodSeconds must be above config.shutdownGraceSeconds + 5'],
@@ -285,14 +284,52 @@ describe('values helm refuses, with a message naming the value', () => {
     expect(renderError({ values: ['ci/minimal-values.yaml'], set })).toContain(message);
   });
 
+  it('accepts `global` from a parent chart', () => {
+    expect(render({ values: ['ci/minimal-values.yaml'], set: ['global.imageRegistry=registry.example.com'] }).one('Deployment')).toBeTruthy();
+  });
+
   it('refuses Kubernetes before 1.27, where the PDB policy and matchLabelKeys would be dropped', () => {
     const old = helm(['template', 'rotator', chart, '-f', join(chart, 'ci/minimal-values.yaml'), '--kube-version', '1.26.5']);
     expect(old.code).not.toBe(0);
     expect(old.stderr).toContain('chart requires kubeVersion: >=1.27.0-0');
     expect(helm(['template', 'rotator', chart, '-f', join(chart, 'ci/minimal-values.yaml'), '--kube-version', '1.27.0']).code).toBe(0);
   });
+});
 
-  it('accepts `global` from a parent chart', () => {
-    expect(render({ values: ['ci/minimal-values.yaml'], set: ['global.imageRegistry=registry.example.com'] }).one('Deployment')).toBeTruthy();
+describe('required values: refused at render with one sentence naming what to set', () => {
+  const NEEDS = 'credential-rotator needs values: set ';
+  const IMAGE = 'image.repository (the image you built from the Dockerfile and pushed)';
+  const REDIS = 'redis.existingSecret (a Secret holding the Redis URL) or redis.url';
+  const INVENTORY = 'inventory.credentials (at least one credential) or existingInventoryConfigMap';
+
+  it('the defaults: helm lint --strict passes and logs the sentence, helm template and install refuse with it, no schema keyword', () => {
+    const lint = helm(['lint', '--strict', chart]);
+    expect(lint.code, lint.stdout + lint.stderr).toBe(0);
+    expect(lint.stderr).toContain(`${NEEDS}${IMAGE}; set ${REDIS}; set ${INVENTORY}. See the chart's README.`);
+    const template = helm(['template', 'rotator', chart]);
+    expect(template.code).not.toBe(0);
+    expect(template.stderr).toContain(`${NEEDS}${IMAGE}; set ${REDIS}; set ${INVENTORY}. See the chart's README.`);
+    const install = helm(['install', 'rotator', chart, '--dry-run=client']);
+    expect(install.code).not.toBe(0);
+    expect(install.stderr).toContain(NEEDS);
+    for (const output of [lint.stdout + lint.stderr, template.stderr, install.stderr]) {
+      expect(output).not.toMatch(/'anyOf' failed|minLength|minItems|don't meet the specifications/);
+    }
+  });
+
+  it.each([
+    [['image.repository=""'], IMAGE],
+    [['redis.existingSecret=""'], REDIS],
+    [['inventory.credentials=[]'], INVENTORY],
+  ])('with %j: names only what is missing', (setJson, what) => {
+    const error = renderError({ values: ['ci/minimal-values.yaml'], setJson });
+    expect(error).toContain(`${NEEDS}${what}. See the chart's README.`);
+    expect(error).not.toMatch(/'anyOf' failed|minLength|minItems|don't meet the specifications/);
+  });
+
+  it('takes an empty inventory list with an existing ConfigMap holding the inventory', () => {
+    const rendered = render({ values: ['ci/minimal-values.yaml'], setJson: ['inventory.credentials=[]', 'existingInventoryConfigMap="my-inventory"'] });
+    expect(podOf(rendered.one('Deployment')).spec.volumes.find((v) => v.name === 'inventory')?.configMap).toEqual({ name: 'my-inventory' });
+    expect(rendered.all('ConfigMap')).toEqual([]);
   });
 });

@@ -71,3 +71,24 @@ credentials. metrics.prometheusRule.seriesSelector replaces it (scrapes without 
 namespace="{{ .Release.Namespace }}", service="{{ include "rotator.fullname" . }}"
 {{- end -}}
 {{- end -}}
+
+{{/*
+The values an install cannot do without, refused at render with one sentence naming every one
+missing (the schema allows them empty, so that `helm lint` on the defaults says what to set rather
+than which JSON Schema keyword failed). Included by every template that needs them.
+*/}}
+{{- define "rotator.required" -}}
+{{- $missing := list -}}
+{{- if not .Values.image.repository -}}
+{{- $missing = append $missing "image.repository (the image you built from the Dockerfile and pushed)" -}}
+{{- end -}}
+{{- if not (or .Values.redis.existingSecret .Values.redis.url) -}}
+{{- $missing = append $missing "redis.existingSecret (a Secret holding the Redis URL) or redis.url" -}}
+{{- end -}}
+{{- if not (or .Values.existingInventoryConfigMap .Values.inventory.credentials) -}}
+{{- $missing = append $missing "inventory.credentials (at least one credential) or existingInventoryConfigMap" -}}
+{{- end -}}
+{{- with $missing -}}
+{{- fail (printf "credential-rotator needs values: set %s. See the chart's README." (join "; set " .)) -}}
+{{- end -}}
+{{- end -}}
