@@ -37,7 +37,6 @@ describe('helm lint and helm template on every ci/ values file', () => {
     const redisUrl = container?.env.find((e) => e.name === 'REDIS_URL');
     expect(redisUrl?.value).toBeUndefined();
     expect(redisUrl?.valueFrom?.secretKeyRef?.name).toBeTruthy();
-    expect(annotations['checksum/inventory']).toMatch(/^[0-9a-f]{64}$/);
     expect(annotations['checksum/redis']).toMatch(/^[0-9a-f]{64}$/);
     // Every object carries the release's labels, and every name is a DNS label.
     for (const object of rendered.objects) {
@@ -54,9 +53,11 @@ describe('the chart with its defaults (minimal values)', () => {
   const deployment = rendered.one('Deployment');
   const { spec, labels } = podOf(deployment);
 
+  const inventoryName = rendered.one('ConfigMap').metadata.name;
+
   it('renders exactly the objects a default install needs', () => {
     expect(rendered.objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      'ConfigMap/rotator-credential-rotator-inventory',
+      `ConfigMap/${inventoryName}`,
       'Deployment/rotator-credential-rotator',
       'NetworkPolicy/rotator-credential-rotator',
       'PodDisruptionBudget/rotator-credential-rotator',
@@ -111,12 +112,35 @@ describe('the chart with its defaults (minimal values)', () => {
     expect(labels).toMatchObject(selector('rotator'));
   });
 
-  it('changes the inventory checksum, and only it, when the inventory changes', () => {
-    const again = podOf(render({ values: ['ci/minimal-values.yaml'] }).one('Deployment')).annotations;
-    const changed = podOf(render({ values: ['ci/minimal-values.yaml'], set: ['inventory.defaults.schedule=0 4 * * *'] }).one('Deployment')).annotations;
-    expect(again['checksum/inventory']).toBe(podOf(deployment).annotations['checksum/inventory']);
-    expect(changed['checksum/inventory']).not.toBe(again['checksum/inventory']);
-    expect(changed['checksum/redis']).toBe(again['checksum/redis']);
+  it('names the inventory ConfigMap by the hash of its content, immutable, and mounts it by that name', () => {
+    const configMap = rendered.one('ConfigMap');
+    const content = (configMap.data as { 'inventory.yaml': string })['inventory.yaml'];
+    expect(inventoryName).toBe(`rotator-credential-rotator-inventory-${createHash('sha256').update(content).digest('hex').slice(0, 10)}`);
+    expect(configMap.immutable).toBe(true);
+    expect(spec.volumes.find((v) => v.name === 'inventory')?.configMap).toEqual({ name: inventoryName });
+  });
+
+  it('gives a changed inventory a new ConfigMap name (so a new rollout), and keeps the name for anything else', () => {
+    const nameAndVolume = (set: string[]) => {
+      const again = render({ values: ['ci/minimal-values.yaml'], set });
+      return [again.one('ConfigMap').metadata.name, podOf(again.one('Deployment')).spec.volumes.find((v) => v.name === 'inventory')?.configMap?.name];
+    };
+    expect(nameAndVolume([])).toEqual([inventoryName, inventoryName]);
+    expect(nameAndVolume(['replicaCount=3', 'config.logLevel=debug', 'redis.existingSecret=elsewhere'])).toEqual([inventoryName, inventoryName]);
+    const [changed, mounted] = nameAndVolume(['inventory.defaults.schedule=0 4 * * *']);
+    expect(changed).toMatch(/^rotator-credential-rotator-inventory-[0-9a-f]{10}$/);
+    expect(changed).not.toBe(inventoryName);
+    expect(mounted).toBe(changed);
+    // The checksum of the Redis Secret's reference is untouched by the inventory.
+    const redisOf = (set: string[]) => podOf(render({ values: ['ci/minimal-values.yaml'], set }).one('Deployment')).annotations['checksum/redis'];
+    expect(redisOf(['inventory.defaults.schedule=0 4 * * *'])).toBe(redisOf([]));
+  });
+
+  it('keeps the hashed name a DNS label under a long release name', () => {
+    const release = 'a-release-name-long-enough-to-need-shortening-x';
+    const name = render({ values: ['ci/minimal-values.yaml'], release }).one('ConfigMap').metadata.name;
+    expect(name.length).toBeLessThanOrEqual(63);
+    expect(name).toMatch(/^a-release-name-long-enough-to-need-sh[a-z-]*-inventory-[0-9a-f]{10}$/);
   });
 });
 
@@ -128,7 +152,7 @@ describe('the chart with every option (full values)', () => {
   it('applies nameOverride, commonLabels, podLabels, podAnnotations, priorityClassName and the image digest', () => {
     for (const object of rendered.objects) {
       // The ServiceAccount's name is given (serviceAccount.name); every other name follows nameOverride.
-      if (object.kind !== 'ServiceAccount') expect(object.metadata.name).toMatch(/^rotator(-inventory)?$/);
+      if (object.kind !== 'ServiceAccount') expect(object.metadata.name).toMatch(/^rotator(-inventory-[0-9a-f]{10})?$/);
       expect(object.metadata.labels).toMatchObject({ team: 'platform', 'cost-center': '1234', 'app.kubernetes.io/name': 'rotator' });
     }
     expect(labels).toMatchObject({ 'sidecar.istio.io/inject': 'false', team: 'platform' });
@@ -246,10 +270,9 @@ describe('the chart for a trial (inline URL, one replica, overrides)', () => {
       for (const text of ['trial-password', 'rediss://:trial-password@redis-master.default.svc:6379']) {
         expect(value).not.toBe(createHash('sha256').update(text).digest('hex'));
       }
-    // Another Secret (its name is the reference) restarts the pods; the inventory checksum stays.
+    // Another Secret (its name is the reference) restarts the pods.
     const moved = podOf(render({ values: ['ci/inline-url-values.yaml'], set: ['redis.existingSecret=redis-elsewhere'] }).one('Deployment')).annotations;
     expect(moved['checksum/redis']).not.toBe(annotations['checksum/redis']);
-    expect(moved['checksum/inventory']).toBe(annotations['checksum/inventory']);
   });
 
   it('prints NOTES that warn about the inline password', () => {

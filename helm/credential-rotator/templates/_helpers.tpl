@@ -47,8 +47,22 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- default (include "rotator.componentName" (list . "-redis")) .Values.redis.existingSecret -}}
 {{- end -}}
 
+{{/* The inventory file exactly as the ConfigMap holds it. */}}
+{{- define "rotator.inventoryData" -}}
+{{- printf "%s\n" (toYaml .Values.inventory) -}}
+{{- end -}}
+
+{{/*
+The inventory's ConfigMap: existingInventoryConfigMap, else <fullname>-inventory-<the first 10 hex
+digits of the SHA-256 of inventory.yaml>. A new inventory is a new ConfigMap, so the pods of the
+previous revision keep theirs (see the chart's README, "The inventory's ConfigMap").
+*/}}
 {{- define "rotator.inventoryConfigMap" -}}
-{{- default (include "rotator.componentName" (list . "-inventory")) .Values.existingInventoryConfigMap -}}
+{{- if .Values.existingInventoryConfigMap -}}
+{{- .Values.existingInventoryConfigMap -}}
+{{- else -}}
+{{- include "rotator.componentName" (list . (printf "-inventory-%s" (include "rotator.inventoryData" . | sha256sum | trunc 10))) -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "rotator.image" -}}
