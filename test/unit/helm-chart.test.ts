@@ -1,8 +1,10 @@
 // The chart, linted and rendered by real helm (v4, scripts/fetch-helm.ts); every assertion is on the
 // parsed objects helm renders.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { chart, ciValues, helm, podOf, render, renderError, type K8sObject } from '../support/helm.ts';
 
 const selector = (release: string, name = 'credential-rotator') => ({ 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': release });
@@ -145,12 +147,15 @@ describe('the chart with its defaults (minimal values)', () => {
 });
 
 describe('the chart with every option (full values)', () => {
-  const rendered = render({ values: ['ci/full-values.yaml'], namespace: 'team-a' });
+  const MONITORING = ['monitoring.coreos.com/v1'];
+  const rendered = render({ values: ['ci/full-values.yaml'], namespace: 'team-a', apiVersions: MONITORING });
   const { spec, labels, annotations } = podOf(rendered.one('Deployment'));
   const [container] = spec.containers;
+  // The two extraObjects of ci/full-values.yaml, named by their own templates.
+  const extra = (o: K8sObject) => o.metadata.name === 'rotator-redis' || o.metadata.name === 'rotator-proxy';
 
   it('applies nameOverride, commonLabels, podLabels, podAnnotations, priorityClassName and the image digest', () => {
-    for (const object of rendered.objects) {
+    for (const object of rendered.objects.filter((o) => !extra(o))) {
       // The ServiceAccount's name is given (serviceAccount.name); every other name follows nameOverride.
       if (object.kind !== 'ServiceAccount') expect(object.metadata.name).toMatch(/^rotator(-inventory-[0-9a-f]{10})?$/);
       expect(object.metadata.labels).toMatchObject({ team: 'platform', 'cost-center': '1234', 'app.kubernetes.io/name': 'rotator' });
@@ -229,7 +234,9 @@ describe('the chart with every option (full values)', () => {
   it('lets two releases in two namespaces alert on their own series', () => {
     const expressions = (release: string, namespace: string) =>
       (
-        render({ values: ['ci/minimal-values.yaml'], release, namespace, set: ['metrics.prometheusRule.enabled=true'] }).one('PrometheusRule').spec as {
+        render({ values: ['ci/minimal-values.yaml'], release, namespace, set: ['metrics.prometheusRule.enabled=true'], apiVersions: MONITORING }).one(
+          'PrometheusRule',
+        ).spec as {
           groups: Array<{ rules: Array<{ expr: string }> }>;
         }
       ).groups[0]?.rules.map((r) => r.expr) ?? [];
@@ -354,5 +361,70 @@ describe('required values: refused at render with one sentence naming what to se
     const rendered = render({ values: ['ci/minimal-values.yaml'], setJson: ['inventory.credentials=[]', 'existingInventoryConfigMap="my-inventory"'] });
     expect(podOf(rendered.one('Deployment')).spec.volumes.find((v) => v.name === 'inventory')?.configMap).toEqual({ name: 'my-inventory' });
     expect(rendered.all('ConfigMap')).toEqual([]);
+  });
+});
+
+describe('monitoring objects only where their API is, rollout values, extra objects, chart metadata', () => {
+  const kinds = (options: Parameters<typeof render>[0]) => render({ values: ['ci/full-values.yaml'], ...options }).objects.map((o) => o.kind);
+
+  it('renders the ServiceMonitor and PrometheusRule when the cluster serves monitoring.coreos.com/v1, or when forced', () => {
+    expect(kinds({ apiVersions: ['monitoring.coreos.com/v1'] })).toEqual(expect.arrayContaining(['ServiceMonitor', 'PrometheusRule']));
+    expect(kinds({ set: ['metrics.assumeMonitoringApi=true'] })).toEqual(expect.arrayContaining(['ServiceMonitor', 'PrometheusRule']));
+  });
+
+  it('leaves them out, and says so in NOTES, when the API is absent', () => {
+    expect(kinds({})).not.toContain('ServiceMonitor');
+    expect(kinds({})).not.toContain('PrometheusRule');
+    expect(kinds({ apiVersions: ['monitoring.coreos.com/v1alpha1'] })).not.toContain('ServiceMonitor');
+    const install = helm(['install', 'rotator', chart, '-f', join(chart, 'ci/full-values.yaml'), '--dry-run=client']);
+    expect(install.code, install.stderr).toBe(0);
+    expect(install.stdout).not.toContain('kind: ServiceMonitor');
+    expect(install.stdout).toContain('The cluster does not serve monitoring.coreos.com/v1');
+  });
+
+  it('renders neither when disabled, whatever the cluster serves', () => {
+    const off = kinds({
+      apiVersions: ['monitoring.coreos.com/v1'],
+      set: ['metrics.serviceMonitor.enabled=false', 'metrics.prometheusRule.enabled=false', 'metrics.assumeMonitoringApi=true'],
+    });
+    expect(off).not.toContain('ServiceMonitor');
+    expect(off).not.toContain('PrometheusRule');
+  });
+
+  it('rolls out one new pod at a time and stops no old pod before its replacement is ready, by default', () => {
+    const deployment = render({ values: ['ci/minimal-values.yaml'] }).one('Deployment');
+    expect(deployment.spec?.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    expect(deployment.spec?.revisionHistoryLimit).toBe(5);
+    const full = render({ values: ['ci/full-values.yaml'] }).one('Deployment');
+    expect(full.spec?.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 1 } });
+    expect(full.spec?.revisionHistoryLimit).toBe(2);
+    const recreate = render({ values: ['ci/minimal-values.yaml'], setJson: ['strategy={"type":"Recreate"}'] }).one('Deployment');
+    expect(recreate.spec?.strategy).toEqual({ type: 'Recreate' });
+    expect(renderError({ values: ['ci/minimal-values.yaml'], set: ['strategy.type=BlueGreen'] })).toContain("at '/strategy/type'");
+    expect(renderError({ values: ['ci/minimal-values.yaml'], set: ['revisionHistoryLimit=-1'] })).toContain("at '/revisionHistoryLimit'");
+  });
+
+  it('renders extraObjects, objects and strings, through tpl', () => {
+    const rendered = render({ values: ['ci/full-values.yaml'] });
+    const external = rendered.one('ExternalSecret');
+    expect(external.metadata.name).toBe('rotator-redis');
+    expect(external.spec).toMatchObject({ target: { name: 'rotator-redis' }, data: [{ secretKey: 'url', remoteRef: { key: 'prod/rotator/redis-url' } }] });
+    const proxy = rendered.all('ConfigMap').find((c) => c.metadata.name === 'rotator-proxy');
+    expect(proxy?.data).toEqual({ HTTPS_PROXY: 'http://10.0.0.10:3128' });
+    expect(renderError({ values: ['ci/minimal-values.yaml'], setJson: ['extraObjects=[3]'] })).toContain("at '/extraObjects/0'");
+  });
+
+  it('carries its home, sources, icon and maintainers, the icon a file of the repository', () => {
+    const show = helm(['show', 'chart', chart]);
+    const meta = parse(show.stdout) as { home: string; sources: string[]; icon: string; maintainers: Array<{ name: string; url: string }> };
+    const repository = 'https://github.com/example/credential-rotator';
+    expect(meta.home).toBe(repository);
+    expect(meta.sources).toEqual([repository]);
+    expect(meta.maintainers).toEqual([{ name: 'credential-rotator maintainers', url: repository }]);
+    expect(meta.icon.startsWith(`${repository}/raw/main/`)).toBe(true);
+    const icon = readFileSync(join(chart, '../..', meta.icon.slice(`${repository}/raw/main/`.length)), 'utf8');
+    expect(icon).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    const lint = helm(['lint', '--strict', chart, '-f', join(chart, 'ci/minimal-values.yaml')]);
+    expect(lint.stdout).not.toContain('icon is recommended');
   });
 });

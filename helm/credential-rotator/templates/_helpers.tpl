@@ -106,3 +106,13 @@ than which JSON Schema keyword failed). Included by every template that needs th
 {{- fail (printf "credential-rotator needs values: set %s. See the chart's README." (join "; set " .)) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+"true" when the ServiceMonitor and PrometheusRule may be rendered: the cluster serves the Prometheus
+operator's API (monitoring.coreos.com/v1; `helm template` needs --api-versions to say so), or
+metrics.assumeMonitoringApi says it will. Empty otherwise, so that an install on a cluster without
+the operator's CRDs skips them (NOTES say so) instead of failing.
+*/}}
+{{- define "rotator.monitoringApi" -}}
+{{- if or .Values.metrics.assumeMonitoringApi (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") -}}true{{- end -}}
+{{- end -}}
