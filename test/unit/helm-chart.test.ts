@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadEnv } from '../../src/config/index.ts';
+import { RATE_LIMIT_VARIABLES } from '../../src/kinds/registry.ts';
 import { chart, ciValues, helm, podOf, render, renderError, type K8sObject } from '../support/helm.ts';
 
 const selector = (release: string, name = 'credential-rotator') => ({ 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': release });
@@ -82,6 +84,12 @@ describe('the chart with its defaults (minimal values)', () => {
       ROTATOR_LOCK_DURATION: '30s',
       ROTATOR_JOB_ATTEMPTS: '5',
       ROTATOR_JOB_BACKOFF: '5s',
+      ROTATOR_ALLOW_PLAINTEXT_REDIS: 'false',
+      ROTATOR_CONCURRENCY: '4',
+      ROTATOR_REQUEST_TIMEOUT: '15s',
+      ROTATOR_ESCALATE_AFTER: '6h',
+      ROTATOR_CREDLY_RATE_LIMIT: '10/s',
+      ROTATOR_STATUS_PUBLIC_MESSAGES: 'false',
     });
     const inventory = rendered.one('ConfigMap').data as { 'inventory.yaml': string };
     expect(inventory['inventory.yaml']).toContain('id: degreed-eu');
@@ -426,5 +434,124 @@ describe('monitoring objects only where their API is, rollout values, extra obje
     expect(icon).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     const lint = helm(['lint', '--strict', chart, '-f', join(chart, 'ci/minimal-values.yaml')]);
     expect(lint.stdout).not.toContain('icon is recommended');
+  });
+});
+
+describe('every setting the worker reads from its environment, as a value', () => {
+  type Env = Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
+  const envOf = (options: Parameters<typeof render>[0]): Env =>
+    podOf(render({ values: ['ci/minimal-values.yaml'], ...options }).one('Deployment')).spec.containers[0]?.env ?? [];
+  const SETTINGS = [
+    'config.concurrency=7',
+    'config.requestTimeout=20s',
+    'config.escalateAfter=1d12h',
+    'config.rateLimits.credly=600/m',
+    'config.statusPublicMessages=true',
+    'config.logLevel=debug',
+    'config.shutdownGraceSeconds=20',
+    'config.lockDurationSeconds=45',
+    'config.jobAttempts=9',
+    'config.jobBackoffSeconds=3',
+    'config.awsRegion=eu-west-1',
+    'redis.allowPlaintext=true',
+    'dashboard.enabled=true',
+    'dashboard.existingSecret=rotator-dashboard',
+  ];
+  // --set would read {prod} as a list.
+  const SETTINGS_JSON = ['config.queuePrefix="{prod}"'];
+
+  it('renders each value into its variable, and the worker reads the result as set', () => {
+    const env = envOf({ set: SETTINGS, setJson: SETTINGS_JSON });
+    const plain = Object.fromEntries(env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+    expect(plain).toMatchObject({
+      ROTATOR_CONCURRENCY: '7',
+      ROTATOR_REQUEST_TIMEOUT: '20s',
+      ROTATOR_ESCALATE_AFTER: '1d12h',
+      ROTATOR_CREDLY_RATE_LIMIT: '600/m',
+      ROTATOR_STATUS_PUBLIC_MESSAGES: 'true',
+      ROTATOR_ALLOW_PLAINTEXT_REDIS: 'true',
+      ROTATOR_DASHBOARD: 'on',
+      AWS_REGION: 'eu-west-1',
+    });
+    const fromSecret = Object.fromEntries(env.filter((e) => e.valueFrom).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
+    expect(fromSecret).toEqual({
+      REDIS_URL: { name: 'rotator-redis', key: 'redis-url' },
+      ROTATOR_DASHBOARD_USER: { name: 'rotator-dashboard', key: 'user' },
+      ROTATOR_DASHBOARD_PASSWORD: { name: 'rotator-dashboard', key: 'password' },
+    });
+    // The pod's environment, the Secrets' values put in, as the worker reads it at start.
+    const secrets: Record<string, string> = {
+      REDIS_URL: 'redis://redis.internal:6379',
+      ROTATOR_DASHBOARD_USER: 'ops',
+      ROTATOR_DASHBOARD_PASSWORD: 'a-password-long-enough',
+    };
+    const read = loadEnv({ ...plain, ...secrets }, { rateLimits: RATE_LIMIT_VARIABLES });
+    expect(read).toMatchObject({
+      configPath: '/config/inventory.yaml',
+      httpPort: 8080,
+      concurrency: 7,
+      requestTimeoutMs: 20_000,
+      escalateAfterMs: 36 * 3_600_000,
+      rateLimits: { ROTATOR_CREDLY_RATE_LIMIT: { perSecond: 10, burst: 9 } },
+      statusPublicMessages: true,
+      allowPlaintextRedis: true,
+      dashboard: { user: 'ops', password: 'a-password-long-enough' },
+      logLevel: 'debug',
+      queuePrefix: '{prod}',
+      shutdownGraceMs: 20_000,
+      lockDurationMs: 45_000,
+      jobAttempts: 9,
+      jobBackoffMs: 3_000,
+    });
+  });
+
+  it('the defaults are the worker’s own defaults', () => {
+    const plain = Object.fromEntries(envOf({}).flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
+    const chartDefaults = loadEnv({ ...plain, REDIS_URL: 'rediss://redis.internal:6379' }, { rateLimits: RATE_LIMIT_VARIABLES });
+    const workerDefaults = loadEnv(
+      { REDIS_URL: 'rediss://redis.internal:6379', ROTATOR_CONFIG: '/config/inventory.yaml' },
+      { rateLimits: RATE_LIMIT_VARIABLES },
+    );
+    expect(chartDefaults).toEqual(workerDefaults);
+  });
+
+  it('covers every variable of the README’s environment table and every kind’s rate limit, or leaves it to extraEnv by name', () => {
+    const readme = readFileSync(join(chart, '../../README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('### Environment'), readme.indexOf('### Inventory'));
+    const documented = new Set(
+      table
+        .split('\n')
+        .filter((l) => l.startsWith('| `'))
+        .flatMap((l) => [...(l.split(' | ')[0] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1] ?? '')),
+    );
+    for (const { variable } of RATE_LIMIT_VARIABLES) expect(documented).toContain(variable);
+    const rendered = new Set(
+      [
+        envOf({ set: SETTINGS, setJson: SETTINGS_JSON }),
+        envOf({ set: ['redis.topology=cluster'] }),
+        envOf({
+          set: ['redis.topology=sentinel', 'redis.sentinel.sentinels={s1:26379}', 'redis.sentinel.name=main', 'redis.sentinel.username=rotator'],
+          setJson: ['redis.sentinel.tls=true', 'redis.sentinel.passwordKey="sentinel-password"'],
+        }),
+      ].flatMap((env) => env.map((e) => e.name)),
+    );
+    // Only for an emulator: never set in a cluster that talks to AWS.
+    const leftToExtraEnv = ['AWS_ENDPOINT_URL_SECRETS_MANAGER'];
+    expect([...documented].filter((v) => !rendered.has(v)).sort()).toEqual(leftToExtraEnv);
+  });
+
+  it('refuses malformed settings by the value’s path, and a dashboard without its Secret with the sentence', () => {
+    for (const [set, path] of [
+      ['config.concurrency=0', '/config/concurrency'],
+      ['config.requestTimeout=15 seconds', '/config/requestTimeout'],
+      ['config.escalateAfter=6', '/config/escalateAfter'],
+      ['config.rateLimits.credly=10 per second', '/config/rateLimits/credly'],
+      ['config.rateLimits.other=1/s', '/config/rateLimits'],
+      ['dashboard.userKey=', '/dashboard/userKey'],
+    ] as const)
+      expect(renderError({ values: ['ci/minimal-values.yaml'], set: [set] }), set).toContain(`at '${path}'`);
+    expect(renderError({ values: ['ci/minimal-values.yaml'], set: ['dashboard.enabled=true'] })).toContain(
+      "credential-rotator needs values: set dashboard.existingSecret (a Secret holding the dashboard's user and password) with dashboard.enabled.",
+    );
   });
 });

@@ -102,6 +102,9 @@ than which JSON Schema keyword failed). Included by every template that needs th
 {{- if not (or .Values.existingInventoryConfigMap .Values.inventory.credentials) -}}
 {{- $missing = append $missing "inventory.credentials (at least one credential) or existingInventoryConfigMap" -}}
 {{- end -}}
+{{- if and .Values.dashboard.enabled (not .Values.dashboard.existingSecret) -}}
+{{- $missing = append $missing "dashboard.existingSecret (a Secret holding the dashboard's user and password) with dashboard.enabled" -}}
+{{- end -}}
 {{- with $missing -}}
 {{- fail (printf "credential-rotator needs values: set %s. See the chart's README." (join "; set " .)) -}}
 {{- end -}}
