@@ -50,15 +50,25 @@ export interface Rendered {
 export interface RenderOptions {
   values?: string[];
   set?: string[];
+  /** `--set-json` pairs, e.g. `inventory.credentials=[]`. */
+  setJson?: string[];
+  /** `--api-versions`: APIs the cluster is taken to serve (e.g. monitoring.coreos.com/v1). */
+  apiVersions?: string[];
   release?: string;
   namespace?: string;
+}
+
+function pushOptions(args: string[], options: RenderOptions): void {
+  for (const set of options.set ?? []) args.push('--set', set);
+  for (const set of options.setJson ?? []) args.push('--set-json', set);
+  for (const api of options.apiVersions ?? []) args.push('--api-versions', api);
 }
 
 /** `helm template` with the options; the result parsed document by document. */
 export function render(options: RenderOptions = {}): Rendered {
   const args = ['template', options.release ?? 'rotator', chart, '--namespace', options.namespace ?? 'rotator-ns'];
   for (const file of options.values ?? []) args.push('-f', join(chart, file));
-  for (const set of options.set ?? []) args.push('--set', set);
+  pushOptions(args, options);
   const result = helm(args);
   if (result.code !== 0) throw new Error(`helm template failed: ${result.stderr}`);
   const objects: K8sObject[] = [];
@@ -83,7 +93,7 @@ export function render(options: RenderOptions = {}): Rendered {
 export function renderError(options: RenderOptions): string {
   const args = ['template', 'rotator', chart];
   for (const file of options.values ?? []) args.push('-f', join(chart, file));
-  for (const set of options.set ?? []) args.push('--set', set);
+  pushOptions(args, options);
   const result = helm(args);
   if (result.code === 0) throw new Error(`helm template succeeded with ${JSON.stringify(options)}`);
   return result.stderr;

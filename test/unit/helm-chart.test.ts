@@ -1,8 +1,12 @@
 // The chart, linted and rendered by real helm (v4, scripts/fetch-helm.ts); every assertion is on the
 // parsed objects helm renders.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadEnv } from '../../src/config/index.ts';
+import { RATE_LIMIT_VARIABLES } from '../../src/kinds/registry.ts';
 import { chart, ciValues, helm, podOf, render, renderError, type K8sObject } from '../support/helm.ts';
 
 const selector = (release: string, name = 'credential-rotator') => ({ 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': release });
@@ -37,7 +41,6 @@ describe('helm lint and helm template on every ci/ values file', () => {
     const redisUrl = container?.env.find((e) => e.name === 'REDIS_URL');
     expect(redisUrl?.value).toBeUndefined();
     expect(redisUrl?.valueFrom?.secretKeyRef?.name).toBeTruthy();
-    expect(annotations['checksum/inventory']).toMatch(/^[0-9a-f]{64}$/);
     expect(annotations['checksum/redis']).toMatch(/^[0-9a-f]{64}$/);
     // Every object carries the release's labels, and every name is a DNS label.
     for (const object of rendered.objects) {
@@ -54,9 +57,11 @@ describe('the chart with its defaults (minimal values)', () => {
   const deployment = rendered.one('Deployment');
   const { spec, labels } = podOf(deployment);
 
+  const inventoryName = rendered.one('ConfigMap').metadata.name;
+
   it('renders exactly the objects a default install needs', () => {
     expect(rendered.objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      'ConfigMap/rotator-credential-rotator-inventory',
+      `ConfigMap/${inventoryName}`,
       'Deployment/rotator-credential-rotator',
       'NetworkPolicy/rotator-credential-rotator',
       'PodDisruptionBudget/rotator-credential-rotator',
@@ -79,6 +84,12 @@ describe('the chart with its defaults (minimal values)', () => {
       ROTATOR_LOCK_DURATION: '30s',
       ROTATOR_JOB_ATTEMPTS: '5',
       ROTATOR_JOB_BACKOFF: '5s',
+      ROTATOR_ALLOW_PLAINTEXT_REDIS: 'false',
+      ROTATOR_CONCURRENCY: '4',
+      ROTATOR_REQUEST_TIMEOUT: '15s',
+      ROTATOR_ESCALATE_AFTER: '6h',
+      ROTATOR_CREDLY_RATE_LIMIT: '10/s',
+      ROTATOR_STATUS_PUBLIC_MESSAGES: 'false',
     });
     const inventory = rendered.one('ConfigMap').data as { 'inventory.yaml': string };
     expect(inventory['inventory.yaml']).toContain('id: degreed-eu');
@@ -111,24 +122,50 @@ describe('the chart with its defaults (minimal values)', () => {
     expect(labels).toMatchObject(selector('rotator'));
   });
 
-  it('changes the inventory checksum, and only it, when the inventory changes', () => {
-    const again = podOf(render({ values: ['ci/minimal-values.yaml'] }).one('Deployment')).annotations;
-    const changed = podOf(render({ values: ['ci/minimal-values.yaml'], set: ['inventory.defaults.schedule=0 4 * * *'] }).one('Deployment')).annotations;
-    expect(again['checksum/inventory']).toBe(podOf(deployment).annotations['checksum/inventory']);
-    expect(changed['checksum/inventory']).not.toBe(again['checksum/inventory']);
-    expect(changed['checksum/redis']).toBe(again['checksum/redis']);
+  it('names the inventory ConfigMap by the hash of its content, immutable, and mounts it by that name', () => {
+    const configMap = rendered.one('ConfigMap');
+    const content = (configMap.data as { 'inventory.yaml': string })['inventory.yaml'];
+    expect(inventoryName).toBe(`rotator-credential-rotator-inventory-${createHash('sha256').update(content).digest('hex').slice(0, 10)}`);
+    expect(configMap.immutable).toBe(true);
+    expect(spec.volumes.find((v) => v.name === 'inventory')?.configMap).toEqual({ name: inventoryName });
+  });
+
+  it('gives a changed inventory a new ConfigMap name (so a new rollout), and keeps the name for anything else', () => {
+    const nameAndVolume = (set: string[]) => {
+      const again = render({ values: ['ci/minimal-values.yaml'], set });
+      return [again.one('ConfigMap').metadata.name, podOf(again.one('Deployment')).spec.volumes.find((v) => v.name === 'inventory')?.configMap?.name];
+    };
+    expect(nameAndVolume([])).toEqual([inventoryName, inventoryName]);
+    expect(nameAndVolume(['replicaCount=3', 'config.logLevel=debug', 'redis.existingSecret=elsewhere'])).toEqual([inventoryName, inventoryName]);
+    const [changed, mounted] = nameAndVolume(['inventory.defaults.schedule=0 4 * * *']);
+    expect(changed).toMatch(/^rotator-credential-rotator-inventory-[0-9a-f]{10}$/);
+    expect(changed).not.toBe(inventoryName);
+    expect(mounted).toBe(changed);
+    // The checksum of the Redis Secret's reference is untouched by the inventory.
+    const redisOf = (set: string[]) => podOf(render({ values: ['ci/minimal-values.yaml'], set }).one('Deployment')).annotations['checksum/redis'];
+    expect(redisOf(['inventory.defaults.schedule=0 4 * * *'])).toBe(redisOf([]));
+  });
+
+  it('keeps the hashed name a DNS label under a long release name', () => {
+    const release = 'a-release-name-long-enough-to-need-shortening-x';
+    const name = render({ values: ['ci/minimal-values.yaml'], release }).one('ConfigMap').metadata.name;
+    expect(name.length).toBeLessThanOrEqual(63);
+    expect(name).toMatch(/^a-release-name-long-enough-to-need-sh[a-z-]*-inventory-[0-9a-f]{10}$/);
   });
 });
 
 describe('the chart with every option (full values)', () => {
-  const rendered = render({ values: ['ci/full-values.yaml'], namespace: 'team-a' });
+  const MONITORING = ['monitoring.coreos.com/v1'];
+  const rendered = render({ values: ['ci/full-values.yaml'], namespace: 'team-a', apiVersions: MONITORING });
   const { spec, labels, annotations } = podOf(rendered.one('Deployment'));
   const [container] = spec.containers;
+  // The two extraObjects of ci/full-values.yaml, named by their own templates.
+  const extra = (o: K8sObject) => o.metadata.name === 'rotator-redis' || o.metadata.name === 'rotator-proxy';
 
   it('applies nameOverride, commonLabels, podLabels, podAnnotations, priorityClassName and the image digest', () => {
-    for (const object of rendered.objects) {
+    for (const object of rendered.objects.filter((o) => !extra(o))) {
       // The ServiceAccount's name is given (serviceAccount.name); every other name follows nameOverride.
-      if (object.kind !== 'ServiceAccount') expect(object.metadata.name).toMatch(/^rotator(-inventory)?$/);
+      if (object.kind !== 'ServiceAccount') expect(object.metadata.name).toMatch(/^rotator(-inventory-[0-9a-f]{10})?$/);
       expect(object.metadata.labels).toMatchObject({ team: 'platform', 'cost-center': '1234', 'app.kubernetes.io/name': 'rotator' });
     }
     expect(labels).toMatchObject({ 'sidecar.istio.io/inject': 'false', team: 'platform' });
@@ -205,7 +242,9 @@ describe('the chart with every option (full values)', () => {
   it('lets two releases in two namespaces alert on their own series', () => {
     const expressions = (release: string, namespace: string) =>
       (
-        render({ values: ['ci/minimal-values.yaml'], release, namespace, set: ['metrics.prometheusRule.enabled=true'] }).one('PrometheusRule').spec as {
+        render({ values: ['ci/minimal-values.yaml'], release, namespace, set: ['metrics.prometheusRule.enabled=true'], apiVersions: MONITORING }).one(
+          'PrometheusRule',
+        ).spec as {
           groups: Array<{ rules: Array<{ expr: string }> }>;
         }
       ).groups[0]?.rules.map((r) => r.expr) ?? [];
@@ -246,10 +285,9 @@ describe('the chart for a trial (inline URL, one replica, overrides)', () => {
       for (const text of ['trial-password', 'rediss://:trial-password@redis-master.default.svc:6379']) {
         expect(value).not.toBe(createHash('sha256').update(text).digest('hex'));
       }
-    // Another Secret (its name is the reference) restarts the pods; the inventory checksum stays.
+    // Another Secret (its name is the reference) restarts the pods.
     const moved = podOf(render({ values: ['ci/inline-url-values.yaml'], set: ['redis.existingSecret=redis-elsewhere'] }).one('Deployment')).annotations;
     expect(moved['checksum/redis']).not.toBe(annotations['checksum/redis']);
-    expect(moved['checksum/inventory']).toBe(annotations['checksum/inventory']);
   });
 
   it('prints NOTES that warn about the inline password', () => {
@@ -276,7 +314,6 @@ describe('values helm refuses, with a message naming the value', () => {
     [['tmpVolume.sizeLimit=lots'], "at '/tmpVolume/sizeLimit'"],
     [['podDisruptionBudget.unhealthyPodEvictionPolicy=Never'], "at '/podDisruptionBudget/unhealthyPodEvictionPolicy'"],
     [['metrics.serviceMonitor.scrapeTimeout=soon'], "at '/metrics/serviceMonitor/scrapeTimeout'"],
-    [['redis.existingSecret='], "at '/redis'"],
     [['terminationGracePeriodSeconds=30'], 'terminationGracePeriodSeconds must be above config.shutdownGraceSeconds + 5'],
     // The worker may take 5 s past its grace to exit.
     [['terminationGracePeriodSeconds=35'], 'terminationGracePeriodSeconds must be above config.shutdownGraceSeconds + 5'],
@@ -285,14 +322,236 @@ describe('values helm refuses, with a message naming the value', () => {
     expect(renderError({ values: ['ci/minimal-values.yaml'], set })).toContain(message);
   });
 
+  it('accepts `global` from a parent chart', () => {
+    expect(render({ values: ['ci/minimal-values.yaml'], set: ['global.imageRegistry=registry.example.com'] }).one('Deployment')).toBeTruthy();
+  });
+
   it('refuses Kubernetes before 1.27, where the PDB policy and matchLabelKeys would be dropped', () => {
     const old = helm(['template', 'rotator', chart, '-f', join(chart, 'ci/minimal-values.yaml'), '--kube-version', '1.26.5']);
     expect(old.code).not.toBe(0);
     expect(old.stderr).toContain('chart requires kubeVersion: >=1.27.0-0');
     expect(helm(['template', 'rotator', chart, '-f', join(chart, 'ci/minimal-values.yaml'), '--kube-version', '1.27.0']).code).toBe(0);
   });
+});
 
-  it('accepts `global` from a parent chart', () => {
-    expect(render({ values: ['ci/minimal-values.yaml'], set: ['global.imageRegistry=registry.example.com'] }).one('Deployment')).toBeTruthy();
+describe('required values: refused at render with one sentence naming what to set', () => {
+  const NEEDS = 'credential-rotator needs values: set ';
+  const IMAGE = 'image.repository (the image you built from the Dockerfile and pushed)';
+  const REDIS = 'redis.existingSecret (a Secret holding the Redis URL) or redis.url';
+  const INVENTORY = 'inventory.credentials (at least one credential) or existingInventoryConfigMap';
+
+  it('the defaults: helm lint --strict passes and logs the sentence, helm template and install refuse with it, no schema keyword', () => {
+    const lint = helm(['lint', '--strict', chart]);
+    expect(lint.code, lint.stdout + lint.stderr).toBe(0);
+    expect(lint.stderr).toContain(`${NEEDS}${IMAGE}; set ${REDIS}; set ${INVENTORY}. See the chart's README.`);
+    const template = helm(['template', 'rotator', chart]);
+    expect(template.code).not.toBe(0);
+    expect(template.stderr).toContain(`${NEEDS}${IMAGE}; set ${REDIS}; set ${INVENTORY}. See the chart's README.`);
+    const install = helm(['install', 'rotator', chart, '--dry-run=client']);
+    expect(install.code).not.toBe(0);
+    expect(install.stderr).toContain(NEEDS);
+    for (const output of [lint.stdout + lint.stderr, template.stderr, install.stderr]) {
+      expect(output).not.toMatch(/'anyOf' failed|minLength|minItems|don't meet the specifications/);
+    }
+  });
+
+  it.each([
+    [['image.repository=""'], IMAGE],
+    [['redis.existingSecret=""'], REDIS],
+    [['inventory.credentials=[]'], INVENTORY],
+  ])('with %j: names only what is missing', (setJson, what) => {
+    const error = renderError({ values: ['ci/minimal-values.yaml'], setJson });
+    expect(error).toContain(`${NEEDS}${what}. See the chart's README.`);
+    expect(error).not.toMatch(/'anyOf' failed|minLength|minItems|don't meet the specifications/);
+  });
+
+  it('takes an empty inventory list with an existing ConfigMap holding the inventory', () => {
+    const rendered = render({ values: ['ci/minimal-values.yaml'], setJson: ['inventory.credentials=[]', 'existingInventoryConfigMap="my-inventory"'] });
+    expect(podOf(rendered.one('Deployment')).spec.volumes.find((v) => v.name === 'inventory')?.configMap).toEqual({ name: 'my-inventory' });
+    expect(rendered.all('ConfigMap')).toEqual([]);
+  });
+});
+
+describe('monitoring objects only where their API is, rollout values, extra objects, chart metadata', () => {
+  const kinds = (options: Parameters<typeof render>[0]) => render({ values: ['ci/full-values.yaml'], ...options }).objects.map((o) => o.kind);
+
+  it('renders the ServiceMonitor and PrometheusRule when the cluster serves monitoring.coreos.com/v1, or when forced', () => {
+    expect(kinds({ apiVersions: ['monitoring.coreos.com/v1'] })).toEqual(expect.arrayContaining(['ServiceMonitor', 'PrometheusRule']));
+    expect(kinds({ set: ['metrics.assumeMonitoringApi=true'] })).toEqual(expect.arrayContaining(['ServiceMonitor', 'PrometheusRule']));
+  });
+
+  it('leaves them out, and says so in NOTES, when the API is absent', () => {
+    expect(kinds({})).not.toContain('ServiceMonitor');
+    expect(kinds({})).not.toContain('PrometheusRule');
+    expect(kinds({ apiVersions: ['monitoring.coreos.com/v1alpha1'] })).not.toContain('ServiceMonitor');
+    const install = helm(['install', 'rotator', chart, '-f', join(chart, 'ci/full-values.yaml'), '--dry-run=client']);
+    expect(install.code, install.stderr).toBe(0);
+    expect(install.stdout).not.toContain('kind: ServiceMonitor');
+    expect(install.stdout).toContain('The cluster does not serve monitoring.coreos.com/v1');
+  });
+
+  it('renders neither when disabled, whatever the cluster serves', () => {
+    const off = kinds({
+      apiVersions: ['monitoring.coreos.com/v1'],
+      set: ['metrics.serviceMonitor.enabled=false', 'metrics.prometheusRule.enabled=false', 'metrics.assumeMonitoringApi=true'],
+    });
+    expect(off).not.toContain('ServiceMonitor');
+    expect(off).not.toContain('PrometheusRule');
+  });
+
+  it('rolls out one new pod at a time and stops no old pod before its replacement is ready, by default', () => {
+    const deployment = render({ values: ['ci/minimal-values.yaml'] }).one('Deployment');
+    expect(deployment.spec?.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    expect(deployment.spec?.revisionHistoryLimit).toBe(5);
+    const full = render({ values: ['ci/full-values.yaml'] }).one('Deployment');
+    expect(full.spec?.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 1 } });
+    expect(full.spec?.revisionHistoryLimit).toBe(2);
+    const recreate = render({ values: ['ci/minimal-values.yaml'], setJson: ['strategy={"type":"Recreate"}'] }).one('Deployment');
+    expect(recreate.spec?.strategy).toEqual({ type: 'Recreate' });
+    expect(renderError({ values: ['ci/minimal-values.yaml'], set: ['strategy.type=BlueGreen'] })).toContain("at '/strategy/type'");
+    expect(renderError({ values: ['ci/minimal-values.yaml'], set: ['revisionHistoryLimit=-1'] })).toContain("at '/revisionHistoryLimit'");
+  });
+
+  it('renders extraObjects, objects and strings, through tpl', () => {
+    const rendered = render({ values: ['ci/full-values.yaml'] });
+    const external = rendered.one('ExternalSecret');
+    expect(external.metadata.name).toBe('rotator-redis');
+    expect(external.spec).toMatchObject({ target: { name: 'rotator-redis' }, data: [{ secretKey: 'url', remoteRef: { key: 'prod/rotator/redis-url' } }] });
+    const proxy = rendered.all('ConfigMap').find((c) => c.metadata.name === 'rotator-proxy');
+    expect(proxy?.data).toEqual({ HTTPS_PROXY: 'http://10.0.0.10:3128' });
+    expect(renderError({ values: ['ci/minimal-values.yaml'], setJson: ['extraObjects=[3]'] })).toContain("at '/extraObjects/0'");
+  });
+
+  it('carries its home, sources, icon and maintainers, the icon a file of the repository', () => {
+    const show = helm(['show', 'chart', chart]);
+    const meta = parse(show.stdout) as { home: string; sources: string[]; icon: string; maintainers: Array<{ name: string; url: string }> };
+    const repository = 'https://github.com/example/credential-rotator';
+    expect(meta.home).toBe(repository);
+    expect(meta.sources).toEqual([repository]);
+    expect(meta.maintainers).toEqual([{ name: 'credential-rotator maintainers', url: repository }]);
+    expect(meta.icon.startsWith(`${repository}/raw/main/`)).toBe(true);
+    const icon = readFileSync(join(chart, '../..', meta.icon.slice(`${repository}/raw/main/`.length)), 'utf8');
+    expect(icon).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    const lint = helm(['lint', '--strict', chart, '-f', join(chart, 'ci/minimal-values.yaml')]);
+    expect(lint.stdout).not.toContain('icon is recommended');
+  });
+});
+
+describe('every setting the worker reads from its environment, as a value', () => {
+  type Env = Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
+  const envOf = (options: Parameters<typeof render>[0]): Env =>
+    podOf(render({ values: ['ci/minimal-values.yaml'], ...options }).one('Deployment')).spec.containers[0]?.env ?? [];
+  const SETTINGS = [
+    'config.concurrency=7',
+    'config.requestTimeout=20s',
+    'config.escalateAfter=1d12h',
+    'config.rateLimits.credly=600/m',
+    'config.statusPublicMessages=true',
+    'config.logLevel=debug',
+    'config.shutdownGraceSeconds=20',
+    'config.lockDurationSeconds=45',
+    'config.jobAttempts=9',
+    'config.jobBackoffSeconds=3',
+    'config.awsRegion=eu-west-1',
+    'redis.allowPlaintext=true',
+    'dashboard.enabled=true',
+    'dashboard.existingSecret=rotator-dashboard',
+  ];
+  // --set would read {prod} as a list.
+  const SETTINGS_JSON = ['config.queuePrefix="{prod}"'];
+
+  it('renders each value into its variable, and the worker reads the result as set', () => {
+    const env = envOf({ set: SETTINGS, setJson: SETTINGS_JSON });
+    const plain = Object.fromEntries(env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+    expect(plain).toMatchObject({
+      ROTATOR_CONCURRENCY: '7',
+      ROTATOR_REQUEST_TIMEOUT: '20s',
+      ROTATOR_ESCALATE_AFTER: '1d12h',
+      ROTATOR_CREDLY_RATE_LIMIT: '600/m',
+      ROTATOR_STATUS_PUBLIC_MESSAGES: 'true',
+      ROTATOR_ALLOW_PLAINTEXT_REDIS: 'true',
+      ROTATOR_DASHBOARD: 'on',
+      AWS_REGION: 'eu-west-1',
+    });
+    const fromSecret = Object.fromEntries(env.filter((e) => e.valueFrom).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
+    expect(fromSecret).toEqual({
+      REDIS_URL: { name: 'rotator-redis', key: 'redis-url' },
+      ROTATOR_DASHBOARD_USER: { name: 'rotator-dashboard', key: 'user' },
+      ROTATOR_DASHBOARD_PASSWORD: { name: 'rotator-dashboard', key: 'password' },
+    });
+    // The pod's environment, the Secrets' values put in, as the worker reads it at start.
+    const secrets: Record<string, string> = {
+      REDIS_URL: 'redis://redis.internal:6379',
+      ROTATOR_DASHBOARD_USER: 'ops',
+      ROTATOR_DASHBOARD_PASSWORD: 'a-password-long-enough',
+    };
+    const read = loadEnv({ ...plain, ...secrets }, { rateLimits: RATE_LIMIT_VARIABLES });
+    expect(read).toMatchObject({
+      configPath: '/config/inventory.yaml',
+      httpPort: 8080,
+      concurrency: 7,
+      requestTimeoutMs: 20_000,
+      escalateAfterMs: 36 * 3_600_000,
+      rateLimits: { ROTATOR_CREDLY_RATE_LIMIT: { perSecond: 10, burst: 9 } },
+      statusPublicMessages: true,
+      allowPlaintextRedis: true,
+      dashboard: { user: 'ops', password: 'a-password-long-enough' },
+      logLevel: 'debug',
+      queuePrefix: '{prod}',
+      shutdownGraceMs: 20_000,
+      lockDurationMs: 45_000,
+      jobAttempts: 9,
+      jobBackoffMs: 3_000,
+    });
+  });
+
+  it('the defaults are the worker’s own defaults', () => {
+    const plain = Object.fromEntries(envOf({}).flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
+    const chartDefaults = loadEnv({ ...plain, REDIS_URL: 'rediss://redis.internal:6379' }, { rateLimits: RATE_LIMIT_VARIABLES });
+    const workerDefaults = loadEnv(
+      { REDIS_URL: 'rediss://redis.internal:6379', ROTATOR_CONFIG: '/config/inventory.yaml' },
+      { rateLimits: RATE_LIMIT_VARIABLES },
+    );
+    expect(chartDefaults).toEqual(workerDefaults);
+  });
+
+  it('covers every variable of the README’s environment table and every kind’s rate limit, or leaves it to extraEnv by name', () => {
+    const readme = readFileSync(join(chart, '../../README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('### Environment'), readme.indexOf('### Inventory'));
+    const documented = new Set(
+      table
+        .split('\n')
+        .filter((l) => l.startsWith('| `'))
+        .flatMap((l) => [...(l.split(' | ')[0] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1] ?? '')),
+    );
+    for (const { variable } of RATE_LIMIT_VARIABLES) expect(documented).toContain(variable);
+    const rendered = new Set(
+      [
+        envOf({ set: SETTINGS, setJson: SETTINGS_JSON }),
+        envOf({ set: ['redis.topology=cluster'] }),
+        envOf({
+          set: ['redis.topology=sentinel', 'redis.sentinel.sentinels={s1:26379}', 'redis.sentinel.name=main', 'redis.sentinel.username=rotator'],
+          setJson: ['redis.sentinel.tls=true', 'redis.sentinel.passwordKey="sentinel-password"'],
+        }),
+      ].flatMap((env) => env.map((e) => e.name)),
+    );
+    // Only for an emulator: never set in a cluster that talks to AWS.
+    const leftToExtraEnv = ['AWS_ENDPOINT_URL_SECRETS_MANAGER'];
+    expect([...documented].filter((v) => !rendered.has(v)).sort()).toEqual(leftToExtraEnv);
+  });
+
+  it('refuses malformed settings by the value’s path, and a dashboard without its Secret with the sentence', () => {
+    for (const [set, path] of [
+      ['config.concurrency=0', '/config/concurrency'],
+      ['config.requestTimeout=15 seconds', '/config/requestTimeout'],
+      ['config.escalateAfter=6', '/config/escalateAfter'],
+      ['config.rateLimits.credly=10 per second', '/config/rateLimits/credly'],
+      ['config.rateLimits.other=1/s', '/config/rateLimits'],
+      ['dashboard.userKey=', '/dashboard/userKey'],
+    ] as const)
+      expect(renderError({ values: ['ci/minimal-values.yaml'], set: [set] }), set).toContain(`at '${path}'`);
+    expect(renderError({ values: ['ci/minimal-values.yaml'], set: ['dashboard.enabled=true'] })).toContain(
+      "credential-rotator needs values: set dashboard.existingSecret (a Secret holding the dashboard's user and password) with dashboard.enabled.",
+    );
   });
 });

@@ -20,6 +20,10 @@ included), so that a new setting is wired once.
   value: {{ join "," .sentinels | quote }}
 - name: REDIS_SENTINEL_NAME
   value: {{ .name | quote }}
+{{- if .username }}
+- name: REDIS_USERNAME
+  value: {{ .username | quote }}
+{{- end }}
 {{- if .tls }}
 - name: REDIS_TLS
   value: "on"
@@ -45,6 +49,32 @@ included), so that a new setting is wired once.
   value: {{ .Values.config.jobAttempts | quote }}
 - name: ROTATOR_JOB_BACKOFF
   value: "{{ .Values.config.jobBackoffSeconds }}s"
+- name: ROTATOR_ALLOW_PLAINTEXT_REDIS
+  value: {{ .Values.redis.allowPlaintext | toString | quote }}
+- name: ROTATOR_CONCURRENCY
+  value: {{ .Values.config.concurrency | quote }}
+- name: ROTATOR_REQUEST_TIMEOUT
+  value: {{ .Values.config.requestTimeout | quote }}
+- name: ROTATOR_ESCALATE_AFTER
+  value: {{ .Values.config.escalateAfter | quote }}
+- name: ROTATOR_CREDLY_RATE_LIMIT
+  value: {{ .Values.config.rateLimits.credly | quote }}
+- name: ROTATOR_STATUS_PUBLIC_MESSAGES
+  value: {{ .Values.config.statusPublicMessages | toString | quote }}
+{{- if .Values.dashboard.enabled }}
+- name: ROTATOR_DASHBOARD
+  value: "on"
+- name: ROTATOR_DASHBOARD_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.dashboard.existingSecret }}
+      key: {{ .Values.dashboard.userKey }}
+- name: ROTATOR_DASHBOARD_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.dashboard.existingSecret }}
+      key: {{ .Values.dashboard.passwordKey }}
+{{- end }}
 {{- with .Values.config.awsRegion }}
 - name: AWS_REGION
   value: {{ . | quote }}

@@ -47,8 +47,22 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- default (include "rotator.componentName" (list . "-redis")) .Values.redis.existingSecret -}}
 {{- end -}}
 
+{{/* The inventory file exactly as the ConfigMap holds it. */}}
+{{- define "rotator.inventoryData" -}}
+{{- printf "%s\n" (toYaml .Values.inventory) -}}
+{{- end -}}
+
+{{/*
+The inventory's ConfigMap: existingInventoryConfigMap, else <fullname>-inventory-<the first 10 hex
+digits of the SHA-256 of inventory.yaml>. A new inventory is a new ConfigMap, so the pods of the
+previous revision keep theirs (see the chart's README, "The inventory's ConfigMap").
+*/}}
 {{- define "rotator.inventoryConfigMap" -}}
-{{- default (include "rotator.componentName" (list . "-inventory")) .Values.existingInventoryConfigMap -}}
+{{- if .Values.existingInventoryConfigMap -}}
+{{- .Values.existingInventoryConfigMap -}}
+{{- else -}}
+{{- include "rotator.componentName" (list . (printf "-inventory-%s" (include "rotator.inventoryData" . | sha256sum | trunc 10))) -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "rotator.image" -}}
@@ -70,4 +84,38 @@ credentials. metrics.prometheusRule.seriesSelector replaces it (scrapes without 
 {{- else -}}
 namespace="{{ .Release.Namespace }}", service="{{ include "rotator.fullname" . }}"
 {{- end -}}
+{{- end -}}
+
+{{/*
+The values an install cannot do without, refused at render with one sentence naming every one
+missing (the schema allows them empty, so that `helm lint` on the defaults says what to set rather
+than which JSON Schema keyword failed). Included by every template that needs them.
+*/}}
+{{- define "rotator.required" -}}
+{{- $missing := list -}}
+{{- if not .Values.image.repository -}}
+{{- $missing = append $missing "image.repository (the image you built from the Dockerfile and pushed)" -}}
+{{- end -}}
+{{- if not (or .Values.redis.existingSecret .Values.redis.url) -}}
+{{- $missing = append $missing "redis.existingSecret (a Secret holding the Redis URL) or redis.url" -}}
+{{- end -}}
+{{- if not (or .Values.existingInventoryConfigMap .Values.inventory.credentials) -}}
+{{- $missing = append $missing "inventory.credentials (at least one credential) or existingInventoryConfigMap" -}}
+{{- end -}}
+{{- if and .Values.dashboard.enabled (not .Values.dashboard.existingSecret) -}}
+{{- $missing = append $missing "dashboard.existingSecret (a Secret holding the dashboard's user and password) with dashboard.enabled" -}}
+{{- end -}}
+{{- with $missing -}}
+{{- fail (printf "credential-rotator needs values: set %s. See the chart's README." (join "; set " .)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+"true" when the ServiceMonitor and PrometheusRule may be rendered: the cluster serves the Prometheus
+operator's API (monitoring.coreos.com/v1; `helm template` needs --api-versions to say so), or
+metrics.assumeMonitoringApi says it will. Empty otherwise, so that an install on a cluster without
+the operator's CRDs skips them (NOTES say so) instead of failing.
+*/}}
+{{- define "rotator.monitoringApi" -}}
+{{- if or .Values.metrics.assumeMonitoringApi (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") -}}true{{- end -}}
 {{- end -}}
