@@ -82,6 +82,13 @@ export const MUTANTS: readonly Mutant[] = [
     search: 'export const STAGES = [AWSCURRENT, AWSPENDING, AWSPREVIOUS] as const;',
     replace: 'export const STAGES = [AWSCURRENT, AWSPREVIOUS] as const; void AWSPENDING;',
   },
+  {
+    name: 'scope-ignored',
+    breaks: "ownershipOf ignores the marker's scope: another deployment's credential for a secret of the same name counts as this deployment's",
+    file: 'src/rotation/revoke-guard.ts',
+    search: "if (m.scope !== owner.scope) return 'foreign';",
+    replace: '',
+  },
 ];
 
 /**

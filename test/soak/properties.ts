@@ -3,10 +3,13 @@
  * worker crashes mid-step, lost locks, a flushed Redis, operator rollbacks in each accepted secret
  * form, a renamed or deleted secret, rotations inside one overlap window, provider refusals, an
  * application's id written back under a stale client id, a credential under a marker naming no
- * deployment, time passing — played against real Redis, moto and the Credly fake over HTTP
+ * deployment, another deployment rotating the same credential id on the organization (at the same
+ * queue prefix with a secret of another name, or at its own scope with a secret of the same name),
+ * time passing — played against real Redis, moto and the Credly fake over HTTP
  * (test/support/sequence.ts). After every history: AWSCURRENT works at the fake; nothing was
  * revoked while a stage held it or inside the window of the latest credential made after it; what
- * is not provably the secret's was never deleted; every write under a lock token that lost the lock
+ * is not provably the secret's, nor another deployment's, was never deleted (and the other
+ * deployment's AWSCURRENT works); every write under a lock token that lost the lock
  * was refused; every "already done" names a promoted rotation; every live credential the rotator
  * made is held by a stage, inside a window or left alone after a recreation (holders.ts,
  * LiveCensus); every job that failed for good was alerted exactly once; no secret value reached
@@ -41,6 +44,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'secret-lost' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'stale-client' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'legacy' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('second-deployment' as const), scope: fc.constantFrom('same' as const, 'other' as const) }) },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -63,7 +67,10 @@ export interface History {
  * a revoke falling due while a later rotation's window protects its credential; an application
  * written back under a stale client id, checked, and its window over; an operator's rollback before
  * the delayed revoke of what it put back; a secret renamed after two rotations, every window over,
- * then checked under its new name (what was made for the old name is another secret's: never reaped).
+ * then checked under its new name (what was made for the old name is another secret's: never reaped);
+ * another deployment of the same credential id rotating between two rotations of this one, then again,
+ * and every window over (this deployment's reaper, revokes and guard see the other's credentials in
+ * the listing, the other's see this one's: neither may delete the other's).
  */
 const motif: fc.Arbitrary<Action[]> = fc.oneof(
   { weight: 2, arbitrary: fc.constant<Action[]>([]) },
@@ -80,11 +87,23 @@ const motif: fc.Arbitrary<Action[]> = fc.oneof(
     weight: 1,
     arbitrary: fc.constant<Action[]>([{ kind: 'force' }, { kind: 'force' }, { kind: 'rename' }, { kind: 'time', span: 'all' }, { kind: 'check' }]),
   },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('same' as const, 'other' as const)
+      .map((scope): Action[] => [
+        { kind: 'force' },
+        { kind: 'second-deployment', scope },
+        { kind: 'force' },
+        { kind: 'second-deployment', scope },
+        { kind: 'time', span: 'all' },
+      ]),
+  },
 );
 
 /**
  * Histories of 2 to `maxActions` actions (6 in npm test, 8 in npm run soak), a token or an
- * application, windows of 0 or one hour: random actions with, in five histories of seven, one motif
+ * application, windows of 0 or one hour: random actions with, in six histories of eight, one motif
  * among them.
  */
 export const historyArbitrary = (maxActions: number): fc.Arbitrary<History> =>

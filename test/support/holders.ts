@@ -73,6 +73,14 @@ export interface WorldOptions {
   clock?: VirtualClock;
   /** The credential lock's lifetime; default 30 s. */
   lockDurationMs?: number;
+  /**
+   * Another deployment of `of`'s credential: the same Credly organization and credential id, its
+   * own inventory, Redis keys under `prefix` (`of`'s own for a deployment left at the same queue
+   * prefix: then the caller passes a Redis of its own), its own secret `secretId` in Secrets
+   * Manager's `region` (default: its own name, in the default region), its own first credential,
+   * made by hand, and (for an application) its own managing token.
+   */
+  anotherDeploymentOf?: { of: World; prefix?: string; secretId?: string; region?: string };
 }
 
 export interface Holder {
@@ -101,6 +109,9 @@ export interface HolderOptions {
 
 export interface World {
   kind: RotatableKind;
+  /** revokePreviousAfter as the inventory writes it, and the credential lock's lifetime (WorldOptions). */
+  window: string;
+  lockDurationMs: number | undefined;
   credentialId: string;
   organizationId: string;
   prefix: string;
@@ -112,8 +123,15 @@ export interface World {
   monitor: InvariantMonitor;
   logs: string[];
   logger: Logger;
-  /** The live credentials the rotator made for this credential (by its marker). */
+  /** The live credentials the rotator made for this credential (by its marker: this deployment's scope and one of its secrets). */
   liveMadeByRotator(): number;
+  /**
+   * Keys of this deployment's live credentials: the first one a person stored, and every one its
+   * rotations made (its scope and one of its secrets' digests in the marker).
+   */
+  ownKeys(): Set<string>;
+  /** Keys of every live credential of the kind on the organization, whoever made it. */
+  liveKeys(): Set<string>;
   /** Why each live credential the rotator made for this credential is still alive (`LiveCensus`). */
   liveCensus(): Promise<LiveCensus>;
   /** Every secret value of the world, for leak searches. */
@@ -192,17 +210,21 @@ export async function createWorld(fake: CredlyFake, redis: Redis, options: World
   const run = randomUUID().slice(0, 8);
   const clock = options.clock;
   const now = () => clock?.now() ?? Date.now();
-  const real = createSecretStore(createSecretsManagerClient());
+  const another = options.anotherDeploymentOf;
+  const real = createSecretStore(createSecretsManagerClient(another?.region ? { region: another.region } : {}));
   const store = clock ? onClock(real, clock) : real;
-  const organizationId = fake.state.addOrganization(`Holders ${run}`);
+  const organizationId = another?.of.organizationId ?? fake.state.addOrganization(`Holders ${run}`);
   const managerId = `manager-${run}`;
-  const credentialId = options.kind === 'credly-authorization-token' ? `token-${run}` : `app-${run}`;
-  let secretId = `test/holders/${run}/${options.kind === 'credly-authorization-token' ? 'token' : 'app'}`;
-  // Made by this rotator: markers without a deployment (legacy) may be another deployment's.
-  const isOurs = (description: string | null) => {
-    const marker = parseMarker(description);
-    return marker?.credentialId === credentialId && marker.scope !== undefined;
-  };
+  const credentialId = another?.of.credentialId ?? (options.kind === 'credly-authorization-token' ? `token-${run}` : `app-${run}`);
+  let secretId = another?.secretId ?? `test/holders/${run}/${options.kind === 'credly-authorization-token' ? 'token' : 'app'}`;
+  const prefix = another?.prefix ?? `{holders-${run}}`;
+  /** Digests of every secret this deployment stored the credential in (its name now, and any before a rename). */
+  const digests = new Set([secretDigest(secretId)]);
+  // Made by this deployment: its scope, one of its secrets. Markers without a deployment (legacy)
+  // may be another deployment's; another deployment's name another scope, or another secret.
+  const madeHere = (marker: RotatorMarker | undefined): marker is RotatorMarker =>
+    marker?.credentialId === credentialId && marker.scope === prefix && (marker.secret === undefined || digests.has(marker.secret));
+  const isOurs = (description: string | null) => madeHere(parseMarker(description));
   /** Every credential the rotator ever made for this credential, dead ones included. */
   const madeEver = (): Array<{ key: string; createdAt: number; marker: RotatorMarker; live: boolean }> => {
     const records =
@@ -211,7 +233,7 @@ export async function createWorld(fake: CredlyFake, redis: Redis, options: World
         : fake.state.applicationsEver(organizationId).map((a) => ({ key: a.uid, createdAt: a.createdAt, description: a.description, live: !a.deleted }));
     return records.flatMap(({ key, createdAt, description, live }) => {
       const marker = parseMarker(description);
-      return marker?.credentialId === credentialId && marker.scope !== undefined ? [{ key, createdAt: createdAt.getTime(), marker, live }] : [];
+      return madeHere(marker) ? [{ key, createdAt: createdAt.getTime(), marker, live }] : [];
     });
   };
 
@@ -223,19 +245,23 @@ export async function createWorld(fake: CredlyFake, redis: Redis, options: World
     return [...alive].flatMap((k) => {
       const y = k === key ? undefined : find(k);
       const m = y && parseMarker(y.description);
-      if (!y || !m || m.credentialId !== credentialId || y.createdAt.getTime() <= x.createdAt.getTime()) return [];
+      if (!y || !m || m.credentialId !== credentialId || m.scope !== prefix || y.createdAt.getTime() <= x.createdAt.getTime()) return [];
       if ((m.secret !== undefined && m.secret !== secretDigest(secretId)) || m.rotationId === ofX?.rotationId) return [];
       return [y.createdAt.getTime()];
     });
   };
   let probe: CredentialProbe;
   let managerLines = '';
+  /** The first credential, stored by a person. */
+  let originalKey: string;
+  const isLive = (key: string) => probe.liveKeys().has(key);
   if (options.kind === 'credly-authorization-token') {
     const original = fake.state.addToken(organizationId, {
-      description: 'made by hand',
+      description: another ? 'made by hand (another deployment)' : 'made by hand',
       createdAt: new Date(now() - (options.tokenAgeDays ?? 100) * DAY),
     });
     await store.putCurrent(secretId, JSON.stringify({ token: original.token, tokenId: original.id }));
+    originalKey = original.token;
     probe = {
       keyOf: (s) => keyOrUndefined(() => parseSecretValue('credly-authorization-token', s).token),
       liveKeys: () => new Set(fake.state.liveTokens(organizationId).map((t) => t.token)),
@@ -248,6 +274,7 @@ export async function createWorld(fake: CredlyFake, redis: Redis, options: World
     await store.putCurrent(managerSecret, JSON.stringify({ token: manager.token, tokenId: manager.id }));
     const original = fake.state.createApplication(organizationId, { name: 'LMS badge sync' });
     await store.putCurrent(secretId, JSON.stringify({ clientId: original.uid, clientSecret: original.secret, applicationId: original.id }));
+    originalKey = original.uid;
     probe = {
       keyOf: (s) => keyOrUndefined(() => parseSecretValue('credly-oauth-application', s).clientId),
       liveKeys: () => new Set(fake.state.applications(organizationId).map((a) => a.uid)),
@@ -287,12 +314,13 @@ ${
   const monitor = createInvariantMonitor({ store, probe, windowMs: options.windowMs, now });
   monitor.watchSecret(secretId);
   await monitor.refresh();
-  const prefix = `{holders-${run}}`;
   const queue: Queue = createQueue(redis, prefix);
   const { logger, lines: logs } = captureLogger();
 
   return {
     kind: options.kind,
+    window: options.window,
+    lockDurationMs: options.lockDurationMs,
     credentialId,
     organizationId,
     prefix,
@@ -308,6 +336,8 @@ ${
       options.kind === 'credly-authorization-token'
         ? fake.state.liveTokens(organizationId).filter((t) => isOurs(t.description)).length
         : fake.state.applications(organizationId).filter((a) => isOurs(a.description)).length,
+    liveKeys: () => probe.liveKeys(),
+    ownKeys: () => new Set([...(isLive(originalKey) ? [originalKey] : []), ...madeEver().flatMap((x) => (x.live ? [x.key] : []))]),
     async liveCensus() {
       await monitor.refresh();
       const made = madeEver();
@@ -487,6 +517,7 @@ ${
       for (const x of madeEver())
         if (x.live && x.marker.secret === oldDigest) monitor.protect(x.key, `its marker names the secret ${secretId}, renamed since (another secret's)`, true);
       secretId = id;
+      digests.add(secretDigest(id));
       inventory = inventoryFor(id);
       monitor.watchSecret(id);
     },

@@ -75,6 +75,11 @@ export interface InvariantMonitor {
   nameOf(key: string): string;
   /** Judges deaths since the last look (a catch-all for calls made outside `guard`). */
   sweep(label: string): Promise<void>;
+  /**
+   * Takes the credentials alive now as they are, judging no death since the last look: another
+   * deployment acted meanwhile, under its own monitor, which judged what it deleted.
+   */
+  overlook(): void;
   /** AWSCURRENT of `secretId` names a live credential; a violation is recorded otherwise. */
   checkCurrentWorks(secretId: string, label: string): Promise<void>;
   /** Credentials replaced by a rotation whose window has not ended yet. */
@@ -211,6 +216,10 @@ export function createInvariantMonitor(options: MonitorOptions): InvariantMonito
     async sweep(label) {
       judge(label, now());
       await refresh();
+    },
+    overlook: () => {
+      alive = probe.liveKeys();
+      for (const key of alive) nameOf(key);
     },
     async checkCurrentWorks(secretId, label) {
       const key = await currentKey(secretId);

@@ -14,7 +14,7 @@ import { createSecretsManagerClient } from '../../src/secrets/secret-store.ts';
 import { parseSecretValue } from '../../src/kinds/registry.ts';
 import { rotatorDescription } from '../../src/kinds/credly/marker.ts';
 import type { CredlyFake } from '../fakes/credly.fake.ts';
-import { OPEN_GATE, Pauser, type Gate, type LiveCensus, type World } from './holders.ts';
+import { createWorld, OPEN_GATE, Pauser, type Gate, type LiveCensus, type World } from './holders.ts';
 import { operatorWrite } from './operator.ts';
 import { dumpRedis } from './redis-dump.ts';
 
@@ -62,6 +62,15 @@ export type Action =
    * (no deployment, no secret digest: maybe another deployment's). It must never be deleted.
    */
   | { kind: 'legacy' }
+  /**
+   * Another deployment rotates (forced) the same credential id on the same organization: its own
+   * inventory, Redis keys, secret and first credential (made by hand), made at the scope's first
+   * occurrence in the history. `same`: left at this deployment's queue prefix, with a Redis of its
+   * own and a secret of another name (the marker's secret digest tells them apart); `other`: its own
+   * prefix, its secret under this secret's name in another region (the scope alone tells them
+   * apart). Neither deployment may ever delete a credential of the other's.
+   */
+  | { kind: 'second-deployment'; scope: 'same' | 'other' }
   /** The provider refuses the next matching call. */
   | { kind: 'refuse'; call: 'create' | 'test' | 'list' | 'delete' }
   /**
@@ -90,6 +99,7 @@ export const COVERAGE_EVENTS = {
   'forced burst': 'three generations or more inside one window',
   'stale client id': 'an application the secret names by id under a client id that is not its own',
   'legacy credential listed': 'a credential for this credential id with a marker that names no deployment',
+  'second deployment': 'another deployment rotating the same credential id on the organization',
 } as const;
 export type CoverageEvent = keyof typeof COVERAGE_EVENTS;
 
@@ -119,26 +129,16 @@ const settle = <T>(p: Promise<T>) =>
     (error: unknown) => ({ ok: false as const, error: error as Error }),
   );
 
-export async function runSequence(fake: CredlyFake, redis: Redis, world: World, actions: readonly Action[], windowMs: number): Promise<SequenceResult> {
+/**
+ * One deployment's jobs as its worker would run them: on its world's holders, its queue (delayed
+ * revokes), its alerter and its parked deferrals. `tag` prefixes its runs in `outcomes` ('' for the
+ * history's own deployment).
+ */
+function deploymentRunner(world: World, redis: Redis, result: SequenceResult, tag: string) {
   const received: Alert[] = [];
   const sink: AlertSink = { id: 'capture', send: async (alert) => void received.push(alert) };
   const alerter = createAlerter({ sinks: [sink], redis, prefix: world.prefix, logger: world.logger, attempts: 1 });
   const queue = createQueue(redis, world.prefix);
-  const result: SequenceResult = {
-    violations: [],
-    jobs: 0,
-    failedForGood: 0,
-    alerts: new Map(),
-    failedJobs: [],
-    outcomes: [],
-    events: new Set(),
-    maxLiveMade: 0,
-    census: { live: 0, held: 0, windowed: 0, beforeRecreation: 0, otherSecret: 0, unexplained: [] },
-    generationsInOneWindow: 0,
-  };
-  const hung: Array<Promise<unknown>> = [];
-  let renames = 0;
-
   /** Jobs a revoke deferral parked (BullMQ moves them to delayed without spending an attempt), due at `until` on the world's clock. */
   const parked: Array<{ name: JobName; data: Record<string, unknown>; jobId: string; attempt: number; until: number }> = [];
   const clockNow = () => world.clock?.now() ?? Date.now();
@@ -156,21 +156,21 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
       const fakeJob = { id: jobId, name, data, attemptsMade: attempt - 1 } as unknown as Job;
       const run = await settle(processJob(fakeJob, holder.deps, world.logger));
       if (run.ok) {
-        result.outcomes.push(`${name}:${run.value.action}`);
+        result.outcomes.push(`${tag}${name}:${run.value.action}`);
         // "Already done" only for a rotation Secrets Manager shows promoted: one a holder promoted.
         const took = (run.value as { rotationId?: string }).rotationId;
         if (run.value.action === 'already-done' && !(took !== undefined && world.monitor.promoted.has(took)))
-          result.violations.push(`job ${jobId} ended "already done" for rotation ${took ?? '(none)'}, which no holder promoted`);
+          result.violations.push(`${tag}job ${jobId} ended "already done" for rotation ${took ?? '(none)'}, which no holder promoted`);
         return;
       }
       const cause = run.error instanceof RotationStepError ? run.error.cause : run.error;
       if (cause instanceof RevokeDeferredError) {
-        result.outcomes.push(`${name}:deferred`);
+        result.outcomes.push(`${tag}${name}:deferred`);
         parked.push({ name, data, jobId, attempt, until: cause.until.getTime() });
         return;
       }
       const details = run.error as Error & { step?: string; errorClass?: string };
-      result.outcomes.push(`${name}:${details.errorClass ?? run.error.name}${details.step ? `@${details.step}` : ''}`);
+      result.outcomes.push(`${tag}${name}:${details.errorClass ?? run.error.name}${details.step ? `@${details.step}` : ''}`);
       const final = run.error.name === 'UnrecoverableError' || attempt >= ATTEMPTS;
       if (!final) continue;
       result.failedForGood += 1;
@@ -189,7 +189,6 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
       return;
     }
   }
-  const check = (force: boolean) => ({ credentialId: world.credentialId, trigger: force ? 'manual' : 'schedule', force });
 
   /** Delayed revokes and parked jobs whose time has come on the world's clock, run as the worker would run them. */
   async function dueRevokes() {
@@ -205,159 +204,272 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
       await job(due.name, due.data, { jobId: due.jobId, firstAttempt: due.attempt, resumed: true });
     }
   }
+  const check = (force: boolean) => ({ credentialId: world.credentialId, trigger: force ? 'manual' : 'schedule', force });
+  return { world, redis, received, queue, job, dueRevokes, check };
+}
+type Deployment = ReturnType<typeof deploymentRunner>;
 
-  for (const action of actions) {
-    // Actions are minutes apart on the world's clock, however long each took on the wall clock: a
-    // window's end then falls between two actions by the history, never by the machine's speed.
-    world.clock?.skip(ACTION_STEP_MS);
-    switch (action.kind) {
-      case 'check':
-      case 'force':
-        await job('check-credential', check(action.kind === 'force'));
-        break;
-      case 'crash': {
-        const jobId = randomUUID();
-        const dies = new Pauser();
-        const reached = dies.pauseAt(action.at);
-        // Never resumed: the process is gone. Its promise stays pending for good.
-        const first = job('check-credential', check(action.force), { gate: dies, jobId });
-        hung.push(first);
-        const stopped = await Promise.race([reached.then(() => true), first.then(() => false)]);
-        if (stopped && action.lost) {
-          result.jobs -= 1;
-          // Redis goes with the job and the rotation's record: what the crash stored (AWSPENDING, or
-          // a credential at the provider) is found by the next scheduled check alone.
+/** Secrets Manager's region of another deployment at its own scope: its secret has this secret's name, in another account or region. */
+const OTHER_REGION = 'eu-west-1';
+
+/** A Redis of its own for another deployment left at this one's prefix: another database of the same server. */
+const OTHER_DATABASE = 1;
+
+export async function runSequence(fake: CredlyFake, redis: Redis, world: World, actions: readonly Action[], windowMs: number): Promise<SequenceResult> {
+  const result: SequenceResult = {
+    violations: [],
+    jobs: 0,
+    failedForGood: 0,
+    alerts: new Map(),
+    failedJobs: [],
+    outcomes: [],
+    events: new Set(),
+    maxLiveMade: 0,
+    census: { live: 0, held: 0, windowed: 0, beforeRecreation: 0, otherSecret: 0, unexplained: [] },
+    generationsInOneWindow: 0,
+  };
+  const hung: Array<Promise<unknown>> = [];
+  let renames = 0;
+  const own = deploymentRunner(world, redis, result, '');
+  const { job, check, queue } = own;
+  /** Other deployments of the credential, by scope, made by the history's `second-deployment` actions. */
+  const others = new Map<'same' | 'other', Deployment>();
+  const otherLabel = (scope: 'same' | 'other') => (scope === 'same' ? 'another deployment at this queue prefix' : 'another deployment at its own scope');
+
+  /**
+   * Runs `fn` as another deployment acting between this one's actions. Each deployment's monitor
+   * judges what its own jobs delete: what this one did until now is judged by its monitor first;
+   * while the other acts, everything alive that is not its own is protected for good (this
+   * deployment's, a person's, a legacy one); afterwards this deployment's monitor protects for good
+   * everything the other holds (its first credential and every one it made) and takes the other's
+   * own revokes as done by someone else.
+   */
+  async function asOther(scope: 'same' | 'other', label: string, fn: (other: Deployment) => Promise<void>) {
+    const other = others.get(scope)!;
+    await world.monitor.sweep(`before ${label}`);
+    other.world.monitor.overlook();
+    const its = other.world.ownKeys();
+    for (const key of other.world.liveKeys())
+      if (!its.has(key)) other.world.monitor.protect(key, 'it is not this deployment’s (another deployment’s, or a person’s)', true);
+    await fn(other);
+    await other.world.monitor.sweep(`after ${label}`);
+    world.monitor.overlook();
+    for (const key of other.world.ownKeys())
+      world.monitor.protect(key, `it is another deployment’s (${scope === 'same' ? 'at this queue prefix' : 'at its own scope'})`, true);
+  }
+
+  async function deployment(scope: 'same' | 'other'): Promise<Deployment> {
+    const known = others.get(scope);
+    if (known) return known;
+    // The same prefix needs a Redis of its own: two deployments never share their keys.
+    const otherRedis = scope === 'same' ? redis.duplicate({ db: OTHER_DATABASE }) : redis;
+    const otherWorld = await createWorld(fake, otherRedis, {
+      kind: world.kind,
+      window: world.window,
+      windowMs,
+      ...(world.clock ? { clock: world.clock } : {}),
+      ...(world.lockDurationMs === undefined ? {} : { lockDurationMs: world.lockDurationMs }),
+      anotherDeploymentOf: scope === 'same' ? { of: world, prefix: world.prefix } : { of: world, secretId: world.secretId, region: OTHER_REGION },
+    });
+    const made = deploymentRunner(otherWorld, otherRedis, result, `${scope === 'same' ? 'second' : 'scoped'}:`);
+    others.set(scope, made);
+    // Its first credential, made by hand, is another deployment's from now on.
+    world.monitor.overlook();
+    for (const key of otherWorld.ownKeys())
+      world.monitor.protect(key, `it is another deployment’s (${scope === 'same' ? 'at this queue prefix' : 'at its own scope'})`, true);
+    return made;
+  }
+
+  try {
+    for (const action of actions) {
+      // Actions are minutes apart on the world's clock, however long each took on the wall clock: a
+      // window's end then falls between two actions by the history, never by the machine's speed.
+      world.clock?.skip(ACTION_STEP_MS);
+      switch (action.kind) {
+        case 'check':
+        case 'force':
+          await job('check-credential', check(action.kind === 'force'));
+          break;
+        case 'crash': {
+          const jobId = randomUUID();
+          const dies = new Pauser();
+          const reached = dies.pauseAt(action.at);
+          // Never resumed: the process is gone. Its promise stays pending for good.
+          const first = job('check-credential', check(action.force), { gate: dies, jobId });
+          hung.push(first);
+          const stopped = await Promise.race([reached.then(() => true), first.then(() => false)]);
+          if (stopped && action.lost) {
+            result.jobs -= 1;
+            // Redis goes with the job and the rotation's record: what the crash stored (AWSPENDING, or
+            // a credential at the provider) is found by the next scheduled check alone.
+            result.events.add('Redis emptied mid history');
+            world.monitor.unprotectAll();
+            const keys = await redis.keys(`${world.prefix}*`);
+            if (keys.length) await redis.del(...keys);
+            await job('check-credential', check(false));
+          } else if (stopped) {
+            result.jobs -= 1;
+            // The lease lapses; BullMQ hands the stalled job to another worker.
+            await redis.del(lockKey(world.prefix, world.credentialId));
+            await job('check-credential', check(action.force), { jobId, firstAttempt: 2 });
+          }
+          break;
+        }
+        case 'lock-loss': {
+          const paused = new Pauser();
+          const reached = paused.pauseAt(action.at);
+          const first = job('check-credential', check(true), { gate: paused });
+          const stopped = await Promise.race([reached.then(() => true), first.then(() => false)]);
+          if (stopped) {
+            await redis.del(lockKey(world.prefix, world.credentialId));
+            await job('check-credential', check(action.other === 'force'));
+            paused.resume();
+          }
+          await first;
+          break;
+        }
+        case 'flush-redis': {
           result.events.add('Redis emptied mid history');
+          // What a run left alone is remembered in Redis only (README, Reliability): a wiped Redis forgets it.
           world.monitor.unprotectAll();
           const keys = await redis.keys(`${world.prefix}*`);
           if (keys.length) await redis.del(...keys);
-          await job('check-credential', check(false));
-        } else if (stopped) {
-          result.jobs -= 1;
-          // The lease lapses; BullMQ hands the stalled job to another worker.
-          await redis.del(lockKey(world.prefix, world.credentialId));
-          await job('check-credential', check(action.force), { jobId, firstAttempt: 2 });
+          break;
         }
-        break;
-      }
-      case 'lock-loss': {
-        const paused = new Pauser();
-        const reached = paused.pauseAt(action.at);
-        const first = job('check-credential', check(true), { gate: paused });
-        const stopped = await Promise.race([reached.then(() => true), first.then(() => false)]);
-        if (stopped) {
-          await redis.del(lockKey(world.prefix, world.credentialId));
-          await job('check-credential', check(action.other === 'force'));
-          paused.resume();
-        }
-        await first;
-        break;
-      }
-      case 'flush-redis': {
-        result.events.add('Redis emptied mid history');
-        // What a run left alone is remembered in Redis only (README, Reliability): a wiped Redis forgets it.
-        world.monitor.unprotectAll();
-        const keys = await redis.keys(`${world.prefix}*`);
-        if (keys.length) await redis.del(...keys);
-        break;
-      }
-      case 'rollback':
-        // The previous value back in AWSCURRENT proves its credential the secret's again.
-        world.monitor.unprotectAll();
-        if (await rollback(fake, world, action.form)) result.events.add('rollback changed AWSCURRENT');
-        break;
-      case 'rename': {
-        renames += 1;
-        result.events.add('renamed secret');
-        const next = `${world.secretId.replace(/-renamed-\d+$/, '')}-renamed-${renames}`;
-        const old = world.secretId;
-        world.renameSecret(next);
-        if (world.kind === 'credly-authorization-token') {
-          // A token's secret is moved by the operator, with its consumers: the old name is gone.
-          await world.store.putCurrent(next, (await world.store.readCurrent(old)).secretString);
-          await deleteSecret(old);
-          world.monitor.unwatchSecret(old);
-        }
-        // An application's inventory names a new secret; consumers still read the old one.
+        case 'rollback':
+          // The previous value back in AWSCURRENT proves its credential the secret's again.
+          world.monitor.unprotectAll();
+          if (await rollback(fake, world, action.form)) result.events.add('rollback changed AWSCURRENT');
+          break;
+        case 'rename': {
+          renames += 1;
+          result.events.add('renamed secret');
+          const next = `${world.secretId.replace(/-renamed-\d+$/, '')}-renamed-${renames}`;
+          const old = world.secretId;
+          world.renameSecret(next);
+          if (world.kind === 'credly-authorization-token') {
+            // A token's secret is moved by the operator, with its consumers: the old name is gone.
+            await world.store.putCurrent(next, (await world.store.readCurrent(old)).secretString);
+            await deleteSecret(old);
+            world.monitor.unwatchSecret(old);
+          }
+          // An application's inventory names a new secret; consumers still read the old one.
 
-        break;
-      }
-      case 'secret-lost': {
-        // A renamed application's secret may not exist yet: then it is already lost.
-        const before = await world.store.readCurrent(world.secretId).then(
-          (v) => v.secretString,
-          () => undefined,
-        );
-        if (before !== undefined) await deleteSecret(world.secretId);
-        await world.monitor.refresh();
-        await job('check-credential', check(false));
-        if (world.kind === 'credly-authorization-token' && before !== undefined) await world.store.putCurrent(world.secretId, before);
-        break;
-      }
-      case 'refuse':
-        refuse(fake, world, action.call);
-        break;
-      case 'legacy': {
-        const description = rotatorDescription(randomUUID(), world.credentialId);
-        const key =
-          world.kind === 'credly-authorization-token'
-            ? fake.state.addToken(world.organizationId, { description }).token
-            : fake.state.createApplication(world.organizationId, { name: 'LMS badge sync', description }).uid;
-        world.monitor.protect(key, 'its marker names no deployment (maybe another deployment’s)', true);
-        result.events.add('legacy credential listed');
-        break;
-      }
-      case 'stale-client':
-        if (await staleClient(fake, world)) result.events.add('stale client id');
-        break;
-      case 'time':
-        // On the world's clock, time passes at once; on the real one, it is waited for.
-        {
-          const next = world.monitor.nextWindowEnd();
-          const now = world.clock?.now() ?? Date.now();
-          const ms = action.span === 'all' ? windowMs + 60_000 : next === undefined ? windowMs / 2 : next - now + ACTION_STEP_MS / 2;
-          if (world.clock) await world.clock.advance(ms);
-          else await sleep(ms);
+          break;
         }
-        break;
+        case 'secret-lost': {
+          // A renamed application's secret may not exist yet: then it is already lost.
+          const before = await world.store.readCurrent(world.secretId).then(
+            (v) => v.secretString,
+            () => undefined,
+          );
+          if (before !== undefined) await deleteSecret(world.secretId);
+          await world.monitor.refresh();
+          await job('check-credential', check(false));
+          if (world.kind === 'credly-authorization-token' && before !== undefined) await world.store.putCurrent(world.secretId, before);
+          break;
+        }
+        case 'second-deployment': {
+          const other = await deployment(action.scope);
+          const before = result.outcomes.length;
+          await asOther(action.scope, `${otherLabel(action.scope)}’s forced rotation`, () => other.job('check-credential', other.check(true)));
+          if (result.outcomes.slice(before).some((o) => o.endsWith('check-credential:rotated'))) result.events.add('second deployment');
+          break;
+        }
+        case 'refuse':
+          refuse(fake, world, action.call);
+          break;
+        case 'legacy': {
+          const description = rotatorDescription(randomUUID(), world.credentialId);
+          const key =
+            world.kind === 'credly-authorization-token'
+              ? fake.state.addToken(world.organizationId, { description }).token
+              : fake.state.createApplication(world.organizationId, { name: 'LMS badge sync', description }).uid;
+          world.monitor.protect(key, 'its marker names no deployment (maybe another deployment’s)', true);
+          result.events.add('legacy credential listed');
+          break;
+        }
+        case 'stale-client':
+          if (await staleClient(fake, world)) result.events.add('stale client id');
+          break;
+        case 'time':
+          // On the world's clock, time passes at once; on the real one, it is waited for.
+          {
+            const next = world.monitor.nextWindowEnd();
+            const now = world.clock?.now() ?? Date.now();
+            const ms = action.span === 'all' ? windowMs + 60_000 : next === undefined ? windowMs / 2 : next - now + ACTION_STEP_MS / 2;
+            if (world.clock) await world.clock.advance(ms);
+            else await sleep(ms);
+          }
+          break;
+      }
+      // The operator's writes (rollback, rename, a lost secret) changed stages behind the holders' backs.
+      await world.monitor.refresh();
+      await own.dueRevokes();
+      for (const [scope] of others) await asOther(scope, `${otherLabel(scope)}’s due revokes`, (other) => other.dueRevokes());
+      result.maxLiveMade = Math.max(result.maxLiveMade, world.liveMadeByRotator());
     }
-    // The operator's writes (rollback, rename, a lost secret) changed stages behind the holders' backs.
-    await world.monitor.refresh();
-    await dueRevokes();
-    result.maxLiveMade = Math.max(result.maxLiveMade, world.liveMadeByRotator());
+    fake.faults.clear();
+    // The schedule's next tick: whatever the history left (a renamed or lost secret, a failed rotation) it settles.
+    await job('check-credential', check(false));
+    await own.dueRevokes();
+    await world.monitor.sweep('after the sequence');
+    await world.monitor.checkCurrentWorks(world.secretId, 'after the sequence');
+    // Each other deployment's next tick too: it settles, and its AWSCURRENT still works.
+    for (const [scope] of others)
+      await asOther(scope, `${otherLabel(scope)}’s scheduled check`, async (other) => {
+        await other.job('check-credential', other.check(false));
+        await other.dueRevokes();
+        await other.world.monitor.checkCurrentWorks(other.world.secretId, `after the sequence (${otherLabel(scope)})`);
+      });
+    result.violations.push(...world.monitor.violations);
+    for (const [scope, other] of others) result.violations.push(...other.world.monitor.violations.map((v) => `${otherLabel(scope)}: ${v}`));
+    const received = [...own.received, ...[...others.values()].flatMap((o) => o.received)];
+    for (const alert of received) if (alert.type === 'failure') result.alerts.set(alert.jobId, (result.alerts.get(alert.jobId) ?? 0) + 1);
+    for (const id of result.failedJobs)
+      if (result.alerts.get(id) !== 1) result.violations.push(`job ${id} failed for good with ${result.alerts.get(id) ?? 0} alert(s), expected 1`);
+    for (const [id, n] of result.alerts)
+      if (!result.failedJobs.includes(id)) result.violations.push(`${n} alert(s) for job ${id}, which did not fail for good`);
+    // Once settled, every live credential the rotator made is held by a stage, protected by a window,
+    // or left alone after a recreation from a lost secret; anything else is a working credential
+    // nobody needs.
+    result.census = await world.liveCensus();
+    if (result.census.unexplained.length)
+      result.violations.push(
+        `${result.census.unexplained.length} live credential(s) made by the rotator that no stage holds, no window protects and nothing left alone for a person (${result.census.unexplained.join(', ')})`,
+      );
+    for (const [scope, other] of others) {
+      const census = await other.world.liveCensus();
+      if (census.unexplained.length)
+        result.violations.push(
+          `${otherLabel(scope)}: ${census.unexplained.length} live credential(s) it made that no stage holds, no window protects and nothing left alone for a person (${census.unexplained.join(', ')})`,
+        );
+    }
+    // The current one, and each replaced one still inside its window.
+    result.generationsInOneWindow = 1 + world.monitor.mostOpenAtPromotion.value;
+    if (result.generationsInOneWindow >= 3) result.events.add('forced burst');
+    if (result.outcomes.some((o) => o.endsWith(':deferred'))) result.events.add('revoke deferred by a window');
+    if (result.outcomes.some((o) => o.includes(':LeaseLostError'))) result.events.add('lease loss detected by its holder');
+    if (world.logs.some((l) => l.includes('rotation: revoke cancelled'))) result.events.add('revoke cancelled by a stage');
+    if (world.logs.some((l) => l.includes('rotation: orphans inside an overlap window'))) result.events.add('reap skipped by a window');
+    let text = (await dumpRedis(redis, `${world.prefix}*`)).text;
+    let logs = world.logs.join('\n');
+    for (const other of others.values()) {
+      text += `\n${(await dumpRedis(other.redis, `${other.world.prefix}*`)).text}`;
+      logs += `\n${other.world.logs.join('\n')}`;
+    }
+    const values = new Set([...world.secretValues(), ...[...others.values()].flatMap((o) => o.world.secretValues())]);
+    const leaked = [...values].filter((v) => text.includes(v) || logs.includes(v) || received.some((a) => JSON.stringify(a).includes(v)));
+    if (leaked.length) result.violations.push(`${leaked.length} secret value(s) in Redis, the logs or an alert`);
+    return result;
+  } finally {
+    await queue.close();
+    for (const other of others.values()) {
+      await other.world.close();
+      await other.queue.close();
+      if (other.redis !== redis) other.redis.disconnect();
+    }
   }
-  fake.faults.clear();
-  // The schedule's next tick: whatever the history left (a renamed or lost secret, a failed rotation) it settles.
-  await job('check-credential', check(false));
-  await dueRevokes();
-  await world.monitor.sweep('after the sequence');
-  await world.monitor.checkCurrentWorks(world.secretId, 'after the sequence');
-  result.violations.push(...world.monitor.violations);
-  for (const alert of received) if (alert.type === 'failure') result.alerts.set(alert.jobId, (result.alerts.get(alert.jobId) ?? 0) + 1);
-  for (const id of result.failedJobs)
-    if (result.alerts.get(id) !== 1) result.violations.push(`job ${id} failed for good with ${result.alerts.get(id) ?? 0} alert(s), expected 1`);
-  for (const [id, n] of result.alerts) if (!result.failedJobs.includes(id)) result.violations.push(`${n} alert(s) for job ${id}, which did not fail for good`);
-  // Once settled, every live credential the rotator made is held by a stage, protected by a window,
-  // or left alone after a recreation from a lost secret; anything else is a working credential
-  // nobody needs.
-  result.census = await world.liveCensus();
-  if (result.census.unexplained.length)
-    result.violations.push(
-      `${result.census.unexplained.length} live credential(s) made by the rotator that no stage holds, no window protects and nothing left alone for a person (${result.census.unexplained.join(', ')})`,
-    );
-  // The current one, and each replaced one still inside its window.
-  result.generationsInOneWindow = 1 + world.monitor.mostOpenAtPromotion.value;
-  if (result.generationsInOneWindow >= 3) result.events.add('forced burst');
-  if (result.outcomes.some((o) => o.endsWith(':deferred'))) result.events.add('revoke deferred by a window');
-  if (result.outcomes.some((o) => o.includes(':LeaseLostError'))) result.events.add('lease loss detected by its holder');
-  if (world.logs.some((l) => l.includes('rotation: revoke cancelled'))) result.events.add('revoke cancelled by a stage');
-  if (world.logs.some((l) => l.includes('rotation: orphans inside an overlap window'))) result.events.add('reap skipped by a window');
-  const { text } = await dumpRedis(redis, `${world.prefix}*`);
-  const logs = world.logs.join('\n');
-  const leaked = world.secretValues().filter((v) => text.includes(v) || logs.includes(v) || received.some((a) => JSON.stringify(a).includes(v)));
-  if (leaked.length) result.violations.push(`${leaked.length} secret value(s) in Redis, the logs or an alert`);
-  await queue.close();
-  return result;
 }
 
 async function deleteSecret(secretId: string): Promise<void> {
