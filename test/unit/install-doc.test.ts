@@ -104,6 +104,24 @@ describe('docs/install.md, rendered as written', () => {
     expect(pod.containers[0]!.image).toMatch(/^ghcr\.io\/example\/credential-rotator:/);
   });
 
+  it('gives Redis topologies the chart turns into the variables the rotator reads', () => {
+    const env = (snippet: string) => {
+      const file = join(dir, 'redis.yaml');
+      writeFileSync(file, blocks.find((b) => b.info === 'yaml' && b.text.startsWith(snippet))!.text);
+      const pod = (one(renderAsThePageSays(['-f', file]), 'Deployment').spec as { template: { spec: PodSpec } }).template.spec;
+      return new Map(pod.containers[0]!.env.map((e) => [e.name, e]));
+    };
+    const cluster = env('# cluster:');
+    expect(cluster.get('REDIS_CLUSTER_NODES')?.valueFrom?.secretKeyRef).toEqual({ name: 'rotator-redis', key: 'redis-url' });
+    expect(cluster.get('ROTATOR_QUEUE_PREFIX')?.value).toBe('{rotator}');
+    const sentinel = env('# sentinel:');
+    expect(sentinel.get('REDIS_SENTINELS')?.value).toBe('sentinel-1.redis:26379,sentinel-2.redis:26379,sentinel-3.redis:26379');
+    expect(sentinel.get('REDIS_SENTINEL_NAME')?.value).toBe('mymaster');
+    expect(sentinel.get('REDIS_TLS')?.value).toBe('on');
+    expect(sentinel.get('REDIS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'rotator-redis', key: 'redis-url' });
+    expect(sentinel.get('REDIS_SENTINEL_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'rotator-redis', key: 'sentinel-password' });
+  });
+
   it('gives the Pod Identity agent egress the chart accepts', () => {
     const extra = blocks.find((b) => b.info === 'yaml' && b.text.includes('169.254.170.23'))!;
     const file = join(dir, 'pod-identity.yaml');
