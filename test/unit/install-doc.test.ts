@@ -43,7 +43,8 @@ function renderAsThePageSays(extra: string[] = []): K8sObject[] {
     } else if (word === '--set') args.push('--set', words[++i]!.replace('sha256:<digest>', `sha256:${'a'.repeat(64)}`));
     else expect(word, 'a flag helm template takes as well').toBe('--create-namespace');
   }
-  const result = helm([...args, ...extra]);
+  // --api-versions: a cluster serving the Prometheus operator's API, as step 6 assumes.
+  const result = helm([...args, '--api-versions', 'monitoring.coreos.com/v1', ...extra]);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   return parseAllDocuments(result.stdout)
