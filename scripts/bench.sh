@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run bench`: figures, not tests (README, Performance).
+# `npm run bench`: figures, not tests (docs/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh

@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: what a rotation costs beside the provider's own latency, what an idle worker
  * costs, how fast it starts, how fast `rotator status` answers at scale and how the status page
- * holds under load. Prints a table with each target beside its figure, writes it into the README
- * (section Performance, between its marker comments) and exits 1 when a figure missed its target.
+ * holds under load. Prints a table with each target beside its figure, writes it into
+ * docs/performance.md (between its marker comments) and exits 1 when a figure missed its target.
  * A script, not a test: figures vary with the machine.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -23,7 +23,7 @@ import { startCredlyFake } from '../test/fakes/credly.fake.ts';
 import { startScenario } from '../test/support/rotation-harness.ts';
 import { startSmProxy } from '../test/support/sm-proxy.ts';
 import { spawnRotator } from '../test/support/worker-process.ts';
-import { benchExitCode, verdictOf, writeBenchTable, type BenchRow } from './bench-report.ts';
+import { BENCH_DOCUMENT, benchExitCode, verdictOf, writeBenchTable, type BenchRow } from './bench-report.ts';
 import { emulatorAwsEnv, startLocalServices } from './local-services.ts';
 
 const PROVIDER_LATENCY_MS = 50;
@@ -426,10 +426,10 @@ async function main(): Promise<void> {
   }
   console.log('\n| figure | value | target | |\n|---|---|---|---|');
   for (const row of rows) console.log(`| ${row.what} | ${row.figure} | ${row.target} | ${row.verdict} |`);
-  // The README's table is the bench's own output: rows of this run replace theirs, the others stay.
+  // The document's table is the bench's own output: rows of this run replace theirs, the others stay.
   const parts = only.size ? [...only].join(', ') : 'every part';
-  writeFileSync('README.md', writeBenchTable(readFileSync('README.md', 'utf8'), rows, `${new Date().toISOString().slice(0, 10)} (${parts})`));
-  console.log('README.md: bench table written (section Performance)');
+  writeFileSync(BENCH_DOCUMENT, writeBenchTable(readFileSync(BENCH_DOCUMENT, 'utf8'), rows, `${new Date().toISOString().slice(0, 10)} (${parts})`));
+  console.log(`${BENCH_DOCUMENT}: bench table written`);
   const missed = rows.filter((r) => r.verdict === 'MISSED');
   if (missed.length) console.error(`${missed.length} figure(s) MISSED their target: ${missed.map((r) => r.what).join('; ')}`);
   process.exitCode = benchExitCode(rows);

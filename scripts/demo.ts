@@ -79,7 +79,7 @@ async function main(): Promise<number> {
 defaults:
   schedule: "0 3 * * *"
   rotateWhenExpiresWithin: 30d
-  # The demo shows the revoke at once; in production keep the default hour (README, inventory reference).
+  # The demo shows the revoke at once; in production keep the default hour (docs/configuration.md, Inventory).
   revokePreviousAfter: 0s
 credentials:
   - id: credly-main

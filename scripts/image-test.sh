@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The container image, built and run for real without a container engine (README, "Container
-# image"): buildah (chroot isolation) builds the Dockerfile unchanged on a local stand-in of its
+# The container image, built and run for real without a container engine (docs/development.md,
+# "The container image in CI"): buildah (chroot isolation) builds the Dockerfile unchanged on a local stand-in of its
 # base image; the image's entrypoint then runs as its own user on a read-only root filesystem
 # against the local Redis and stand-ins. Needs root on Debian/Ubuntu (buildah, mmdebstrap from apt).
 # Last line: `image: N passed, N failed`. CI (.ci/run) runs it after `npm test`.

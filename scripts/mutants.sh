@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run mutants`: named mutants the proof suites must kill (README, Reliability).
+# `npm run mutants`: named mutants the proof suites must kill (docs/reliability.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh

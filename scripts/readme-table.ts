@@ -1,6 +1,7 @@
 /**
- * A table the README holds between two marker comments and a script rewrites itself (`npm run
- * bench`, `npm run soak`): the figures in the README are the ones the last run printed.
+ * A table a document holds between two marker comments and a script rewrites itself (`npm run
+ * bench` in docs/performance.md, `npm run soak` in docs/reliability.md): the figures in the
+ * document are the ones the last run printed.
  */
 
 /** The table's rows between the markers (lines starting `| `, the header and its rule left out). */
@@ -14,6 +15,8 @@ function rowsBetween(readme: string, start: number, startMarker: string, end: nu
 export interface MarkedTable {
   /** What the table is, for the error when its markers are missing: `bench`, `soak`. */
   name: string;
+  /** The document that holds it (a path from the repository's root), for the same error. */
+  document: string;
   start: string;
   end: string;
   /** The header line and its rule. */
@@ -21,14 +24,14 @@ export interface MarkedTable {
 }
 
 /**
- * The README with the table between `table`'s markers rewritten: `rewrite` gets the rows there now
+ * The document with the table between `table`'s markers rewritten: `rewrite` gets the rows there now
  * and returns the rows to write; `footer` follows them after an empty line. Throws when the markers
  * are missing or out of order (the table is never written elsewhere).
  */
 export function rewriteMarkedTable(readme: string, table: MarkedTable, rewrite: (rows: string[]) => string[], footer: string): string {
   const start = readme.indexOf(table.start);
   const end = readme.indexOf(table.end);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${table.name} table between "${table.start}" and "${table.end}"`);
+  if (start < 0 || end < start) throw new Error(`${table.document} has no ${table.name} table between "${table.start}" and "${table.end}"`);
   const rows = rewrite(rowsBetween(readme, start, table.start, end, table.header));
   const body = [table.start, ...table.header, ...rows, '', footer, table.end].join('\n');
   return `${readme.slice(0, start)}${body}${readme.slice(end + table.end.length)}`;

@@ -1,5 +1,5 @@
 /**
- * The README's table of soak figures (section Reliability), rewritten by every full-scale `npm run
+ * The table of soak figures in docs/reliability.md (SOAK_DOCUMENT), rewritten by every full-scale `npm run
  * soak` between two marker comments: the rows of the scenarios that ran replace theirs, in place
  * (figures are matched by scenario, not by wording, so a renamed figure leaves nothing stale
  * behind); the rows of scenarios not run stay.
@@ -7,18 +7,20 @@
 import type { SoakRow } from '../test/soak/report.ts';
 import { cell, cellsOf, rewriteMarkedTable } from './readme-table.ts';
 
+/** The document that holds the soak table. */
+export const SOAK_DOCUMENT = 'docs/reliability.md';
 export const SOAK_TABLE_START = '<!-- soak-table:start (written by npm run soak) -->';
 export const SOAK_TABLE_END = '<!-- soak-table:end -->';
 const HEADER = ['| scenario | figure | value | target |', '|---|---|---|---|'];
 
-/** A row as the README shows it: the target and its verdict together (`0 — met`). */
+/** A row as the document shows it: the target and its verdict together (`0 — met`). */
 export function soakTableRow(row: SoakRow): string {
   return `| ${cell(row.scenario)} | ${cell(row.figure)} | ${cell(row.value)} | ${cell(row.target)} — ${row.ok ? 'met' : 'MISSED'} |`;
 }
 
-/** The README with the soak table rewritten from `rows`; `footer` says when and how they were measured. */
+/** The document with the soak table rewritten from `rows`; `footer` says when and how they were measured. */
 export function writeSoakTable(readme: string, rows: readonly SoakRow[], footer: string): string {
-  const table = { name: 'soak', start: SOAK_TABLE_START, end: SOAK_TABLE_END, header: HEADER };
+  const table = { name: 'soak', document: SOAK_DOCUMENT, start: SOAK_TABLE_START, end: SOAK_TABLE_END, header: HEADER };
   return rewriteMarkedTable(
     readme,
     table,

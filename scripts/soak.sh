@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run soak`: the reliability soak (README, Reliability).
+# `npm run soak`: the reliability soak (docs/reliability.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh

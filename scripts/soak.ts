@@ -9,8 +9,8 @@
  *   npm run soak -- mutants           the named mutants against the proof suites (as npm run mutants)
  *   SOAK_VERBOSE=1 npm run soak       also one line per bad answer and per clock case
  *
- * A full-scale run writes its figures into the README's soak table (section Reliability,
- * scripts/soak-report.ts): the rows of the scenarios it ran replace theirs.
+ * A full-scale run writes its figures into the soak table of docs/reliability.md
+ * (scripts/soak-report.ts): the rows of the scenarios it ran replace theirs.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ import { redisRestart } from '../test/soak/redis-restart.ts';
 import type { SoakRow, SoakScenario } from '../test/soak/report.ts';
 import { smOutage } from '../test/soak/sm-outage.ts';
 import { emulatorAwsEnv, startLocalServices } from './local-services.ts';
-import { writeSoakTable } from './soak-report.ts';
+import { SOAK_DOCUMENT, writeSoakTable } from './soak-report.ts';
 
 const SCENARIOS: Array<[string, SoakScenario]> = [
   ['fault soak', faultSoak],
@@ -94,8 +94,8 @@ async function main(): Promise<number> {
   if (scale === 'full') {
     const minutes = ((performance.now() - begun) / 60_000).toFixed(0);
     const footer = `Last written by \`npm run soak\` on ${new Date().toISOString().slice(0, 10)} at commit ${commitOf()}: seed ${soakSeed()}, ${minutes} minutes (${times.join(', ')}), ${rows.length - missedCount} of ${rows.length} figures met.`;
-    writeFileSync('README.md', writeSoakTable(readFileSync('README.md', 'utf8'), rows, footer));
-    console.log('README.md: soak table written (section Reliability)');
+    writeFileSync(SOAK_DOCUMENT, writeSoakTable(readFileSync(SOAK_DOCUMENT, 'utf8'), rows, footer));
+    console.log(`${SOAK_DOCUMENT}: soak table written`);
   }
   return missedCount === 0 ? 0 : 1;
 }

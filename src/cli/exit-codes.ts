@@ -1,8 +1,8 @@
 /**
- * `rotator` exit codes (docs/design.md, CLI contract; README, Commands). `incomplete` is `probe`'s
+ * `rotator` exit codes (docs/design.md, CLI contract; docs/operations.md, Commands). `incomplete` is `probe`'s
  * own: nothing it checked failed, but assumptions the inventory relies on were not checked (a
  * read-only probe: run it with --allow-writes) — neither a pass nor a failure. `abandoned` is the
- * worker's alone: a stop whose grace ran out with jobs still running (README, Shutdown).
+ * worker's alone: a stop whose grace ran out with jobs still running (docs/operations.md, Commands).
  * `timedOut` is `trigger --wait`'s: the wait ran out while the job still runs — not a failure, the
  * job goes on. `usage` also covers an unsupported Node.js (bin/node-version.mjs, which cannot
  * import this file and repeats the number).

@@ -51,7 +51,7 @@ export interface Env {
   concurrency: number;
   /**
    * The rate limits the credential kinds declare (by variable name, e.g. `10/s`, `600/m` or `off`),
-   * each shared by every replica through Redis. See the README's configuration table.
+   * each shared by every replica through Redis. See docs/configuration.md, Environment.
    */
   rateLimits: Record<string, RateLimit | 'off'>;
   /** ROTATOR_REQUEST_TIMEOUT, default 15s: the deadline of one provider request; a call past it is retried like a reset. */

@@ -52,7 +52,7 @@ export function usesTls(url: string): boolean {
 
 /**
  * Why a node found at run time may not be reached in plain text, or undefined when it may: the
- * rule the configuration applies to configured addresses (README, Security), for the addresses a
+ * rule the configuration applies to configured addresses (docs/security.md), for the addresses a
  * cluster announces (CLUSTER SLOTS, MOVED, ASK) and a Sentinel group names (its master, its sentinels).
  */
 export function discoveredNodeProblem(host: string, port: number, allowPlaintext: boolean): string | undefined {

@@ -280,9 +280,9 @@ describe('the least-privilege IAM policy (docs/iam-policy.json)', () => {
     ).toEqual([]);
   }, 60_000);
 
-  it('is the policy the README shows', () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const shown = /### Least-privilege IAM policy[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)?.[1];
+  it('is the policy docs/install.md shows', () => {
+    const install = readFileSync(join(root, 'docs/install.md'), 'utf8');
+    const shown = /### The least-privilege policy[\s\S]*?```json\n([\s\S]*?)```/.exec(install)?.[1];
     expect(shown && JSON.parse(shown)).toEqual(policy);
   });
 });

@@ -60,7 +60,7 @@ describe('issue 13, end to end against a worker process', () => {
     const t1 = await c.current();
     expect(t1.token).not.toBe(t0.token);
 
-    // The operator rolls back, in the form the README's runbook gives.
+    // The operator rolls back, in the form docs/operations.md gives ("When the stored token is dead").
     await operatorWrite(store, secretId, JSON.stringify({ token: t0.token }));
     const { queue } = await d.queue();
     // The window ends and the delayed revoke runs (whatever it decides, it finishes).

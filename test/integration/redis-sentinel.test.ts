@@ -89,7 +89,7 @@ describe('Redis Sentinel (a master, a replica and three sentinels on loopback)',
       return (JSON.parse(status.lines.join('\n')) as { credentials: Array<{ id: string; state: string; lastResult: string | null }> }).credentials;
     };
     // Redis replicates asynchronously: writes the old master acknowledged in its last moment may be
-    // lost with it (README, Redis). The credential was rotated all the same (above); its next check
+    // lost with it (docs/install.md, "4. Redis"). The credential was rotated all the same (above); its next check
     // records it, without a second rotation. (A job whose completion was lost that way runs again,
     // at least once as BullMQ promises, and ends not due.)
     const before = await readStatus();

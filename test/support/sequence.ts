@@ -330,7 +330,7 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
         }
         case 'flush-redis': {
           result.events.add('Redis emptied mid history');
-          // What a run left alone is remembered in Redis only (README, Reliability): a wiped Redis forgets it.
+          // What a run left alone is remembered in Redis only (docs/reliability.md): a wiped Redis forgets it.
           world.monitor.unprotectAll();
           const keys = await redis.keys(`${world.prefix}*`);
           if (keys.length) await redis.del(...keys);

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { benchExitCode, TABLE_END, TABLE_START, tableRow, verdictOf, writeBenchTable, type BenchRow } from '../../scripts/bench-report.ts';
+import { BENCH_DOCUMENT, benchExitCode, TABLE_END, TABLE_START, tableRow, verdictOf, writeBenchTable, type BenchRow } from '../../scripts/bench-report.ts';
 
-const README = `# title
+const DOCUMENT = `# title
 
 Some text.
 
@@ -19,7 +19,7 @@ ${TABLE_END}
 More text after.
 `;
 
-describe('npm run bench: verdicts, exit code and the README table', () => {
+describe('npm run bench: verdicts, exit code and the table in docs/performance.md', () => {
   it('exits 1 when any figure MISSED its target, 0 when every target is met or there is none', () => {
     const met: BenchRow = { what: 'a', figure: '1 s', target: '≤ 2 s', verdict: verdictOf(true) };
     const none: BenchRow = { what: 'b', figure: '3 MB', target: '-', verdict: '' };
@@ -36,7 +36,7 @@ describe('npm run bench: verdicts, exit code and the README table', () => {
       { what: 'status page under load: p99', figure: '40 ms', target: '≤ 100 ms', verdict: 'met' },
       { what: 'status page under load: max', figure: '61 ms', target: '-', verdict: '' },
     ];
-    const written = writeBenchTable(README, rows, '2026-12-07 (idle, ops)');
+    const written = writeBenchTable(DOCUMENT, rows, '2026-12-07 (idle, ops)');
     expect(written).toBe(`# title
 
 Some text.
@@ -55,20 +55,22 @@ ${TABLE_END}
 
 More text after.
 `);
-    // Written again with the same rows: the same README (no row doubled).
+    // Written again with the same rows: the same document (no row doubled).
     expect(writeBenchTable(written, rows, '2026-12-07 (idle, ops)')).toBe(written);
     expect(tableRow(rows[0]!)).toBe('| idle RSS | 125 MB | ≤ 120 MB — MISSED |');
   });
 
-  it('refuses a README without both markers, in order', () => {
-    expect(() => writeBenchTable('# no table here\n', [], 'today')).toThrow(/no bench table between/);
+  it('refuses a document without both markers, in order, naming the document', () => {
+    expect(() => writeBenchTable('# no table here\n', [], 'today')).toThrow(/^docs\/performance\.md has no bench table between/);
     expect(() => writeBenchTable(`${TABLE_END}\n${TABLE_START}\n`, [], 'today')).toThrow(/no bench table between/);
   });
 
-  it('finds the markers in the project README, with every row in the table format it writes', () => {
-    const readme = readFileSync('README.md', 'utf8');
+  it('finds the markers in docs/performance.md, and nowhere else, with every row in the table format it writes', () => {
+    expect(BENCH_DOCUMENT).toBe('docs/performance.md');
+    const readme = readFileSync(BENCH_DOCUMENT, 'utf8');
     const table = readme.slice(readme.indexOf(TABLE_START), readme.indexOf(TABLE_END));
-    expect(readme.indexOf(TABLE_START)).toBeGreaterThan(readme.indexOf('## Performance'));
+    expect(readme.indexOf(TABLE_START)).toBeGreaterThan(readme.indexOf('# Performance'));
+    expect(readFileSync('README.md', 'utf8')).not.toContain(TABLE_START);
     const rows = table.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| figure |'));
     expect(rows.length).toBeGreaterThan(5);
     for (const row of rows) expect(row, row).toMatch(/^\| [^|]+ \| [^|]+ \| (—|[^|]+ — (met|MISSED)) \|$/);

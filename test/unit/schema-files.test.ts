@@ -42,17 +42,17 @@ describe('the generated schema files', () => {
 });
 
 describe('the example inventories', () => {
-  const readmeBlocks = [...read('README.md').matchAll(/```yaml\n([\s\S]*?)```/g)]
+  const docBlocks = [...read('docs/configuration.md').matchAll(/```yaml\n([\s\S]*?)```/g)]
     .map((m) => m[1] ?? '')
     .filter((block) => /^version: 1$/m.test(block) && /^credentials:$/m.test(block));
   const examples = readdirSync(join(root, 'examples'))
     .filter((f) => f.endsWith('.yaml'))
     .map((f) => ({ name: `examples/${f}`, dir: join(root, 'examples'), text: read(`examples/${f}`) }));
-  const inventories = [...examples, ...readmeBlocks.map((text, i) => ({ name: `README.md block ${i + 1}`, dir: root, text }))];
+  const inventories = [...examples, ...docBlocks.map((text, i) => ({ name: `docs/configuration.md block ${i + 1}`, dir: join(root, 'docs'), text }))];
 
-  it('are found (examples/ and the README)', () => {
+  it('are found (examples/ and docs/configuration.md)', () => {
     expect(examples.length).toBeGreaterThanOrEqual(1);
-    expect(readmeBlocks.length).toBeGreaterThanOrEqual(1);
+    expect(docBlocks.length).toBeGreaterThanOrEqual(1);
   });
 
   it.each(inventories)('$name names the schema by a relative path on its first line, passes it, and the worker reads it', ({ dir, text }) => {

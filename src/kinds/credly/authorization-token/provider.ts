@@ -22,7 +22,7 @@ const LISTING_READS = 3;
 function explainRefusal(credential: CredlyTokenConfig, error: unknown): unknown {
   if (error instanceof ProviderAuthError && error.status === 401) {
     return new ProviderAuthError(
-      `the stored token of "${credential.id}" is refused by Credly (401): it expired or was revoked. Create a new token in Credly and put it into secret "${credential.secretId}" (README: "When the stored token is dead")`,
+      `the stored token of "${credential.id}" is refused by Credly (401): it expired or was revoked. Create a new token in Credly and put it into secret "${credential.secretId}" (docs/operations.md: "When the stored token is dead")`,
       { provider: 'credly', operation: error.operation, status: 401, cause: error },
     );
   }

@@ -18,12 +18,12 @@ export const credlyTokenEntry = (defaults: InventoryDefaults) =>
       /** A forced rotation is refused while AWSCURRENT is younger than this; 0 turns the cooldown off. */
       forceCooldown: duration.default(defaults.forceCooldown),
       // Not offered: Credly's rotate endpoint kills the calling token the instant it answers, so a crash
-      // before the store would lose both tokens (README, "Credly's rotate endpoint").
+      // before the store would lose both tokens (docs/operations.md, "Credly's rotate endpoint").
       useRotateEndpoint: z
         .boolean()
         .refine(
           (v) => !v,
-          "is not offered: Credly's rotate endpoint kills the calling token at once, so a crash before the new one is stored loses both; the rotator creates a new token and revokes the old one after storing (see README)",
+          "is not offered: Credly's rotate endpoint kills the calling token at once, so a crash before the new one is stored loses both; the rotator creates a new token and revokes the old one after storing (see docs/operations.md, section Credly's rotate endpoint)",
         )
         .default(false),
       /** Revoke old tokens with DELETE; false leaves them to expire. */
