@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readCachedInventory, writeCachedInventory, type InventoryCacheOptions } from './inventory-cache.ts';
 import type { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { crossCheck } from './cross-checks.ts';
@@ -95,16 +96,29 @@ function readCredential(
   return undefined;
 }
 
-/** Reads and validates the inventory at `path`; a missing or unreadable file is a ConfigError too. */
-export function loadInventory<C extends CredentialBase>(path: string, kinds: readonly InventoryKind<C>[]): Inventory<C> {
-  let text: string;
+/**
+ * Reads and validates the inventory at `path`; a missing or unreadable file is a ConfigError too.
+ * With `cache`, an unchanged file (the same bytes, read by the same version) is taken from the
+ * inventory cache instead (inventory-cache.ts), and a file validated anew is kept there.
+ */
+export function loadInventory<C extends CredentialBase>(
+  path: string,
+  kinds: readonly InventoryKind<C>[],
+  options: { cache?: InventoryCacheOptions | undefined } = {},
+): Inventory<C> {
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message =
       code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot read the file (${code ?? 'unknown error'})`;
     throw new ConfigError(path, [{ path: '(root)', message }], { cause: error });
   }
-  return parseInventory(text, kinds, path);
+  const { cache } = options;
+  const cached = cache ? readCachedInventory(cache, path, bytes) : undefined;
+  if (cached !== undefined) return cached as Inventory<C>;
+  const inventory = parseInventory(bytes.toString('utf8'), kinds, path);
+  if (cache) writeCachedInventory(cache, path, bytes, inventory);
+  return inventory;
 }
