@@ -72,6 +72,7 @@ describe('the chart with its defaults (minimal values)', () => {
     expect(env).toEqual({
       ROTATOR_CONFIG: '/config/inventory.yaml',
       ROTATOR_HTTP_PORT: '8080',
+      ROTATOR_CACHE_DIR: '/tmp/rotator-cache',
       REDIS_URL: { secretKeyRef: { name: 'rotator-redis', key: 'redis-url' } },
       LOG_LEVEL: 'info',
       ROTATOR_QUEUE_PREFIX: '{rotator}',
