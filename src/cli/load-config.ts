@@ -1,4 +1,4 @@
-import { packageVersion } from '../build-info.ts';
+import { programFingerprint } from '../build-info.ts';
 import { ConfigError, loadEnv, type Env, type Inventory } from '../config/index.ts';
 import { loadInventory, RATE_LIMIT_VARIABLES, type CredentialConfig } from '../kinds/registry.ts';
 import { dashboardPackagesProblem, missingDashboardPackages } from '../http/dashboard-packages.ts';
@@ -18,7 +18,7 @@ export function loadConfiguration(options: { configPath?: string | undefined; en
   const path = options.configPath ?? env.configPath;
   if (!path) throw new UsageError('no inventory: set ROTATOR_CONFIG or pass --config <path>');
   // An unchanged file is read from the inventory cache (ROTATOR_CACHE_DIR): `rotator status` run again and again.
-  const cache = env.cacheDir ? { dir: env.cacheDir, version: packageVersion() } : undefined;
+  const cache = env.cacheDir ? { dir: env.cacheDir, version: programFingerprint() } : undefined;
   return { env, inventory: loadInventory(path, { cache }) };
 }
 

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +10,8 @@ import { loadInventory, parseInventory } from '../../src/kinds/registry.ts';
 const EXAMPLE = join(import.meta.dirname, '../../examples/inventory.yaml');
 const FULL = join(import.meta.dirname, '../fixtures/inventories/valid-full.yaml');
 const CACHE_MODULE = join(import.meta.dirname, '../../src/config/inventory-cache.ts');
+const BUILD_INFO = join(import.meta.dirname, '../../src/build-info.ts');
+const SCHEMA_FILE = join(import.meta.dirname, '../../src/config/duration.ts');
 
 // A sink whose secret is referenced by an environment variable holding a value the cache must never carry.
 const SECRET_VALUE = 'https://hooks.slack.example/T000/B000/cache-test-secret-6f1d';
@@ -89,6 +91,29 @@ describe('inventory cache', () => {
     writeFileSync(cacheFile(), JSON.stringify(held));
     expect(loadInventory(file, { cache: cache('1.3.0') }).credentials[0]!.schedule).toBe('0 3 * * *');
     expect(cached().version).toBe('1.3.0');
+  });
+
+  it("is keyed by the schemas' files as well as the version: an edited schema file is other code", () => {
+    const fingerprint = () =>
+      spawnSync(
+        process.execPath,
+        ['--input-type=module', '-e', `import { programFingerprint } from ${JSON.stringify(BUILD_INFO)}; console.log(programFingerprint())`],
+        {
+          encoding: 'utf8',
+        },
+      ).stdout.trim();
+    const version = (JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }).version;
+    const before = fingerprint();
+    expect(before).toMatch(new RegExp(`^${version.replaceAll('.', '\\.')}\\+[0-9a-f]{16}$`));
+    expect(fingerprint()).toBe(before);
+    const { atime, mtime } = statSync(SCHEMA_FILE);
+    try {
+      utimesSync(SCHEMA_FILE, atime, new Date(mtime.getTime() + 1_000));
+      expect(fingerprint()).not.toBe(before);
+    } finally {
+      utimesSync(SCHEMA_FILE, atime, mtime);
+    }
+    expect(fingerprint()).toBe(before);
   });
 
   it('never hides a file that no longer validates: the edit is reported, not the cached inventory returned', () => {
