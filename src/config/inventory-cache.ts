@@ -22,7 +22,7 @@ const FORMAT = 1;
 export interface InventoryCacheOptions {
   /** The directory of the cache files (made 0700 when missing). */
   dir: string;
-  /** The program's version: a cache written by another version is never read (its schemas may differ). */
+  /** The program's version and schema fingerprint (build-info.ts): a cache written by other schemas is never read. */
   version: string;
 }
 
