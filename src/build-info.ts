@@ -1,4 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * The package's version, from its package.json: `../package.json` beside the TypeScript sources,
@@ -16,4 +19,29 @@ export function packageVersion(): string {
   }
   // Never reached from the repository or the image; a build info of "unknown" beats a crash.
   return (cached = 'unknown');
+}
+
+let fingerprint: string | undefined;
+
+/**
+ * The version and a digest of the files that make the inventory's schemas, `src/config/` and
+ * `src/kinds/` (each one's path, size and modification time): what the inventory cache is keyed
+ * by, so that other schemas — a new release, or a schema edited while developing under one version
+ * number — never read what these wrote. Computed once, on first use (stat calls only).
+ */
+export function programFingerprint(): string {
+  if (fingerprint !== undefined) return fingerprint;
+  const hash = createHash('sha256').update(packageVersion());
+  const root = fileURLToPath(new URL('.', import.meta.url));
+  try {
+    for (const part of ['config', 'kinds']) {
+      for (const file of readdirSync(join(root, part), { recursive: true, encoding: 'utf8' }).sort()) {
+        const stats = statSync(join(root, part, file));
+        if (stats.isFile()) hash.update(`\n${part}/${file} ${stats.size} ${Math.floor(stats.mtimeMs)}`);
+      }
+    }
+  } catch {
+    hash.update('\nunreadable');
+  }
+  return (fingerprint = `${packageVersion()}+${hash.digest('hex').slice(0, 16)}`);
 }

@@ -24,7 +24,8 @@ import { assertRedisUsable, createRedisConnection, describeRedis } from './redis
 import { activeJobs, createRotatorWorker } from './queue/worker.ts';
 import { createCredentialLock } from './lease/credential-lock.ts';
 import { createRotationStateStore } from './state/rotation-state.ts';
-import { createSecretStore, createSecretsManagerClient, type SecretStore } from './secrets/secret-store.ts';
+import type { SecretStore } from './secrets/store-types.ts';
+import { lazySecretStore } from './secrets/lazy-store.ts';
 
 export interface KindOptions {
   inventory: Pick<Inventory, 'credentials'>;
@@ -239,7 +240,11 @@ export async function startWorker(options: {
   // Connection errors (every reconnect attempt while Redis is down, re-emitted by the queue and the
   // worker) make one line per source per 10 s at most, with the count held back.
   const connectionErrors = connectionErrorLog(logger);
-  const secrets = createSecretStore(createSecretsManagerClient());
+  // The AWS SDK is loaded with the first secret read (a sink's secret at once, else the first job).
+  const secrets = lazySecretStore(async () => {
+    const { createSecretStore, createSecretsManagerClient } = await import('./secrets/secret-store.ts');
+    return createSecretStore(createSecretsManagerClient());
+  });
   // Sink secrets are read before anything else: a sink that cannot alert is a start-up failure.
   const sinks = await unlessAborted(buildSinks(inventory.alerts, { secrets }), signal);
   const connection: RedisClient = createRedisConnection(env.redis, 'worker', { allowPlaintext: env.allowPlaintextRedis });

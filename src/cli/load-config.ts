@@ -1,3 +1,4 @@
+import { programFingerprint } from '../build-info.ts';
 import { ConfigError, loadEnv, type Env, type Inventory } from '../config/index.ts';
 import { loadInventory, RATE_LIMIT_VARIABLES, type CredentialConfig } from '../kinds/registry.ts';
 import { dashboardPackagesProblem, missingDashboardPackages } from '../http/dashboard-packages.ts';
@@ -16,7 +17,9 @@ export function loadConfiguration(options: { configPath?: string | undefined; en
   if (dashboard) throw new ConfigError('environment', [{ path: 'ROTATOR_DASHBOARD', message: dashboard }]);
   const path = options.configPath ?? env.configPath;
   if (!path) throw new UsageError('no inventory: set ROTATOR_CONFIG or pass --config <path>');
-  return { env, inventory: loadInventory(path) };
+  // An unchanged file is read from the inventory cache (ROTATOR_CACHE_DIR): `rotator status` run again and again.
+  const cache = env.cacheDir ? { dir: env.cacheDir, version: programFingerprint() } : undefined;
+  return { env, inventory: loadInventory(path, { cache }) };
 }
 
 export { ConfigError };

@@ -1,3 +1,4 @@
+import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_QUEUE_PREFIX } from './queue-names.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
@@ -13,6 +14,12 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface Env {
   /** ROTATOR_CONFIG: the inventory path. Optional here; the commands that read the inventory require it. */
   configPath?: string;
+  /**
+   * ROTATOR_CACHE_DIR: where the validated inventory is kept between runs (config/inventory-cache.ts);
+   * default `$XDG_CACHE_HOME/credential-rotator`, else `$HOME/.cache/credential-rotator`. Undefined
+   * (no cache) with `off`, or when neither variable holds an absolute path.
+   */
+  cacheDir?: string;
   /**
    * Which Redis: REDIS_CLUSTER_NODES (a cluster), REDIS_SENTINELS with REDIS_SENTINEL_NAME (Sentinel),
    * else REDIS_URL (default `redis://127.0.0.1:6379`; `rediss://` for TLS; user and password in the URL).
@@ -87,6 +94,10 @@ function durationVariable(fallback: string, hint: string, min = 0) {
 const schema = z
   .object({
     ROTATOR_CONFIG: z.string().min(1).optional(),
+    ROTATOR_CACHE_DIR: z
+      .string()
+      .refine((v) => v === 'off' || isAbsolute(v), 'must be an absolute path, or off (no inventory cache)')
+      .optional(),
     ROTATOR_QUEUE_PREFIX: z
       .string()
       .regex(/^[^\s:]+$/, 'must be non-empty without spaces or ":"')
@@ -131,6 +142,15 @@ const schema = z
     }
   });
 
+/** The inventory cache's directory: the variable's, else the user's cache directory; undefined for none. */
+function cacheDirOf(variable: string | undefined, env: Record<string, string | undefined>): string | undefined {
+  if (variable === 'off') return undefined;
+  if (variable) return variable;
+  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) return join(env.XDG_CACHE_HOME, 'credential-rotator');
+  if (env.HOME && isAbsolute(env.HOME)) return join(env.HOME, '.cache', 'credential-rotator');
+  return undefined;
+}
+
 /** Reads the environment once; every problem is reported with the variable's name as its path. */
 export function loadEnv(env: NodeJS.ProcessEnv = process.env, options: { rateLimits?: readonly RateLimitVariable[] } = {}): Env {
   // Empty variables count as unset (common in container specs).
@@ -148,8 +168,10 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env, options: { rateLim
   if (redis.topology) problems.push(...redisTopologyProblems(redis.topology, present.ROTATOR_ALLOW_PLAINTEXT_REDIS === 'true'));
   if (!result.success || !rates.success || !redis.topology || problems.length) throw new ConfigError('environment', problems);
   const v = result.data;
+  const cacheDir = cacheDirOf(v.ROTATOR_CACHE_DIR, present);
   return {
     ...(v.ROTATOR_CONFIG ? { configPath: v.ROTATOR_CONFIG } : {}),
+    ...(cacheDir ? { cacheDir } : {}),
     redis: redis.topology,
     queuePrefix: v.ROTATOR_QUEUE_PREFIX,
     logLevel: v.LOG_LEVEL,

@@ -9,6 +9,7 @@ export { ConfigError, formatPath, type ConfigProblem } from './errors.ts';
 export { cronExpression, duration, endpointUrl, id, nonEmpty, positiveDuration, secretId, secretRef, uniqueList } from './fields.ts';
 export { ALERT_SINK_KINDS, commonFields, probePath, type InventoryDefaults } from './inventory.schema.ts';
 export { loadInventory, parseInventory, readYaml } from './load.ts';
+export { cacheFileOf, type InventoryCacheOptions } from './inventory-cache.ts';
 export { parseRateLimit, type RateLimit, type RateLimitVariable } from './rate-limit.ts';
 export { endpointProblem, isLoopbackHost, stripTrailingSlash } from './url-policy.ts';
 export type * from './types.ts';

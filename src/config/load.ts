@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { readCachedInventory, writeCachedInventory, type InventoryCacheOptions } from './inventory-cache.ts';
 import type { z } from 'zod';
-import { parseDocument } from 'yaml';
+import type { parseDocument as ParseDocument } from 'yaml';
 import { crossCheck } from './cross-checks.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { defaultsSchema, inventorySchema } from './inventory.schema.ts';
@@ -11,6 +13,13 @@ import { zodProblems } from './zod-problems.ts';
 export type KindTable = ReadonlyMap<string, InventoryKind>;
 /** The configuration type of any kind of a list of kinds. */
 export type ConfigOfKinds<K extends readonly InventoryKind[]> = K[number] extends InventoryKind<infer C> ? C : never;
+
+/**
+ * The YAML library, loaded on the first read of YAML (synchronously, as the reads are): an
+ * inventory taken from the cache never needs it, and `rotator status` then never loads it.
+ */
+let yamlLibrary: { parseDocument: typeof ParseDocument } | undefined;
+const yaml = () => (yamlLibrary ??= createRequire(import.meta.url)('yaml') as { parseDocument: typeof ParseDocument });
 
 function yamlProblem(error: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }): ConfigProblem {
   // The yaml library appends the offending source lines; keep its first line only, since the
@@ -28,7 +37,7 @@ function yamlProblem(error: { message: string; linePos?: [{ line: number; col: n
  * against a limit, so an alias bomb never expands.
  */
 export function readYaml(text: string, source: string): unknown {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  const doc = yaml().parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const unknownTags = doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED');
   if (doc.errors.length > 0 || unknownTags.length > 0) throw new ConfigError(source, [...doc.errors, ...unknownTags].map(yamlProblem));
   try {
@@ -95,16 +104,29 @@ function readCredential(
   return undefined;
 }
 
-/** Reads and validates the inventory at `path`; a missing or unreadable file is a ConfigError too. */
-export function loadInventory<C extends CredentialBase>(path: string, kinds: readonly InventoryKind<C>[]): Inventory<C> {
-  let text: string;
+/**
+ * Reads and validates the inventory at `path`; a missing or unreadable file is a ConfigError too.
+ * With `cache`, an unchanged file (the same bytes, read by the same version) is taken from the
+ * inventory cache instead (inventory-cache.ts), and a file validated anew is kept there.
+ */
+export function loadInventory<C extends CredentialBase>(
+  path: string,
+  kinds: readonly InventoryKind<C>[],
+  options: { cache?: InventoryCacheOptions | undefined } = {},
+): Inventory<C> {
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message =
       code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot read the file (${code ?? 'unknown error'})`;
     throw new ConfigError(path, [{ path: '(root)', message }], { cause: error });
   }
-  return parseInventory(text, kinds, path);
+  const { cache } = options;
+  const cached = cache ? readCachedInventory(cache, path, bytes) : undefined;
+  if (cached !== undefined) return cached as Inventory<C>;
+  const inventory = parseInventory(bytes.toString('utf8'), kinds, path);
+  if (cache) writeCachedInventory(cache, path, bytes, inventory);
+  return inventory;
 }

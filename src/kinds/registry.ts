@@ -2,6 +2,7 @@ import {
   loadInventory as loadInventoryOf,
   parseInventory as parseInventoryOf,
   type Inventory,
+  type InventoryCacheOptions,
   type InventoryKind,
   type RateLimitVariable,
 } from '../config/index.ts';
@@ -49,8 +50,9 @@ export function parseInventory(text: string, source?: string): Inventory<Credent
   return parseInventoryOf<CredentialConfig>(text, KINDS, source);
 }
 
-export function loadInventory(path: string): Inventory<CredentialConfig> {
-  return loadInventoryOf<CredentialConfig>(path, KINDS);
+/** Reads and validates the inventory file at `path` (with `cache`: through the inventory cache, config/inventory-cache.ts). */
+export function loadInventory(path: string, options: { cache?: InventoryCacheOptions | undefined } = {}): Inventory<CredentialConfig> {
+  return loadInventoryOf<CredentialConfig>(path, KINDS, options);
 }
 
 /** Reads a SecretString of the given kind; a SecretFormatError names every problem, never the value. */

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log/logger.ts';
 import { ProviderAuthError } from '../errors/provider-errors.ts';
 import { SecretNotFoundError } from '../secrets/errors.ts';
-import { AWSPENDING } from '../secrets/secret-store.ts';
+import { AWSPENDING } from '../secrets/store-types.ts';
 import type { HeldLock } from '../lease/credential-lock.ts';
 import { LeaseLostError, RotationStepError, WeakerCredentialError } from './errors.ts';
 import { deleteUnpromoted, describeRevoke, reap, recordSeen, revokeReplaced, settle } from './retire.ts';

@@ -1,5 +1,5 @@
 import { SecretNotFoundError } from '../secrets/errors.ts';
-import { AWSCURRENT, type SecretStore } from '../secrets/secret-store.ts';
+import { AWSCURRENT, type SecretStore } from '../secrets/store-types.ts';
 
 /** Where a forced rotation stands against the credential's `forceCooldown`. */
 export interface ForceCooldown {

@@ -1,5 +1,5 @@
 import { SecretNotFoundError } from '../secrets/errors.ts';
-import { type SecretStore } from '../secrets/secret-store.ts';
+import { type SecretStore } from '../secrets/store-types.ts';
 import type { CredentialLock, HeldLock } from '../lease/credential-lock.ts';
 import { CredentialBusyError, RotationStepError } from './errors.ts';
 import { runFenced } from '../lease/fence.ts';

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.ts';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../secrets/secret-store.ts';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../secrets/store-types.ts';
 import {
   holds,
   madeForAnotherSecret,

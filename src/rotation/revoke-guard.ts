@@ -1,5 +1,5 @@
 import { SecretNotFoundError } from '../secrets/errors.ts';
-import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type SecretStore, type StoredSecret } from '../secrets/secret-store.ts';
+import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, type SecretStore, type StoredSecret } from '../secrets/store-types.ts';
 import { secretDigest, type ListedCredential } from './rotation-provider.ts';
 import type { CredentialStatus } from '../state/rotation-state.ts';
 

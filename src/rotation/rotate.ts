@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log/logger.ts';
 import type { HeldLock } from '../lease/credential-lock.ts';
-import { AWSCURRENT, AWSPREVIOUS } from '../secrets/secret-store.ts';
+import { AWSCURRENT, AWSPREVIOUS } from '../secrets/store-types.ts';
 import { SecretNotFoundError } from '../secrets/errors.ts';
 import { FORCE_REFUSED } from '../state/rotation-state.ts';
 import { LeaseLostError, RevokeDeferredError } from './errors.ts';

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describeServices, emulatorAwsEnv, startLocalServices, type LocalServices } from '../../scripts/local-services.ts';
 
 let services: LocalServices | undefined;
+let cacheDir: string | undefined;
 
 /**
  * Starts a real Redis and the Secrets Manager emulator once for the whole run (or uses the ones
@@ -12,8 +16,12 @@ export async function setup(): Promise<void> {
   console.log(describeServices(services));
   process.env.REDIS_URL = services.redisUrl;
   Object.assign(process.env, emulatorAwsEnv(services.secretsManagerEndpoint));
+  // The inventory cache of every process the tests start: the run's own, never the user's.
+  cacheDir = mkdtempSync(join(tmpdir(), 'rotator-test-cache-'));
+  process.env.ROTATOR_CACHE_DIR = join(cacheDir, 'inventories');
 }
 
 export async function teardown(): Promise<void> {
   await services?.stop();
+  if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
 }

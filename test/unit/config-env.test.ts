@@ -54,9 +54,11 @@ describe('environment', () => {
         ROTATOR_ESCALATE_AFTER: '1d',
         ROTATOR_STATUS_PUBLIC_MESSAGES: 'true',
         ROTATOR_ALLOW_PLAINTEXT_REDIS: 'false',
+        ROTATOR_CACHE_DIR: '/var/cache/rotator',
       }),
     ).toEqual({
       configPath: '/etc/rotator/inventory.yaml',
+      cacheDir: '/var/cache/rotator',
       redis: { kind: 'standalone', url: 'rediss://rotator:pw@redis.internal:6380/0' },
       queuePrefix: '{prod}',
       logLevel: 'debug',
@@ -72,6 +74,19 @@ describe('environment', () => {
       statusPublicMessages: true,
       allowPlaintextRedis: false,
     });
+  });
+
+  it("keeps the inventory cache in the user's cache directory unless told where, or off; a relative path is refused", () => {
+    expect(loadEnv({ HOME: '/home/ops' }).cacheDir).toBe('/home/ops/.cache/credential-rotator');
+    expect(loadEnv({ HOME: '/home/ops', XDG_CACHE_HOME: '/var/cache/ops' }).cacheDir).toBe('/var/cache/ops/credential-rotator');
+    expect(loadEnv({ HOME: '/home/ops', XDG_CACHE_HOME: 'relative' }).cacheDir).toBe('/home/ops/.cache/credential-rotator');
+    expect(loadEnv({ HOME: '/home/ops', ROTATOR_CACHE_DIR: '/tmp/rotator-cache' }).cacheDir).toBe('/tmp/rotator-cache');
+    expect(loadEnv({ HOME: '/home/ops', ROTATOR_CACHE_DIR: 'off' })).not.toHaveProperty('cacheDir');
+    // Without an absolute home, no cache rather than one in the working directory.
+    expect(loadEnv({ HOME: 'somewhere' })).not.toHaveProperty('cacheDir');
+    expect(refusal({ ROTATOR_CACHE_DIR: 'cache' }).problems).toEqual([
+      { path: 'ROTATOR_CACHE_DIR', message: 'must be an absolute path, or off (no inventory cache)' },
+    ]);
   });
 
   it('treats empty variables as unset, as container specs often leave them', () => {

@@ -77,6 +77,7 @@ describe('the chart with its defaults (minimal values)', () => {
     expect(env).toEqual({
       ROTATOR_CONFIG: '/config/inventory.yaml',
       ROTATOR_HTTP_PORT: '8080',
+      ROTATOR_CACHE_DIR: '/tmp/rotator-cache',
       REDIS_URL: { secretKeyRef: { name: 'rotator-redis', key: 'redis-url' } },
       LOG_LEVEL: 'info',
       ROTATOR_QUEUE_PREFIX: '{rotator}',
@@ -512,7 +513,10 @@ describe('every setting the worker reads from its environment, as a value', () =
       { REDIS_URL: 'rediss://redis.internal:6379', ROTATOR_CONFIG: '/config/inventory.yaml' },
       { rateLimits: RATE_LIMIT_VARIABLES },
     );
-    expect(chartDefaults).toEqual(workerDefaults);
+    // One difference on purpose: the chart keeps the inventory cache on the pod's writable /tmp
+    // (the root filesystem is read-only; the worker's own default is under the user's home).
+    expect(chartDefaults.cacheDir).toBe('/tmp/rotator-cache');
+    expect({ ...chartDefaults, cacheDir: undefined }).toEqual({ ...workerDefaults, cacheDir: undefined });
   });
 
   it('covers every variable of the environment table (docs/configuration.md) and every kind’s rate limit, or leaves it to extraEnv by name', () => {

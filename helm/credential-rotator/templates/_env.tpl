@@ -7,6 +7,10 @@ included), so that a new setting is wired once.
   value: /config/inventory.yaml
 - name: ROTATOR_HTTP_PORT
   value: "8080"
+{{- /* The validated inventory, kept on the pod's /tmp (its only writable path): `rotator status` run
+  again in the container reads an unchanged inventory with JSON.parse. */}}
+- name: ROTATOR_CACHE_DIR
+  value: /tmp/rotator-cache
 {{- $topology := .Values.redis.topology | default "standalone" }}
 {{- $redisVar := dict "standalone" "REDIS_URL" "cluster" "REDIS_CLUSTER_NODES" "sentinel" "REDIS_PASSWORD" }}
 - name: {{ get $redisVar $topology }}
