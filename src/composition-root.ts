@@ -284,6 +284,13 @@ export async function startWorker(options: {
   // at once while Redis answers, and the last figures read (with rotator_redis_up 0) while it does not.
   const metrics = (later.metrics = options.metrics ?? createMetrics());
   metrics.readStatusFrom({ read, connected: () => connection.status === 'ready' });
+  metrics.known({
+    credentials: inventory.credentials.flatMap((c) => {
+      const definition = kindOf(c.kind);
+      return definition ? [{ credential: c.id, kind: c.kind, provider: definition.provider, mode: definition.mode }] : [];
+    }),
+    sinks: sinks.map((sink) => sink.id),
+  });
   const active = activeJobs();
   const alerter = (later.alerter = createAlerter({
     sinks,

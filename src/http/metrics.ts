@@ -27,7 +27,27 @@ export interface RotatorMetrics {
   recordSkipped(provider: string, kind: string): void;
   /** A validation worked, but the logout of the token it obtained failed. */
   logoutFailed(credential: string, kind: string): void;
+  /**
+   * Every counter series the inventory makes known, at 0, so that the first failure is an increase
+   * `increase()` and `rate()` can see (a series born at 1 shows none).
+   */
+  known(labels: KnownLabels): void;
 }
+
+/** The label sets the inventory makes known before any job ends. */
+export interface KnownLabels {
+  credentials: ReadonlyArray<{ credential: string; kind: string; provider: string; mode: 'rotate' | 'validate' }>;
+  sinks: readonly string[];
+}
+
+/** The outcomes a job of each mode ends with when nothing goes wrong, and its failure. */
+const KNOWN_OUTCOMES = {
+  rotate: [
+    ['check-credential', ['rotated', 'not-due', 'failed']],
+    ['revoke-previous', ['revoke-handled', 'failed']],
+  ],
+  validate: [['check-credential', ['validated', 'failed']]],
+} as const satisfies Record<'rotate' | 'validate', ReadonlyArray<readonly [string, readonly string[]]>>;
 
 export interface StatusSource {
   read(): Promise<StatusView>;
@@ -225,5 +245,15 @@ export function createMetrics(initial?: StatusSource | (() => Promise<StatusView
     scheduleTickMissed: (credential) => ticksMissed.inc({ credential }),
     recordSkipped: (provider, kind) => recordsSkipped.inc({ provider, kind }),
     logoutFailed: (credential, kind) => logoutFailures.inc({ credential, kind }),
+    known({ credentials, sinks }) {
+      for (const { credential, kind, provider, mode } of credentials) {
+        for (const [job, outcomes] of KNOWN_OUTCOMES[mode]) for (const outcome of outcomes) jobs.inc({ credential, kind, job_name: job, outcome }, 0);
+        ticksMissed.inc({ credential }, 0);
+        // Only listings skip records (the rotated kinds); only validations log out.
+        if (mode === 'rotate') recordsSkipped.inc({ provider: provider.toLowerCase(), kind }, 0);
+        else logoutFailures.inc({ credential, kind }, 0);
+      }
+      for (const sink of sinks) sinkFailures.inc({ sink }, 0);
+    },
   };
 }

@@ -38,6 +38,16 @@ describe('ops server (the worker in its own process)', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', configuration: 'loaded', redis: 'reachable' });
 
+    // Before any job ended: the counters the inventory makes known are there at 0, so the first
+    // failure is an increase Prometheus sees.
+    const before = await (await fetch(`${base}/metrics`)).text();
+    const known = `credential="${c.id}",kind="credly-authorization-token"`;
+    expect(before).toContain(`rotator_jobs_total{${known},job_name="check-credential",outcome="failed"} 0`);
+    expect(before).toContain(`rotator_jobs_total{${known},job_name="check-credential",outcome="rotated"} 0`);
+    expect(before).toContain(`rotator_jobs_total{${known},job_name="revoke-previous",outcome="failed"} 0`);
+    expect(before).toContain(`rotator_schedule_ticks_missed_total{credential="${c.id}"} 0`);
+    expect(before).toContain('rotator_provider_records_skipped_total{provider="credly",kind="credly-authorization-token"} 0');
+
     const trigger = t.spawn(['trigger', c.id, '--wait']);
     expect((await trigger.exited).code, trigger.output()).toBe(0);
 
