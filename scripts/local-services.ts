@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LocalServices {
@@ -196,6 +197,8 @@ export async function startRedis(dataDir: string, options: RedisServerOptions = 
   return proc;
 }
 
+const MOTO_LAUNCHER = fileURLToPath(new URL('./moto-server.py', import.meta.url));
+
 export async function startMoto(): Promise<ManagedProcess> {
   const py = python();
   if (!commandExists(py, ['-c', 'import moto.server'])) {
@@ -208,7 +211,8 @@ export async function startMoto(): Promise<ManagedProcess> {
   const proc = managed(
     'moto_server',
     port,
-    () => spawn(py, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    // scripts/moto-server.py is `python -m moto.server` with its per-request directory listing and access log taken away.
+    () => spawn(py, [MOTO_LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] }),
     (child) => waitFor(() => httpOk(`http://127.0.0.1:${port}/moto-api/`), 'moto_server', child, 30_000),
   );
   await proc.start();
