@@ -67,10 +67,13 @@ async function main(): Promise<number> {
     await store.putCurrent(secrets.learnlink, JSON.stringify({ clientSecret: tenant.clientSecret }));
     // A secret someone saved by hand without its clientSecret: the check must say so, clearly.
     await store.putCurrent(secrets.broken, JSON.stringify({ clientId: degreedClient.clientId }));
+    // A token someone made by hand for an export, which nothing rotates: the expiry radar names it.
+    const handMade = credly.state.addToken(org, { description: 'HR export (made by hand)', expiresAt: new Date(Date.now() + 12 * DAY + 60_000) });
     const daysLeft = Math.floor((token.expiresAt.getTime() - Date.now()) / DAY);
     console.log(`  5 secrets under demo/${run}/`);
     console.log(`  before: credly-main holds Credly token ${token.id}, which expires in ${daysLeft} days (rotate within 30d)`);
     console.log(`          credly-badge-sync holds application ${app.id} with a client secret Credly refuses (lost)`);
+    console.log(`          Credly token ${handMade.id} ("HR export (made by hand)") is in no secret, and expires in 12 days`);
 
     const inventoryPath = join(dir, 'inventory.yaml');
     writeFileSync(
@@ -124,7 +127,7 @@ credentials:
 `,
     );
     const prefix = `{demo-${run}}`;
-    const env = { ...awsEnv, REDIS_URL: services.redisUrl, ROTATOR_CONFIG: inventoryPath, ROTATOR_QUEUE_PREFIX: prefix };
+    const env = { ...awsEnv, REDIS_URL: services.redisUrl, ROTATOR_CONFIG: inventoryPath, ROTATOR_QUEUE_PREFIX: prefix, ROTATOR_RADAR: 'on' };
 
     step('rotator check --config-only');
     const check = spawnRotator(['check', '--config-only'], env);
@@ -141,6 +144,10 @@ credentials:
     });
     await worker.waitForLog('worker: started', 30_000);
     console.log(`  worker pid ${worker.child.pid} is up`);
+    const radarLine = (await worker.waitForLog('radar: ran', 30_000)) as { tokens?: number; unmanagedExpiring?: number; within?: string };
+    console.log(
+      `  its expiry radar listed ${radarLine.tokens} Credly tokens: ${radarLine.unmanagedExpiring} that no credential manages expire within ${radarLine.within}`,
+    );
 
     step('triggering a check of every credential');
     const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: null });
@@ -184,6 +191,13 @@ credentials:
     );
     const rotated = after.tokenId !== token.id && credly.state.isTokenValid(after.token) && !credly.state.isTokenValid(token.token) && appWorks && oldAppGone;
 
+    step('rotator radar: every token of the organization, and who manages it (read-only)');
+    const radar = spawnRotator(['radar'], env);
+    const radarExit = await radar.exited;
+    console.log(radar.output().trimEnd().replace(/^/gm, '  '));
+    console.log(`  exit code ${radarExit.code}: a token nobody manages expires within the window`);
+    const radarNamed = radarExit.code === 1 && new RegExp(`${handMade.id}.*EXPIRES SOON.*NOBODY`).test(radar.output());
+
     step('stopping the worker (SIGTERM: active jobs finish first)');
     worker.child.kill('SIGTERM');
     const exit = await worker.exited;
@@ -207,7 +221,7 @@ credentials:
     const ok = rows.filter((r) => r[1] === 'success').length;
     console.log(`  ${ok} of ${rows.length} credentials checked successfully, ${rows.length - ok} failed with a clear reason`);
     console.log(`  secret values found in the worker's log: ${leaked}; in Redis: ${inRedis}`);
-    const expected = rotated && ok === 4 && rows[4]?.[1] === 'FAILED' && leaked === 0 && inRedis === 0 && exit.code === 0;
+    const expected = rotated && radarNamed && ok === 4 && rows[4]?.[1] === 'FAILED' && leaked === 0 && inRedis === 0 && exit.code === 0;
     if (!expected) console.error('\ndemo: the outcome was not the expected one (see above)');
     return expected ? 0 : 1;
   } finally {

@@ -30,7 +30,7 @@ export const LAYERS: readonly Layer[] = [
   },
   { layer: 5, parts: ['src/rotation/', 'src/validation/'], holds: 'rotation and validation cores (no provider)' },
   { layer: 6, parts: ['src/kinds/'], holds: 'kind.ts, registry.ts, one folder per provider' },
-  { layer: 7, parts: ['src/status/', 'src/alerts/'], holds: 'status read; alert policy and sinks' },
+  { layer: 7, parts: ['src/status/', 'src/alerts/', 'src/radar/'], holds: 'status read; alert policy and sinks; expiry radar' },
   { layer: 8, parts: ['jobs/'], holds: 'one thin adapter per job kind' },
   { layer: 9, parts: ['src/queue/'], holds: 'BullMQ producer, worker, scheduler' },
   { layer: 10, parts: ['src/http/'], holds: 'ops server, metrics, status page, dashboard' },

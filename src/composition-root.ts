@@ -1,9 +1,9 @@
 import type { Queue, Worker } from 'bullmq';
 import type { RedisClient } from './redis/connection.ts';
 import type { JobDependencies } from '../jobs/index.ts';
-import type { Env, Inventory, RateLimit } from './config/index.ts';
+import { radarSettings, type Env, type Inventory, type RateLimit } from './config/index.ts';
 import { asKindConfig, type FailedLogout, type KindRuntimes, type SkippedRecord } from './kinds/kind.ts';
-import { budgetOf, buildKinds, kindOf, type CredentialConfig } from './kinds/registry.ts';
+import { budgetOf, buildKinds, kindOf, organizationsOf, radarClients, runRadar, type CredentialConfig } from './kinds/registry.ts';
 import { RotatorError } from './errors/rotator-error.ts';
 import type { Logger } from './log/logger.ts';
 import { connectionErrorLog } from './log/connection-errors.ts';
@@ -15,6 +15,7 @@ import { createExpiryReader } from './alerts/expiry.ts';
 import { createQueue, enqueue, jobOptions } from './queue/producer.ts';
 import { interleaveByBudget } from './queue/fair-order.ts';
 import { startScheduler } from './queue/scheduler.ts';
+import { startRadarWatch } from './radar/watch.ts';
 import { createMetrics, type RotatorMetrics } from './http/metrics.ts';
 import { createBasicAuth } from './http/basic-auth.ts';
 import type { OpsServer } from './http/ops-server.ts';
@@ -115,6 +116,20 @@ function limitsByBudget(credentials: readonly CredentialConfig[], rates: Readonl
 }
 
 /**
+ * The limiter of the providers' calls, shared through Redis by every worker and command of the
+ * deployment (its prefix); undefined when no budget the inventory spends has a limit.
+ */
+export function providerLimiter(
+  redis: RedisClient,
+  prefix: string,
+  credentials: readonly CredentialConfig[],
+  rates: Readonly<Record<string, RateLimit | 'off'>>,
+): RateLimiter | undefined {
+  const limits = limitsByBudget(credentials, rates);
+  return limits.size > 0 ? createRedisRateLimiter(redis, { prefix, limitFor: (key) => limits.get(key) }) : undefined;
+}
+
+/**
  * The job handlers' dependencies over real services: Secrets Manager, Redis (rotation state and
  * credential locks), the queue (delayed revokes) and the providers' HTTP APIs.
  */
@@ -138,8 +153,7 @@ export function createJobDependencies(options: {
 }): JobDependencies {
   const { queue } = options;
   const http = options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs };
-  const limits = options.rateLimits ? limitsByBudget(options.inventory.credentials, options.rateLimits) : new Map<string, RateLimit>();
-  const limiter = limits.size > 0 ? createRedisRateLimiter(options.redis, { prefix: options.prefix, limitFor: (key) => limits.get(key) }) : undefined;
+  const limiter = options.rateLimits ? providerLimiter(options.redis, options.prefix, options.inventory.credentials, options.rateLimits) : undefined;
   return {
     inventory: options.inventory,
     secrets: options.secrets,
@@ -372,6 +386,27 @@ export async function startWorker(options: {
     logger,
     escalateAfterMs: env.escalateAfterMs,
   });
+  // The expiry radar over every token of the organizations the inventory reaches (nothing to watch without one).
+  const radarOptions = radarSettings(inventory);
+  const radar =
+    env.radar && organizationsOf(inventory.credentials).length > 0
+      ? startRadarWatch({
+          run: () =>
+            runRadar({
+              credentials: inventory.credentials,
+              secrets,
+              ...radarClients({
+                requestTimeoutMs: env.requestTimeoutMs,
+                limiter: providerLimiter(connection, env.queuePrefix, inventory.credentials, env.rateLimits),
+              }),
+            }),
+          schedule: radarOptions.schedule,
+          withinMs: radarOptions.warnWithin,
+          onReport: (report) => metrics.radar(report),
+          onExpiring: (alert) => alerter.radarExpiring(alert),
+          logger,
+        })
+      : undefined;
   logger.info({ redis: describeRedis(env.redis), prefix: env.queuePrefix, credentials: inventory.credentials.length, sinks: sinks.length }, 'worker: started');
 
   let stopping: Promise<boolean> | undefined;
@@ -380,6 +415,8 @@ export async function startWorker(options: {
       logger.info({ graceMs: env.shutdownGraceMs, active: active.count }, 'worker: stopping, waiting for active jobs');
       await scheduler.stop();
       escalation.stop();
+      // A radar run in progress is abandoned (it only reads); its report is no longer published.
+      radar?.stop();
       await ops.close();
       // Takes no more jobs from now on; settles once the active ones ended, their results were
       // recorded and its connections closed (never, while Redis is down: it is not awaited alone).

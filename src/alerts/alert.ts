@@ -12,9 +12,11 @@ export interface Alert {
    * What a warning (and its resolution) is about: `unrevoked` — a replaced credential still valid at
    * the provider; `logout-failed` — a validation worked, but the token it obtained could not be logged out;
    * `unproven` — a credential the secret names that is not provably its own, never deleted;
-   * `force-cooldown` — a forced rotation refused inside the cooldown (nothing resolves it: the cooldown ends).
+   * `force-cooldown` — a forced rotation refused inside the cooldown (nothing resolves it: the cooldown ends);
+   * `radar-expiring` — a token of the organization that no credential of the inventory manages expires
+   * within `radar.warnWithin` (the credential named is the one whose token listed it).
    */
-  topic?: 'unrevoked' | 'logout-failed' | 'unproven' | 'force-cooldown';
+  topic?: 'unrevoked' | 'logout-failed' | 'unproven' | 'force-cooldown' | 'radar-expiring';
   credentialId: string;
   kind: string;
   /** The protocol step that failed (`create`, `store`, `test`, `finish`, `revoke`, `inspect`…), when known. */
@@ -53,6 +55,9 @@ export function alertTitle(alert: Alert): string {
   }
   if (alert.topic === 'force-cooldown') {
     return `WARNING: credential ${alert.credentialId} (${alert.kind}): a forced rotation was refused inside the cooldown; nothing was changed`;
+  }
+  if (alert.topic === 'radar-expiring') {
+    return `WARNING: a Credly token that no credential manages expires soon (organization listed with ${alert.credentialId})`;
   }
   if (alert.type === 'resolved') return `RESOLVED: credential ${alert.credentialId} (${alert.kind}) works again`;
   const expiry = alert.daysToExpiry === undefined ? '' : `; expires in ${alert.daysToExpiry} day(s)`;

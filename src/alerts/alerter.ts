@@ -30,6 +30,19 @@ export interface Alerter {
    * version — so at most one per cooldown — whichever replica, however many forced jobs come.
    */
   forceRefused(alert: Pick<Alert, 'credentialId' | 'kind' | 'jobId'> & { versionId: string; possibleAt: string }): Promise<void>;
+  /**
+   * The radar found a token of the organization that no inventory credential manages, expiring
+   * within its window: a warning at most once a day per organization and token, across replicas (a
+   * Redis key with a day's TTL). `credentialId` is the credential whose token listed it (its sinks).
+   */
+  radarExpiring(alert: {
+    credentialId: string;
+    organizationId: string;
+    tokenId: string;
+    description: string | null;
+    expiresAt: string;
+    daysToExpiry: number;
+  }): Promise<void>;
 }
 
 export interface AlerterOptions {
@@ -64,6 +77,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
   const unrevokedRefKey = (credentialId: string, ref: string) => `${prefix}:alert:unrevoked-ref:${credentialId}:${ref}`;
   const logoutKey = (credentialId: string) => `${prefix}:alert:logout-failed:${credentialId}`;
   const unprovenKey = (credentialId: string, ref: string) => `${prefix}:alert:unproven:${credentialId}:${ref}`;
+  const radarKey = (organizationId: string, tokenId: string) => `${prefix}:alert:radar-expiring:${organizationId}:${tokenId}`;
   const fail = (credentialId: string, what: string) => (error: unknown) =>
     logger.error({ credentialId, err: { type: (error as Error).name, message: (error as Error).message } }, `alert: ${what} could not be sent`);
 
@@ -198,6 +212,31 @@ export function createAlerter(options: AlerterOptions): Alerter {
           `unrevoked-resolved:${jobId}`,
         );
       })().catch(fail(credentialId, 'resolve of a warning'));
+    },
+    async radarExpiring({ credentialId, organizationId, tokenId, description, expiresAt, daysToExpiry }) {
+      await (async () => {
+        const at = new Date().toISOString();
+        if ((await redis.set(radarKey(organizationId, tokenId), at, 'EX', DAY_S, 'NX')) !== 'OK') return;
+        const named = description === null ? 'without a description' : `described ${JSON.stringify(description)}`;
+        const message =
+          `the Credly authorization token ${tokenId} of organization ${organizationId} (${named}) is managed by no credential of this inventory ` +
+          `and expires at ${expiresAt} (in ${daysToExpiry} day(s)): whatever uses it stops working then. Find its user (rotator radar lists it), ` +
+          'then bring it under the rotator (a credential whose secret holds it) or replace it by hand before that date. At most one such warning a day per token.';
+        await fanOut(
+          {
+            type: 'warning',
+            topic: 'radar-expiring',
+            credentialId,
+            kind: 'credly-authorization-token',
+            jobId: '',
+            message,
+            occurredAt: at,
+            critical: false,
+            daysToExpiry,
+          },
+          `radar-expiring:${organizationId}:${tokenId}:${at}`,
+        );
+      })().catch(fail(credentialId, 'warning'));
     },
     async logoutFailed({ credentialId, kind, detail }) {
       await (async () => {

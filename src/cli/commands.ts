@@ -19,6 +19,7 @@ const OPTIONS = {
   'allow-writes': { type: 'boolean', help: 'also create, delete and re-list one throwaway token or OAuth application' },
   force: { type: 'boolean', help: "rotate even when not due (refused while the secret's current version is younger than the credential's forceCooldown)" },
   wait: { type: 'boolean', help: "wait for the job's end and exit with its outcome" },
+  within: { type: 'string', value: '<duration>', help: 'the warning window, e.g. 30d or 12h (default: radar.warnWithin in the inventory, itself 30d)' },
   timeout: { type: 'string', value: '<seconds>', help: `how long --wait waits (default 300); exit ${EXIT.timedOut} when it runs out` },
   config: { type: 'string', value: '<path>', help: 'inventory file (default: $ROTATOR_CONFIG)' },
   json: { type: 'boolean', help: 'machine-readable output (errors too, as {"ok":false,"error":…})' },
@@ -90,6 +91,20 @@ export const COMMANDS: readonly CommandSpec[] = [
     exits: [
       [EXIT.ok, 'the status was read'],
       [EXIT.failure, 'failure (Redis unreachable, say)'],
+      [EXIT.usage, EXIT_USAGE_LINE],
+    ],
+  },
+  {
+    name: 'radar',
+    args: '',
+    summary: 'every token and OAuth application of each Credly organization, and who manages it',
+    description:
+      'Lists every authorization token and OAuth application of each Credly organization the inventory reaches, with the credentials it already holds, ' +
+      'each with the inventory credential that manages it (or none), and names the unmanaged tokens that expire within the window. Read-only.',
+    options: ['within', 'config', 'json', 'help'],
+    exits: [
+      [EXIT.ok, 'no unmanaged token expires within the window'],
+      [EXIT.failure, 'an unmanaged token expires within the window, or an organization could not be listed'],
       [EXIT.usage, EXIT_USAGE_LINE],
     ],
   },
@@ -193,6 +208,7 @@ export interface CommandValues {
   force?: boolean;
   wait?: boolean;
   timeout?: string;
+  within?: string;
 }
 
 /** What a command line asks for. */

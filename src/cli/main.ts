@@ -40,6 +40,11 @@ async function run(argv: string[]): Promise<number> {
       const { statusCommand } = await import('./status.command.ts');
       return statusCommand({ configPath: values.config, ids: args, json: values.json === true });
     }
+    case 'radar': {
+      if (args.length) throw new UsageError(`radar takes no arguments (got ${args.join(' ')})`);
+      const { radarCommand } = await import('./radar.command.ts');
+      return radarCommand({ configPath: values.config, within: values.within, json: values.json === true });
+    }
     case 'trigger': {
       const [credentialId, ...extra] = args;
       if (!credentialId || extra.length) throw new UsageError('trigger takes exactly one credential id');

@@ -61,6 +61,12 @@ export interface Env {
    * each shared by every replica through Redis. See docs/configuration.md, Environment.
    */
   rateLimits: Record<string, RateLimit | 'off'>;
+  /**
+   * ROTATOR_RADAR, default `on`: the worker runs the expiry radar (src/radar/) at start and on
+   * `radar.schedule`; `off` leaves it to `rotator radar` (another team watches the organization's
+   * tokens; the test suites, whose call counts it would change).
+   */
+  radar: boolean;
   /** ROTATOR_REQUEST_TIMEOUT, default 15s: the deadline of one provider request; a call past it is retried like a reset. */
   requestTimeoutMs: number;
   /**
@@ -124,6 +130,7 @@ const schema = z
     ROTATOR_REQUEST_TIMEOUT: durationVariable('15s', 'must be a duration of at least 100ms, like 15s', 100),
     ROTATOR_ESCALATE_AFTER: durationVariable('6h', 'must be a duration of at least 1m, like 6h or 1d', 60_000),
     ROTATOR_DASHBOARD: z.enum(['on', 'off'], { error: () => 'must be on or off' }).default('off'),
+    ROTATOR_RADAR: z.enum(['on', 'off'], { error: () => 'must be on or off' }).default('on'),
     ROTATOR_DASHBOARD_USER: z
       .string()
       .regex(/^[^:\s]+$/, 'must be a user name without spaces or ":"')
@@ -183,6 +190,7 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env, options: { rateLim
     concurrency: v.ROTATOR_CONCURRENCY,
     rateLimits: rates.data,
     requestTimeoutMs: v.ROTATOR_REQUEST_TIMEOUT,
+    radar: v.ROTATOR_RADAR === 'on',
     escalateAfterMs: v.ROTATOR_ESCALATE_AFTER,
     statusPublicMessages: v.ROTATOR_STATUS_PUBLIC_MESSAGES,
     allowPlaintextRedis: v.ROTATOR_ALLOW_PLAINTEXT_REDIS,

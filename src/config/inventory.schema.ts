@@ -51,10 +51,27 @@ export const alertSinkSchema = z.discriminatedUnion('kind', [
   z.strictObject({ id, kind: z.literal('webhook'), url: endpointUrl, signingSecret: secretRef, ...sinkFilter }),
 ]);
 
+/** `radar:` — the expiry radar over every token of the organizations the inventory reaches (src/radar/). */
+export const radarSchema = z
+  .strictObject({
+    // An unmanaged token expiring within this is warned about (and `rotator radar` exits 1).
+    warnWithin: positiveDuration.prefault('30d'),
+    // When the worker looks again; daily by default, in UTC like every schedule.
+    schedule: cronExpression.prefault('0 6 * * *'),
+  })
+  .prefault({});
+
+/** `radar:` once applied: `warnWithin` in milliseconds. */
+export type RadarSettings = z.output<typeof radarSchema>;
+
+/** An inventory's radar settings, the defaults when it has none (an inventory built in code). */
+export const radarSettings = (inventory: { radar?: RadarSettings | undefined }): RadarSettings => inventory.radar ?? radarSchema.parse(undefined);
+
 /** The document around the credentials; each credential is read by its kind's own schema. */
 export const inventorySchema = z.strictObject({
   version: z.literal(1),
   defaults: defaultsSchema,
   credentials: z.array(z.unknown()).min(1, 'must list at least one credential'),
   alerts: z.array(alertSinkSchema).default([]),
+  radar: radarSchema,
 });

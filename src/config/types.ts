@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ConfigProblem } from './errors.ts';
 import type { SecretRef } from './fields.ts';
-import type { alertSinkSchema, InventoryDefaults } from './inventory.schema.ts';
+import type { alertSinkSchema, InventoryDefaults, RadarSettings } from './inventory.schema.ts';
 
 /**
  * Fields every credential has once defaults are applied. A kind's full configuration is the output
@@ -39,6 +39,8 @@ export interface Inventory<C extends CredentialBase = CredentialBase> {
   version: 1;
   credentials: C[];
   alerts: AlertSinkConfig[];
+  /** The expiry radar's settings; absent in inventories built by hand (tests): the defaults apply (radarSettings). */
+  radar?: RadarSettings;
 }
 
-export type { InventoryDefaults, SecretRef };
+export type { InventoryDefaults, RadarSettings, SecretRef };

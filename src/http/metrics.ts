@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { packageVersion } from '../build-info.ts';
+import type { RadarReport } from '../kinds/registry.ts';
 import type { StatusView } from '../status/collect.ts';
 
 /**
@@ -32,6 +33,8 @@ export interface RotatorMetrics {
    * `increase()` and `rate()` can see (a series born at 1 shows none).
    */
   known(labels: KnownLabels): void;
+  /** The expiry radar's last run (src/radar/): every listed token's expiry, each organization listed or not. */
+  radar(report: RadarReport): void;
 }
 
 /** The label sets the inventory makes known before any job ends. */
@@ -112,6 +115,25 @@ export function createMetrics(initial?: StatusSource | (() => Promise<StatusView
     name: 'rotator_alert_sink_failures_total',
     help: 'Alerts a sink did not take after every retry',
     labelNames: ['sink'],
+    registers: [registry],
+  });
+
+  // The radar's series are replaced as a whole by each run: a token gone from the listing has no series.
+  const radarExpiry = new Gauge({
+    name: 'rotator_radar_token_expiry_timestamp_seconds',
+    help: 'When each authorization token of a Credly organization the inventory reaches expires, seconds since the epoch; managed="false" for a token no credential of the inventory manages (the radar, latest run)',
+    labelNames: ['organization_id', 'token_id', 'managed'],
+    registers: [registry],
+  });
+  const radarListed = new Gauge({
+    name: 'rotator_radar_organization_listed',
+    help: "1 when the radar's latest run listed the organization's tokens, 0 when it could not (nothing is known of its tokens then)",
+    labelNames: ['organization_id'],
+    registers: [registry],
+  });
+  const radarRun = new Gauge({
+    name: 'rotator_radar_last_run_timestamp_seconds',
+    help: "When the radar's latest run began, seconds since the epoch (no series before the first)",
     registers: [registry],
   });
 
@@ -254,6 +276,18 @@ export function createMetrics(initial?: StatusSource | (() => Promise<StatusView
         else logoutFailures.inc({ credential, kind }, 0);
       }
       for (const sink of sinks) sinkFailures.inc({ sink }, 0);
+    },
+    radar(report) {
+      radarExpiry.reset();
+      radarListed.reset();
+      for (const org of report.organizations) {
+        radarListed.set({ organization_id: org.organizationId }, org.tokens === null ? 0 : 1);
+        for (const token of org.tokens ?? []) {
+          const labels = { organization_id: org.organizationId, token_id: token.id, managed: token.managedBy === null ? 'false' : 'true' };
+          radarExpiry.set(labels, Date.parse(token.expiresAt) / 1000);
+        }
+      }
+      radarRun.set(Date.parse(report.at) / 1000);
     },
   };
 }

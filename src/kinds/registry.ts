@@ -81,3 +81,18 @@ export function budgetOf(credential: Pick<CredentialConfig, 'id' | 'kind'> | { i
   const rateLimit = kindOf(credential.kind)?.rateLimit;
   return rateLimit ? rateLimit.budget(asKindConfig(credential)) : `credential:${credential.id}`;
 }
+
+/** The expiry radar over every token of the Credly organizations the inventory reaches (docs/operations.md, "The expiry radar"). */
+export {
+  organizationsOf,
+  radarClients,
+  runRadar,
+  unlisted,
+  unmanagedExpiring,
+  type ExpiringToken,
+  type RadarApplication,
+  type RadarDependencies,
+  type RadarOrganization,
+  type RadarReport,
+  type RadarToken,
+} from './credly/radar.ts';

@@ -25,6 +25,10 @@ describe('npm run demo', () => {
     expect(output).toContain('4 of 5 credentials checked successfully');
     expect(output).toContain("secret values found in the worker's log: 0; in Redis: 0");
     expect(output).toContain('worker exited with code 0');
+    // The expiry radar: at the worker's start, and `rotator radar` naming the hand-made token nobody manages.
+    expect(output).toContain('its expiry radar listed 2 Credly tokens: 1 that no credential manages expire within 30d');
+    expect(output).toMatch(/HR export \(made by hand\)\s+\S+\s+\S+ EXPIRES SOON\s+rwd\s+NOBODY/);
+    expect(output).toContain('exit code 1: a token nobody manages expires within the window');
     // Every connection is closed before the services stop: nothing reconnects after the end.
     expect(output).not.toContain('Unhandled error event');
     expect(code).toBe(0);

@@ -31,6 +31,7 @@ describe('environment', () => {
       rateLimits: { ROTATOR_CREDLY_RATE_LIMIT: { perSecond: 10, burst: 9 } },
       requestTimeoutMs: 15_000,
       escalateAfterMs: 21_600_000,
+      radar: true,
       statusPublicMessages: false,
       allowPlaintextRedis: false,
     });
@@ -52,6 +53,7 @@ describe('environment', () => {
         ROTATOR_CREDLY_RATE_LIMIT: '120/m',
         ROTATOR_REQUEST_TIMEOUT: '4s',
         ROTATOR_ESCALATE_AFTER: '1d',
+        ROTATOR_RADAR: 'off',
         ROTATOR_STATUS_PUBLIC_MESSAGES: 'true',
         ROTATOR_ALLOW_PLAINTEXT_REDIS: 'false',
         ROTATOR_CACHE_DIR: '/var/cache/rotator',
@@ -71,6 +73,7 @@ describe('environment', () => {
       rateLimits: { ROTATOR_CREDLY_RATE_LIMIT: { perSecond: 2, burst: 1 } },
       requestTimeoutMs: 4_000,
       escalateAfterMs: 86_400_000,
+      radar: false,
       statusPublicMessages: true,
       allowPlaintextRedis: false,
     });

@@ -91,6 +91,7 @@ describe('the chart with its defaults (minimal values)', () => {
       ROTATOR_ESCALATE_AFTER: '6h',
       ROTATOR_CREDLY_RATE_LIMIT: '10/s',
       ROTATOR_STATUS_PUBLIC_MESSAGES: 'false',
+      ROTATOR_RADAR: 'on',
     });
     const inventory = rendered.one('ConfigMap').data as { 'inventory.yaml': string };
     expect(inventory['inventory.yaml']).toContain('id: degreed-eu');
@@ -457,6 +458,7 @@ describe('every setting the worker reads from its environment, as a value', () =
     'redis.allowPlaintext=true',
     'dashboard.enabled=true',
     'dashboard.existingSecret=rotator-dashboard',
+    'config.radar=false',
   ];
   // --set would read {prod} as a list.
   const SETTINGS_JSON = ['config.queuePrefix="{prod}"'];
@@ -472,6 +474,7 @@ describe('every setting the worker reads from its environment, as a value', () =
       ROTATOR_STATUS_PUBLIC_MESSAGES: 'true',
       ROTATOR_ALLOW_PLAINTEXT_REDIS: 'true',
       ROTATOR_DASHBOARD: 'on',
+      ROTATOR_RADAR: 'off',
       AWS_REGION: 'eu-west-1',
     });
     const fromSecret = Object.fromEntries(env.filter((e) => e.valueFrom).map((e) => [e.name, e.valueFrom?.secretKeyRef]));

@@ -65,6 +65,8 @@ included), so that a new setting is wired once.
   value: {{ .Values.config.rateLimits.credly | quote }}
 - name: ROTATOR_STATUS_PUBLIC_MESSAGES
   value: {{ .Values.config.statusPublicMessages | toString | quote }}
+- name: ROTATOR_RADAR
+  value: {{ ternary "on" "off" .Values.config.radar | quote }}
 {{- if .Values.dashboard.enabled }}
 - name: ROTATOR_DASHBOARD
   value: "on"
