@@ -3,9 +3,10 @@
  * and the provider fakes; seeds demo secrets; runs `rotator worker` as its own process on a demo
  * inventory; triggers a check of every credential; prints what happened; stops everything.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -23,6 +24,41 @@ import { emulatorAwsEnv, startLocalServices } from './local-services.ts';
 
 const DAY = 86_400_000;
 const step = (text: string) => console.log(`\n▸ ${text}`);
+
+interface ReceivedEvent {
+  type: string;
+  credentialId: string;
+  versionId?: string;
+  verified: boolean;
+}
+
+/** A consumer's endpoint on a free loopback port: records each event and whether its signature holds. */
+async function startEventReceiver(secret: string): Promise<{ url: string; events: ReceivedEvent[]; close(): Promise<void> }> {
+  const events: ReceivedEvent[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      const timestamp = String(req.headers['x-rotator-timestamp']);
+      const expected = `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+      events.push({ ...(JSON.parse(body) as Omit<ReceivedEvent, 'verified'>), verified: req.headers['x-rotator-signature'] === expected });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/rotator-events`,
+    events,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 async function main(): Promise<number> {
   const run = randomUUID().slice(0, 8);
@@ -75,6 +111,11 @@ async function main(): Promise<number> {
     console.log(`          credly-badge-sync holds application ${app.id} with a client secret Credly refuses (lost)`);
     console.log(`          Credly token ${handMade.id} ("HR export (made by hand)") is in no secret, and expires in 12 days`);
 
+    // A consumer's endpoint for the rotator's events: it checks each signature as docs/operations.md shows.
+    const eventsSecret = `demo-events-${randomUUID()}`;
+    const receiver = await startEventReceiver(eventsSecret);
+    cleanups.push(() => receiver.close());
+
     const inventoryPath = join(dir, 'inventory.yaml');
     writeFileSync(
       inventoryPath,
@@ -124,10 +165,23 @@ credentials:
     dataCenter: EU
     scopes: [users:read]
     endpoints: { tokenUrl: "${degreed.tokenUrl}", apiBase: "${degreed.apiBase}" }
+events:
+  # The LMS that reads the Credly secrets, told of each rotation so it reloads at once.
+  - id: lms
+    url: ${receiver.url}
+    signingSecret: { env: DEMO_EVENTS_SECRET }
+    credentials: [credly-main, credly-badge-sync]
 `,
     );
     const prefix = `{demo-${run}}`;
-    const env = { ...awsEnv, REDIS_URL: services.redisUrl, ROTATOR_CONFIG: inventoryPath, ROTATOR_QUEUE_PREFIX: prefix, ROTATOR_RADAR: 'on' };
+    const env = {
+      ...awsEnv,
+      REDIS_URL: services.redisUrl,
+      ROTATOR_CONFIG: inventoryPath,
+      ROTATOR_QUEUE_PREFIX: prefix,
+      ROTATOR_RADAR: 'on',
+      DEMO_EVENTS_SECRET: eventsSecret,
+    };
 
     step('rotator check --config-only');
     const check = spawnRotator(['check', '--config-only'], env);
@@ -189,7 +243,17 @@ credentials:
     console.log(
       `          credly-badge-sync holds application ${appAfter.applicationId}: its client secret works: ${appWorks ? 'yes' : 'NO'}; application ${app.id} deleted: ${oldAppGone ? 'yes' : 'NO'}`,
     );
-    const rotated = after.tokenId !== token.id && credly.state.isTokenValid(after.token) && !credly.state.isTokenValid(token.token) && appWorks && oldAppGone;
+    // Events reach the consumer just after the jobs that established them end.
+    const deadline = Date.now() + 15_000;
+    while (receiver.events.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const e of receiver.events)
+      console.log(`          the LMS was told: ${e.type} for ${e.credentialId} (signature ${e.verified ? 'verified' : 'WRONG'})`);
+    const told =
+      receiver.events.length === 4 &&
+      receiver.events.every((e) => e.verified) &&
+      receiver.events.some((e) => e.type === 'credential.rotated' && e.credentialId === 'credly-main' && e.versionId !== undefined);
+    const rotated =
+      told && after.tokenId !== token.id && credly.state.isTokenValid(after.token) && !credly.state.isTokenValid(token.token) && appWorks && oldAppGone;
 
     step('rotator radar: every token of the organization, and who manages it (read-only)');
     const radar = spawnRotator(['radar'], env);

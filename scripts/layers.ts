@@ -32,7 +32,7 @@ export const LAYERS: readonly Layer[] = [
   { layer: 6, parts: ['src/kinds/'], holds: 'kind.ts, registry.ts, one folder per provider' },
   { layer: 7, parts: ['src/status/', 'src/alerts/', 'src/radar/'], holds: 'status read; alert policy and sinks; expiry radar' },
   { layer: 8, parts: ['jobs/'], holds: 'one thin adapter per job kind' },
-  { layer: 9, parts: ['src/queue/'], holds: 'BullMQ producer, worker, scheduler' },
+  { layer: 9, parts: ['src/queue/', 'src/events/'], holds: 'BullMQ producer, worker, scheduler; events to consumers' },
   { layer: 10, parts: ['src/http/'], holds: 'ops server, metrics, status page, dashboard' },
   { layer: 11, parts: ['src/composition-root.ts', 'src/cli/'], holds: 'builds the real clients; the CLI' },
 ];

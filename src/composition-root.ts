@@ -1,6 +1,6 @@
 import type { Queue, Worker } from 'bullmq';
 import type { RedisClient } from './redis/connection.ts';
-import type { JobDependencies } from '../jobs/index.ts';
+import type { JobDependencies, JobOutcome } from '../jobs/index.ts';
 import { radarSettings, type Env, type Inventory, type RateLimit } from './config/index.ts';
 import { asKindConfig, type FailedLogout, type KindRuntimes, type SkippedRecord } from './kinds/kind.ts';
 import { budgetOf, buildKinds, kindOf, organizationsOf, radarClients, runRadar, type CredentialConfig } from './kinds/registry.ts';
@@ -8,7 +8,8 @@ import { RotatorError } from './errors/rotator-error.ts';
 import type { Logger } from './log/logger.ts';
 import { connectionErrorLog } from './log/connection-errors.ts';
 import { createRedisRateLimiter, type RateLimiter } from './provider-http/rate-limit.ts';
-import { buildSinks } from './alerts/build-sinks.ts';
+import { buildSinks, resolveSinkSecret } from './alerts/build-sinks.ts';
+import { factsOf, startEvents } from './events/events.ts';
 import { createAlerter, type Alerter } from './alerts/alerter.ts';
 import { startEscalation } from './alerts/escalation.ts';
 import { createExpiryReader } from './alerts/expiry.ts';
@@ -261,6 +262,18 @@ export async function startWorker(options: {
   });
   // Sink secrets are read before anything else: a sink that cannot alert is a start-up failure.
   const sinks = await unlessAborted(buildSinks(inventory.alerts, { secrets }), signal);
+  // So are the event receivers' signing secrets: a receiver that cannot be told is one too.
+  const receivers = await unlessAborted(
+    Promise.all(
+      (inventory.events ?? []).map(async (r) => ({
+        id: r.id,
+        url: r.url,
+        credentials: r.credentials,
+        signingSecret: await resolveSinkSecret(r.id, r.signingSecret, process.env, secrets, 'event receiver'),
+      })),
+    ),
+    signal,
+  );
   const connection: RedisClient = createRedisConnection(env.redis, 'worker', { allowPlaintext: env.allowPlaintextRedis });
   connection.on('error', (error: Error) => connectionErrors.error('redis', error));
   connection.on('ready', () => {
@@ -304,6 +317,7 @@ export async function startWorker(options: {
       return definition ? [{ credential: c.id, kind: c.kind, provider: definition.provider, mode: definition.mode }] : [];
     }),
     sinks: sinks.map((sink) => sink.id),
+    receivers: receivers.map((r) => r.id),
   });
   const active = activeJobs();
   const alerter = (later.alerter = createAlerter({
@@ -320,7 +334,27 @@ export async function startWorker(options: {
   // Redis's expiry, or the stored secret's when Redis lost it: failure alerts and escalation count down to it.
   const expiry = createExpiryReader({ credentials: inventory.credentials, kinds: deps.kinds, secrets, state: deps.rotation.state, logger });
   const alerting = { alerter, inventory, state: deps.rotation.state, expiry };
+  // Events to the secrets' consumers: the facts of each job's outcome, queued before the job completes.
+  const events = receivers.length
+    ? startEvents({
+        connection,
+        prefix: env.queuePrefix,
+        receivers,
+        logger,
+        attempts: Math.max(10, env.jobAttempts),
+        backoffMs: env.jobBackoffMs,
+        onDelivery: (receiver, outcome) => metrics.eventDelivery(receiver, outcome),
+      })
+    : undefined;
   const worker = createRotatorWorker({
+    ...(events
+      ? {
+          afterOutcome: async (outcome: JobOutcome) => {
+            for (const event of await factsOf(outcome, { credentials: inventory.credentials, state: deps.rotation.state, now: deps.rotation.now }))
+              await events.publish(event);
+          },
+        }
+      : {}),
     connection,
     prefix: env.queuePrefix,
     deps,
@@ -357,7 +391,7 @@ export async function startWorker(options: {
     // Before Redis answered, nothing was taken: close at once, without waiting on a Redis that may
     // not answer. Once the worker ran, a job it took may finish within the grace, as at a stop.
     if (!ready) connection.disconnect();
-    const closed = Promise.allSettled([ready ? worker.close() : worker.close(true), queue.close()]);
+    const closed = Promise.allSettled([ready ? worker.close() : worker.close(true), queue.close(), events?.close()]);
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, ready ? env.shutdownGraceMs : 2_000).unref())]);
     connection.disconnect();
     throw error;
@@ -423,6 +457,8 @@ export async function startWorker(options: {
       const closing = worker.close();
       closing.catch(() => undefined);
       const finished = await settlesWithin(active.idle(), env.shutdownGraceMs);
+      // Deliveries in flight end (each within its timeout); queued ones wait in Redis for the next worker.
+      if (events) await settlesWithin(events.close(), CLOSE_ALLOWANCE_MS);
       if (!finished) logger.warn({ active: active.count }, 'worker: grace period over, leaving the active jobs (taken up again once their locks expire)');
       // Closed politely (the jobs' results recorded) when the jobs ended and Redis answers, within
       // CLOSE_ALLOWANCE_MS; dropped at once when jobs were abandoned (their close would wait for

@@ -6,21 +6,29 @@ import { createPagerDutySink, createSlackSink, createWebhookSink } from './sinks
 
 /** A sink's secret could not be had at start. The message names the sink and the reference, never a value. */
 export class SinkSecretError extends RotatorError {
-  constructor(sinkId: string, what: string, cause?: unknown) {
-    super(`alert sink "${sinkId}": ${what}`, { permanent: true, cause });
+  /** `what` says whose secret it is: an alert sink (default) or an event receiver. */
+  constructor(sinkId: string, what: string, cause?: unknown, owner = 'alert sink') {
+    super(`${owner} "${sinkId}": ${what}`, { permanent: true, cause });
   }
 }
 
-async function resolve(sinkId: string, ref: SecretRef, env: NodeJS.ProcessEnv, secrets: Pick<SecretStore, 'readCurrent'>): Promise<string> {
+/** A sink's (or an event receiver's) secret, from the environment or Secrets Manager, read at start. */
+export async function resolveSinkSecret(
+  sinkId: string,
+  ref: SecretRef,
+  env: NodeJS.ProcessEnv,
+  secrets: Pick<SecretStore, 'readCurrent'>,
+  owner = 'alert sink',
+): Promise<string> {
   if ('env' in ref) {
     const value = env[ref.env];
-    if (!value) throw new SinkSecretError(sinkId, `environment variable ${ref.env} is not set`);
+    if (!value) throw new SinkSecretError(sinkId, `environment variable ${ref.env} is not set`, undefined, owner);
     return value;
   }
   try {
     return (await secrets.readCurrent(ref.secretId)).secretString.trim();
   } catch (error) {
-    throw new SinkSecretError(sinkId, `secret "${ref.secretId}" cannot be read: ${(error as Error).message}`, error);
+    throw new SinkSecretError(sinkId, `secret "${ref.secretId}" cannot be read: ${(error as Error).message}`, error, owner);
   }
 }
 
@@ -34,14 +42,14 @@ export async function buildSinks(
     configs.map(async (c): Promise<AlertSink> => {
       switch (c.kind) {
         case 'slack':
-          return createSlackSink(c.id, await resolve(c.id, c.webhookUrl, env, options.secrets), c.credentials);
+          return createSlackSink(c.id, await resolveSinkSecret(c.id, c.webhookUrl, env, options.secrets), c.credentials);
         case 'pagerduty':
-          return createPagerDutySink(c.id, await resolve(c.id, c.routingKey, env, options.secrets), c.severity, {
+          return createPagerDutySink(c.id, await resolveSinkSecret(c.id, c.routingKey, env, options.secrets), c.severity, {
             ...(c.url ? { url: c.url } : {}),
             ...(c.credentials ? { credentials: c.credentials } : {}),
           });
         case 'webhook':
-          return createWebhookSink(c.id, c.url, await resolve(c.id, c.signingSecret, env, options.secrets), c.credentials);
+          return createWebhookSink(c.id, c.url, await resolveSinkSecret(c.id, c.signingSecret, env, options.secrets), c.credentials);
       }
     }),
   );

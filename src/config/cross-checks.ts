@@ -20,13 +20,13 @@ function duplicates(list: Item[], field: string, section: string, what: string):
   return problems;
 }
 
-function sinkFilterProblems(sinks: Item[], byId: Map<string, Item>): ConfigProblem[] {
+function sinkFilterProblems(sinks: Item[], byId: Map<string, Item>, section = 'alerts'): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   sinks.forEach((sink, index) => {
     const ids = Array.isArray(sink.credentials) ? (sink.credentials as unknown[]) : [];
     ids.forEach((id, i) => {
       if (typeof id === 'string' && !byId.has(id)) {
-        problems.push({ path: `alerts[${index}].credentials[${i}]`, message: `no credential with id "${id}"` });
+        problems.push({ path: `${section}[${index}].credentials[${i}]`, message: `no credential with id "${id}"` });
       }
     });
   });
@@ -35,13 +35,14 @@ function sinkFilterProblems(sinks: Item[], byId: Map<string, Item>): ConfigProbl
 
 /**
  * Rules across entries, checked on the raw document so they are reported beside shape problems
- * instead of after them: unique ids and secrets, sink filters naming known credentials, and each
+ * instead of after them: unique ids and secrets, sink and event filters naming known credentials, and each
  * kind's own rules (references to other entries, fields judged together).
  */
 export function crossCheck(raw: unknown, kinds: ReadonlyMap<string, InventoryKind>): ConfigProblem[] {
   const root = (typeof raw === 'object' && raw !== null ? raw : {}) as Item;
   const credentials = items(root.credentials);
   const sinks = items(root.alerts);
+  const events = items(root.events);
   const byId = new Map<string, Item>();
   for (const c of credentials) if (typeof c.id === 'string' && !byId.has(c.id)) byId.set(c.id, c);
 
@@ -51,5 +52,7 @@ export function crossCheck(raw: unknown, kinds: ReadonlyMap<string, InventoryKin
     ...duplicates(sinks, 'id', 'alerts', 'sink id'),
     ...credentials.flatMap((c, index) => (typeof c.kind === 'string' ? (kinds.get(c.kind)?.crossCheck?.(c, index, byId) ?? []) : [])),
     ...sinkFilterProblems(sinks, byId),
+    ...duplicates(events, 'id', 'events', 'event receiver id'),
+    ...sinkFilterProblems(events, byId, 'events'),
   ];
 }

@@ -51,6 +51,12 @@ export const alertSinkSchema = z.discriminatedUnion('kind', [
   z.strictObject({ id, kind: z.literal('webhook'), url: endpointUrl, signingSecret: secretRef, ...sinkFilter }),
 ]);
 
+/**
+ * `events:` — receivers told of each rotation and revoke (src/events/), so that consumers reload
+ * at once instead of waiting out their cache. Signed as the webhook alert sink signs.
+ */
+export const eventReceiverSchema = z.strictObject({ id, url: endpointUrl, signingSecret: secretRef, ...sinkFilter });
+
 /** `radar:` — the expiry radar over every token of the organizations the inventory reaches (src/radar/). */
 export const radarSchema = z
   .strictObject({
@@ -73,5 +79,6 @@ export const inventorySchema = z.strictObject({
   defaults: defaultsSchema,
   credentials: z.array(z.unknown()).min(1, 'must list at least one credential'),
   alerts: z.array(alertSinkSchema).default([]),
+  events: z.array(eventReceiverSchema).default([]),
   radar: radarSchema,
 });

@@ -70,7 +70,7 @@ export function parseInventory<C extends CredentialBase>(text: string, kinds: re
   const credentials = Array.isArray(entries) ? entries.map((entry, index) => readCredential(entry, index, schemas, raw, problems)) : [];
   problems.push(...crossCheck(raw, table));
   if (!result.success || problems.length > 0) throw new ConfigError(source, problems);
-  return { version: 1, credentials: credentials as C[], alerts: result.data.alerts, radar: result.data.radar };
+  return { version: 1, credentials: credentials as C[], alerts: result.data.alerts, events: result.data.events, radar: result.data.radar };
 }
 
 /** One credential by its kind's schema; its problems are added to `problems` with their full path. */

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ConfigProblem } from './errors.ts';
 import type { SecretRef } from './fields.ts';
-import type { alertSinkSchema, InventoryDefaults, RadarSettings } from './inventory.schema.ts';
+import type { alertSinkSchema, eventReceiverSchema, InventoryDefaults, RadarSettings } from './inventory.schema.ts';
 
 /**
  * Fields every credential has once defaults are applied. A kind's full configuration is the output
@@ -34,11 +34,14 @@ export type AlertSinkConfig = z.output<typeof alertSinkSchema>;
 export type SlackSinkConfig = Extract<AlertSinkConfig, { kind: 'slack' }>;
 export type PagerDutySinkConfig = Extract<AlertSinkConfig, { kind: 'pagerduty' }>;
 export type WebhookSinkConfig = Extract<AlertSinkConfig, { kind: 'webhook' }>;
+export type EventReceiverConfig = z.output<typeof eventReceiverSchema>;
 
 export interface Inventory<C extends CredentialBase = CredentialBase> {
   version: 1;
   credentials: C[];
   alerts: AlertSinkConfig[];
+  /** Receivers of rotation and revoke events; absent in inventories built by hand (tests): none. */
+  events?: EventReceiverConfig[];
   /** The expiry radar's settings; absent in inventories built by hand (tests): the defaults apply (radarSettings). */
   radar?: RadarSettings;
 }

@@ -33,6 +33,8 @@ export interface RotatorMetrics {
    * `increase()` and `rate()` can see (a series born at 1 shows none).
    */
   known(labels: KnownLabels): void;
+  /** An event to consumers delivered to a receiver, or given up on after every attempt. */
+  eventDelivery(receiver: string, outcome: 'delivered' | 'failed'): void;
   /** The expiry radar's last run (src/radar/): every listed token's expiry, each organization listed or not. */
   radar(report: RadarReport): void;
 }
@@ -41,6 +43,8 @@ export interface RotatorMetrics {
 export interface KnownLabels {
   credentials: ReadonlyArray<{ credential: string; kind: string; provider: string; mode: 'rotate' | 'validate' }>;
   sinks: readonly string[];
+  /** Event receivers (`events:`); default none. */
+  receivers?: readonly string[];
 }
 
 /** The outcomes a job of each mode ends with when nothing goes wrong, and its failure. */
@@ -118,6 +122,12 @@ export function createMetrics(initial?: StatusSource | (() => Promise<StatusView
     registers: [registry],
   });
 
+  const eventDeliveries = new Counter({
+    name: 'rotator_event_deliveries_total',
+    help: 'Events to consumers (credential.rotated, credential.revoked) by receiver: delivered (answered 2xx), or failed after every attempt',
+    labelNames: ['receiver', 'outcome'],
+    registers: [registry],
+  });
   // The radar's series are replaced as a whole by each run: a token gone from the listing has no series.
   const radarExpiry = new Gauge({
     name: 'rotator_radar_token_expiry_timestamp_seconds',
@@ -267,7 +277,8 @@ export function createMetrics(initial?: StatusSource | (() => Promise<StatusView
     scheduleTickMissed: (credential) => ticksMissed.inc({ credential }),
     recordSkipped: (provider, kind) => recordsSkipped.inc({ provider, kind }),
     logoutFailed: (credential, kind) => logoutFailures.inc({ credential, kind }),
-    known({ credentials, sinks }) {
+    eventDelivery: (receiver, outcome) => eventDeliveries.inc({ receiver, outcome }),
+    known({ credentials, sinks, receivers = [] }) {
       for (const { credential, kind, provider, mode } of credentials) {
         for (const [job, outcomes] of KNOWN_OUTCOMES[mode]) for (const outcome of outcomes) jobs.inc({ credential, kind, job_name: job, outcome }, 0);
         ticksMissed.inc({ credential }, 0);
@@ -276,6 +287,7 @@ export function createMetrics(initial?: StatusSource | (() => Promise<StatusView
         else logoutFailures.inc({ credential, kind }, 0);
       }
       for (const sink of sinks) sinkFailures.inc({ sink }, 0);
+      for (const receiver of receivers) for (const outcome of ['delivered', 'failed']) eventDeliveries.inc({ receiver, outcome }, 0);
     },
     radar(report) {
       radarExpiry.reset();

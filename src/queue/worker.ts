@@ -31,6 +31,11 @@ export interface RotatorWorkerOptions {
   active?: ActiveJobs;
   /** Told of the worker's errors (its connections' among them). Default: each logged as `worker: error`. */
   onError?: (error: Error) => void;
+  /**
+   * Told of each job's outcome before the job completes (the events to consumers): when it
+   * rejects, the job fails and runs again, so what it publishes is published at least once.
+   */
+  afterOutcome?: (outcome: JobOutcome) => Promise<void>;
 }
 
 /** The jobs running in this process now, and a promise of the moment none is. */
@@ -75,7 +80,13 @@ interface FailureDetails {
 /** How long a job waits before it tries a busy credential again. */
 export const BUSY_RETRY_MS = 1_000;
 
-export async function processJob(job: Job, deps: JobDependencies, logger: Logger, token?: string): Promise<JobOutcome> {
+export async function processJob(
+  job: Job,
+  deps: JobDependencies,
+  logger: Logger,
+  token?: string,
+  afterOutcome?: (outcome: JobOutcome) => Promise<void>,
+): Promise<JobOutcome> {
   const log = logger.child({ jobId: job.id, job: jobLabel(job.name), attempt: job.attemptsMade + 1 });
   if (!isJobName(job.name)) throw new UnrecoverableError(`unknown job name ${printableName(job.name)}`);
   const definition = jobRegistry[job.name];
@@ -85,7 +96,9 @@ export async function processJob(job: Job, deps: JobDependencies, logger: Logger
     throw new UnrecoverableError(`malformed ${job.name} payload: ${describeIssues(parsed.error.issues)}`);
   }
   try {
-    return await definition.handle(deps, parsed.data, { jobId: job.id ?? '', attempt: job.attemptsMade + 1, logger: log });
+    const outcome = await definition.handle(deps, parsed.data, { jobId: job.id ?? '', attempt: job.attemptsMade + 1, logger: log });
+    await afterOutcome?.(outcome);
+    return outcome;
   } catch (error) {
     if (error instanceof CredentialBusyError && token !== undefined) {
       // Another job is rotating this credential: come back shortly, without spending an attempt.
@@ -111,7 +124,7 @@ export async function processJob(job: Job, deps: JobDependencies, logger: Logger
 export function createRotatorWorker(options: RotatorWorkerOptions): Worker {
   const { logger, deps } = options;
   const lockDuration = options.lockDurationMs ?? 30_000;
-  const run = (job: Job, token?: string) => processJob(job, deps, logger, token);
+  const run = (job: Job, token?: string) => processJob(job, deps, logger, token, options.afterOutcome);
   const worker = new Worker(QUEUE_NAME, (job, token) => (options.active ? options.active.track(run(job, token)) : run(job, token)), {
     connection: options.connection,
     prefix: options.prefix,

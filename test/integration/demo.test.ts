@@ -29,6 +29,14 @@ describe('npm run demo', () => {
     expect(output).toContain('its expiry radar listed 2 Credly tokens: 1 that no credential manages expire within 30d');
     expect(output).toMatch(/HR export \(made by hand\)\s+\S+\s+\S+ EXPIRES SOON\s+rwd\s+NOBODY/);
     expect(output).toContain('exit code 1: a token nobody manages expires within the window');
+    // Events: the consumer told of each rotation and revoke, signatures verified.
+    for (const line of [
+      'the LMS was told: credential.rotated for credly-main (signature verified)',
+      'the LMS was told: credential.revoked for credly-main (signature verified)',
+      'the LMS was told: credential.rotated for credly-badge-sync (signature verified)',
+      'the LMS was told: credential.revoked for credly-badge-sync (signature verified)',
+    ])
+      expect(output).toContain(line);
     // Every connection is closed before the services stop: nothing reconnects after the end.
     expect(output).not.toContain('Unhandled error event');
     expect(code).toBe(0);

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { alertSinkSchema, defaultsSchema, inventorySchema } from '../../src/config/inventory.schema.ts';
+import { alertSinkSchema, defaultsSchema, eventReceiverSchema, inventorySchema } from '../../src/config/inventory.schema.ts';
 import { readRedisTopology } from '../../src/config/redis-topology.ts';
 import { KINDS, RATE_LIMIT_VARIABLES } from '../../src/kinds/registry.ts';
 import { codeNamesOf, tablesOf, type Table } from '../support/markdown.ts';
@@ -129,13 +129,15 @@ describe('docs/configuration.md: the inventory', () => {
     ['The file', fieldsOf(inventorySchema)],
     ...KINDS.map((k): [string, string[]] => [`Kind \`${k.kind}\``, fieldsOf(k.entry(defaults))]),
     ...sinks.map((s): [string, string[]] => [`Sink \`${(s.shape.kind as z.ZodLiteral<string>).value}\``, fieldsOf(s)]),
+    ['Event receiver', fieldsOf(eventReceiverSchema)],
   ]);
 
-  it('reads the fields from the schemas: the file, each kind, each alert sink', () => {
+  it('reads the fields from the schemas: the file, each kind, each alert sink, the event receiver', () => {
     expect(expected.get('The file')).toEqual(expect.arrayContaining(['version', 'defaults.forceCooldown', 'credentials', 'alerts']));
     expect(expected.get('Kind `credly-authorization-token`')).toEqual(expect.arrayContaining(['organizationId', 'endpoints.apiBase']));
     expect(expected.get('Sink `webhook`')).toEqual(expect.arrayContaining(['signingSecret.env', 'signingSecret.secretId']));
-    expect(expected.size).toBe(1 + KINDS.length + sinks.length);
+    expect(expected.get('Event receiver')).toEqual(expect.arrayContaining(['url', 'signingSecret.env']));
+    expect(expected.size).toBe(2 + KINDS.length + sinks.length);
   });
 
   it('has one table per object of the inventory, each naming exactly its fields, with a default and a meaning', () => {

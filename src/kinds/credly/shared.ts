@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonFields, type InventoryDefaults, type RawEntry } from '../../config/index.ts';
+import { commonFields, duration, formatDuration, type InventoryDefaults, type RawEntry } from '../../config/index.ts';
 import { credlyEndpoints, credlyEnvironment } from './endpoints.ts';
 
 /** What the two Credly kinds share: the organization, the rate-limit budget, one client per API. */
@@ -28,6 +28,24 @@ export const organizationId = z
 /** The fields both Credly kinds' entries start with: the common ones, the kind, the organization and environment. */
 export function credlyEntryFields<K extends string>(defaults: InventoryDefaults, kind: K) {
   return { ...commonFields(defaults), kind: z.literal(kind), organizationId, environment: credlyEnvironment };
+}
+
+/**
+ * `consumerRefresh`: the longest a consumer of the secret may keep a value it read. The overlap
+ * (`revokePreviousAfter`) must be at least that, or a consumer may still use the replaced
+ * credential when it is revoked: a configuration error, at the overlap's path.
+ */
+export const consumerRefreshField = { consumerRefresh: duration.optional() };
+
+export function overlapCoversRefresh(entry: { revokePreviousAfter: number; consumerRefresh?: number | undefined }, ctx: z.RefinementCtx): void {
+  if (entry.consumerRefresh === undefined || entry.revokePreviousAfter >= entry.consumerRefresh) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['revokePreviousAfter'],
+    message:
+      `is ${formatDuration(entry.revokePreviousAfter)}, shorter than consumerRefresh (${formatDuration(entry.consumerRefresh)}): ` +
+      'a consumer may still use the replaced credential when it is revoked; make the overlap at least consumerRefresh',
+  });
 }
 
 /**

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { duration, endpointUrl, positiveDuration, type InventoryDefaults } from '../../../config/index.ts';
 import { parseSecret, secretText, secretTimestamp, serializeSecret, type ParseSecretOptions, type SecretShape } from '../../../secrets/secret-values.ts';
 import { credlyEndpoints } from '../endpoints.ts';
-import { credlyEntryFields } from '../shared.ts';
+import { consumerRefreshField, credlyEntryFields, overlapCoversRefresh } from '../shared.ts';
 
 export const KIND = 'credly-authorization-token';
 
@@ -31,8 +31,11 @@ export const credlyTokenEntry = (defaults: InventoryDefaults) =>
       // The documented proof of a new token is the token listing; GET /organizations/{id} is in no vendor page.
       testWithOrganizationEndpoint: z.boolean().default(false),
       endpoints: z.strictObject({ apiBase: endpointUrl.optional() }).default({}),
+      ...consumerRefreshField,
     })
-    .transform(({ rotateWhenExpiresWithin, revokePreviousAfter, forceCooldown, endpoints, ...entry }) => ({
+    .superRefine(overlapCoversRefresh)
+    .transform(({ consumerRefresh, rotateWhenExpiresWithin, revokePreviousAfter, forceCooldown, endpoints, ...entry }) => ({
+      ...(consumerRefresh === undefined ? {} : { consumerRefreshMs: consumerRefresh }),
       ...entry,
       rotateWhenExpiresWithinMs: rotateWhenExpiresWithin,
       revokePreviousAfterMs: revokePreviousAfter,

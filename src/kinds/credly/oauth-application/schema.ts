@@ -13,7 +13,7 @@ import {
 import { parseSecret, secretText, type ParseSecretOptions, type SecretShape } from '../../../secrets/secret-values.ts';
 import { KIND as TOKEN_KIND } from '../authorization-token/schema.ts';
 import { credlyEndpoints } from '../endpoints.ts';
-import { credlyApiBase, credlyEntryFields, CREDLY_SCOPES } from '../shared.ts';
+import { consumerRefreshField, credlyApiBase, credlyEntryFields, CREDLY_SCOPES, overlapCoversRefresh } from '../shared.ts';
 
 export const KIND = 'credly-oauth-application';
 
@@ -36,8 +36,11 @@ export const credlyAppEntry = (defaults: InventoryDefaults) =>
       /** A forced rotation is refused while AWSCURRENT is younger than this; 0 turns the cooldown off. */
       forceCooldown: duration.default(defaults.forceCooldown),
       endpoints: z.strictObject({ apiBase: endpointUrl.optional(), tokenUrl: endpointUrl.optional() }).default({}),
+      ...consumerRefreshField,
     })
-    .transform(({ recreateEvery, revokePreviousAfter, forceCooldown, endpoints, ...entry }) => ({
+    .superRefine(overlapCoversRefresh)
+    .transform(({ consumerRefresh, recreateEvery, revokePreviousAfter, forceCooldown, endpoints, ...entry }) => ({
+      ...(consumerRefresh === undefined ? {} : { consumerRefreshMs: consumerRefresh }),
       ...entry,
       ...(recreateEvery === undefined ? {} : { recreateEveryMs: recreateEvery }),
       revokePreviousAfterMs: revokePreviousAfter,
