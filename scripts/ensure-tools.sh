@@ -15,14 +15,17 @@ if [ "${1:-}" = "--with-browser" ]; then  # the test run: the chart tests need h
   node scripts/fetch-helm.ts >/dev/null
 fi
 
-# Debian packages still missing: redis-server (unless REDIS_URL is given) and chromium (the status
-# page is tested in headless Chromium; ROTATOR_CHROMIUM points at another binary).
+# Debian packages still missing: redis-server (unless REDIS_URL is given), chromium (the status
+# page is tested in headless Chromium; ROTATOR_CHROMIUM points at another binary) and prometheus
+# (its promtool judges the chart's alert rules; ROTATOR_PROMTOOL points at another binary).
 missing=()
 # The test suite (--with-browser) needs redis-server even with REDIS_URL, and redis-cli: the Redis
 # Cluster, Sentinel and restart tests run processes of their own.
 if { [ -z "${REDIS_URL:-}" ] || [ "${1:-}" = "--with-browser" ]; } && ! command -v "${ROTATOR_REDIS_SERVER:-redis-server}" >/dev/null 2>&1; then missing+=(redis-server); fi
 if [ "${1:-}" = "--with-browser" ] && ! command -v "${ROTATOR_REDIS_CLI:-redis-cli}" >/dev/null 2>&1; then missing+=(redis-tools); fi
 if [ "${1:-}" = "--with-browser" ] && [ ! -x "${ROTATOR_CHROMIUM:-/usr/bin/chromium}" ]; then missing+=(chromium); fi
+# The chart's alert rules are evaluated by Prometheus's own promtool (test/integration/prometheus-rules.test.ts).
+if [ "${1:-}" = "--with-browser" ] && ! command -v "${ROTATOR_PROMTOOL:-promtool}" >/dev/null 2>&1; then missing+=(prometheus); fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "== installing ${missing[*]} (apt)"

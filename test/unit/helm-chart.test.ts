@@ -230,13 +230,28 @@ describe('the chart with every option (full values)', () => {
     const rules = (rule.spec as { groups: Array<{ rules: Array<{ alert: string; expr: string; annotations: Record<string, string> }> }> }).groups.flatMap(
       (g) => g.rules,
     );
-    expect(rules.map((r) => r.alert)).toEqual(['CredentialRotationFailing', 'CredentialNearExpiry', 'CredentialRotatorDown', 'CredentialRotatorRedisDown']);
+    expect(rules.map((r) => r.alert)).toEqual([
+      'CredentialRotationFailing',
+      'CredentialNearExpiry',
+      'CredentialRotatorDown',
+      'CredentialRotatorRedisDown',
+      'CredentialRotatorNotReady',
+      'CredentialRotatorAlertSinkFailing',
+      'CredentialNotRevoked',
+      'CredentialChecksStale',
+      'CredentialRotatorEventsUndelivered',
+      'UnmanagedCredlyTokenExpiring',
+      'CredlyOrganizationUnlisted',
+    ]);
     // Worker down is a failed scrape; Redis down is what a scraped worker says (the worker answers /metrics whatever Redis does).
     expect(rules[2]?.expr).toBe('absent(up{namespace="team-a", service="rotator"} == 1)');
     expect(rules[3]?.expr).toBe('max by (namespace) (rotator_redis_up{namespace="team-a", service="rotator"}) == 0');
     for (const r of rules) {
       expect(r.annotations.runbook_url).toBe(`https://runbooks.example.com/credential-rotator#${r.alert.toLowerCase()}`);
-      expect(r.expr, r.alert).toContain('{namespace="team-a", service="rotator"}');
+      // kube-state-metrics names the release's Deployment; the worker's series carry its Service.
+      expect(r.expr, r.alert).toMatch(
+        r.alert === 'CredentialRotatorNotReady' ? /\{namespace="team-a", deployment="rotator"\}/ : /\{namespace="team-a", service="rotator"[,}]/,
+      );
     }
     expect(rules[1]?.expr).toMatch(/< 21$/);
   });
@@ -254,8 +269,11 @@ describe('the chart with every option (full values)', () => {
     const b = expressions('beta', 'ns-b');
     expect(a[0]).toContain('{namespace="ns-a", service="alpha-credential-rotator"}');
     expect(b[0]).toContain('{namespace="ns-b", service="beta-credential-rotator"}');
-    const own = (expr: string) => /\{namespace="[^"]+", service="[^"]+"\}/.exec(expr)?.[0];
-    for (let i = 0; i < a.length; i++) expect(own(a[i] ?? '')).not.toBe(own(b[i] ?? ''));
+    const own = (expr: string) => /\{namespace="[^"]+", (service|deployment)="[^"]+"/.exec(expr)?.[0];
+    for (let i = 0; i < a.length; i++) {
+      expect(own(a[i] ?? '')).toBeDefined();
+      expect(own(a[i] ?? '')).not.toBe(own(b[i] ?? ''));
+    }
   });
 });
 
