@@ -7,6 +7,7 @@ import { budgetOf, buildKinds, kindOf, organizationsOf, radarClients, runRadar, 
 import { RotatorError } from './errors/rotator-error.ts';
 import type { Logger } from './log/logger.ts';
 import { connectionErrorLog } from './log/connection-errors.ts';
+import type { ProviderObserver } from './provider-http/http.ts';
 import { createRedisRateLimiter, type RateLimiter } from './provider-http/rate-limit.ts';
 import { buildSinks, resolveSinkSecret } from './alerts/build-sinks.ts';
 import { factsOf, startEvents } from './events/events.ts';
@@ -50,6 +51,8 @@ export interface KindOptions {
   onRecordSkipped?: (skipped: SkippedRecord) => void;
   /** Told of each failed logout after a validation that otherwise worked (validationWarningReporter). */
   onLogoutFailed?: (failed: FailedLogout) => void;
+  /** Told of every provider call's attempts and rate-limit waits (metrics). */
+  observe?: ProviderObserver;
 }
 
 /** Every kind's rotation provider or validator, over real HTTP clients. */
@@ -64,6 +67,7 @@ export function createKinds(options: KindOptions): KindRuntimes {
     ...(options.scope === undefined ? {} : { scope: options.scope }),
     ...(options.onRecordSkipped ? { onRecordSkipped: options.onRecordSkipped } : {}),
     ...(options.onLogoutFailed ? { onLogoutFailed: options.onLogoutFailed } : {}),
+    ...(options.observe ? { observe: options.observe } : {}),
   });
 }
 
@@ -150,6 +154,8 @@ export function createJobDependencies(options: {
   onRecordSkipped?: (skipped: SkippedRecord) => void;
   /** Told of each failed logout after a validation that otherwise worked (warning, metric). */
   onLogoutFailed?: (failed: FailedLogout) => void;
+  /** Told of every provider call's attempts and rate-limit waits (metrics). */
+  observe?: ProviderObserver;
   now?: () => Date;
 }): JobDependencies {
   const { queue } = options;
@@ -169,6 +175,7 @@ export function createJobDependencies(options: {
         scope: options.prefix,
         ...(options.onRecordSkipped ? { onRecordSkipped: options.onRecordSkipped } : {}),
         ...(options.onLogoutFailed ? { onLogoutFailed: options.onLogoutFailed } : {}),
+        ...(options.observe ? { observe: options.observe } : {}),
       }),
     rotation: {
       // The deployment's scope in every marker: the queue prefix, which no two deployments share.
@@ -258,7 +265,27 @@ export async function startWorker(options: {
   // The AWS SDK is loaded with the first secret read (a sink's secret at once, else the first job).
   const secrets = lazySecretStore(async () => {
     const { createSecretStore, createSecretsManagerClient } = await import('./secrets/secret-store.ts');
-    return createSecretStore(createSecretsManagerClient());
+    const client = createSecretsManagerClient();
+    // Every Secrets Manager call, its retries included, counted by operation and outcome (the
+    // exception's name: an SRE graphs "Secrets Manager denies us" as AccessDeniedException).
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const started = performance.now();
+        const operation = context.commandName?.replace(/Command$/, '') ?? 'unknown';
+        const seconds = () => (performance.now() - started) / 1000;
+        try {
+          const result = await next(args);
+          later.metrics?.secretsManagerCall(operation, 'ok', seconds());
+          return result;
+        } catch (error) {
+          const name = (error as Error).name;
+          later.metrics?.secretsManagerCall(operation, /^[A-Za-z]{1,64}$/.test(name) ? name : 'Error', seconds());
+          throw error;
+        }
+      },
+      { step: 'initialize', name: 'rotatorMetrics' },
+    );
+    return createSecretStore(client);
   });
   // Sink secrets are read before anything else: a sink that cannot alert is a start-up failure.
   const sinks = await unlessAborted(buildSinks(inventory.alerts, { secrets }), signal);
@@ -287,6 +314,10 @@ export async function startWorker(options: {
   // The metrics and the alerter are made once the status reader exists (below), before any job runs.
   const later: { metrics?: RotatorMetrics; alerter?: Alerter } = {};
   const deps = createJobDependencies({
+    observe: {
+      attempt: (r) => later.metrics?.providerAttempt(r),
+      rateLimitWait: (r) => later.metrics?.providerRateLimitWait(r.provider, r.seconds),
+    },
     onRecordSkipped: recordSkipReporter(logger, (skipped) => later.metrics?.recordSkipped(skipped.provider, skipped.kind)),
     onLogoutFailed: (failed) => {
       later.metrics?.logoutFailed(failed.credentialId, failed.kind);

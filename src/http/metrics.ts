@@ -33,6 +33,12 @@ export interface RotatorMetrics {
    * `increase()` and `rate()` can see (a series born at 1 shows none).
    */
   known(labels: KnownLabels): void;
+  /** One attempt of a provider call: its status as a string (`no-answer` when nothing answered) and duration. */
+  providerAttempt(record: { provider: string; operation: string; status: string; seconds: number }): void;
+  /** A wait for a provider organization's rate limit before a call. */
+  providerRateLimitWait(provider: string, seconds: number): void;
+  /** One Secrets Manager call (its retries included): `ok`, or the exception's name. */
+  secretsManagerCall(operation: string, outcome: string, seconds: number): void;
   /** An event to consumers delivered to a receiver, or given up on after every attempt. */
   eventDelivery(receiver: string, outcome: 'delivered' | 'failed'): void;
   /** The expiry radar's last run (src/radar/): every listed token's expiry, each organization listed or not. */
@@ -122,6 +128,39 @@ export function createMetrics(initial?: StatusSource | (() => Promise<StatusView
     registers: [registry],
   });
 
+  const providerRequests = new Counter({
+    name: 'rotator_provider_requests_total',
+    help: 'Provider HTTP attempts by provider, operation (list-tokens, create-token, token…) and status: the HTTP status, or no-answer (refused, reset, timed out)',
+    labelNames: ['provider', 'operation', 'status'],
+    registers: [registry],
+  });
+  const providerDuration = new Histogram({
+    name: 'rotator_provider_request_duration_seconds',
+    help: 'How long each provider HTTP attempt took, by provider and operation',
+    labelNames: ['provider', 'operation'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30],
+    registers: [registry],
+  });
+  const rateLimitWait = new Histogram({
+    name: 'rotator_provider_rate_limit_wait_seconds',
+    help: "How long provider calls waited for their organization's rate limit (ROTATOR_CREDLY_RATE_LIMIT), by provider",
+    labelNames: ['provider'],
+    buckets: [0.001, 0.01, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const smRequests = new Counter({
+    name: 'rotator_secrets_manager_requests_total',
+    help: "Secrets Manager calls (retries included) by operation and outcome: ok, or the exception's name (AccessDeniedException, ThrottlingException…)",
+    labelNames: ['operation', 'outcome'],
+    registers: [registry],
+  });
+  const smDuration = new Histogram({
+    name: 'rotator_secrets_manager_request_duration_seconds',
+    help: 'How long each Secrets Manager call took, retries included, by operation',
+    labelNames: ['operation'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
   const eventDeliveries = new Counter({
     name: 'rotator_event_deliveries_total',
     help: 'Events to consumers (credential.rotated, credential.revoked) by receiver: delivered (answered 2xx), or failed after every attempt',
@@ -278,6 +317,15 @@ export function createMetrics(initial?: StatusSource | (() => Promise<StatusView
     recordSkipped: (provider, kind) => recordsSkipped.inc({ provider, kind }),
     logoutFailed: (credential, kind) => logoutFailures.inc({ credential, kind }),
     eventDelivery: (receiver, outcome) => eventDeliveries.inc({ receiver, outcome }),
+    providerAttempt({ provider, operation, status, seconds }) {
+      providerRequests.inc({ provider, operation, status });
+      providerDuration.observe({ provider, operation }, seconds);
+    },
+    providerRateLimitWait: (provider, seconds) => rateLimitWait.observe({ provider }, seconds),
+    secretsManagerCall(operation, outcome, seconds) {
+      smRequests.inc({ operation, outcome });
+      smDuration.observe({ operation }, seconds);
+    },
     known({ credentials, sinks, receivers = [] }) {
       for (const { credential, kind, provider, mode } of credentials) {
         for (const [job, outcomes] of KNOWN_OUTCOMES[mode]) for (const outcome of outcomes) jobs.inc({ credential, kind, job_name: job, outcome }, 0);

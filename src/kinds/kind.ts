@@ -1,5 +1,6 @@
 import type { CredentialBase, InventoryKind } from '../config/index.ts';
 import type { RateLimiter } from '../provider-http/rate-limit.ts';
+import type { ProviderObserver } from '../provider-http/http.ts';
 import type { CredentialProbe } from '../probe/findings.ts';
 import type { ProbeOptions } from '../probe/common.ts';
 import type { RotatableCredential } from '../rotation/rotate.ts';
@@ -26,6 +27,8 @@ export interface KindContext {
   backoffMs?: number;
   /** Client-side limits on provider calls, keyed by the budgets `rateLimit.budget` names. */
   limiter?: RateLimiter;
+  /** Told of every provider call's attempts and rate-limit waits (metrics). */
+  observe?: ProviderObserver;
   /** Wait before asking a provider again to confirm a refusal or an absence, in ms. Default: the kind's. */
   recheckDelayMs?: number;
   /** This deployment's scope (the queue prefix), as the rotator's markers carry it: what makes a listed record ours. */
@@ -173,8 +176,9 @@ export type ValidatorOptions = ReturnType<typeof httpOptions> & { onLogoutFailed
 export function httpOptions(
   context: KindContext,
   options: { limited: boolean } = { limited: true },
-): { requestTimeoutMs?: number; backoffMs?: number; limiter?: RateLimiter } {
+): { requestTimeoutMs?: number; backoffMs?: number; limiter?: RateLimiter; observe?: ProviderObserver } {
   return {
+    ...(context.observe ? { observe: context.observe } : {}),
     ...(context.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: context.requestTimeoutMs }),
     ...(context.backoffMs === undefined ? {} : { backoffMs: context.backoffMs }),
     ...(options.limited && context.limiter ? { limiter: context.limiter } : {}),

@@ -33,6 +33,18 @@ export interface ProviderHttpOptions {
   fetch?: typeof fetch;
   /** Client-side rate limiting, per request's `rateKey`. Default: none. */
   limiter?: RateLimiter;
+  /** Told of every attempt and every wait for the rate limit (metrics). Default: nobody. */
+  observe?: ProviderObserver;
+}
+
+/**
+ * What an SRE graphs of the provider calls: each attempt's operation, how it ended — the HTTP
+ * status as a string when the provider answered, `no-answer` when nothing did (refused, reset,
+ * timed out) — and how long it took; and each wait for the organization's rate limit.
+ */
+export interface ProviderObserver {
+  attempt(record: { provider: string; operation: string; status: string; seconds: number }): void;
+  rateLimitWait(record: { provider: string; seconds: number }): void;
 }
 
 export interface ProviderRequest<T> {
@@ -265,8 +277,15 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
       const idempotent = req.idempotent ?? req.method !== 'POST';
       const secrets = secretsOf(req);
       for (let n = 1; ; n += 1) {
-        if (req.rateKey && options.limiter) await options.limiter.acquire(req.rateKey);
+        if (req.rateKey && options.limiter) {
+          const waited = performance.now();
+          await options.limiter.acquire(req.rateKey);
+          options.observe?.rateLimitWait({ provider, seconds: (performance.now() - waited) / 1000 });
+        }
+        const started = performance.now();
         const out = await attempt(req, secrets);
+        const status = 'kind' in out ? (out.status === undefined ? 'no-answer' : String(out.status)) : String(out.status);
+        options.observe?.attempt({ provider, operation: req.operation, status, seconds: (performance.now() - started) / 1000 });
         if (!('kind' in out)) return out;
         const fail = (note?: string) => toError(req.operation, out, note);
         if (out.kind !== 'unavailable') throw fail();
