@@ -4,7 +4,7 @@
 // and stays silent on its neighbours (another release's series, a managed token). The worker's own
 // /metrics passes `promtool check metrics`.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -286,4 +286,39 @@ describe("the worker's /metrics, read by promtool check metrics", () => {
     ).toEqual([]);
     expect(problems.some((line) => line.includes('rotator_'))).toBe(false);
   }, 60_000);
+});
+
+describe('the Grafana dashboard (helm/credential-rotator/dashboards/credential-rotator.json)', () => {
+  const file = readFileSync(join(chart, 'dashboards/credential-rotator.json'), 'utf8');
+  const dashboard = JSON.parse(file) as { uid: string; panels: Array<{ id: number; title: string; targets: Array<{ refId: string; expr: string }> }> };
+  const targets = dashboard.panels.flatMap((p) => p.targets.map((t) => ({ panel: p, ...t })));
+  // Grafana's variables as Prometheus would receive them.
+  const asQuery = (expr: string) => expr.replaceAll('$namespace', '.*').replaceAll('$__rate_interval', '5m').replaceAll('$__range', '1h');
+
+  it('ships in a ConfigMap for the Grafana sidecar when enabled, the file as it is', () => {
+    const withDashboard = helm(['template', 'rotator', chart, '-f', join(chart, 'ci/minimal-values.yaml'), '--set', 'metrics.grafanaDashboard.enabled=true']);
+    expect(withDashboard.code, withDashboard.stderr).toBe(0);
+    const map = parseAllDocuments(withDashboard.stdout)
+      .map((d) => d.toJS() as K8sObject | null)
+      .find((o) => o?.kind === 'ConfigMap' && o.metadata.name.endsWith('-dashboard'))!;
+    expect(map.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+    expect((map as unknown as { data: Record<string, string> }).data['credential-rotator.json']).toBe(file);
+    const without = helm(['template', 'rotator', chart, '-f', join(chart, 'ci/minimal-values.yaml')]);
+    expect(without.stdout).not.toContain('-dashboard');
+  });
+
+  it('asks Prometheus only valid queries, over series the worker exports', () => {
+    expect(targets.length).toBeGreaterThanOrEqual(16);
+    const rules = {
+      groups: [{ name: 'dashboard', rules: targets.map((t) => ({ record: `dashboard:panel_${t.panel.id}_${t.refId}`, expr: asQuery(t.expr) })) }],
+    };
+    writeFileSync(join(dir, 'dashboard-rules.yaml'), stringify(rules));
+    const check = promtool(['check', 'rules', 'dashboard-rules.yaml']);
+    expect(check.code, check.output).toBe(0);
+    const registered = new Set([...readFileSync(join(chart, '../../src/http/metrics.ts'), 'utf8').matchAll(/'(rotator_[a-z_]+)'/g)].map((m) => m[1]!));
+    const used = new Set(targets.flatMap((t) => [...t.expr.matchAll(/\b(rotator_[a-z_]+)/g)].map((m) => m[1]!.replace(/_(bucket|count|sum)$/, ''))));
+    for (const name of used) expect(registered.has(name), `${name} is not a metric the worker exports`).toBe(true);
+    // Every panel reads the rotator's own series (or its pods' process metrics, joined on rotator_build_info).
+    for (const t of targets) expect(t.expr, t.panel.title).toMatch(/rotator_/);
+  });
 });
