@@ -24,8 +24,9 @@ missing=()
 if { [ -z "${REDIS_URL:-}" ] || [ "${1:-}" = "--with-browser" ]; } && ! command -v "${ROTATOR_REDIS_SERVER:-redis-server}" >/dev/null 2>&1; then missing+=(redis-server); fi
 if [ "${1:-}" = "--with-browser" ] && ! command -v "${ROTATOR_REDIS_CLI:-redis-cli}" >/dev/null 2>&1; then missing+=(redis-tools); fi
 if [ "${1:-}" = "--with-browser" ] && [ ! -x "${ROTATOR_CHROMIUM:-/usr/bin/chromium}" ]; then missing+=(chromium); fi
-# The chart's alert rules are evaluated by Prometheus's own promtool (test/integration/prometheus-rules.test.ts).
-if [ "${1:-}" = "--with-browser" ] && ! command -v "${ROTATOR_PROMTOOL:-promtool}" >/dev/null 2>&1; then missing+=(prometheus); fi
+# The chart's alert rules and the dashboard are judged by Prometheus itself: promtool and the server
+# (test/integration/prometheus-rules.test.ts, prometheus-server.test.ts).
+if [ "${1:-}" = "--with-browser" ] && { ! command -v "${ROTATOR_PROMTOOL:-promtool}" >/dev/null 2>&1 || ! command -v "${ROTATOR_PROMETHEUS:-prometheus}" >/dev/null 2>&1; }; then missing+=(prometheus); fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "== installing ${missing[*]} (apt)"

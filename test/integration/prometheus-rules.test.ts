@@ -296,7 +296,7 @@ describe('the Grafana dashboard (helm/credential-rotator/dashboards/credential-r
   const asQuery = (expr: string) => expr.replaceAll('$namespace', '.*').replaceAll('$__rate_interval', '5m').replaceAll('$__range', '1h');
 
   it('ships in a ConfigMap for the Grafana sidecar when enabled, the file as it is', () => {
-    const withDashboard = helm(['template', 'rotator', chart, '-f', join(chart, 'ci/minimal-values.yaml'), '--set', 'metrics.grafanaDashboard.enabled=true']);
+    const withDashboard = helm(['template', 'rotator', chart, '-f', join(chart, 'ci/minimal-values.yaml'), '--set', 'dashboards.grafana.enabled=true']);
     expect(withDashboard.code, withDashboard.stderr).toBe(0);
     const map = parseAllDocuments(withDashboard.stdout)
       .map((d) => d.toJS() as K8sObject | null)
