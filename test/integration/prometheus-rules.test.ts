@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { chart, helm, type K8sObject } from '../support/helm.ts';
+import { chart, helm, renderedRuleGroups, type K8sObject } from '../support/helm.ts';
 import { credlyToken, runId, useScenarios } from '../support/scenario.ts';
 import { useFakeHosts } from '../support/fake-hosts.ts';
 
@@ -22,23 +22,7 @@ function promtool(args: string[], input?: string) {
   return { code: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-const rendered = helm([
-  'template',
-  'rotator',
-  chart,
-  '-n',
-  'prod',
-  '-f',
-  join(chart, 'ci/minimal-values.yaml'),
-  '--set',
-  'metrics.prometheusRule.enabled=true',
-  '--api-versions',
-  'monitoring.coreos.com/v1',
-]);
-const rule = parseAllDocuments(rendered.stdout)
-  .map((d) => d.toJS() as K8sObject | null)
-  .find((o) => o?.kind === 'PrometheusRule');
-const groups = (rule?.spec as { groups: unknown[] } | undefined)?.groups ?? [];
+const groups = renderedRuleGroups('prod');
 writeFileSync(join(dir, 'rules.yaml'), stringify({ groups }));
 
 const RELEASE = 'rotator-credential-rotator';
@@ -55,7 +39,6 @@ const alert = (name: string, labels: Record<string, string>, summary: string, de
 
 describe("the chart's PrometheusRule, evaluated by Prometheus (promtool)", () => {
   it('renders and passes promtool check rules', () => {
-    expect(rendered.code, rendered.stderr).toBe(0);
     const check = promtool(['check', 'rules', 'rules.yaml']);
     expect(check.code, check.output).toBe(0);
     expect(check.output).toContain('SUCCESS: 11 rules found');

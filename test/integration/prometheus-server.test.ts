@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { freePort } from '../../scripts/local-services.ts';
-import { chart, helm, type K8sObject } from '../support/helm.ts';
+import { chart, renderedRuleGroups } from '../support/helm.ts';
 import { useFakeHosts } from '../support/fake-hosts.ts';
 import { credlyToken, runId, useScenarios } from '../support/scenario.ts';
 
@@ -46,24 +46,7 @@ interface PromResult {
 
 async function startPrometheus(workerPort: number): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'rotator-prometheus-'));
-  const rendered = helm([
-    'template',
-    'rotator',
-    chart,
-    '-n',
-    'prod',
-    '-f',
-    join(chart, 'ci/minimal-values.yaml'),
-    '--set',
-    'metrics.prometheusRule.enabled=true',
-    '--api-versions',
-    'monitoring.coreos.com/v1',
-  ]);
-  if (rendered.code !== 0) throw new Error(`helm template failed: ${rendered.stderr}`);
-  const rule = parseAllDocuments(rendered.stdout)
-    .map((d) => d.toJS() as K8sObject | null)
-    .find((o) => o?.kind === 'PrometheusRule')!;
-  writeFileSync(join(dir, 'rules.yaml'), stringify({ groups: (rule.spec as { groups: unknown[] }).groups }));
+  writeFileSync(join(dir, 'rules.yaml'), stringify({ groups: renderedRuleGroups('prod') }));
   writeFileSync(
     join(dir, 'prometheus.yaml'),
     stringify({

@@ -128,3 +128,38 @@ export function podOf(deployment: K8sObject): { labels: Record<string, string>; 
     .template;
   return { labels: template.metadata.labels, annotations: template.metadata.annotations, spec: template.spec };
 }
+
+/** One rule of the chart's PrometheusRule, as rendered. */
+export interface RenderedRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/**
+ * The rule groups of the chart's PrometheusRule, rendered from ci/minimal-values.yaml as a cluster
+ * serving the Prometheus operator's API renders them (release `rotator`, in `namespace`).
+ */
+export function renderedRuleGroups(namespace = 'default'): Array<{ name: string; rules: RenderedRule[] }> {
+  const rendered = helm([
+    'template',
+    'rotator',
+    chart,
+    '-n',
+    namespace,
+    '-f',
+    join(chart, 'ci/minimal-values.yaml'),
+    '--set',
+    'metrics.prometheusRule.enabled=true',
+    '--api-versions',
+    'monitoring.coreos.com/v1',
+  ]);
+  if (rendered.code !== 0) throw new Error(`helm template failed: ${rendered.stderr}`);
+  const rule = parseAllDocuments(rendered.stdout)
+    .map((d) => d.toJS() as K8sObject | null)
+    .find((o) => o?.kind === 'PrometheusRule');
+  if (!rule) throw new Error('helm template rendered no PrometheusRule');
+  return (rule.spec as { groups: Array<{ name: string; rules: RenderedRule[] }> }).groups;
+}

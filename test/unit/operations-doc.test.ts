@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { anchorsOf, headingsOf } from '../support/markdown.ts';
-import { chart, helm, type K8sObject } from '../support/helm.ts';
+import { chart, renderedRuleGroups } from '../support/helm.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const operations = readFileSync(join(root, 'docs/operations.md'), 'utf8');
@@ -69,23 +69,7 @@ describe('docs/operations.md: an entry for every alert the worker sends', () => 
 describe("docs/operations.md: an entry for every alert of the chart's PrometheusRule", () => {
   const values = parse(readFileSync(join(chart, 'values.yaml'), 'utf8')) as { metrics: { prometheusRule: { runbookBaseUrl: string } } };
   const base = values.metrics.prometheusRule.runbookBaseUrl;
-  // As a cluster serving the Prometheus operator's API renders it (--api-versions: harmless where the chart does not ask).
-  const rendered = helm([
-    'template',
-    'rotator',
-    chart,
-    '-f',
-    join(chart, 'ci/minimal-values.yaml'),
-    '--set',
-    'metrics.prometheusRule.enabled=true',
-    '--api-versions',
-    'monitoring.coreos.com/v1',
-  ]);
-  if (rendered.code !== 0) throw new Error(`helm template failed: ${rendered.stderr}`);
-  const rule = parseAllDocuments(rendered.stdout)
-    .map((d) => d.toJS() as K8sObject | null)
-    .find((o) => o?.kind === 'PrometheusRule')!;
-  const rules = (rule.spec as { groups: Array<{ rules: Array<{ alert: string; annotations: Record<string, string> }> }> }).groups.flatMap((g) => g.rules);
+  const rules = renderedRuleGroups().flatMap((g) => g.rules);
 
   it('points runbook_url at docs/operations.md by default', () => {
     expect(base).toMatch(/\/docs\/operations\.md$/);
