@@ -51,9 +51,20 @@ describe('ops server (the worker in its own process)', () => {
     const trigger = t.spawn(['trigger', c.id, '--wait']);
     expect((await trigger.exited).code, trigger.output()).toBe(0);
 
-    const metrics = await (await fetch(`${base}/metrics`)).text();
     const [created] = hosts.credly.state.tokens(org).filter((t) => t.id !== token.id);
     const labels = `credential="${c.id}",kind="credly-authorization-token"`;
+    // The per-credential series come from a status read at most once a second: a scrape within a
+    // second of the one before shows that one's read, so the next read is waited for.
+    let metrics = '';
+    await expect
+      .poll(
+        async () => {
+          metrics = await (await fetch(`${base}/metrics`)).text();
+          return metrics.includes(`rotator_credential_expiry_timestamp_seconds{${labels}} ${created!.expiresAt.getTime() / 1000}`);
+        },
+        { timeout: 5_000 },
+      )
+      .toBe(true);
     expect(metrics).toContain(`rotator_jobs_total{${labels},job_name="check-credential",outcome="rotated"} 1`);
     // Base units: the new token's expiry and the checks as timestamps in seconds, for alerts on time().
     expect(metrics).toContain(`rotator_credential_expiry_timestamp_seconds{${labels}} ${created!.expiresAt.getTime() / 1000}`);

@@ -37,16 +37,13 @@ describe('rotator worker (a separate process)', () => {
     });
     try {
       await worker.waitForLog('worker: started');
+      // Listening before the job is added: a worker that takes it at once must not be missed.
+      const active: string[] = [];
+      const onActive = ({ jobId }: { jobId: string }) => void active.push(jobId);
+      events.on('active', onActive);
       const job = await queue.add('check-credential', { credentialId: 'degreed-us', trigger: 'manual' });
-      await new Promise<void>((resolve) => {
-        const onActive = ({ jobId }: { jobId: string }) => {
-          if (jobId === job.id) {
-            events.off('active', onActive);
-            resolve();
-          }
-        };
-        events.on('active', onActive);
-      });
+      await expect.poll(() => active.includes(job.id!), { timeout: 15_000 }).toBe(true);
+      events.off('active', onActive);
       worker.child.kill('SIGTERM');
       const exit = await worker.exited;
       expect(exit).toEqual({ code: 0, signal: null });
