@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RedisClient } from '../redis/connection.ts';
 import type { Logger } from '../log/logger.ts';
+import type { RadarExpiringAlert } from '../kinds/registry.ts';
 import type { Alert, AlertSink } from './alert.ts';
 
 export interface Alerter {
@@ -35,14 +36,7 @@ export interface Alerter {
    * within its window: a warning at most once a day per organization and token, across replicas (a
    * Redis key with a day's TTL). `credentialId` is the credential whose token listed it (its sinks).
    */
-  radarExpiring(alert: {
-    credentialId: string;
-    organizationId: string;
-    tokenId: string;
-    description: string | null;
-    expiresAt: string;
-    daysToExpiry: number;
-  }): Promise<void>;
+  radarExpiring(alert: RadarExpiringAlert): Promise<void>;
 }
 
 export interface AlerterOptions {

@@ -92,6 +92,7 @@ export {
   type ExpiringToken,
   type RadarApplication,
   type RadarDependencies,
+  type RadarExpiringAlert,
   type RadarOrganization,
   type RadarReport,
   type RadarToken,

@@ -1,7 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { CRON_TIME_ZONE, formatDuration } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
-import { unlisted, unmanagedExpiring, type RadarReport } from '../kinds/registry.ts';
+import { unlisted, unmanagedExpiring, type RadarExpiringAlert, type RadarReport } from '../kinds/registry.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -15,14 +15,7 @@ export interface RadarWatchOptions {
   /** Told of each run's report (metrics). */
   onReport(report: RadarReport): void;
   /** Told of each unmanaged token expiring within the window (the alerter sends at most one a day per token, across replicas). */
-  onExpiring(alert: {
-    credentialId: string;
-    organizationId: string;
-    tokenId: string;
-    description: string | null;
-    expiresAt: string;
-    daysToExpiry: number;
-  }): Promise<void>;
+  onExpiring(alert: RadarExpiringAlert): Promise<void>;
   logger: Logger;
 }
 

@@ -239,6 +239,17 @@ export interface ExpiringToken {
   token: RadarToken;
 }
 
+/** What the radar warns of, one unmanaged token expiring soon (ids, a description and dates; never a value). */
+export interface RadarExpiringAlert {
+  /** The inventory credential whose token listed the organization (its alert sinks). */
+  credentialId: string;
+  organizationId: string;
+  tokenId: string;
+  description: string | null;
+  expiresAt: string;
+  daysToExpiry: number;
+}
+
 /** Unmanaged tokens still valid at `at` that expire within `withinMs` of it. */
 export function unmanagedExpiring(report: RadarReport, withinMs: number, at = new Date(report.at)): ExpiringToken[] {
   const from = at.getTime();
