@@ -4,12 +4,25 @@ import { useFakeHosts } from '../support/fake-hosts.ts';
 import { useRedis } from '../support/scenario.ts';
 import { soakSeed } from './context.ts';
 import { VirtualClock } from '../support/virtual-clock.ts';
-import { addCoverage, historyArbitrary, playHistory, replayParameters, shortCoverage, type Coverage } from './properties.ts';
+import { addCoverage, DANGER_HISTORIES, historyArbitrary, playHistory, replayParameters, shortCoverage, type Coverage } from './properties.ts';
 
 const clock = new VirtualClock();
 const hosts = useFakeHosts({ credly: { now: () => clock.date() } }, { clearAfterEach: false });
 const redis = useRedis();
 const RUNS = 50;
+
+describe('properties: the danger histories, as written (each reaches what a named mutant breaks, whatever the seed)', () => {
+  for (const { name, history } of DANGER_HISTORIES)
+    it(
+      name,
+      async () => {
+        const result = await playHistory(hosts.credly, redis(), history, clock);
+        expect(result.violations).toEqual([]);
+        expect(result.census.unexplained).toEqual([]);
+      },
+      120_000,
+    );
+});
 
 describe('properties: random histories of one credential (50 here, 500 in npm run soak)', () => {
   // The soak's seed (SOAK_SEED to change it). fast-check prints the seed and path of a failing

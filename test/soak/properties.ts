@@ -26,18 +26,29 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { startCredlyFake, type CredlyFake } from '../fakes/credly.fake.ts';
 import { createWorld, type RotatableKind } from '../support/holders.ts';
-import { COVERAGE_EVENTS, runSequence, type Action, type CoverageEvent, type SequenceResult } from '../support/sequence.ts';
+import { COVERAGE_EVENTS, ROTATION_STEPS, runSequence, type Action, type CallPoint, type CoverageEvent, type SequenceResult } from '../support/sequence.ts';
 import { VirtualClock } from '../support/virtual-clock.ts';
 import { countRow, type SoakContext, type SoakRow, type SoakScenario } from './report.ts';
 
 const SCENARIO = 'properties';
 
+/**
+ * Where a holder stops: one of its first twelve calls (a check's reads, or a first rotation's every
+ * step), or, as often, a protocol step of the rotation wherever it falls (after a later rotation's
+ * reaper has read for a dozen calls, no index reaches it).
+ */
+const callPoint: fc.Arbitrary<CallPoint> = fc.oneof(fc.nat(11), fc.constantFrom(...ROTATION_STEPS));
+
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ kind: 'check' as const }) },
   { weight: 6, arbitrary: fc.constant({ kind: 'force' as const }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('crash' as const), at: fc.nat(11), force: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('crash' as const), at: fc.nat(11), force: fc.constant(true), lost: fc.constant(true) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('lock-loss' as const), at: fc.nat(11), other: fc.constantFrom('check' as const, 'force' as const) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('crash' as const), at: callPoint, force: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('crash' as const), at: callPoint, force: fc.constant(true), lost: fc.constant(true) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('crash' as const), at: fc.constantFrom(...ROTATION_STEPS), force: fc.constant(true), late: fc.constant(true) }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('lock-loss' as const), at: callPoint, other: fc.constantFrom('check' as const, 'force' as const) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'flush-redis' as const }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('rollback' as const), form: fc.constantFrom('token' as const, 'bare' as const, 'full' as const) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'rename' as const }) },
@@ -52,7 +63,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
       call: fc.constantFrom('create' as const, 'test' as const, 'list' as const, 'delete' as const),
     }),
   },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('time' as const), span: fc.constantFrom('all' as const, 'next' as const) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('time' as const), span: fc.constantFrom('all' as const, 'next' as const, 'almost' as const) }) },
 );
 
 export interface History {
@@ -70,7 +81,11 @@ export interface History {
  * then checked under its new name (what was made for the old name is another secret's: never reaped);
  * another deployment of the same credential id rotating between two rotations of this one, then again,
  * and every window over (this deployment's reaper, revokes and guard see the other's credentials in
- * the listing, the other's see this one's: neither may delete the other's).
+ * the listing, the other's see this one's: neither may delete the other's); a rotation that dies
+ * after storing its credential in AWSPENDING, with Redis lost (the next check alone finds it, and
+ * the reaper must leave it); a rotation that stalls just before a window ends, its lock lapsing
+ * after the delayed revoke fell due (the revoke runs while a credential newer than the promotion is
+ * live, and must wait for that credential's window).
  */
 const motif: fc.Arbitrary<Action[]> = fc.oneof(
   { weight: 2, arbitrary: fc.constant<Action[]>([]) },
@@ -99,7 +114,49 @@ const motif: fc.Arbitrary<Action[]> = fc.oneof(
         { kind: 'time', span: 'all' },
       ]),
   },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('provider.test' as const, 'secrets.promote' as const)
+      .map((at): Action[] => [{ kind: 'force' }, { kind: 'crash', at, force: true, lost: true }]),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('secrets.putPending' as const, 'provider.test' as const)
+      .map((at): Action[] => [{ kind: 'force' }, { kind: 'time', span: 'almost' }, { kind: 'crash', at, force: true, late: true }]),
+  },
 );
+
+/**
+ * Histories played as written before the random ones, every run: each reaches, in the fewest
+ * actions, a danger a named mutant of test/mutants/mutants.ts stands for, so that killing it does
+ * not depend on the seed. Each is also a motif the generator places at random.
+ */
+export const DANGER_HISTORIES: ReadonlyArray<{ name: string; history: History }> = (
+  ['credly-authorization-token', 'credly-oauth-application'] as const
+).flatMap((kind) => [
+  {
+    name: `${kind}: a rotation dies with its credential in AWSPENDING and Redis is lost; the next check finds it`,
+    history: {
+      kind,
+      window: '1h' as const,
+      actions: [{ kind: 'force' as const }, { kind: 'crash' as const, at: 'provider.test' as const, force: true, lost: true }],
+    },
+  },
+  {
+    name: `${kind}: a rotation stalls just before a window ends; the delayed revoke runs while its newer credential is live`,
+    history: {
+      kind,
+      window: '1h' as const,
+      actions: [
+        { kind: 'force' as const },
+        { kind: 'time' as const, span: 'almost' as const },
+        { kind: 'crash' as const, at: 'secrets.putPending' as const, force: true, late: true },
+      ],
+    },
+  },
+]);
 
 /**
  * Histories of 2 to `maxActions` actions (6 in npm test, 8 in npm run soak), a token or an
@@ -208,6 +265,21 @@ export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRo
   const verdicts: string[] = [];
   const coverage: Coverage = new Map();
   try {
+    // The danger histories first, as written, on a replay too: each is a few actions.
+    let dangersHeld = 0;
+    for (const [i, { name, history }] of DANGER_HISTORIES.entries()) {
+      const result = await playHistory(fake, redis, history, clock);
+      verdicts.push(`danger ${i + 1}: ${verdictOf(history, result)}`);
+      if (result.violations.length === 0) dangersHeld += 1;
+      else ctx.log(`danger history "${name}" broke the invariant: ${result.violations.slice(0, 3).join(' | ')}`);
+    }
+    const dangerRow: SoakRow = {
+      scenario: SCENARIO,
+      figure: 'danger histories played as written (what each named mutant breaks), every check held',
+      value: `${dangersHeld} of ${DANGER_HISTORIES.length}`,
+      target: `${DANGER_HISTORIES.length} of ${DANGER_HISTORIES.length}`,
+      ok: dangersHeld === DANGER_HISTORIES.length,
+    };
     const started = performance.now();
     const report = await fc.check(
       fc.asyncProperty(historyArbitrary(ctx.scale === 'full' ? 8 : 6), async (history) => {
@@ -246,6 +318,7 @@ export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRo
     if (process.env.PROPERTY_VERDICTS) writeFileSync(process.env.PROPERTY_VERDICTS, verdicts.join('\n') + '\n');
     const kinds = [...byKind].map(([kind, n]) => `${n} ${kind === 'credly-authorization-token' ? 'token' : 'application'}`).join(', ');
     return [
+      dangerRow,
       {
         scenario: SCENARIO,
         figure: 'random histories run, every check held',
@@ -303,7 +376,7 @@ export const properties: SoakScenario = async (ctx: SoakContext): Promise<SoakRo
         figure: 'per-history verdicts (SHA-256 of their lines; PROPERTY_VERDICTS=<file> writes them)',
         value: createHash('sha256').update(verdicts.join('\n')).digest('hex').slice(0, 16),
         target: 'the same on every run of the seed, whatever the load',
-        ok: verdicts.length === totals.histories,
+        ok: verdicts.length === totals.histories + DANGER_HISTORIES.length,
       },
     ];
   } finally {

@@ -32,11 +32,17 @@ import { dumpRedis } from './redis-dump.ts';
 export type Action =
   | { kind: 'check' }
   | { kind: 'force' }
-  /** The worker dies before its `at`-th call (nothing after it happens); the job is run again once its lock lapsed. */
-  /** `lost`: Redis is lost with the job before another worker takes it; the next scheduled check finds what the crash left. */
-  | { kind: 'crash'; at: number; force: boolean; lost?: boolean }
-  /** The holder loses its lock before its `at`-th call, another job runs meanwhile, then the holder goes on. */
-  | { kind: 'lock-loss'; at: number; other: 'check' | 'force' }
+  /**
+   * The worker dies before its `at`-th call, or before its first call of that name (a protocol step
+   * of a rotation, whatever the checks before it cost): nothing after it happens; the job is run
+   * again once its lock lapsed. `lost`: Redis is lost with the job before another worker takes it;
+   * the next scheduled check finds what the crash left. `late`: the lock lapses only after its
+   * lifetime on the world's clock, and the revokes that fell due meanwhile (they waited for the
+   * lock) run before the stalled job is taken again.
+   */
+  | { kind: 'crash'; at: CallPoint; force: boolean; lost?: boolean; late?: boolean }
+  /** The holder loses its lock before its `at`-th call (or its first of that name), another job runs meanwhile, then the holder goes on. */
+  | { kind: 'lock-loss'; at: CallPoint; other: 'check' | 'force' }
   | { kind: 'flush-redis' }
   /** An operator writes the previous credential back (if it still works), in one accepted form. */
   | { kind: 'rollback'; form: 'token' | 'bare' | 'full' }
@@ -78,7 +84,19 @@ export type Action =
    * open has ended and no later one (`next`; half a window when none is open), so a revoke falls due
    * while a later rotation's window still protects what it would revoke.
    */
-  | { kind: 'time'; span: 'all' | 'next' };
+  /**
+   * `almost`: until shortly before the first open window ends, so that the next action falls inside
+   * the lock's lifetime of that end (a rotation stalled there outlives it).
+   */
+  | { kind: 'time'; span: 'all' | 'next' | 'almost' };
+
+/**
+ * Where a holder is stopped: its n-th call, or its first call of a protocol step (the rotation's
+ * create, store, test, promote and record clearing), which an index cannot reach in a rotation
+ * whose checks before it (the reaper's reads) vary in number.
+ */
+export type CallPoint = number | 'provider.issue' | 'secrets.putPending' | 'provider.test' | 'secrets.promote' | 'state.clear';
+export const ROTATION_STEPS = ['provider.issue', 'secrets.putPending', 'provider.test', 'secrets.promote', 'state.clear'] as const;
 
 export const ATTEMPTS = 3;
 /** Time between two actions on a virtual clock: far longer than an action takes, far shorter than a window. */
@@ -310,6 +328,13 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
           } else if (stopped) {
             result.jobs -= 1;
             // The lease lapses; BullMQ hands the stalled job to another worker.
+            if (action.late) {
+              // Only once the dead worker's lock has outlived its lifetime: the revokes that fell due
+              // meanwhile waited for that lock, and take it first.
+              await world.clock?.advance(world.lockDurationMs ?? 30_000);
+              await redis.del(lockKey(world.prefix, world.credentialId));
+              await own.dueRevokes();
+            }
             await redis.del(lockKey(world.prefix, world.credentialId));
             await job('check-credential', check(action.force), { jobId, firstAttempt: 2 });
           }
@@ -397,7 +422,15 @@ export async function runSequence(fake: CredlyFake, redis: Redis, world: World, 
           {
             const next = world.monitor.nextWindowEnd();
             const now = world.clock?.now() ?? Date.now();
-            const ms = action.span === 'all' ? windowMs + 60_000 : next === undefined ? windowMs / 2 : next - now + ACTION_STEP_MS / 2;
+            const ms =
+              action.span === 'all'
+                ? windowMs + 60_000
+                : next === undefined
+                  ? windowMs / 2
+                  : action.span === 'next'
+                    ? next - now + ACTION_STEP_MS / 2
+                    : // The next action's step then ends half a step before the window does.
+                      Math.max(0, next - now - ACTION_STEP_MS * 1.5);
             if (world.clock) await world.clock.advance(ms);
             else await sleep(ms);
           }
