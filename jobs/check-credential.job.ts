@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CredentialBase, Inventory } from '../src/config/index.ts';
 import { RotatorError } from '../src/errors/rotator-error.ts';
 import type { KindRuntime, KindRuntimes, RotatableConfig } from '../src/kinds/kind.ts';
+import { actorField, reasonField } from '../src/rotation/facts.ts';
 import { checkAndRotate, type RotationDeps, type RotationOutcome } from '../src/rotation/rotate.ts';
 import { validateCredential } from '../src/validation/validate.ts';
 import type { JobDefinition, RotationJobOutcome, ValidationJobOutcome } from './job.ts';
@@ -15,6 +16,10 @@ export const checkCredentialPayload = z.strictObject({
   trigger: z.enum(['schedule', 'manual', 'startup']),
   /** Rotate even when not due. */
   force: z.boolean().default(false),
+  /** Who asked (`rotator trigger --actor`, else ROTATOR_ACTOR, else user@host): into the rotation's facts. */
+  actor: actorField.optional(),
+  /** Why (`rotator trigger --reason`). */
+  reason: reasonField.optional(),
 });
 export type CheckCredentialPayload = z.infer<typeof checkCredentialPayload>;
 
@@ -79,7 +84,7 @@ export const checkCredentialJob: JobDefinition<'check-credential', typeof checkC
     const rotationDeps = { ...deps.rotation, secrets: deps.secrets };
     const runtime = runtimeOf(deps.kinds, credential);
     if (runtime.mode === 'rotate') {
-      const request = { jobId, force: payload.force, logger };
+      const request = { jobId, force: payload.force, logger, trigger: payload.trigger, actor: payload.actor, reason: payload.reason };
       // A rotated kind's schema gives every field the protocol reads (RotatableConfig).
       const outcome = await checkAndRotate(rotationDeps, runtime.rotator, credential as RotatableConfig, request);
       return rotationJobOutcome(credential, outcome);

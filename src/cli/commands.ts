@@ -19,7 +19,10 @@ const OPTIONS = {
   'allow-writes': { type: 'boolean', help: 'also create, delete and re-list one throwaway token or OAuth application' },
   force: { type: 'boolean', help: "rotate even when not due (refused while the secret's current version is younger than the credential's forceCooldown)" },
   wait: { type: 'boolean', help: "wait for the job's end and exit with its outcome" },
+  actor: { type: 'string', value: '<name>', help: 'who asks, recorded with the rotation (default: $ROTATOR_ACTOR, else <os user>@<host name>)' },
+  reason: { type: 'string', value: '<text>', help: 'why, recorded with the rotation (one line, at most 500 characters)' },
   within: { type: 'string', value: '<duration>', help: 'the warning window, e.g. 30d or 12h (default: radar.warnWithin in the inventory, itself 30d)' },
+  limit: { type: 'string', value: '<n>', help: 'at most this many entries, the newest' },
   timeout: { type: 'string', value: '<seconds>', help: `how long --wait waits (default 300); exit ${EXIT.timedOut} when it runs out` },
   config: { type: 'string', value: '<path>', help: 'inventory file (default: $ROTATOR_CONFIG)' },
   json: { type: 'boolean', help: 'machine-readable output (errors too, as {"ok":false,"error":…})' },
@@ -113,12 +116,25 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: '<credential-id>',
     summary: 'enqueue a manual check (a token is rotated when due)',
     description: 'Enqueues a manual check of one credential: a Credly token is rotated when it is due (at once with --force).',
-    options: ['force', 'wait', 'timeout', 'config', 'json', 'help'],
+    options: ['force', 'actor', 'reason', 'wait', 'timeout', 'config', 'json', 'help'],
     exits: [
       [EXIT.ok, 'queued; with --wait: rotated, checked or skipped as not due'],
       [EXIT.failure, 'failure: the job failed, a forced rotation was refused inside the cooldown (saying when it becomes possible), or Redis unreachable'],
       [EXIT.usage, EXIT_USAGE_LINE],
       [EXIT.timedOut, '--wait ran out with the job still running (it goes on: follow it with rotator status)'],
+    ],
+  },
+  {
+    name: 'history',
+    args: '<credential-id>',
+    summary: "a credential's rotations, from Secrets Manager (works with an empty Redis)",
+    description:
+      "A credential's rotations, newest first: when, which rotation, its trigger, who asked and why, the credential it made and the one it replaced, and whether that one is revoked. Rebuilt from the facts each rotation writes into its Secrets Manager version and the provider's listing, so an emptied Redis loses none of it; Secrets Manager keeps a bounded number of versions, older rotations are in the audit log. Read-only; never a secret value.",
+    options: ['limit', 'config', 'json', 'help'],
+    exits: [
+      [EXIT.ok, 'the history was read'],
+      [EXIT.failure, 'failure (Secrets Manager unreachable or refusing, say)'],
+      [EXIT.usage, `${EXIT_USAGE_LINE}; also a credential of a kind that is validated, never rotated`],
     ],
   },
   {
@@ -209,6 +225,9 @@ export interface CommandValues {
   wait?: boolean;
   timeout?: string;
   within?: string;
+  actor?: string;
+  reason?: string;
+  limit?: string;
 }
 
 /** What a command line asks for. */

@@ -4,7 +4,7 @@ import { ConfigError } from '../config/index.ts';
 import { RedisUnreachableError } from './connect-redis.ts';
 import { commandHelp, globalHelp, parseCommandLine } from './commands.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
-import { parseTimeout } from './timeout.ts';
+import { parseLimit, parseTimeout } from './timeout.ts';
 
 /** The command being run, once known: a usage error is printed with its help. */
 let current: string | undefined;
@@ -45,6 +45,13 @@ async function run(argv: string[]): Promise<number> {
       const { radarCommand } = await import('./radar.command.ts');
       return radarCommand({ configPath: values.config, within: values.within, json: values.json === true });
     }
+    case 'history': {
+      const [credentialId, ...extra] = args;
+      if (!credentialId || extra.length) throw new UsageError('history takes exactly one credential id');
+      const limit = parseLimit(values.limit);
+      const { historyCommand } = await import('./history.command.ts');
+      return historyCommand({ configPath: values.config, credentialId, limit, json: values.json === true });
+    }
     case 'trigger': {
       const [credentialId, ...extra] = args;
       if (!credentialId || extra.length) throw new UsageError('trigger takes exactly one credential id');
@@ -55,6 +62,8 @@ async function run(argv: string[]): Promise<number> {
         configPath: values.config,
         credentialId,
         force: values.force === true,
+        actor: values.actor,
+        reason: values.reason,
         wait: values.wait === true,
         timeoutSeconds,
         json: values.json === true,

@@ -1,8 +1,10 @@
+import { hostname, userInfo } from 'node:os';
 import { QueueEvents } from 'bullmq';
 import type { JobOutcome } from '../../jobs/index.ts';
 import { QUEUE_NAME } from '../config/queue-names.ts';
 import { createQueue, enqueue, jobOptions } from '../queue/producer.ts';
 import { createRedisConnection } from '../redis/connection.ts';
+import { ACTOR_MAX, actorField, REASON_MAX, reasonField } from '../rotation/facts.ts';
 import { connectRedis } from './connect-redis.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { loadConfiguration } from './load-config.ts';
@@ -11,6 +13,10 @@ export interface TriggerOptions {
   configPath?: string | undefined;
   credentialId: string;
   force: boolean;
+  /** Who asks; default ROTATOR_ACTOR, else `<os user>@<host name>`. */
+  actor?: string | undefined;
+  /** Why. */
+  reason?: string | undefined;
   wait: boolean;
   /** Seconds `--wait` waits for the job's end. */
   timeoutSeconds: number;
@@ -28,6 +34,8 @@ export async function triggerCommand(options: TriggerOptions): Promise<number> {
   if (!inventory.credentials.some((c) => c.id === options.credentialId)) {
     throw new UsageError(`unknown credential id "${options.credentialId}" (the inventory has ${inventory.credentials.map((c) => c.id).join(', ')})`);
   }
+  const actor = checked('--actor', actorField, options.actor ?? env.actor ?? defaultActor());
+  const reason = options.reason === undefined ? undefined : checked('--reason', reasonField, options.reason);
   const redis = await connectRedis(env.redis, env.queuePrefix, { allowPlaintext: env.allowPlaintextRedis });
   const queue = createQueue(redis, env.queuePrefix, jobOptions(env));
   // Listening starts before the job exists, so its end cannot be missed. BullMQ closes only its
@@ -40,7 +48,13 @@ export async function triggerCommand(options: TriggerOptions): Promise<number> {
   events?.on('error', () => undefined);
   try {
     await events?.waitUntilReady();
-    const job = await enqueue(queue, 'check-credential', { credentialId: options.credentialId, trigger: 'manual', force: options.force });
+    const job = await enqueue(queue, 'check-credential', {
+      credentialId: options.credentialId,
+      trigger: 'manual',
+      force: options.force,
+      actor,
+      ...(reason === undefined ? {} : { reason }),
+    });
     const jobId = job.id ?? '';
     if (!events) {
       print(options.json, { jobId, credentialId: options.credentialId, state: 'queued' }, `${options.credentialId}: queued as job ${jobId}`);
@@ -83,6 +97,26 @@ export async function triggerCommand(options: TriggerOptions): Promise<number> {
     eventsConnection?.disconnect();
     redis.disconnect();
   }
+}
+
+/** `<os user>@<host name>`; the host alone where the process has no user name (a container's numeric user). */
+export function defaultActor(): string {
+  let user = '';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry for the uid.
+  }
+  return user ? `${user}@${hostname()}` : `uid ${process.getuid?.() ?? '?'}@${hostname()}`;
+}
+
+function checked(option: string, field: typeof actorField, value: string): string {
+  const parsed = field.safeParse(value);
+  if (!parsed.success)
+    throw new UsageError(
+      `${option}: ${parsed.error.issues[0]?.message ?? 'invalid'} (one line of printable text, at most ${option === '--actor' ? ACTOR_MAX : REASON_MAX} characters)`,
+    );
+  return parsed.data;
 }
 
 function print(json: boolean, value: unknown, text: string, toStderr = false): void {

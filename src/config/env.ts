@@ -1,3 +1,4 @@
+import { actorField } from './actor.ts';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_QUEUE_PREFIX } from './queue-names.ts';
@@ -52,6 +53,8 @@ export interface Env {
    * message to anyone who reaches the port. Default false: only to the dashboard's users.
    */
   statusPublicMessages: boolean;
+  /** ROTATOR_ACTOR: who `rotator trigger` says asked, when --actor is not given (default: user@host). */
+  actor?: string;
   /** ROTATOR_ALLOW_PLAINTEXT_REDIS=true: a remote redis:// (no TLS) is accepted. Default false. */
   allowPlaintextRedis: boolean;
   /** ROTATOR_CONCURRENCY, default 4: jobs one worker process runs at once. */
@@ -138,6 +141,7 @@ const schema = z
     // Never echoed: only its length is judged.
     ROTATOR_DASHBOARD_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
     ROTATOR_STATUS_PUBLIC_MESSAGES: booleanVariable(),
+    ROTATOR_ACTOR: actorField.optional(),
     ROTATOR_ALLOW_PLAINTEXT_REDIS: booleanVariable(),
   })
   .superRefine((v, ctx) => {
@@ -193,6 +197,7 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env, options: { rateLim
     radar: v.ROTATOR_RADAR === 'on',
     escalateAfterMs: v.ROTATOR_ESCALATE_AFTER,
     statusPublicMessages: v.ROTATOR_STATUS_PUBLIC_MESSAGES,
+    ...(v.ROTATOR_ACTOR ? { actor: v.ROTATOR_ACTOR } : {}),
     allowPlaintextRedis: v.ROTATOR_ALLOW_PLAINTEXT_REDIS,
     ...(v.ROTATOR_DASHBOARD === 'on' && v.ROTATOR_DASHBOARD_USER && v.ROTATOR_DASHBOARD_PASSWORD
       ? { dashboard: { user: v.ROTATOR_DASHBOARD_USER, password: v.ROTATOR_DASHBOARD_PASSWORD } }

@@ -8,6 +8,8 @@ import { LeaseLostError, RotationStepError, WeakerCredentialError } from './erro
 import { deleteUnpromoted, describeRevoke, reap, recordSeen, revokeReplaced, settle } from './retire.ts';
 import type { Inspection, RotationProvider } from './rotation-provider.ts';
 import type { RotationRecord, RotationStep } from '../state/rotation-state.ts';
+import { withFacts } from './facts.ts';
+import { audit } from '../log/audit.ts';
 import { unrevokedRefs } from './unrevoked.ts';
 import { previousStateText } from './previous-state.ts';
 
@@ -70,7 +72,10 @@ async function abandonOnPermanent<T>(r: Rotation<RotatableCredential, unknown>, 
   try {
     return await fn();
   } catch (error) {
-    if (error instanceof RotationStepError && error.permanent) await r.deps.state.clear(r.credential.id, rotationId, r.held.token);
+    if (error instanceof RotationStepError && error.permanent) {
+      await r.deps.state.clear(r.credential.id, rotationId, r.held.token);
+      audit(r.log, 'rotation.abandoned', { rotationId, why: error.cause instanceof Error ? error.cause.name : error.name });
+    }
     throw error;
   }
 }
@@ -84,6 +89,14 @@ async function discard<C extends RotatableCredential, S>(r: Rotation<C, S>, rota
     if (error instanceof LeaseLostError) throw error;
     return { action: 'failed' as const, reason: (error as Error).name };
   });
+  if (verdict.action === 'revoked')
+    audit(r.log, 'credential.revoked', {
+      rotationId,
+      ref,
+      state: verdict.result.state,
+      by: 'revoke',
+      why: 'weaker than the credential it would replace; never promoted',
+    });
   if (verdict.action === 'revoked' || verdict.action === 'gone') r.log.info({ rotationId, ref }, 'rotation: the weaker new credential deleted');
   else r.log.warn({ rotationId, ref, verdict: verdict.action, reason: verdict.reason }, 'rotation: the weaker new credential kept');
 }
@@ -114,7 +127,15 @@ const create: Step = (r, record) =>
     });
     r.held.assertHeld();
     // Stored at once, in the step that received it: a crash from here on leaves it findable.
-    const value = r.provider.serializeSecret(issued.secret, secretId);
+    // With the rotation's facts beside the kind's fields: its history outlives Redis.
+    const value = withFacts(r.provider.serializeSecret(issued.secret, secretId), {
+      id: rotationId,
+      trigger: record.trigger,
+      startedAt: record.startedAt,
+      actor: record.actor ?? null,
+      reason: record.reason ?? null,
+      replaced: record.previousRef || null,
+    });
     await step(id, 'store', () =>
       r.deps.secrets.putPending(secretId, rotationId, value).catch((error: unknown) => {
         // No secret yet (kinds that start from nothing): this version is its first, and current.
@@ -124,12 +145,15 @@ const create: Step = (r, record) =>
     );
     r.capabilitiesChecked = issued.capabilitiesChecked === true;
     r.log.info({ rotationId, newRef: issued.ref }, 'rotation: new credential created and stored as AWSPENDING');
+    audit(r.log, 'credential.created', { rotationId, ref: issued.ref });
     // This rotation's version now holds the new credential: what it made before can never be stored.
     for (const ref of issued.unusable ?? []) {
       r.held.assertHeld();
       const verdict = await step(id, 'create', () => deleteUnpromoted(r.deps, r.provider, r.credential, current, ref, () => r.held.assertHeld()));
-      if (verdict.action === 'revoked') r.log.info({ rotationId, ref }, 'rotation: a credential this rotation made before a crash, never stored, deleted');
-      else
+      if (verdict.action === 'revoked') {
+        audit(r.log, 'credential.revoked', { rotationId, ref, state: verdict.result.state, by: 'revoke', why: 'made before a crash and never stored' });
+        r.log.info({ rotationId, ref }, 'rotation: a credential this rotation made before a crash, never stored, deleted');
+      } else
         r.log.warn(
           { rotationId, ref, verdict: verdict.action, ...('reason' in verdict ? { reason: verdict.reason } : {}) },
           'rotation: a credential this rotation made before a crash kept',
@@ -167,6 +191,11 @@ const finish: Step = async (r, record) => {
   r.held.assertHeld();
   await step(r.credential.id, 'finish', () => r.deps.secrets.promote(r.credential.secretId, record.rotationId));
   r.log.info({ rotationId: record.rotationId }, 'rotation: new credential promoted to AWSCURRENT');
+  audit(r.log, 'rotation.promoted', {
+    rotationId: record.rotationId,
+    ...(record.newRef ? { ref: record.newRef } : {}),
+    replacedRef: record.previousRef || null,
+  });
   return advance(r, record, 'revoke');
 };
 
@@ -189,6 +218,7 @@ async function revoke<C extends RotatableCredential, S>(r: Rotation<C, S>, recor
   const { rotationId, previousRef } = record;
   const scheduleAt = async (at: Date): Promise<RevokeResult> => {
     await step(id, 'revoke', () => r.deps.scheduleRevoke({ credentialId: id, rotationId, previousRef }, Math.max(0, at.getTime() - now.getTime())));
+    audit(r.log, 'revoke.scheduled', { rotationId, ref: previousRef, until: at.toISOString() });
     return { state: previousStateText.scheduled(at), revokeAt: at.toISOString() };
   };
   if (previousRef === '') return { state: describeRevoke({ state: 'nothing-to-revoke' }, ''), revokeAt: '' };
@@ -199,9 +229,10 @@ async function revoke<C extends RotatableCredential, S>(r: Rotation<C, S>, recor
     );
     if (verdict.action === 'deferred') {
       await recordSeen(r.deps, id, verdict, r.held.token);
+      audit(r.log, 'revoke.deferred', { rotationId, ref: previousRef, until: verdict.until.toISOString(), why: verdict.reason });
       return await scheduleAt(verdict.until);
     }
-    return { state: await settle(r.deps, id, previousRef, verdict, r.log, r.held.token), revokeAt: '' };
+    return { state: await settle(r.deps, id, previousRef, verdict, r.log, r.held.token, rotationId), revokeAt: '' };
   } catch (error) {
     const failure = error instanceof RotationStepError ? error : new RotationStepError(id, 'revoke', error);
     // A transient failure is retried with the rotation still recorded at the revoke step.

@@ -1,3 +1,4 @@
+import { audit } from '../log/audit.ts';
 import type { Logger } from '../log/logger.ts';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS } from '../secrets/store-types.ts';
 import {
@@ -283,6 +284,12 @@ export async function reap<C extends RetirableCredential, S>(
         if (stagesHolding(stages, orphan).length) continue;
         held.assertHeld();
         const result = await provider.revoke(credential, acting, orphan.ref);
+        audit(log, 'credential.revoked', {
+          ...(orphan.marker ? { rotationId: orphan.marker.rotationId } : {}),
+          ref: orphan.ref,
+          state: result.state,
+          by: 'reaper',
+        });
         // Only what the provider confirms gone counts; a provider without revoke ends the round.
         if (result.state === 'revoked' || result.state === 'already-gone') deleted.push(orphan.ref);
         else if (result.state === 'left-to-expire') break;
@@ -339,6 +346,7 @@ async function retireReplacedByHand<C extends RetirableCredential, S>(
       );
       await recordSeen(deps, credential.id, verdict, held.token);
       if (verdict.action === 'revoked') {
+        audit(log, 'credential.revoked', { rotationId: replacer.marker!.rotationId, ref: x.ref, state: verdict.result.state, by: 'reaper' });
         log.info(
           { ref: x.ref, rotationId: replacer.marker!.rotationId, state: verdict.result.state },
           'rotation: a replaced credential whose revoke was never sent, revoked',
@@ -417,9 +425,13 @@ export async function settle(
   verdict: Exclude<RevokeVerdict, { action: 'deferred' }>,
   log: Logger,
   lockToken: string,
+  /** The rotation that replaced `ref`, for the audit line. */
+  rotationId?: string,
 ): Promise<string> {
+  const of = rotationId === undefined ? {} : { rotationId };
   switch (verdict.action) {
     case 'revoked':
+      audit(log, 'credential.revoked', { ...of, ref, state: verdict.result.state, by: 'revoke' });
       // Still listed after the DELETE: kept in status for a person to revoke by hand.
       if (verdict.result.state === 'not-revoked') await noteUnrevoked(deps.state, credentialId, ref, lockToken);
       return describeRevoke(verdict.result, ref);
@@ -428,10 +440,12 @@ export async function settle(
     case 'cancelled': {
       const state = previousStateText.kept(verdict.reason);
       log.warn({ ref, reason: verdict.reason }, 'rotation: revoke cancelled, a stage of the secret holds the credential');
+      audit(log, 'revoke.cancelled', { ...of, ref, why: verdict.reason });
       await deps.state.updateStatus(credentialId, { revokeCancelled: `${ref}: ${verdict.reason} (${deps.now().toISOString()})` }, lockToken);
       return state;
     }
     case 'refused':
+      audit(log, 'revoke.refused', { ...of, ref, why: verdict.reason });
       throw new RevokeRefusedError(credentialId, ref, verdict.reason);
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { audit } from '../log/audit.ts';
 import type { Logger } from '../log/logger.ts';
 import type { HeldLock } from '../lease/credential-lock.ts';
 import { AWSCURRENT, AWSPREVIOUS } from '../secrets/store-types.ts';
@@ -11,6 +12,7 @@ import { noteUnproven, recheckUnrevoked, unrevokedRefs } from './unrevoked.ts';
 
 import { continueRotation } from './continue-rotation.ts';
 import { forceCooldownOf } from './force-cooldown.ts';
+import { triggerOf } from './facts.ts';
 import { formatDuration } from '../config/index.ts';
 import {
   daysUntil,
@@ -25,6 +27,17 @@ import {
 } from './protocol.ts';
 
 export { daysUntil, type RevokeOutcome, type RevokeRequest, type RotatableCredential, type RotationDeps, type RotationOutcome } from './protocol.ts';
+/** What a job asks of a check: its id, whether forced, and who asked and why (into the rotation's facts). */
+export interface RotationRequest {
+  jobId: string;
+  force: boolean;
+  logger: Logger;
+  /** What fired the job; the schedule when unsaid. */
+  trigger?: 'schedule' | 'manual' | 'startup';
+  actor?: string | undefined;
+  reason?: string | undefined;
+}
+
 /**
  * The rotation protocol of docs/design.md for one credential: inspect; when due (or forced) create →
  * store as AWSPENDING → test → promote → revoke. Every step is recorded in Redis before the next
@@ -35,7 +48,7 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
   deps: RotationDeps,
   provider: RotationProvider<C, S>,
   credential: C,
-  request: { jobId: string; force: boolean; logger: Logger },
+  request: RotationRequest,
 ): Promise<RotationOutcome> {
   const { id, secretId } = credential;
   const log = request.logger.child({ credentialId: id });
@@ -99,10 +112,23 @@ export async function checkAndRotate<C extends RotatableCredential, S>(
         startedAt: now.toISOString(),
         previousRef: inspection.ref,
         forced: !inspection.due,
+        trigger: triggerOf({ trigger: request.trigger ?? 'schedule' }, { previousRef: inspection.ref, due: inspection.due }),
+        ...(request.actor ? { actor: request.actor } : {}),
+        ...(request.reason ? { reason: request.reason } : {}),
       };
       await deps.state.addRotationJob(id, request.jobId, record.rotationId);
       await deps.state.save(record, held.token);
-      log.info({ rotationId: record.rotationId, previousRef: record.previousRef, forced: record.forced, reason: inspection.reason }, 'rotation: started');
+      log.info(
+        { rotationId: record.rotationId, previousRef: record.previousRef, forced: record.forced, trigger: record.trigger, reason: inspection.reason },
+        'rotation: started',
+      );
+      audit(log, record.trigger === 'recreate' ? 'recreate.started' : 'rotation.started', {
+        rotationId: record.rotationId,
+        trigger: record.trigger,
+        actor: record.actor ?? null,
+        reason: record.reason ?? null,
+        replacedRef: record.previousRef || null,
+      });
       return continueRotation(deps, provider, credential, record, held, log, { current, inspection });
     }
     log.info({ rotationId: record.rotationId, step: record.step, startedBy: record.jobId }, 'rotation: resuming');
@@ -180,9 +206,10 @@ export async function revokePrevious<C extends RotatableCredential, S>(
     if (verdict.action === 'deferred') {
       await recordSeen(deps, credential.id, verdict, held.token);
       log.info({ until: verdict.until.toISOString() }, 'rotation: revoke deferred to the end of an overlap window');
+      audit(log, 'revoke.deferred', { rotationId: request.rotationId, ref: request.previousRef, until: verdict.until.toISOString(), why: verdict.reason });
       throw new RevokeDeferredError(credential.id, verdict.until);
     }
-    const state = await step(credential.id, 'revoke', () => settle(deps, credential.id, request.previousRef, verdict, log, held.token));
+    const state = await step(credential.id, 'revoke', () => settle(deps, credential.id, request.previousRef, verdict, log, held.token, request.rotationId));
     const status = await deps.state.readStatus(credential.id);
     if (status.previousRef === request.previousRef) await deps.state.updateStatus(credential.id, { previousState: state, previousRevokeAt: '' }, held.token);
     log.info({ state }, 'rotation: previous credential handled');

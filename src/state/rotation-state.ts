@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { RedisClient } from '../redis/connection.ts';
 import { lockKey } from '../lease/credential-lock.ts';
 import { LeaseLostError } from '../lease/fence.ts';
+import { ROTATION_TRIGGERS, type RotationTrigger } from '../config/actor.ts';
 
 /**
  * What the rotator remembers in Redis between jobs: the rotation in flight per credential (so a
@@ -27,6 +28,12 @@ export interface RotationRecord {
   /** Provider id of the new credential, once created. */
   newRef?: string;
   forced: boolean;
+  /** What started it, written into its Secrets Manager version with `actor` and `reason` (src/rotation/facts.ts). */
+  trigger: RotationTrigger;
+  /** Who asked for it (`rotator trigger --actor`); none for the schedule. */
+  actor?: string;
+  /** Why (`rotator trigger --reason`). */
+  reason?: string;
 }
 
 /** Results that mean the credential is fine. Anything else recorded, but FORCE_REFUSED, is a failure class. */
@@ -161,6 +168,10 @@ export function statusKey(prefix: string, credentialId: string): string {
   return `${prefix}:status:${credentialId}`;
 }
 
+function isTrigger(value: string | undefined): value is RotationTrigger {
+  return (ROTATION_TRIGGERS as readonly (string | undefined)[]).includes(value);
+}
+
 function isStep(value: string | undefined): value is RotationStep {
   return (ROTATION_STEPS as readonly (string | undefined)[]).includes(value);
 }
@@ -190,6 +201,10 @@ export function createRotationStateStore(redis: RedisClient, prefix: string): Ro
         previousRef: h.previousRef,
         ...(h.newRef ? { newRef: h.newRef } : {}),
         forced: h.forced === 'true',
+        // A record saved before triggers were recorded: forced or not is all it knew.
+        trigger: isTrigger(h.trigger) ? h.trigger : h.forced === 'true' ? 'forced' : 'schedule',
+        ...(h.actor ? { actor: h.actor } : {}),
+        ...(h.reason ? { reason: h.reason } : {}),
       };
     },
     async save(record, lockToken) {

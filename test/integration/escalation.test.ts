@@ -44,6 +44,7 @@ describe('escalation of failing or stuck rotations as the credential nears expir
         startedAt: at(-2 * DAY),
         previousRef: 'tok-1',
         forced: false,
+        trigger: 'schedule',
       },
       held.token,
     );

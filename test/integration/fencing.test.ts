@@ -39,6 +39,7 @@ function record(credentialId: string, step: RotationRecord['step']): RotationRec
     startedAt: new Date().toISOString(),
     previousRef: 'old-token-id',
     forced: false,
+    trigger: 'schedule',
   };
 }
 

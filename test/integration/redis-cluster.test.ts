@@ -62,7 +62,16 @@ describe('Redis Cluster (three real masters on loopback)', () => {
       const state = createRotationStateStore(worker, prefix);
       // The fenced writes: one script over the lock key and the record, both in the prefix's slot.
       await state.save(
-        { credentialId: 'credly-a', rotationId: 'r-1', jobId: 'j-1', step: 'test', startedAt: '2026-12-01T00:00:00.000Z', previousRef: 'old', forced: false },
+        {
+          credentialId: 'credly-a',
+          rotationId: 'r-1',
+          jobId: 'j-1',
+          step: 'test',
+          startedAt: '2026-12-01T00:00:00.000Z',
+          previousRef: 'old',
+          forced: false,
+          trigger: 'schedule',
+        },
         holder.token,
       );
       const at = '2026-12-01T00:00:00.000Z';

@@ -31,7 +31,16 @@ describe('status over many credentials (real Redis)', () => {
     // A record is written only by the holder of the credential's lock.
     const held = await createCredentialLock(redis, { prefix }).acquire('dg-1001');
     await state.save(
-      { credentialId: 'dg-1001', rotationId: randomUUID(), jobId: 'j', step: 'test', startedAt: '2026-12-01T03:00:00.000Z', previousRef: 'old', forced: false },
+      {
+        credentialId: 'dg-1001',
+        rotationId: randomUUID(),
+        jobId: 'j',
+        step: 'test',
+        startedAt: '2026-12-01T03:00:00.000Z',
+        previousRef: 'old',
+        forced: false,
+        trigger: 'schedule',
+      },
       held!.token,
     );
     await held!.release();

@@ -53,7 +53,7 @@ describe('rotator command line', () => {
     expect(error.command).toBe('check');
     expect(refusal(['status', '--timeout', '5']).message).toMatch(/^--timeout is not an option of rotator status \(it is an option of rotator trigger\)/);
     expect(refusal(['worker', '--json']).message).toMatch(
-      /^--json is not an option of rotator worker \(it is an option of rotator check, rotator probe, rotator status, rotator radar, rotator trigger\); rotator worker takes --config, --help$/,
+      /^--json is not an option of rotator worker \(it is an option of rotator check, rotator probe, rotator status, rotator radar, rotator trigger, rotator history\); rotator worker takes --config, --help$/,
     );
     expect(refusal(['trigger', 'x', '--allow-writes']).message).toMatch(
       /^--allow-writes is not an option of rotator trigger \(it is an option of rotator probe\)/,
@@ -74,7 +74,7 @@ describe('rotator command line', () => {
   });
 
   it('refuses an unknown command, no command, a missing value and a value given to a flag', () => {
-    expect(refusal(['frobnicate']).message).toBe('unknown command "frobnicate"; the commands: worker, check, probe, status, radar, trigger, help');
+    expect(refusal(['frobnicate']).message).toBe('unknown command "frobnicate"; the commands: worker, check, probe, status, radar, trigger, history, help');
     expect(refusal([]).message).toBe('no command given');
     expect(refusal(['--json']).message).toBe('no command given');
     const missing = refusal(['trigger', 'x', '--wait', '--timeout']);

@@ -563,7 +563,8 @@ describe('every setting the worker reads from its environment, as a value', () =
     // The chart sets AWS_REGION (config.awsRegion), which the worker reads first; the SDK's other
     // name for it is left to extraEnv. (AWS_ENDPOINT_URL_SECRETS_MANAGER, for an emulator only, is
     // not in the table.)
-    const leftToExtraEnv = ['AWS_DEFAULT_REGION'];
+    // ROTATOR_ACTOR is the CLI's (who `rotator trigger` records as asking), never the worker's.
+    const leftToExtraEnv = ['AWS_DEFAULT_REGION', 'ROTATOR_ACTOR'];
     expect([...documented].filter((v) => !rendered.has(v)).sort()).toEqual(leftToExtraEnv);
   });
 
