@@ -94,3 +94,30 @@ export function uniqueList<T extends z.ZodType<string>>(item: T, what: string, o
       });
     });
 }
+
+// A KMS key as Secrets Manager's KmsKeyId takes it: a key id, a multi-Region key id, an alias, or
+// the ARN of a key or an alias.
+const KMS_KEY =
+  /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias\/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})|alias\/[A-Za-z0-9/_-]{1,250}))$/;
+export const kmsKeyId = z.string().regex(KMS_KEY, 'must be a KMS key id, a multi-Region key id (mrk-…), an alias (alias/…), or the ARN of a key or an alias');
+
+// Secrets Manager's tag rules: at most 50; a key of 1–127 characters, a value of at most 255; letters,
+// digits, spaces and + - = . _ : / @; the aws: prefix is AWS's own.
+const TAG_TEXT = /^[\p{L}\p{N} +\-=._:/@]*$/u;
+export const secretTags = z
+  .record(z.string(), z.string().max(255).regex(TAG_TEXT, 'must be letters, digits, spaces and + - = . _ : / @'))
+  .superRefine((tags, ctx) => {
+    const keys = Object.keys(tags);
+    if (keys.length > 50) ctx.addIssue({ code: 'custom', message: `must be at most 50 tags (got ${keys.length})` });
+    for (const key of keys) {
+      const problem =
+        key.length < 1 || key.length > 127
+          ? 'must be a tag key of 1 to 127 characters'
+          : !TAG_TEXT.test(key)
+            ? 'must be a tag key of letters, digits, spaces and + - = . _ : / @'
+            : key.toLowerCase().startsWith('aws:')
+              ? 'must not start with aws: (reserved by AWS)'
+              : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+    }
+  });

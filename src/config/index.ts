@@ -6,8 +6,8 @@ export { CRON_TIME_ZONE, cronProblem, nextTick, normalizeCron, previousTick } fr
 export { formatDuration, parseDuration } from './duration.ts';
 export { loadEnv, LOG_LEVELS, type Env, type LogLevel } from './env.ts';
 export { ConfigError, formatPath, type ConfigProblem } from './errors.ts';
-export { cronExpression, duration, endpointUrl, id, nonEmpty, positiveDuration, secretId, secretRef, uniqueList } from './fields.ts';
-export { ALERT_SINK_KINDS, commonFields, probePath, radarSettings, type InventoryDefaults } from './inventory.schema.ts';
+export { cronExpression, duration, endpointUrl, id, kmsKeyId, nonEmpty, positiveDuration, secretId, secretRef, secretTags, uniqueList } from './fields.ts';
+export { ALERT_SINK_KINDS, commonFields, createdSecretFields, probePath, radarSettings, type InventoryDefaults } from './inventory.schema.ts';
 export { loadInventory, parseInventory, readYaml } from './load.ts';
 export { cacheFileOf, type InventoryCacheOptions } from './inventory-cache.ts';
 export { parseRateLimit, type RateLimit, type RateLimitVariable } from './rate-limit.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cronExpression, duration, endpointUrl, id, positiveDuration, secretId, secretRef, uniqueList } from './fields.ts';
+import { cronExpression, duration, endpointUrl, id, kmsKeyId, positiveDuration, secretId, secretRef, secretTags, uniqueList } from './fields.ts';
 
 /**
  * The inventory's own shape: its version, `defaults`, the alert sinks, and the fields every
@@ -17,6 +17,10 @@ export const defaultsSchema = z
     revokePreviousAfter: duration.prefault('1h'),
     // A forced rotation is refused while AWSCURRENT is younger than this; `0s` turns the cooldown off.
     forceCooldown: duration.prefault('10m'),
+    // A secret the rotator creates (an OAuth application's, when it does not exist yet) is encrypted
+    // with this key and carries these tags; a credential's own kmsKeyId wins, its tags add to these.
+    kmsKeyId: kmsKeyId.optional(),
+    tags: secretTags.optional(),
   })
   .prefault({});
 
@@ -26,6 +30,21 @@ export type InventoryDefaults = z.output<typeof defaultsSchema>;
 /** Fields every credential has; a missing schedule falls back to `defaults.schedule`. */
 export function commonFields(defaults: InventoryDefaults) {
   return { id, secretId, schedule: cronExpression.default(defaults.schedule) };
+}
+
+/**
+ * Fields of a kind whose secret the rotator may create (an OAuth application's, when it does not
+ * exist yet): the KMS key and the tags of that secret — the credential's key, else the defaults';
+ * the defaults' tags with the credential's over them.
+ */
+export function createdSecretFields(defaults: InventoryDefaults) {
+  return {
+    kmsKeyId: defaults.kmsKeyId === undefined ? kmsKeyId.optional() : kmsKeyId.default(defaults.kmsKeyId),
+    tags: secretTags
+      .optional()
+      .transform((own) => (own === undefined && defaults.tags === undefined ? undefined : { ...defaults.tags, ...own }))
+      .refine((all) => all === undefined || Object.keys(all).length <= 50, 'must be at most 50 tags, with the defaults’ tags'),
+  };
 }
 
 /** A read under the API base (with its query), for a validation probe; "//" would make it another host. */

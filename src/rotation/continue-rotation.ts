@@ -139,7 +139,8 @@ const create: Step = (r, record) =>
     await step(id, 'store', () =>
       r.deps.secrets.putPending(secretId, rotationId, value).catch((error: unknown) => {
         // No secret yet (kinds that start from nothing): this version is its first, and current.
-        if (error instanceof SecretNotFoundError && r.provider.missingSecret) return r.deps.secrets.create(secretId, rotationId, value);
+        if (error instanceof SecretNotFoundError && r.provider.missingSecret)
+          return r.deps.secrets.create(secretId, rotationId, value, { kmsKeyId: r.credential.kmsKeyId, tags: r.credential.tags });
         throw error;
       }),
     );

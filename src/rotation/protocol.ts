@@ -19,6 +19,10 @@ export interface RotatableCredential {
   revokePreviousAfterMs: number;
   /** A forced rotation is refused while AWSCURRENT is younger than this; 0 = no cooldown. */
   forceCooldownMs: number;
+  /** A secret the rotator creates is encrypted with this KMS key (default: Secrets Manager's own). */
+  kmsKeyId?: string | undefined;
+  /** …and carries these tags. */
+  tags?: Record<string, string> | undefined;
 }
 
 export interface RevokeRequest {

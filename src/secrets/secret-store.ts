@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { LeaseLostError } from '../lease/fence.ts';
 import { fenced } from './fenced-client.ts';
-import { AWSCURRENT, AWSPENDING, type SecretStore, type SecretVersion, type StoredSecret } from './store-types.ts';
+import { AWSCURRENT, AWSPENDING, type CreateSecretOptions, type SecretStore, type SecretVersion, type StoredSecret } from './store-types.ts';
 
 import {
   InvalidRotationIdError,
@@ -245,10 +245,19 @@ export function createSecretStore(unfenced: Sender): SecretStore {
     return { versionId: versionIdOf(created, secretId, 'put-current') };
   }
 
-  async function create(secretId: string, rotationId: string, secretString: string): Promise<{ versionId: string }> {
+  async function create(secretId: string, rotationId: string, secretString: string, options: CreateSecretOptions = {}): Promise<{ versionId: string }> {
     if (!ROTATION_ID.test(rotationId)) throw new InvalidRotationIdError(secretId);
+    const tags = Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
     try {
-      const out = await client.send(new CreateSecretCommand({ Name: secretId, SecretString: secretString, ClientRequestToken: rotationId }));
+      const out = await client.send(
+        new CreateSecretCommand({
+          Name: secretId,
+          SecretString: secretString,
+          ClientRequestToken: rotationId,
+          ...(options.kmsKeyId ? { KmsKeyId: options.kmsKeyId } : {}),
+          ...(tags.length ? { Tags: tags } : {}),
+        }),
+      );
       return { versionId: versionIdOf(out, secretId, 'create') };
     } catch (error) {
       if (error instanceof LeaseLostError) throw error;

@@ -13,6 +13,13 @@ export interface StoredSecret {
   secretString: string;
 }
 
+/** What a secret the rotator creates carries (the inventory's kmsKeyId and tags). */
+export interface CreateSecretOptions {
+  /** Secrets Manager's own key (aws/secretsmanager) when unset. */
+  kmsKeyId?: string | undefined;
+  tags?: Record<string, string> | undefined;
+}
+
 /** Staged versions of Secrets Manager secrets, as the rotation protocol (docs/design.md) needs them. */
 export interface SecretStore {
   /** The AWSCURRENT version. */
@@ -51,5 +58,5 @@ export interface SecretStore {
    * Creates a secret that does not exist yet, its first version (AWSCURRENT) having the rotation id
    * as version id. A retry with the same id and value finds it done.
    */
-  create(secretId: string, rotationId: string, secretString: string): Promise<{ versionId: string }>;
+  create(secretId: string, rotationId: string, secretString: string, options?: CreateSecretOptions): Promise<{ versionId: string }>;
 }

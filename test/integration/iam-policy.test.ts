@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCredentialJob } from '../../jobs/check-credential.job.ts';
@@ -53,14 +54,34 @@ function storeMethodsCalled(): Set<string> {
 interface Sent {
   action: string;
   secret: string;
+  /** The request's condition keys IAM evaluates: a created secret's name, KMS key and tags. */
+  context: Record<string, string>;
 }
+
+/** The customer-managed key of the policy, and the tag its conditions require of a created secret. */
+const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+const TAGS = { 'managed-by': 'credential-rotator', team: 'platform' };
+
+/**
+ * Commands that need a second permission without a command of their own: CreateSecret with tags
+ * also needs TagResource on the secret (Secrets Manager's CreateSecret reference).
+ */
+const IMPLIED = ['secretsmanager:TagResource'];
 
 function recordingClient(sent: Sent[]) {
   const client = createSecretsManagerClient();
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const input = args.input as { SecretId?: string; Name?: string };
-      sent.push({ action: `secretsmanager:${String(context.commandName).replace(/Command$/, '')}`, secret: input.SecretId ?? input.Name ?? '' });
+      const input = args.input as { SecretId?: string; Name?: string; KmsKeyId?: string; Tags?: Array<{ Key: string; Value: string }> };
+      const action = `secretsmanager:${String(context.commandName).replace(/Command$/, '')}`;
+      const secret = input.SecretId ?? input.Name ?? '';
+      const tags = Object.fromEntries((input.Tags ?? []).map((t) => [`aws:RequestTag/${t.Key}`, t.Value]));
+      const keys =
+        action === 'secretsmanager:CreateSecret'
+          ? { 'secretsmanager:Name': secret, ...(input.KmsKeyId ? { 'secretsmanager:KmsKeyId': input.KmsKeyId } : {}), ...tags }
+          : {};
+      sent.push({ action, secret, context: keys });
+      if (action === 'secretsmanager:CreateSecret' && input.Tags?.length) sent.push({ action: 'secretsmanager:TagResource', secret, context: tags });
       return next(args);
     },
     { step: 'initialize', name: 'recordSecretsManagerCommands' },
@@ -76,7 +97,7 @@ async function commandsOfMethods(methods: Set<string>): Promise<{ commands: Set<
   const first = randomUUID();
   const second = randomUUID();
   const calls: Record<string, () => Promise<unknown>> = {
-    create: () => store.create(name, first, '{"v":1}'),
+    create: () => store.create(name, first, '{"v":1}', { kmsKeyId: KEY, tags: TAGS }),
     readCurrent: () => store.readCurrent(name),
     putPending: () => store.putPending(name, second, '{"v":2}'),
     readPending: () => store.readPending(name),
@@ -104,7 +125,10 @@ beforeAll(async () => {
 afterAll(async () => Promise.all([credly.close(), degreed.close(), learnlink.close()]));
 
 /** Runs every kind's check (a Credly token rotated, an OAuth application whose secret is missing recreated, both validations) and reads a sink secret. */
-async function recordAllFlows(): Promise<Sent[]> {
+async function recordAllFlows(): Promise<{
+  sent: Sent[];
+  created: { KmsKeyId?: string | undefined; Tags?: Array<{ Key?: string; Value?: string }> | undefined };
+}> {
   const sent: Sent[] = [];
   const store = createSecretStore(recordingClient(sent));
   const direct = createSecretStore(createSecretsManagerClient());
@@ -128,6 +152,8 @@ async function recordAllFlows(): Promise<Sent[]> {
   const inventory = parseInventory(`version: 1
 defaults:
   revokePreviousAfter: 0s
+  kmsKeyId: ${KEY}
+  tags: { managed-by: ${TAGS['managed-by']}, team: ${TAGS.team} }
 credentials:
   - id: token
     kind: credly-authorization-token
@@ -192,7 +218,9 @@ alerts:
     await queue.close();
     redis.disconnect();
   }
-  return sent;
+  // The application's secret did not exist: the rotator created it with the key and the tags.
+  const created = await createSecretsManagerClient().send(new DescribeSecretCommand({ SecretId: names.app }));
+  return { sent, created };
 }
 
 describe('the least-privilege IAM policy (docs/iam-policy.json)', () => {
@@ -210,18 +238,20 @@ describe('the least-privilege IAM policy (docs/iam-policy.json)', () => {
     expect([...granted].sort()).toEqual([...commands].sort());
     // Every granted command is written in the source; one written there that no called method sends
     // (ListSecretVersionIds, behind listVersions, which only the tests use) is not granted.
-    for (const action of granted) expect(commandsInSource()).toContain(action);
+    for (const action of granted) if (!IMPLIED.includes(action)) expect(commandsInSource()).toContain(action);
   });
 
   it('allows every call the flows make, on that secret, and its KMS use; grants nothing they do not use; reads only for Degreed, Learn.link and sinks', async () => {
-    const sent = await recordAllFlows();
+    const { sent, created } = await recordAllFlows();
+    expect(created.KmsKeyId).toBe(KEY);
+    expect(Object.fromEntries((created.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual(TAGS);
     const kmsFor = (s: Sent) =>
       s.action === 'secretsmanager:PutSecretValue' || s.action === 'secretsmanager:CreateSecret'
         ? 'kms:GenerateDataKey'
         : s.action === 'secretsmanager:GetSecretValue'
           ? 'kms:Decrypt'
           : undefined;
-    const contextOf = (s: Sent): Record<string, string> => (s.action === 'secretsmanager:CreateSecret' ? { 'secretsmanager:Name': s.secret } : {});
+    const contextOf = (s: Sent): Record<string, string> => s.context;
     const used = new Set<string>();
     const refused: string[] = [];
     for (const s of sent) {
@@ -252,7 +282,11 @@ describe('the least-privilege IAM policy (docs/iam-policy.json)', () => {
 
     // Read-only secrets: the code only reads them, and the policy allows nothing else on them (nor their key use).
     for (const name of ['prod/degreed/x', 'prod/learnlink/x', 'prod/alerts/x']) {
-      const onIt = [...actionsOf(policy)].filter((a) => allowing(policy, a, arnOf(name), { 'secretsmanager:Name': name }).length);
+      const onIt = [...actionsOf(policy)].filter(
+        (a) =>
+          allowing(policy, a, arnOf(name), { 'secretsmanager:Name': name, 'secretsmanager:KmsKeyId': KEY, 'aws:RequestTag/managed-by': 'credential-rotator' })
+            .length,
+      );
       expect(onIt, name).toEqual(['secretsmanager:GetSecretValue']);
       expect(
         allowing(policy, 'kms:GenerateDataKey', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555', {
@@ -263,8 +297,16 @@ describe('the least-privilege IAM policy (docs/iam-policy.json)', () => {
     }
     const readOnly = sent.filter((s) => !s.secret.startsWith('prod/credly/'));
     expect(new Set(readOnly.map((s) => s.action))).toEqual(new Set(['secretsmanager:GetSecretValue']));
-    // CreateSecret only under the prefix, even for a name the resource pattern would let through.
-    expect(allowing(policy, 'secretsmanager:CreateSecret', arnOf('prod/credly/x'), { 'secretsmanager:Name': 'prod/other/x' })).toEqual([]);
+    // CreateSecret only under the prefix, even for a name the resource pattern would let through;
+    // only with the customer-managed key and the rotator's tag.
+    const creating = { 'secretsmanager:Name': 'prod/credly/x', 'secretsmanager:KmsKeyId': KEY, 'aws:RequestTag/managed-by': 'credential-rotator' };
+    expect(allowing(policy, 'secretsmanager:CreateSecret', arnOf('prod/credly/x'), creating)).toHaveLength(1);
+    expect(allowing(policy, 'secretsmanager:CreateSecret', arnOf('prod/credly/x'), { ...creating, 'secretsmanager:Name': 'prod/other/x' })).toEqual([]);
+    expect(
+      allowing(policy, 'secretsmanager:CreateSecret', arnOf('prod/credly/x'), { ...creating, 'secretsmanager:KmsKeyId': 'alias/aws/secretsmanager' }),
+    ).toEqual([]);
+    expect(allowing(policy, 'secretsmanager:CreateSecret', arnOf('prod/credly/x'), { ...creating, 'aws:RequestTag/managed-by': 'someone' })).toEqual([]);
+    expect(allowing(policy, 'secretsmanager:TagResource', arnOf('prod/credly/x'), { 'aws:RequestTag/managed-by': 'someone' })).toEqual([]);
     // KMS only through Secrets Manager, only for these secrets.
     expect(
       allowing(policy, 'kms:Decrypt', 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555', {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  createdSecretFields,
   duration,
   endpointUrl,
   id,
@@ -37,6 +38,8 @@ export const credlyAppEntry = (defaults: InventoryDefaults) =>
       forceCooldown: duration.default(defaults.forceCooldown),
       endpoints: z.strictObject({ apiBase: endpointUrl.optional(), tokenUrl: endpointUrl.optional() }).default({}),
       ...consumerRefreshField,
+      /** The KMS key and tags of its secret when the rotator creates it (it does not exist yet). */
+      ...createdSecretFields(defaults),
     })
     .superRefine(overlapCoversRefresh)
     .transform(({ consumerRefresh, recreateEvery, revokePreviousAfter, forceCooldown, endpoints, ...entry }) => ({
