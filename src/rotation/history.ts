@@ -2,6 +2,7 @@ import { SecretNotFoundError } from '../secrets/errors.ts';
 import type { SecretStore } from '../secrets/store-types.ts';
 import type { CredentialStatus } from '../state/rotation-state.ts';
 import { factsOf, type RotationTrigger } from './facts.ts';
+import { readCurrentSecret } from './protocol.ts';
 import type { RotationProvider } from './rotation-provider.ts';
 
 /**
@@ -109,7 +110,7 @@ export async function readHistory<C extends { id: string; secretId: string }, S>
   let listingError: string | undefined;
   if (shown.some((e) => e.replacedRef !== null)) {
     try {
-      const acting = await actingSecret(deps, provider, secretId);
+      const acting = await readCurrentSecret(deps, provider, secretId);
       const listed = new Set((await provider.list(credential, acting)).map((x) => x.ref));
       for (const entry of shown) {
         if (entry.replacedRef === null) continue;
@@ -131,13 +132,4 @@ export async function readHistory<C extends { id: string; secretId: string }, S>
     reach: { versions: versions.length, withoutFacts, oldest: oldest === undefined ? null : new Date(oldest).toISOString(), note: REACH_NOTE },
     ...(listingError ? { listingError } : {}),
   };
-}
-
-async function actingSecret<S>(deps: HistoryDeps, provider: Pick<RotationProvider<never, S>, 'parseSecret' | 'missingSecret'>, secretId: string): Promise<S> {
-  try {
-    return provider.parseSecret((await deps.secrets.readCurrent(secretId)).secretString, secretId);
-  } catch (error) {
-    if (error instanceof SecretNotFoundError && provider.missingSecret) return provider.missingSecret();
-    throw error;
-  }
 }

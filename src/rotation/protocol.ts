@@ -87,7 +87,11 @@ export async function step<T>(credentialId: string, name: string, fn: () => Prom
 }
 
 /** AWSCURRENT, parsed; a missing secret stands as the provider's `missingSecret()` where it has one. */
-export async function readCurrentSecret<S>(deps: RotationDeps, provider: RotationProvider<never, S>, secretId: string): Promise<S> {
+export async function readCurrentSecret<S>(
+  deps: { secrets: Pick<SecretStore, 'readCurrent'> },
+  provider: Pick<RotationProvider<never, S>, 'parseSecret' | 'missingSecret'>,
+  secretId: string,
+): Promise<S> {
   try {
     return provider.parseSecret((await deps.secrets.readCurrent(secretId)).secretString, secretId);
   } catch (error) {
