@@ -75,6 +75,8 @@ export async function readHistory<C extends { id: string; secretId: string }, S>
     if (!(error instanceof SecretNotFoundError)) throw error;
   }
   const entries: HistoryEntry[] = [];
+  // When each rotation began, to order two versions Secrets Manager dated in the same second.
+  const began = new Map<HistoryEntry, string>();
   let withoutFacts = 0;
   let oldest: number | undefined;
   for (const version of versions) {
@@ -92,7 +94,7 @@ export async function readHistory<C extends { id: string; secretId: string }, S>
     } catch {
       // A value that no longer reads as the kind's: its facts still tell the rotation.
     }
-    entries.push({
+    const entry: HistoryEntry = {
       at: (at ?? new Date(facts.startedAt)).toISOString(),
       rotationId: facts.id,
       trigger: facts.trigger,
@@ -102,9 +104,11 @@ export async function readHistory<C extends { id: string; secretId: string }, S>
       replacedRef: facts.replaced,
       stages: version.stages,
       revoked: facts.replaced === null ? null : 'unknown',
-    });
+    };
+    entries.push(entry);
+    began.set(entry, facts.startedAt);
   }
-  entries.sort((a, b) => b.at.localeCompare(a.at));
+  entries.sort((a, b) => b.at.localeCompare(a.at) || (began.get(b) ?? '').localeCompare(began.get(a) ?? ''));
   const shown = options.limit === undefined ? entries : entries.slice(0, options.limit);
 
   let listingError: string | undefined;
