@@ -125,6 +125,10 @@ export async function revokeReplaced<C extends RetirableCredential, S>(
   const target = listing.find((x) => x.ref === request.previousRef);
   if (!target) return { action: 'gone' };
   const ctx = context(deps, credential, listing, await deps.state.readStatus(credential.id));
+  // The secret named it by id under a client id that is not its own (a check found it so): it is
+  // not provably this secret's, whoever replaced it since; kept, and already named for a person.
+  if (unprovenRefs(ctx.status).includes(target.ref))
+    return { action: 'cancelled', reason: 'the secret named it by id under another client id: not provably its own, left for a person (unproven)' };
   const cache = newGuardCache();
   let stages = await readStages(deps.secrets, credential.secretId);
   const refusal = await unproven(ctx, target, request.rotationId, stages, cache);

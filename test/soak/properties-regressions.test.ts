@@ -80,3 +80,37 @@ describe('the histories that broke the live-credential bound', () => {
     }, 120_000);
   }
 });
+
+/**
+ * The history of the soak of 2026-12-08 (seed 20261202, history 247, path 246) that deleted an
+ * application the secret had named by id under another client id: a recreation (the secret lost),
+ * a forced rotation replacing that application, an operator writing it back and then beside a
+ * stale client id, a check that found it so (named `unproven`, a new application made), and the
+ * forced rotation's delayed revoke, an hour later, deleting it. Not provably the secret's is not
+ * provably the secret's whoever replaced it before: the guard now keeps what the status names
+ * unproven, and it stays for a person.
+ */
+const UNPROVEN_REVOKED: History = {
+  kind: 'credly-oauth-application',
+  window: '1h',
+  actions: [
+    { kind: 'secret-lost' },
+    { kind: 'rollback', form: 'full' },
+    { kind: 'force' },
+    { kind: 'rollback', form: 'bare' },
+    { kind: 'stale-client' },
+    { kind: 'check' },
+    { kind: 'time', span: 'all' },
+    { kind: 'time', span: 'almost' },
+  ],
+};
+
+describe('the history that revoked an application named under another client id', () => {
+  it('path 246: the delayed revoke keeps it (unproven, left for a person), and nothing else breaks', async () => {
+    const result = await playHistory(hosts.credly, redis(), UNPROVEN_REVOKED, clock);
+    expect(result.violations).toEqual([]);
+    expect(result.outcomes).toContain('revoke-previous:revoke-handled');
+    expect(result.census.unexplained).toEqual([]);
+    expect(result.census.beforeRecreation).toBe(1);
+  }, 120_000);
+});
