@@ -145,6 +145,11 @@ export const DANGER_HISTORIES: ReadonlyArray<{ name: string; history: History }>
     },
   },
   {
+    // Its fifth call is the first save of the rotation's record, right after the job was recorded as taking part.
+    name: `${kind}: a worker dies after recording that its job took part in a rotation, before saving the rotation's record; the job runs again`,
+    history: { kind, window: '1h' as const, actions: [{ kind: 'crash' as const, at: 4, force: true }] },
+  },
+  {
     name: `${kind}: a rotation stalls just before a window ends; the delayed revoke runs while its newer credential is live`,
     history: {
       kind,
