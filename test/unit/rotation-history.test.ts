@@ -118,49 +118,25 @@ describe('readHistory', () => {
 describe('readHistory ordering', () => {
   it('two versions Secrets Manager dated in the same second come in the order their rotations began', async () => {
     const same = '2026-12-01T00:00:00.000Z';
-    const history = await readHistory(
-      {
-        secrets: secrets([
-          {
-            id: 'b',
-            value: withFacts(JSON.stringify({ tokenId: 't2' }), facts('b', 't1', { startedAt: '2026-12-01T00:00:00.700Z' })),
-            stages: ['AWSCURRENT'],
-            at: same,
-          },
-          {
-            id: 'a',
-            value: withFacts(JSON.stringify({ tokenId: 't1' }), facts('a', 't0', { startedAt: '2026-12-01T00:00:00.100Z' })),
-            stages: ['AWSPREVIOUS'],
-            at: same,
-          },
-        ]),
-      },
-      provider(['t0', 't1', 't2']),
-      credential,
-      undefined,
-    );
-    expect(history.entries.map((e) => e.rotationId)).toEqual(['b', 'a']);
-    const reversed = await readHistory(
-      {
-        secrets: secrets([
-          {
-            id: 'a',
-            value: withFacts(JSON.stringify({ tokenId: 't1' }), facts('a', 't0', { startedAt: '2026-12-01T00:00:00.100Z' })),
-            stages: ['AWSPREVIOUS'],
-            at: same,
-          },
-          {
-            id: 'b',
-            value: withFacts(JSON.stringify({ tokenId: 't2' }), facts('b', 't1', { startedAt: '2026-12-01T00:00:00.700Z' })),
-            stages: ['AWSCURRENT'],
-            at: same,
-          },
-        ]),
-      },
-      provider(['t0', 't1', 't2']),
-      credential,
-      undefined,
-    );
-    expect(reversed.entries.map((e) => e.rotationId)).toEqual(['b', 'a']);
+    const a = {
+      id: 'a',
+      value: withFacts(JSON.stringify({ tokenId: 't1' }), facts('a', 't0', { startedAt: '2026-12-01T00:00:00.100Z' })),
+      stages: ['AWSPREVIOUS'],
+      at: same,
+    };
+    const b = {
+      id: 'b',
+      value: withFacts(JSON.stringify({ tokenId: 't2' }), facts('b', 't1', { startedAt: '2026-12-01T00:00:00.700Z' })),
+      stages: ['AWSCURRENT'],
+      at: same,
+    };
+    // Whichever order the listing gives them in.
+    for (const listed of [
+      [b, a],
+      [a, b],
+    ]) {
+      const history = await readHistory({ secrets: secrets(listed) }, provider(['t0', 't1', 't2']), credential, undefined);
+      expect(history.entries.map((e) => e.rotationId)).toEqual(['b', 'a']);
+    }
   });
 });
