@@ -6,6 +6,7 @@ import { createRotationStateStore, type CredentialStatus } from '../state/rotati
 import { connectRedis } from './connect-redis.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { loadConfiguration } from './load-config.ts';
+import { selectCredential } from './select.ts';
 import { printTable } from './table.ts';
 
 const revokedText = (e: HistoryEntry) =>
@@ -50,9 +51,7 @@ export async function historyCommand(options: {
   json: boolean;
 }): Promise<number> {
   const { env, inventory } = loadConfiguration(options);
-  const credential = inventory.credentials.find((c) => c.id === options.credentialId);
-  if (!credential)
-    throw new UsageError(`unknown credential id "${options.credentialId}" (the inventory has ${inventory.credentials.map((c) => c.id).join(', ')})`);
+  const credential = selectCredential(inventory, options.credentialId);
   const store = createSecretStore(createSecretsManagerClient());
   const runtime = createKinds({ inventory, secrets: store, requestTimeoutMs: env.requestTimeoutMs, scope: env.queuePrefix }).get(credential.kind);
   if (runtime?.mode !== 'rotate')

@@ -8,6 +8,7 @@ import { ACTOR_MAX, actorField, REASON_MAX, reasonField } from '../rotation/fact
 import { connectRedis } from './connect-redis.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { loadConfiguration } from './load-config.ts';
+import { selectCredential } from './select.ts';
 
 export interface TriggerOptions {
   configPath?: string | undefined;
@@ -31,11 +32,9 @@ export interface TriggerOptions {
  */
 export async function triggerCommand(options: TriggerOptions): Promise<number> {
   const { env, inventory } = loadConfiguration(options);
-  if (!inventory.credentials.some((c) => c.id === options.credentialId)) {
-    throw new UsageError(`unknown credential id "${options.credentialId}" (the inventory has ${inventory.credentials.map((c) => c.id).join(', ')})`);
-  }
-  const actor = checked('--actor', actorField, options.actor ?? env.actor ?? defaultActor());
-  const reason = options.reason === undefined ? undefined : checked('--reason', reasonField, options.reason);
+  selectCredential(inventory, options.credentialId);
+  const actor = checked('--actor', actorField, ACTOR_MAX, options.actor ?? env.actor ?? defaultActor());
+  const reason = options.reason === undefined ? undefined : checked('--reason', reasonField, REASON_MAX, options.reason);
   const redis = await connectRedis(env.redis, env.queuePrefix, { allowPlaintext: env.allowPlaintextRedis });
   const queue = createQueue(redis, env.queuePrefix, jobOptions(env));
   // Listening starts before the job exists, so its end cannot be missed. BullMQ closes only its
@@ -110,12 +109,10 @@ export function defaultActor(): string {
   return user ? `${user}@${hostname()}` : `uid ${process.getuid?.() ?? '?'}@${hostname()}`;
 }
 
-function checked(option: string, field: typeof actorField, value: string): string {
+function checked(option: string, field: typeof actorField, max: number, value: string): string {
   const parsed = field.safeParse(value);
   if (!parsed.success)
-    throw new UsageError(
-      `${option}: ${parsed.error.issues[0]?.message ?? 'invalid'} (one line of printable text, at most ${option === '--actor' ? ACTOR_MAX : REASON_MAX} characters)`,
-    );
+    throw new UsageError(`${option}: ${parsed.error.issues[0]?.message ?? 'invalid'} (one line of printable text, at most ${max} characters)`);
   return parsed.data;
 }
 
